@@ -1,0 +1,3 @@
+module github.com/gaoxing-gov/gaoxing/e2e
+
+go 1.26.0
