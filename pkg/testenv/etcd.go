@@ -25,6 +25,7 @@ type Etcd struct {
 // client made by Client, when the test ends.
 func StartEtcd(t testing.TB) *Etcd {
 	t.Helper()
+	short(t)
 	e := &Etcd{t: t, dir: t.TempDir()}
 	t.Cleanup(e.Stop)
 	e.start("http://127.0.0.1:0")
