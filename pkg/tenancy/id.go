@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
@@ -72,15 +73,8 @@ func (id ID) Contains(other ID) bool {
 //	cond, args := tenancy.ID("ahz.s01").SubtreeSQL("tenant", 1)
 //	// cond: (tenant = $1 OR tenant LIKE $2), args: ["ahz.s01", "ahz.s01.%"]
 func (id ID) SubtreeSQL(column string, arg int) (string, []any) {
-	return "(" + column + " = $" + itoa(arg) + " OR " + column + " LIKE $" + itoa(arg+1) + ")",
+	return "(" + column + " = $" + strconv.Itoa(arg) + " OR " + column + " LIKE $" + strconv.Itoa(arg+1) + ")",
 		[]any{string(id), string(id) + ".%"}
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
 
 func truncate(s string) string {
