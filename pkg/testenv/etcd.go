@@ -2,20 +2,21 @@ package testenv
 
 import (
 	"context"
-	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/app"
 )
 
 // Etcd is an embedded single-member etcd server owned by one test.
 type Etcd struct {
 	t       testing.TB
 	dir     string
-	server  *embed.Etcd
+	server  *app.Etcd
 	clients []*clientv3.Client
 	// Endpoint is the client URL, e.g. "http://127.0.0.1:40123".
 	Endpoint string
@@ -28,32 +29,20 @@ func StartEtcd(t testing.TB) *Etcd {
 	short(t)
 	e := &Etcd{t: t, dir: t.TempDir()}
 	t.Cleanup(e.Stop)
-	e.start("http://127.0.0.1:0")
+	e.start("")
 	return e
 }
 
-func (e *Etcd) start(clientURL string) {
+func (e *Etcd) start(clientAddr string) {
 	e.t.Helper()
-	cfg := embed.NewConfig()
-	cfg.Dir = e.dir
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	cu, _ := url.Parse(clientURL)
-	pu, _ := url.Parse("http://127.0.0.1:0")
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
-	cfg.InitialCluster = cfg.Name + "=" + pu.String()
-	srv, err := embed.StartEtcd(cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv, err := app.StartEtcd(ctx, app.EtcdConfig{Dir: e.dir, ClientAddr: clientAddr})
 	if err != nil {
-		e.t.Fatalf("testenv: start etcd: %v", err)
-	}
-	select {
-	case <-srv.Server.ReadyNotify():
-	case <-time.After(30 * time.Second):
-		srv.Close()
-		e.t.Fatal("testenv: etcd not ready after 30s")
+		e.t.Fatalf("testenv: %v", err)
 	}
 	e.server = srv
-	e.Endpoint = "http://" + srv.Clients[0].Addr().String()
+	e.Endpoint = srv.Endpoint
 }
 
 // Client returns a new client of this etcd, closed when the test ends.
@@ -84,7 +73,7 @@ func (e *Etcd) Stop() {
 func (e *Etcd) Restart() {
 	e.t.Helper()
 	e.Stop()
-	e.start(e.Endpoint)
+	e.start(strings.TrimPrefix(e.Endpoint, "http://"))
 }
 
 // Compact compacts the keyspace up to the current revision, so watchers that are behind

@@ -1,0 +1,7 @@
+package main
+
+import "github.com/gaoxing-gov/gaoxing/pkg/app"
+
+// registry is every service `gaoxing up` runs, in start order. Adding a service is one
+// line here, e.g. `documents.Service{},`.
+var registry = []app.Service{}

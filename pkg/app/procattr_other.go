@@ -1,0 +1,9 @@
+//go:build !linux
+
+package app
+
+import "syscall"
+
+// childProcAttr has no portable equivalent of Linux's parent-death signal; the parent
+// stops its children itself on a clean shutdown.
+func childProcAttr() *syscall.SysProcAttr { return nil }
