@@ -318,4 +318,3 @@ func TestHealthMetricsAndOpenAPI(t *testing.T) {
 		"RED metrics per method reach /metrics")
 	require.Contains(t, string(m.body), "gaoxing_rpc_duration_seconds_bucket")
 }
-

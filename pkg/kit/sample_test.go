@@ -20,8 +20,8 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/page"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
-	samplev1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/sample/v1"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
+	samplev1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/sample/v1"
 )
 
 // The sample service: the shape every Gaoxing service has (service logic, SQL store,

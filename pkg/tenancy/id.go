@@ -29,7 +29,9 @@ func Parse(s string) (ID, error) {
 }
 
 // Valid reports whether id is well formed.
-func (id ID) Valid() bool { return len(id) > 0 && len(id) <= MaxLen && idPattern.MatchString(string(id)) }
+func (id ID) Valid() bool {
+	return len(id) > 0 && len(id) <= MaxLen && idPattern.MatchString(string(id))
+}
 
 func (id ID) String() string { return string(id) }
 
