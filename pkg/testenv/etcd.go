@@ -28,7 +28,13 @@ func StartEtcd(t testing.TB) *Etcd {
 	t.Helper()
 	short(t)
 	e := &Etcd{t: t, dir: t.TempDir()}
-	t.Cleanup(e.Stop)
+	t.Cleanup(func() {
+		// Clients first: a server stopped under an open watch waits out its request timeout.
+		for _, c := range e.clients {
+			_ = c.Close()
+		}
+		e.Stop()
+	})
 	e.start("")
 	return e
 }
