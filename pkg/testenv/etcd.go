@@ -43,12 +43,19 @@ func (e *Etcd) start(clientAddr string) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv, err := app.StartEtcd(ctx, app.EtcdConfig{Dir: e.dir, ClientAddr: clientAddr})
-	if err != nil {
-		e.t.Fatalf("testenv: %v", err)
+	for {
+		srv, err := app.StartEtcd(ctx, app.EtcdConfig{Dir: e.dir, ClientAddr: clientAddr})
+		if err == nil {
+			e.server = srv
+			e.Endpoint = srv.Endpoint
+			return
+		}
+		// A restart on the same port can race the old listener's close: try again briefly.
+		if clientAddr == "" || !strings.Contains(err.Error(), "address already in use") || ctx.Err() != nil {
+			e.t.Fatalf("testenv: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	e.server = srv
-	e.Endpoint = srv.Endpoint
 }
 
 // Client returns a new client of this etcd, closed when the test ends.
