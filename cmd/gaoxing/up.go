@@ -208,6 +208,9 @@ func (l *launcher) start(ctx context.Context) error {
 	l.starts = starts
 	l.mu.Unlock()
 	fmt.Fprintf(l.out, "gaoxing: etcd %s (start #%d of this data directory)\n", etcd.Endpoint, starts)
+	if err := seed(ctx, client, l.out); err != nil {
+		return err
+	}
 
 	minioCfg, err := l.startMinIO(ctx, minioC)
 	if err != nil {
@@ -237,6 +240,11 @@ func (l *launcher) startEtcd(ctx context.Context, c *component) (*app.Etcd, *cli
 		return nil, nil, err
 	}
 	l.onStop(nil, client.Close) // runs before etcd.Close
+	// The admin commands find this launcher's etcd through the data directory.
+	if err := os.WriteFile(l.path(endpointFile), []byte(etcd.Endpoint+"\n"), 0o600); err != nil {
+		l.setState(c, stateFailed, err)
+		return nil, nil, fmt.Errorf("record etcd endpoint: %w", err)
+	}
 	l.mu.Lock()
 	c.address = etcd.Endpoint
 	c.probe = func(ctx context.Context) error { return etcd.Ready(ctx, client) }

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
+)
+
+func TestCalendarLoadAndList(t *testing.T) {
+	e := testenv.StartEtcd(t)
+	c := e.Client()
+	gaoxing := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(args, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+
+	// A contradictory schedule is refused with the reason and stores nothing.
+	code, _, stderr := gaoxing("calendar", "load", "--etcd", e.Endpoint, "-f", "testdata/contradictory-2027.yaml")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "2027-01-02")
+	got, err := c.Get(t.Context(), calendar.Key(2027))
+	require.NoError(t, err)
+	require.Zero(t, got.Count)
+
+	// The launcher's etcd is found through its data directory.
+	data := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(data, endpointFile), []byte(e.Endpoint+"\n"), 0o600))
+	code, stdout, stderr := gaoxing("calendar", "load", "--data", data, "-f", "testdata/2027-drill.yaml")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "loaded 2027")
+
+	code, stdout, _ = gaoxing("calendar", "list", "--etcd", e.Endpoint)
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "演练用 2027 年安排")
+
+	code, _, _ = gaoxing("calendar", "load", "--etcd", e.Endpoint)
+	require.Equal(t, 2, code, "-f is required")
+	code, _, _ = gaoxing("calendar")
+	require.Equal(t, 2, code)
+}
