@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"path/filepath"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -22,6 +23,34 @@ type Env struct {
 	Peers map[string]string
 	// Logger is the process's logger; the service adds its own name (kit.New does).
 	Logger *slog.Logger
+	// Auth is where bearer tokens come from (the identity service's OpenID Provider).
+	Auth AuthConfig
+}
+
+// AuthConfig tells a service how to verify bearer tokens offline.
+type AuthConfig struct {
+	Issuer   string // the issuer URL tokens carry, e.g. "http://127.0.0.1:8080/api/identity"
+	JWKSURL  string // where the signing keys are published; "" means Issuer + "/keys"
+	Audience string // the audience every Gaoxing service accepts ("gaoxing")
+}
+
+// DefaultAudience is the audience of access tokens for Gaoxing's APIs.
+const DefaultAudience = "gaoxing"
+
+// Keys is the JWKS URL: JWKSURL, or the issuer's /keys.
+func (a AuthConfig) Keys() string {
+	if a.JWKSURL != "" {
+		return a.JWKSURL
+	}
+	return a.Issuer + "/keys"
+}
+
+// SQL is the DSN a service named name opens: SQLDSN, or a SQLite file in DataDir.
+func (e Env) SQL(name string) string {
+	if e.SQLDSN != "" {
+		return e.SQLDSN
+	}
+	return "sqlite:" + filepath.Join(e.DataDir, name+".db")
 }
 
 // Service is one Gaoxing service as its main and the launcher see it. Run serves on

@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/config"
+	"github.com/gaoxing-gov/gaoxing/pkg/telemetry"
+)
+
+// Main is the whole main of a service's own binary (one per Kubernetes Deployment):
+//
+//	func main() { os.Exit(app.Main(tickets.New(), os.Args[1:], os.Stderr)) }
+//
+// It reads the bootstrap settings from flags or GAOXING_* variables, sets up telemetry,
+// connects to etcd, listens, and runs svc until SIGINT or SIGTERM. It returns the exit code.
+func Main(svc Service, args []string, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runMain(ctx, svc, args, stderr); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", svc.Name(), err)
+		return 1
+	}
+	return 0
+}
+
+func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet(svc.Name(), flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	grpcAddr := fs.String("grpc-addr", ":9090", "gRPC listen `address`")
+	httpAddr := fs.String("http-addr", ":8080", "HTTP listen `address` (API under /api/"+svc.Name()+"/, /healthz, /readyz, /metrics)")
+	etcd := config.List{"http://127.0.0.1:2379"}
+	fs.Var(&etcd, "etcd-endpoints", "etcd client `URLs`, comma-separated")
+	var env Env
+	fs.StringVar(&env.DataDir, "data-dir", "./data", "`directory` for the embedded SQLite database and snapshots")
+	fs.StringVar(&env.SQLDSN, "sql-dsn", "", "database `DSN` (postgres://… in production; empty: SQLite in --data-dir)")
+	fs.StringVar(&env.MinIO.Endpoint, "minio-endpoint", "", "MinIO `host:port`")
+	fs.StringVar(&env.MinIO.AccessKey, "minio-access-key", "", "MinIO access `key`")
+	fs.StringVar(&env.MinIO.SecretKey, "minio-secret-key", "", "MinIO secret `key`")
+	fs.BoolVar(&env.MinIO.UseSSL, "minio-ssl", false, "talk to MinIO over TLS")
+	peers := config.List{}
+	fs.Var(&peers, "peers", "other services' gRPC addresses as `name=host:port`, comma-separated")
+	fs.StringVar(&env.Auth.Issuer, "issuer", "", "OpenID issuer `URL` of the identity service")
+	fs.StringVar(&env.Auth.JWKSURL, "jwks-url", "", "JWKS `URL` (default: the issuer's /keys)")
+	fs.StringVar(&env.Auth.Audience, "audience", DefaultAudience, "token `audience` this service accepts")
+	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	if err := config.Parse(fs, args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	env.Peers = map[string]string{}
+	for _, p := range peers {
+		name, addr, ok := strings.Cut(p, "=")
+		if !ok {
+			return fmt.Errorf("--peers: %q is not name=host:port", p)
+		}
+		env.Peers[name] = addr
+	}
+
+	tel, err := telemetry.Setup(ctx, telemetry.Options{Service: svc.Name(), LogLevel: level, LogWriter: os.Stdout})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tel.Shutdown(sctx)
+	}()
+	env.Logger = tel.Logger()
+
+	env.Etcd, err = clientv3.New(clientv3.Config{Endpoints: etcd, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return fmt.Errorf("etcd: %w", err)
+	}
+	defer env.Etcd.Close()
+
+	if env.GRPC, err = net.Listen("tcp", *grpcAddr); err != nil {
+		return err
+	}
+	if env.HTTP, err = net.Listen("tcp", *httpAddr); err != nil {
+		_ = env.GRPC.Close()
+		return err
+	}
+	return svc.Run(ctx, env)
+}
