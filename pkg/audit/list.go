@@ -1,0 +1,96 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/page"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
+)
+
+// Page sizes of List.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// ListOptions selects a page of a tenant's records.
+type ListOptions struct {
+	PageSize  int32  // 0 means DefaultPageSize; capped at MaxPageSize
+	PageToken string // next_page_token of the previous page; "" for the first
+	Resource  string // only the records of this resource; "" for all
+}
+
+const recordColumns = `tenant, sequence, time_us, actor, action, resource, before_digest, after_digest, trace_id, prev_hash, hash`
+
+// List returns a page of tenant's records, newest first, and the token of the next page
+// ("" after the last). It reads one tenant only: the caller decides, by the subtree rule,
+// which tenants the supervisor may read.
+func List(ctx context.Context, db *sqlstore.DB, tenant tenancy.ID, opts ListOptions) ([]*commonv1.AuditRecord, string, error) {
+	if !tenant.Valid() {
+		return nil, "", tenancy.ErrInvalidID
+	}
+	size, err := page.Size(opts.PageSize, DefaultPageSize, MaxPageSize)
+	if err != nil {
+		return nil, "", err
+	}
+	queryHash := page.Hash("audit.List", string(tenant), opts.Resource)
+	after, err := page.Decode(opts.PageToken, queryHash)
+	if err != nil {
+		return nil, "", err
+	}
+	below := int64(math.MaxInt64)
+	if after != "" {
+		if below, err = strconv.ParseInt(after, 10, 64); err != nil {
+			return nil, "", page.ErrInvalidToken.WithField(page.TokenField, page.ErrInvalidToken.Code, page.ErrInvalidToken.Message)
+		}
+	}
+	var rows *sql.Rows
+	if opts.Resource == "" {
+		rows, err = db.Query(ctx, `SELECT `+recordColumns+` FROM audit_records
+			WHERE tenant = $1 AND sequence < $2 ORDER BY sequence DESC LIMIT $3`, string(tenant), below, size+1)
+	} else {
+		rows, err = db.Query(ctx, `SELECT `+recordColumns+` FROM audit_records
+			WHERE tenant = $1 AND resource = $2 AND sequence < $3 ORDER BY sequence DESC LIMIT $4`,
+			string(tenant), opts.Resource, below, size+1)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("audit: list: %w", err)
+	}
+	recs, err := scanRecords(rows)
+	if err != nil {
+		return nil, "", fmt.Errorf("audit: list: %w", err)
+	}
+	next := ""
+	if len(recs) > size {
+		recs = recs[:size]
+		next = page.Encode(strconv.FormatInt(recs[size-1].GetSequence(), 10), queryHash)
+	}
+	return recs, next, nil
+}
+
+func scanRecords(rows *sql.Rows) ([]*commonv1.AuditRecord, error) {
+	defer func() { _ = rows.Close() }()
+	var recs []*commonv1.AuditRecord
+	for rows.Next() {
+		var (
+			r  commonv1.AuditRecord
+			us int64
+		)
+		if err := rows.Scan(&r.Tenant, &r.Sequence, &us, &r.Actor, &r.Action, &r.Resource,
+			&r.BeforeDigest, &r.AfterDigest, &r.TraceId, &r.PrevHash, &r.Hash); err != nil {
+			return nil, err
+		}
+		r.Time = timestamppb.New(time.UnixMicro(us))
+		recs = append(recs, &r)
+	}
+	return recs, rows.Err()
+}
