@@ -11,8 +11,8 @@ export GAOXING_BIN_DIR := $(BIN)
 export BUF_CACHE_DIR := $(CURDIR)/.cache/buf
 
 # Every Go module of the workspace that has packages to build and test.
-MODULES := pkg proto cmd/gaoxing e2e
-PACKAGES := ./pkg/... ./proto/... ./cmd/gaoxing/... ./e2e/...
+MODULES := pkg proto cmd/gaoxing e2e $(wildcard services/*)
+PACKAGES := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 GOTESTFLAGS ?= -count=1 -p 2 -timeout 30m
 
 PLUGINS := $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2

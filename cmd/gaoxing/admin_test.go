@@ -45,3 +45,29 @@ func TestCalendarLoadAndList(t *testing.T) {
 	code, _, _ = gaoxing("calendar")
 	require.Equal(t, 2, code)
 }
+
+func TestTenantApplyIsIdempotent(t *testing.T) {
+	e := testenv.StartEtcd(t)
+	gaoxing := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(args, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	const zone = "../../pkg/tenancy/default_tree.yaml" // the 1+2+29 default the chart applies too
+
+	code, stdout, stderr := gaoxing("tenant", "apply", "--etcd", e.Endpoint, "-f", zone, "--dry-run")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "32 tenants in the file, 32 changes (dry run")
+	code, stdout, _ = gaoxing("tenant", "apply", "--etcd", e.Endpoint, "-f", zone)
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "+ ahz.s01.c01")
+	code, stdout, _ = gaoxing("tenant", "apply", "--etcd", e.Endpoint, "-f", zone)
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "32 tenants in the file, 0 changes", "a second apply changes nothing")
+
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("- id: AHZ\n  name: 错误\n"), 0o600))
+	code, _, stderr = gaoxing("tenant", "apply", "--etcd", e.Endpoint, "-f", bad)
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "tenants[0].id")
+}

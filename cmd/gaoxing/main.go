@@ -13,6 +13,7 @@ const usage = `usage: gaoxing <command> [flags]
 
 commands:
   up        run etcd, MinIO and every service on this machine behind one HTTP port
+  tenant    apply the tenant tree from a file (idempotent; prints what changed)
   calendar  load or list the official working-day calendar (a new year each November)
   version   print the version
   help      print this help
@@ -39,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 		go func() { <-ctx.Done(); stop() }()
 		return upCommand(ctx, args[1:], stdout, stderr)
+	case "tenant":
+		return tenantCommand(context.Background(), args[1:], stdout, stderr)
 	case "calendar":
 		return calendarCommand(context.Background(), args[1:], stdout, stderr)
 	case "version":

@@ -1,7 +1,14 @@
 package main
 
-import "github.com/gaoxing-gov/gaoxing/pkg/app"
+import (
+	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/services/documents"
+	"github.com/gaoxing-gov/gaoxing/services/identity"
+)
 
 // registry is every service `gaoxing up` runs, in start order. Adding a service is one
 // line here, e.g. `documents.Service{},`.
-var registry = []app.Service{}
+var registry = []app.Service{
+	identity.New(),
+	documents.New(),
+}

@@ -354,6 +354,9 @@ func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *cli
 			Etcd: etcd, DataDir: dataDir, MinIO: minioCfg,
 			Peers:  peersExcept(peers, s.Name()),
 			Logger: l.log, // kit.New adds the service name
+			// Tokens come from identity's OpenID Provider, reached through the front port
+			// like any client reaches it.
+			Auth: app.AuthConfig{Issuer: "http://" + l.frontAddr + "/api/identity", Audience: app.DefaultAudience},
 		}
 		c, httpAddr := cs[i], httpLis[i].Addr().String()
 		l.mu.Lock()

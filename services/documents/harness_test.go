@@ -1,0 +1,303 @@
+package documents
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn/authntest"
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
+	"github.com/gaoxing-gov/gaoxing/pkg/config"
+	"github.com/gaoxing-gov/gaoxing/pkg/kit"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
+	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
+	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// Test subjects: a clerk of street ahz.s01, a clerk of the sibling street ahz.s02, and a
+// platform admin at the district.
+const (
+	clerk   = "u-clerk"
+	sibling = "u-sibling"
+	admin   = "u-admin"
+	tenant  = "ahz.s01"
+	owner   = "tenants/ahz.s01/tickets/T-20261125-000001"
+)
+
+// harness is one documents service running in-process against real etcd, MinIO and SQL.
+type harness struct {
+	t      testing.TB
+	srv    *Server
+	minio  *testenv.MinIO
+	client documentsv1.DocumentsServiceClient
+	base   string // http://host:port/api/documents
+	tokens map[string]string
+	http   *http.Client
+}
+
+type harnessOptions struct {
+	dsn      string
+	settings *Settings
+	opts     []Option
+	minio    *testenv.MinIO
+	now      func() time.Time
+}
+
+func startHarness(t testing.TB, o harnessOptions) *harness {
+	t.Helper()
+	etcd := testenv.StartEtcd(t)
+	if o.settings != nil {
+		b, err := json.Marshal(o.settings)
+		require.NoError(t, err)
+		_, err = etcd.Client().Put(context.Background(), config.GlobalKey(Name), string(b))
+		require.NoError(t, err)
+	}
+	m := o.minio
+	if m == nil {
+		m = testenv.StartMinIO(t)
+	}
+	issuer := authntest.New(t)
+	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	env := app.Env{
+		GRPC: grpcLis, HTTP: httpLis, Etcd: etcd.Client(), DataDir: t.TempDir(), SQLDSN: o.dsn, MinIO: m.Config(),
+		Auth: app.AuthConfig{Issuer: issuer.URL(), JWKSURL: issuer.JWKSURL(), Audience: issuer.Audience()},
+	}
+	srv := New(o.opts...)
+	if o.now != nil {
+		srv.now = o.now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, env) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(30 * time.Second):
+			t.Error("service did not stop")
+		}
+	})
+	select {
+	case <-srv.Ready():
+	case err := <-done:
+		t.Fatalf("service failed to start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("service did not start")
+	}
+
+	enf, err := authz.New(context.Background(), etcd.Client(), authz.DefaultPrefix)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = enf.Close() })
+	_, err = enf.Seed(context.Background(), authz.DefaultRoles())
+	require.NoError(t, err)
+	require.NoError(t, enf.Grant(context.Background(), clerk, "window_clerk", tenant))
+	require.NoError(t, enf.Grant(context.Background(), sibling, "window_clerk", "ahz.s02"))
+	require.NoError(t, enf.Grant(context.Background(), admin, "platform_admin", "ahz"))
+
+	conn, err := kit.Dial(grpcLis.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	h := &harness{
+		t: t, srv: srv, minio: m, client: documentsv1.NewDocumentsServiceClient(conn),
+		base:   "http://" + httpLis.Addr().String() + "/api/documents",
+		tokens: map[string]string{},
+		http:   &http.Client{Transport: &http.Transport{DisableCompression: true}},
+	}
+	for sub, ten := range map[string]string{clerk: tenant, sibling: "ahz.s02", admin: "ahz"} {
+		h.tokens[sub] = issuer.Token(authn.Principal{Subject: sub, Tenant: tenancy.ID(ten), Kind: authn.Staff})
+	}
+	// The grants reach the service through its etcd watch.
+	require.Eventually(t, func() bool {
+		_, err := h.client.ListDocuments(h.as(clerk), &documentsv1.ListDocumentsRequest{Parent: "tenants/" + tenant})
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond)
+	return h
+}
+
+// as is a context carrying sub's token for gRPC calls.
+func (h *harness) as(sub string) context.Context {
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+h.tokens[sub])
+}
+
+// upload streams body through POST …/documents:upload; size < 0 sends it chunked.
+func (h *harness) upload(sub, ten string, q url.Values, body io.Reader, size int64) (*http.Response, []byte) {
+	h.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.base+"/v1/tenants/"+ten+"/documents:upload?"+q.Encode(), body)
+	require.NoError(h.t, err)
+	req.ContentLength = size
+	if size < 0 {
+		req.ContentLength = -1
+	}
+	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
+	resp, err := h.http.Do(req)
+	require.NoError(h.t, err)
+	defer func() { _ = resp.Body.Close() }()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(h.t, err)
+	return resp, out
+}
+
+// uploadDoc uploads as the clerk and expects success.
+func (h *harness) uploadDoc(q url.Values, content []byte) *documentsv1.Document {
+	h.t.Helper()
+	resp, out := h.upload(clerk, tenant, q, bytes.NewReader(content), int64(len(content)))
+	require.Equal(h.t, http.StatusCreated, resp.StatusCode, string(out))
+	var d documentsv1.Document
+	require.NoError(h.t, protojson.Unmarshal(out, &d))
+	return &d
+}
+
+func (h *harness) download(sub, name string, header http.Header) *http.Response {
+	h.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, h.base+"/v1/"+name+":download", nil)
+	require.NoError(h.t, err)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
+	resp, err := h.http.Do(req)
+	require.NoError(h.t, err)
+	h.t.Cleanup(func() { _ = resp.Body.Close() })
+	return resp
+}
+
+// errorCode reads the stable code of an HTTP error body.
+func errorCode(t testing.TB, body []byte) string {
+	t.Helper()
+	var e commonv1.ErrorResponse
+	require.NoError(t, protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(body, &e), string(body))
+	return e.GetError().GetCode()
+}
+
+// grpcCode returns the gRPC code and stable code of err.
+func grpcCode(err error) (codes.Code, string) {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if e, ok := d.(*commonv1.Error); ok {
+			return st.Code(), e.GetCode()
+		}
+	}
+	return st.Code(), ""
+}
+
+func query(kv ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	return q
+}
+
+// pdfBytes is a small valid-looking PDF (sniffed as application/pdf).
+func pdfBytes(text string) []byte { return []byte("%PDF-1.7\n% " + text + "\n%%EOF\n") }
+
+// fileReader yields size deterministic bytes that sniff as a PDF, without holding them:
+// a PDF header, then a ChaCha8 stream from seed.
+func fileReader(seed byte, size int64) io.Reader {
+	head := []byte("%PDF-1.7\n")
+	var key [32]byte
+	key[0] = seed
+	return io.MultiReader(bytes.NewReader(head), io.LimitReader(rand.NewChaCha8(key), size-int64(len(head))))
+}
+
+func fileSHA256(seed byte, size int64) string {
+	h := sha256.New()
+	_, _ = io.Copy(h, fileReader(seed, size))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// countingReader counts what the server pulled from a request body.
+type countingReader struct {
+	mu sync.Mutex
+	r  io.Reader
+	n  int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.mu.Lock()
+	c.n += int64(n)
+	c.mu.Unlock()
+	return n, err
+}
+
+func (c *countingReader) count() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// bucketObjects lists every object version in the bucket (what the service left).
+func (h *harness) bucketObjects() []string {
+	h.t.Helper()
+	var keys []string
+	c := h.minio.Client()
+	for o := range c.ListObjects(context.Background(), DefaultBucket, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
+		require.NoError(h.t, o.Err)
+		keys = append(keys, o.Key+"@"+o.VersionID)
+	}
+	return keys
+}
+
+// clock is a test clock that only moves when told.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now().UTC()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func (h *harness) downloadQuery(sub, name, rawQuery string) *http.Response {
+	h.t.Helper()
+	u := h.base + "/v1/" + name + ":download"
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	require.NoError(h.t, err)
+	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
+	resp, err := h.http.Do(req)
+	require.NoError(h.t, err)
+	h.t.Cleanup(func() { _ = resp.Body.Close() })
+	return resp
+}
+
+func unmarshal(b []byte, m *documentsv1.Document) error { return protojson.Unmarshal(b, m) }

@@ -1,0 +1,145 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"runtime"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
+	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+)
+
+// Lockout is the policy against password guessing: after Threshold failures in a row an
+// account is locked for Base, and each further lockout (without a successful login in
+// between) doubles the time, up to Max.
+type Lockout struct {
+	Threshold int
+	Base, Max time.Duration
+}
+
+// DefaultLockout is 5 failures → 1 minute, then 2, 4, … up to 1 hour.
+var DefaultLockout = Lockout{Threshold: 5, Base: time.Minute, Max: time.Hour}
+
+// duration is how long the n-th lockout in a row (from 1) lasts.
+func (l Lockout) duration(n int64) time.Duration {
+	d := l.Base
+	for i := int64(1); i < n && d < l.Max; i++ {
+		d *= 2
+	}
+	return min(d, l.Max)
+}
+
+// Options tune a Core; the zero value takes the defaults.
+type Options struct {
+	Argon2     Argon2Params     // DefaultArgon2
+	Lockout    Lockout          // DefaultLockout
+	Now        func() time.Time // time.Now
+	Logger     *slog.Logger     // slog.Default()
+	TreePrefix string           // tenancy.DefaultTreePrefix
+}
+
+// Core is the identity service's logic over its stores: SQL for accounts and clients,
+// etcd for the tenant tree (through Tree) and the grants (through Enforcer). It implements
+// Directory.
+type Core struct {
+	db       *sqlstore.DB
+	etcd     *clientv3.Client
+	tree     *tenancy.Tree
+	enforcer *authz.Enforcer
+	ring     *sealed.Ring
+	opts     Options
+	titles   map[string]string // role name → title, for the console
+	// argonSlots bounds concurrent password checks to the cores there are: more would
+	// only add memory (MemoryKiB each) and latency, not throughput.
+	argonSlots chan struct{}
+}
+
+var _ Directory = (*Core)(nil)
+
+// NewCore builds the logic; db must have identity's and audit's migrations applied.
+func NewCore(db *sqlstore.DB, etcd *clientv3.Client, tree *tenancy.Tree, enforcer *authz.Enforcer, ring *sealed.Ring, opts Options) *Core {
+	if opts.Argon2 == (Argon2Params{}) {
+		opts.Argon2 = DefaultArgon2
+	}
+	if opts.Lockout == (Lockout{}) {
+		opts.Lockout = DefaultLockout
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.TreePrefix == "" {
+		opts.TreePrefix = tenancy.DefaultTreePrefix
+	}
+	titles := map[string]string{}
+	for _, r := range authz.DefaultRoles() {
+		titles[r.Name] = r.Title
+	}
+	return &Core{db: db, etcd: etcd, tree: tree, enforcer: enforcer, ring: ring, opts: opts, titles: titles,
+		argonSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+}
+
+func (c *Core) now() time.Time { return c.opts.Now().UTC().Truncate(time.Microsecond) }
+
+// caller is the authenticated principal, or UNAUTHENTICATED.
+func caller(ctx context.Context) (authn.Principal, error) {
+	p, ok := authn.FromContext(ctx)
+	if !ok || p.Subject == "" {
+		return authn.Principal{}, authz.ErrUnauthenticated
+	}
+	return p, nil
+}
+
+// newID makes an id: prefix and 16 random hex digits. The '-' keeps it from ever looking
+// like a role name (authz.IsRole).
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// parseTenantName parses "tenants/{tenant}" (field names the request field).
+func parseTenantName(field, name string) (tenancy.ID, error) {
+	rest, ok := strings.CutPrefix(name, "tenants/")
+	if ok {
+		if id, err := tenancy.Parse(rest); err == nil {
+			return id, nil
+		}
+	}
+	return "", errs.Invalid(field, "INVALID_TENANT_NAME", field+" 应为 tenants/{tenant}")
+}
+
+// parseChildName parses "tenants/{tenant}/{collection}/{id}".
+func parseChildName(field, name, collection string) (tenancy.ID, string, error) {
+	bad := errs.Invalid(field, "INVALID_NAME", field+" 应为 tenants/{tenant}/"+collection+"/{id}")
+	rest, ok := strings.CutPrefix(name, "tenants/")
+	if !ok {
+		return "", "", bad
+	}
+	t, id, ok := strings.Cut(rest, "/"+collection+"/")
+	if !ok || id == "" || len(id) > 64 {
+		return "", "", bad
+	}
+	tid, err := tenancy.Parse(t)
+	if err != nil {
+		return "", "", bad
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return "", "", bad
+		}
+	}
+	return tid, id, nil
+}

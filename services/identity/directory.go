@@ -1,0 +1,37 @@
+package identity
+
+import (
+	"context"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+)
+
+// Directory is what the OpenID Provider needs from identity.
+type Directory interface {
+	// Authenticate checks a username and password, applying lockout; errors are errs with stable codes
+	// (INVALID_CREDENTIALS, ACCOUNT_LOCKED, ACCOUNT_SUSPENDED).
+	Authenticate(ctx context.Context, username, password string) (Account, error)
+	AccountByID(ctx context.Context, id string) (Account, error)
+	// Client returns a machine or console client; CheckClientSecret verifies a secret in constant time.
+	Client(ctx context.Context, id string) (Client, error)
+	CheckClientSecret(ctx context.Context, id, secret string) error
+}
+
+// Account is a person's account as the OpenID Provider sees it.
+type Account struct {
+	ID, Username, DisplayName string
+	Tenant                    tenancy.ID
+	Kind                      authn.Kind
+	Status                    string
+}
+
+// Client is an OAuth client: a machine client (court, legal aid, 12345) or the console.
+type Client struct {
+	ID           string
+	Tenant       tenancy.ID
+	Scopes       []string
+	RedirectURIs []string
+	Public       bool
+	Confidential bool
+}

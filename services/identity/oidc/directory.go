@@ -1,0 +1,51 @@
+package oidc
+
+import (
+	"context"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+)
+
+// Directory is what the provider asks the identity service about people and clients. The
+// identity service implements it; this package keeps its own copy of the types so that
+// identity can import oidc without a cycle.
+type Directory interface {
+	// Authenticate checks a password, applying the lockout policy. Its errors carry the
+	// codes INVALID_CREDENTIALS, ACCOUNT_LOCKED or ACCOUNT_SUSPENDED and a message shown
+	// on the login page as it is.
+	Authenticate(ctx context.Context, username, password string) (Account, error)
+	// AccountByID returns an account by its stable id (the tokens' sub).
+	AccountByID(ctx context.Context, id string) (Account, error)
+	// Client returns a registered OAuth client (an error when unknown).
+	Client(ctx context.Context, id string) (Client, error)
+	// CheckClientSecret fails unless secret is the client's current secret. It runs on
+	// every client credentials token request, so it must be fast: client secrets are long
+	// and random, so a SHA-256 (or HMAC) comparison is as safe as a password hash here,
+	// where argon2id would cap token issuance at a few dozen per second.
+	CheckClientSecret(ctx context.Context, id, secret string) error
+}
+
+// AccountActive is the Status of an account that may sign in and keep its sessions.
+const AccountActive = "active"
+
+// Account (账号) is a person's account: staff, enterprise or citizen.
+type Account struct {
+	ID          string
+	Username    string
+	DisplayName string
+	Tenant      tenancy.ID // home tenant (所属租户)
+	Kind        authn.Kind
+	Status      string // AccountActive, or another status that refuses tokens
+}
+
+// Client (接入应用) is an OAuth client: the console (public, authorization code + PKCE) or
+// a machine client such as a court system (confidential, client credentials).
+type Client struct {
+	ID           string
+	Tenant       tenancy.ID // the tenant a machine client acts for
+	Scopes       []string   // scopes the client may be granted
+	RedirectURIs []string   // exact redirect URIs; none for a machine-only client
+	Public       bool       // no secret: must use PKCE with S256
+	Confidential bool       // has a secret: may use client credentials
+}

@@ -1,0 +1,177 @@
+package identity
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
+	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	"github.com/gaoxing-gov/gaoxing/proto/gen"
+	identityv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/identity/v1"
+	"github.com/gaoxing-gov/gaoxing/services/identity/oidc"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Name is the service's name: its SQL database, its routes under /api/identity/.
+const Name = "identity"
+
+// ProviderDeps is what the OpenID Provider is built from.
+type ProviderDeps struct {
+	Issuer    string // env.Auth.Issuer
+	Directory Directory
+	DB        *sqlstore.DB
+	Etcd      *clientv3.Client
+	Ring      *sealed.Ring // the service's sealing keys, for the provider's signing keys at rest
+	Logger    *slog.Logger
+}
+
+// ProviderFunc builds the OpenID Provider and returns its HTTP routes, patterns relative
+// to /api/identity/ as kit.Service.HandleHTTP takes them.
+type ProviderFunc func(ctx context.Context, deps ProviderDeps) (map[string]http.Handler, error)
+
+// Server is the identity service as app.Service.
+type Server struct {
+	// Ring seals citizens' ID numbers. Nil reads sealed.FromEnv; when those variables are
+	// unset and the database is SQLite in a data directory (development), a key file is
+	// made there once.
+	Ring *sealed.Ring
+	// Options tune the logic (argon2id parameters, lockout).
+	Options Options
+	// Provider mounts the OpenID Provider; nil serves the API without one.
+	Provider ProviderFunc
+	// AdminPassword is the bootstrap administrator's password; "" reads EnvAdminPassword,
+	// and if that is empty too a random one is printed once.
+	AdminPassword string
+
+	onReady func(*Core) // tests: the logic, once serving
+}
+
+// New returns the identity service with its OpenID Provider (package oidc).
+func New() *Server { return &Server{Provider: OIDCProvider(oidc.Config{})} }
+
+// Name implements app.Service.
+func (s *Server) Name() string { return Name }
+
+// Run implements app.Service: it migrates, seeds the default tenant tree and roles once,
+// bootstraps the administrator on first start, and serves until ctx ends.
+func (s *Server) Run(ctx context.Context, env app.Env) error {
+	log := env.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("service", Name)
+	migrations, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	db, err := sqlstore.Open(ctx, env.SQL(Name), migrations)
+	if err != nil {
+		return fmt.Errorf("identity: database: %w", err)
+	}
+	defer db.Close()
+	if err := audit.Migrate(ctx, db); err != nil {
+		return fmt.Errorf("identity: audit tables: %w", err)
+	}
+	ring := s.Ring
+	if ring == nil {
+		if ring, err = loadRing(env, log); err != nil {
+			return err
+		}
+	}
+	k, err := app.NewKit(ctx, env, Name, db, app.Security{Rules: Rules})
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	tree, err := tenancy.OpenTree(ctx, env.Etcd, tenancy.DefaultTreePrefix)
+	if err != nil {
+		return fmt.Errorf("identity: tenant tree: %w", err)
+	}
+	defer tree.Close()
+	if _, err := tree.Seed(ctx, tenancy.DefaultTree()); err != nil {
+		return fmt.Errorf("identity: seeding the tenant tree: %w", err)
+	}
+	if _, err := k.Enforcer.Seed(ctx, authz.DefaultRoles()); err != nil {
+		return fmt.Errorf("identity: seeding the roles: %w", err)
+	}
+	opts := s.Options
+	opts.Logger = log
+	core := NewCore(db, env.Etcd, tree, k.Enforcer, ring, opts)
+	password := s.AdminPassword
+	if password == "" {
+		password = adminPasswordFromEnv()
+	}
+	if _, err := core.Bootstrap(ctx, password, log); err != nil {
+		return fmt.Errorf("identity: bootstrap: %w", err)
+	}
+
+	b := newBinding(k.Service, core)
+	identityv1.RegisterIdentityServiceServer(k.GRPC(), b)
+	if err := identityv1.RegisterIdentityServiceHandlerServer(ctx, k.Gateway(), b); err != nil {
+		return err
+	}
+	spec, err := gen.OpenAPI(Name)
+	if err != nil {
+		return err
+	}
+	k.OpenAPI(spec)
+	k.Health().Add("sql", db.Ping)
+	if s.Provider != nil {
+		routes, err := s.Provider(ctx, ProviderDeps{Issuer: env.Auth.Issuer, Directory: core, DB: db, Etcd: env.Etcd, Ring: ring, Logger: log})
+		if err != nil {
+			return fmt.Errorf("identity: OpenID Provider: %w", err)
+		}
+		for pattern, h := range routes {
+			k.HandleHTTP(pattern, h)
+		}
+	}
+	if s.onReady != nil {
+		s.onReady(core)
+	}
+	return k.Serve(ctx, env.GRPC, env.HTTP)
+}
+
+// devKeyFile holds development sealing keys beside a SQLite database.
+const devKeyFile = "identity-sealed-keys"
+
+// loadRing reads the sealing keys from the environment, or in development (SQLite in a
+// data directory, variables unset) from a key file made there once. Production
+// (PostgreSQL) without the variables is an error: keys never default.
+func loadRing(env app.Env, log *slog.Logger) (*sealed.Ring, error) {
+	if os.Getenv(sealed.EnvKeys) != "" || env.SQLDSN != "" || env.DataDir == "" {
+		r, err := sealed.FromEnv()
+		if err != nil {
+			return nil, fmt.Errorf("identity: sealing keys (%s, %s): %w", sealed.EnvKeys, sealed.EnvIndex, err)
+		}
+		return r, nil
+	}
+	path := filepath.Join(env.DataDir, devKeyFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		data = []byte("k1=" + sealed.NewKeySecret() + "\n" + sealed.NewKeySecret() + "\n")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			return nil, err
+		}
+		log.Warn("identity: development sealing keys created; set " + sealed.EnvKeys + " and " + sealed.EnvIndex + " in production")
+	} else if err != nil {
+		return nil, err
+	}
+	keys, index, _ := strings.Cut(strings.TrimSpace(string(data)), "\n")
+	return sealed.ParseRing(keys, index)
+}
