@@ -54,6 +54,15 @@ type keyCache struct {
 	lastErr   error         // result of the last attempt
 }
 
+// has reports, without fetching, whether kid is in a key set that is not due for a
+// refresh: remembered tokens stop being accepted when their key is withdrawn.
+func (c *keyCache) has(kid string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.keys[kid]
+	return ok && c.now().Sub(c.fetchedAt) < c.maxAge
+}
+
 // get returns the key named kid.
 func (c *keyCache) get(ctx context.Context, kid string) (publicKey, error) {
 	c.mu.Lock()

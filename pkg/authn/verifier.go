@@ -42,6 +42,7 @@ type Verifier struct {
 	now      func() time.Time
 	keys     *keyCache
 	parser   *jwt.Parser
+	verified verified
 }
 
 // Option configures a Verifier.
@@ -138,8 +139,16 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if len(token) > maxTokenBytes {
 		return Principal{}, ErrTokenInvalid.Wrap(fmt.Errorf("token of %d bytes", len(token)))
 	}
+	if t, ok := v.verified.get(token); ok {
+		if now := v.now(); now.Before(t.notAfter) && !now.Before(t.notBefor) && v.keys.has(t.kid) {
+			if v.revoked != nil && v.revoked(ctx, t.jti) {
+				return Principal{}, ErrTokenRevoked.Wrap(fmt.Errorf("jti %s revoked", t.jti))
+			}
+			return t.principal(), nil
+		}
+	}
 	var c claims
-	_, err := v.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) { return v.key(ctx, t) })
+	parsed, err := v.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) { return v.key(ctx, t) })
 	if err != nil {
 		return Principal{}, v.failure(ctx, err)
 	}
@@ -164,7 +173,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 			return Principal{}, ErrTokenRevoked.Wrap(fmt.Errorf("jti %s revoked", c.ID))
 		}
 	}
-	return p, nil
+	entry := verifiedToken{p: p, notAfter: c.ExpiresAt.Add(v.skew), jti: c.ID}
+	entry.kid, _ = parsed.Header["kid"].(string)
+	if c.NotBefore != nil {
+		entry.notBefor = c.NotBefore.Add(-v.skew)
+	}
+	v.verified.put(token, entry)
+	return entry.principal(), nil
 }
 
 // key finds the published key for t and checks it suits t's algorithm, so a token cannot
