@@ -22,7 +22,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 )
 
@@ -115,7 +115,7 @@ func startUp(t *testing.T, bin, dataDir, minioBin string) *upProcess {
 	t.Helper()
 	p := &upProcess{exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "up", "--data", dataDir, "--addr", "127.0.0.1:0")
-	p.cmd.Env = append(os.Environ(), app.BinDirEnv+"="+filepath.Dir(minioBin))
+	p.cmd.Env = append(os.Environ(), infra.BinDirEnv+"="+filepath.Dir(minioBin))
 	p.cmd.Stderr = testLog{t}
 	out, err := p.cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -322,7 +322,7 @@ func readCreds(t *testing.T, path string) credentials {
 
 func minioClient(t *testing.T, endpoint string, c credentials) *minio.Client {
 	t.Helper()
-	mc, err := app.MinIOConfig{Endpoint: endpoint, AccessKey: c.AccessKey, SecretKey: c.SecretKey}.Client()
+	mc, err := infra.MinIOConfig{Endpoint: endpoint, AccessKey: c.AccessKey, SecretKey: c.SecretKey}.Client()
 	require.NoError(t, err)
 	return mc
 }
@@ -368,7 +368,7 @@ func TestUpWithoutMinIOFailsAtOnce(t *testing.T) {
 	bin := buildGaoxing(t)
 	cmd := exec.CommandContext(t.Context(), bin, "up", "--data", t.TempDir(), "--addr", "127.0.0.1:0")
 	cmd.Dir = t.TempDir() // outside the workspace: no bin/minio to find
-	cmd.Env = append(os.Environ(), "PATH="+t.TempDir(), app.BinDirEnv+"="+t.TempDir())
+	cmd.Env = append(os.Environ(), "PATH="+t.TempDir(), infra.BinDirEnv+"="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	require.True(t, errors.As(err, &exit), "want a failed exit, got %v\n%s", err, out)

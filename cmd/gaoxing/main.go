@@ -35,7 +35,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "up":
 		// The first Ctrl-C (or SIGTERM) starts an orderly shutdown; after that the
 		// default handling is back, so a second Ctrl-C ends the process at once (the
-		// MinIO child still gets SIGTERM from the kernel, see app.StartMinIO).
+		// MinIO child still gets SIGTERM from the kernel, see infra.StartMinIO).
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		go func() { <-ctx.Done(); stop() }()

@@ -19,6 +19,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 )
 
 // upConfig is what `gaoxing up` is told on its command line.
@@ -127,7 +128,7 @@ func newLauncher(cfg upConfig, services []app.Service, out io.Writer, log *slog.
 func (l *launcher) run(ctx context.Context) error {
 	began := time.Now()
 	// Find MinIO before starting anything, so a missing binary fails at once.
-	minioBin, err := app.Binary("minio")
+	minioBin, err := infra.Binary("minio")
 	if err != nil {
 		return err
 	}
@@ -221,10 +222,10 @@ func (l *launcher) start(ctx context.Context) error {
 	return l.startServices(ctx, serviceCs, client, minioCfg)
 }
 
-func (l *launcher) startEtcd(ctx context.Context, c *component) (*app.Etcd, *clientv3.Client, error) {
+func (l *launcher) startEtcd(ctx context.Context, c *component) (*infra.Etcd, *clientv3.Client, error) {
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	etcd, err := app.StartEtcd(sctx, app.EtcdConfig{
+	etcd, err := infra.StartEtcd(sctx, infra.EtcdConfig{
 		Dir:        l.path("etcd"),
 		ClientAddr: l.cfg.EtcdAddr,
 		LogFile:    l.path("etcd.log"),
@@ -253,21 +254,21 @@ func (l *launcher) startEtcd(ctx context.Context, c *component) (*app.Etcd, *cli
 	return etcd, client, nil
 }
 
-func (l *launcher) startMinIO(ctx context.Context, c *component) (app.MinIOConfig, error) {
+func (l *launcher) startMinIO(ctx context.Context, c *component) (infra.MinIOConfig, error) {
 	creds, err := loadOrCreateCredentials(l.path("minio.json"))
 	if err != nil {
 		l.setState(c, stateFailed, err)
-		return app.MinIOConfig{}, fmt.Errorf("minio credentials: %w", err)
+		return infra.MinIOConfig{}, fmt.Errorf("minio credentials: %w", err)
 	}
 	logFile, err := os.OpenFile(l.path("minio.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		l.setState(c, stateFailed, err)
-		return app.MinIOConfig{}, err
+		return infra.MinIOConfig{}, err
 	}
 	l.onStop(nil, logFile.Close) // after MinIO has stopped writing to it
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	p, err := app.StartMinIO(sctx, app.MinIOServer{
+	p, err := infra.StartMinIO(sctx, infra.MinIOServer{
 		Binary:    l.minioBin,
 		Dir:       l.path("minio"),
 		Address:   l.cfg.MinIOAddr,
@@ -277,7 +278,7 @@ func (l *launcher) startMinIO(ctx context.Context, c *component) (app.MinIOConfi
 	})
 	if err != nil {
 		l.setState(c, stateFailed, err)
-		return app.MinIOConfig{}, err
+		return infra.MinIOConfig{}, err
 	}
 	l.onStop(c, p.Stop)
 	l.mu.Lock()
@@ -299,7 +300,7 @@ func (l *launcher) startMinIO(ctx context.Context, c *component) (app.MinIOConfi
 
 // startServices gives every service its loopback listeners and runs it; a service whose
 // Run returns while the launcher is not stopping takes the launcher down.
-func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *clientv3.Client, minioCfg app.MinIOConfig) error {
+func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *clientv3.Client, minioCfg infra.MinIOConfig) error {
 	if len(l.services) == 0 {
 		return nil
 	}
@@ -361,7 +362,7 @@ func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *cli
 		c, httpAddr := cs[i], httpLis[i].Addr().String()
 		l.mu.Lock()
 		c.address, c.httpAddress, c.state = peers[s.Name()], httpAddr, stateRunning
-		c.probe = func(ctx context.Context) error { return app.CheckHTTP(ctx, "http://"+httpAddr+"/readyz") }
+		c.probe = func(ctx context.Context) error { return infra.CheckHTTP(ctx, "http://"+httpAddr+"/readyz") }
 		l.proxies[s.Name()] = newServiceProxy(httpAddr)
 		l.mu.Unlock()
 		wg.Go(func() {
@@ -389,7 +390,7 @@ func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *cli
 	var ready sync.WaitGroup
 	for _, c := range cs {
 		ready.Go(func() {
-			if err := app.Poll(readyCtx, 50*time.Millisecond, c.probe); err != nil && errors.Is(readyCtx.Err(), context.DeadlineExceeded) {
+			if err := infra.Poll(readyCtx, 50*time.Millisecond, c.probe); err != nil && errors.Is(readyCtx.Err(), context.DeadlineExceeded) {
 				l.log.Warn("service not ready yet", "service", c.name, "err", err)
 			}
 		})

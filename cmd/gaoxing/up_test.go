@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 )
@@ -69,7 +70,7 @@ type running struct {
 func startLauncher(t *testing.T, dataDir string, services ...app.Service) *running {
 	t.Helper()
 	bin := testenv.Binary(t, "minio")
-	t.Setenv(app.BinDirEnv, filepath.Dir(bin))
+	t.Setenv(infra.BinDirEnv, filepath.Dir(bin))
 	ctx, cancel := context.WithCancel(context.Background())
 	l := newLauncher(upConfig{DataDir: dataDir, Addr: "127.0.0.1:0", EtcdAddr: "127.0.0.1:0", MinIOAddr: "127.0.0.1:0"},
 		services, io.Discard, slog.New(slog.NewTextHandler(testLog{t}, nil)))

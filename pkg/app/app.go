@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 )
 
 // Env is what a service is given to run: its listeners and the shared infrastructure.
@@ -18,7 +20,7 @@ type Env struct {
 	DataDir string
 	// SQLDSN, when set, overrides DataDir (PostgreSQL in production).
 	SQLDSN string
-	MinIO  MinIOConfig
+	MinIO  infra.MinIOConfig
 	// Peers are the other services' gRPC addresses by service name.
 	Peers map[string]string
 	// Logger is the process's logger; the service adds its own name (kit.New does).

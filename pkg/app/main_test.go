@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -29,7 +30,7 @@ func (s envService) Run(ctx context.Context, env Env) error {
 }
 
 func TestMainWiresFlagsAndEnvironmentAndStopsOnSignal(t *testing.T) {
-	etcd, err := StartEtcd(t.Context(), EtcdConfig{Dir: t.TempDir()})
+	etcd, err := infra.StartEtcd(t.Context(), infra.EtcdConfig{Dir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(etcd.Close)
 	t.Setenv("GAOXING_SQL_DSN", "postgres://db.example/probe")

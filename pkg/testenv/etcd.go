@@ -9,14 +9,14 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 )
 
 // Etcd is an embedded single-member etcd server owned by one test.
 type Etcd struct {
 	t       testing.TB
 	dir     string
-	server  *app.Etcd
+	server  *infra.Etcd
 	clients []*clientv3.Client
 	// Endpoint is the client URL, e.g. "http://127.0.0.1:40123".
 	Endpoint string
@@ -44,7 +44,7 @@ func (e *Etcd) start(clientAddr string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
-		srv, err := app.StartEtcd(ctx, app.EtcdConfig{Dir: e.dir, ClientAddr: clientAddr})
+		srv, err := infra.StartEtcd(ctx, infra.EtcdConfig{Dir: e.dir, ClientAddr: clientAddr})
 		if err == nil {
 			e.server = srv
 			e.Endpoint = srv.Endpoint

@@ -10,14 +10,14 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 )
 
 // MinIO is a MinIO server process owned by one test.
 type MinIO struct {
 	t      testing.TB
-	server app.MinIOServer
-	proc   *app.MinIOProcess
+	server infra.MinIOServer
+	proc   *infra.MinIOProcess
 	// Endpoint is the S3 API's host:port; it stays the same across Restart.
 	Endpoint             string
 	AccessKey, SecretKey string
@@ -34,7 +34,7 @@ func StartMinIO(t testing.TB) *MinIO {
 	bin := Binary(t, "minio")
 	m := &MinIO{
 		t: t,
-		server: app.MinIOServer{
+		server: infra.MinIOServer{
 			Binary:    bin,
 			Dir:       t.TempDir(),
 			AccessKey: "test-" + rand.Text()[:10],
@@ -55,7 +55,7 @@ func (m *MinIO) start() {
 	m.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), minioStartTimeout)
 	defer cancel()
-	p, err := app.StartMinIO(ctx, m.server)
+	p, err := infra.StartMinIO(ctx, m.server)
 	if err != nil {
 		m.t.Fatalf("testenv: %v", err)
 	}
@@ -63,12 +63,12 @@ func (m *MinIO) start() {
 }
 
 // Config is how a service under test reaches this server (app.Env.MinIO).
-func (m *MinIO) Config() app.MinIOConfig { return m.proc.Config() }
+func (m *MinIO) Config() infra.MinIOConfig { return m.proc.Config() }
 
 // Client returns a minio-go client with the root credentials.
 func (m *MinIO) Client() *minio.Client {
 	m.t.Helper()
-	c, err := app.MinIOConfig{Endpoint: m.Endpoint, AccessKey: m.AccessKey, SecretKey: m.SecretKey}.Client()
+	c, err := infra.MinIOConfig{Endpoint: m.Endpoint, AccessKey: m.AccessKey, SecretKey: m.SecretKey}.Client()
 	if err != nil {
 		m.t.Fatalf("testenv: minio client: %v", err)
 	}
@@ -104,13 +104,13 @@ func (m *MinIO) PID() int {
 	return m.proc.PID()
 }
 
-// Binary returns the path of a helper server binary found by app.Binary (the one rule
+// Binary returns the path of a helper server binary found by infra.Binary (the one rule
 // the launcher uses too); when there is none the test is unavailable: skipped, or
 // failed under CI=true.
 func Binary(t testing.TB, name string) string {
 	t.Helper()
-	p, err := app.Binary(name)
-	if errors.Is(err, app.ErrNoBinary) {
+	p, err := infra.Binary(name)
+	if errors.Is(err, infra.ErrNoBinary) {
 		unavailable(t, "%v", err)
 	}
 	if err != nil {

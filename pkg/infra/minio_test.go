@@ -1,4 +1,4 @@
-package app_test
+package infra_test
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 )
 
@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 func minioParent(dir string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	p, err := app.StartMinIO(ctx, app.MinIOServer{Dir: dir, AccessKey: "parent", SecretKey: "parent-secret"})
+	p, err := infra.StartMinIO(ctx, infra.MinIOServer{Dir: dir, AccessKey: "parent", SecretKey: "parent-secret"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -50,7 +50,7 @@ func TestMinIODiesWithItsParent(t *testing.T) {
 	defer cancel()
 
 	parent := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	parent.Env = append(os.Environ(), helperEnv+"="+t.TempDir(), app.BinDirEnv+"="+filepath.Dir(bin))
+	parent.Env = append(os.Environ(), helperEnv+"="+t.TempDir(), infra.BinDirEnv+"="+filepath.Dir(bin))
 	parent.Stderr = os.Stderr
 	out, err := parent.StdoutPipe()
 	require.NoError(t, err)
@@ -80,7 +80,7 @@ func TestMinIODiesWithItsParent(t *testing.T) {
 func TestMinIOThatCannotStartReportsWhy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	_, err := app.StartMinIO(ctx, app.MinIOServer{
+	_, err := infra.StartMinIO(ctx, infra.MinIOServer{
 		Binary: "/bin/false", Dir: t.TempDir(), AccessKey: "user", SecretKey: "password",
 	})
 	require.ErrorContains(t, err, "minio exited before it was ready")
@@ -93,7 +93,7 @@ func TestMinIORefusesTakenFixedPort(t *testing.T) {
 	m := testenv.StartMinIO(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	_, err := app.StartMinIO(ctx, app.MinIOServer{
+	_, err := infra.StartMinIO(ctx, infra.MinIOServer{
 		Binary: testenv.Binary(t, "minio"), Dir: t.TempDir(), Address: m.Endpoint,
 		AccessKey: "second", SecretKey: "second-secret",
 	})

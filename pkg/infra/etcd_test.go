@@ -1,4 +1,4 @@
-package app_test
+package infra_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 )
 
 func TestEtcdDataSurvivesRestartOnFixedPort(t *testing.T) {
@@ -18,9 +18,9 @@ func TestEtcdDataSurvivesRestartOnFixedPort(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	cfg := app.EtcdConfig{Dir: t.TempDir(), LogFile: filepath.Join(t.TempDir(), "etcd.log")}
+	cfg := infra.EtcdConfig{Dir: t.TempDir(), LogFile: filepath.Join(t.TempDir(), "etcd.log")}
 
-	e, err := app.StartEtcd(ctx, cfg)
+	e, err := infra.StartEtcd(ctx, cfg)
 	require.NoError(t, err)
 	c, err := e.Client()
 	require.NoError(t, err)
@@ -34,7 +34,7 @@ func TestEtcdDataSurvivesRestartOnFixedPort(t *testing.T) {
 	_, port, err := net.SplitHostPort(e.Endpoint[len("http://"):])
 	require.NoError(t, err)
 	cfg.ClientAddr = "127.0.0.1:" + port
-	e2, err := app.StartEtcd(ctx, cfg)
+	e2, err := infra.StartEtcd(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(e2.Close)
 	require.Equal(t, e.Endpoint, e2.Endpoint)
@@ -56,6 +56,6 @@ func TestEtcdPortInUseIsAnError(t *testing.T) {
 	t.Cleanup(func() { _ = busy.Close() })
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	_, err = app.StartEtcd(ctx, app.EtcdConfig{Dir: t.TempDir(), ClientAddr: busy.Addr().String()})
+	_, err = infra.StartEtcd(ctx, infra.EtcdConfig{Dir: t.TempDir(), ClientAddr: busy.Addr().String()})
 	require.ErrorContains(t, err, "address already in use")
 }
