@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -349,4 +350,29 @@ func TestReplicaReloadsAfterCompactedGap(t *testing.T) {
 	require.Eventually(t, func() bool { return b.Allowed("u:after-gap", "ahz.s02.c02", "matters.applications", "create") },
 		time.Second, 2*time.Millisecond)
 	require.Equal(t, reloads, authz.Reloads(b), "watching incrementally again")
+}
+
+// Loads read the policy page by page at one revision: a page boundary loses or repeats
+// nothing, for us and for Casbin through the adapter.
+func TestLoadPagesThroughThePolicy(t *testing.T) {
+	authz.SetPageSize(t, 7)
+	c := testenv.EtcdClient(t)
+	ctx := t.Context()
+	a := authz.NewAdapter(c, testPrefix)
+	var lines [][]string
+	for i := range 250 {
+		lines = append(lines, []string{fmt.Sprintf("u:%03d", i), "window_clerk", "ahz.s01"})
+	}
+	require.NoError(t, a.AddPoliciesCtx(ctx, "g", "g", lines))
+	require.NoError(t, a.AddPolicyCtx(ctx, "p", "p", []string{"window_clerk", authz.Any, "matters.applications", "read", "allow"}))
+	e := newEnforcer(t, c)
+	require.Equal(t, 251, authz.Size(e))
+	stock, err := authz.Casbin(a)
+	require.NoError(t, err)
+	gs, err := stock.GetGroupingPolicy()
+	require.NoError(t, err)
+	require.Len(t, gs, 250)
+	for _, sub := range []string{"u:000", "u:006", "u:007", "u:249"} {
+		require.True(t, e.Allowed(sub, "ahz.s01.c01", "matters.applications", "read"), sub)
+	}
 }

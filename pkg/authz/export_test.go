@@ -32,3 +32,10 @@ func FromLines(lines iter.Seq[[]string]) (*Enforcer, error) {
 	}
 	return &Enforcer{idx: idx}, nil
 }
+
+// SetPageSize makes loads read n keys per page until the test ends.
+func SetPageSize(t interface{ Cleanup(func()) }, n int64) {
+	old := pageSize
+	pageSize = n
+	t.Cleanup(func() { pageSize = old })
+}

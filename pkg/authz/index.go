@@ -27,7 +27,6 @@ type ruleSet struct {
 	exact   map[string]actionRules // by object, "matters.applications"
 	service map[string]actionRules // by service, for the object pattern "matters.*"
 	any     actionRules            // object "*"
-	size    int
 }
 
 // grant is one g rule seen from its subject.
@@ -160,7 +159,6 @@ func (ix *index) addPermission(p Permission) bool {
 		return false
 	}
 	ar[act] = append(ar[act], tr)
-	rs.size++
 	ix.size++
 	return true
 }
@@ -180,9 +178,9 @@ func (ix *index) removePermission(p Permission) bool {
 	if len(ar[p.Action]) == 0 {
 		delete(ar, p.Action)
 	}
-	rs.size--
 	ix.size--
-	// An empty rule set stays: grants may point at it, and roles are few.
+	// An empty rule set stays, as grants and subjects may point at it: one per role or
+	// denied subject ever seen, until the next full reload.
 	return true
 }
 
