@@ -76,7 +76,8 @@ func buildGaoxing(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		if buildDir, buildErr = os.MkdirTemp("", "gaoxing-e2e-"); buildErr != nil {
+		// Shared by every test of the binary (built once), so not one test's TempDir.
+		if buildDir, buildErr = os.MkdirTemp("", "gaoxing-e2e-"); buildErr != nil { //nolint:usetesting
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

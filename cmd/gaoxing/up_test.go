@@ -76,7 +76,7 @@ func startLauncher(t *testing.T, dataDir string, services ...app.Service) *runni
 		services, io.Discard, slog.New(slog.NewTextHandler(testLog{t}, nil)))
 	r := &running{l: l, done: make(chan error, 1), stop: cancel}
 	go func() { r.done <- l.run(ctx) }()
-	t.Cleanup(func() { cancel(); <-r.done })
+	t.Cleanup(func() { cancel(); <-r.done }) //nolint:errcheck // the tests that care check the run's result
 	require.Eventually(t, func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()

@@ -230,7 +230,7 @@ func buildScale(tb testing.TB, tenants []tenancy.ID, users, grantCount int, with
 		require.NoError(tb, err)
 		s.buildCas = time.Since(start)
 		s.stock = e
-		lines, ps, gs = nil, nil, nil
+		lines = nil
 		s.casMiB = float64(heapAlloc()-before) / (1 << 20)
 	}
 	s.reqs = s.pop.requests(rand.New(rand.NewPCG(3, 4)), 1<<16, s.pop.users, s.ours)

@@ -266,7 +266,7 @@ func (e *Enforcer) reload(ctx context.Context) (int64, error) {
 	bad := 0
 	rev, err := e.adapter.scan(ctx, func(r rule, err error) {
 		if err == nil {
-			_, err = idx.apply(r, true)
+			err = idx.apply(r, true)
 		}
 		if err != nil {
 			bad++
@@ -330,7 +330,7 @@ func (e *Enforcer) apply(events []*clientv3.Event) {
 	for _, ev := range events {
 		r, err := ruleFromKey(e.adapter.prefix, string(ev.Kv.Key))
 		if err == nil {
-			_, err = e.idx.apply(r, ev.Type == clientv3.EventTypePut)
+			err = e.idx.apply(r, ev.Type == clientv3.EventTypePut)
 		}
 		if err != nil {
 			e.log.Error("skipping invalid policy rule", "key", string(ev.Kv.Key), "err", err)

@@ -26,7 +26,7 @@ func Size(e *Enforcer) int {
 func FromLines(lines iter.Seq[[]string]) (*Enforcer, error) {
 	idx := newIndex()
 	for l := range lines {
-		if _, err := idx.apply(rule{ptype: l[0], fields: l[1:]}, true); err != nil {
+		if err := idx.apply(rule{ptype: l[0], fields: l[1:]}, true); err != nil {
 			return nil, err
 		}
 	}

@@ -131,23 +131,24 @@ func (rs *ruleSet) bucket(object string, create bool) actionRules {
 	return ar
 }
 
-// apply adds or removes one rule; it reports whether the index changed. Invalid rules
-// are refused with an error and change nothing.
-func (ix *index) apply(r rule, add bool) (bool, error) {
+// apply adds or removes one rule. Invalid rules are refused with an error and change
+// nothing.
+func (ix *index) apply(r rule, add bool) error {
 	p, g, err := r.parse()
 	if err != nil {
-		return false, err
+		return err
 	}
-	if r.ptype == "g" {
-		if add {
-			return ix.addGrant(g), nil
-		}
-		return ix.removeGrant(g), nil
+	switch {
+	case r.ptype == "g" && add:
+		ix.addGrant(g)
+	case r.ptype == "g":
+		ix.removeGrant(g)
+	case add:
+		ix.addPermission(p)
+	default:
+		ix.removePermission(p)
 	}
-	if add {
-		return ix.addPermission(p), nil
-	}
-	return ix.removePermission(p), nil
+	return nil
 }
 
 func (ix *index) addPermission(p Permission) bool {

@@ -50,9 +50,6 @@ const Any = "*"
 // read-only role can deny every other action and stay read-only as services grow.
 var Actions = []string{"read", "create", "update", "delete", "approve", "assign", "admin"}
 
-// writeActions is Actions without read.
-var writeActions = Actions[1:]
-
 // Permission is one p rule: what a role (or, for a deny, a subject) may or may not do.
 type Permission struct {
 	Subject string // a role; a subject only in a deny (to suspend a user)

@@ -136,7 +136,7 @@ func startMinIOOnce(ctx context.Context, s MinIOServer) (*MinIOProcess, error) {
 		}
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("minio exited before it was ready (%v): %s", p.waitErr, p.tail)
+			return nil, fmt.Errorf("minio exited before it was ready (%w): %s", p.waitErr, p.tail)
 		case <-ctx.Done():
 			_ = p.Stop()
 			return nil, fmt.Errorf("minio not ready: %w (%w): %s", err, context.Cause(ctx), p.tail)

@@ -64,25 +64,25 @@ func gatewayError(err error) error {
 	return err
 }
 
-// limitBody refuses bodies over max bytes with 413 before the gateway decodes them. JSON
-// bodies are small, so the body is read here (at most max+1 bytes) and handed on whole.
-func limitBody(max int64, next http.Handler) http.Handler {
+// limitBody refuses bodies over limit bytes with 413 before the gateway decodes them. JSON
+// bodies are small, so the body is read here (at most limit+1 bytes) and handed on whole.
+func limitBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
 			next.ServeHTTP(w, r)
 			return
 		}
-		tooLarge := errs.ErrTooLarge.WithMessage("请求内容超过 %d 字节的限制", max)
-		if r.ContentLength > max {
+		tooLarge := errs.ErrTooLarge.WithMessage("请求内容超过 %d 字节的限制", limit)
+		if r.ContentLength > limit {
 			errs.WriteHTTP(r.Context(), w, tooLarge)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 		if err != nil {
 			errs.WriteHTTP(r.Context(), w, errs.ErrMalformed.WithMessage("读取请求内容失败").Wrap(err))
 			return
 		}
-		if int64(len(body)) > max {
+		if int64(len(body)) > limit {
 			errs.WriteHTTP(r.Context(), w, tooLarge)
 			return
 		}

@@ -75,7 +75,7 @@ func openPG(t *testing.T, dsn string) *sql.DB {
 func TestStaleClusterDirsAreRemoved(t *testing.T) {
 	old := time.Now().Add(-time.Hour)
 	mk := func() string {
-		d, err := os.MkdirTemp("", pgDirPrefix)
+		d, err := os.MkdirTemp("", pgDirPrefix) //nolint:usetesting // where the clusters of killed runs are left
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = os.RemoveAll(d) })
 		require.NoError(t, os.WriteFile(filepath.Join(d, "owner.lock"), nil, 0o600))
@@ -86,7 +86,7 @@ func TestStaleClusterDirsAreRemoved(t *testing.T) {
 	held, err := lockDir(live) // a cluster still running in some test binary
 	require.NoError(t, err)
 	defer held.Close()
-	foreign, err := os.MkdirTemp("", pgDirPrefix) // no owner.lock: not ours to judge
+	foreign, err := os.MkdirTemp("", pgDirPrefix) //nolint:usetesting // no owner.lock: not ours to judge
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = os.RemoveAll(foreign) })
 	require.NoError(t, os.Chtimes(foreign, old, old))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -57,7 +58,7 @@ func ReadTenants(r io.Reader) ([]tenancy.Tenant, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var ts []tenancy.Tenant
-	if err := dec.Decode(&ts); err != nil && err != io.EOF {
+	if err := dec.Decode(&ts); err != nil && !errors.Is(err, io.EOF) {
 		return nil, errs.Invalid("file", "INVALID_TENANTS_FILE", "租户文件格式不正确: "+err.Error())
 	}
 	return ts, nil

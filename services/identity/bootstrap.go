@@ -11,7 +11,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 )
 
-// EnvAdminPassword, when set, is the bootstrap administrator's password (from a secret);
+// EnvAdminPassword names the variable that, when set, holds the bootstrap administrator's password (from a secret);
 // otherwise a random one is printed once to the log.
 const EnvAdminPassword = "GAOXING_ADMIN_PASSWORD"
 

@@ -169,7 +169,7 @@ func (a api) CreateTenant(ctx context.Context, r *identityv1.CreateTenantRequest
 	return tenantPB(tn), err
 }
 
-func (a api) GetTenant(ctx context.Context, r *identityv1.GetTenantRequest) (*identityv1.Tenant, error) {
+func (a api) GetTenant(_ context.Context, r *identityv1.GetTenantRequest) (*identityv1.Tenant, error) {
 	id, err := parseTenantName("name", r.GetName())
 	if err != nil {
 		return nil, err
@@ -178,7 +178,7 @@ func (a api) GetTenant(ctx context.Context, r *identityv1.GetTenantRequest) (*id
 	return tenantPB(tn), err
 }
 
-func (a api) ListTenants(ctx context.Context, r *identityv1.ListTenantsRequest) (*identityv1.ListTenantsResponse, error) {
+func (a api) ListTenants(_ context.Context, r *identityv1.ListTenantsRequest) (*identityv1.ListTenantsResponse, error) {
 	id, err := parseTenantName("parent", r.GetParent())
 	if err != nil {
 		return nil, err
