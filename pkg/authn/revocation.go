@@ -10,6 +10,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/etcdwatch"
 )
 
 // RevokedPrefix is where revoked token ids live in etcd: one key per jti, on a lease that
@@ -95,41 +97,12 @@ func (r *Revocations) reload(ctx context.Context) (int64, error) {
 	return resp.Header.Revision, nil
 }
 
+// watch keeps the set current from rev on (see etcdwatch).
 func (r *Revocations) watch(ctx context.Context, rev int64) {
-	backoff := 100 * time.Millisecond
-	for {
-		wctx, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		wch := r.client.Watch(wctx, RevokedPrefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
-		for resp := range wch {
-			if resp.Err() != nil {
-				r.log.Warn("revocation watch interrupted", "err", resp.Err())
-				break
-			}
-			r.apply(resp.Events)
-			if n := len(resp.Events); n > 0 {
-				rev = resp.Events[n-1].Kv.ModRevision
-			}
-		}
-		stop()
-		for ctx.Err() == nil {
-			got, err := r.reload(ctx)
-			if err == nil {
-				r.reloads.Add(1)
-				r.log.Info("revocations reloaded after a watch gap", "revision", got)
-				rev, backoff = got, 100*time.Millisecond
-				break
-			}
-			r.log.Warn("revocation reload failed", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
-		}
-		if ctx.Err() != nil {
-			return
-		}
-	}
+	etcdwatch.Watch{
+		Client: r.client, Prefix: RevokedPrefix, Name: "revocations", Log: r.log,
+		Apply: r.apply, Reload: r.reload, Reloaded: func(int64) { r.reloads.Add(1) },
+	}.Follow(ctx, rev)
 }
 
 func (r *Revocations) apply(events []*clientv3.Event) {

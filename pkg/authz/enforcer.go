@@ -14,6 +14,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/etcdwatch"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 )
 
@@ -284,44 +285,14 @@ func (e *Enforcer) reload(ctx context.Context) (int64, error) {
 	return rev, nil
 }
 
-// watch applies changes one by one from rev+1; after a gap (compaction, lost leader,
-// anything that ends the watch) it reloads everything and watches on from there.
+// watch keeps the index current from rev on (see etcdwatch: one rule at a time, a full
+// reload after any gap).
 func (e *Enforcer) watch(ctx context.Context, rev int64) {
 	defer close(e.done)
-	backoff := 100 * time.Millisecond
-	for {
-		wctx, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		wch := e.adapter.client.Watch(wctx, e.adapter.prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
-		for resp := range wch {
-			if resp.Err() != nil {
-				e.log.Warn("policy watch interrupted", "err", resp.Err())
-				break
-			}
-			e.apply(resp.Events)
-			if n := len(resp.Events); n > 0 {
-				rev = resp.Events[n-1].Kv.ModRevision
-			}
-		}
-		stop()
-		for ctx.Err() == nil {
-			r, err := e.reload(ctx)
-			if err == nil {
-				e.reloads.Add(1)
-				e.log.Info("policy reloaded after a watch gap", "revision", r)
-				rev, backoff = r, 100*time.Millisecond
-				break
-			}
-			e.log.Warn("policy reload failed", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
-		}
-		if ctx.Err() != nil {
-			return
-		}
-	}
+	etcdwatch.Watch{
+		Client: e.adapter.client, Prefix: e.adapter.prefix, Name: "policy", Log: e.log,
+		Apply: e.apply, Reload: e.reload, Reloaded: func(int64) { e.reloads.Add(1) },
+	}.Follow(ctx, rev)
 }
 
 func (e *Enforcer) apply(events []*clientv3.Event) {

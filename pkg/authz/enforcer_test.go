@@ -3,7 +3,6 @@ package authz_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -325,7 +324,7 @@ func TestReplicaReloadsAfterCompactedGap(t *testing.T) {
 	etcd := testenv.StartEtcd(t)
 	a := newEnforcer(t, etcd.Client())
 	zone(t, a)
-	proxy := startCutProxy(t, strings.TrimPrefix(etcd.Endpoint, "http://"))
+	proxy := etcd.CutProxy(t)
 	b := newEnforcer(t, proxy.Client(t))
 	require.True(t, b.Allowed(clerkC07, "ahz.s01.c07", "matters.applications", "create"))
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)

@@ -9,11 +9,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/etcdwatch"
 )
 
 // DefaultTreePrefix is where the tenant tree lives in etcd: one key per tenant,
@@ -167,44 +167,14 @@ func (t *Tree) decode(key, value []byte) (Tenant, bool) {
 	return tn, true
 }
 
-// watch applies changes one by one from rev+1; after a gap (compaction, lost leader,
-// anything that ends the watch) it reloads everything and watches on from there.
+// watch keeps the tree current from rev on (see etcdwatch: one change at a time, a full
+// reload after any gap).
 func (t *Tree) watch(ctx context.Context, rev int64) {
 	defer close(t.done)
-	backoff := 100 * time.Millisecond
-	for {
-		wctx, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		wch := t.client.Watch(wctx, t.prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
-		for resp := range wch {
-			if resp.Err() != nil {
-				t.log.Warn("tenant watch interrupted", "err", resp.Err())
-				break
-			}
-			t.apply(resp.Events)
-			if n := len(resp.Events); n > 0 {
-				rev = resp.Events[n-1].Kv.ModRevision
-			}
-		}
-		stop()
-		for ctx.Err() == nil {
-			r, err := t.reload(ctx)
-			if err == nil {
-				t.reloads.Add(1)
-				t.log.Info("tenant tree reloaded after a watch gap", "revision", r)
-				rev, backoff = r, 100*time.Millisecond
-				break
-			}
-			t.log.Warn("tenant tree reload failed", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
-		}
-		if ctx.Err() != nil {
-			return
-		}
-	}
+	etcdwatch.Watch{
+		Client: t.client, Prefix: t.prefix, Name: "tenant tree", Log: t.log,
+		Apply: t.apply, Reload: t.reload, Reloaded: func(int64) { t.reloads.Add(1) },
+	}.Follow(ctx, rev)
 }
 
 func (t *Tree) apply(events []*clientv3.Event) {

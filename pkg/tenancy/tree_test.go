@@ -222,7 +222,7 @@ func TestTreeSurvivesEtcdRestart(t *testing.T) {
 func TestTreeReloadsAfterCompactedGap(t *testing.T) {
 	etcd := testenv.StartEtcd(t)
 	a := seeded(t, etcd.Client())
-	proxy := startCutProxy(t, strings.TrimPrefix(etcd.Endpoint, "http://"))
+	proxy := etcd.CutProxy(t)
 	b := openTree(t, proxy.Client(t))
 	require.Equal(t, 32, b.Len())
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)

@@ -1,8 +1,9 @@
-package authz_test
+package testenv
 
 import (
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,9 +12,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// cutProxy forwards TCP to etcd and can cut every connection on demand, so one client
+// CutProxy forwards TCP to etcd and can cut every connection on demand, so one client
 // loses its watch while etcd keeps taking writes from others: a real watch gap.
-type cutProxy struct {
+type CutProxy struct {
 	ln     net.Listener
 	target string
 
@@ -22,19 +23,21 @@ type cutProxy struct {
 	conns map[net.Conn]bool
 }
 
-func startCutProxy(t *testing.T, target string) *cutProxy {
+// CutProxy starts a proxy in front of this etcd, closed when the test ends.
+func (e *Etcd) CutProxy(t testing.TB) *CutProxy {
 	t.Helper()
+	target := strings.TrimPrefix(e.Endpoint, "http://")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cutProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	p := &CutProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
 	t.Cleanup(func() { _ = ln.Close(); p.Cut() })
 	go p.serve()
 	return p
 }
 
-func (p *cutProxy) serve() {
+func (p *CutProxy) serve() {
 	for {
 		c, err := p.ln.Accept()
 		if err != nil {
@@ -59,14 +62,14 @@ func (p *cutProxy) serve() {
 	}
 }
 
-func (p *cutProxy) pipe(dst, src net.Conn) {
+func (p *CutProxy) pipe(dst, src net.Conn) {
 	_, _ = io.Copy(dst, src)
 	_ = dst.Close()
 	_ = src.Close()
 }
 
 // Cut closes every open connection and refuses new ones until Restore.
-func (p *cutProxy) Cut() {
+func (p *CutProxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = true
@@ -76,14 +79,15 @@ func (p *cutProxy) Cut() {
 	clear(p.conns)
 }
 
-func (p *cutProxy) Restore() {
+// Restore lets connections through again.
+func (p *CutProxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = false
 }
 
 // Client is an etcd client that talks through the proxy.
-func (p *cutProxy) Client(t *testing.T) *clientv3.Client {
+func (p *CutProxy) Client(t testing.TB) *clientv3.Client {
 	t.Helper()
 	c, err := clientv3.New(clientv3.Config{
 		Endpoints:   []string{"http://" + p.ln.Addr().String()},
