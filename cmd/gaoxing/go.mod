@@ -142,3 +142,7 @@ replace github.com/gaoxing-gov/gaoxing/services/identity => ../../services/ident
 require github.com/gaoxing-gov/gaoxing/services/documents v0.0.0
 
 replace github.com/gaoxing-gov/gaoxing/services/documents => ../../services/documents
+
+require github.com/gaoxing-gov/gaoxing/services/tickets v0.0.0
+
+replace github.com/gaoxing-gov/gaoxing/services/tickets => ../../services/tickets

@@ -4,6 +4,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/services/documents"
 	"github.com/gaoxing-gov/gaoxing/services/identity"
+	"github.com/gaoxing-gov/gaoxing/services/tickets"
 )
 
 // registry is every service `gaoxing up` runs, in start order. Adding a service is one
@@ -11,4 +12,5 @@ import (
 var registry = []app.Service{
 	identity.New(),
 	documents.New(),
+	tickets.New(),
 }

@@ -1,0 +1,295 @@
+package tickets
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn/authntest"
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
+	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/kit"
+	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
+	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
+	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// Test subjects and where their roles are granted. Tickets are received at the
+// district's 12345 desk (ahz) and dispatched down to communities of street ahz.s01.
+const (
+	hotline   = "svc-12345"    // the 12345 platform's machine client: window_clerk at ahz
+	center    = "u-center"     // the district dispatch centre: ticket_handler at ahz
+	street    = "u-street"     // street ahz.s01: ticket_handler (approves its communities' extensions)
+	community = "u-community"  // community ahz.s01.c01: ticket_handler
+	wrongComm = "u-wrong-comm" // community ahz.s01.c02: ticket_handler
+	sibling   = "u-sibling"    // street ahz.s02: ticket_handler
+
+	district = "ahz"
+)
+
+// receiver is the source platform's webhook endpoint: it checks every signature and
+// keeps what it was told.
+type receiver struct {
+	mu     sync.Mutex
+	secret []byte
+	got    []outbox.Received
+	srv    *httptest.Server
+}
+
+func newReceiver(t testing.TB) *receiver {
+	r := &receiver{secret: make([]byte, 32)}
+	_, _ = rand.Read(r.secret)
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		rec, err := outbox.VerifyRequest(req, time.Minute, r.secret)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		r.mu.Lock()
+		r.got = append(r.got, rec)
+		r.mu.Unlock()
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// states lists the states the receiver was told about for ticket name, in order.
+func (r *receiver) states(name string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, rec := range r.got {
+		var p struct{ Name, State string }
+		if json.Unmarshal(rec.Body, &p) == nil && p.Name == name {
+			out = append(out, p.State)
+		}
+	}
+	return out
+}
+
+// ids lists the delivery ids received.
+func (r *receiver) ids() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, rec := range r.got {
+		out = append(out, rec.ID)
+	}
+	return out
+}
+
+// clock is a test clock that only moves when told.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// cst is a wall-clock time in China.
+func cst(y int, m time.Month, d, h int) time.Time {
+	return time.Date(y, m, d, h, 0, 0, 0, calendar.Location)
+}
+
+// harness is one tickets service running in-process against real etcd and SQL.
+type harness struct {
+	t      testing.TB
+	srv    *Server
+	clock  *clock
+	hook   *receiver
+	etcd   *clientv3.Client
+	client ticketsv1.TicketsServiceClient
+	base   string // http://host:port/api/tickets
+	tokens map[string]string
+}
+
+func startHarness(t testing.TB, dsn string) *harness {
+	t.Helper()
+	etcd := testenv.StartEtcd(t)
+	issuer := authntest.New(t)
+	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	env := app.Env{
+		GRPC: grpcLis, HTTP: httpLis, Etcd: etcd.Client(), DataDir: t.TempDir(), SQLDSN: dsn,
+		Auth: app.AuthConfig{Issuer: issuer.URL(), JWKSURL: issuer.JWKSURL(), Audience: issuer.Audience()},
+	}
+	hook := newReceiver(t)
+	srv := New(WithWebhooks(outbox.StaticEndpoints{Receiver(ticketsv1.Source_SOURCE_HOTLINE_12345): {URL: hook.srv.URL, Secret: hook.secret}},
+		outbox.WithPollInterval(50*time.Millisecond)), WithSweepInterval(time.Hour))
+	clk := &clock{t: cst(2026, time.November, 25, 10)} // a Wednesday
+	srv.now = clk.Now
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, env) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(30 * time.Second):
+			t.Error("service did not stop")
+		}
+	})
+	select {
+	case <-srv.Ready():
+	case err := <-done:
+		t.Fatalf("service failed to start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("service did not start")
+	}
+
+	enf, err := authz.New(context.Background(), etcd.Client(), authz.DefaultPrefix)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = enf.Close() })
+	_, err = enf.Seed(context.Background(), authz.DefaultRoles())
+	require.NoError(t, err)
+	grants := []struct {
+		sub, role string
+		tenant    tenancy.ID
+	}{
+		{hotline, "window_clerk", district}, {center, "ticket_handler", district}, {street, "ticket_handler", "ahz.s01"},
+		{community, "ticket_handler", "ahz.s01.c01"}, {wrongComm, "ticket_handler", "ahz.s01.c02"},
+		{sibling, "ticket_handler", "ahz.s02"},
+	}
+	h := &harness{
+		t: t, srv: srv, clock: clk, hook: hook, etcd: etcd.Client(), base: "http://" + httpLis.Addr().String() + "/api/tickets",
+		tokens: map[string]string{},
+	}
+	for _, g := range grants {
+		require.NoError(t, enf.Grant(context.Background(), g.sub, g.role, g.tenant))
+		kind := authn.Staff
+		if g.sub == hotline {
+			kind = authn.Service
+		}
+		h.tokens[g.sub] = issuer.Token(authn.Principal{Subject: g.sub, Tenant: g.tenant, Kind: kind})
+	}
+	conn, err := kit.Dial(grpcLis.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	h.client = ticketsv1.NewTicketsServiceClient(conn)
+	// The grants reach the service through its etcd watch.
+	require.Eventually(t, func() bool {
+		_, err := h.client.ListTickets(h.as(sibling), &ticketsv1.ListTicketsRequest{Parent: "tenants/ahz.s02"})
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond)
+	return h
+}
+
+// as is a context carrying sub's token for gRPC calls.
+func (h *harness) as(sub string) context.Context {
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+h.tokens[sub])
+}
+
+// post sends a JSON body to an HTTP route as sub and returns the status and body.
+func (h *harness) post(sub, path string, body proto.Message) (int, []byte) {
+	h.t.Helper()
+	b, err := protojson.Marshal(body)
+	require.NoError(h.t, err)
+	req, err := http.NewRequest(http.MethodPost, h.base+path, bytes.NewReader(b))
+	require.NoError(h.t, err)
+	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(h.t, err)
+	defer func() { _ = resp.Body.Close() }()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(h.t, err)
+	return resp.StatusCode, out
+}
+
+// hotlineTicket is a 12345 ticket with external id ext.
+func hotlineTicket(ext string) *ticketsv1.Ticket {
+	return &ticketsv1.Ticket{
+		Source: ticketsv1.Source_SOURCE_HOTLINE_12345, ExternalId: ext, Category: "enterprise",
+		Title: "企业开办材料被反复要求补正", Description: "来电人反映在街道窗口办理营业执照时被多次要求补充材料。",
+		Complainant: &ticketsv1.Complainant{Name: "张三丰", Phone: "13812345678", EnterpriseName: "示例科技有限公司", CreditCode: "91350100M000100Y43"},
+	}
+}
+
+// create receives a 12345 ticket at the district as the hotline client.
+func (h *harness) create(ext string) *ticketsv1.Ticket {
+	h.t.Helper()
+	tk, err := h.client.CreateTicket(h.as(hotline), &ticketsv1.CreateTicketRequest{Parent: "tenants/" + district, Ticket: hotlineTicket(ext)})
+	require.NoError(h.t, err)
+	return tk
+}
+
+// dispatched creates a ticket and dispatches it to community ahz.s01.c01.
+func (h *harness) dispatched(ext string) *ticketsv1.Ticket {
+	h.t.Helper()
+	tk := h.create(ext)
+	tk, err := h.client.DispatchTicket(h.as(center), &ticketsv1.DispatchTicketRequest{
+		Name: tk.GetName(), Etag: tk.GetEtag(), AssigneeTenant: "ahz.s01.c01", AssigneeDepartment: "社区服务站"})
+	require.NoError(h.t, err)
+	return tk
+}
+
+// grpcCode returns the gRPC code and stable code of err.
+func grpcCode(err error) (codes.Code, string) {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if e, ok := d.(*commonv1.Error); ok {
+			return st.Code(), e.GetCode()
+		}
+	}
+	return st.Code(), ""
+}
+
+// requireCode checks err's gRPC and stable codes.
+func requireCode(t testing.TB, err error, code codes.Code, stable string) {
+	t.Helper()
+	require.Error(t, err)
+	c, s := grpcCode(err)
+	require.Equal(t, code, c, err.Error())
+	require.Equal(t, stable, s, err.Error())
+}
+
+// errorCode reads the stable code of an HTTP error body.
+func errorCode(t testing.TB, body []byte) string {
+	t.Helper()
+	var e commonv1.ErrorResponse
+	require.NoError(t, protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(body, &e), string(body))
+	return e.GetError().GetCode()
+}
+
+// count runs a COUNT(*) query on the service's database.
+func (h *harness) count(q string, args ...any) int {
+	h.t.Helper()
+	var n int64
+	require.NoError(h.t, h.srv.svc.db.QueryRow(context.Background(), q, args...).Scan(&n))
+	return int(n)
+}

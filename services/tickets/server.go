@@ -1,0 +1,140 @@
+package tickets
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/config"
+	"github.com/gaoxing-gov/gaoxing/pkg/leader"
+	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	"github.com/gaoxing-gov/gaoxing/proto/gen"
+	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Server is the tickets service as the launcher runs it (app.Service).
+type Server struct {
+	endpoints     outbox.Endpoints
+	sweepInterval time.Duration
+	dispatchOpts  []outbox.Option
+	ready         chan struct{}
+	readyOnce     sync.Once
+	now           func() time.Time // the clock; tests move it
+	svc           *service         // set by Run, for tests
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithWebhooks sets where status changes go back to their sources: one endpoint per
+// receiver ("hotline_12345", "business_platform", …, see Receiver). Without it events
+// are queued in the outbox and not sent until a replica that has endpoints runs.
+func WithWebhooks(e outbox.Endpoints, opts ...outbox.Option) Option {
+	return func(s *Server) { s.endpoints, s.dispatchOpts = e, opts }
+}
+
+// WithSweepInterval sets how often the leader runs the SLA sweep (default 1 min).
+func WithSweepInterval(d time.Duration) Option { return func(s *Server) { s.sweepInterval = d } }
+
+// New returns the tickets service.
+func New(opts ...Option) *Server {
+	s := &Server{sweepInterval: time.Minute, ready: make(chan struct{}), now: func() time.Time { return time.Now().UTC() }}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Name is "tickets".
+func (s *Server) Name() string { return Name }
+
+// Ready is closed once Run serves (tests wait on it).
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Run serves until ctx ends.
+func (s *Server) Run(ctx context.Context, env app.Env) error {
+	log := env.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	migrations, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	db, err := sqlstore.Open(ctx, env.SQL(Name), migrations)
+	if err != nil {
+		return fmt.Errorf("tickets: %w", err)
+	}
+	defer func() { _ = db.Close() }()
+	if err := audit.Migrate(ctx, db); err != nil {
+		return fmt.Errorf("tickets: audit tables: %w", err)
+	}
+	if err := outbox.Migrate(ctx, db); err != nil {
+		return fmt.Errorf("tickets: outbox tables: %w", err)
+	}
+	settings, err := config.Watch(ctx, env.Etcd, Name, DefaultSettings(), config.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer settings.Close()
+	cal, err := calendar.Watch(ctx, env.Etcd, calendar.WithLogger(log))
+	if err != nil {
+		return fmt.Errorf("tickets: calendar: %w", err)
+	}
+	k, err := app.NewKit(ctx, env, Name, db, app.Security{Rules: Rules})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = k.Close() }()
+	var dispatcher *outbox.Dispatcher
+	if s.endpoints != nil {
+		opts := append([]outbox.Option{outbox.WithLogger(log)}, s.dispatchOpts...)
+		dispatcher = outbox.NewDispatcher(db, &outbox.Webhooks{Endpoints: s.endpoints}, opts...)
+	}
+	svc := &service{
+		db: db, st: store{db: db}, cal: cal, settings: settings, enforcer: k.Enforcer, log: k.Logger(), now: s.now,
+		wake: func() {
+			if dispatcher != nil {
+				dispatcher.Wake()
+			}
+		},
+	}
+	s.svc = svc
+	b := bind(k.Service, svc)
+	ticketsv1.RegisterTicketsServiceServer(k.GRPC(), b)
+	if err := ticketsv1.RegisterTicketsServiceHandlerServer(ctx, k.Gateway(), b); err != nil {
+		return err
+	}
+	(&open311{svc: svc, verifier: k.Verifier}).routes(k.HandleHTTP)
+	spec, err := gen.OpenAPI(Name)
+	if err != nil {
+		return err
+	}
+	k.OpenAPI(spec)
+	k.Health().Add("sql", db.Ping)
+
+	// Background work runs on the leader only: the SLA sweep and webhook delivery.
+	go func() {
+		_ = leader.Run(ctx, env.Etcd, Name+"-sla", func(ctx context.Context) error {
+			return svc.sweepLoop(ctx, s.sweepInterval)
+		}, leader.WithLogger(log))
+	}()
+	if dispatcher != nil {
+		go func() {
+			_ = leader.Run(ctx, env.Etcd, Name+"-outbox", dispatcher.Run, leader.WithLogger(log))
+		}()
+	}
+	s.readyOnce.Do(func() { close(s.ready) })
+	return k.Serve(ctx, env.GRPC, env.HTTP)
+}

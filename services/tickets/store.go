@@ -1,0 +1,269 @@
+package tickets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/redact"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
+)
+
+// ticket is one row of tickets. Tenant, ID and Revision are columns; the rest travels
+// as the JSON in data, with the columns queries need copied out on every write.
+type ticket struct {
+	Tenant    tenancy.ID `json:"-"`
+	ID        string     `json:"-"`
+	Revision  int64      `json:"-"`
+	NextCheck int64      `json:"-"` // next_check_us
+
+	Source         ticketsv1.Source   `json:"source"`
+	ExternalID     string             `json:"external_id,omitempty"`
+	Category       string             `json:"category"`
+	Title          string             `json:"title"`
+	Description    string             `json:"description"`
+	Address        string             `json:"address,omitempty"`
+	Complainant    complainant        `json:"complainant"`
+	State          ticketsv1.State    `json:"state"`
+	AssigneeTenant tenancy.ID         `json:"assignee_tenant,omitempty"`
+	AssigneeDept   string             `json:"assignee_department,omitempty"`
+	Handler        string             `json:"handler,omitempty"`
+	Priority       ticketsv1.Priority `json:"priority"`
+	UrgeCount      int32              `json:"urge_count,omitempty"`
+	LastUrge       string             `json:"last_urge,omitempty"`
+	ResponseClock  calendar.Clock     `json:"response_clock"`
+	CloseClock     calendar.Clock     `json:"close_clock"`
+	ResponseDue    calendar.Due       `json:"response_due"`
+	CloseDue       calendar.Due       `json:"close_due"`
+	Responded      time.Time          `json:"responded,omitzero"`
+	ReturnCount    int32              `json:"return_count,omitempty"`
+	ReturnReason   string             `json:"return_reason,omitempty"`
+	Reply          string             `json:"reply,omitempty"`
+	CloseSummary   string             `json:"close_summary,omitempty"`
+	VisitNote      string             `json:"visit_note,omitempty"`
+	Rated          bool               `json:"rated,omitempty"`
+	Satisfied      bool               `json:"satisfied,omitempty"`
+	RatingComment  string             `json:"rating_comment,omitempty"`
+	Extension      *extension         `json:"extension,omitempty"`
+	ExtendedDays   int32              `json:"extended_days,omitempty"`
+	EscalatedTo    tenancy.ID         `json:"escalated_to,omitempty"`
+	MergedInto     string             `json:"merged_into,omitempty"`
+	Duplicates     []string           `json:"duplicates,omitempty"`
+	Parts          []*part            `json:"parts,omitempty"`
+	Created        time.Time          `json:"created"`
+	Updated        time.Time          `json:"updated"`
+}
+
+type complainant struct {
+	Name           string `json:"name,omitempty"`
+	Phone          string `json:"phone,omitempty"`
+	EnterpriseName string `json:"enterprise_name,omitempty"`
+	CreditCode     string `json:"credit_code,omitempty"`
+}
+
+// part is a co-handler's share of a joint ticket (联办), with its own clock.
+type part struct {
+	Tenant     tenancy.ID          `json:"tenant"`
+	Department string              `json:"department"`
+	State      ticketsv1.PartState `json:"state"`
+	Handler    string              `json:"handler,omitempty"`
+	Result     string              `json:"result,omitempty"`
+	Clock      calendar.Clock      `json:"clock"`
+	Due        calendar.Due        `json:"due"`
+}
+
+type extension struct {
+	Days      int32     `json:"days"`
+	Reason    string    `json:"reason"`
+	By        string    `json:"by"`
+	Requested time.Time `json:"requested"`
+}
+
+func ticketName(t tenancy.ID, id string) string { return "tenants/" + string(t) + "/tickets/" + id }
+
+// name is the ticket's resource name.
+func (tk *ticket) name() string { return ticketName(tk.Tenant, tk.ID) }
+
+// open reports whether the ticket is still being handled (before 办结).
+func (tk *ticket) open() bool { return tk.State < ticketsv1.State_STATE_CLOSED }
+
+// handlingTenant is where the ticket is handled: the assignee once dispatched.
+func (tk *ticket) handlingTenant() tenancy.ID {
+	if tk.AssigneeTenant != "" {
+		return tk.AssigneeTenant
+	}
+	return tk.Tenant
+}
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// proto is the API view of tk; the complainant's name and phone are masked.
+func (tk *ticket) proto() *ticketsv1.Ticket {
+	p := &ticketsv1.Ticket{
+		Name: tk.name(), Source: tk.Source, ExternalId: tk.ExternalID, Category: tk.Category, Title: tk.Title,
+		Description: tk.Description, Address: tk.Address,
+		Complainant: &ticketsv1.Complainant{
+			Name: redact.Name(tk.Complainant.Name), Phone: redact.Phone(tk.Complainant.Phone),
+			EnterpriseName: tk.Complainant.EnterpriseName, CreditCode: tk.Complainant.CreditCode,
+		},
+		State: tk.State, AssigneeTenant: string(tk.AssigneeTenant), AssigneeDepartment: tk.AssigneeDept,
+		AssigneeHandler: tk.Handler, Priority: tk.Priority, UrgeCount: tk.UrgeCount,
+		ResponseDue: ts(tk.ResponseDue.At), ResponseDueProvisional: tk.ResponseDue.Provisional,
+		CloseDue: ts(tk.CloseDue.At), CloseDueProvisional: tk.CloseDue.Provisional,
+		Paused: tk.CloseClock.Paused(), ResponseTime: ts(tk.Responded), ReturnCount: tk.ReturnCount,
+		ReturnReason: tk.ReturnReason, Reply: tk.Reply, CloseSummary: tk.CloseSummary, VisitNote: tk.VisitNote,
+		Rated: tk.Rated, Satisfied: tk.Satisfied, RatingComment: tk.RatingComment,
+		ExtendedWorkingDays: tk.ExtendedDays, EscalatedTo: string(tk.EscalatedTo),
+		Etag: etag(tk.Revision), CreateTime: ts(tk.Created), UpdateTime: ts(tk.Updated),
+		MergedInto: tk.MergedInto, Duplicates: tk.Duplicates,
+	}
+	for _, pt := range tk.Parts {
+		p.CoHandlers = append(p.CoHandlers, &ticketsv1.CoHandler{Tenant: string(pt.Tenant), Department: pt.Department,
+			State: pt.State, Handler: pt.Handler, Result: pt.Result, Due: ts(pt.Due.At)})
+	}
+	if e := tk.Extension; e != nil {
+		p.PendingExtension = &ticketsv1.Extension{WorkingDays: e.Days, Reason: e.Reason, RequestedBy: e.By, RequestTime: ts(e.Requested)}
+	}
+	return p
+}
+
+// store is the service's SQL: every query names the tenant.
+type store struct{ db *sqlstore.DB }
+
+const ticketColumns = `tenant, id, revision, next_check_us, data`
+
+func scanTicket(row interface{ Scan(...any) error }) (*ticket, error) {
+	var tk ticket
+	var tenant, data string
+	if err := row.Scan(&tenant, &tk.ID, &tk.Revision, &tk.NextCheck, &data); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(data), &tk); err != nil {
+		return nil, err
+	}
+	tk.Tenant = tenancy.ID(tenant)
+	return &tk, nil
+}
+
+func (s *store) get(ctx context.Context, t tenancy.ID, id string) (*ticket, error) {
+	tk, err := scanTicket(s.db.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE tenant = $1 AND id = $2`, string(t), id))
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, ErrTicketNotFound.WithMessage("工单不存在: %s", ticketName(t, id))
+	}
+	return tk, err
+}
+
+// byExternal finds the ticket a source already sent with this external id.
+func (s *store) byExternal(ctx context.Context, t tenancy.ID, src ticketsv1.Source, ext string) (*ticket, error) {
+	tk, err := scanTicket(s.db.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets
+		WHERE tenant = $1 AND source = $2 AND external_id = $3 AND external_id <> ''`, string(t), int64(src), ext))
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, nil
+	}
+	return tk, err
+}
+
+func (s *store) insert(ctx context.Context, tk *ticket) error {
+	data, err := json.Marshal(tk)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO tickets (tenant, id, source, external_id, state, assignee_tenant, close_due_us,
+		next_check_us, create_us, update_us, revision, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		string(tk.Tenant), tk.ID, int64(tk.Source), tk.ExternalID, int64(tk.State), string(tk.AssigneeTenant),
+		tk.CloseDue.At.UnixMicro(), tk.NextCheck, tk.Created.UnixMicro(), tk.Updated.UnixMicro(), tk.Revision, string(data))
+	return err
+}
+
+// update writes tk if its revision is still prev; false when it was not.
+func (s *store) update(ctx context.Context, tk *ticket, prev int64) (bool, error) {
+	data, err := json.Marshal(tk)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.db.Exec(ctx, `UPDATE tickets SET state = $3, assignee_tenant = $4, close_due_us = $5, update_us = $6,
+		revision = $7, data = $8, next_check_us = $10 WHERE tenant = $1 AND id = $2 AND revision = $9`,
+		string(tk.Tenant), tk.ID, int64(tk.State), string(tk.AssigneeTenant), tk.CloseDue.At.UnixMicro(),
+		tk.Updated.UnixMicro(), tk.Revision, string(data), prev, tk.NextCheck)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// list returns up to limit tickets received in, or assigned into, t's subtree, after the
+// id after (ids sort by day and number), optionally in one state.
+func (s *store) list(ctx context.Context, t tenancy.ID, state ticketsv1.State, after string, limit int) ([]*ticket, error) {
+	own, args := t.SubtreeSQL("tenant", 1)
+	assigned, args2 := t.SubtreeSQL("assignee_tenant", 3)
+	args = append(args, args2...)
+	args = append(args, after, int64(state), limit)
+	rows, err := s.db.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE (`+own+` OR `+assigned+`)
+		AND id > $5 AND ($6 = 0 OR state = $6) ORDER BY id LIMIT $7`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []*ticket
+	for rows.Next() {
+		tk, err := scanTicket(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tk)
+	}
+	return out, rows.Err()
+}
+
+// dueTickets returns up to limit open tickets whose next check is at or before now,
+// after (tenant, id), across tenants: the sweep's view, read through the partial index
+// on next_check_us. The state bound is written as a literal so that PostgreSQL can use
+// that partial index with any plan.
+func (s *store) dueTickets(ctx context.Context, now time.Time, afterTenant, afterID string, limit int) ([]*ticket, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE state < 6 AND next_check_us <= $1
+		AND (tenant > $2 OR (tenant = $2 AND id > $3)) ORDER BY tenant, id LIMIT $4`,
+		now.UnixMicro(), afterTenant, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []*ticket
+	for rows.Next() {
+		tk, err := scanTicket(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tk)
+	}
+	return out, rows.Err()
+}
+
+// setNextCheck is the sweep's bookkeeping: it changes no state, so no revision.
+func (s *store) setNextCheck(ctx context.Context, tk *ticket) error {
+	_, err := s.db.Exec(ctx, `UPDATE tickets SET next_check_us = $3 WHERE tenant = $1 AND id = $2`, string(tk.Tenant), tk.ID, tk.NextCheck)
+	return err
+}
+
+// addAlert records a threshold crossing; false when it was already recorded.
+func (s *store) addAlert(ctx context.Context, tk *ticket, clock string, th calendar.Threshold, escalatedTo tenancy.ID, now time.Time) (bool, error) {
+	res, err := s.db.Exec(ctx, `INSERT INTO ticket_alerts (tenant, ticket_id, clock, threshold, escalated_to, create_us)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, ticket_id, clock, threshold) DO NOTHING`,
+		string(tk.Tenant), tk.ID, clock, int64(th), string(escalatedTo), now.UnixMicro())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

@@ -1,0 +1,782 @@
+package tickets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
+	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/config"
+	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/govid"
+	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
+	"github.com/gaoxing-gov/gaoxing/pkg/page"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
+)
+
+// service is the business logic; Server wires it to transports and infrastructure.
+type service struct {
+	db       *sqlstore.DB
+	st       store
+	cal      *calendar.Calendar
+	settings *config.Settings[Settings]
+	enforcer *authz.Enforcer
+	log      *slog.Logger
+	now      func() time.Time
+	wake     func() // tells the outbox dispatcher there is news; may be a no-op
+}
+
+// never is next_check_us of a ticket the sweep need not look at again.
+const never = math.MaxInt64
+
+// TopicStatusChanged is the webhook topic of every public state change.
+const TopicStatusChanged = "tickets.ticket.status_changed"
+
+var (
+	idPattern       = regexp.MustCompile(`^T-[0-9]{8}-[0-9]{6}$`)
+	externalPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+)
+
+func etag(rev int64) string { return strconv.FormatInt(rev, 10) }
+
+func parseParent(parent string) (tenancy.ID, error) {
+	rest, ok := strings.CutPrefix(parent, "tenants/")
+	t, err := tenancy.Parse(rest)
+	if !ok || err != nil {
+		return "", errs.Invalid("parent", "INVALID_PARENT", "parent 应为 tenants/{tenant}")
+	}
+	return t, nil
+}
+
+// parseName splits tenants/{tenant}/tickets/{id}.
+func parseName(field, name string) (tenancy.ID, string, error) {
+	parent, id, ok := strings.Cut(name, "/tickets/")
+	bad := errs.Invalid(field, "INVALID_NAME", field+" 应为 tenants/{tenant}/tickets/{id}")
+	if !ok || !idPattern.MatchString(id) {
+		return "", "", bad
+	}
+	t, err := parseParent(parent)
+	if err != nil {
+		return "", "", bad
+	}
+	return t, id, nil
+}
+
+// text checks a required or optional free-text field.
+func text(field, v string, required bool, maxRunes int) error {
+	switch {
+	case required && strings.TrimSpace(v) == "":
+		return errs.Invalid(field, "REQUIRED", field+" 不能为空")
+	case utf8.RuneCountInString(v) > maxRunes:
+		return errs.Invalid(field, "TOO_LONG", fmt.Sprintf("%s 不能超过 %d 个字", field, maxRunes))
+	}
+	return nil
+}
+
+func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketRequest) (*ticketsv1.Ticket, error) {
+	t, err := parseParent(r.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	in := r.GetTicket()
+	if in == nil {
+		return nil, errs.Invalid("ticket", "REQUIRED", "ticket 不能为空")
+	}
+	if _, ok := ticketsv1.Source_name[int32(in.GetSource())]; !ok || in.GetSource() == ticketsv1.Source_SOURCE_UNSPECIFIED {
+		return nil, errs.Invalid("ticket.source", "INVALID_SOURCE", "请选择诉求来源")
+	}
+	if in.GetExternalId() != "" && !externalPattern.MatchString(in.GetExternalId()) {
+		return nil, errs.Invalid("ticket.external_id", "INVALID_EXTERNAL_ID", "来源编号格式不正确")
+	}
+	for _, f := range []struct {
+		field, v string
+		required bool
+		max      int
+	}{
+		{"ticket.title", in.GetTitle(), true, 200}, {"ticket.description", in.GetDescription(), true, 5000},
+		{"ticket.address", in.GetAddress(), false, 500}, {"ticket.complainant.name", in.GetComplainant().GetName(), false, 100},
+		{"ticket.complainant.phone", in.GetComplainant().GetPhone(), false, 30},
+		{"ticket.complainant.enterprise_name", in.GetComplainant().GetEnterpriseName(), false, 200},
+	} {
+		if err := text(f.field, f.v, f.required, f.max); err != nil {
+			return nil, err
+		}
+	}
+	credit := ""
+	if c := in.GetComplainant().GetCreditCode(); c != "" {
+		credit = govid.NormalizeCreditCode(c)
+		if err := govid.ValidateCreditCode(credit); err != nil {
+			return nil, errs.From(err).WithField("ticket.complainant.credit_code", "INVALID_CREDIT_CODE", "统一社会信用代码不正确")
+		}
+	}
+	set := s.settings.For(t)
+	sla, ok := set.Categories[in.GetCategory()]
+	if !ok {
+		return nil, ErrUnknownCategory.WithMessage("诉求类别不存在: %q", in.GetCategory()).
+			WithField("ticket.category", "UNKNOWN_CATEGORY", "诉求类别不存在")
+	}
+	// A resend of an external id answers with the ticket made the first time.
+	if ext := in.GetExternalId(); ext != "" {
+		if tk, err := s.st.byExternal(ctx, t, in.GetSource(), ext); err != nil || tk != nil {
+			if err != nil {
+				return nil, err
+			}
+			return tk.proto(), nil
+		}
+	}
+	now := s.now()
+	tk := &ticket{
+		Tenant: t, Revision: 1, Source: in.GetSource(), ExternalID: in.GetExternalId(), Category: in.GetCategory(),
+		Title: in.GetTitle(), Description: in.GetDescription(), Address: in.GetAddress(),
+		Complainant: complainant{Name: in.GetComplainant().GetName(), Phone: in.GetComplainant().GetPhone(),
+			EnterpriseName: in.GetComplainant().GetEnterpriseName(), CreditCode: credit},
+		State: ticketsv1.State_STATE_RECEIVED, Priority: ticketsv1.Priority_PRIORITY_NORMAL,
+		ResponseClock: calendar.NewClock(now, sla.Response), CloseClock: calendar.NewClock(now, sla.Close),
+		Created: now, Updated: now,
+	}
+	if err := s.computeDues(tk, now); err != nil {
+		return nil, err
+	}
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		day := calendar.DateOf(now)
+		n, err := s.db.NextSeq(ctx, fmt.Sprintf("tickets/%s/%04d%02d%02d", t, day.Year, day.Month, day.Day))
+		if err != nil {
+			return err
+		}
+		tk.ID = fmt.Sprintf("T-%04d%02d%02d-%06d", day.Year, day.Month, day.Day, n)
+		if err := s.st.insert(ctx, tk); err != nil {
+			return err
+		}
+		if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: t, Action: "tickets.CreateTicket", Resource: tk.name(), After: tk.proto(), Time: now}); err != nil {
+			return err
+		}
+		return s.notify(ctx, tk)
+	})
+	if errors.Is(err, sqlstore.ErrDuplicate) && tk.ExternalID != "" {
+		// Two resends raced; the other one's insert won.
+		if prev, err := s.st.byExternal(ctx, t, tk.Source, tk.ExternalID); err == nil && prev != nil {
+			return prev.proto(), nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.wake()
+	return tk.proto(), nil
+}
+
+// computeDues evaluates both clocks at now and keeps the deadlines on the record, and
+// the next time the sweep must look: the earliest threshold of a running clock (a past
+// one too, as the sweep may not have recorded it yet; the sweep then moves it on).
+func (s *service) computeDues(tk *ticket, now time.Time) error {
+	return s.computeDuesFrom(tk, now, time.Time{})
+}
+
+// computeDuesFrom is computeDues with the next check the earliest threshold at or after
+// from (the sweep, having recorded everything up to now, looks only ahead).
+func (s *service) computeDuesFrom(tk *ticket, now, from time.Time) error {
+	rs, err := s.cal.Status(tk.ResponseClock, now)
+	if err != nil {
+		return err
+	}
+	cs, err := s.cal.Status(tk.CloseClock, now)
+	if err != nil {
+		return err
+	}
+	tk.ResponseDue, tk.CloseDue = rs.Due, cs.Due
+	tk.NextCheck = never
+	if tk.open() {
+		if tk.Responded.IsZero() {
+			tk.NextCheck = min(tk.NextCheck, earliest(rs, from))
+		}
+		tk.NextCheck = min(tk.NextCheck, earliest(cs, from))
+	}
+	for _, pt := range tk.Parts {
+		ps, err := s.cal.Status(pt.Clock, now)
+		if err != nil {
+			return err
+		}
+		pt.Due = ps.Due
+	}
+	return nil
+}
+
+// notify queues the public status change of tk for its source platform (same
+// transaction). Walk-in, online and suggestion tickets have no platform to tell.
+func (s *service) notify(ctx context.Context, tk *ticket) error {
+	if !hasPlatform(tk.Source) {
+		return nil
+	}
+	payload, err := json.Marshal(map[string]any{
+		"name": tk.name(), "source": tk.Source.String(), "external_id": tk.ExternalID, "state": tk.State.String(),
+		"reply": tk.Reply, "close_due": tk.CloseDue.At, "update_time": tk.Updated, "revision": tk.Revision,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = outbox.Add(ctx, s.db, outbox.Event{
+		Tenant: tk.Tenant, Topic: TopicStatusChanged, Receiver: Receiver(tk.Source),
+		Key: tk.name() + "#" + etag(tk.Revision), Payload: payload,
+	})
+	return err
+}
+
+// hasPlatform reports whether tickets of src come from a platform that hears back.
+func hasPlatform(src ticketsv1.Source) bool {
+	switch src {
+	case ticketsv1.Source_SOURCE_HOTLINE_12345, ticketsv1.Source_SOURCE_BUSINESS_PLATFORM, ticketsv1.Source_SOURCE_PETITION:
+		return true
+	}
+	return false
+}
+
+// Receiver is the outbox receiver name of a source ("hotline_12345").
+func Receiver(src ticketsv1.Source) string {
+	return strings.ToLower(strings.TrimPrefix(src.String(), "SOURCE_"))
+}
+
+func (s *service) GetTicket(ctx context.Context, r *ticketsv1.GetTicketRequest) (*ticketsv1.Ticket, error) {
+	t, id, err := parseName("name", r.GetName())
+	if err != nil {
+		return nil, err
+	}
+	tk, err := s.st.get(ctx, t, id)
+	if err != nil {
+		return nil, err
+	}
+	return tk.proto(), nil
+}
+
+func (s *service) ListTickets(ctx context.Context, r *ticketsv1.ListTicketsRequest) (*ticketsv1.ListTicketsResponse, error) {
+	t, err := parseParent(r.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := ticketsv1.State_name[int32(r.GetState())]; !ok {
+		return nil, errs.Invalid("state", "INVALID_STATE", "状态不正确")
+	}
+	size, err := page.Size(r.GetPageSize(), 50, 500)
+	if err != nil {
+		return nil, err
+	}
+	query := page.Hash("tickets", string(t), r.GetState().String())
+	after, err := page.Decode(r.GetPageToken(), query)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.st.list(ctx, t, r.GetState(), after, size+1)
+	if err != nil {
+		return nil, err
+	}
+	resp := &ticketsv1.ListTicketsResponse{}
+	if len(list) > size {
+		list = list[:size]
+		resp.NextPageToken = page.Encode(list[size-1].ID, query)
+	}
+	for _, tk := range list {
+		resp.Tickets = append(resp.Tickets, tk.proto())
+	}
+	return resp, nil
+}
+
+// change is one transition: load the ticket, authorize (for methods addressed to the
+// assignee), check the etag, apply fn, then write, audit and — when the state changed —
+// queue the webhook, all in one transaction.
+// inTx, if given, runs in the same transaction after the write (a merge updates the
+// primary there).
+func (s *service) change(ctx context.Context, field, name, tag, verb string, authorize func(*ticket) error, fn func(tk *ticket, now time.Time) error, inTx ...func(ctx context.Context, tk *ticket, now time.Time) error) (*ticketsv1.Ticket, error) {
+	t, id, err := parseName(field, name)
+	if err != nil {
+		return nil, err
+	}
+	tk, err := s.st.get(ctx, t, id)
+	if err != nil {
+		return nil, err
+	}
+	if authorize != nil {
+		if err := authorize(tk); err != nil {
+			return nil, err
+		}
+	}
+	if tag != "" && tag != etag(tk.Revision) {
+		return nil, errs.ErrStaleVersion
+	}
+	before, prevState, prev := tk.proto(), tk.State, tk.Revision
+	now := s.now()
+	if err := fn(tk, now); err != nil {
+		return nil, err
+	}
+	if err := s.computeDues(tk, now); err != nil {
+		return nil, err
+	}
+	tk.Revision, tk.Updated = prev+1, now
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		ok, err := s.st.update(ctx, tk, prev)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errs.ErrStaleVersion
+		}
+		if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: tk.Tenant, Action: verb, Resource: tk.name(), Before: before, After: tk.proto(), Time: now}); err != nil {
+			return err
+		}
+		for _, f := range inTx {
+			if err := f(ctx, tk, now); err != nil {
+				return err
+			}
+		}
+		if tk.State != prevState {
+			return s.notify(ctx, tk)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if tk.State != prevState {
+		s.wake()
+	}
+	return tk.proto(), nil
+}
+
+// inState refuses the transition unless tk is in one of states.
+func inState(tk *ticket, verb string, states ...ticketsv1.State) error {
+	for _, st := range states {
+		if tk.State == st {
+			return nil
+		}
+	}
+	return ErrIllegalTransition.WithMessage("工单处于%s状态，不能%s", stateLabel[tk.State], verb)
+}
+
+var stateLabel = map[ticketsv1.State]string{
+	ticketsv1.State_STATE_RECEIVED: "受理", ticketsv1.State_STATE_DISPATCHED: "派单", ticketsv1.State_STATE_CLAIMED: "签收",
+	ticketsv1.State_STATE_IN_PROGRESS: "办理", ticketsv1.State_STATE_REPLIED: "回复", ticketsv1.State_STATE_CLOSED: "办结",
+	ticketsv1.State_STATE_VISITED: "回访", ticketsv1.State_STATE_RATED: "评价",
+}
+
+// asAssignee authorizes "update" at the tenant handling the ticket. Methods addressed to the
+// assignee are platform-wide for the middleware (their request names the owner tenant
+// in `ticket`, which it does not read); the row check is here.
+func (s *service) asAssignee(ctx context.Context) func(*ticket) error {
+	return func(tk *ticket) error {
+		sub, _ := app.Subject(ctx)
+		if !s.enforcer.Allowed(sub, tk.handlingTenant(), Object, "update") {
+			return ErrNotAssignee
+		}
+		return nil
+	}
+}
+
+func (s *service) DispatchTicket(ctx context.Context, r *ticketsv1.DispatchTicketRequest) (*ticketsv1.Ticket, error) {
+	to, err := tenancy.Parse(r.GetAssigneeTenant())
+	if err != nil {
+		return nil, errs.Invalid("assignee_tenant", "INVALID_TENANT", "承办单位不正确")
+	}
+	if err := text("assignee_department", r.GetAssigneeDepartment(), true, 100); err != nil {
+		return nil, err
+	}
+	if len(r.GetCoHandlers()) > 10 {
+		return nil, errs.Invalid("co_handlers", "TOO_MANY_CO_HANDLERS", "联办单位不能超过 10 个")
+	}
+	targets := []tenancy.ID{to}
+	for i, c := range r.GetCoHandlers() {
+		field := fmt.Sprintf("co_handlers[%d]", i)
+		ct, err := tenancy.Parse(c.GetTenant())
+		if err != nil {
+			return nil, errs.Invalid(field+".tenant", "INVALID_TENANT", "联办单位不正确")
+		}
+		if slices.Contains(targets, ct) {
+			return nil, errs.Invalid(field+".tenant", "DUPLICATE_CO_HANDLER", "联办单位重复")
+		}
+		if err := text(field+".department", c.GetDepartment(), true, 100); err != nil {
+			return nil, err
+		}
+		targets = append(targets, ct)
+	}
+	sub, _ := app.Subject(ctx)
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.DispatchTicket", func(tk *ticket) error {
+		for _, target := range targets {
+			if !tk.Tenant.Contains(target) || !s.enforcer.Allowed(sub, target, Object, "assign") {
+				return ErrOutsideSubtree.WithField("assignee_tenant", "DISPATCH_OUTSIDE_SUBTREE", "只能派单到本单位及下级单位: "+string(target))
+			}
+		}
+		return nil
+	}, func(tk *ticket, now time.Time) error {
+		if err := inState(tk, "派单", ticketsv1.State_STATE_RECEIVED); err != nil {
+			return err
+		}
+		tk.State, tk.AssigneeTenant, tk.AssigneeDept, tk.Handler = ticketsv1.State_STATE_DISPATCHED, to, r.GetAssigneeDepartment(), ""
+		tk.Parts = nil
+		for i, c := range r.GetCoHandlers() {
+			// Each part runs on the category's close limit from the dispatch.
+			tk.Parts = append(tk.Parts, &part{Tenant: targets[i+1], Department: c.GetDepartment(),
+				State: ticketsv1.PartState_PART_STATE_DISPATCHED, Clock: calendar.NewClock(now, s.closeLimit(tk))})
+		}
+		return nil
+	})
+}
+
+func (s *service) ClaimTicket(ctx context.Context, r *ticketsv1.ClaimTicketRequest) (*ticketsv1.Ticket, error) {
+	sub, _ := app.Subject(ctx)
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.ClaimTicket", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
+		if err := inState(tk, "签收", ticketsv1.State_STATE_DISPATCHED); err != nil {
+			return err
+		}
+		tk.State, tk.Handler = ticketsv1.State_STATE_CLAIMED, sub
+		if tk.Responded.IsZero() {
+			tk.Responded = now
+		}
+		return nil
+	})
+}
+
+func (s *service) StartTicket(ctx context.Context, r *ticketsv1.StartTicketRequest) (*ticketsv1.Ticket, error) {
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.StartTicket", s.asAssignee(ctx), func(tk *ticket, _ time.Time) error {
+		if err := inState(tk, "办理", ticketsv1.State_STATE_CLAIMED); err != nil {
+			return err
+		}
+		tk.State = ticketsv1.State_STATE_IN_PROGRESS
+		return nil
+	})
+}
+
+func (s *service) ReplyTicket(ctx context.Context, r *ticketsv1.ReplyTicketRequest) (*ticketsv1.Ticket, error) {
+	if err := text("reply", r.GetReply(), true, 5000); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.ReplyTicket", s.asAssignee(ctx), func(tk *ticket, _ time.Time) error {
+		if err := inState(tk, "回复", ticketsv1.State_STATE_IN_PROGRESS); err != nil {
+			return err
+		}
+		if tk.CloseClock.Paused() {
+			return ErrIllegalTransition.WithMessage("工单暂停计时中，请先恢复计时")
+		}
+		for _, pt := range tk.Parts {
+			if pt.State != ticketsv1.PartState_PART_STATE_DONE {
+				return ErrPartsPending.WithMessage("联办单位 %s 尚未办结其承办部分", pt.Tenant)
+			}
+		}
+		tk.State, tk.Reply = ticketsv1.State_STATE_REPLIED, r.GetReply()
+		return nil
+	})
+}
+
+func (s *service) ReturnTicket(ctx context.Context, r *ticketsv1.ReturnTicketRequest) (*ticketsv1.Ticket, error) {
+	if err := text("reason", r.GetReason(), true, 1000); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.ReturnTicket", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
+		if err := inState(tk, "退单", ticketsv1.State_STATE_DISPATCHED, ticketsv1.State_STATE_CLAIMED); err != nil {
+			return err
+		}
+		if tk.CloseClock.Paused() {
+			// The wait ends with the assignment; the dispatch centre's clock runs again.
+			if err := tk.CloseClock.Resume(now); err != nil {
+				return err
+			}
+		}
+		tk.State, tk.AssigneeTenant, tk.AssigneeDept, tk.Handler = ticketsv1.State_STATE_RECEIVED, "", "", ""
+		tk.Parts = nil
+		tk.ReturnCount++
+		tk.ReturnReason = r.GetReason()
+		return nil
+	})
+}
+
+func (s *service) PauseTicket(ctx context.Context, r *ticketsv1.PauseTicketRequest) (*ticketsv1.Ticket, error) {
+	if err := text("reason", r.GetReason(), true, 1000); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.PauseTicket", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
+		if err := inState(tk, "暂停计时", ticketsv1.State_STATE_CLAIMED, ticketsv1.State_STATE_IN_PROGRESS); err != nil {
+			return err
+		}
+		if tk.CloseClock.Paused() {
+			return ErrAlreadyPaused
+		}
+		// Waiting for the complainant is a supplement pause (补正) on the close clock.
+		return tk.CloseClock.Pause(now, calendar.PauseSupplement)
+	})
+}
+
+func (s *service) ResumeTicket(ctx context.Context, r *ticketsv1.ResumeTicketRequest) (*ticketsv1.Ticket, error) {
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.ResumeTicket", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
+		if !tk.CloseClock.Paused() {
+			return ErrNotPaused
+		}
+		return tk.CloseClock.Resume(now)
+	})
+}
+
+func (s *service) RequestExtension(ctx context.Context, r *ticketsv1.RequestExtensionRequest) (*ticketsv1.Ticket, error) {
+	if err := text("reason", r.GetReason(), true, 1000); err != nil {
+		return nil, err
+	}
+	sub, _ := app.Subject(ctx)
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.RequestExtension", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
+		if most := s.settings.For(tk.Tenant).MaxExtensionDays; r.GetWorkingDays() <= 0 || int(r.GetWorkingDays()) > most {
+			return errs.New(errs.InvalidArgument, "INVALID_EXTENSION_DAYS", fmt.Sprintf("延期天数应为 1 到 %d 个工作日", most)).
+				WithField("working_days", "INVALID_EXTENSION_DAYS", "延期天数超出范围")
+		}
+		if err := inState(tk, "申请延期", ticketsv1.State_STATE_CLAIMED, ticketsv1.State_STATE_IN_PROGRESS); err != nil {
+			return err
+		}
+		if tk.Extension != nil {
+			return ErrExtensionPending
+		}
+		if !now.Before(tk.CloseDue.At) {
+			return ErrExtensionExpired
+		}
+		tk.Extension = &extension{Days: r.GetWorkingDays(), Reason: r.GetReason(), By: sub, Requested: now}
+		return nil
+	})
+}
+
+// DecideExtension is for the tenant above the assignee (a street for its community, the
+// district for its street); an approval moves the close deadline by exactly the days
+// requested, counted on the calendar.
+func (s *service) DecideExtension(ctx context.Context, r *ticketsv1.DecideExtensionRequest) (*ticketsv1.Ticket, error) {
+	sub, _ := app.Subject(ctx)
+	above := func(tk *ticket) error {
+		at := tk.handlingTenant().Parent()
+		if at == "" {
+			at = tk.handlingTenant()
+		}
+		if !s.enforcer.Allowed(sub, at, Object, "approve") {
+			return authz.ErrDenied.WithMessage("延期申请须由承办单位的上级单位审批")
+		}
+		return nil
+	}
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.DecideExtension", above, func(tk *ticket, _ time.Time) error {
+		if tk.Extension == nil {
+			return ErrNoExtension
+		}
+		if r.GetApprove() {
+			tk.CloseClock.Limit.N += int(tk.Extension.Days)
+			tk.ExtendedDays += tk.Extension.Days
+		}
+		tk.Extension = nil
+		return nil
+	})
+}
+
+func (s *service) CloseTicket(ctx context.Context, r *ticketsv1.CloseTicketRequest) (*ticketsv1.Ticket, error) {
+	if err := text("summary", r.GetSummary(), true, 5000); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.CloseTicket", nil, func(tk *ticket, _ time.Time) error {
+		if err := inState(tk, "办结", ticketsv1.State_STATE_REPLIED); err != nil {
+			return err
+		}
+		tk.State, tk.CloseSummary, tk.Extension = ticketsv1.State_STATE_CLOSED, r.GetSummary(), nil
+		return nil
+	})
+}
+
+func (s *service) VisitTicket(ctx context.Context, r *ticketsv1.VisitTicketRequest) (*ticketsv1.Ticket, error) {
+	if err := text("note", r.GetNote(), true, 2000); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.VisitTicket", nil, func(tk *ticket, _ time.Time) error {
+		if err := inState(tk, "回访", ticketsv1.State_STATE_CLOSED); err != nil {
+			return err
+		}
+		tk.State, tk.VisitNote = ticketsv1.State_STATE_VISITED, r.GetNote()
+		return nil
+	})
+}
+
+func (s *service) RateTicket(ctx context.Context, r *ticketsv1.RateTicketRequest) (*ticketsv1.Ticket, error) {
+	if err := text("comment", r.GetComment(), false, 2000); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.RateTicket", nil, func(tk *ticket, _ time.Time) error {
+		if err := inState(tk, "评价", ticketsv1.State_STATE_VISITED); err != nil {
+			return err
+		}
+		tk.State, tk.Rated, tk.Satisfied, tk.RatingComment = ticketsv1.State_STATE_RATED, true, r.GetSatisfied(), r.GetComment()
+		return nil
+	})
+}
+
+// ReopenTicket sends an unsatisfied ticket back to its assignee with a fresh close clock.
+func (s *service) ReopenTicket(ctx context.Context, r *ticketsv1.ReopenTicketRequest) (*ticketsv1.Ticket, error) {
+	if err := text("reason", r.GetReason(), true, 1000); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.ReopenTicket", nil, func(tk *ticket, now time.Time) error {
+		if err := inState(tk, "重新办理", ticketsv1.State_STATE_RATED); err != nil {
+			return err
+		}
+		if tk.Satisfied {
+			return ErrNotUnsatisfied
+		}
+		tk.State, tk.Rated, tk.Satisfied, tk.RatingComment = ticketsv1.State_STATE_IN_PROGRESS, false, false, ""
+		tk.Reply, tk.CloseSummary, tk.VisitNote, tk.ExtendedDays = "", "", "", 0
+		tk.CloseClock = calendar.NewClock(now, s.closeLimit(tk))
+		return nil
+	})
+}
+
+// UrgeTicket records a supervisor's urging (督办) and raises the priority one step.
+func (s *service) UrgeTicket(ctx context.Context, r *ticketsv1.UrgeTicketRequest) (*ticketsv1.Ticket, error) {
+	if err := text("note", r.GetNote(), true, 1000); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.UrgeTicket", nil, func(tk *ticket, _ time.Time) error {
+		if !tk.open() {
+			return ErrIllegalTransition.WithMessage("工单已办结，不能督办")
+		}
+		tk.UrgeCount++
+		tk.LastUrge = r.GetNote()
+		if tk.Priority < ticketsv1.Priority_PRIORITY_URGENT {
+			tk.Priority++
+		}
+		return nil
+	})
+}
+
+// MergeTicket closes a duplicate in favour of the ticket that will be handled. The caller
+// needs "assign" at both tickets' tenants; a primary it cannot see is refused without
+// saying whether it exists.
+func (s *service) MergeTicket(ctx context.Context, r *ticketsv1.MergeTicketRequest) (*ticketsv1.Ticket, error) {
+	intoTenant, intoID, err := parseName("into", r.GetInto())
+	if err != nil {
+		return nil, err
+	}
+	into := ticketName(intoTenant, intoID)
+	if into == r.GetName() {
+		return nil, errs.Invalid("into", "MERGE_SELF", "不能与自身合并")
+	}
+	sub, _ := app.Subject(ctx)
+	if !s.enforcer.Allowed(sub, intoTenant, Object, "assign") {
+		return nil, ErrMergeNotVisible
+	}
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.MergeTicket", nil, func(tk *ticket, _ time.Time) error {
+		if !tk.open() || tk.MergedInto != "" {
+			return ErrIllegalTransition.WithMessage("工单已办结或已合并，不能再合并")
+		}
+		if len(tk.Duplicates) > 0 {
+			return ErrIllegalTransition.WithMessage("该工单已有并入的重复件，不能再并入其他工单")
+		}
+		tk.State, tk.MergedInto, tk.Extension = ticketsv1.State_STATE_CLOSED, into, nil
+		tk.CloseSummary = "重复诉求，已并入 " + into
+		return nil
+	}, func(ctx context.Context, dup *ticket, now time.Time) error {
+		primary, err := s.st.get(ctx, intoTenant, intoID)
+		if err != nil {
+			return err
+		}
+		if !primary.open() || primary.MergedInto != "" {
+			return ErrIllegalTransition.WithMessage("目标工单已办结或已合并，不能并入")
+		}
+		before, prev := primary.proto(), primary.Revision
+		primary.Duplicates = append(primary.Duplicates, dup.name())
+		primary.Revision, primary.Updated = prev+1, now
+		ok, err := s.st.update(ctx, primary, prev)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errs.ErrStaleVersion
+		}
+		_, err = audit.Record(ctx, s.db, audit.Entry{Tenant: primary.Tenant, Action: "tickets.MergeTicket", Resource: primary.name(), Before: before, After: primary.proto(), Time: now})
+		return err
+	})
+}
+
+// closeLimit is the close limit of tk's category for its tenant (the default when the
+// category has since been removed from the settings).
+func (s *service) closeLimit(tk *ticket) calendar.Duration {
+	if sla, ok := s.settings.For(tk.Tenant).Categories[tk.Category]; ok {
+		return sla.Close
+	}
+	return DefaultSLA().Close
+}
+
+// asCoHandler finds the part of tenant and authorizes the caller there.
+func (s *service) asCoHandler(ctx context.Context, tenant string, found **part) func(*ticket) error {
+	return func(tk *ticket) error {
+		for _, pt := range tk.Parts {
+			if string(pt.Tenant) == tenant {
+				sub, _ := app.Subject(ctx)
+				if !s.enforcer.Allowed(sub, pt.Tenant, Object, "update") {
+					return ErrNotAssignee
+				}
+				*found = pt
+				return nil
+			}
+		}
+		return ErrNoSuchPart.WithMessage("工单没有联办单位 %s", tenant)
+	}
+}
+
+// partOf returns the part of tenant in a freshly loaded tk (change reloads the row).
+func partOf(tk *ticket, tenant tenancy.ID) *part {
+	for _, pt := range tk.Parts {
+		if pt.Tenant == tenant {
+			return pt
+		}
+	}
+	return nil
+}
+
+func (s *service) ClaimPart(ctx context.Context, r *ticketsv1.ClaimPartRequest) (*ticketsv1.Ticket, error) {
+	var pt *part
+	sub, _ := app.Subject(ctx)
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.ClaimPart", s.asCoHandler(ctx, r.GetTenant(), &pt), func(tk *ticket, _ time.Time) error {
+		if err := inState(tk, "联办签收", ticketsv1.State_STATE_DISPATCHED, ticketsv1.State_STATE_CLAIMED, ticketsv1.State_STATE_IN_PROGRESS); err != nil {
+			return err
+		}
+		pt = partOf(tk, pt.Tenant)
+		if pt.State != ticketsv1.PartState_PART_STATE_DISPATCHED {
+			return ErrIllegalTransition.WithMessage("联办部分已签收")
+		}
+		pt.State, pt.Handler = ticketsv1.PartState_PART_STATE_CLAIMED, sub
+		return nil
+	})
+}
+
+func (s *service) FinishPart(ctx context.Context, r *ticketsv1.FinishPartRequest) (*ticketsv1.Ticket, error) {
+	if err := text("result", r.GetResult(), true, 5000); err != nil {
+		return nil, err
+	}
+	var pt *part
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.FinishPart", s.asCoHandler(ctx, r.GetTenant(), &pt), func(tk *ticket, _ time.Time) error {
+		if err := inState(tk, "联办办结", ticketsv1.State_STATE_DISPATCHED, ticketsv1.State_STATE_CLAIMED, ticketsv1.State_STATE_IN_PROGRESS); err != nil {
+			return err
+		}
+		pt = partOf(tk, pt.Tenant)
+		if pt.State != ticketsv1.PartState_PART_STATE_CLAIMED {
+			return ErrIllegalTransition.WithMessage("联办部分须先签收且未办结")
+		}
+		pt.State, pt.Result = ticketsv1.PartState_PART_STATE_DONE, r.GetResult()
+		return nil
+	})
+}
+
+// earliest is the first threshold of st reached at or after from, in Unix microseconds.
+func earliest(st calendar.Status, from time.Time) int64 {
+	for _, r := range st.Reached {
+		if !r.IsZero() && !r.Before(from) {
+			return r.UnixMicro()
+		}
+	}
+	return never
+}
