@@ -3,18 +3,17 @@ package calendar
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/etcdwatch"
 )
 
 // Prefix is where the schedules live in etcd: one key per year, Prefix+"2026", holding
@@ -178,56 +177,29 @@ func (w *watcher) swap() error {
 	return nil
 }
 
-// run follows changes from rev until ctx ends, reloading after any break.
+// run follows changes from rev until ctx ends, reloading after any break (etcdwatch);
+// meanwhile the Calendar keeps its last schedules.
 func (w *watcher) run(ctx context.Context, rev int64) {
-	const maxBackoff = 5 * time.Second
-	for {
-		err := w.follow(ctx, rev)
-		if ctx.Err() != nil {
-			return
-		}
-		w.c.log.Warn("calendar: watch broken, reloading", "err", err)
-		for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, maxBackoff) {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			if rev, err = w.load(ctx); err == nil {
-				break
-			}
-			w.c.log.Warn("calendar: reload failed", "err", err, "retry_in", backoff)
-		}
-	}
+	etcdwatch.Watch{Client: w.cli, Prefix: Prefix, Name: "calendar", Log: w.c.log, Apply: w.applyEvents, Reload: w.load}.Follow(ctx, rev)
 }
 
-var errWatchClosed = errors.New("calendar: watch channel closed")
-
-// follow applies watch events after rev until the watch fails.
-func (w *watcher) follow(ctx context.Context, rev int64) error {
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
-	for resp := range w.cli.Watch(wctx, Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1)) {
-		if err := resp.Err(); err != nil {
-			return err
-		}
-		if len(resp.Events) == 0 {
+// applyEvents applies one watch response and rebuilds the calendar once for it.
+func (w *watcher) applyEvents(events []*clientv3.Event) {
+	if len(events) == 0 {
+		return
+	}
+	prev := maps.Clone(w.stored)
+	for _, ev := range events {
+		key := string(ev.Kv.Key)
+		if ev.Type == clientv3.EventTypeDelete {
+			if year, err := strconv.Atoi(strings.TrimPrefix(key, Prefix)); err == nil {
+				delete(w.stored, year)
+			}
 			continue
 		}
-		prev := maps.Clone(w.stored)
-		for _, ev := range resp.Events {
-			key := string(ev.Kv.Key)
-			if ev.Type == clientv3.EventTypeDelete {
-				if year, err := strconv.Atoi(strings.TrimPrefix(key, Prefix)); err == nil {
-					delete(w.stored, year)
-				}
-				continue
-			}
-			w.apply(key, ev.Kv.Value, prev)
-		}
-		if err := w.swap(); err != nil {
-			w.c.log.Error("calendar: keeping previous schedules", "err", err)
-		}
+		w.apply(key, ev.Kv.Value, prev)
 	}
-	return errWatchClosed
+	if err := w.swap(); err != nil {
+		w.c.log.Error("calendar: keeping previous schedules", "err", err)
+	}
 }
