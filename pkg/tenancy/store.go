@@ -19,6 +19,7 @@ var (
 	ErrNotFound       = errs.New(errs.NotFound, "TENANT_NOT_FOUND", "租户不存在")
 	ErrParentNotFound = errs.New(errs.FailedPrecondition, "PARENT_TENANT_NOT_FOUND", "上级租户不存在，请先创建上级租户")
 	ErrHasChildren    = errs.New(errs.FailedPrecondition, "TENANT_HAS_CHILDREN", "该租户下仍有下级租户，不能删除")
+	ErrExists         = errs.New(errs.AlreadyExists, "TENANT_EXISTS", "租户已存在")
 )
 
 // writeAttempts bounds retries when another writer changes the parent or the children
@@ -31,6 +32,16 @@ const writeAttempts = 5
 // orphan. Put returns once this Tree shows the change.
 func (t *Tree) Put(ctx context.Context, tn Tenant) error {
 	_, err := t.write(ctx, tn, false)
+	return err
+}
+
+// Create adds a tenant that must not exist yet (ErrExists otherwise), with Put's checks,
+// in the same etcd transaction: two concurrent creates of one id cannot both succeed.
+func (t *Tree) Create(ctx context.Context, tn Tenant) error {
+	created, err := t.write(ctx, tn, true)
+	if err == nil && !created {
+		return ErrExists.WithMessage("租户 %s 已存在", tn.ID)
+	}
 	return err
 }
 

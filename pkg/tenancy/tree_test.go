@@ -244,3 +244,25 @@ func TestTreeReloadsAfterCompactedGap(t *testing.T) {
 	require.NoError(t, a.Delete(ctx, "ahz.s01.c16"))
 	require.Eventually(t, func() bool { _, ok := b.Get("ahz.s01.c16"); return !ok }, 5*time.Second, 10*time.Millisecond)
 }
+
+func TestCreateIsAtomic(t *testing.T) {
+	e := testenv.StartEtcd(t)
+	tr := seeded(t, e.Client())
+	ctx := t.Context()
+	// Two trees (two identity replicas) create the same id at once: one wins.
+	other := openTree(t, e.Client())
+	tn := tenancy.Tenant{ID: "ahz.s01.c99", Name: "新建社区服务站", Tier: tenancy.Community, Enabled: true}
+	errsCh := make(chan error, 2)
+	for _, tree := range []*tenancy.Tree{tr, other} {
+		go func() { errsCh <- tree.Create(ctx, tn) }()
+	}
+	first, second := <-errsCh, <-errsCh
+	if first != nil {
+		first, second = second, first
+	}
+	require.NoError(t, first)
+	require.ErrorIs(t, second, tenancy.ErrExists)
+	got, ok := tr.Get("ahz.s01.c99")
+	require.True(t, ok)
+	require.Equal(t, "新建社区服务站", got.Name)
+}

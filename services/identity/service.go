@@ -21,7 +21,7 @@ var (
 	ErrClientNotFound     = errs.New(errs.NotFound, "CLIENT_NOT_FOUND", "接入应用不存在")
 	ErrClientExists       = errs.New(errs.AlreadyExists, "CLIENT_EXISTS", "接入应用标识已被使用")
 	ErrInvalidClientCreds = errs.New(errs.Unauthenticated, "INVALID_CLIENT", "接入应用认证失败")
-	ErrTenantExists       = errs.New(errs.AlreadyExists, "TENANT_EXISTS", "租户已存在")
+	ErrTenantExists       = tenancy.ErrExists
 	ErrTenantMoveCycle    = errs.New(errs.InvalidArgument, "TENANT_MOVE_CYCLE", "不能把租户移到它自己或其下级租户之下")
 	ErrTenantOutside      = errs.New(errs.PermissionDenied, "TENANT_OUTSIDE_SUBTREE", "目标租户不在您的管辖范围内")
 	ErrRoleNotHeld        = errs.New(errs.PermissionDenied, "ROLE_NOT_HELD", "不能授予您自己在该租户未持有的角色")

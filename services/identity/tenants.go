@@ -68,7 +68,7 @@ func (c *Core) CreateTenant(ctx context.Context, tn tenancy.Tenant) (tenancy.Ten
 	}
 	tn.Parent = tn.ID.Parent()
 	err := c.auditedEtcd(ctx, audit.Entry{Tenant: tenantForAudit(tn.ID), Action: "identity.CreateTenant", Resource: "tenants/" + string(tn.ID), After: tn},
-		func(ctx context.Context) error { return c.tree.Put(ctx, tn) },
+		func(ctx context.Context) error { return c.tree.Create(ctx, tn) },
 		func(ctx context.Context) error { return c.tree.Delete(ctx, tn.ID) })
 	if err != nil {
 		return tenancy.Tenant{}, err
