@@ -3,14 +3,10 @@ package identity
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -90,7 +86,7 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 	}
 	ring := s.Ring
 	if ring == nil {
-		if ring, err = loadRing(env, log); err != nil {
+		if ring, err = app.SealingKeys(env, log); err != nil {
 			return err
 		}
 	}
@@ -145,33 +141,4 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		s.onReady(core)
 	}
 	return k.Serve(ctx, env.GRPC, env.HTTP)
-}
-
-// devKeyFile holds development sealing keys beside a SQLite database.
-const devKeyFile = "identity-sealed-keys"
-
-// loadRing reads the sealing keys from the environment, or in development (SQLite in a
-// data directory, variables unset) from a key file made there once. Production
-// (PostgreSQL) without the variables is an error: keys never default.
-func loadRing(env app.Env, log *slog.Logger) (*sealed.Ring, error) {
-	if os.Getenv(sealed.EnvKeys) != "" || env.SQLDSN != "" || env.DataDir == "" {
-		r, err := sealed.FromEnv()
-		if err != nil {
-			return nil, fmt.Errorf("identity: sealing keys (%s, %s): %w", sealed.EnvKeys, sealed.EnvIndex, err)
-		}
-		return r, nil
-	}
-	path := filepath.Join(env.DataDir, devKeyFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		data = []byte("k1=" + sealed.NewKeySecret() + "\n" + sealed.NewKeySecret() + "\n")
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			return nil, err
-		}
-		log.Warn("identity: development sealing keys created; set " + sealed.EnvKeys + " and " + sealed.EnvIndex + " in production")
-	} else if err != nil {
-		return nil, err
-	}
-	keys, index, _ := strings.Cut(strings.TrimSpace(string(data)), "\n")
-	return sealed.ParseRing(keys, index)
 }

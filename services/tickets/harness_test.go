@@ -28,6 +28,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
+	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
@@ -148,7 +149,9 @@ func startHarness(t testing.TB, dsn string) *harness {
 		Auth: app.AuthConfig{Issuer: issuer.URL(), JWKSURL: issuer.JWKSURL(), Audience: issuer.Audience()},
 	}
 	hook := newReceiver(t)
-	srv := New(WithWebhooks(outbox.StaticEndpoints{Receiver(ticketsv1.Source_SOURCE_HOTLINE_12345): {URL: hook.srv.URL, Secret: hook.secret}},
+	ring, err := sealed.ParseRing("k1="+sealed.NewKeySecret(), sealed.NewKeySecret())
+	require.NoError(t, err)
+	srv := New(WithSealing(ring), WithWebhooks(outbox.StaticEndpoints{Receiver(ticketsv1.Source_SOURCE_HOTLINE_12345): {URL: hook.srv.URL, Secret: hook.secret}},
 		outbox.WithPollInterval(50*time.Millisecond)), WithSweepInterval(time.Hour))
 	clk := &clock{t: cst(2026, time.November, 25, 10)} // a Wednesday
 	srv.now = clk.Now

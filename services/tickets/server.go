@@ -15,6 +15,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/leader"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
+	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -25,6 +26,7 @@ var migrationFiles embed.FS
 
 // Server is the tickets service as the launcher runs it (app.Service).
 type Server struct {
+	ring          *sealed.Ring
 	endpoints     outbox.Endpoints
 	sweepInterval time.Duration
 	dispatchOpts  []outbox.Option
@@ -46,6 +48,9 @@ func WithWebhooks(e outbox.Endpoints, opts ...outbox.Option) Option {
 
 // WithSweepInterval sets how often the leader runs the SLA sweep (default 1 min).
 func WithSweepInterval(d time.Duration) Option { return func(s *Server) { s.sweepInterval = d } }
+
+// WithSealing sets the keys complainants are sealed with; default app.SealingKeys.
+func WithSealing(r *sealed.Ring) Option { return func(s *Server) { s.ring = r } }
 
 // New returns the tickets service.
 func New(opts ...Option) *Server {
@@ -102,8 +107,14 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		opts := append([]outbox.Option{outbox.WithLogger(log)}, s.dispatchOpts...)
 		dispatcher = outbox.NewDispatcher(db, &outbox.Webhooks{Endpoints: s.endpoints}, opts...)
 	}
+	ring := s.ring
+	if ring == nil {
+		if ring, err = app.SealingKeys(env, log); err != nil {
+			return fmt.Errorf("tickets: %w", err)
+		}
+	}
 	svc := &service{
-		db: db, st: store{db: db}, cal: cal, settings: settings, enforcer: k.Enforcer, log: k.Logger(), now: s.now,
+		db: db, st: store{db: db, ring: ring}, cal: cal, settings: settings, enforcer: k.Enforcer, log: k.Logger(), now: s.now,
 		wake: func() {
 			if dispatcher != nil {
 				dispatcher.Wake()

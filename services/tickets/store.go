@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/redact"
+	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -23,41 +25,44 @@ type ticket struct {
 	Revision  int64      `json:"-"`
 	NextCheck int64      `json:"-"` // next_check_us
 
-	Source         ticketsv1.Source   `json:"source"`
-	ExternalID     string             `json:"external_id,omitempty"`
-	Category       string             `json:"category"`
-	Title          string             `json:"title"`
-	Description    string             `json:"description"`
-	Address        string             `json:"address,omitempty"`
-	Complainant    complainant        `json:"complainant"`
-	State          ticketsv1.State    `json:"state"`
-	AssigneeTenant tenancy.ID         `json:"assignee_tenant,omitempty"`
-	AssigneeDept   string             `json:"assignee_department,omitempty"`
-	Handler        string             `json:"handler,omitempty"`
-	Priority       ticketsv1.Priority `json:"priority"`
-	UrgeCount      int32              `json:"urge_count,omitempty"`
-	LastUrge       string             `json:"last_urge,omitempty"`
-	ResponseClock  calendar.Clock     `json:"response_clock"`
-	CloseClock     calendar.Clock     `json:"close_clock"`
-	ResponseDue    calendar.Due       `json:"response_due"`
-	CloseDue       calendar.Due       `json:"close_due"`
-	Responded      time.Time          `json:"responded,omitzero"`
-	ReturnCount    int32              `json:"return_count,omitempty"`
-	ReturnReason   string             `json:"return_reason,omitempty"`
-	Reply          string             `json:"reply,omitempty"`
-	CloseSummary   string             `json:"close_summary,omitempty"`
-	VisitNote      string             `json:"visit_note,omitempty"`
-	Rated          bool               `json:"rated,omitempty"`
-	Satisfied      bool               `json:"satisfied,omitempty"`
-	RatingComment  string             `json:"rating_comment,omitempty"`
-	Extension      *extension         `json:"extension,omitempty"`
-	ExtendedDays   int32              `json:"extended_days,omitempty"`
-	EscalatedTo    tenancy.ID         `json:"escalated_to,omitempty"`
-	MergedInto     string             `json:"merged_into,omitempty"`
-	Duplicates     []string           `json:"duplicates,omitempty"`
-	Parts          []*part            `json:"parts,omitempty"`
-	Created        time.Time          `json:"created"`
-	Updated        time.Time          `json:"updated"`
+	Source      ticketsv1.Source `json:"source"`
+	ExternalID  string           `json:"external_id,omitempty"`
+	Category    string           `json:"category"`
+	Title       string           `json:"title"`
+	Description string           `json:"description"`
+	Address     string           `json:"address,omitempty"`
+	Complainant complainant      `json:"-"` // stored sealed, in SealedComplainant
+	// SealedComplainant is Complainant encrypted at rest (pkg/sealed): names and phone
+	// numbers never sit in the database in clear.
+	SealedComplainant string             `json:"complainant_sealed,omitempty"`
+	State             ticketsv1.State    `json:"state"`
+	AssigneeTenant    tenancy.ID         `json:"assignee_tenant,omitempty"`
+	AssigneeDept      string             `json:"assignee_department,omitempty"`
+	Handler           string             `json:"handler,omitempty"`
+	Priority          ticketsv1.Priority `json:"priority"`
+	UrgeCount         int32              `json:"urge_count,omitempty"`
+	LastUrge          string             `json:"last_urge,omitempty"`
+	ResponseClock     calendar.Clock     `json:"response_clock"`
+	CloseClock        calendar.Clock     `json:"close_clock"`
+	ResponseDue       calendar.Due       `json:"response_due"`
+	CloseDue          calendar.Due       `json:"close_due"`
+	Responded         time.Time          `json:"responded,omitzero"`
+	ReturnCount       int32              `json:"return_count,omitempty"`
+	ReturnReason      string             `json:"return_reason,omitempty"`
+	Reply             string             `json:"reply,omitempty"`
+	CloseSummary      string             `json:"close_summary,omitempty"`
+	VisitNote         string             `json:"visit_note,omitempty"`
+	Rated             bool               `json:"rated,omitempty"`
+	Satisfied         bool               `json:"satisfied,omitempty"`
+	RatingComment     string             `json:"rating_comment,omitempty"`
+	Extension         *extension         `json:"extension,omitempty"`
+	ExtendedDays      int32              `json:"extended_days,omitempty"`
+	EscalatedTo       tenancy.ID         `json:"escalated_to,omitempty"`
+	MergedInto        string             `json:"merged_into,omitempty"`
+	Duplicates        []string           `json:"duplicates,omitempty"`
+	Parts             []*part            `json:"parts,omitempty"`
+	Created           time.Time          `json:"created"`
+	Updated           time.Time          `json:"updated"`
 }
 
 type complainant struct {
@@ -139,11 +144,14 @@ func (tk *ticket) proto() *ticketsv1.Ticket {
 }
 
 // store is the service's SQL: every query names the tenant.
-type store struct{ db *sqlstore.DB }
+type store struct {
+	db   *sqlstore.DB
+	ring *sealed.Ring
+}
 
 const ticketColumns = `tenant, id, revision, next_check_us, data`
 
-func scanTicket(row interface{ Scan(...any) error }) (*ticket, error) {
+func (s *store) scan(row interface{ Scan(...any) error }) (*ticket, error) {
 	var tk ticket
 	var tenant, data string
 	if err := row.Scan(&tenant, &tk.ID, &tk.Revision, &tk.NextCheck, &data); err != nil {
@@ -153,11 +161,37 @@ func scanTicket(row interface{ Scan(...any) error }) (*ticket, error) {
 		return nil, err
 	}
 	tk.Tenant = tenancy.ID(tenant)
+	if tk.SealedComplainant != "" {
+		clear, err := s.ring.Open(tk.SealedComplainant, complainantContext(&tk))
+		if err != nil {
+			return nil, fmt.Errorf("open complainant of %s: %w", tk.ID, err)
+		}
+		if err := json.Unmarshal(clear, &tk.Complainant); err != nil {
+			return nil, err
+		}
+	}
 	return &tk, nil
 }
 
+// encode is tk's stored form, with the complainant sealed to this ticket.
+func (s *store) encode(tk *ticket) (string, error) {
+	clear, err := json.Marshal(tk.Complainant)
+	if err != nil {
+		return "", err
+	}
+	tk.SealedComplainant = s.ring.Seal(clear, complainantContext(tk))
+	data, err := json.Marshal(tk)
+	return string(data), err
+}
+
+// complainantContext binds a sealed complainant to its ticket: copied to another row, it
+// does not open.
+func complainantContext(tk *ticket) string {
+	return "tickets/" + string(tk.Tenant) + "/" + tk.ID + "/complainant"
+}
+
 func (s *store) get(ctx context.Context, t tenancy.ID, id string) (*ticket, error) {
-	tk, err := scanTicket(s.db.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE tenant = $1 AND id = $2`, string(t), id))
+	tk, err := s.scan(s.db.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE tenant = $1 AND id = $2`, string(t), id))
 	if errors.Is(err, sqlstore.ErrNotFound) {
 		return nil, ErrTicketNotFound.WithMessage("工单不存在: %s", ticketName(t, id))
 	}
@@ -166,7 +200,7 @@ func (s *store) get(ctx context.Context, t tenancy.ID, id string) (*ticket, erro
 
 // byExternal finds the ticket a source already sent with this external id.
 func (s *store) byExternal(ctx context.Context, t tenancy.ID, src ticketsv1.Source, ext string) (*ticket, error) {
-	tk, err := scanTicket(s.db.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets
+	tk, err := s.scan(s.db.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets
 		WHERE tenant = $1 AND source = $2 AND external_id = $3 AND external_id <> ''`, string(t), int64(src), ext))
 	if errors.Is(err, sqlstore.ErrNotFound) {
 		return nil, nil
@@ -175,27 +209,27 @@ func (s *store) byExternal(ctx context.Context, t tenancy.ID, src ticketsv1.Sour
 }
 
 func (s *store) insert(ctx context.Context, tk *ticket) error {
-	data, err := json.Marshal(tk)
+	data, err := s.encode(tk)
 	if err != nil {
 		return err
 	}
 	_, err = s.db.Exec(ctx, `INSERT INTO tickets (tenant, id, source, external_id, state, assignee_tenant, close_due_us,
 		next_check_us, create_us, update_us, revision, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		string(tk.Tenant), tk.ID, int64(tk.Source), tk.ExternalID, int64(tk.State), string(tk.AssigneeTenant),
-		tk.CloseDue.At.UnixMicro(), tk.NextCheck, tk.Created.UnixMicro(), tk.Updated.UnixMicro(), tk.Revision, string(data))
+		tk.CloseDue.At.UnixMicro(), tk.NextCheck, tk.Created.UnixMicro(), tk.Updated.UnixMicro(), tk.Revision, data)
 	return err
 }
 
 // update writes tk if its revision is still prev; false when it was not.
 func (s *store) update(ctx context.Context, tk *ticket, prev int64) (bool, error) {
-	data, err := json.Marshal(tk)
+	data, err := s.encode(tk)
 	if err != nil {
 		return false, err
 	}
 	res, err := s.db.Exec(ctx, `UPDATE tickets SET state = $3, assignee_tenant = $4, close_due_us = $5, update_us = $6,
 		revision = $7, data = $8, next_check_us = $10 WHERE tenant = $1 AND id = $2 AND revision = $9`,
 		string(tk.Tenant), tk.ID, int64(tk.State), string(tk.AssigneeTenant), tk.CloseDue.At.UnixMicro(),
-		tk.Updated.UnixMicro(), tk.Revision, string(data), prev, tk.NextCheck)
+		tk.Updated.UnixMicro(), tk.Revision, data, prev, tk.NextCheck)
 	if err != nil {
 		return false, err
 	}
@@ -218,7 +252,7 @@ func (s *store) list(ctx context.Context, t tenancy.ID, state ticketsv1.State, a
 	defer func() { _ = rows.Close() }()
 	var out []*ticket
 	for rows.Next() {
-		tk, err := scanTicket(rows)
+		tk, err := s.scan(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -241,7 +275,7 @@ func (s *store) dueTickets(ctx context.Context, now time.Time, afterTenant, afte
 	defer func() { _ = rows.Close() }()
 	var out []*ticket
 	for rows.Next() {
-		tk, err := scanTicket(rows)
+		tk, err := s.scan(rows)
 		if err != nil {
 			return nil, err
 		}

@@ -31,6 +31,8 @@ func TestIntakeIdempotent(t *testing.T) {
 			names = append(names, tk.GetName())
 			require.Equal(t, "张**", tk.GetComplainant().GetName())
 			require.Equal(t, "138****5678", tk.GetComplainant().GetPhone())
+			require.Zero(t, h.count(`SELECT COUNT(*) FROM tickets WHERE data LIKE '%5678%' OR data LIKE '%张%'`),
+				"the complainant is sealed at rest, never stored in clear")
 			require.Equal(t, ticketsv1.State_STATE_RECEIVED, tk.GetState())
 			require.NotNil(t, tk.GetResponseDue())
 			require.NotNil(t, tk.GetCloseDue())
