@@ -162,11 +162,11 @@ func (s *store) scan(row interface{ Scan(...any) error }) (*ticket, error) {
 	}
 	tk.Tenant = tenancy.ID(tenant)
 	if tk.SealedComplainant != "" {
-		clear, err := s.ring.Open(tk.SealedComplainant, complainantContext(&tk))
+		plain, err := s.ring.Open(tk.SealedComplainant, complainantContext(&tk))
 		if err != nil {
 			return nil, fmt.Errorf("open complainant of %s: %w", tk.ID, err)
 		}
-		if err := json.Unmarshal(clear, &tk.Complainant); err != nil {
+		if err := json.Unmarshal(plain, &tk.Complainant); err != nil {
 			return nil, err
 		}
 	}
@@ -175,11 +175,11 @@ func (s *store) scan(row interface{ Scan(...any) error }) (*ticket, error) {
 
 // encode is tk's stored form, with the complainant sealed to this ticket.
 func (s *store) encode(tk *ticket) (string, error) {
-	clear, err := json.Marshal(tk.Complainant)
+	plain, err := json.Marshal(tk.Complainant)
 	if err != nil {
 		return "", err
 	}
-	tk.SealedComplainant = s.ring.Seal(clear, complainantContext(tk))
+	tk.SealedComplainant = s.ring.Seal(plain, complainantContext(tk))
 	data, err := json.Marshal(tk)
 	return string(data), err
 }
