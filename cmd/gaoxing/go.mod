@@ -146,3 +146,7 @@ replace github.com/gaoxing-gov/gaoxing/services/documents => ../../services/docu
 require github.com/gaoxing-gov/gaoxing/services/tickets v0.0.0
 
 replace github.com/gaoxing-gov/gaoxing/services/tickets => ../../services/tickets
+
+require github.com/gaoxing-gov/gaoxing/services/matters v0.0.0
+
+replace github.com/gaoxing-gov/gaoxing/services/matters => ../../services/matters

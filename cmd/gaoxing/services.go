@@ -4,13 +4,15 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/services/documents"
 	"github.com/gaoxing-gov/gaoxing/services/identity"
+	"github.com/gaoxing-gov/gaoxing/services/matters"
 	"github.com/gaoxing-gov/gaoxing/services/tickets"
 )
 
 // registry is every service `gaoxing up` runs, in start order. Adding a service is one
-// line here, e.g. `documents.Service{},`.
+// line here.
 var registry = []app.Service{
 	identity.New(),
 	documents.New(),
+	matters.New(),
 	tickets.New(),
 }

@@ -1,0 +1,60 @@
+package matters
+
+import (
+	"fmt"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+)
+
+// Name is the service's short name (/api/matters/, authz objects matters.*).
+const Name = "matters"
+
+// Authorization objects: the catalogue (事项目录) and applications (办件).
+const (
+	ObjectMatters      = "matters.matters"
+	ObjectApplications = "matters.applications"
+)
+
+// Domain errors, each with a stable code.
+var (
+	ErrMatterNotFound      = errs.New(errs.NotFound, "MATTER_NOT_FOUND", "事项不存在")
+	ErrNotDistrict         = errs.New(errs.PermissionDenied, "DEFINED_AT_DISTRICT", "事项只能由区级定义，下级单位只能认领")
+	ErrEnterpriseAtHall    = errs.New(errs.FailedPrecondition, "ENTERPRISE_MATTER_AT_DISTRICT", "涉企事项集中在区政务服务大厅办理")
+	ErrNotEnabled          = errs.New(errs.FailedPrecondition, "MATTER_NOT_ENABLED", "本单位未认领该事项")
+	ErrApplicationNotFound = errs.New(errs.NotFound, "APPLICATION_NOT_FOUND", "办件不存在")
+	ErrIllegalTransition   = errs.New(errs.FailedPrecondition, "ILLEGAL_TRANSITION", "办件当前状态不允许此操作")
+	ErrMissingMaterial     = errs.New(errs.FailedPrecondition, "MISSING_MATERIAL", "缺少必要材料")
+	ErrNotDeferrable       = errs.New(errs.FailedPrecondition, "MATERIAL_NOT_DEFERRABLE", "该材料不允许容缺")
+	ErrUnknownMaterial     = errs.New(errs.InvalidArgument, "UNKNOWN_MATERIAL", "该事项没有此材料")
+	ErrChannelNotOffered   = errs.New(errs.FailedPrecondition, "CHANNEL_NOT_OFFERED", "该事项不支持此办理渠道")
+	ErrCorrectionOnce      = errs.New(errs.FailedPrecondition, "CORRECTION_ALREADY_REQUESTED", "补正应一次性告知，不能再次要求补正")
+	ErrStepClosed          = errs.New(errs.FailedPrecondition, "STEP_ALREADY_CLOSED", "该环节已办结")
+	ErrDeferredPending     = errs.New(errs.FailedPrecondition, "DEFERRED_MATERIALS_PENDING", "容缺材料尚未补齐，不能办结")
+	ErrCommitmentExpired   = errs.New(errs.FailedPrecondition, "COMMITMENT_EXPIRED", "容缺承诺期限已过")
+	ErrNotApplicant        = errs.New(errs.PermissionDenied, "NOT_APPLICANT", "只有申请人可以评价")
+	ErrAlreadyRated        = errs.New(errs.FailedPrecondition, "ALREADY_RATED", "该办件已评价")
+)
+
+// Settings are the service's settings in pkg/config (etcd key
+// /gaoxing/config/matters/global, overridden per tenant subtree).
+type Settings struct {
+	// RectificationDays is the deadline, in working days, of the rectification task a
+	// poor rating (差评) opens.
+	RectificationDays int `json:"rectification_days"`
+	// MaxCommitmentDays bounds the 容缺 commitment period, in working days.
+	MaxCommitmentDays int `json:"max_commitment_days"`
+}
+
+// DefaultSettings are used until etcd says otherwise.
+func DefaultSettings() Settings { return Settings{RectificationDays: 5, MaxCommitmentDays: 20} }
+
+// Validate refuses settings the service cannot work with.
+func (s Settings) Validate() error {
+	if s.RectificationDays <= 0 || s.RectificationDays > 60 {
+		return fmt.Errorf("rectification_days must be 1-60")
+	}
+	if s.MaxCommitmentDays <= 0 || s.MaxCommitmentDays > 90 {
+		return fmt.Errorf("max_commitment_days must be 1-90")
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+package matters
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
+)
+
+// store is the service's SQL. Application queries always name the tenant.
+type store struct{ db *sqlstore.DB }
+
+// clocks are an application's two clocks: the statutory limit (法定时限) and the
+// promised one (承诺时限), both started at submission and paused together.
+type clocks struct {
+	Statutory calendar.Clock `json:"statutory"`
+	Promised  calendar.Clock `json:"promised"`
+	// StepStart is when the current step began (acceptance or the previous step's close).
+	StepStart time.Time `json:"step_start,omitzero"`
+	// Corrections counts 补正 notices: the rule is one complete list.
+	Corrections int `json:"corrections,omitempty"`
+}
+
+// application is one row of applications: the API view plus its clocks.
+type application struct {
+	Tenant   tenancy.ID
+	ID       string
+	Revision int64
+	App      *mattersv1.Application
+	Clocks   clocks
+}
+
+var (
+	marshal   = protojson.MarshalOptions{}
+	unmarshal = protojson.UnmarshalOptions{DiscardUnknown: true}
+)
+
+// matter returns version v of a matter (0: the latest).
+func (s *store) matter(ctx context.Context, code string, v int32) (*mattersv1.Matter, error) {
+	var data string
+	var err error
+	if v == 0 {
+		err = s.db.QueryRow(ctx, `SELECT data FROM matter_versions WHERE code = $1 ORDER BY version DESC LIMIT 1`, code).Scan(&data)
+	} else {
+		err = s.db.QueryRow(ctx, `SELECT data FROM matter_versions WHERE code = $1 AND version = $2`, code, int64(v)).Scan(&data)
+	}
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, ErrMatterNotFound.WithMessage("事项不存在: %s", code)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := &mattersv1.Matter{}
+	return m, unmarshal.Unmarshal([]byte(data), m)
+}
+
+// latestMatters lists the latest version of every matter, by code.
+func (s *store) latestMatters(ctx context.Context, audience mattersv1.Audience) ([]*mattersv1.Matter, error) {
+	rows, err := s.db.Query(ctx, `SELECT m.data FROM matter_versions m
+		WHERE m.version = (SELECT MAX(v.version) FROM matter_versions v WHERE v.code = m.code)
+		AND ($1 = 0 OR m.audience = $1) ORDER BY m.code`, int64(audience))
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []*mattersv1.Matter
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, err
+		}
+		m := &mattersv1.Matter{}
+		if err := unmarshal.Unmarshal([]byte(data), m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// insertMatter adds a version; sqlstore.ErrDuplicate when that version exists.
+func (s *store) insertMatter(ctx context.Context, m *mattersv1.Matter, now time.Time) error {
+	data, err := marshal.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO matter_versions (code, version, audience, create_us, data) VALUES ($1, $2, $3, $4, $5)`,
+		m.GetCode(), int64(m.GetVersion()), int64(m.GetAudience()), now.UnixMicro(), string(data))
+	return err
+}
+
+// enable records (or relocalises) a matter at a tenant.
+func (s *store) enable(ctx context.Context, e *mattersv1.Enablement, code string, now time.Time) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO matter_enablements (tenant, code, local_note, create_us) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (tenant, code) DO UPDATE SET local_note = $3`, e.GetTenant(), code, e.GetLocalNote(), now.UnixMicro())
+	return err
+}
+
+func (s *store) enabled(ctx context.Context, t tenancy.ID, code string) (bool, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM matter_enablements WHERE tenant = $1 AND code = $2`, string(t), code).Scan(&n)
+	return n > 0, err
+}
+
+func (s *store) enablements(ctx context.Context, t tenancy.ID) ([]*mattersv1.Enablement, error) {
+	rows, err := s.db.Query(ctx, `SELECT code, local_note, create_us FROM matter_enablements WHERE tenant = $1 ORDER BY code`, string(t))
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []*mattersv1.Enablement
+	for rows.Next() {
+		var code, note string
+		var us int64
+		if err := rows.Scan(&code, &note, &us); err != nil {
+			return nil, err
+		}
+		out = append(out, &mattersv1.Enablement{Tenant: string(t), Matter: matterName(code), LocalNote: note, EnableTime: ts(time.UnixMicro(us))})
+	}
+	return out, rows.Err()
+}
+
+const appColumns = `tenant, id, revision, data, clocks`
+
+func scanApplication(row interface{ Scan(...any) error }) (*application, error) {
+	var a application
+	var tenant, data, clk string
+	if err := row.Scan(&tenant, &a.ID, &a.Revision, &data, &clk); err != nil {
+		return nil, err
+	}
+	a.Tenant, a.App = tenancy.ID(tenant), &mattersv1.Application{}
+	if err := unmarshal.Unmarshal([]byte(data), a.App); err != nil {
+		return nil, err
+	}
+	return &a, json.Unmarshal([]byte(clk), &a.Clocks)
+}
+
+func (s *store) get(ctx context.Context, t tenancy.ID, id string) (*application, error) {
+	a, err := scanApplication(s.db.QueryRow(ctx, `SELECT `+appColumns+` FROM applications WHERE tenant = $1 AND id = $2`, string(t), id))
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, ErrApplicationNotFound.WithMessage("办件不存在: %s", applicationName(t, id))
+	}
+	return a, err
+}
+
+// row is what insert and update write, with the filter columns copied out.
+func (a *application) row() (data, clk string, commitmentDue, promisedDue int64, err error) {
+	b, err := marshal.Marshal(a.App)
+	if err != nil {
+		return "", "", 0, 0, err
+	}
+	c, err := json.Marshal(a.Clocks)
+	if err != nil {
+		return "", "", 0, 0, err
+	}
+	if t := a.App.GetCommitmentDueTime(); t != nil {
+		commitmentDue = t.AsTime().UnixMicro()
+	}
+	if t := a.App.GetPromisedDueTime(); t != nil {
+		promisedDue = t.AsTime().UnixMicro()
+	}
+	return string(b), string(c), commitmentDue, promisedDue, nil
+}
+
+func (s *store) insert(ctx context.Context, a *application) error {
+	data, clk, cd, pd, err := a.row()
+	if err != nil {
+		return err
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO applications (tenant, id, matter_code, state, commitment_due_us, promised_due_us,
+		create_us, update_us, revision, data, clocks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		string(a.Tenant), a.ID, codeOf(a.App.GetMatter()), int64(a.App.GetState()), cd, pd,
+		a.App.GetCreateTime().AsTime().UnixMicro(), a.App.GetUpdateTime().AsTime().UnixMicro(), a.Revision, data, clk)
+	return err
+}
+
+// update writes a if its revision is still prev; false when it was not.
+func (s *store) update(ctx context.Context, a *application, prev int64) (bool, error) {
+	data, clk, cd, pd, err := a.row()
+	if err != nil {
+		return false, err
+	}
+	res, err := s.db.Exec(ctx, `UPDATE applications SET state = $3, commitment_due_us = $4, promised_due_us = $5,
+		update_us = $6, revision = $7, data = $8, clocks = $9 WHERE tenant = $1 AND id = $2 AND revision = $10`,
+		string(a.Tenant), a.ID, int64(a.App.GetState()), cd, pd, a.App.GetUpdateTime().AsTime().UnixMicro(), a.Revision,
+		data, clk, prev)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// expiredCommitments lists up to limit applications accepted under 容缺 whose commitment
+// ran out at or before now, across tenants (the sweep's view, via the partial index).
+func (s *store) expiredCommitments(ctx context.Context, now time.Time, limit int) ([]*application, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+appColumns+` FROM applications WHERE state = 3 AND commitment_due_us <= $1
+		ORDER BY commitment_due_us LIMIT $2`, now.UnixMicro(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []*application
+	for rows.Next() {
+		a, err := scanApplication(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// list returns up to limit applications filed in t's subtree after (afterTenant, afterID),
+// by tenant and number, optionally in one state.
+func (s *store) list(ctx context.Context, t tenancy.ID, state mattersv1.State, afterTenant, afterID string, limit int) ([]*application, error) {
+	own, args := t.SubtreeSQL("tenant", 1)
+	args = append(args, afterTenant, afterID, int64(state), limit)
+	rows, err := s.db.Query(ctx, `SELECT `+appColumns+` FROM applications WHERE `+own+`
+		AND (tenant > $3 OR (tenant = $3 AND id > $4)) AND ($5 = 0 OR state = $5) ORDER BY tenant, id LIMIT $6`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []*application
+	for rows.Next() {
+		a, err := scanApplication(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
