@@ -48,7 +48,7 @@ const Any = "*"
 // Actions is the closed vocabulary of actions. Services map their verbs onto it (a
 // ticket's 签收/办理/回复 are update, 派单 is assign, 办结/审批 is approve), so a
 // read-only role can deny every other action and stay read-only as services grow.
-var Actions = []string{"read", "create", "update", "delete", "approve", "assign", "admin"}
+var Actions = []string{"read", "create", "update", "delete", "approve", "assign", "admin", "urge"}
 
 // Permission is one p rule: what a role (or, for a deny, a subject) may or may not do.
 type Permission struct {

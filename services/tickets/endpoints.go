@@ -30,7 +30,7 @@ var Rules = map[string]authz.Rule{
 	Name + ".VisitTicket":      {Object: Object, Action: "update"},
 	Name + ".RateTicket":       {Object: Object, Action: "update"},
 	Name + ".ReopenTicket":     {Object: Object, Action: "update"},
-	Name + ".UrgeTicket":       {Object: Object, Action: "approve"},
+	Name + ".UrgeTicket":       {Object: Object, Action: "urge"},
 	Name + ".MergeTicket":      {Object: Object, Action: "assign"},
 	Name + ".ClaimPart":        {Object: Object, Action: "update", PlatformWide: true},
 	Name + ".FinishPart":       {Object: Object, Action: "update", PlatformWide: true},

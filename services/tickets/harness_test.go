@@ -46,6 +46,7 @@ const (
 	community = "u-community"  // community ahz.s01.c01: ticket_handler
 	wrongComm = "u-wrong-comm" // community ahz.s01.c02: ticket_handler
 	sibling   = "u-sibling"    // street ahz.s02: ticket_handler
+	overseer  = "u-overseer"   // 营商监督员 at ahz: reads everywhere, urges, writes nothing
 
 	district = "ahz"
 )
@@ -186,7 +187,7 @@ func startHarness(t testing.TB, dsn string) *harness {
 	}{
 		{hotline, "window_clerk", district}, {center, "ticket_handler", district}, {street, "ticket_handler", "ahz.s01"},
 		{community, "ticket_handler", "ahz.s01.c01"}, {wrongComm, "ticket_handler", "ahz.s01.c02"},
-		{sibling, "ticket_handler", "ahz.s02"},
+		{sibling, "ticket_handler", "ahz.s02"}, {overseer, "supervisor", district},
 	}
 	h := &harness{
 		t: t, srv: srv, clock: clk, hook: hook, etcd: etcd.Client(), base: "http://" + httpLis.Addr().String() + "/api/tickets",

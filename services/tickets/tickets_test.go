@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
@@ -127,9 +128,12 @@ func TestLoop(t *testing.T) {
 		requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 
 		// A supervisor's urging is recorded and raises the priority, without a webhook.
-		tk, err = h.client.UrgeTicket(h.as(center), &ticketsv1.UrgeTicketRequest{Name: name, Etag: tk.GetEtag(), Note: "请加快办理"})
+		tk, err = h.client.UrgeTicket(h.as(overseer), &ticketsv1.UrgeTicketRequest{Name: name, Etag: tk.GetEtag(), Note: "请加快办理"})
 		require.NoError(t, err)
 		require.Equal(t, int32(1), tk.GetUrgeCount())
+		// The supervisor urges but cannot handle: every write stays denied.
+		_, err = h.client.StartTicket(h.as(overseer), &ticketsv1.StartTicketRequest{Ticket: name, Etag: tk.GetEtag()})
+		require.Contains(t, []codes.Code{codes.PermissionDenied, codes.FailedPrecondition}, status.Code(err), "%v", err)
 		require.Equal(t, ticketsv1.Priority_PRIORITY_HIGH, tk.GetPriority())
 
 		tk, err = h.client.StartTicket(h.as(community), &ticketsv1.StartTicketRequest{Ticket: name, Etag: tk.GetEtag()})
