@@ -70,7 +70,9 @@ func TestHTTPBodyCarriesFieldsAndAuthChallenge(t *testing.T) {
 	rec := httptest.NewRecorder()
 	errs.WriteHTTP(context.Background(), rec, errs.Invalid("note.text", "TOO_LONG", "便签内容过长"))
 	require.Equal(t, http.StatusBadRequest, rec.Code)
-	require.Contains(t, rec.Body.String(), `"fieldViolations":[{"field":"note.text","code":"TOO_LONG"`)
+	// protojson varies its whitespace on purpose: compare the decoded body, never bytes.
+	require.JSONEq(t, `{"error":{"httpStatus":400,"status":"INVALID_ARGUMENT","code":"INVALID_ARGUMENT","message":"便签内容过长",
+		"fieldViolations":[{"field":"note.text","code":"TOO_LONG","description":"便签内容过长"}]}}`, rec.Body.String())
 
 	rec = httptest.NewRecorder()
 	errs.WriteHTTP(context.Background(), rec, errs.New(errs.Unauthenticated, "TOKEN_MISSING", "请先登录"))
