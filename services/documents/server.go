@@ -4,8 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -14,7 +12,6 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/leader"
-	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 )
@@ -69,22 +66,12 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 // Run serves until ctx ends. The bucket is created (with object locking) if missing; when
 // storage cannot be reached at start Run fails, as a replica that cannot store is useless.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
-	log := env.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	migrations, err := fs.Sub(migrationFiles, "migrations")
+	log := env.Log()
+	db, err := app.OpenDB(ctx, env, Name, migrationFiles, audit.Migrate)
 	if err != nil {
 		return err
 	}
-	db, err := sqlstore.Open(ctx, env.SQL(Name), migrations)
-	if err != nil {
-		return fmt.Errorf("documents: %w", err)
-	}
 	defer func() { _ = db.Close() }()
-	if err := audit.Migrate(ctx, db); err != nil {
-		return fmt.Errorf("documents: audit tables: %w", err)
-	}
 	blob, err := newStorage(env.MinIO, s.bucket)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -67,23 +66,12 @@ func (s *Server) Name() string { return Name }
 // Run implements app.Service: it migrates, seeds the default tenant tree and roles once,
 // bootstraps the administrator on first start, and serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
-	log := env.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	log = log.With("service", Name)
-	migrations, err := fs.Sub(migrationFiles, "migrations")
+	log := env.Log().With("service", Name)
+	db, err := app.OpenDB(ctx, env, Name, migrationFiles, audit.Migrate)
 	if err != nil {
 		return err
 	}
-	db, err := sqlstore.Open(ctx, env.SQL(Name), migrations)
-	if err != nil {
-		return fmt.Errorf("identity: database: %w", err)
-	}
 	defer db.Close()
-	if err := audit.Migrate(ctx, db); err != nil {
-		return fmt.Errorf("identity: audit tables: %w", err)
-	}
 	ring := s.Ring
 	if ring == nil {
 		if ring, err = app.SealingKeys(env, log); err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -14,7 +12,6 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/leader"
-	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
@@ -54,22 +51,12 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Run serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
-	log := env.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	migrations, err := fs.Sub(migrationFiles, "migrations")
+	log := env.Log()
+	db, err := app.OpenDB(ctx, env, Name, migrationFiles, audit.Migrate)
 	if err != nil {
 		return err
 	}
-	db, err := sqlstore.Open(ctx, env.SQL(Name), migrations)
-	if err != nil {
-		return fmt.Errorf("matters: %w", err)
-	}
 	defer func() { _ = db.Close() }()
-	if err := audit.Migrate(ctx, db); err != nil {
-		return fmt.Errorf("matters: audit tables: %w", err)
-	}
 	settings, err := config.Watch(ctx, env.Etcd, Name, DefaultSettings(), config.WithLogger(log))
 	if err != nil {
 		return err

@@ -4,8 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/leader"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
-	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
@@ -69,25 +66,12 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Run serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
-	log := env.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	migrations, err := fs.Sub(migrationFiles, "migrations")
+	log := env.Log()
+	db, err := app.OpenDB(ctx, env, Name, migrationFiles, audit.Migrate, outbox.Migrate)
 	if err != nil {
 		return err
 	}
-	db, err := sqlstore.Open(ctx, env.SQL(Name), migrations)
-	if err != nil {
-		return fmt.Errorf("tickets: %w", err)
-	}
 	defer func() { _ = db.Close() }()
-	if err := audit.Migrate(ctx, db); err != nil {
-		return fmt.Errorf("tickets: audit tables: %w", err)
-	}
-	if err := outbox.Migrate(ctx, db); err != nil {
-		return fmt.Errorf("tickets: outbox tables: %w", err)
-	}
 	settings, err := config.Watch(ctx, env.Etcd, Name, DefaultSettings(), config.WithLogger(log))
 	if err != nil {
 		return err
