@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -22,12 +21,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
-	"github.com/gaoxing-gov/gaoxing/pkg/authn/authntest"
-	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
-	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
@@ -67,70 +63,35 @@ type harnessOptions struct {
 
 func startHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	etcd := testenv.StartEtcd(t)
+	env := apptest.New(t, o.dsn)
 	if o.settings != nil {
 		b, err := json.Marshal(o.settings)
 		require.NoError(t, err)
-		_, err = etcd.Client().Put(context.Background(), config.GlobalKey(Name), string(b))
+		_, err = env.Etcd.Put(context.Background(), config.GlobalKey(Name), string(b))
 		require.NoError(t, err)
 	}
 	m := o.minio
 	if m == nil {
 		m = testenv.StartMinIO(t)
 	}
-	issuer := authntest.New(t)
-	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	env := app.Env{
-		GRPC: grpcLis, HTTP: httpLis, Etcd: etcd.Client(), DataDir: t.TempDir(), SQLDSN: o.dsn, MinIO: m.Config(),
-		Auth: app.AuthConfig{Issuer: issuer.URL(), JWKSURL: issuer.JWKSURL(), Audience: issuer.Audience()},
-	}
+	env.MinIO = m.Config()
 	srv := New(o.opts...)
 	if o.now != nil {
 		srv.now = o.now
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, env) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("service did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("service failed to start: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("service did not start")
-	}
+	env.Start(t, srv)
 
-	enf, err := authz.New(context.Background(), etcd.Client(), authz.DefaultPrefix)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = enf.Close() })
-	_, err = enf.Seed(context.Background(), authz.DefaultRoles())
-	require.NoError(t, err)
-	require.NoError(t, enf.Grant(context.Background(), clerk, "window_clerk", tenant))
-	require.NoError(t, enf.Grant(context.Background(), sibling, "window_clerk", "ahz.s02"))
-	require.NoError(t, enf.Grant(context.Background(), admin, "platform_admin", "ahz"))
-
-	conn, err := kit.Dial(grpcLis.Addr().String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
 	h := &harness{
-		t: t, srv: srv, minio: m, client: documentsv1.NewDocumentsServiceClient(conn),
-		base:   "http://" + httpLis.Addr().String() + "/api/documents",
+		t: t, srv: srv, minio: m, client: documentsv1.NewDocumentsServiceClient(env.Conn),
+		base:   env.URL + "/api/documents",
 		tokens: map[string]string{},
 		http:   &http.Client{Transport: &http.Transport{DisableCompression: true}},
 	}
-	for sub, ten := range map[string]string{clerk: tenant, sibling: "ahz.s02", admin: "ahz"} {
-		h.tokens[sub] = issuer.Token(authn.Principal{Subject: sub, Tenant: tenancy.ID(ten), Kind: authn.Staff})
+	for sub, g := range map[string]struct {
+		role   string
+		tenant tenancy.ID
+	}{clerk: {"window_clerk", tenant}, sibling: {"window_clerk", "ahz.s02"}, admin: {"platform_admin", "ahz"}} {
+		h.tokens[sub] = env.Grant(t, sub, g.role, g.tenant, authn.Staff)
 	}
 	// The grants reach the service through its etcd watch.
 	require.Eventually(t, func() bool {

@@ -3,7 +3,6 @@ package matters
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 	"testing"
@@ -14,12 +13,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
-	"github.com/gaoxing-gov/gaoxing/pkg/authn/authntest"
-	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
-	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
@@ -75,44 +71,12 @@ type harness struct {
 
 func startHarness(t testing.TB, dsn string) *harness {
 	t.Helper()
-	etcd := testenv.StartEtcd(t)
-	issuer := authntest.New(t)
-	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	env := app.Env{
-		GRPC: grpcLis, HTTP: httpLis, Etcd: etcd.Client(), DataDir: t.TempDir(), SQLDSN: dsn,
-		Auth: app.AuthConfig{Issuer: issuer.URL(), JWKSURL: issuer.JWKSURL(), Audience: issuer.Audience()},
-	}
+	env := apptest.New(t, dsn)
 	srv := New(WithSweepInterval(time.Hour))
 	clk := &clock{t: cst(2025, time.September, 26, 10)} // Friday before the National Day holiday
 	srv.now = clk.Now
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, env) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("service did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("service failed to start: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("service did not start")
-	}
+	env.Start(t, srv)
 
-	enf, err := authz.New(context.Background(), etcd.Client(), authz.DefaultPrefix)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = enf.Close() })
-	_, err = enf.Seed(context.Background(), authz.DefaultRoles())
-	require.NoError(t, err)
 	grants := []struct {
 		sub, role string
 		tenant    tenancy.ID
@@ -121,15 +85,11 @@ func startHarness(t testing.TB, dsn string) *harness {
 		{hallClerk, "window_clerk", district}, {communityClerk, "window_clerk", community},
 		{otherClerk, "window_clerk", "ahz.s02"},
 	}
-	h := &harness{t: t, srv: srv, clock: clk, base: "http://" + httpLis.Addr().String() + "/api/matters", tokens: map[string]string{}}
+	h := &harness{t: t, srv: srv, clock: clk, base: env.URL + "/api/matters", tokens: map[string]string{},
+		client: mattersv1.NewMattersServiceClient(env.Conn)}
 	for _, g := range grants {
-		require.NoError(t, enf.Grant(context.Background(), g.sub, g.role, g.tenant))
-		h.tokens[g.sub] = issuer.Token(authn.Principal{Subject: g.sub, Tenant: g.tenant, Kind: authn.Staff})
+		h.tokens[g.sub] = env.Grant(t, g.sub, g.role, g.tenant, authn.Staff)
 	}
-	conn, err := kit.Dial(grpcLis.Addr().String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	h.client = mattersv1.NewMattersServiceClient(conn)
 	// The grants reach the service through its etcd watch.
 	require.Eventually(t, func() bool {
 		_, err := h.client.ListEnablements(h.as(otherClerk), &mattersv1.ListEnablementsRequest{Parent: "tenants/ahz.s02"})

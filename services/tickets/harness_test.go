@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -21,12 +20,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
-	"github.com/gaoxing-gov/gaoxing/pkg/authn/authntest"
-	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
-	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
@@ -139,16 +135,7 @@ type harness struct {
 
 func startHarness(t testing.TB, dsn string) *harness {
 	t.Helper()
-	etcd := testenv.StartEtcd(t)
-	issuer := authntest.New(t)
-	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	env := app.Env{
-		GRPC: grpcLis, HTTP: httpLis, Etcd: etcd.Client(), DataDir: t.TempDir(), SQLDSN: dsn,
-		Auth: app.AuthConfig{Issuer: issuer.URL(), JWKSURL: issuer.JWKSURL(), Audience: issuer.Audience()},
-	}
+	env := apptest.New(t, dsn)
 	hook := newReceiver(t)
 	ring, err := sealed.ParseRing("k1="+sealed.NewKeySecret(), sealed.NewKeySecret())
 	require.NoError(t, err)
@@ -156,31 +143,8 @@ func startHarness(t testing.TB, dsn string) *harness {
 		outbox.WithPollInterval(50*time.Millisecond)), WithSweepInterval(time.Hour))
 	clk := &clock{t: cst(2026, time.November, 25, 10)} // a Wednesday
 	srv.now = clk.Now
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, env) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("service did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("service failed to start: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("service did not start")
-	}
+	env.Start(t, srv)
 
-	enf, err := authz.New(context.Background(), etcd.Client(), authz.DefaultPrefix)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = enf.Close() })
-	_, err = enf.Seed(context.Background(), authz.DefaultRoles())
-	require.NoError(t, err)
 	grants := []struct {
 		sub, role string
 		tenant    tenancy.ID
@@ -190,21 +154,16 @@ func startHarness(t testing.TB, dsn string) *harness {
 		{sibling, "ticket_handler", "ahz.s02"}, {overseer, "supervisor", district},
 	}
 	h := &harness{
-		t: t, srv: srv, clock: clk, hook: hook, etcd: etcd.Client(), base: "http://" + httpLis.Addr().String() + "/api/tickets",
-		tokens: map[string]string{},
+		t: t, srv: srv, clock: clk, hook: hook, etcd: env.Etcd, base: env.URL + "/api/tickets",
+		tokens: map[string]string{}, client: ticketsv1.NewTicketsServiceClient(env.Conn),
 	}
 	for _, g := range grants {
-		require.NoError(t, enf.Grant(context.Background(), g.sub, g.role, g.tenant))
 		kind := authn.Staff
 		if g.sub == hotline {
 			kind = authn.Service
 		}
-		h.tokens[g.sub] = issuer.Token(authn.Principal{Subject: g.sub, Tenant: g.tenant, Kind: kind})
+		h.tokens[g.sub] = env.Grant(t, g.sub, g.role, g.tenant, kind)
 	}
-	conn, err := kit.Dial(grpcLis.Addr().String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	h.client = ticketsv1.NewTicketsServiceClient(conn)
 	// The grants reach the service through its etcd watch.
 	require.Eventually(t, func() bool {
 		_, err := h.client.ListTickets(h.as(sibling), &ticketsv1.ListTicketsRequest{Parent: "tenants/ahz.s02"})
