@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"encoding/binary"
@@ -64,63 +65,29 @@ type Entry struct {
 	Time time.Time
 }
 
-// Record appends e to its tenant's chain inside the transaction in ctx (sqlstore InTx),
-// or in a transaction of its own when there is none, and returns the record written.
+// Record writes e inside the transaction in ctx (sqlstore InTx), or in a transaction of
+// its own when there is none, so the change and its record commit or roll back together.
+// It returns the record as written: not yet chained (Sequence 0, no hashes).
 //
-// On PostgreSQL the tenant's head row stays locked until the transaction ends, so other
-// writers of the same tenant wait for it: call Record last in the transaction, after the
-// change itself. Two transactions that each record for two tenants in opposite order may
-// deadlock; one then fails with sqlstore.ErrConflict and can be retried.
+// The record is chained by Seal, which runs in the background as soon as the transaction
+// commits, and before List and Verify read. Chaining apart from the change keeps one
+// tenant's writers from queueing on the tenant's head row; a record is durable from its
+// change's commit, and a crash before Seal leaves it waiting, never lost.
 func Record(ctx context.Context, db *sqlstore.DB, e Entry) (*commonv1.AuditRecord, error) {
 	rec, err := e.record(ctx)
 	if err != nil {
 		return nil, err
 	}
-	err = db.InTx(ctx, func(ctx context.Context) error {
-		seq, prev, err := advanceHead(ctx, db, rec.GetTenant())
-		if err != nil {
-			return err
-		}
-		rec.Sequence, rec.PrevHash = seq, prev
-		rec.Hash = Hash(rec)
-		if _, err := db.Exec(ctx, `INSERT INTO audit_records
-			(tenant, sequence, time_us, actor, action, resource, before_digest, after_digest, trace_id, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			rec.GetTenant(), rec.GetSequence(), rec.GetTime().AsTime().UnixMicro(), rec.GetActor(), rec.GetAction(),
-			rec.GetResource(), rec.GetBeforeDigest(), rec.GetAfterDigest(), rec.GetTraceId(), rec.GetPrevHash(), rec.GetHash(),
-		); err != nil {
-			return fmt.Errorf("audit: insert record: %w", err)
-		}
-		if _, err := db.Exec(ctx, `UPDATE audit_heads SET hash = $2 WHERE tenant = $1`, rec.GetTenant(), rec.GetHash()); err != nil {
-			return fmt.Errorf("audit: update head: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	if _, err := db.Exec(ctx, `INSERT INTO audit_pending
+		(id, tenant, time_us, actor, action, resource, before_digest, after_digest, trace_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		rand.Text(), rec.GetTenant(), rec.GetTime().AsTime().UnixMicro(), rec.GetActor(), rec.GetAction(),
+		rec.GetResource(), rec.GetBeforeDigest(), rec.GetAfterDigest(), rec.GetTraceId(),
+	); err != nil {
+		return nil, fmt.Errorf("audit: record: %w", err)
 	}
+	db.AfterCommit(ctx, func() { sealSoon(db) })
 	return rec, nil
-}
-
-// advanceHead takes the next sequence of tenant and the hash before it. The UPDATE locks
-// the head row (PostgreSQL) or runs under the one writer (SQLite), so a concurrent writer
-// of the tenant waits and then sees this transaction's result.
-func advanceHead(ctx context.Context, db *sqlstore.DB, tenant string) (seq int64, prev string, err error) {
-	const advance = `UPDATE audit_heads SET sequence = sequence + 1 WHERE tenant = $1 RETURNING sequence, hash`
-	err = db.QueryRow(ctx, advance, tenant).Scan(&seq, &prev)
-	if errors.Is(err, sqlstore.ErrNotFound) {
-		// First record of the tenant. ON CONFLICT: a concurrent first writer may have made
-		// the row meanwhile; then the UPDATE below queues behind it.
-		if _, err := db.Exec(ctx, `INSERT INTO audit_heads (tenant, sequence, hash) VALUES ($1, 0, '')
-			ON CONFLICT (tenant) DO NOTHING`, tenant); err != nil {
-			return 0, "", fmt.Errorf("audit: create head: %w", err)
-		}
-		err = db.QueryRow(ctx, advance, tenant).Scan(&seq, &prev)
-	}
-	if err != nil {
-		return 0, "", fmt.Errorf("audit: advance head: %w", err)
-	}
-	return seq, prev, nil
 }
 
 // record validates e and fills what can be known before the chain is read.

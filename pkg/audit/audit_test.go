@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
@@ -91,33 +92,113 @@ func TestRecordFillsTheRecordAndChainsIt(t *testing.T) {
 
 		wantAfter, err := audit.Digest(after)
 		require.NoError(t, err)
-		require.Equal(t, int64(1), first.GetSequence())
 		require.Equal(t, "clerk-7", first.GetActor(), "actor defaults to the principal in ctx")
 		require.Equal(t, traceID.String(), first.GetTraceId(), "trace id defaults to the span in ctx")
 		require.Equal(t, at.Truncate(time.Microsecond), first.GetTime().AsTime())
 		require.Empty(t, first.GetBeforeDigest(), "nothing before a create")
 		require.Equal(t, wantAfter, first.GetAfterDigest())
-		require.Empty(t, first.GetPrevHash())
-		require.Equal(t, audit.Hash(first), first.GetHash())
-
-		require.Equal(t, int64(2), second.GetSequence())
+		require.Zero(t, first.GetSequence(), "Record returns the record before it is chained")
 		require.Equal(t, "system:sla-sweeper", second.GetActor())
-		require.Equal(t, first.GetHash(), second.GetPrevHash())
 		require.Equal(t, wantAfter, second.GetBeforeDigest())
 
-		// What is stored is what Record returned, newest first.
+		// List chains what waits, then shows it newest first.
 		got, next, err := audit.List(ctx, db, "ahz.s01.c07", audit.ListOptions{})
 		require.NoError(t, err)
 		require.Empty(t, next)
 		require.Len(t, got, 2)
-		requireSameRecord(t, second, got[0])
-		requireSameRecord(t, first, got[1])
+		chained1, chained2 := got[1], got[0]
+		require.Equal(t, int64(1), chained1.GetSequence())
+		require.Empty(t, chained1.GetPrevHash())
+		require.Equal(t, audit.Hash(chained1), chained1.GetHash())
+		require.Equal(t, int64(2), chained2.GetSequence())
+		require.Equal(t, chained1.GetHash(), chained2.GetPrevHash())
+		require.Equal(t, audit.Hash(chained2), chained2.GetHash())
+		for i, want := range []*commonv1.AuditRecord{first, second} {
+			c := proto.CloneOf(want)
+			c.Sequence, c.PrevHash, c.Hash = got[1-i].GetSequence(), got[1-i].GetPrevHash(), got[1-i].GetHash()
+			requireSameRecord(t, c, got[1-i])
+		}
 
 		rep, err := audit.Verify(ctx, db, "ahz.s01.c07")
 		require.NoError(t, err)
 		require.True(t, rep.OK(), "%v", rep.Problems)
 		require.Equal(t, int64(2), rep.Records)
-		require.Equal(t, second.GetHash(), rep.HeadHash)
+		require.Equal(t, chained2.GetHash(), rep.HeadHash)
+	})
+}
+
+// Writers of several tenants in two processes (two handles on one database), each
+// sealing in the background, and a reader sealing too: every record lands exactly once,
+// in one unforked chain per tenant.
+func TestConcurrentWritersAndSealers(t *testing.T) {
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		a := openDB(t, dsn)
+		b := openDB(t, dsn)
+		ctx := testCtx(t)
+		tenants := []tenancy.ID{"ahz", "ahz.s01", "ahz.s01.c01"}
+		const writers, each = 6, 25
+		var wg sync.WaitGroup
+		errc := make(chan error, writers+1)
+		for w := range writers {
+			db := []*sqlstore.DB{a, b}[w%2]
+			wg.Go(func() {
+				for i := range each {
+					tenant := tenants[(w+i)%len(tenants)]
+					_, err := audit.Record(ctx, db, audit.Entry{Tenant: tenant, Actor: fmt.Sprintf("clerk-%d", w),
+						Action: "ticket.update", Resource: fmt.Sprintf("tenants/%s/tickets/T-%d-%d", tenant, w, i)})
+					if err != nil {
+						errc <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			for range 10 {
+				if _, err := audit.Seal(ctx, a); err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			require.NoError(t, err)
+		}
+		total := int64(0)
+		for _, tenant := range tenants {
+			rep, err := audit.Verify(ctx, b, tenant)
+			require.NoError(t, err)
+			require.True(t, rep.OK(), "%s: %v", tenant, rep.Problems)
+			total += rep.Records
+		}
+		require.Equal(t, int64(writers*each), total)
+	})
+}
+
+// A record committed by a process that stops before chaining it waits in the database;
+// the next process's read chains it.
+func TestWaitingRecordsSurviveARestart(t *testing.T) {
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		ctx := testCtx(t)
+		first, err := sqlstore.Open(ctx, dsn, nil)
+		require.NoError(t, err)
+		require.NoError(t, audit.Migrate(ctx, first))
+		for i := range 20 {
+			_, err := audit.Record(ctx, first, audit.Entry{Tenant: "ahz", Actor: "clerk-1", Action: "ticket.create",
+				Resource: fmt.Sprintf("tenants/ahz/tickets/T-%d", i)})
+			require.NoError(t, err)
+		}
+		require.NoError(t, first.Close()) // the background sealer may not have run: it fails quietly
+
+		again := openDB(t, dsn)
+		recs, _, err := audit.List(ctx, again, "ahz", audit.ListOptions{PageSize: 100})
+		require.NoError(t, err)
+		require.Len(t, recs, 20)
+		rep, err := audit.Verify(ctx, again, "ahz")
+		require.NoError(t, err)
+		require.True(t, rep.OK(), "%v", rep.Problems)
 	})
 }
 

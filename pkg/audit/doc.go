@@ -4,7 +4,9 @@
 // transaction, so a change and its record commit or roll back together. The log is
 // append-only and hash-chained per tenant: each record's hash covers its fields and the
 // previous record's hash, so Verify finds any record that was edited, deleted or moved,
-// and says at which sequence. Snapshots are never stored, only their SHA-256 digests, so
+// and says at which sequence. Records are chained just after their transaction commits,
+// in batches (Seal), not inside it: a tenant's writers then never wait on one another's
+// commit for the chain's head, which capped one tenant at one change per disk flush. Snapshots are never stored, only their SHA-256 digests, so
 // the log holds no personal data in clear; a supervisor (营商监督员) who holds a snapshot
 // can check it against a record with Digest.
 //

@@ -33,13 +33,17 @@ const recordColumns = `tenant, sequence, time_us, actor, action, resource, befor
 
 // List returns a page of tenant's records, newest first, and the token of the next page
 // ("" after the last). It reads one tenant only: the caller decides, by the subtree rule,
-// which tenants the supervisor may read.
+// which tenants the supervisor may read. It first chains the records still waiting
+// (Seal), so it shows every change committed before the call.
 func List(ctx context.Context, db *sqlstore.DB, tenant tenancy.ID, opts ListOptions) ([]*commonv1.AuditRecord, string, error) {
 	if !tenant.Valid() {
 		return nil, "", tenancy.ErrInvalidID
 	}
 	size, err := page.Size(opts.PageSize, DefaultPageSize, MaxPageSize)
 	if err != nil {
+		return nil, "", err
+	}
+	if _, err := Seal(ctx, db); err != nil {
 		return nil, "", err
 	}
 	queryHash := page.Hash("audit.List", string(tenant), opts.Resource)

@@ -75,6 +75,9 @@ func Verify(ctx context.Context, db *sqlstore.DB, tenant tenancy.ID) (Report, er
 	if !tenant.Valid() {
 		return Report{}, tenancy.ErrInvalidID
 	}
+	if _, err := Seal(ctx, db); err != nil { // check every record committed before the call
+		return Report{}, err
+	}
 	v := verifier{db: db, report: Report{Tenant: tenant}, expected: 1}
 	err := db.QueryRow(ctx, `SELECT sequence, hash FROM audit_heads WHERE tenant = $1`, string(tenant)).
 		Scan(&v.report.HeadSequence, &v.report.HeadHash)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -29,8 +30,9 @@ const (
 // and the transaction, if any, carried in each call's context.
 type DB struct {
 	dialect Dialect
-	writer  *sql.DB // SQLite: the one writer connection; PostgreSQL: the pool
-	reader  *sql.DB // SQLite: read-only connections; PostgreSQL: same as writer
+	writer  *sql.DB  // SQLite: the one writer connection; PostgreSQL: the pool
+	reader  *sql.DB  // SQLite: read-only connections; PostgreSQL: same as writer
+	blocks  sync.Map // PostgreSQL: sequence name → *seqBlock reserved by this process
 }
 
 // Option configures Open.

@@ -10,9 +10,48 @@ import (
 // with two databases never runs a statement in the other one's transaction.
 type txKey struct{ db *DB }
 
+// txState is what InTx keeps in the context: the transaction and what to run once it
+// has committed.
+type txState struct {
+	tx          *sql.Tx
+	afterCommit []func()
+}
+
+func (db *DB) state(ctx context.Context) *txState {
+	st, _ := ctx.Value(txKey{db}).(*txState)
+	return st
+}
+
 func (db *DB) tx(ctx context.Context) *sql.Tx {
-	tx, _ := ctx.Value(txKey{db}).(*sql.Tx)
-	return tx
+	if st := db.state(ctx); st != nil {
+		return st.tx
+	}
+	return nil
+}
+
+// conn is what *sql.DB and *sql.Tx share.
+type conn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// writerOrTx is ctx's transaction of db, else the writer.
+func (db *DB) writerOrTx(ctx context.Context) conn {
+	if tx := db.tx(ctx); tx != nil {
+		return tx
+	}
+	return db.writer
+}
+
+// AfterCommit runs fn once the transaction in ctx has committed, or at once when ctx
+// carries no transaction of db. It is not run after a rollback. fn runs on the
+// committing goroutine: it must be quick (start work, do not do it).
+func (db *DB) AfterCommit(ctx context.Context, fn func()) {
+	if st := db.state(ctx); st != nil {
+		st.afterCommit = append(st.afterCommit, fn)
+		return
+	}
+	fn()
 }
 
 // InTx runs fn in a transaction and commits it if fn returns nil, or rolls it back if fn
@@ -34,27 +73,23 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 			_ = tx.Rollback() // also on panic; the panic goes on
 		}
 	}()
-	if err := fn(context.WithValue(ctx, txKey{db}, tx)); err != nil {
+	st := &txState{tx: tx}
+	if err := fn(context.WithValue(ctx, txKey{db}, st)); err != nil {
 		return err
 	}
 	done = true
 	if err := tx.Commit(); err != nil {
 		return mapError(fmt.Errorf("sqlstore: commit: %w", err))
 	}
+	for _, f := range st.afterCommit {
+		f()
+	}
 	return nil
 }
 
 // Exec runs a statement that returns no rows: in ctx's transaction, else on the writer.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	var (
-		res sql.Result
-		err error
-	)
-	if tx := db.tx(ctx); tx != nil {
-		res, err = tx.ExecContext(ctx, query, args...)
-	} else {
-		res, err = db.writer.ExecContext(ctx, query, args...)
-	}
+	res, err := db.writerOrTx(ctx).ExecContext(ctx, query, args...)
 	return res, mapError(err)
 }
 

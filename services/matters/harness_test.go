@@ -167,6 +167,13 @@ func (h *harness) count(q string, args ...any) int {
 	return int(n)
 }
 
+// auditCount is how many audit records the resource has, chained or waiting to be.
+func (h *harness) auditCount(resource string) int {
+	h.t.Helper()
+	return h.count(`SELECT (SELECT COUNT(*) FROM audit_records WHERE resource = $1)
+		+ (SELECT COUNT(*) FROM audit_pending WHERE resource = $1)`, resource)
+}
+
 // requireField checks that err is bad input naming field with the stable code.
 func requireField(t testing.TB, err error, field, stable string) {
 	t.Helper()

@@ -158,7 +158,7 @@ func TestStartUpOnTime(t *testing.T) {
 		require.False(t, a.GetCompleteTime().AsTime().After(a.GetPromisedDueTime().AsTime()))
 		require.Equal(t, []string{doc(district, "LICENSE1")}, a.GetResultDocuments())
 		// Every transition is audited: submit, accept, two steps.
-		require.Equal(t, 4, h.count(`SELECT COUNT(*) FROM audit_records WHERE resource = $1`, a.GetName()))
+		require.Equal(t, 4, h.auditCount(a.GetName()))
 
 		// Read over HTTP too.
 		code, body := h.get(hallClerk, "/v1/"+a.GetName())
@@ -285,7 +285,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	_, err = h.client.RejectApplication(h.as(hallClerk), &mattersv1.RejectApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Reasons: []string{"不符合条件"}})
 	requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 	require.True(t, proto.Equal(before, snapshot()))
-	require.Equal(t, 3, h.count(`SELECT COUNT(*) FROM audit_records WHERE resource = $1`, a.GetName()))
+	require.Equal(t, 3, h.auditCount(a.GetName()))
 
 	w, err := h.client.WithdrawApplication(h.as(hallClerk), &mattersv1.WithdrawApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Reason: "申请人撤回"})
 	require.NoError(t, err)
