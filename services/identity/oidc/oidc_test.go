@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,10 +25,12 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	idp "github.com/gaoxing-gov/gaoxing/services/identity/oidc"
 )
@@ -134,6 +137,7 @@ type env struct {
 	etcd   *testenv.Etcd
 	dir    *directory
 	p      *idp.Provider
+	db     *sqlstore.DB
 	issuer string
 }
 
@@ -160,7 +164,7 @@ func start(t testing.TB, dsn string, configure ...func(*idp.Config)) *env {
 		svc.HandleHTTP(pattern, h)
 	}
 	handler = svc.HTTPHandler()
-	return &env{t: t, etcd: etcd, dir: dir, p: p, issuer: cfg.Issuer}
+	return &env{t: t, etcd: etcd, dir: dir, p: p, db: db, issuer: cfg.Issuer}
 }
 
 func (e *env) verifier(opts ...authn.Option) *authn.Verifier {
@@ -811,4 +815,39 @@ func TestRefreshNarrowsScopeOnce(t *testing.T) {
 	status, out = refresh(out["refresh_token"].(string), "openid tenants.admin")
 	require.Equal(t, http.StatusBadRequest, status)
 	require.Equal(t, "invalid_scope", out["error"])
+}
+
+// TestSignInsAndRevocationsAreAudited: a person's sign-in, a machine token and the
+// revocations of both leave audit records in the tenant they belong to.
+func TestSignInsAndRevocationsAreAudited(t *testing.T) {
+	e := start(t, testenv.SQLite(t))
+	ctx := t.Context()
+	person := e.signIn("offline_access")
+	machine, err := e.court(courtSecret).Token(ctx)
+	require.NoError(t, err)
+	revoke(t, e, url.Values{"token": {machine.AccessToken}, "token_type_hint": {"access_token"}}, "court-1", courtSecret)
+	revoke(t, e, url.Values{"token": {person.RefreshToken}, "client_id": {"console"}}, "", "")
+
+	actions := func(tenant tenancy.ID) []string {
+		recs, _, err := audit.List(ctx, e.db, tenant, audit.ListOptions{PageSize: 100})
+		require.NoError(t, err)
+		var out []string
+		for _, r := range slices.Backward(recs) {
+			out = append(out, r.GetAction()+" "+r.GetActor()+" "+r.GetResource())
+		}
+		return out
+	}
+	require.Equal(t, []string{
+		"identity.SignIn u-1001 tenants/ahz.s01.c07/users/u-1001",
+		"identity.RevokeSignIn console tenants/ahz.s01.c07/users/u-1001",
+	}, actions("ahz.s01.c07"))
+	require.Equal(t, []string{
+		"identity.IssueClientToken court-1 tenants/ahz.s01/clients/court-1",
+		"identity.RevokeToken court-1 tenants/ahz.s01/clients/court-1",
+	}, actions("ahz.s01"))
+	for _, tenant := range []tenancy.ID{"ahz.s01.c07", "ahz.s01"} {
+		rep, err := audit.Verify(ctx, e.db, tenant)
+		require.NoError(t, err)
+		require.True(t, rep.OK(), "%v", rep.Problems)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
@@ -88,6 +89,9 @@ func New(ctx context.Context, cfg Config, dir Directory, db *sqlstore.DB, etcd *
 		return nil, err
 	}
 	if err := db.Migrate(ctx, versionTable, migrations()); err != nil {
+		return nil, err
+	}
+	if err := audit.Migrate(ctx, db); err != nil { // sign-ins and revocations are audited
 		return nil, err
 	}
 	revoked, err := authn.WatchRevocations(ctx, etcd)

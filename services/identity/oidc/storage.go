@@ -18,6 +18,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
@@ -174,16 +175,24 @@ func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 // used, so a login form cannot be replayed.
 func (s *storage) completeLogin(ctx context.Context, id string, acc Account) error {
 	now := s.now()
-	res, err := s.db.Exec(ctx, `UPDATE oidc_auth_requests SET subject = $2, tenant = $3, kind = $4, auth_time = $5, done = TRUE
-		WHERE id = $1 AND done = FALSE AND expires_at > $5`, id, acc.ID, string(acc.Tenant), string(acc.Kind), now.UnixMicro())
-	if err != nil {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		res, err := s.db.Exec(ctx, `UPDATE oidc_auth_requests SET subject = $2, tenant = $3, kind = $4, auth_time = $5, done = TRUE
+			WHERE id = $1 AND done = FALSE AND expires_at > $5`, id, acc.ID, string(acc.Tenant), string(acc.Kind), now.UnixMicro())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errAuthRequestUnknown
+		}
+		_, err = audit.Record(ctx, s.db, audit.Entry{Tenant: acc.Tenant, Actor: acc.ID, Action: "identity.SignIn",
+			Resource: userResource(acc.Tenant, acc.ID), After: map[string]string{"auth_request": id}, Time: now})
 		return err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return errAuthRequestUnknown
-	}
-	return nil
+	})
 }
+
+// userResource and clientResource name people and clients as the identity service does.
+func userResource(t tenancy.ID, id string) string   { return "tenants/" + string(t) + "/users/" + id }
+func clientResource(t tenancy.ID, id string) string { return "tenants/" + string(t) + "/clients/" + id }
 
 // ---- tokens ----
 
@@ -194,8 +203,15 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 			return "", time.Time{}, err
 		}
 	}
-	// Machine tokens are not recorded: they are many, their subject is their client, and a
-	// revocation publishes them for the longest access token lifetime.
+	// Machine tokens are not kept (a revocation publishes them for the longest access
+	// token lifetime), but their issue is audited in the client's tenant.
+	if m, ok := req.(*machineRequest); ok {
+		_, err := audit.Record(ctx, s.db, audit.Entry{Tenant: m.Tenant, Actor: m.ClientID, Action: "identity.IssueClientToken",
+			Resource: clientResource(m.Tenant, m.ClientID), After: map[string]any{"jti": jti, "scopes": m.Scopes, "expires": exp.Unix()}})
+		if err != nil {
+			return "", time.Time{}, err
+		}
+	}
 	return jti, exp, nil
 }
 
@@ -221,8 +237,8 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	case *authRequest:
 		err := s.db.InTx(ctx, func(ctx context.Context) error {
 			family := randomID(12)
-			if _, err := s.db.Exec(ctx, `INSERT INTO oidc_token_families (id, client_id, subject, auth_time, created_at) VALUES ($1, $2, $3, $4, $5)`,
-				family, r.ClientID, r.Subject, r.AuthTime.UnixMicro(), s.now().UnixMicro()); err != nil {
+			if _, err := s.db.Exec(ctx, `INSERT INTO oidc_token_families (id, client_id, subject, tenant, auth_time, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6)`, family, r.ClientID, r.Subject, string(r.Tenant), r.AuthTime.UnixMicro(), s.now().UnixMicro()); err != nil {
 				return err
 			}
 			var err error
@@ -306,16 +322,19 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 // revokeFamily revokes a family and publishes its live access tokens. Failures are
 // logged: the family is refused here at once, and its access tokens end within AccessTTL.
 func (s *storage) revokeFamily(ctx context.Context, family, reason string) {
-	if err := s.revokeFamilies(ctx, `id = $1`, family); err != nil {
+	if err := s.revokeFamilies(ctx, revocation{actor: "system:reuse-detection", reason: reason}, `id = $1`, family); err != nil {
 		s.log.Error("revoking token family", "family", family, "reason", reason, "err", err)
 		return
 	}
 	s.log.Warn("token family revoked", "family", family, "reason", reason)
 }
 
-// revokeFamilies revokes the families matching where (args from $1; $n is the time) and
-// publishes their live access tokens to etcd.
-func (s *storage) revokeFamilies(ctx context.Context, where string, args ...any) error {
+// revocation says who ended sign-ins and why, for their audit records.
+type revocation struct{ actor, reason string }
+
+// revokeFamilies revokes the families matching where (args from $1; $n is the time),
+// audits each in its tenant, and publishes their live access tokens to etcd.
+func (s *storage) revokeFamilies(ctx context.Context, by revocation, where string, args ...any) error {
 	now := s.now()
 	type live struct {
 		jti string
@@ -343,9 +362,7 @@ func (s *storage) revokeFamilies(ctx context.Context, where string, args ...any)
 			return err
 		}
 		rows.Close()
-		_, err = s.db.Exec(ctx, fmt.Sprintf(`UPDATE oidc_token_families SET revoked_at = $%d WHERE %s AND revoked_at = 0`, n, where),
-			append(args, now.UnixMicro())...)
-		return err
+		return s.endFamilies(ctx, by, now, n, where, args)
 	})
 	if err != nil {
 		return err
@@ -357,12 +374,48 @@ func (s *storage) revokeFamilies(ctx context.Context, where string, args ...any)
 	return errors.Join(errList...)
 }
 
+// endFamilies marks the live families matching where revoked and audits each.
+func (s *storage) endFamilies(ctx context.Context, by revocation, now time.Time, n int, where string, args []any) error {
+	rows, err := s.db.Query(ctx, fmt.Sprintf(`UPDATE oidc_token_families SET revoked_at = $%d WHERE %s AND revoked_at = 0
+		RETURNING id, tenant, subject, client_id`, n, where), append(args, now.UnixMicro())...)
+	if err != nil {
+		return err
+	}
+	type ended struct{ id, tenant, subject, client string }
+	var all []ended
+	for rows.Next() {
+		var e ended
+		if err := rows.Scan(&e.id, &e.tenant, &e.subject, &e.client); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, e := range all {
+		t := tenancy.ID(e.tenant)
+		if !t.Valid() {
+			s.log.Warn("revoked sign-in has no tenant to audit in", "family", e.id)
+			continue
+		}
+		if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: t, Actor: by.actor, Action: "identity.RevokeSignIn",
+			Resource: userResource(t, e.subject), After: map[string]string{"sign_in": e.id, "client": e.client, "reason": by.reason},
+			Time: now}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // TerminateSession ends a person's sign-ins at a client (end_session with an id_token_hint).
 func (s *storage) TerminateSession(ctx context.Context, userID, clientID string) error {
 	if userID == "" {
 		return nil // no hint: nobody to sign out but the browser
 	}
-	return s.revokeFamilies(ctx, `subject = $1 AND client_id = $2`, userID, clientID)
+	return s.revokeFamilies(ctx, revocation{actor: userID, reason: "signed out"}, `subject = $1 AND client_id = $2`, userID, clientID)
 }
 
 // RevokeToken (RFC 7009) gets a refresh token's id (from GetRefreshTokenInfo), or an
@@ -380,7 +433,7 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 		if owner != clientID {
 			return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
 		}
-		if err := s.revokeFamilies(ctx, `id = $1`, family); err != nil {
+		if err := s.revokeFamilies(ctx, revocation{actor: clientID, reason: "refresh token revoked"}, `id = $1`, family); err != nil {
 			return oidc.ErrServerError().WithParent(err)
 		}
 		return nil
@@ -411,7 +464,32 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 	if err := authn.Revoke(ctx, s.etcd, tokenOrID, time.UnixMicro(exp)); err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
+	if err := s.auditTokenRevoked(ctx, tokenOrID, userID, clientID); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
 	return nil
+}
+
+// auditTokenRevoked records the revocation of one access token in its owner's tenant: the
+// person's for a sign-in's token, the client's for a machine token.
+func (s *storage) auditTokenRevoked(ctx context.Context, jti, userID, clientID string) error {
+	resource, tenant := "", tenancy.ID("")
+	if userID == clientID {
+		c, err := s.dir.Client(ctx, clientID)
+		if err != nil {
+			return err
+		}
+		tenant, resource = c.Tenant, clientResource(c.Tenant, clientID)
+	} else {
+		acc, err := s.dir.AccountByID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		tenant, resource = acc.Tenant, userResource(acc.Tenant, userID)
+	}
+	_, err := audit.Record(ctx, s.db, audit.Entry{Tenant: tenant, Actor: clientID, Action: "identity.RevokeToken",
+		Resource: resource, After: map[string]string{"jti": jti, "client": clientID}})
+	return err
 }
 
 func (s *storage) GetRefreshTokenInfo(ctx context.Context, _ string, token string) (string, string, error) {
