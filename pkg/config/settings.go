@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/etcdwatch"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 )
 
@@ -233,66 +234,12 @@ func (s *Settings[T]) Close() {
 	<-s.done
 }
 
-// run keeps the settings current: a full reload, then a watch from the reload's
-// revision; any gap in the watch (compaction, error, lost leader) means a full reload.
+// run keeps the settings current: a watch from rev (or, at 0, a reload first); any gap
+// in the watch (compaction, error, lost leader) means a full reload.
 func (s *Settings[T]) run(ctx context.Context, rev int64) {
 	defer close(s.done)
-	b := backoff{min: 200 * time.Millisecond, max: 10 * time.Second}
-	for {
-		if rev == 0 {
-			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			var err error
-			rev, err = s.reload(rctx)
-			cancel()
-			if err != nil {
-				if ctx.Err() != nil || s.client.Ctx().Err() != nil {
-					return
-				}
-				s.log.Debug("config: reload failed, retrying", "err", err)
-				if !b.wait(ctx) {
-					return
-				}
-				continue
-			}
-		}
-		began := time.Now()
-		s.watch(ctx, rev)
-		rev = 0
-		if ctx.Err() != nil || s.client.Ctx().Err() != nil {
-			return
-		}
-		if time.Since(began) > time.Minute {
-			b.reset()
-		}
-		if !b.wait(ctx) {
-			return
-		}
-	}
-}
-
-// watch applies changes after rev until the watch breaks.
-func (s *Settings[T]) watch(ctx context.Context, rev int64) {
-	// Require a leader so that a member cut off from the cluster ends the watch (then a
-	// reload) instead of serving a stale view.
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
-	for resp := range s.client.Watch(wctx, s.prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1)) {
-		if resp.CompactRevision != 0 {
-			s.log.Warn("config: watch gap (history compacted), reloading", "from", rev+1, "compacted", resp.CompactRevision)
-			return
-		}
-		if err := resp.Err(); err != nil {
-			s.log.Warn("config: watch ended, reloading", "err", err)
-			return
-		}
-		if len(resp.Events) > 0 {
-			s.apply(resp.Events)
-		}
-		rev = resp.Header.Revision
-	}
-	if ctx.Err() == nil {
-		s.log.Warn("config: watch closed, reloading")
-	}
+	etcdwatch.Watch{Client: s.client, Prefix: s.prefix, Name: "config " + s.service, Log: s.log,
+		Apply: s.apply, Reload: s.reload}.Follow(ctx, rev)
 }
 
 // apply takes the changes of one watch response, one key at a time, so one bad value
@@ -503,27 +450,4 @@ func (l layers) equal(o layers) bool {
 		}
 	}
 	return true
-}
-
-// backoff doubles the wait between retries up to max.
-type backoff struct {
-	min, max, next time.Duration
-}
-
-func (b *backoff) reset() { b.next = 0 }
-
-// wait sleeps for the next interval; false if ctx ended first.
-func (b *backoff) wait(ctx context.Context) bool {
-	if b.next == 0 {
-		b.next = b.min
-	}
-	t := time.NewTimer(b.next)
-	defer t.Stop()
-	b.next = min(2*b.next, b.max)
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -29,24 +29,27 @@ type Watch struct {
 	Reloaded func(rev int64)
 }
 
-// Follow watches the prefix from rev+1 and applies what it sees until ctx ends. After a
-// gap it reloads, retrying with backoff (100 ms doubling to 5 s) while etcd is away.
+// Follow watches the prefix from rev+1 and applies what it sees until ctx ends or the
+// client is closed; rev 0 means nothing was read yet, so it reloads first. After a gap it
+// reloads, retrying with backoff (100 ms doubling to 5 s) while etcd is away.
 func (w Watch) Follow(ctx context.Context, rev int64) {
 	backoff := 100 * time.Millisecond
 	for {
-		wctx, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		for resp := range w.Client.Watch(wctx, w.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1)) {
-			if resp.Err() != nil {
-				w.Log.Warn(w.Name+" watch interrupted", "err", resp.Err())
-				break
+		if rev != 0 {
+			wctx, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
+			for resp := range w.Client.Watch(wctx, w.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1)) {
+				if resp.Err() != nil {
+					w.Log.Warn(w.Name+" watch interrupted", "err", resp.Err())
+					break
+				}
+				w.Apply(resp.Events)
+				if n := len(resp.Events); n > 0 {
+					rev = resp.Events[n-1].Kv.ModRevision
+				}
 			}
-			w.Apply(resp.Events)
-			if n := len(resp.Events); n > 0 {
-				rev = resp.Events[n-1].Kv.ModRevision
-			}
+			stop()
 		}
-		stop()
-		for ctx.Err() == nil {
+		for ctx.Err() == nil && w.Client.Ctx().Err() == nil {
 			r, err := w.Reload(ctx)
 			if err == nil {
 				w.Log.Info(w.Name+" reloaded after a watch gap", "revision", r)
@@ -63,7 +66,7 @@ func (w Watch) Follow(ctx context.Context, rev int64) {
 			}
 			backoff = min(2*backoff, 5*time.Second)
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || w.Client.Ctx().Err() != nil {
 			return
 		}
 	}
