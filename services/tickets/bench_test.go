@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -120,19 +119,7 @@ func BenchmarkSweepPass(b *testing.B) {
 			}
 			if engine == "postgres" {
 				_, _ = svc.db.Exec(ctx, `ANALYZE tickets`)
-				rows, err := svc.db.Query(ctx, `EXPLAIN SELECT `+ticketColumns+` FROM tickets WHERE state < 6 AND next_check_us <= $1
-					AND (tenant > $2 OR (tenant = $2 AND id > $3)) ORDER BY tenant, id LIMIT $4`, now.UnixMicro(), "", "", 200)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var plan []string
-				for rows.Next() {
-					var line string
-					_ = rows.Scan(&line)
-					plan = append(plan, line)
-				}
-				_ = rows.Close()
-				b.Logf("plan:\n%s", strings.Join(plan, "\n"))
+				b.Logf("plan:\n%s", explain(b, svc.db, dueQuery, now.UnixMicro(), startCursor.nextCheck, "", "", 200))
 			}
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {

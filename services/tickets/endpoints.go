@@ -34,6 +34,9 @@ var Rules = map[string]authz.Rule{
 	Name + ".MergeTicket":      {Object: Object, Action: "assign"},
 	Name + ".ClaimPart":        {Object: Object, Action: "update", PlatformWide: true},
 	Name + ".FinishPart":       {Object: Object, Action: "update", PlatformWide: true},
+	// Each item of a batch is received exactly as by CreateTicket.
+	Name + ".BatchCreateTickets": {Object: Object, Action: "create"},
+	Name + ".GetTicketStats":     {Object: Object, Action: "read"},
 }
 
 // binding is the gRPC server: one line per method, each through the kit's chain.
@@ -59,6 +62,8 @@ type binding struct {
 	mergeTicket      kit.Unary[*ticketsv1.MergeTicketRequest, *ticketsv1.Ticket]
 	claimPart        kit.Unary[*ticketsv1.ClaimPartRequest, *ticketsv1.Ticket]
 	finishPart       kit.Unary[*ticketsv1.FinishPartRequest, *ticketsv1.Ticket]
+	batchCreate      kit.Unary[*ticketsv1.BatchCreateTicketsRequest, *ticketsv1.BatchCreateTicketsResponse]
+	getStats         kit.Unary[*ticketsv1.GetTicketStatsRequest, *ticketsv1.TicketStats]
 }
 
 func bind(k *kit.Service, s *service) *binding {
@@ -83,6 +88,8 @@ func bind(k *kit.Service, s *service) *binding {
 		mergeTicket:      kit.Handle(k, "MergeTicket", s.MergeTicket),
 		claimPart:        kit.Handle(k, "ClaimPart", s.ClaimPart),
 		finishPart:       kit.Handle(k, "FinishPart", s.FinishPart),
+		batchCreate:      kit.Handle(k, "BatchCreateTickets", s.BatchCreateTickets),
+		getStats:         kit.Handle(k, "GetTicketStats", s.GetTicketStats),
 	}
 }
 
@@ -148,4 +155,12 @@ func (b *binding) ClaimPart(ctx context.Context, r *ticketsv1.ClaimPartRequest) 
 
 func (b *binding) FinishPart(ctx context.Context, r *ticketsv1.FinishPartRequest) (*ticketsv1.Ticket, error) {
 	return b.finishPart.Call(ctx, r)
+}
+
+func (b *binding) BatchCreateTickets(ctx context.Context, r *ticketsv1.BatchCreateTicketsRequest) (*ticketsv1.BatchCreateTicketsResponse, error) {
+	return b.batchCreate.Call(ctx, r)
+}
+
+func (b *binding) GetTicketStats(ctx context.Context, r *ticketsv1.GetTicketStatsRequest) (*ticketsv1.TicketStats, error) {
+	return b.getStats.Call(ctx, r)
 }

@@ -18,9 +18,13 @@ import (
 
 // TestReturnAndRedispatch: a ticket routed to the wrong community is returned with a
 // reason, goes back to dispatch and is re-dispatched; the wrong community can no longer
-// act on it.
+// act on it. Both engines.
 func TestReturnAndRedispatch(t *testing.T) {
-	h := startHarness(t, "")
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) { testReturnAndRedispatch(t, dsn) })
+}
+
+func testReturnAndRedispatch(t *testing.T, dsn string) {
+	h := startHarness(t, dsn)
 	tk := h.create("12345-return")
 	tk, err := h.client.DispatchTicket(h.as(center), &ticketsv1.DispatchTicketRequest{
 		Name: tk.GetName(), Etag: tk.GetEtag(), AssigneeTenant: "ahz.s01.c02", AssigneeDepartment: "社区服务站"})
@@ -202,7 +206,7 @@ func testSweep(t *testing.T, dsn string) {
 	require.Equal(t, 6, h.count(`SELECT COUNT(*) FROM ticket_alerts`))
 
 	// Escalations are audited under the sweep's name.
-	require.Equal(t, 2, h.count(`SELECT COUNT(*) FROM audit_records WHERE actor = $1`, sweepActor))
+	require.Equal(t, 2, h.auditCountBy(district, sweepActor))
 }
 
 // TestProvisionalDeadline: a deadline counted into a year whose holiday schedule is not
@@ -275,9 +279,13 @@ func TestMerge(t *testing.T) {
 
 // TestJointHandling: a joint ticket (联办) with a lead and two co-handlers in other
 // tenants can be replied to, and so closed, only when every co-handler has finished its
-// part; each co-handler acts only on its own part.
+// part; each co-handler acts only on its own part. Both engines.
 func TestJointHandling(t *testing.T) {
-	h := startHarness(t, "")
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) { testJointHandling(t, dsn) })
+}
+
+func testJointHandling(t *testing.T, dsn string) {
+	h := startHarness(t, dsn)
 	tk := h.create("12345-joint")
 	_, err := h.client.DispatchTicket(h.as(center), &ticketsv1.DispatchTicketRequest{Name: tk.GetName(), AssigneeTenant: "ahz.s01.c01",
 		AssigneeDepartment: "社区服务站", CoHandlers: []*ticketsv1.CoHandler{{Tenant: "ahz.s01.c01", Department: "重复"}}})

@@ -21,13 +21,16 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
+	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
 
@@ -127,20 +130,42 @@ type harness struct {
 	srv    *Server
 	clock  *clock
 	hook   *receiver
-	etcd   *clientv3.Client
-	client ticketsv1.TicketsServiceClient
-	base   string // http://host:port/api/tickets
-	tokens map[string]string
+	notify *receiver // the reminders channel
+	env    *apptest.Env
+	// The documents service, when started (withDocuments): its HTTP base and a client.
+	docs       string
+	docsClient documentsv1.DocumentsServiceClient
+	etcd       *clientv3.Client
+	client     ticketsv1.TicketsServiceClient
+	base       string // http://host:port/api/tickets
+	tokens     map[string]string
 }
 
-func startHarness(t testing.TB, dsn string) *harness {
+// harnessOption adds to the environment before the service starts.
+type harnessOption func(t testing.TB, env *apptest.Env, h *harness)
+
+// withSettings stores the service's global settings (JSON) in etcd before it starts.
+func withSettings(settings string) harnessOption {
+	return func(t testing.TB, env *apptest.Env, _ *harness) {
+		_, err := env.Etcd.Put(context.Background(), config.GlobalKey(Name), settings)
+		require.NoError(t, err)
+	}
+}
+
+func startHarness(t testing.TB, dsn string, opts ...harnessOption) *harness {
 	t.Helper()
 	env := apptest.New(t, dsn)
-	hook := newReceiver(t)
+	hook, notify := newReceiver(t), newReceiver(t)
 	ring, err := sealed.ParseRing("k1="+sealed.NewKeySecret(), sealed.NewKeySecret())
 	require.NoError(t, err)
-	srv := New(WithSealing(ring), WithWebhooks(outbox.StaticEndpoints{Receiver(ticketsv1.Source_SOURCE_HOTLINE_12345): {URL: hook.srv.URL, Secret: hook.secret}},
-		outbox.WithPollInterval(50*time.Millisecond)), WithSweepInterval(time.Hour))
+	srv := New(WithSealing(ring), WithWebhooks(outbox.StaticEndpoints{
+		Receiver(ticketsv1.Source_SOURCE_HOTLINE_12345): {URL: hook.srv.URL, Secret: hook.secret},
+		ReceiverReminders: {URL: notify.srv.URL, Secret: notify.secret},
+	}, outbox.WithPollInterval(50*time.Millisecond)), WithSweepInterval(time.Hour))
+	pre := &harness{}
+	for _, o := range opts {
+		o(t, env, pre)
+	}
 	clk := &clock{t: cst(2026, time.November, 25, 10)} // a Wednesday
 	srv.now = clk.Now
 	env.Start(t, srv)
@@ -154,7 +179,7 @@ func startHarness(t testing.TB, dsn string) *harness {
 		{sibling, "ticket_handler", "ahz.s02"}, {overseer, "supervisor", district},
 	}
 	h := &harness{
-		t: t, srv: srv, clock: clk, hook: hook, etcd: env.Etcd, base: env.URL + "/api/tickets",
+		t: t, srv: srv, clock: clk, hook: hook, notify: notify, env: env, docs: pre.docs, docsClient: pre.docsClient, etcd: env.Etcd, base: env.URL + "/api/tickets",
 		tokens: map[string]string{}, client: ticketsv1.NewTicketsServiceClient(env.Conn),
 	}
 	for _, g := range grants {
@@ -255,4 +280,34 @@ func (h *harness) count(q string, args ...any) int {
 	var n int64
 	require.NoError(h.t, h.srv.svc.db.QueryRow(context.Background(), q, args...).Scan(&n))
 	return int(n)
+}
+
+// auditRecords lists tenant's audit records (audit.List chains pending ones first).
+func (h *harness) auditRecords(tenant tenancy.ID) []*commonv1.AuditRecord {
+	h.t.Helper()
+	var all []*commonv1.AuditRecord
+	token := ""
+	for {
+		recs, next, err := audit.List(context.Background(), h.srv.svc.db, tenant, audit.ListOptions{PageSize: 500, PageToken: token})
+		require.NoError(h.t, err)
+		all = append(all, recs...)
+		if next == "" {
+			return all
+		}
+		token = next
+	}
+}
+
+// auditCount is how many audit records tenant has.
+func (h *harness) auditCount(tenant tenancy.ID) int { return len(h.auditRecords(tenant)) }
+
+// auditCountBy is how many of tenant's audit records actor made.
+func (h *harness) auditCountBy(tenant tenancy.ID, actor string) int {
+	n := 0
+	for _, r := range h.auditRecords(tenant) {
+		if r.GetActor() == actor {
+			n++
+		}
+	}
+	return n
 }

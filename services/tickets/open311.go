@@ -34,6 +34,8 @@ func (o *open311) routes(handle func(pattern string, h http.Handler)) {
 	handle("POST /open311/v2/requests.json", http.HandlerFunc(o.postRequest))
 	handle("GET /open311/v2/requests.json", http.HandlerFunc(o.getRequests))
 	handle("GET /open311/v2/requests/{id}", http.HandlerFunc(o.getRequest))
+	handle("GET /open311/v2/tokens/{token}", http.HandlerFunc(o.getToken))
+	handle("GET /open311/v2/servicerequestupdates.json", http.HandlerFunc(o.updates))
 }
 
 // geoError is GeoReport's error shape; responses carry a list of them.
@@ -89,7 +91,8 @@ func (o *open311) authorize(r *http.Request, t tenancy.ID, action string) (conte
 	if !o.svc.enforcer.Allowed(p.Subject, t, Object, action) {
 		return nil, authz.ErrDenied
 	}
-	return authn.NewContext(r.Context(), p), nil
+	// The token goes along to the documents service when attachments are checked.
+	return withBearer(authn.NewContext(r.Context(), p), token), nil
 }
 
 type geoService struct {
@@ -148,7 +151,7 @@ func (o *open311) definition(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "service_code %q 不存在", code)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"service_code": code, "attributes": []any{}})
+	writeJSON(w, http.StatusOK, map[string]any{"service_code": code, "attributes": serviceAttributes})
 }
 
 // postRequest creates a ticket from a GeoReport service request (form-encoded).
@@ -202,13 +205,17 @@ func (o *open311) postRequest(w http.ResponseWriter, r *http.Request) {
 	tk, err := o.svc.CreateTicket(ctx, &ticketsv1.CreateTicketRequest{Parent: "tenants/" + string(t), Ticket: &ticketsv1.Ticket{
 		Source: ticketsv1.Source_SOURCE_ONLINE, Category: code, Title: string(title), Description: desc, Address: address,
 		Complainant: &ticketsv1.Complainant{Name: name, Phone: r.PostFormValue("phone")},
+		ExternalId:  r.PostFormValue("attribute[external_id]"), AreaCode: r.PostFormValue("attribute[area_code]"),
+		Attachments: attachmentsOf(r.PostForm),
 	}})
 	if err != nil {
 		failErr(w, err)
 		return
 	}
 	id := tk.GetName()[strings.LastIndex(tk.GetName(), "/")+1:]
-	writeJSON(w, http.StatusOK, []map[string]string{{"service_request_id": id, "service_notice": "已受理，办结时限 " + tk.GetCloseDue().AsTime().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime)}})
+	// Intake is immediate, so the token is the request id itself; GET tokens/{token} answers it.
+	writeJSON(w, http.StatusOK, []map[string]string{{"service_request_id": id, "token": id,
+		"service_notice": "已受理，办结时限 " + tk.GetCloseDue().AsTime().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime)}})
 }
 
 type geoRequest struct {
@@ -293,18 +300,9 @@ func (o *open311) getRequests(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "status 只能是 open 或 closed")
 		return
 	}
-	pageNo, size := 1, 100
-	if v := q.Get("page"); v != "" {
-		if pageNo, err = strconv.Atoi(v); err != nil || pageNo < 1 {
-			fail(w, http.StatusBadRequest, "page 应为正整数")
-			return
-		}
-	}
-	if v := q.Get("page_size"); v != "" {
-		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > 1000 {
-			fail(w, http.StatusBadRequest, "page_size 应为 1 到 1000")
-			return
-		}
+	pageNo, size, ok := paging(w, q, 100)
+	if !ok {
+		return
 	}
 	ctx, err := o.authorize(r, t, "read")
 	if err != nil {
@@ -324,7 +322,7 @@ func (o *open311) getRequests(w http.ResponseWriter, r *http.Request) {
 	var out []geoRequest
 	after := ""
 	for len(out) < 1000 {
-		batch, err := o.svc.st.list(ctx, t, ticketsv1.State_STATE_UNSPECIFIED, after, 500)
+		batch, err := o.svc.st.list(ctx, t, listFilter{}, after, 500)
 		if err != nil {
 			failErr(w, err)
 			return

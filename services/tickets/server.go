@@ -11,10 +11,12 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
+	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/leader"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
+	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
 
@@ -104,6 +106,17 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 				dispatcher.Wake()
 			}
 		},
+	}
+	// Attachments are checked against the documents service when it is known.
+	if addr := env.Peers["documents"]; addr != "" {
+		conn, err := kit.Dial(addr)
+		if err != nil {
+			return fmt.Errorf("tickets: documents at %s: %w", addr, err)
+		}
+		defer func() { _ = conn.Close() }()
+		svc.docs = &docChecker{client: documentsv1.NewDocumentsServiceClient(conn)}
+	} else {
+		log.Warn("tickets: no documents peer; attachment references are checked for form only")
 	}
 	s.svc = svc
 	b := bind(k.Service, svc)

@@ -50,6 +50,8 @@ type Settings struct {
 	Categories map[string]SLA `json:"categories"`
 	// MaxExtensionDays bounds one extension request, in working days.
 	MaxExtensionDays int `json:"max_extension_days"`
+	// Routing dispatches new tickets automatically by location and category.
+	Routing Routing `json:"routing"`
 }
 
 // DefaultSLA is the seed's rule: answered the same day, closed within 3 working days.
@@ -87,5 +89,5 @@ func (s Settings) Validate() error {
 	if s.MaxExtensionDays <= 0 {
 		return fmt.Errorf("max_extension_days must be positive")
 	}
-	return nil
+	return s.Routing.Validate()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -47,6 +48,11 @@ type ticket struct {
 	ResponseDue       calendar.Due       `json:"response_due"`
 	CloseDue          calendar.Due       `json:"close_due"`
 	Responded         time.Time          `json:"responded,omitzero"`
+	Closed            time.Time          `json:"closed,omitzero"`
+	AreaCode          string             `json:"area_code,omitempty"`
+	Attachments       []string           `json:"attachments,omitempty"`
+	Score             int32              `json:"score,omitempty"`
+	Reopened          int32              `json:"reopened,omitempty"` // times reopened after an unsatisfied rating
 	ReturnCount       int32              `json:"return_count,omitempty"`
 	ReturnReason      string             `json:"return_reason,omitempty"`
 	Reply             string             `json:"reply,omitempty"`
@@ -131,7 +137,8 @@ func (tk *ticket) proto() *ticketsv1.Ticket {
 		Rated: tk.Rated, Satisfied: tk.Satisfied, RatingComment: tk.RatingComment,
 		ExtendedWorkingDays: tk.ExtendedDays, EscalatedTo: string(tk.EscalatedTo),
 		Etag: etag(tk.Revision), CreateTime: ts(tk.Created), UpdateTime: ts(tk.Updated),
-		MergedInto: tk.MergedInto, Duplicates: tk.Duplicates,
+		MergedInto: tk.MergedInto, Duplicates: tk.Duplicates, AreaCode: tk.AreaCode, Attachments: tk.Attachments,
+		RatingScore: tk.Score,
 	}
 	for _, pt := range tk.Parts {
 		p.CoHandlers = append(p.CoHandlers, &ticketsv1.CoHandler{Tenant: string(pt.Tenant), Department: pt.Department,
@@ -208,15 +215,39 @@ func (s *store) byExternal(ctx context.Context, t tenancy.ID, src ticketsv1.Sour
 	return tk, err
 }
 
+// dashboardColumns are the values of the columns the dashboard aggregates, in the order
+// of dashboardNames.
+func dashboardColumns(tk *ticket) []any {
+	rated := int64(0)
+	if tk.Rated {
+		rated = 1
+		if tk.Satisfied {
+			rated = 2
+		}
+	}
+	return []any{tk.AssigneeDept, tk.Handler, tk.ResponseDue.At.UnixMicro(), micros(tk.Responded), micros(tk.Closed), rated, int64(tk.Score)}
+}
+
+const dashboardNames = `assignee_dept, handler, response_due_us, responded_us, closed_us, rated, score`
+
+// micros is t in Unix microseconds, 0 for the zero time.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
 func (s *store) insert(ctx context.Context, tk *ticket) error {
 	data, err := s.encode(tk)
 	if err != nil {
 		return err
 	}
+	args := append([]any{string(tk.Tenant), tk.ID, int64(tk.Source), tk.ExternalID, int64(tk.State), string(tk.AssigneeTenant),
+		tk.CloseDue.At.UnixMicro(), tk.NextCheck, tk.Created.UnixMicro(), tk.Updated.UnixMicro(), tk.Revision, data}, dashboardColumns(tk)...)
 	_, err = s.db.Exec(ctx, `INSERT INTO tickets (tenant, id, source, external_id, state, assignee_tenant, close_due_us,
-		next_check_us, create_us, update_us, revision, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		string(tk.Tenant), tk.ID, int64(tk.Source), tk.ExternalID, int64(tk.State), string(tk.AssigneeTenant),
-		tk.CloseDue.At.UnixMicro(), tk.NextCheck, tk.Created.UnixMicro(), tk.Updated.UnixMicro(), tk.Revision, data)
+		next_check_us, create_us, update_us, revision, data, `+dashboardNames+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`, args...)
 	return err
 }
 
@@ -226,10 +257,11 @@ func (s *store) update(ctx context.Context, tk *ticket, prev int64) (bool, error
 	if err != nil {
 		return false, err
 	}
+	args := append([]any{string(tk.Tenant), tk.ID, int64(tk.State), string(tk.AssigneeTenant), tk.CloseDue.At.UnixMicro(),
+		tk.Updated.UnixMicro(), tk.Revision, data, prev, tk.NextCheck}, dashboardColumns(tk)...)
 	res, err := s.db.Exec(ctx, `UPDATE tickets SET state = $3, assignee_tenant = $4, close_due_us = $5, update_us = $6,
-		revision = $7, data = $8, next_check_us = $10 WHERE tenant = $1 AND id = $2 AND revision = $9`,
-		string(tk.Tenant), tk.ID, int64(tk.State), string(tk.AssigneeTenant), tk.CloseDue.At.UnixMicro(),
-		tk.Updated.UnixMicro(), tk.Revision, data, prev, tk.NextCheck)
+		revision = $7, data = $8, next_check_us = $10, assignee_dept = $11, handler = $12, response_due_us = $13,
+		responded_us = $14, closed_us = $15, rated = $16, score = $17 WHERE tenant = $1 AND id = $2 AND revision = $9`, args...)
 	if err != nil {
 		return false, err
 	}
@@ -237,15 +269,23 @@ func (s *store) update(ctx context.Context, tk *ticket, prev int64) (bool, error
 	return n == 1, err
 }
 
+// listFilter narrows a list: one state, or only the open tickets whose close deadline
+// passed before overdueAt.
+type listFilter struct {
+	state     ticketsv1.State
+	overdueAt time.Time
+}
+
 // list returns up to limit tickets received in, or assigned into, t's subtree, after the
-// id after (ids sort by day and number), optionally in one state.
-func (s *store) list(ctx context.Context, t tenancy.ID, state ticketsv1.State, after string, limit int) ([]*ticket, error) {
+// id after (ids sort by day and number), filtered by f.
+func (s *store) list(ctx context.Context, t tenancy.ID, f listFilter, after string, limit int) ([]*ticket, error) {
 	own, args := t.SubtreeSQL("tenant", 1)
 	assigned, args2 := t.SubtreeSQL("assignee_tenant", 3)
 	args = append(args, args2...)
-	args = append(args, after, int64(state), limit)
+	// $8 is compared with a BIGINT column first, so PostgreSQL types it BIGINT.
+	args = append(args, after, int64(f.state), limit, micros(f.overdueAt))
 	rows, err := s.db.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE (`+own+` OR `+assigned+`)
-		AND id > $5 AND ($6 = 0 OR state = $6) ORDER BY id LIMIT $7`, args...)
+		AND id > $5 AND ($6 = 0 OR state = $6) AND ((state < 6 AND close_due_us < $8) OR $8 = 0) ORDER BY id LIMIT $7`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -261,14 +301,26 @@ func (s *store) list(ctx context.Context, t tenancy.ID, state ticketsv1.State, a
 	return out, rows.Err()
 }
 
+// sweepCursor is where a sweep pass is: the last (next_check_us, tenant, id) it read.
+type sweepCursor struct {
+	nextCheck  int64
+	tenant, id string
+}
+
+// startCursor is before every ticket.
+var startCursor = sweepCursor{nextCheck: math.MinInt64}
+
+// dueQuery is the sweep's query: open tickets due by $1, after the cursor ($2, $3, $4),
+// in the order of the partial index tickets_sweep, so both engines read an index range
+// and stop at the limit. The state bound is a literal so that the partial index applies
+// to any plan.
+const dueQuery = `SELECT ` + ticketColumns + ` FROM tickets WHERE state < 6 AND next_check_us <= $1
+	AND (next_check_us, tenant, id) > ($2, $3, $4) ORDER BY next_check_us, tenant, id LIMIT $5`
+
 // dueTickets returns up to limit open tickets whose next check is at or before now,
-// after (tenant, id), across tenants: the sweep's view, read through the partial index
-// on next_check_us. The state bound is written as a literal so that PostgreSQL can use
-// that partial index with any plan.
-func (s *store) dueTickets(ctx context.Context, now time.Time, afterTenant, afterID string, limit int) ([]*ticket, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE state < 6 AND next_check_us <= $1
-		AND (tenant > $2 OR (tenant = $2 AND id > $3)) ORDER BY tenant, id LIMIT $4`,
-		now.UnixMicro(), afterTenant, afterID, limit)
+// after the cursor, across tenants: the sweep's view.
+func (s *store) dueTickets(ctx context.Context, now time.Time, after sweepCursor, limit int) ([]*ticket, error) {
+	rows, err := s.db.Query(ctx, dueQuery, now.UnixMicro(), after.nextCheck, after.tenant, after.id, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -300,4 +352,25 @@ func (s *store) addAlert(ctx context.Context, tk *ticket, clock string, th calen
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// alerts lists the crossings recorded for tk, oldest first.
+func (s *store) alerts(ctx context.Context, tk *ticket) ([]*ticketsv1.Alert, error) {
+	rows, err := s.db.Query(ctx, `SELECT clock, threshold, escalated_to, create_us FROM ticket_alerts
+		WHERE tenant = $1 AND ticket_id = $2 ORDER BY create_us, clock, threshold`, string(tk.Tenant), tk.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []*ticketsv1.Alert
+	for rows.Next() {
+		var a ticketsv1.Alert
+		var th, at int64
+		if err := rows.Scan(&a.Clock, &th, &a.EscalatedTo, &at); err != nil {
+			return nil, err
+		}
+		a.Threshold, a.CreateTime = int32(th), ts(time.UnixMicro(at))
+		out = append(out, &a)
+	}
+	return out, rows.Err()
 }

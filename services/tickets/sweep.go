@@ -2,11 +2,15 @@ package tickets
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
@@ -44,28 +48,62 @@ func (s *service) sweepLoop(ctx context.Context, interval time.Duration) error {
 // redated.
 func (s *service) sweep(ctx context.Context, now time.Time, all bool) (int, error) {
 	recorded := 0
-	afterTenant, afterID := "", ""
+	after := startCursor
 	upTo := now
 	if all {
 		upTo = time.UnixMicro(never)
 	}
 	for {
-		batch, err := s.st.dueTickets(ctx, upTo, afterTenant, afterID, 200)
+		batch, err := s.st.dueTickets(ctx, upTo, after, 200)
 		if err != nil {
 			return recorded, err
 		}
-		for _, tk := range batch {
-			n, err := s.sweepTicket(ctx, tk, now)
-			if err != nil {
-				return recorded, err
-			}
-			recorded += n
+		if len(batch) > 0 {
+			// Before sweepTicket moves the last one's next check: the cursor is where it was read.
+			last := batch[len(batch)-1]
+			after = sweepCursor{nextCheck: last.NextCheck, tenant: string(last.Tenant), id: last.ID}
+		}
+		n, err := s.sweepPage(ctx, batch, now)
+		recorded += n
+		if err != nil {
+			return recorded, err
 		}
 		if len(batch) < 200 {
 			return recorded, nil
 		}
-		afterTenant, afterID = string(batch[len(batch)-1].Tenant), batch[len(batch)-1].ID
 	}
+}
+
+// sweepWorkers is how many tickets of a page are swept at once: each is its own short
+// transaction on its own row, so a wave of escalations is bound by round trips, not by
+// the database, and a few in flight cut its time several-fold.
+const sweepWorkers = 4
+
+// sweepPage sweeps the tickets of one page, sweepWorkers at a time; it returns the
+// crossings recorded and the first error.
+func (s *service) sweepPage(ctx context.Context, batch []*ticket, now time.Time) (int, error) {
+	var (
+		mu       sync.Mutex
+		recorded int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	slots := make(chan struct{}, sweepWorkers)
+	for _, tk := range batch {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			n, err := s.sweepTicket(ctx, tk, now)
+			mu.Lock()
+			defer mu.Unlock()
+			recorded += n
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		})
+	}
+	wg.Wait()
+	return recorded, firstErr
 }
 
 // crossed lists the thresholds clock has reached at now.
@@ -83,11 +121,18 @@ func (s *service) crossed(clock calendar.Clock, now time.Time) ([]calendar.Thres
 	return out, nil
 }
 
+// crossing is one threshold of one clock: the ticket's response or close clock, or a
+// co-handler's part (part set).
+type crossing struct {
+	clock string
+	th    calendar.Threshold
+	part  *part
+}
+
+// partClockName names a co-handler's part clock in alerts.
+func partClockName(pt *part) string { return "part:" + string(pt.Tenant) }
+
 func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (int, error) {
-	type crossing struct {
-		clock string
-		th    calendar.Threshold
-	}
 	var todo []crossing
 	if tk.Responded.IsZero() {
 		ths, err := s.crossed(tk.ResponseClock, now)
@@ -95,7 +140,7 @@ func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (i
 			return 0, err
 		}
 		for _, th := range ths {
-			todo = append(todo, crossing{"response", th})
+			todo = append(todo, crossing{clock: "response", th: th})
 		}
 	}
 	ths, err := s.crossed(tk.CloseClock, now)
@@ -103,7 +148,19 @@ func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (i
 		return 0, err
 	}
 	for _, th := range ths {
-		todo = append(todo, crossing{"close", th})
+		todo = append(todo, crossing{clock: closeClockName(tk), th: th})
+	}
+	for _, pt := range tk.Parts {
+		if pt.State == ticketsv1.PartState_PART_STATE_DONE {
+			continue
+		}
+		ths, err := s.crossed(pt.Clock, now)
+		if err != nil {
+			return 0, err
+		}
+		for _, th := range ths {
+			todo = append(todo, crossing{clock: partClockName(pt), th: th, part: pt})
+		}
 	}
 	// Deadlines counted into a year whose schedule was not loaded are provisional; once
 	// the calendar has the year they change, and the stored ones are brought up to date.
@@ -126,7 +183,14 @@ func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (i
 		escalated := false
 		for _, c := range todo {
 			to := tenancy.ID("")
-			if c.th == calendar.Threshold100 {
+			switch {
+			case c.th != calendar.Threshold100:
+			case c.part != nil:
+				// An overdue part goes to the co-handler's superior; the ticket stays where it is.
+				if to = c.part.Tenant.Parent(); to == "" {
+					to = c.part.Tenant
+				}
+			default:
 				to = escalationTarget(tk)
 			}
 			added, err := s.st.addAlert(ctx, tk, c.clock, c.th, to, now)
@@ -137,7 +201,10 @@ func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (i
 				continue
 			}
 			recorded++
-			if to != "" {
+			if err := s.remind(ctx, tk, c, to, now); err != nil {
+				return err
+			}
+			if to != "" && c.part == nil {
 				tk.EscalatedTo, escalated = to, true
 				if tk.Priority < ticketsv1.Priority_PRIORITY_URGENT {
 					tk.Priority++
@@ -164,7 +231,58 @@ func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (i
 	if errors.Is(err, errSweepStale) {
 		return 0, nil
 	}
+	if recorded > 0 && err == nil {
+		s.wake()
+	}
 	return recorded, err
+}
+
+// closeClockName names the close clock in alerts: "close", and "close#2", "close#3"… for
+// the fresh clock of each reopening, whose crossings are new ones.
+func closeClockName(tk *ticket) string {
+	if tk.Reopened == 0 {
+		return "close"
+	}
+	return fmt.Sprintf("close#%d", tk.Reopened+1)
+}
+
+// Reminder topics: 50 % and 75 % remind the handling tenant (过半提醒, 临期预警); 100 %
+// tells the tenant the ticket was escalated to (超期升级).
+const (
+	TopicReminder  = "tickets.ticket.reminder"
+	TopicEscalated = "tickets.ticket.escalated"
+)
+
+// ReceiverReminders is the outbox receiver of reminders and escalations: the
+// notification channel (messages to handlers and their superiors), configured with
+// WithWebhooks like the source platforms.
+const ReceiverReminders = "tickets_reminders"
+
+// remind queues the reminder of one recorded crossing, in the sweep's transaction; the
+// key makes it once per ticket, clock and threshold.
+func (s *service) remind(ctx context.Context, tk *ticket, c crossing, escalatedTo tenancy.ID, now time.Time) error {
+	due, handling := tk.CloseDue.At, tk.handlingTenant()
+	switch {
+	case c.part != nil:
+		due, handling = c.part.Due.At, c.part.Tenant
+	case c.clock == "response":
+		due = tk.ResponseDue.At
+	}
+	topic, notify := TopicReminder, handling
+	if c.th == calendar.Threshold100 {
+		topic, notify = TopicEscalated, escalatedTo
+	}
+	clock, th := c.clock, c.th
+	payload, err := json.Marshal(map[string]any{
+		"name": tk.name(), "clock": clock, "threshold": int(th), "due": due, "handling_tenant": handling,
+		"notify_tenant": notify, "escalated_to": escalatedTo, "title": tk.Title, "time": now,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = outbox.Add(ctx, s.db, outbox.Event{Tenant: tk.Tenant, Topic: topic, Receiver: ReceiverReminders,
+		Key: fmt.Sprintf("%s#%s#%d", tk.name(), clock, th), Payload: payload})
+	return err
 }
 
 // escalationTarget is one tier above where the ticket stands now: above its last

@@ -37,8 +37,12 @@ type service struct {
 	enforcer *authz.Enforcer
 	log      *slog.Logger
 	now      func() time.Time
-	wake     func() // tells the outbox dispatcher there is news; may be a no-op
+	wake     func()      // tells the outbox dispatcher there is news; may be a no-op
+	docs     *docChecker // nil when the documents service is not known: references are checked for form only
 }
+
+// callTimeout bounds a call to another service.
+const callTimeout = 5 * time.Second
 
 // never is next_check_us of a ticket the sweep need not look at again.
 const never = math.MaxInt64
@@ -49,6 +53,7 @@ const TopicStatusChanged = "tickets.ticket.status_changed"
 var (
 	idPattern       = regexp.MustCompile(`^T-[0-9]{8}-[0-9]{6}$`)
 	externalPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+	areaPattern     = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 )
 
 func etag(rev int64) string { return strconv.FormatInt(rev, 10) }
@@ -123,11 +128,18 @@ func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketReq
 			return nil, errs.From(err).WithField("ticket.complainant.credit_code", "INVALID_CREDIT_CODE", "统一社会信用代码不正确")
 		}
 	}
+	if a := in.GetAreaCode(); a != "" && !areaPattern.MatchString(a) {
+		return nil, errs.Invalid("ticket.area_code", "INVALID_AREA_CODE", "区划/社区代码格式不正确")
+	}
 	set := s.settings.For(t)
 	sla, ok := set.Categories[in.GetCategory()]
 	if !ok {
 		return nil, ErrUnknownCategory.WithMessage("诉求类别不存在: %q", in.GetCategory()).
 			WithField("ticket.category", "UNKNOWN_CATEGORY", "诉求类别不存在")
+	}
+	to, dept, explicit, err := s.intakeDispatch(ctx, t, in, set.Routing)
+	if err != nil {
+		return nil, err
 	}
 	// A resend of an external id answers with the ticket made the first time.
 	if ext := in.GetExternalId(); ext != "" {
@@ -138,10 +150,14 @@ func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketReq
 			return tk.proto(), nil
 		}
 	}
+	if err := s.checkAttachments(ctx, t, in.GetAttachments()); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	tk := &ticket{
 		Tenant: t, Revision: 1, Source: in.GetSource(), ExternalID: in.GetExternalId(), Category: in.GetCategory(),
-		Title: in.GetTitle(), Description: in.GetDescription(), Address: in.GetAddress(),
+		Title: in.GetTitle(), Description: in.GetDescription(), Address: in.GetAddress(), AreaCode: in.GetAreaCode(),
+		Attachments: in.GetAttachments(),
 		Complainant: complainant{Name: in.GetComplainant().GetName(), Phone: in.GetComplainant().GetPhone(),
 			EnterpriseName: in.GetComplainant().GetEnterpriseName(), CreditCode: credit},
 		State: ticketsv1.State_STATE_RECEIVED, Priority: ticketsv1.Priority_PRIORITY_NORMAL,
@@ -164,7 +180,13 @@ func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketReq
 		if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: t, Action: "tickets.CreateTicket", Resource: tk.name(), After: tk.proto(), Time: now}); err != nil {
 			return err
 		}
-		return s.notify(ctx, tk)
+		if err := s.notify(ctx, tk); err != nil {
+			return err
+		}
+		if to == "" {
+			return nil
+		}
+		return s.dispatchAtIntake(ctx, tk, to, dept, explicit, now)
 	})
 	if errors.Is(err, sqlstore.ErrDuplicate) && tk.ExternalID != "" {
 		// Two resends raced; the other one's insert won.
@@ -211,13 +233,21 @@ func (s *service) computeDuesFrom(tk *ticket, now, from time.Time) error {
 			return err
 		}
 		pt.Due = ps.Due
+		// A co-handler's unfinished part has reminders of its own.
+		if tk.open() && pt.State != ticketsv1.PartState_PART_STATE_DONE {
+			tk.NextCheck = min(tk.NextCheck, earliest(ps, from))
+		}
 	}
 	return nil
 }
 
-// notify queues the public status change of tk for its source platform (same
-// transaction). Walk-in, online and suggestion tickets have no platform to tell.
+// notify records the public status change of tk for the updates feed and queues it for
+// its source platform (same transaction). Walk-in, online and suggestion tickets have no
+// platform to tell.
 func (s *service) notify(ctx context.Context, tk *ticket) error {
+	if err := s.st.addUpdate(ctx, tk); err != nil {
+		return err
+	}
 	if !hasPlatform(tk.Source) {
 		return nil
 	}
@@ -258,7 +288,11 @@ func (s *service) GetTicket(ctx context.Context, r *ticketsv1.GetTicketRequest) 
 	if err != nil {
 		return nil, err
 	}
-	return tk.proto(), nil
+	p := tk.proto()
+	if p.Alerts, err = s.st.alerts(ctx, tk); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 func (s *service) ListTickets(ctx context.Context, r *ticketsv1.ListTicketsRequest) (*ticketsv1.ListTicketsResponse, error) {
@@ -273,12 +307,16 @@ func (s *service) ListTickets(ctx context.Context, r *ticketsv1.ListTicketsReque
 	if err != nil {
 		return nil, err
 	}
-	query := page.Hash("tickets", string(t), r.GetState().String())
+	query := page.Hash("tickets", string(t), r.GetState().String(), strconv.FormatBool(r.GetOverdue()))
 	after, err := page.Decode(r.GetPageToken(), query)
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.st.list(ctx, t, r.GetState(), after, size+1)
+	f := listFilter{state: r.GetState()}
+	if r.GetOverdue() {
+		f.overdueAt = s.now()
+	}
+	list, err := s.st.list(ctx, t, f, after, size+1)
 	if err != nil {
 		return nil, err
 	}
@@ -580,11 +618,11 @@ func (s *service) CloseTicket(ctx context.Context, r *ticketsv1.CloseTicketReque
 	if err := text("summary", r.GetSummary(), true, 5000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.CloseTicket", nil, func(tk *ticket, _ time.Time) error {
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.CloseTicket", nil, func(tk *ticket, now time.Time) error {
 		if err := inState(tk, "办结", ticketsv1.State_STATE_REPLIED); err != nil {
 			return err
 		}
-		tk.State, tk.CloseSummary, tk.Extension = ticketsv1.State_STATE_CLOSED, r.GetSummary(), nil
+		tk.State, tk.CloseSummary, tk.Extension, tk.Closed = ticketsv1.State_STATE_CLOSED, r.GetSummary(), nil, now
 		return nil
 	})
 }
@@ -606,11 +644,14 @@ func (s *service) RateTicket(ctx context.Context, r *ticketsv1.RateTicketRequest
 	if err := text("comment", r.GetComment(), false, 2000); err != nil {
 		return nil, err
 	}
+	if r.GetScore() < 0 || r.GetScore() > 5 {
+		return nil, errs.Invalid("score", "INVALID_SCORE", "评分应为 1 到 5 分")
+	}
 	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.RateTicket", nil, func(tk *ticket, _ time.Time) error {
 		if err := inState(tk, "评价", ticketsv1.State_STATE_VISITED); err != nil {
 			return err
 		}
-		tk.State, tk.Rated, tk.Satisfied, tk.RatingComment = ticketsv1.State_STATE_RATED, true, r.GetSatisfied(), r.GetComment()
+		tk.State, tk.Rated, tk.Satisfied, tk.RatingComment, tk.Score = ticketsv1.State_STATE_RATED, true, r.GetSatisfied(), r.GetComment(), r.GetScore()
 		return nil
 	})
 }
@@ -627,8 +668,9 @@ func (s *service) ReopenTicket(ctx context.Context, r *ticketsv1.ReopenTicketReq
 		if tk.Satisfied {
 			return ErrNotUnsatisfied
 		}
-		tk.State, tk.Rated, tk.Satisfied, tk.RatingComment = ticketsv1.State_STATE_IN_PROGRESS, false, false, ""
+		tk.State, tk.Rated, tk.Satisfied, tk.RatingComment, tk.Score, tk.Closed = ticketsv1.State_STATE_IN_PROGRESS, false, false, "", 0, time.Time{}
 		tk.Reply, tk.CloseSummary, tk.VisitNote, tk.ExtendedDays = "", "", "", 0
+		tk.Reopened++
 		tk.CloseClock = calendar.NewClock(now, s.closeLimit(tk))
 		return nil
 	})
@@ -668,14 +710,14 @@ func (s *service) MergeTicket(ctx context.Context, r *ticketsv1.MergeTicketReque
 	if !s.enforcer.Allowed(sub, intoTenant, Object, "assign") {
 		return nil, ErrMergeNotVisible
 	}
-	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.MergeTicket", nil, func(tk *ticket, _ time.Time) error {
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.MergeTicket", nil, func(tk *ticket, now time.Time) error {
 		if !tk.open() || tk.MergedInto != "" {
 			return ErrIllegalTransition.WithMessage("工单已办结或已合并，不能再合并")
 		}
 		if len(tk.Duplicates) > 0 {
 			return ErrIllegalTransition.WithMessage("该工单已有并入的重复件，不能再并入其他工单")
 		}
-		tk.State, tk.MergedInto, tk.Extension = ticketsv1.State_STATE_CLOSED, into, nil
+		tk.State, tk.MergedInto, tk.Extension, tk.Closed = ticketsv1.State_STATE_CLOSED, into, nil, now
 		tk.CloseSummary = "重复诉求，已并入 " + into
 		return nil
 	}, func(ctx context.Context, dup *ticket, now time.Time) error {

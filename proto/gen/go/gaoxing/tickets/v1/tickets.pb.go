@@ -7,6 +7,7 @@
 package ticketsv1
 
 import (
+	v1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -270,6 +271,62 @@ func (x PartState) Number() protoreflect.EnumNumber {
 // Deprecated: Use PartState.Descriptor instead.
 func (PartState) EnumDescriptor() ([]byte, []int) {
 	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{3}
+}
+
+// StatsGroup is what a dashboard row stands for.
+type StatsGroup int32
+
+const (
+	StatsGroup_STATS_GROUP_UNSPECIFIED StatsGroup = 0
+	// One row per handling tenant (承办单位).
+	StatsGroup_STATS_GROUP_TENANT StatsGroup = 1
+	// One row per handling tenant and department.
+	StatsGroup_STATS_GROUP_DEPARTMENT StatsGroup = 2
+	// One row per handling tenant and handler (承办人).
+	StatsGroup_STATS_GROUP_HANDLER StatsGroup = 3
+)
+
+// Enum value maps for StatsGroup.
+var (
+	StatsGroup_name = map[int32]string{
+		0: "STATS_GROUP_UNSPECIFIED",
+		1: "STATS_GROUP_TENANT",
+		2: "STATS_GROUP_DEPARTMENT",
+		3: "STATS_GROUP_HANDLER",
+	}
+	StatsGroup_value = map[string]int32{
+		"STATS_GROUP_UNSPECIFIED": 0,
+		"STATS_GROUP_TENANT":      1,
+		"STATS_GROUP_DEPARTMENT":  2,
+		"STATS_GROUP_HANDLER":     3,
+	}
+)
+
+func (x StatsGroup) Enum() *StatsGroup {
+	p := new(StatsGroup)
+	*p = x
+	return p
+}
+
+func (x StatsGroup) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StatsGroup) Descriptor() protoreflect.EnumDescriptor {
+	return file_gaoxing_tickets_v1_tickets_proto_enumTypes[4].Descriptor()
+}
+
+func (StatsGroup) Type() protoreflect.EnumType {
+	return &file_gaoxing_tickets_v1_tickets_proto_enumTypes[4]
+}
+
+func (x StatsGroup) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StatsGroup.Descriptor instead.
+func (StatsGroup) EnumDescriptor() ([]byte, []int) {
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{4}
 }
 
 // CoHandler is one co-handling tenant and department of a joint ticket (联办), with its
@@ -542,7 +599,18 @@ type Ticket struct {
 	// For a primary: the duplicates merged into it.
 	Duplicates []string `protobuf:"bytes,36,rep,name=duplicates,proto3" json:"duplicates,omitempty"`
 	// Joint handling: the co-handlers besides the lead assignee.
-	CoHandlers    []*CoHandler `protobuf:"bytes,37,rep,name=co_handlers,json=coHandlers,proto3" json:"co_handlers,omitempty"`
+	CoHandlers []*CoHandler `protobuf:"bytes,37,rep,name=co_handlers,json=coHandlers,proto3" json:"co_handlers,omitempty"`
+	// Where the matter is: the administrative area or community code (区划/社区代码) the
+	// auto-routing rules match, e.g. "ahz.s01.c01" or a code the rules map to a tenant.
+	AreaCode string `protobuf:"bytes,38,opt,name=area_code,json=areaCode,proto3" json:"area_code,omitempty"`
+	// Attachments: documents service resource names (tenants/{tenant}/documents/{id}) of
+	// the ticket's tenant, e.g. the complainant's photos referenced at intake.
+	Attachments []string `protobuf:"bytes,39,rep,name=attachments,proto3" json:"attachments,omitempty"`
+	// The reminders and escalations the SLA sweep recorded (提醒/预警/超期), oldest first;
+	// filled by GetTicket.
+	Alerts []*Alert `protobuf:"bytes,40,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	// The satisfaction score given with the rating (1–5), 0 if none.
+	RatingScore   int32 `protobuf:"varint,41,opt,name=rating_score,json=ratingScore,proto3" json:"rating_score,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -836,6 +904,109 @@ func (x *Ticket) GetCoHandlers() []*CoHandler {
 	return nil
 }
 
+func (x *Ticket) GetAreaCode() string {
+	if x != nil {
+		return x.AreaCode
+	}
+	return ""
+}
+
+func (x *Ticket) GetAttachments() []string {
+	if x != nil {
+		return x.Attachments
+	}
+	return nil
+}
+
+func (x *Ticket) GetAlerts() []*Alert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+func (x *Ticket) GetRatingScore() int32 {
+	if x != nil {
+		return x.RatingScore
+	}
+	return 0
+}
+
+// Alert is one threshold crossing of a ticket's clock, recorded once by the SLA sweep:
+// 50 % and 75 % remind the handler; 100 % escalates one tier up.
+type Alert struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "response" (签收时限) or "close" (办结时限); the close clock of a reopened ticket is
+	// "close#2", "close#3"…; a co-handler's part is "part:{tenant}" (its 100 % goes to the
+	// co-handler's superior and leaves the ticket's own escalation alone).
+	Clock string `protobuf:"bytes,1,opt,name=clock,proto3" json:"clock,omitempty"`
+	// 50, 75 or 100.
+	Threshold int32 `protobuf:"varint,2,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// Set at 100 %: the tenant the ticket was escalated to.
+	EscalatedTo   string                 `protobuf:"bytes,3,opt,name=escalated_to,json=escalatedTo,proto3" json:"escalated_to,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alert) Reset() {
+	*x = Alert{}
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alert) ProtoMessage() {}
+
+func (x *Alert) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alert.ProtoReflect.Descriptor instead.
+func (*Alert) Descriptor() ([]byte, []int) {
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Alert) GetClock() string {
+	if x != nil {
+		return x.Clock
+	}
+	return ""
+}
+
+func (x *Alert) GetThreshold() int32 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *Alert) GetEscalatedTo() string {
+	if x != nil {
+		return x.EscalatedTo
+	}
+	return ""
+}
+
+func (x *Alert) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 type CreateTicketRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// tenants/{tenant}: the tenant receiving the ticket.
@@ -847,7 +1018,7 @@ type CreateTicketRequest struct {
 
 func (x *CreateTicketRequest) Reset() {
 	*x = CreateTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[4]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -859,7 +1030,7 @@ func (x *CreateTicketRequest) String() string {
 func (*CreateTicketRequest) ProtoMessage() {}
 
 func (x *CreateTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[4]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -872,7 +1043,7 @@ func (x *CreateTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTicketRequest.ProtoReflect.Descriptor instead.
 func (*CreateTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{4}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CreateTicketRequest) GetParent() string {
@@ -898,7 +1069,7 @@ type GetTicketRequest struct {
 
 func (x *GetTicketRequest) Reset() {
 	*x = GetTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[5]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -910,7 +1081,7 @@ func (x *GetTicketRequest) String() string {
 func (*GetTicketRequest) ProtoMessage() {}
 
 func (x *GetTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[5]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -923,7 +1094,7 @@ func (x *GetTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTicketRequest.ProtoReflect.Descriptor instead.
 func (*GetTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{5}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetTicketRequest) GetName() string {
@@ -939,14 +1110,16 @@ type ListTicketsRequest struct {
 	PageSize  int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only tickets in this state (unspecified: all).
-	State         State `protobuf:"varint,4,opt,name=state,proto3,enum=gaoxing.tickets.v1.State" json:"state,omitempty"`
+	State State `protobuf:"varint,4,opt,name=state,proto3,enum=gaoxing.tickets.v1.State" json:"state,omitempty"`
+	// Only open tickets past their close deadline (超期未办结).
+	Overdue       bool `protobuf:"varint,5,opt,name=overdue,proto3" json:"overdue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListTicketsRequest) Reset() {
 	*x = ListTicketsRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[6]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -958,7 +1131,7 @@ func (x *ListTicketsRequest) String() string {
 func (*ListTicketsRequest) ProtoMessage() {}
 
 func (x *ListTicketsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[6]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -971,7 +1144,7 @@ func (x *ListTicketsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTicketsRequest.ProtoReflect.Descriptor instead.
 func (*ListTicketsRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{6}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListTicketsRequest) GetParent() string {
@@ -1002,6 +1175,13 @@ func (x *ListTicketsRequest) GetState() State {
 	return State_STATE_UNSPECIFIED
 }
 
+func (x *ListTicketsRequest) GetOverdue() bool {
+	if x != nil {
+		return x.Overdue
+	}
+	return false
+}
+
 type ListTicketsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Tickets       []*Ticket              `protobuf:"bytes,1,rep,name=tickets,proto3" json:"tickets,omitempty"`
@@ -1012,7 +1192,7 @@ type ListTicketsResponse struct {
 
 func (x *ListTicketsResponse) Reset() {
 	*x = ListTicketsResponse{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[7]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1204,7 @@ func (x *ListTicketsResponse) String() string {
 func (*ListTicketsResponse) ProtoMessage() {}
 
 func (x *ListTicketsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[7]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1217,7 @@ func (x *ListTicketsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTicketsResponse.ProtoReflect.Descriptor instead.
 func (*ListTicketsResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{7}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListTicketsResponse) GetTickets() []*Ticket {
@@ -1069,7 +1249,7 @@ type DispatchTicketRequest struct {
 
 func (x *DispatchTicketRequest) Reset() {
 	*x = DispatchTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[8]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1081,7 +1261,7 @@ func (x *DispatchTicketRequest) String() string {
 func (*DispatchTicketRequest) ProtoMessage() {}
 
 func (x *DispatchTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[8]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1094,7 +1274,7 @@ func (x *DispatchTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DispatchTicketRequest.ProtoReflect.Descriptor instead.
 func (*DispatchTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{8}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DispatchTicketRequest) GetName() string {
@@ -1142,7 +1322,7 @@ type ClaimTicketRequest struct {
 
 func (x *ClaimTicketRequest) Reset() {
 	*x = ClaimTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[9]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1154,7 +1334,7 @@ func (x *ClaimTicketRequest) String() string {
 func (*ClaimTicketRequest) ProtoMessage() {}
 
 func (x *ClaimTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[9]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1167,7 +1347,7 @@ func (x *ClaimTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimTicketRequest.ProtoReflect.Descriptor instead.
 func (*ClaimTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{9}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ClaimTicketRequest) GetTicket() string {
@@ -1194,7 +1374,7 @@ type StartTicketRequest struct {
 
 func (x *StartTicketRequest) Reset() {
 	*x = StartTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[10]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1386,7 @@ func (x *StartTicketRequest) String() string {
 func (*StartTicketRequest) ProtoMessage() {}
 
 func (x *StartTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[10]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1399,7 @@ func (x *StartTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartTicketRequest.ProtoReflect.Descriptor instead.
 func (*StartTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{10}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *StartTicketRequest) GetTicket() string {
@@ -1247,7 +1427,7 @@ type ReplyTicketRequest struct {
 
 func (x *ReplyTicketRequest) Reset() {
 	*x = ReplyTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[11]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1439,7 @@ func (x *ReplyTicketRequest) String() string {
 func (*ReplyTicketRequest) ProtoMessage() {}
 
 func (x *ReplyTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[11]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1452,7 @@ func (x *ReplyTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplyTicketRequest.ProtoReflect.Descriptor instead.
 func (*ReplyTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{11}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ReplyTicketRequest) GetTicket() string {
@@ -1307,7 +1487,7 @@ type ReturnTicketRequest struct {
 
 func (x *ReturnTicketRequest) Reset() {
 	*x = ReturnTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[12]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1499,7 @@ func (x *ReturnTicketRequest) String() string {
 func (*ReturnTicketRequest) ProtoMessage() {}
 
 func (x *ReturnTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[12]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1512,7 @@ func (x *ReturnTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnTicketRequest.ProtoReflect.Descriptor instead.
 func (*ReturnTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{12}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReturnTicketRequest) GetTicket() string {
@@ -1367,7 +1547,7 @@ type PauseTicketRequest struct {
 
 func (x *PauseTicketRequest) Reset() {
 	*x = PauseTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[13]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1379,7 +1559,7 @@ func (x *PauseTicketRequest) String() string {
 func (*PauseTicketRequest) ProtoMessage() {}
 
 func (x *PauseTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[13]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1392,7 +1572,7 @@ func (x *PauseTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseTicketRequest.ProtoReflect.Descriptor instead.
 func (*PauseTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{13}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PauseTicketRequest) GetTicket() string {
@@ -1426,7 +1606,7 @@ type ResumeTicketRequest struct {
 
 func (x *ResumeTicketRequest) Reset() {
 	*x = ResumeTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[14]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1438,7 +1618,7 @@ func (x *ResumeTicketRequest) String() string {
 func (*ResumeTicketRequest) ProtoMessage() {}
 
 func (x *ResumeTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[14]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1451,7 +1631,7 @@ func (x *ResumeTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeTicketRequest.ProtoReflect.Descriptor instead.
 func (*ResumeTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{14}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ResumeTicketRequest) GetTicket() string {
@@ -1480,7 +1660,7 @@ type RequestExtensionRequest struct {
 
 func (x *RequestExtensionRequest) Reset() {
 	*x = RequestExtensionRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[15]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1492,7 +1672,7 @@ func (x *RequestExtensionRequest) String() string {
 func (*RequestExtensionRequest) ProtoMessage() {}
 
 func (x *RequestExtensionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[15]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1505,7 +1685,7 @@ func (x *RequestExtensionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestExtensionRequest.ProtoReflect.Descriptor instead.
 func (*RequestExtensionRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{15}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RequestExtensionRequest) GetTicket() string {
@@ -1547,7 +1727,7 @@ type DecideExtensionRequest struct {
 
 func (x *DecideExtensionRequest) Reset() {
 	*x = DecideExtensionRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[16]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1559,7 +1739,7 @@ func (x *DecideExtensionRequest) String() string {
 func (*DecideExtensionRequest) ProtoMessage() {}
 
 func (x *DecideExtensionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[16]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1572,7 +1752,7 @@ func (x *DecideExtensionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideExtensionRequest.ProtoReflect.Descriptor instead.
 func (*DecideExtensionRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{16}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DecideExtensionRequest) GetTicket() string {
@@ -1607,7 +1787,7 @@ type CloseTicketRequest struct {
 
 func (x *CloseTicketRequest) Reset() {
 	*x = CloseTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[17]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +1799,7 @@ func (x *CloseTicketRequest) String() string {
 func (*CloseTicketRequest) ProtoMessage() {}
 
 func (x *CloseTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[17]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +1812,7 @@ func (x *CloseTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseTicketRequest.ProtoReflect.Descriptor instead.
 func (*CloseTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{17}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CloseTicketRequest) GetName() string {
@@ -1667,7 +1847,7 @@ type VisitTicketRequest struct {
 
 func (x *VisitTicketRequest) Reset() {
 	*x = VisitTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[18]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1679,7 +1859,7 @@ func (x *VisitTicketRequest) String() string {
 func (*VisitTicketRequest) ProtoMessage() {}
 
 func (x *VisitTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[18]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1692,7 +1872,7 @@ func (x *VisitTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitTicketRequest.ProtoReflect.Descriptor instead.
 func (*VisitTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{18}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *VisitTicketRequest) GetName() string {
@@ -1717,18 +1897,20 @@ func (x *VisitTicketRequest) GetNote() string {
 }
 
 type RateTicketRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Etag          string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
-	Satisfied     bool                   `protobuf:"varint,3,opt,name=satisfied,proto3" json:"satisfied,omitempty"`
-	Comment       string                 `protobuf:"bytes,4,opt,name=comment,proto3" json:"comment,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Etag      string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	Satisfied bool                   `protobuf:"varint,3,opt,name=satisfied,proto3" json:"satisfied,omitempty"`
+	Comment   string                 `protobuf:"bytes,4,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Optional score 1–5 (5 best); 0 when the complainant gave only satisfied or not.
+	Score         int32 `protobuf:"varint,5,opt,name=score,proto3" json:"score,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RateTicketRequest) Reset() {
 	*x = RateTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[19]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1740,7 +1922,7 @@ func (x *RateTicketRequest) String() string {
 func (*RateTicketRequest) ProtoMessage() {}
 
 func (x *RateTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[19]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1753,7 +1935,7 @@ func (x *RateTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateTicketRequest.ProtoReflect.Descriptor instead.
 func (*RateTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{19}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RateTicketRequest) GetName() string {
@@ -1784,6 +1966,13 @@ func (x *RateTicketRequest) GetComment() string {
 	return ""
 }
 
+func (x *RateTicketRequest) GetScore() int32 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
 type ReopenTicketRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -1795,7 +1984,7 @@ type ReopenTicketRequest struct {
 
 func (x *ReopenTicketRequest) Reset() {
 	*x = ReopenTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[20]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1807,7 +1996,7 @@ func (x *ReopenTicketRequest) String() string {
 func (*ReopenTicketRequest) ProtoMessage() {}
 
 func (x *ReopenTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[20]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1820,7 +2009,7 @@ func (x *ReopenTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenTicketRequest.ProtoReflect.Descriptor instead.
 func (*ReopenTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{20}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReopenTicketRequest) GetName() string {
@@ -1855,7 +2044,7 @@ type UrgeTicketRequest struct {
 
 func (x *UrgeTicketRequest) Reset() {
 	*x = UrgeTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[21]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1867,7 +2056,7 @@ func (x *UrgeTicketRequest) String() string {
 func (*UrgeTicketRequest) ProtoMessage() {}
 
 func (x *UrgeTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[21]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1880,7 +2069,7 @@ func (x *UrgeTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UrgeTicketRequest.ProtoReflect.Descriptor instead.
 func (*UrgeTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{21}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UrgeTicketRequest) GetName() string {
@@ -1917,7 +2106,7 @@ type MergeTicketRequest struct {
 
 func (x *MergeTicketRequest) Reset() {
 	*x = MergeTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[22]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1929,7 +2118,7 @@ func (x *MergeTicketRequest) String() string {
 func (*MergeTicketRequest) ProtoMessage() {}
 
 func (x *MergeTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[22]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1942,7 +2131,7 @@ func (x *MergeTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeTicketRequest.ProtoReflect.Descriptor instead.
 func (*MergeTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{22}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *MergeTicketRequest) GetName() string {
@@ -1978,7 +2167,7 @@ type ClaimPartRequest struct {
 
 func (x *ClaimPartRequest) Reset() {
 	*x = ClaimPartRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[23]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1990,7 +2179,7 @@ func (x *ClaimPartRequest) String() string {
 func (*ClaimPartRequest) ProtoMessage() {}
 
 func (x *ClaimPartRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[23]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2003,7 +2192,7 @@ func (x *ClaimPartRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimPartRequest.ProtoReflect.Descriptor instead.
 func (*ClaimPartRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{23}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ClaimPartRequest) GetTicket() string {
@@ -2039,7 +2228,7 @@ type FinishPartRequest struct {
 
 func (x *FinishPartRequest) Reset() {
 	*x = FinishPartRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[24]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2051,7 +2240,7 @@ func (x *FinishPartRequest) String() string {
 func (*FinishPartRequest) ProtoMessage() {}
 
 func (x *FinishPartRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[24]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2064,7 +2253,7 @@ func (x *FinishPartRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishPartRequest.ProtoReflect.Descriptor instead.
 func (*FinishPartRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{24}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *FinishPartRequest) GetTicket() string {
@@ -2095,11 +2284,457 @@ func (x *FinishPartRequest) GetResult() string {
 	return ""
 }
 
+type BatchCreateTicketsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// tenants/{tenant}: the tenant receiving every ticket.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most 100.
+	Tickets       []*Ticket `protobuf:"bytes,2,rep,name=tickets,proto3" json:"tickets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchCreateTicketsRequest) Reset() {
+	*x = BatchCreateTicketsRequest{}
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchCreateTicketsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchCreateTicketsRequest) ProtoMessage() {}
+
+func (x *BatchCreateTicketsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchCreateTicketsRequest.ProtoReflect.Descriptor instead.
+func (*BatchCreateTicketsRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *BatchCreateTicketsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *BatchCreateTicketsRequest) GetTickets() []*Ticket {
+	if x != nil {
+		return x.Tickets
+	}
+	return nil
+}
+
+// BatchCreateTicketResult is one item's outcome: the ticket, or why it was refused.
+type BatchCreateTicketResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Position of the item in the request, from 0.
+	Index         int32     `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Ticket        *Ticket   `protobuf:"bytes,2,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	Error         *v1.Error `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchCreateTicketResult) Reset() {
+	*x = BatchCreateTicketResult{}
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchCreateTicketResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchCreateTicketResult) ProtoMessage() {}
+
+func (x *BatchCreateTicketResult) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchCreateTicketResult.ProtoReflect.Descriptor instead.
+func (*BatchCreateTicketResult) Descriptor() ([]byte, []int) {
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *BatchCreateTicketResult) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *BatchCreateTicketResult) GetTicket() *Ticket {
+	if x != nil {
+		return x.Ticket
+	}
+	return nil
+}
+
+func (x *BatchCreateTicketResult) GetError() *v1.Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+type BatchCreateTicketsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per item, in request order.
+	Results       []*BatchCreateTicketResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchCreateTicketsResponse) Reset() {
+	*x = BatchCreateTicketsResponse{}
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchCreateTicketsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchCreateTicketsResponse) ProtoMessage() {}
+
+func (x *BatchCreateTicketsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchCreateTicketsResponse.ProtoReflect.Descriptor instead.
+func (*BatchCreateTicketsResponse) Descriptor() ([]byte, []int) {
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *BatchCreateTicketsResponse) GetResults() []*BatchCreateTicketResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+type GetTicketStatsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// tenants/{tenant}: the tickets handled in this subtree.
+	Parent  string     `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	GroupBy StatsGroup `protobuf:"varint,2,opt,name=group_by,json=groupBy,proto3,enum=gaoxing.tickets.v1.StatsGroup" json:"group_by,omitempty"`
+	// Only tickets received in [start_time, end_time); unset: no bound.
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTicketStatsRequest) Reset() {
+	*x = GetTicketStatsRequest{}
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTicketStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTicketStatsRequest) ProtoMessage() {}
+
+func (x *GetTicketStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTicketStatsRequest.ProtoReflect.Descriptor instead.
+func (*GetTicketStatsRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetTicketStatsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *GetTicketStatsRequest) GetGroupBy() StatsGroup {
+	if x != nil {
+		return x.GroupBy
+	}
+	return StatsGroup_STATS_GROUP_UNSPECIFIED
+}
+
+func (x *GetTicketStatsRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *GetTicketStatsRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+// TicketStatsRow is one group's figures. Rates are shares in [0, 1]; 0 when nothing counts.
+type TicketStatsRow struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// Set when grouped by department.
+	Department string `protobuf:"bytes,2,opt,name=department,proto3" json:"department,omitempty"`
+	// Set when grouped by handler.
+	Handler string `protobuf:"bytes,3,opt,name=handler,proto3" json:"handler,omitempty"`
+	Total   int64  `protobuf:"varint,4,opt,name=total,proto3" json:"total,omitempty"`
+	// Claimed (签收), and claimed before the response deadline.
+	Responded          int64   `protobuf:"varint,5,opt,name=responded,proto3" json:"responded,omitempty"`
+	RespondedOnTime    int64   `protobuf:"varint,6,opt,name=responded_on_time,json=respondedOnTime,proto3" json:"responded_on_time,omitempty"`
+	ResponseOnTimeRate float64 `protobuf:"fixed64,7,opt,name=response_on_time_rate,json=responseOnTimeRate,proto3" json:"response_on_time_rate,omitempty"`
+	// Closed (办结 or later), and closed before the close deadline.
+	Closed          int64   `protobuf:"varint,8,opt,name=closed,proto3" json:"closed,omitempty"`
+	ClosedOnTime    int64   `protobuf:"varint,9,opt,name=closed_on_time,json=closedOnTime,proto3" json:"closed_on_time,omitempty"`
+	CloseOnTimeRate float64 `protobuf:"fixed64,10,opt,name=close_on_time_rate,json=closeOnTimeRate,proto3" json:"close_on_time_rate,omitempty"`
+	// Still open and past the close deadline (超期).
+	Overdue int64 `protobuf:"varint,11,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	// Rated, rated satisfied, their share; mean of the scores given (1–5).
+	Rated         int64   `protobuf:"varint,12,opt,name=rated,proto3" json:"rated,omitempty"`
+	Satisfied     int64   `protobuf:"varint,13,opt,name=satisfied,proto3" json:"satisfied,omitempty"`
+	SatisfiedRate float64 `protobuf:"fixed64,14,opt,name=satisfied_rate,json=satisfiedRate,proto3" json:"satisfied_rate,omitempty"`
+	MeanScore     float64 `protobuf:"fixed64,15,opt,name=mean_score,json=meanScore,proto3" json:"mean_score,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TicketStatsRow) Reset() {
+	*x = TicketStatsRow{}
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TicketStatsRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TicketStatsRow) ProtoMessage() {}
+
+func (x *TicketStatsRow) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TicketStatsRow.ProtoReflect.Descriptor instead.
+func (*TicketStatsRow) Descriptor() ([]byte, []int) {
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *TicketStatsRow) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *TicketStatsRow) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *TicketStatsRow) GetHandler() string {
+	if x != nil {
+		return x.Handler
+	}
+	return ""
+}
+
+func (x *TicketStatsRow) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *TicketStatsRow) GetResponded() int64 {
+	if x != nil {
+		return x.Responded
+	}
+	return 0
+}
+
+func (x *TicketStatsRow) GetRespondedOnTime() int64 {
+	if x != nil {
+		return x.RespondedOnTime
+	}
+	return 0
+}
+
+func (x *TicketStatsRow) GetResponseOnTimeRate() float64 {
+	if x != nil {
+		return x.ResponseOnTimeRate
+	}
+	return 0
+}
+
+func (x *TicketStatsRow) GetClosed() int64 {
+	if x != nil {
+		return x.Closed
+	}
+	return 0
+}
+
+func (x *TicketStatsRow) GetClosedOnTime() int64 {
+	if x != nil {
+		return x.ClosedOnTime
+	}
+	return 0
+}
+
+func (x *TicketStatsRow) GetCloseOnTimeRate() float64 {
+	if x != nil {
+		return x.CloseOnTimeRate
+	}
+	return 0
+}
+
+func (x *TicketStatsRow) GetOverdue() int64 {
+	if x != nil {
+		return x.Overdue
+	}
+	return 0
+}
+
+func (x *TicketStatsRow) GetRated() int64 {
+	if x != nil {
+		return x.Rated
+	}
+	return 0
+}
+
+func (x *TicketStatsRow) GetSatisfied() int64 {
+	if x != nil {
+		return x.Satisfied
+	}
+	return 0
+}
+
+func (x *TicketStatsRow) GetSatisfiedRate() float64 {
+	if x != nil {
+		return x.SatisfiedRate
+	}
+	return 0
+}
+
+func (x *TicketStatsRow) GetMeanScore() float64 {
+	if x != nil {
+		return x.MeanScore
+	}
+	return 0
+}
+
+type TicketStats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rows          []*TicketStatsRow      `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	AsOf          *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TicketStats) Reset() {
+	*x = TicketStats{}
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TicketStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TicketStats) ProtoMessage() {}
+
+func (x *TicketStats) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TicketStats.ProtoReflect.Descriptor instead.
+func (*TicketStats) Descriptor() ([]byte, []int) {
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *TicketStats) GetRows() []*TicketStatsRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *TicketStats) GetAsOf() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOf
+	}
+	return nil
+}
+
 var File_gaoxing_tickets_v1_tickets_proto protoreflect.FileDescriptor
 
 const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\n" +
-	" gaoxing/tickets/v1/tickets.proto\x12\x12gaoxing.tickets.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x01\n" +
+	" gaoxing/tickets/v1/tickets.proto\x12\x12gaoxing.tickets.v1\x1a\x1dgaoxing/common/v1/error.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x01\n" +
 	"\tCoHandler\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1e\n" +
 	"\n" +
@@ -2119,7 +2754,7 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\fworking_days\x18\x01 \x01(\x05R\vworkingDays\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
 	"\frequested_by\x18\x03 \x01(\tR\vrequestedBy\x12=\n" +
-	"\frequest_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\"\x9f\f\n" +
+	"\frequest_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\"\xb4\r\n" +
 	"\x06Ticket\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x122\n" +
 	"\x06source\x18\x02 \x01(\x0e2\x1a.gaoxing.tickets.v1.SourceR\x06source\x12\x1f\n" +
@@ -2167,18 +2802,29 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"duplicates\x18$ \x03(\tR\n" +
 	"duplicates\x12>\n" +
 	"\vco_handlers\x18% \x03(\v2\x1d.gaoxing.tickets.v1.CoHandlerR\n" +
-	"coHandlers\"a\n" +
+	"coHandlers\x12\x1b\n" +
+	"\tarea_code\x18& \x01(\tR\bareaCode\x12 \n" +
+	"\vattachments\x18' \x03(\tR\vattachments\x121\n" +
+	"\x06alerts\x18( \x03(\v2\x19.gaoxing.tickets.v1.AlertR\x06alerts\x12!\n" +
+	"\frating_score\x18) \x01(\x05R\vratingScore\"\x9b\x01\n" +
+	"\x05Alert\x12\x14\n" +
+	"\x05clock\x18\x01 \x01(\tR\x05clock\x12\x1c\n" +
+	"\tthreshold\x18\x02 \x01(\x05R\tthreshold\x12!\n" +
+	"\fescalated_to\x18\x03 \x01(\tR\vescalatedTo\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"a\n" +
 	"\x13CreateTicketRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x122\n" +
 	"\x06ticket\x18\x02 \x01(\v2\x1a.gaoxing.tickets.v1.TicketR\x06ticket\"&\n" +
 	"\x10GetTicketRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x99\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xb3\x01\n" +
 	"\x12ListTicketsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12/\n" +
-	"\x05state\x18\x04 \x01(\x0e2\x19.gaoxing.tickets.v1.StateR\x05state\"s\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x19.gaoxing.tickets.v1.StateR\x05state\x12\x18\n" +
+	"\aoverdue\x18\x05 \x01(\bR\aoverdue\"s\n" +
 	"\x13ListTicketsResponse\x124\n" +
 	"\atickets\x18\x01 \x03(\v2\x1a.gaoxing.tickets.v1.TicketR\atickets\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd9\x01\n" +
@@ -2226,12 +2872,13 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\x12VisitTicketRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\"s\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"\x89\x01\n" +
 	"\x11RateTicketRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x1c\n" +
 	"\tsatisfied\x18\x03 \x01(\bR\tsatisfied\x12\x18\n" +
-	"\acomment\x18\x04 \x01(\tR\acomment\"U\n" +
+	"\acomment\x18\x04 \x01(\tR\acomment\x12\x14\n" +
+	"\x05score\x18\x05 \x01(\x05R\x05score\"U\n" +
 	"\x13ReopenTicketRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x16\n" +
@@ -2252,7 +2899,45 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\x06ticket\x18\x01 \x01(\tR\x06ticket\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x16\n" +
 	"\x06tenant\x18\x03 \x01(\tR\x06tenant\x12\x16\n" +
-	"\x06result\x18\x04 \x01(\tR\x06result*\xab\x01\n" +
+	"\x06result\x18\x04 \x01(\tR\x06result\"i\n" +
+	"\x19BatchCreateTicketsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x124\n" +
+	"\atickets\x18\x02 \x03(\v2\x1a.gaoxing.tickets.v1.TicketR\atickets\"\x93\x01\n" +
+	"\x17BatchCreateTicketResult\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x122\n" +
+	"\x06ticket\x18\x02 \x01(\v2\x1a.gaoxing.tickets.v1.TicketR\x06ticket\x12.\n" +
+	"\x05error\x18\x03 \x01(\v2\x18.gaoxing.common.v1.ErrorR\x05error\"c\n" +
+	"\x1aBatchCreateTicketsResponse\x12E\n" +
+	"\aresults\x18\x01 \x03(\v2+.gaoxing.tickets.v1.BatchCreateTicketResultR\aresults\"\xdc\x01\n" +
+	"\x15GetTicketStatsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x129\n" +
+	"\bgroup_by\x18\x02 \x01(\x0e2\x1e.gaoxing.tickets.v1.StatsGroupR\agroupBy\x129\n" +
+	"\n" +
+	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xf4\x03\n" +
+	"\x0eTicketStatsRow\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1e\n" +
+	"\n" +
+	"department\x18\x02 \x01(\tR\n" +
+	"department\x12\x18\n" +
+	"\ahandler\x18\x03 \x01(\tR\ahandler\x12\x14\n" +
+	"\x05total\x18\x04 \x01(\x03R\x05total\x12\x1c\n" +
+	"\tresponded\x18\x05 \x01(\x03R\tresponded\x12*\n" +
+	"\x11responded_on_time\x18\x06 \x01(\x03R\x0frespondedOnTime\x121\n" +
+	"\x15response_on_time_rate\x18\a \x01(\x01R\x12responseOnTimeRate\x12\x16\n" +
+	"\x06closed\x18\b \x01(\x03R\x06closed\x12$\n" +
+	"\x0eclosed_on_time\x18\t \x01(\x03R\fclosedOnTime\x12+\n" +
+	"\x12close_on_time_rate\x18\n" +
+	" \x01(\x01R\x0fcloseOnTimeRate\x12\x18\n" +
+	"\aoverdue\x18\v \x01(\x03R\aoverdue\x12\x14\n" +
+	"\x05rated\x18\f \x01(\x03R\x05rated\x12\x1c\n" +
+	"\tsatisfied\x18\r \x01(\x03R\tsatisfied\x12%\n" +
+	"\x0esatisfied_rate\x18\x0e \x01(\x01R\rsatisfiedRate\x12\x1d\n" +
+	"\n" +
+	"mean_score\x18\x0f \x01(\x01R\tmeanScore\"v\n" +
+	"\vTicketStats\x126\n" +
+	"\x04rows\x18\x01 \x03(\v2\".gaoxing.tickets.v1.TicketStatsRowR\x04rows\x12/\n" +
+	"\x05as_of\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf*\xab\x01\n" +
 	"\x06Source\x12\x16\n" +
 	"\x12SOURCE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SOURCE_HOTLINE_12345\x10\x01\x12\x1c\n" +
@@ -2280,7 +2965,13 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\x16PART_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15PART_STATE_DISPATCHED\x10\x01\x12\x16\n" +
 	"\x12PART_STATE_CLAIMED\x10\x02\x12\x13\n" +
-	"\x0fPART_STATE_DONE\x10\x032\xab\r\n" +
+	"\x0fPART_STATE_DONE\x10\x03*v\n" +
+	"\n" +
+	"StatsGroup\x12\x1b\n" +
+	"\x17STATS_GROUP_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12STATS_GROUP_TENANT\x10\x01\x12\x1a\n" +
+	"\x16STATS_GROUP_DEPARTMENT\x10\x02\x12\x17\n" +
+	"\x13STATS_GROUP_HANDLER\x10\x032\xfe\x0e\n" +
 	"\x0eTicketsService\x12S\n" +
 	"\fCreateTicket\x12'.gaoxing.tickets.v1.CreateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12M\n" +
 	"\tGetTicket\x12$.gaoxing.tickets.v1.GetTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12^\n" +
@@ -2304,7 +2995,9 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\vMergeTicket\x12&.gaoxing.tickets.v1.MergeTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12M\n" +
 	"\tClaimPart\x12$.gaoxing.tickets.v1.ClaimPartRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12O\n" +
 	"\n" +
-	"FinishPart\x12%.gaoxing.tickets.v1.FinishPartRequest\x1a\x1a.gaoxing.tickets.v1.TicketBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1;ticketsv1b\x06proto3"
+	"FinishPart\x12%.gaoxing.tickets.v1.FinishPartRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12s\n" +
+	"\x12BatchCreateTickets\x12-.gaoxing.tickets.v1.BatchCreateTicketsRequest\x1a..gaoxing.tickets.v1.BatchCreateTicketsResponse\x12\\\n" +
+	"\x0eGetTicketStats\x12).gaoxing.tickets.v1.GetTicketStatsRequest\x1a\x1f.gaoxing.tickets.v1.TicketStatsBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1;ticketsv1b\x06proto3"
 
 var (
 	file_gaoxing_tickets_v1_tickets_proto_rawDescOnce sync.Once
@@ -2318,104 +3011,128 @@ func file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP() []byte {
 	return file_gaoxing_tickets_v1_tickets_proto_rawDescData
 }
 
-var file_gaoxing_tickets_v1_tickets_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_gaoxing_tickets_v1_tickets_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_gaoxing_tickets_v1_tickets_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_gaoxing_tickets_v1_tickets_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_gaoxing_tickets_v1_tickets_proto_goTypes = []any{
-	(Source)(0),                     // 0: gaoxing.tickets.v1.Source
-	(State)(0),                      // 1: gaoxing.tickets.v1.State
-	(Priority)(0),                   // 2: gaoxing.tickets.v1.Priority
-	(PartState)(0),                  // 3: gaoxing.tickets.v1.PartState
-	(*CoHandler)(nil),               // 4: gaoxing.tickets.v1.CoHandler
-	(*Complainant)(nil),             // 5: gaoxing.tickets.v1.Complainant
-	(*Extension)(nil),               // 6: gaoxing.tickets.v1.Extension
-	(*Ticket)(nil),                  // 7: gaoxing.tickets.v1.Ticket
-	(*CreateTicketRequest)(nil),     // 8: gaoxing.tickets.v1.CreateTicketRequest
-	(*GetTicketRequest)(nil),        // 9: gaoxing.tickets.v1.GetTicketRequest
-	(*ListTicketsRequest)(nil),      // 10: gaoxing.tickets.v1.ListTicketsRequest
-	(*ListTicketsResponse)(nil),     // 11: gaoxing.tickets.v1.ListTicketsResponse
-	(*DispatchTicketRequest)(nil),   // 12: gaoxing.tickets.v1.DispatchTicketRequest
-	(*ClaimTicketRequest)(nil),      // 13: gaoxing.tickets.v1.ClaimTicketRequest
-	(*StartTicketRequest)(nil),      // 14: gaoxing.tickets.v1.StartTicketRequest
-	(*ReplyTicketRequest)(nil),      // 15: gaoxing.tickets.v1.ReplyTicketRequest
-	(*ReturnTicketRequest)(nil),     // 16: gaoxing.tickets.v1.ReturnTicketRequest
-	(*PauseTicketRequest)(nil),      // 17: gaoxing.tickets.v1.PauseTicketRequest
-	(*ResumeTicketRequest)(nil),     // 18: gaoxing.tickets.v1.ResumeTicketRequest
-	(*RequestExtensionRequest)(nil), // 19: gaoxing.tickets.v1.RequestExtensionRequest
-	(*DecideExtensionRequest)(nil),  // 20: gaoxing.tickets.v1.DecideExtensionRequest
-	(*CloseTicketRequest)(nil),      // 21: gaoxing.tickets.v1.CloseTicketRequest
-	(*VisitTicketRequest)(nil),      // 22: gaoxing.tickets.v1.VisitTicketRequest
-	(*RateTicketRequest)(nil),       // 23: gaoxing.tickets.v1.RateTicketRequest
-	(*ReopenTicketRequest)(nil),     // 24: gaoxing.tickets.v1.ReopenTicketRequest
-	(*UrgeTicketRequest)(nil),       // 25: gaoxing.tickets.v1.UrgeTicketRequest
-	(*MergeTicketRequest)(nil),      // 26: gaoxing.tickets.v1.MergeTicketRequest
-	(*ClaimPartRequest)(nil),        // 27: gaoxing.tickets.v1.ClaimPartRequest
-	(*FinishPartRequest)(nil),       // 28: gaoxing.tickets.v1.FinishPartRequest
-	(*timestamppb.Timestamp)(nil),   // 29: google.protobuf.Timestamp
+	(Source)(0),                        // 0: gaoxing.tickets.v1.Source
+	(State)(0),                         // 1: gaoxing.tickets.v1.State
+	(Priority)(0),                      // 2: gaoxing.tickets.v1.Priority
+	(PartState)(0),                     // 3: gaoxing.tickets.v1.PartState
+	(StatsGroup)(0),                    // 4: gaoxing.tickets.v1.StatsGroup
+	(*CoHandler)(nil),                  // 5: gaoxing.tickets.v1.CoHandler
+	(*Complainant)(nil),                // 6: gaoxing.tickets.v1.Complainant
+	(*Extension)(nil),                  // 7: gaoxing.tickets.v1.Extension
+	(*Ticket)(nil),                     // 8: gaoxing.tickets.v1.Ticket
+	(*Alert)(nil),                      // 9: gaoxing.tickets.v1.Alert
+	(*CreateTicketRequest)(nil),        // 10: gaoxing.tickets.v1.CreateTicketRequest
+	(*GetTicketRequest)(nil),           // 11: gaoxing.tickets.v1.GetTicketRequest
+	(*ListTicketsRequest)(nil),         // 12: gaoxing.tickets.v1.ListTicketsRequest
+	(*ListTicketsResponse)(nil),        // 13: gaoxing.tickets.v1.ListTicketsResponse
+	(*DispatchTicketRequest)(nil),      // 14: gaoxing.tickets.v1.DispatchTicketRequest
+	(*ClaimTicketRequest)(nil),         // 15: gaoxing.tickets.v1.ClaimTicketRequest
+	(*StartTicketRequest)(nil),         // 16: gaoxing.tickets.v1.StartTicketRequest
+	(*ReplyTicketRequest)(nil),         // 17: gaoxing.tickets.v1.ReplyTicketRequest
+	(*ReturnTicketRequest)(nil),        // 18: gaoxing.tickets.v1.ReturnTicketRequest
+	(*PauseTicketRequest)(nil),         // 19: gaoxing.tickets.v1.PauseTicketRequest
+	(*ResumeTicketRequest)(nil),        // 20: gaoxing.tickets.v1.ResumeTicketRequest
+	(*RequestExtensionRequest)(nil),    // 21: gaoxing.tickets.v1.RequestExtensionRequest
+	(*DecideExtensionRequest)(nil),     // 22: gaoxing.tickets.v1.DecideExtensionRequest
+	(*CloseTicketRequest)(nil),         // 23: gaoxing.tickets.v1.CloseTicketRequest
+	(*VisitTicketRequest)(nil),         // 24: gaoxing.tickets.v1.VisitTicketRequest
+	(*RateTicketRequest)(nil),          // 25: gaoxing.tickets.v1.RateTicketRequest
+	(*ReopenTicketRequest)(nil),        // 26: gaoxing.tickets.v1.ReopenTicketRequest
+	(*UrgeTicketRequest)(nil),          // 27: gaoxing.tickets.v1.UrgeTicketRequest
+	(*MergeTicketRequest)(nil),         // 28: gaoxing.tickets.v1.MergeTicketRequest
+	(*ClaimPartRequest)(nil),           // 29: gaoxing.tickets.v1.ClaimPartRequest
+	(*FinishPartRequest)(nil),          // 30: gaoxing.tickets.v1.FinishPartRequest
+	(*BatchCreateTicketsRequest)(nil),  // 31: gaoxing.tickets.v1.BatchCreateTicketsRequest
+	(*BatchCreateTicketResult)(nil),    // 32: gaoxing.tickets.v1.BatchCreateTicketResult
+	(*BatchCreateTicketsResponse)(nil), // 33: gaoxing.tickets.v1.BatchCreateTicketsResponse
+	(*GetTicketStatsRequest)(nil),      // 34: gaoxing.tickets.v1.GetTicketStatsRequest
+	(*TicketStatsRow)(nil),             // 35: gaoxing.tickets.v1.TicketStatsRow
+	(*TicketStats)(nil),                // 36: gaoxing.tickets.v1.TicketStats
+	(*timestamppb.Timestamp)(nil),      // 37: google.protobuf.Timestamp
+	(*v1.Error)(nil),                   // 38: gaoxing.common.v1.Error
 }
 var file_gaoxing_tickets_v1_tickets_proto_depIdxs = []int32{
 	3,  // 0: gaoxing.tickets.v1.CoHandler.state:type_name -> gaoxing.tickets.v1.PartState
-	29, // 1: gaoxing.tickets.v1.CoHandler.due:type_name -> google.protobuf.Timestamp
-	29, // 2: gaoxing.tickets.v1.Extension.request_time:type_name -> google.protobuf.Timestamp
+	37, // 1: gaoxing.tickets.v1.CoHandler.due:type_name -> google.protobuf.Timestamp
+	37, // 2: gaoxing.tickets.v1.Extension.request_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: gaoxing.tickets.v1.Ticket.source:type_name -> gaoxing.tickets.v1.Source
-	5,  // 4: gaoxing.tickets.v1.Ticket.complainant:type_name -> gaoxing.tickets.v1.Complainant
+	6,  // 4: gaoxing.tickets.v1.Ticket.complainant:type_name -> gaoxing.tickets.v1.Complainant
 	1,  // 5: gaoxing.tickets.v1.Ticket.state:type_name -> gaoxing.tickets.v1.State
 	2,  // 6: gaoxing.tickets.v1.Ticket.priority:type_name -> gaoxing.tickets.v1.Priority
-	29, // 7: gaoxing.tickets.v1.Ticket.response_due:type_name -> google.protobuf.Timestamp
-	29, // 8: gaoxing.tickets.v1.Ticket.close_due:type_name -> google.protobuf.Timestamp
-	29, // 9: gaoxing.tickets.v1.Ticket.response_time:type_name -> google.protobuf.Timestamp
-	6,  // 10: gaoxing.tickets.v1.Ticket.pending_extension:type_name -> gaoxing.tickets.v1.Extension
-	29, // 11: gaoxing.tickets.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
-	29, // 12: gaoxing.tickets.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 13: gaoxing.tickets.v1.Ticket.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
-	7,  // 14: gaoxing.tickets.v1.CreateTicketRequest.ticket:type_name -> gaoxing.tickets.v1.Ticket
-	1,  // 15: gaoxing.tickets.v1.ListTicketsRequest.state:type_name -> gaoxing.tickets.v1.State
-	7,  // 16: gaoxing.tickets.v1.ListTicketsResponse.tickets:type_name -> gaoxing.tickets.v1.Ticket
-	4,  // 17: gaoxing.tickets.v1.DispatchTicketRequest.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
-	8,  // 18: gaoxing.tickets.v1.TicketsService.CreateTicket:input_type -> gaoxing.tickets.v1.CreateTicketRequest
-	9,  // 19: gaoxing.tickets.v1.TicketsService.GetTicket:input_type -> gaoxing.tickets.v1.GetTicketRequest
-	10, // 20: gaoxing.tickets.v1.TicketsService.ListTickets:input_type -> gaoxing.tickets.v1.ListTicketsRequest
-	12, // 21: gaoxing.tickets.v1.TicketsService.DispatchTicket:input_type -> gaoxing.tickets.v1.DispatchTicketRequest
-	13, // 22: gaoxing.tickets.v1.TicketsService.ClaimTicket:input_type -> gaoxing.tickets.v1.ClaimTicketRequest
-	14, // 23: gaoxing.tickets.v1.TicketsService.StartTicket:input_type -> gaoxing.tickets.v1.StartTicketRequest
-	15, // 24: gaoxing.tickets.v1.TicketsService.ReplyTicket:input_type -> gaoxing.tickets.v1.ReplyTicketRequest
-	16, // 25: gaoxing.tickets.v1.TicketsService.ReturnTicket:input_type -> gaoxing.tickets.v1.ReturnTicketRequest
-	17, // 26: gaoxing.tickets.v1.TicketsService.PauseTicket:input_type -> gaoxing.tickets.v1.PauseTicketRequest
-	18, // 27: gaoxing.tickets.v1.TicketsService.ResumeTicket:input_type -> gaoxing.tickets.v1.ResumeTicketRequest
-	19, // 28: gaoxing.tickets.v1.TicketsService.RequestExtension:input_type -> gaoxing.tickets.v1.RequestExtensionRequest
-	20, // 29: gaoxing.tickets.v1.TicketsService.DecideExtension:input_type -> gaoxing.tickets.v1.DecideExtensionRequest
-	21, // 30: gaoxing.tickets.v1.TicketsService.CloseTicket:input_type -> gaoxing.tickets.v1.CloseTicketRequest
-	22, // 31: gaoxing.tickets.v1.TicketsService.VisitTicket:input_type -> gaoxing.tickets.v1.VisitTicketRequest
-	23, // 32: gaoxing.tickets.v1.TicketsService.RateTicket:input_type -> gaoxing.tickets.v1.RateTicketRequest
-	24, // 33: gaoxing.tickets.v1.TicketsService.ReopenTicket:input_type -> gaoxing.tickets.v1.ReopenTicketRequest
-	25, // 34: gaoxing.tickets.v1.TicketsService.UrgeTicket:input_type -> gaoxing.tickets.v1.UrgeTicketRequest
-	26, // 35: gaoxing.tickets.v1.TicketsService.MergeTicket:input_type -> gaoxing.tickets.v1.MergeTicketRequest
-	27, // 36: gaoxing.tickets.v1.TicketsService.ClaimPart:input_type -> gaoxing.tickets.v1.ClaimPartRequest
-	28, // 37: gaoxing.tickets.v1.TicketsService.FinishPart:input_type -> gaoxing.tickets.v1.FinishPartRequest
-	7,  // 38: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 39: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
-	11, // 40: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
-	7,  // 41: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 42: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 43: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 44: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 45: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 46: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 47: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 48: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 49: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 50: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 51: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 52: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 53: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 54: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 55: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 56: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
-	7,  // 57: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
-	38, // [38:58] is the sub-list for method output_type
-	18, // [18:38] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	37, // 7: gaoxing.tickets.v1.Ticket.response_due:type_name -> google.protobuf.Timestamp
+	37, // 8: gaoxing.tickets.v1.Ticket.close_due:type_name -> google.protobuf.Timestamp
+	37, // 9: gaoxing.tickets.v1.Ticket.response_time:type_name -> google.protobuf.Timestamp
+	7,  // 10: gaoxing.tickets.v1.Ticket.pending_extension:type_name -> gaoxing.tickets.v1.Extension
+	37, // 11: gaoxing.tickets.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
+	37, // 12: gaoxing.tickets.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 13: gaoxing.tickets.v1.Ticket.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
+	9,  // 14: gaoxing.tickets.v1.Ticket.alerts:type_name -> gaoxing.tickets.v1.Alert
+	37, // 15: gaoxing.tickets.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 16: gaoxing.tickets.v1.CreateTicketRequest.ticket:type_name -> gaoxing.tickets.v1.Ticket
+	1,  // 17: gaoxing.tickets.v1.ListTicketsRequest.state:type_name -> gaoxing.tickets.v1.State
+	8,  // 18: gaoxing.tickets.v1.ListTicketsResponse.tickets:type_name -> gaoxing.tickets.v1.Ticket
+	5,  // 19: gaoxing.tickets.v1.DispatchTicketRequest.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
+	8,  // 20: gaoxing.tickets.v1.BatchCreateTicketsRequest.tickets:type_name -> gaoxing.tickets.v1.Ticket
+	8,  // 21: gaoxing.tickets.v1.BatchCreateTicketResult.ticket:type_name -> gaoxing.tickets.v1.Ticket
+	38, // 22: gaoxing.tickets.v1.BatchCreateTicketResult.error:type_name -> gaoxing.common.v1.Error
+	32, // 23: gaoxing.tickets.v1.BatchCreateTicketsResponse.results:type_name -> gaoxing.tickets.v1.BatchCreateTicketResult
+	4,  // 24: gaoxing.tickets.v1.GetTicketStatsRequest.group_by:type_name -> gaoxing.tickets.v1.StatsGroup
+	37, // 25: gaoxing.tickets.v1.GetTicketStatsRequest.start_time:type_name -> google.protobuf.Timestamp
+	37, // 26: gaoxing.tickets.v1.GetTicketStatsRequest.end_time:type_name -> google.protobuf.Timestamp
+	35, // 27: gaoxing.tickets.v1.TicketStats.rows:type_name -> gaoxing.tickets.v1.TicketStatsRow
+	37, // 28: gaoxing.tickets.v1.TicketStats.as_of:type_name -> google.protobuf.Timestamp
+	10, // 29: gaoxing.tickets.v1.TicketsService.CreateTicket:input_type -> gaoxing.tickets.v1.CreateTicketRequest
+	11, // 30: gaoxing.tickets.v1.TicketsService.GetTicket:input_type -> gaoxing.tickets.v1.GetTicketRequest
+	12, // 31: gaoxing.tickets.v1.TicketsService.ListTickets:input_type -> gaoxing.tickets.v1.ListTicketsRequest
+	14, // 32: gaoxing.tickets.v1.TicketsService.DispatchTicket:input_type -> gaoxing.tickets.v1.DispatchTicketRequest
+	15, // 33: gaoxing.tickets.v1.TicketsService.ClaimTicket:input_type -> gaoxing.tickets.v1.ClaimTicketRequest
+	16, // 34: gaoxing.tickets.v1.TicketsService.StartTicket:input_type -> gaoxing.tickets.v1.StartTicketRequest
+	17, // 35: gaoxing.tickets.v1.TicketsService.ReplyTicket:input_type -> gaoxing.tickets.v1.ReplyTicketRequest
+	18, // 36: gaoxing.tickets.v1.TicketsService.ReturnTicket:input_type -> gaoxing.tickets.v1.ReturnTicketRequest
+	19, // 37: gaoxing.tickets.v1.TicketsService.PauseTicket:input_type -> gaoxing.tickets.v1.PauseTicketRequest
+	20, // 38: gaoxing.tickets.v1.TicketsService.ResumeTicket:input_type -> gaoxing.tickets.v1.ResumeTicketRequest
+	21, // 39: gaoxing.tickets.v1.TicketsService.RequestExtension:input_type -> gaoxing.tickets.v1.RequestExtensionRequest
+	22, // 40: gaoxing.tickets.v1.TicketsService.DecideExtension:input_type -> gaoxing.tickets.v1.DecideExtensionRequest
+	23, // 41: gaoxing.tickets.v1.TicketsService.CloseTicket:input_type -> gaoxing.tickets.v1.CloseTicketRequest
+	24, // 42: gaoxing.tickets.v1.TicketsService.VisitTicket:input_type -> gaoxing.tickets.v1.VisitTicketRequest
+	25, // 43: gaoxing.tickets.v1.TicketsService.RateTicket:input_type -> gaoxing.tickets.v1.RateTicketRequest
+	26, // 44: gaoxing.tickets.v1.TicketsService.ReopenTicket:input_type -> gaoxing.tickets.v1.ReopenTicketRequest
+	27, // 45: gaoxing.tickets.v1.TicketsService.UrgeTicket:input_type -> gaoxing.tickets.v1.UrgeTicketRequest
+	28, // 46: gaoxing.tickets.v1.TicketsService.MergeTicket:input_type -> gaoxing.tickets.v1.MergeTicketRequest
+	29, // 47: gaoxing.tickets.v1.TicketsService.ClaimPart:input_type -> gaoxing.tickets.v1.ClaimPartRequest
+	30, // 48: gaoxing.tickets.v1.TicketsService.FinishPart:input_type -> gaoxing.tickets.v1.FinishPartRequest
+	31, // 49: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:input_type -> gaoxing.tickets.v1.BatchCreateTicketsRequest
+	34, // 50: gaoxing.tickets.v1.TicketsService.GetTicketStats:input_type -> gaoxing.tickets.v1.GetTicketStatsRequest
+	8,  // 51: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 52: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
+	13, // 53: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
+	8,  // 54: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 55: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 56: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 57: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 58: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 59: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 60: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 61: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 62: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 63: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 64: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 65: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 66: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 67: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 68: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 69: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 70: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
+	33, // 71: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:output_type -> gaoxing.tickets.v1.BatchCreateTicketsResponse
+	36, // 72: gaoxing.tickets.v1.TicketsService.GetTicketStats:output_type -> gaoxing.tickets.v1.TicketStats
+	51, // [51:73] is the sub-list for method output_type
+	29, // [29:51] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_tickets_v1_tickets_proto_init() }
@@ -2428,8 +3145,8 @@ func file_gaoxing_tickets_v1_tickets_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gaoxing_tickets_v1_tickets_proto_rawDesc), len(file_gaoxing_tickets_v1_tickets_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   25,
+			NumEnums:      5,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

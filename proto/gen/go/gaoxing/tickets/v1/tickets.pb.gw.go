@@ -937,6 +937,104 @@ func local_request_TicketsService_FinishPart_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
+func request_TicketsService_BatchCreateTickets_0(ctx context.Context, marshaler runtime.Marshaler, client TicketsServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq BatchCreateTicketsRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["parent"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
+	}
+	protoReq.Parent, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.BatchCreateTickets(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_TicketsService_BatchCreateTickets_0(ctx context.Context, marshaler runtime.Marshaler, server TicketsServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq BatchCreateTicketsRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["parent"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
+	}
+	protoReq.Parent, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
+	}
+	msg, err := server.BatchCreateTickets(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+var filter_TicketsService_GetTicketStats_0 = &utilities.DoubleArray{Encoding: map[string]int{"parent": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_TicketsService_GetTicketStats_0(ctx context.Context, marshaler runtime.Marshaler, client TicketsServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetTicketStatsRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["parent"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
+	}
+	protoReq.Parent, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_TicketsService_GetTicketStats_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetTicketStats(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_TicketsService_GetTicketStats_0(ctx context.Context, marshaler runtime.Marshaler, server TicketsServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetTicketStatsRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["parent"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
+	}
+	protoReq.Parent, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_TicketsService_GetTicketStats_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.GetTicketStats(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterTicketsServiceHandlerServer registers the http handlers for service TicketsService to "mux".
 // UnaryRPC     :call TicketsServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -1343,6 +1441,46 @@ func RegisterTicketsServiceHandlerServer(ctx context.Context, mux *runtime.Serve
 		}
 		forward_TicketsService_FinishPart_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_TicketsService_BatchCreateTickets_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/gaoxing.tickets.v1.TicketsService/BatchCreateTickets", runtime.WithHTTPPathPattern("/v1/{parent=tenants/*}/tickets:batchCreate"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_TicketsService_BatchCreateTickets_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_TicketsService_BatchCreateTickets_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_TicketsService_GetTicketStats_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/gaoxing.tickets.v1.TicketsService/GetTicketStats", runtime.WithHTTPPathPattern("/v1/{parent=tenants/*}/tickets:stats"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_TicketsService_GetTicketStats_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_TicketsService_GetTicketStats_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 
 	return nil
 }
@@ -1723,51 +1861,89 @@ func RegisterTicketsServiceHandlerClient(ctx context.Context, mux *runtime.Serve
 		}
 		forward_TicketsService_FinishPart_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_TicketsService_BatchCreateTickets_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/gaoxing.tickets.v1.TicketsService/BatchCreateTickets", runtime.WithHTTPPathPattern("/v1/{parent=tenants/*}/tickets:batchCreate"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_TicketsService_BatchCreateTickets_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_TicketsService_BatchCreateTickets_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_TicketsService_GetTicketStats_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/gaoxing.tickets.v1.TicketsService/GetTicketStats", runtime.WithHTTPPathPattern("/v1/{parent=tenants/*}/tickets:stats"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_TicketsService_GetTicketStats_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_TicketsService_GetTicketStats_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
 var (
-	pattern_TicketsService_CreateTicket_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "tickets"}, ""))
-	pattern_TicketsService_GetTicket_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, ""))
-	pattern_TicketsService_ListTickets_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "tickets"}, ""))
-	pattern_TicketsService_DispatchTicket_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "dispatch"))
-	pattern_TicketsService_ClaimTicket_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "claim"))
-	pattern_TicketsService_StartTicket_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "start"))
-	pattern_TicketsService_ReplyTicket_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "reply"))
-	pattern_TicketsService_ReturnTicket_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "return"))
-	pattern_TicketsService_PauseTicket_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "pause"))
-	pattern_TicketsService_ResumeTicket_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "resume"))
-	pattern_TicketsService_RequestExtension_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "requestExtension"))
-	pattern_TicketsService_DecideExtension_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "decideExtension"))
-	pattern_TicketsService_CloseTicket_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "close"))
-	pattern_TicketsService_VisitTicket_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "visit"))
-	pattern_TicketsService_RateTicket_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "rate"))
-	pattern_TicketsService_ReopenTicket_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "reopen"))
-	pattern_TicketsService_UrgeTicket_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "urge"))
-	pattern_TicketsService_MergeTicket_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "merge"))
-	pattern_TicketsService_ClaimPart_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "claimPart"))
-	pattern_TicketsService_FinishPart_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "finishPart"))
+	pattern_TicketsService_CreateTicket_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "tickets"}, ""))
+	pattern_TicketsService_GetTicket_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, ""))
+	pattern_TicketsService_ListTickets_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "tickets"}, ""))
+	pattern_TicketsService_DispatchTicket_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "dispatch"))
+	pattern_TicketsService_ClaimTicket_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "claim"))
+	pattern_TicketsService_StartTicket_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "start"))
+	pattern_TicketsService_ReplyTicket_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "reply"))
+	pattern_TicketsService_ReturnTicket_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "return"))
+	pattern_TicketsService_PauseTicket_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "pause"))
+	pattern_TicketsService_ResumeTicket_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "resume"))
+	pattern_TicketsService_RequestExtension_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "requestExtension"))
+	pattern_TicketsService_DecideExtension_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "decideExtension"))
+	pattern_TicketsService_CloseTicket_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "close"))
+	pattern_TicketsService_VisitTicket_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "visit"))
+	pattern_TicketsService_RateTicket_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "rate"))
+	pattern_TicketsService_ReopenTicket_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "reopen"))
+	pattern_TicketsService_UrgeTicket_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "urge"))
+	pattern_TicketsService_MergeTicket_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "name"}, "merge"))
+	pattern_TicketsService_ClaimPart_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "claimPart"))
+	pattern_TicketsService_FinishPart_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "tickets", "ticket"}, "finishPart"))
+	pattern_TicketsService_BatchCreateTickets_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "tickets"}, "batchCreate"))
+	pattern_TicketsService_GetTicketStats_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "tickets"}, "stats"))
 )
 
 var (
-	forward_TicketsService_CreateTicket_0     = runtime.ForwardResponseMessage
-	forward_TicketsService_GetTicket_0        = runtime.ForwardResponseMessage
-	forward_TicketsService_ListTickets_0      = runtime.ForwardResponseMessage
-	forward_TicketsService_DispatchTicket_0   = runtime.ForwardResponseMessage
-	forward_TicketsService_ClaimTicket_0      = runtime.ForwardResponseMessage
-	forward_TicketsService_StartTicket_0      = runtime.ForwardResponseMessage
-	forward_TicketsService_ReplyTicket_0      = runtime.ForwardResponseMessage
-	forward_TicketsService_ReturnTicket_0     = runtime.ForwardResponseMessage
-	forward_TicketsService_PauseTicket_0      = runtime.ForwardResponseMessage
-	forward_TicketsService_ResumeTicket_0     = runtime.ForwardResponseMessage
-	forward_TicketsService_RequestExtension_0 = runtime.ForwardResponseMessage
-	forward_TicketsService_DecideExtension_0  = runtime.ForwardResponseMessage
-	forward_TicketsService_CloseTicket_0      = runtime.ForwardResponseMessage
-	forward_TicketsService_VisitTicket_0      = runtime.ForwardResponseMessage
-	forward_TicketsService_RateTicket_0       = runtime.ForwardResponseMessage
-	forward_TicketsService_ReopenTicket_0     = runtime.ForwardResponseMessage
-	forward_TicketsService_UrgeTicket_0       = runtime.ForwardResponseMessage
-	forward_TicketsService_MergeTicket_0      = runtime.ForwardResponseMessage
-	forward_TicketsService_ClaimPart_0        = runtime.ForwardResponseMessage
-	forward_TicketsService_FinishPart_0       = runtime.ForwardResponseMessage
+	forward_TicketsService_CreateTicket_0       = runtime.ForwardResponseMessage
+	forward_TicketsService_GetTicket_0          = runtime.ForwardResponseMessage
+	forward_TicketsService_ListTickets_0        = runtime.ForwardResponseMessage
+	forward_TicketsService_DispatchTicket_0     = runtime.ForwardResponseMessage
+	forward_TicketsService_ClaimTicket_0        = runtime.ForwardResponseMessage
+	forward_TicketsService_StartTicket_0        = runtime.ForwardResponseMessage
+	forward_TicketsService_ReplyTicket_0        = runtime.ForwardResponseMessage
+	forward_TicketsService_ReturnTicket_0       = runtime.ForwardResponseMessage
+	forward_TicketsService_PauseTicket_0        = runtime.ForwardResponseMessage
+	forward_TicketsService_ResumeTicket_0       = runtime.ForwardResponseMessage
+	forward_TicketsService_RequestExtension_0   = runtime.ForwardResponseMessage
+	forward_TicketsService_DecideExtension_0    = runtime.ForwardResponseMessage
+	forward_TicketsService_CloseTicket_0        = runtime.ForwardResponseMessage
+	forward_TicketsService_VisitTicket_0        = runtime.ForwardResponseMessage
+	forward_TicketsService_RateTicket_0         = runtime.ForwardResponseMessage
+	forward_TicketsService_ReopenTicket_0       = runtime.ForwardResponseMessage
+	forward_TicketsService_UrgeTicket_0         = runtime.ForwardResponseMessage
+	forward_TicketsService_MergeTicket_0        = runtime.ForwardResponseMessage
+	forward_TicketsService_ClaimPart_0          = runtime.ForwardResponseMessage
+	forward_TicketsService_FinishPart_0         = runtime.ForwardResponseMessage
+	forward_TicketsService_BatchCreateTickets_0 = runtime.ForwardResponseMessage
+	forward_TicketsService_GetTicketStats_0     = runtime.ForwardResponseMessage
 )

@@ -19,26 +19,28 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TicketsService_CreateTicket_FullMethodName     = "/gaoxing.tickets.v1.TicketsService/CreateTicket"
-	TicketsService_GetTicket_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/GetTicket"
-	TicketsService_ListTickets_FullMethodName      = "/gaoxing.tickets.v1.TicketsService/ListTickets"
-	TicketsService_DispatchTicket_FullMethodName   = "/gaoxing.tickets.v1.TicketsService/DispatchTicket"
-	TicketsService_ClaimTicket_FullMethodName      = "/gaoxing.tickets.v1.TicketsService/ClaimTicket"
-	TicketsService_StartTicket_FullMethodName      = "/gaoxing.tickets.v1.TicketsService/StartTicket"
-	TicketsService_ReplyTicket_FullMethodName      = "/gaoxing.tickets.v1.TicketsService/ReplyTicket"
-	TicketsService_ReturnTicket_FullMethodName     = "/gaoxing.tickets.v1.TicketsService/ReturnTicket"
-	TicketsService_PauseTicket_FullMethodName      = "/gaoxing.tickets.v1.TicketsService/PauseTicket"
-	TicketsService_ResumeTicket_FullMethodName     = "/gaoxing.tickets.v1.TicketsService/ResumeTicket"
-	TicketsService_RequestExtension_FullMethodName = "/gaoxing.tickets.v1.TicketsService/RequestExtension"
-	TicketsService_DecideExtension_FullMethodName  = "/gaoxing.tickets.v1.TicketsService/DecideExtension"
-	TicketsService_CloseTicket_FullMethodName      = "/gaoxing.tickets.v1.TicketsService/CloseTicket"
-	TicketsService_VisitTicket_FullMethodName      = "/gaoxing.tickets.v1.TicketsService/VisitTicket"
-	TicketsService_RateTicket_FullMethodName       = "/gaoxing.tickets.v1.TicketsService/RateTicket"
-	TicketsService_ReopenTicket_FullMethodName     = "/gaoxing.tickets.v1.TicketsService/ReopenTicket"
-	TicketsService_UrgeTicket_FullMethodName       = "/gaoxing.tickets.v1.TicketsService/UrgeTicket"
-	TicketsService_MergeTicket_FullMethodName      = "/gaoxing.tickets.v1.TicketsService/MergeTicket"
-	TicketsService_ClaimPart_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/ClaimPart"
-	TicketsService_FinishPart_FullMethodName       = "/gaoxing.tickets.v1.TicketsService/FinishPart"
+	TicketsService_CreateTicket_FullMethodName       = "/gaoxing.tickets.v1.TicketsService/CreateTicket"
+	TicketsService_GetTicket_FullMethodName          = "/gaoxing.tickets.v1.TicketsService/GetTicket"
+	TicketsService_ListTickets_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/ListTickets"
+	TicketsService_DispatchTicket_FullMethodName     = "/gaoxing.tickets.v1.TicketsService/DispatchTicket"
+	TicketsService_ClaimTicket_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/ClaimTicket"
+	TicketsService_StartTicket_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/StartTicket"
+	TicketsService_ReplyTicket_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/ReplyTicket"
+	TicketsService_ReturnTicket_FullMethodName       = "/gaoxing.tickets.v1.TicketsService/ReturnTicket"
+	TicketsService_PauseTicket_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/PauseTicket"
+	TicketsService_ResumeTicket_FullMethodName       = "/gaoxing.tickets.v1.TicketsService/ResumeTicket"
+	TicketsService_RequestExtension_FullMethodName   = "/gaoxing.tickets.v1.TicketsService/RequestExtension"
+	TicketsService_DecideExtension_FullMethodName    = "/gaoxing.tickets.v1.TicketsService/DecideExtension"
+	TicketsService_CloseTicket_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/CloseTicket"
+	TicketsService_VisitTicket_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/VisitTicket"
+	TicketsService_RateTicket_FullMethodName         = "/gaoxing.tickets.v1.TicketsService/RateTicket"
+	TicketsService_ReopenTicket_FullMethodName       = "/gaoxing.tickets.v1.TicketsService/ReopenTicket"
+	TicketsService_UrgeTicket_FullMethodName         = "/gaoxing.tickets.v1.TicketsService/UrgeTicket"
+	TicketsService_MergeTicket_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/MergeTicket"
+	TicketsService_ClaimPart_FullMethodName          = "/gaoxing.tickets.v1.TicketsService/ClaimPart"
+	TicketsService_FinishPart_FullMethodName         = "/gaoxing.tickets.v1.TicketsService/FinishPart"
+	TicketsService_BatchCreateTickets_FullMethodName = "/gaoxing.tickets.v1.TicketsService/BatchCreateTickets"
+	TicketsService_GetTicketStats_FullMethodName     = "/gaoxing.tickets.v1.TicketsService/GetTicketStats"
 )
 
 // TicketsServiceClient is the client API for TicketsService service.
@@ -53,7 +55,10 @@ const (
 // assigned tenant performs address it by `ticket` and are authorized at the assignee.
 type TicketsServiceClient interface {
 	// CreateTicket receives a ticket (受理). Idempotent on source + external_id: a resend
-	// returns the ticket made the first time.
+	// returns the ticket made the first time. It is dispatched at once to
+	// ticket.assignee_tenant and assignee_department when given (the caller needs "assign"
+	// there), else where the routing rules send its area code or address, else it waits
+	// for a dispatcher. ticket.attachments are checked with the documents service.
 	CreateTicket(ctx context.Context, in *CreateTicketRequest, opts ...grpc.CallOption) (*Ticket, error)
 	// GetTicket returns a ticket.
 	GetTicket(ctx context.Context, in *GetTicketRequest, opts ...grpc.CallOption) (*Ticket, error)
@@ -95,6 +100,14 @@ type TicketsServiceClient interface {
 	ClaimPart(ctx context.Context, in *ClaimPartRequest, opts ...grpc.CallOption) (*Ticket, error)
 	// FinishPart records a co-handler's result; the lead can reply only when every part is done.
 	FinishPart(ctx context.Context, in *FinishPartRequest, opts ...grpc.CallOption) (*Ticket, error)
+	// BatchCreateTickets takes in a backlog: up to 100 tickets per call, each received
+	// exactly as CreateTicket would (idempotent on source + external_id), each with its own
+	// result; one bad item fails alone, never the batch.
+	BatchCreateTickets(ctx context.Context, in *BatchCreateTicketsRequest, opts ...grpc.CallOption) (*BatchCreateTicketsResponse, error)
+	// GetTicketStats is the dashboard (看板): on-time response and close rates, overdue
+	// counts and satisfaction of the tickets handled in a tenant's subtree, grouped by
+	// tenant, department or handler.
+	GetTicketStats(ctx context.Context, in *GetTicketStatsRequest, opts ...grpc.CallOption) (*TicketStats, error)
 }
 
 type ticketsServiceClient struct {
@@ -305,6 +318,26 @@ func (c *ticketsServiceClient) FinishPart(ctx context.Context, in *FinishPartReq
 	return out, nil
 }
 
+func (c *ticketsServiceClient) BatchCreateTickets(ctx context.Context, in *BatchCreateTicketsRequest, opts ...grpc.CallOption) (*BatchCreateTicketsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchCreateTicketsResponse)
+	err := c.cc.Invoke(ctx, TicketsService_BatchCreateTickets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ticketsServiceClient) GetTicketStats(ctx context.Context, in *GetTicketStatsRequest, opts ...grpc.CallOption) (*TicketStats, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TicketStats)
+	err := c.cc.Invoke(ctx, TicketsService_GetTicketStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TicketsServiceServer is the server API for TicketsService service.
 // All implementations must embed UnimplementedTicketsServiceServer
 // for forward compatibility.
@@ -317,7 +350,10 @@ func (c *ticketsServiceClient) FinishPart(ctx context.Context, in *FinishPartReq
 // assigned tenant performs address it by `ticket` and are authorized at the assignee.
 type TicketsServiceServer interface {
 	// CreateTicket receives a ticket (受理). Idempotent on source + external_id: a resend
-	// returns the ticket made the first time.
+	// returns the ticket made the first time. It is dispatched at once to
+	// ticket.assignee_tenant and assignee_department when given (the caller needs "assign"
+	// there), else where the routing rules send its area code or address, else it waits
+	// for a dispatcher. ticket.attachments are checked with the documents service.
 	CreateTicket(context.Context, *CreateTicketRequest) (*Ticket, error)
 	// GetTicket returns a ticket.
 	GetTicket(context.Context, *GetTicketRequest) (*Ticket, error)
@@ -359,6 +395,14 @@ type TicketsServiceServer interface {
 	ClaimPart(context.Context, *ClaimPartRequest) (*Ticket, error)
 	// FinishPart records a co-handler's result; the lead can reply only when every part is done.
 	FinishPart(context.Context, *FinishPartRequest) (*Ticket, error)
+	// BatchCreateTickets takes in a backlog: up to 100 tickets per call, each received
+	// exactly as CreateTicket would (idempotent on source + external_id), each with its own
+	// result; one bad item fails alone, never the batch.
+	BatchCreateTickets(context.Context, *BatchCreateTicketsRequest) (*BatchCreateTicketsResponse, error)
+	// GetTicketStats is the dashboard (看板): on-time response and close rates, overdue
+	// counts and satisfaction of the tickets handled in a tenant's subtree, grouped by
+	// tenant, department or handler.
+	GetTicketStats(context.Context, *GetTicketStatsRequest) (*TicketStats, error)
 	mustEmbedUnimplementedTicketsServiceServer()
 }
 
@@ -428,6 +472,12 @@ func (UnimplementedTicketsServiceServer) ClaimPart(context.Context, *ClaimPartRe
 }
 func (UnimplementedTicketsServiceServer) FinishPart(context.Context, *FinishPartRequest) (*Ticket, error) {
 	return nil, status.Error(codes.Unimplemented, "method FinishPart not implemented")
+}
+func (UnimplementedTicketsServiceServer) BatchCreateTickets(context.Context, *BatchCreateTicketsRequest) (*BatchCreateTicketsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchCreateTickets not implemented")
+}
+func (UnimplementedTicketsServiceServer) GetTicketStats(context.Context, *GetTicketStatsRequest) (*TicketStats, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTicketStats not implemented")
 }
 func (UnimplementedTicketsServiceServer) mustEmbedUnimplementedTicketsServiceServer() {}
 func (UnimplementedTicketsServiceServer) testEmbeddedByValue()                        {}
@@ -810,6 +860,42 @@ func _TicketsService_FinishPart_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TicketsService_BatchCreateTickets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchCreateTicketsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketsServiceServer).BatchCreateTickets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketsService_BatchCreateTickets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketsServiceServer).BatchCreateTickets(ctx, req.(*BatchCreateTicketsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TicketsService_GetTicketStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTicketStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketsServiceServer).GetTicketStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketsService_GetTicketStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketsServiceServer).GetTicketStats(ctx, req.(*GetTicketStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TicketsService_ServiceDesc is the grpc.ServiceDesc for TicketsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -896,6 +982,14 @@ var TicketsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FinishPart",
 			Handler:    _TicketsService_FinishPart_Handler,
+		},
+		{
+			MethodName: "BatchCreateTickets",
+			Handler:    _TicketsService_BatchCreateTickets_Handler,
+		},
+		{
+			MethodName: "GetTicketStats",
+			Handler:    _TicketsService_GetTicketStats_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,76 @@
+package tickets
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
+	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
+)
+
+// TestBatchImport: a backlog batch over HTTP receives each good item and refuses each bad
+// one alone with its stable code; the same batch sent again returns the same tickets
+// and makes none; an oversized or empty batch is refused whole and makes nothing. Both
+// engines.
+func TestBatchImport(t *testing.T) {
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		h := startHarness(t, dsn)
+		bad := hotlineTicket("backlog-2")
+		bad.Category = "ufo"
+		noTitle := hotlineTicket("backlog-4")
+		noTitle.Title = ""
+		batch := &ticketsv1.BatchCreateTicketsRequest{Tickets: []*ticketsv1.Ticket{
+			hotlineTicket("backlog-1"), bad, hotlineTicket("backlog-3"), noTitle, hotlineTicket("backlog-1"),
+		}}
+		send := func(req *ticketsv1.BatchCreateTicketsRequest) (int, *ticketsv1.BatchCreateTicketsResponse, []byte) {
+			code, body := h.post(hotline, "/v1/tenants/ahz/tickets:batchCreate", req)
+			var resp ticketsv1.BatchCreateTicketsResponse
+			if code == http.StatusOK {
+				require.NoError(t, protojson.Unmarshal(body, &resp))
+			}
+			return code, &resp, body
+		}
+		code, first, body := send(batch)
+		require.Equal(t, http.StatusOK, code, string(body))
+		require.Len(t, first.GetResults(), 5)
+		for i, r := range first.GetResults() {
+			require.Equal(t, int32(i), r.GetIndex())
+		}
+		require.NotEmpty(t, first.GetResults()[0].GetTicket().GetName())
+		require.Equal(t, "UNKNOWN_CATEGORY", first.GetResults()[1].GetError().GetCode())
+		require.Nil(t, first.GetResults()[1].GetTicket())
+		require.NotEmpty(t, first.GetResults()[2].GetTicket().GetName())
+		require.Equal(t, "INVALID_ARGUMENT", first.GetResults()[3].GetError().GetCode())
+		require.Equal(t, "ticket.title", first.GetResults()[3].GetError().GetFieldViolations()[0].GetField())
+		// The same external id twice in one batch is one ticket.
+		require.Equal(t, first.GetResults()[0].GetTicket().GetName(), first.GetResults()[4].GetTicket().GetName())
+		require.Equal(t, 2, h.count(`SELECT COUNT(*) FROM tickets`))
+
+		code, again, _ := send(batch)
+		require.Equal(t, http.StatusOK, code)
+		for i, r := range again.GetResults() {
+			require.Equal(t, first.GetResults()[i].GetTicket().GetName(), r.GetTicket().GetName())
+			require.Equal(t, first.GetResults()[i].GetError().GetCode(), r.GetError().GetCode())
+		}
+		require.Equal(t, 2, h.count(`SELECT COUNT(*) FROM tickets`))
+
+		big := &ticketsv1.BatchCreateTicketsRequest{}
+		for i := range MaxBatch + 1 {
+			big.Tickets = append(big.Tickets, hotlineTicket(fmt.Sprintf("big-%d", i)))
+		}
+		code, _, body = send(big)
+		require.Equal(t, http.StatusBadRequest, code)
+		require.Equal(t, "BATCH_TOO_LARGE", errorCode(t, body))
+		_, err := h.client.BatchCreateTickets(h.as(hotline), &ticketsv1.BatchCreateTicketsRequest{Parent: "tenants/ahz"})
+		requireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+		// A caller without "create" at the tenant gets nothing in.
+		_, err = h.client.BatchCreateTickets(h.as(sibling), &ticketsv1.BatchCreateTicketsRequest{Parent: "tenants/ahz", Tickets: big.Tickets[:1]})
+		requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		require.Equal(t, 2, h.count(`SELECT COUNT(*) FROM tickets`))
+	})
+}
