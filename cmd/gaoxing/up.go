@@ -20,6 +20,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/infra"
+	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 )
 
 // upConfig is what `gaoxing up` is told on its command line.
@@ -328,6 +329,18 @@ func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *cli
 		peers[s.Name()] = grpcLis[i].Addr().String()
 	}
 
+	// Webhook receivers, when the operator has put them in <data>/webhooks
+	// (<receiver>.url and <receiver>.secret); without them events wait in the outbox.
+	var webhooks outbox.Endpoints
+	if dir := l.path("webhooks"); dirExists(dir) {
+		eps, err := outbox.LoadEndpoints(dir)
+		if err != nil {
+			closeAll()
+			return err
+		}
+		webhooks = eps
+	}
+
 	// Waiting for readiness (below) ends early when a service fails.
 	readyCtx, readyCancel := context.WithTimeout(ctx, serviceReadyWait)
 	defer readyCancel()
@@ -353,8 +366,9 @@ func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *cli
 		env := app.Env{
 			GRPC: grpcLis[i], HTTP: httpLis[i],
 			Etcd: etcd, DataDir: dataDir, MinIO: minioCfg,
-			Peers:  peersExcept(peers, s.Name()),
-			Logger: l.log, // kit.New adds the service name
+			Peers:    peersExcept(peers, s.Name()),
+			Webhooks: webhooks,
+			Logger:   l.log, // kit.New adds the service name
 			// Tokens come from identity's OpenID Provider, reached through the front port
 			// like any client reaches it.
 			Auth: app.AuthConfig{Issuer: "http://" + l.frontAddr + "/api/identity", Audience: app.DefaultAudience},
@@ -516,4 +530,9 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+func dirExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

@@ -9,6 +9,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/infra"
+	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 )
 
 // Env is what a service is given to run: its listeners and the shared infrastructure.
@@ -27,6 +28,9 @@ type Env struct {
 	Logger *slog.Logger
 	// Auth is where bearer tokens come from (the identity service's OpenID Provider).
 	Auth AuthConfig
+	// Webhooks are the receivers events are delivered to (outbox.LoadEndpoints); nil
+	// means events queue in the outbox until a replica that has them runs.
+	Webhooks outbox.Endpoints
 }
 
 // AuthConfig tells a service how to verify bearer tokens offline.

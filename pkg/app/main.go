@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
+	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/telemetry"
 )
 
@@ -55,6 +56,7 @@ func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) 
 	fs.StringVar(&env.Auth.Issuer, "issuer", "", "OpenID issuer `URL` of the identity service")
 	fs.StringVar(&env.Auth.JWKSURL, "jwks-url", "", "JWKS `URL` (default: the issuer's /keys)")
 	fs.StringVar(&env.Auth.Audience, "audience", DefaultAudience, "token `audience` this service accepts")
+	webhooks := fs.String("webhooks-dir", "", "`directory` of webhook receivers: <receiver>.url and <receiver>.secret files")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	if err := config.Parse(fs, args); err != nil {
 		return err
@@ -62,6 +64,13 @@ func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
+	}
+	if *webhooks != "" {
+		eps, err := outbox.LoadEndpoints(*webhooks)
+		if err != nil {
+			return fmt.Errorf("--webhooks-dir: %w", err)
+		}
+		env.Webhooks = eps
 	}
 	env.Peers = map[string]string{}
 	for _, p := range peers {

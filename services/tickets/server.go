@@ -39,8 +39,9 @@ type Server struct {
 type Option func(*Server)
 
 // WithWebhooks sets where status changes go back to their sources: one endpoint per
-// receiver ("hotline_12345", "business_platform", …, see Receiver). Without it events
-// are queued in the outbox and not sent until a replica that has endpoints runs.
+// receiver ("hotline_12345", "business_platform", …, see Receiver). Without it the
+// endpoints come from app.Env.Webhooks (--webhooks-dir); with neither, events are queued
+// in the outbox and not sent until a replica that has endpoints runs.
 func WithWebhooks(e outbox.Endpoints, opts ...outbox.Option) Option {
 	return func(s *Server) { s.endpoints, s.dispatchOpts = e, opts }
 }
@@ -89,9 +90,13 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 	}
 	defer func() { _ = k.Close() }()
 	var dispatcher *outbox.Dispatcher
-	if s.endpoints != nil {
+	endpoints := s.endpoints
+	if endpoints == nil && env.Webhooks != nil {
+		endpoints = env.Webhooks
+	}
+	if endpoints != nil {
 		opts := append([]outbox.Option{outbox.WithLogger(log)}, s.dispatchOpts...)
-		dispatcher = outbox.NewDispatcher(db, &outbox.Webhooks{Endpoints: s.endpoints}, opts...)
+		dispatcher = outbox.NewDispatcher(db, &outbox.Webhooks{Endpoints: endpoints}, opts...)
 	}
 	ring := s.ring
 	if ring == nil {
