@@ -51,6 +51,7 @@ func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) 
 	fs.StringVar(&env.MinIO.AccessKey, "minio-access-key", "", "MinIO access `key`")
 	fs.StringVar(&env.MinIO.SecretKey, "minio-secret-key", "", "MinIO secret `key`")
 	fs.BoolVar(&env.MinIO.UseSSL, "minio-ssl", false, "talk to MinIO over TLS")
+	fs.StringVar(&env.MinIO.Bucket, "minio-bucket", "", "MinIO `bucket` (empty: the service's default)")
 	peers := config.List{}
 	fs.Var(&peers, "peers", "other services' gRPC addresses as `name=host:port`, comma-separated")
 	fs.StringVar(&env.Auth.Issuer, "issuer", "", "OpenID issuer `URL` of the identity service")

@@ -21,6 +21,7 @@ type MinIOConfig struct {
 	Endpoint             string // host:port
 	AccessKey, SecretKey string
 	UseSSL               bool
+	Bucket               string // the service's bucket; "" means the service's default
 }
 
 // Client returns a minio-go client for c.

@@ -72,6 +72,9 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		return err
 	}
 	defer func() { _ = db.Close() }()
+	if env.MinIO.Bucket != "" && s.bucket == DefaultBucket {
+		s.bucket = env.MinIO.Bucket // --minio-bucket, unless WithBucket chose one
+	}
 	blob, err := newStorage(env.MinIO, s.bucket)
 	if err != nil {
 		return err
