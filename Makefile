@@ -17,14 +17,18 @@ GOTESTFLAGS ?= -count=1 -p 2 -timeout 30m
 
 PLUGINS := $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2
 SERVERS := $(BIN)/minio $(BIN)/etcd
-TOOLS   := $(BIN)/buf $(PLUGINS) $(SERVERS) $(BIN)/golangci-lint
+# The chart's tests install it into a real kube-apiserver and run skaffold, which runs helm.
+KUBE_TOOLS := $(BIN)/kube-apiserver $(BIN)/skaffold $(BIN)/helm
+TOOLS   := $(BIN)/buf $(PLUGINS) $(SERVERS) $(BIN)/golangci-lint $(KUBE_TOOLS)
 
-.PHONY: help run test test-unit test-e2e lint proto tools test-tools verify postgres clean
+.PHONY: help run test test-unit test-e2e test-charts render lint proto tools test-tools verify postgres clean
 
 help:
 	@echo "make run      start Gaoxing on this machine (embedded etcd, MinIO, every service) at http://127.0.0.1:8080"
 	@echo "make test     every test, against real etcd, MinIO, PostgreSQL and SQLite"
 	@echo "make test-e2e only the end-to-end tests (launcher and services as processes)"
+	@echo "make test-charts the Helm chart: render, pod security, install into a real kube-apiserver, skaffold"
+	@echo "make render   the manifests skaffold deploys (no image build)"
 	@echo "make lint     golangci-lint over every module"
 	@echo "make proto    regenerate proto/gen from the contracts"
 	@echo "make verify   generated code current, module boundaries kept, every module builds alone"
@@ -34,8 +38,9 @@ run: $(SERVERS)
 	go build -o $(BIN)/gaoxing ./cmd/gaoxing
 	$(BIN)/gaoxing up --data $(CURDIR)/data
 
-test: test-tools postgres
+test: test-tools postgres $(KUBE_TOOLS)
 	go test $(GOTESTFLAGS) $(PACKAGES)
+	cd charts && GOWORK=off go test $(GOTESTFLAGS) ./...
 
 test-unit:
 	go test -short $(PACKAGES)
@@ -43,8 +48,20 @@ test-unit:
 test-e2e: test-tools
 	go test $(GOTESTFLAGS) ./e2e/...
 
+# The chart's module (outside the workspace): render and golden tests, install/upgrade/
+# rollback into a real kube-apiserver, skaffold diagnose and render.
+test-charts: $(BIN)/etcd $(KUBE_TOOLS)
+	cd charts && GOWORK=off go test $(GOTESTFLAGS) ./...
+
+# The manifests skaffold would deploy, without building images (no Docker needed). Its
+# own settings file here turns off usage reporting and the update check.
+render: $(BIN)/skaffold $(BIN)/helm
+	@mkdir -p .cache/skaffold && printf 'global:\n  collect-metrics: false\n  update-check: false\n' >.cache/skaffold/config
+	SKAFFOLD_CONFIG=$(CURDIR)/.cache/skaffold/config skaffold render --offline=true --digest-source=none
+
 lint: $(BIN)/golangci-lint
 	golangci-lint run $(PACKAGES)
+	cd charts && GOWORK=off golangci-lint run ./...
 
 proto: $(BIN)/buf $(PLUGINS)
 	proto/generate.sh
@@ -84,6 +101,30 @@ $(BIN)/etcd: tools/etcd/go.mod tools/etcd/go.sum
 $(BIN)/golangci-lint: tools/lint/go.mod tools/lint/go.sum
 	@echo ">> building golangci-lint (about 4 minutes on a cold cache)"
 	cd tools/lint && GOWORK=off go build -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+# Built without the release scripts, so the version the binaries report is set here
+# from the pinned module (Helm checks a chart's kubeVersion against the API server's).
+$(BIN)/kube-apiserver: tools/kube-apiserver/go.mod tools/kube-apiserver/go.sum
+	@echo ">> building kube-apiserver (about 11 minutes on a cold cache; once)"
+	cd tools/kube-apiserver && v=$$(GOWORK=off go list -m -f '{{.Version}}' k8s.io/kubernetes) && \
+		minor=$${v#v*.} && minor=$${minor%%.*} && major=$${v#v} && major=$${major%%.*} && \
+		GOWORK=off go build -o $@ -ldflags "\
+			-X k8s.io/component-base/version.gitVersion=$$v \
+			-X k8s.io/component-base/version.gitMajor=$$major \
+			-X k8s.io/component-base/version.gitMinor=$$minor" \
+		k8s.io/kubernetes/cmd/kube-apiserver
+
+$(BIN)/skaffold: tools/skaffold/go.mod tools/skaffold/go.sum
+	@echo ">> building skaffold (about 5 minutes on a cold cache)"
+	cd tools/skaffold && v=$$(GOWORK=off go list -m -f '{{.Version}}' github.com/GoogleContainerTools/skaffold/v2) && \
+		GOWORK=off go build -o $@ \
+			-ldflags "-X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=$$v" \
+			github.com/GoogleContainerTools/skaffold/v2/cmd/skaffold
+
+$(BIN)/helm: tools/helm/go.mod tools/helm/go.sum
+	@echo ">> building helm (about 2 minutes on a cold cache)"
+	cd tools/helm && v=$$(GOWORK=off go list -m -f '{{.Version}}' helm.sh/helm/v3) && \
+		GOWORK=off go build -o $@ -ldflags "-X helm.sh/helm/v3/internal/version.version=$$v" helm.sh/helm/v3/cmd/helm
 
 clean:
 	rm -rf $(BIN) .cache

@@ -1,0 +1,215 @@
+{{/* Names, labels, images and the environment shared by every template. */}}
+
+{{- define "gaoxing.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* fullname: the release name, with the chart name unless the release already holds it. */}}
+{{- define "gaoxing.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* component name: "<fullname>-<component>". Call with (list $ "identity"). */}}
+{{- define "gaoxing.componentName" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s-%s" (include "gaoxing.fullname" $root) (index . 1) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* selector labels of a component. Call with (list $ "identity"). */}}
+{{- define "gaoxing.selectorLabels" -}}
+{{- $root := index . 0 -}}
+app.kubernetes.io/name: {{ include "gaoxing.name" $root }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{/* all labels of a component's objects and pods. Call with (list $ "identity"). */}}
+{{- define "gaoxing.labels" -}}
+{{- $root := index . 0 -}}
+{{ include "gaoxing.selectorLabels" . }}
+app.kubernetes.io/part-of: gaoxing
+app.kubernetes.io/managed-by: {{ $root.Release.Service }}
+app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+helm.sh/chart: {{ printf "%s-%s" $root.Chart.Name $root.Chart.Version | replace "+" "_" }}
+gaoxing-tier: {{ $root.Values.tier }}
+{{- end -}}
+
+{{/* a peer selector: Gaoxing pods of the given components in any namespace (per-tier
+releases in other namespaces share the district's etcd, PostgreSQL, MinIO and identity). */}}
+{{- define "gaoxing.peerSelector" -}}
+- namespaceSelector: {}
+  podSelector:
+    matchExpressions:
+      - {key: app.kubernetes.io/part-of, operator: In, values: [gaoxing]}
+      - {key: app.kubernetes.io/component, operator: In, values: {{ toJson . }}}
+{{- end -}}
+
+{{/* image reference. Call with (dict "root" $ "image" .image "defaultTag" "v1"). */}}
+{{- define "gaoxing.image" -}}
+{{- $root := .root -}}
+{{- $repo := .image.repository -}}
+{{- if $root.Values.image.registry -}}
+{{- $repo = printf "%s/%s" (trimSuffix "/" $root.Values.image.registry) $repo -}}
+{{- end -}}
+{{- $tag := .image.tag | default .defaultTag -}}
+{{- if .image.digest -}}
+{{- printf "%s:%s@%s" $repo $tag .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* tag of Gaoxing's own images. */}}
+{{- define "gaoxing.appTag" -}}
+{{- .Values.image.tag | default .Chart.AppVersion -}}
+{{- end -}}
+
+{{/* the name of a Secret: the generated one when dev, else the existing one. Call with
+(list $ "sealing" .Values.secrets.sealing.existingSecret). */}}
+{{- define "gaoxing.secret" -}}
+{{- $root := index . 0 -}}
+{{- if $root.Values.dev -}}
+{{- include "gaoxing.componentName" (list $root (printf "dev-%s" (index . 1))) -}}
+{{- else -}}
+{{- required (printf "the %s Secret must be given as an existingSecret (Secrets are generated only with dev: true)" (index . 1)) (index . 2) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* etcd client URLs, comma-separated: the bundled members or etcd.endpoints. */}}
+{{- define "gaoxing.etcdEndpoints" -}}
+{{- if .Values.etcd.bundled -}}
+{{- $fullname := include "gaoxing.componentName" (list . "etcd") -}}
+{{- $urls := list -}}
+{{- range $i := until (int .Values.etcd.replicas) -}}
+{{- $urls = append $urls (printf "http://%s-%d.%s-headless.%s.svc:2379" $fullname $i $fullname $.Release.Namespace) -}}
+{{- end -}}
+{{- join "," $urls -}}
+{{- else -}}
+{{- required "etcd.endpoints is required when etcd.bundled is false" (join "," .Values.etcd.endpoints) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* PostgreSQL host. */}}
+{{- define "gaoxing.postgresHost" -}}
+{{- if .Values.postgresql.bundled -}}
+{{- printf "%s.%s.svc" (include "gaoxing.componentName" (list . "postgresql")) .Release.Namespace -}}
+{{- else -}}
+{{- required "postgresql.host (or sql.existingSecret) is required when postgresql.bundled is false" .Values.postgresql.host -}}
+{{- end -}}
+{{- end -}}
+
+{{/* MinIO host:port. */}}
+{{- define "gaoxing.minioEndpoint" -}}
+{{- if .Values.minio.bundled -}}
+{{- printf "%s.%s.svc:9000" (include "gaoxing.componentName" (list . "minio")) .Release.Namespace -}}
+{{- else -}}
+{{- required "minio.endpoint is required when minio.bundled is false" .Values.minio.endpoint -}}
+{{- end -}}
+{{- end -}}
+
+{{/* the issuer URL tokens carry. */}}
+{{- define "gaoxing.issuer" -}}
+{{- if .Values.auth.issuer -}}
+{{- .Values.auth.issuer -}}
+{{- else -}}
+{{- printf "%s://%s/api/identity" (ternary "https" "http" (or (not .Values.dev) (ne .Values.ingress.tlsSecret ""))) .Values.ingress.host -}}
+{{- end -}}
+{{- end -}}
+
+{{/* the JWKS URL services fetch signing keys from. */}}
+{{- define "gaoxing.jwksURL" -}}
+{{- if .Values.auth.jwksURL -}}
+{{- .Values.auth.jwksURL -}}
+{{- else if .Values.services.identity.enabled -}}
+{{- printf "http://%s.%s.svc:%d/api/identity/keys" (include "gaoxing.componentName" (list . "identity")) .Release.Namespace (int .Values.ports.http) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* names of the enabled services, sorted. */}}
+{{- define "gaoxing.enabledServices" -}}
+{{- $names := list -}}
+{{- range $name, $svc := .Values.services -}}
+{{- if $svc.enabled -}}{{- $names = append $names $name -}}{{- end -}}
+{{- end -}}
+{{- toJson $names -}}
+{{- end -}}
+
+{{/* pod security context of the restricted profile. */}}
+{{- define "gaoxing.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.podSecurity.runAsUser }}
+runAsGroup: {{ .Values.podSecurity.runAsGroup }}
+fsGroup: {{ .Values.podSecurity.runAsGroup }}
+fsGroupChangePolicy: OnRootMismatch
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* container security context of the restricted profile. */}}
+{{- define "gaoxing.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* topology spread over zones and nodes. Call with (list $ "identity"). */}}
+{{- define "gaoxing.topologySpread" -}}
+{{- $root := index . 0 -}}
+{{- range $key := list "topology.kubernetes.io/zone" "kubernetes.io/hostname" }}
+- maxSkew: 1
+  topologyKey: {{ $key }}
+  whenUnsatisfiable: {{ $root.Values.topologySpread.whenUnsatisfiable }}
+  labelSelector:
+    matchLabels:
+      {{- include "gaoxing.selectorLabels" (list $root (index $ 1)) | nindent 6 }}
+{{- end }}
+{{- end -}}
+
+{{/* pod scheduling shared by every pod. */}}
+{{- define "gaoxing.scheduling" -}}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.image.pullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* egress rule for cluster DNS. */}}
+{{- define "gaoxing.dnsEgress" -}}
+- to:
+    - namespaceSelector:
+        matchLabels: {kubernetes.io/metadata.name: kube-system}
+  ports:
+    - {port: 53, protocol: UDP}
+    - {port: 53, protocol: TCP}
+{{- end -}}
+
+{{/* restricted pod settings shared by dependency and job pods (non-service pods). */}}
+{{- define "gaoxing.podBasics" -}}
+serviceAccountName: {{ include "gaoxing.fullname" . }}
+automountServiceAccountToken: false
+enableServiceLinks: false
+securityContext:
+  {{- include "gaoxing.podSecurityContext" . | nindent 2 }}
+{{- include "gaoxing.scheduling" . }}
+{{- end -}}
