@@ -27,7 +27,11 @@ import (
 //go:embed catalogue/seed.yaml
 var seedYAML []byte
 
-var codePattern = regexp.MustCompile(`^[A-Z][A-Z0-9-]{1,39}$`)
+var (
+	codePattern     = regexp.MustCompile(`^[A-Z][A-Z0-9-]{1,39}$`)
+	fieldKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+	bundleIDPattern = regexp.MustCompile(`^B-[0-9]{8}-[0-9]{6}$`)
+)
 
 func matterName(code string) string { return "matters/" + code }
 
@@ -40,21 +44,40 @@ func codeOf(name string) string {
 	return code
 }
 
+// seedFile is catalogue/seed.yaml: matters and 一件事 bundles.
+type seedFile struct {
+	Matters []map[string]any `yaml:"matters"`
+	Bundles []map[string]any `yaml:"bundles"`
+}
+
+func readSeed() (seedFile, error) {
+	var f seedFile
+	if err := yaml.Unmarshal(seedYAML, &f); err != nil {
+		return f, fmt.Errorf("matters: seed catalogue: %w", err)
+	}
+	return f, nil
+}
+
+// decodeSeed reads one YAML entry as the protojson of m, unknown fields refused.
+func decodeSeed(entry map[string]any, m proto.Message) error {
+	b, err := json.Marshal(entry)
+	if err != nil {
+		return err
+	}
+	return unmarshalStrict.Unmarshal(b, m)
+}
+
 // SeedMatters is the catalogue shipped with the service (catalogue/seed.yaml): the seed's
 // enterprise matters with their targets and illustrative citizen matters.
 func SeedMatters() ([]*mattersv1.Matter, error) {
-	var raw []map[string]any
-	if err := yaml.Unmarshal(seedYAML, &raw); err != nil {
-		return nil, fmt.Errorf("matters: seed catalogue: %w", err)
+	f, err := readSeed()
+	if err != nil {
+		return nil, err
 	}
-	out := make([]*mattersv1.Matter, 0, len(raw))
-	for i, r := range raw {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return nil, fmt.Errorf("matters: seed catalogue entry %d: %w", i, err)
-		}
+	out := make([]*mattersv1.Matter, 0, len(f.Matters))
+	for i, r := range f.Matters {
 		m := &mattersv1.Matter{}
-		if err := (unmarshalStrict).Unmarshal(b, m); err != nil {
+		if err := decodeSeed(r, m); err != nil {
 			return nil, fmt.Errorf("matters: seed catalogue entry %d: %w", i, err)
 		}
 		m.Name, m.Version = matterName(m.GetCode()), 1
@@ -62,6 +85,36 @@ func SeedMatters() ([]*mattersv1.Matter, error) {
 			return nil, fmt.Errorf("matters: seed catalogue %s: %w", m.GetCode(), err)
 		}
 		out = append(out, m)
+	}
+	return out, nil
+}
+
+// SeedBundles are the 一件事 bundles shipped with the service, checked against the
+// shipped matters.
+func SeedBundles() ([]*mattersv1.Bundle, error) {
+	f, err := readSeed()
+	if err != nil {
+		return nil, err
+	}
+	ms, err := SeedMatters()
+	if err != nil {
+		return nil, err
+	}
+	byCode := map[string]*mattersv1.Matter{}
+	for _, m := range ms {
+		byCode[m.GetCode()] = m
+	}
+	out := make([]*mattersv1.Bundle, 0, len(f.Bundles))
+	for i, r := range f.Bundles {
+		b := &mattersv1.Bundle{}
+		if err := decodeSeed(r, b); err != nil {
+			return nil, fmt.Errorf("matters: seed bundle %d: %w", i, err)
+		}
+		b.Name = bundleName(b.GetCode())
+		if err := validateBundle(b, byCode); err != nil {
+			return nil, fmt.Errorf("matters: seed %w", err)
+		}
+		out = append(out, b)
 	}
 	return out, nil
 }
@@ -153,6 +206,13 @@ func validateMatter(m *mattersv1.Matter) error {
 		if err := validLimit(f+".promised_limit", st.GetPromisedLimit()); err != nil {
 			return err
 		}
+	}
+	keys := map[string]bool{}
+	for i, f := range m.GetFormFields() {
+		if !fieldKeyPattern.MatchString(f.GetKey()) || keys[f.GetKey()] || strings.TrimSpace(f.GetLabel()) == "" {
+			return errs.Invalid(fmt.Sprintf("matter.form_fields[%d]", i), "INVALID_FORM_FIELD", "表单项应有唯一的键（小写字母、数字、下划线）和名称")
+		}
+		keys[f.GetKey()] = true
 	}
 	for i, c := range m.GetChannels() {
 		if c == mattersv1.Channel_CHANNEL_UNSPECIFIED || c == mattersv1.Channel_CHANNEL_AGENT || mattersv1.Channel_name[int32(c)] == "" {

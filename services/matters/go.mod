@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/gaoxing-gov/gaoxing/pkg v0.0.0
 	github.com/gaoxing-gov/gaoxing/proto v0.0.0
+	github.com/gaoxing-gov/gaoxing/services/documents v0.0.0
 	github.com/stretchr/testify v1.12.1
 	go.yaml.in/yaml/v3 v3.0.6
 	google.golang.org/grpc v1.85.0
@@ -124,4 +125,5 @@ require (
 replace (
 	github.com/gaoxing-gov/gaoxing/pkg => ../../pkg
 	github.com/gaoxing-gov/gaoxing/proto => ../../proto
+	github.com/gaoxing-gov/gaoxing/services/documents => ../documents
 )

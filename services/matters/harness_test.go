@@ -1,9 +1,13 @@
 package matters
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -12,7 +16,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
@@ -20,6 +27,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
+	"github.com/gaoxing-gov/gaoxing/services/documents"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -31,6 +39,8 @@ const (
 	hallClerk      = "u-hall-clerk"      // window_clerk at the district hall ahz
 	communityClerk = "u-community-clerk" // window_clerk at ahz.s01.c01
 	otherClerk     = "u-other-clerk"     // window_clerk at street ahz.s02
+	enterpriseUser = "u-enterprise"      // an enterprise's own account, at ahz
+	citizenUser    = "u-citizen"         // a resident's own account, at ahz.s01.c01
 
 	district  = "ahz"
 	community = "ahz.s01.c01"
@@ -67,14 +77,64 @@ type harness struct {
 	client mattersv1.MattersServiceClient
 	base   string // http://host:port/api/matters
 	tokens map[string]string
+	env    *apptest.Env
+	docs   string // the documents service's HTTP base, with withDocuments
 }
 
-func startHarness(t testing.TB, dsn string) *harness {
+// uploadDoc streams a small PDF into the documents service as sub at tenant and returns
+// its name.
+func (h *harness) uploadDoc(sub, tenant, filename string) string {
+	h.t.Helper()
+	body := []byte("%PDF-1.7\n% " + filename + "\n%%EOF\n")
+	q := url.Values{"filename": {filename}, "owner": {"tenants/" + tenant + "/intakes/window"}}
+	req, err := http.NewRequest(http.MethodPost, h.docs+"/v1/tenants/"+tenant+"/documents:upload?"+q.Encode(), bytes.NewReader(body))
+	require.NoError(h.t, err)
+	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(h.t, err)
+	defer func() { _ = resp.Body.Close() }()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(h.t, err)
+	require.Equal(h.t, http.StatusCreated, resp.StatusCode, string(out))
+	var d struct {
+		Name string `json:"name"`
+	}
+	require.NoError(h.t, json.Unmarshal(out, &d))
+	return d.Name
+}
+
+// harnessOption adds to the environment before the service starts.
+type harnessOption func(t testing.TB, env *apptest.Env, h *harness)
+
+// withDocuments runs the real documents service beside matters (same etcd, same token
+// issuer, real MinIO, its own SQLite) and tells matters where it is, so every document
+// reference is checked there.
+func withDocuments() harnessOption {
+	return func(t testing.TB, env *apptest.Env, h *harness) {
+		m := testenv.StartMinIO(t)
+		grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		httpLis, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		docEnv := &apptest.Env{Env: app.Env{GRPC: grpcLis, HTTP: httpLis, Etcd: env.Etcd, DataDir: t.TempDir(),
+			MinIO: m.Config(), Auth: env.Auth}}
+		docEnv.Start(t, documents.New())
+		env.Peers = map[string]string{"documents": grpcLis.Addr().String()}
+		h.docs = "http://" + httpLis.Addr().String() + "/api/documents"
+	}
+}
+
+func startHarness(t testing.TB, dsn string, opts ...harnessOption) *harness {
 	t.Helper()
 	env := apptest.New(t, dsn)
 	srv := New(WithSweepInterval(time.Hour))
 	clk := &clock{t: cst(2025, time.September, 26, 10)} // Friday before the National Day holiday
 	srv.now = clk.Now
+	h := &harness{t: t, env: env, srv: srv, clock: clk, base: env.URL + "/api/matters", tokens: map[string]string{},
+		client: mattersv1.NewMattersServiceClient(env.Conn)}
+	for _, o := range opts {
+		o(t, env, h)
+	}
 	env.Start(t, srv)
 
 	grants := []struct {
@@ -83,19 +143,36 @@ func startHarness(t testing.TB, dsn string) *harness {
 	}{
 		{districtAdmin, "tenant_admin", district}, {communityAdmin, "tenant_admin", community},
 		{hallClerk, "window_clerk", district}, {communityClerk, "window_clerk", community},
-		{otherClerk, "window_clerk", "ahz.s02"},
+		{otherClerk, "window_clerk", "ahz.s02"}, {enterpriseUser, "enterprise", district}, {citizenUser, "citizen", community},
 	}
-	h := &harness{t: t, srv: srv, clock: clk, base: env.URL + "/api/matters", tokens: map[string]string{},
-		client: mattersv1.NewMattersServiceClient(env.Conn)}
 	for _, g := range grants {
-		h.tokens[g.sub] = env.Grant(t, g.sub, g.role, g.tenant, authn.Staff)
+		kind := authn.Staff
+		switch g.role {
+		case "enterprise":
+			kind = authn.Enterprise
+		case "citizen":
+			kind = authn.Citizen
+		}
+		h.tokens[g.sub] = env.Grant(t, g.sub, g.role, g.tenant, kind)
 	}
-	// The grants reach the service through its etcd watch.
+	// The grants reach the service through its etcd watch, in order: once the last one
+	// is seen, all are.
 	require.Eventually(t, func() bool {
-		_, err := h.client.ListEnablements(h.as(otherClerk), &mattersv1.ListEnablementsRequest{Parent: "tenants/ahz.s02"})
+		_, err := h.client.ListApplications(h.as(citizenUser), &mattersv1.ListApplicationsRequest{Parent: "tenants/" + community, PageSize: 1})
 		return err == nil
 	}, 10*time.Second, 20*time.Millisecond)
 	return h
+}
+
+// grant gives sub role at tenant after start and waits until the service sees it (the
+// policy reaches it through an etcd watch): the role must be able to list applications there.
+func (h *harness) grant(sub, role string, tenant tenancy.ID, kind authn.Kind) {
+	h.t.Helper()
+	h.tokens[sub] = h.env.Grant(h.t, sub, role, tenant, kind)
+	require.Eventually(h.t, func() bool {
+		_, err := h.client.ListApplications(h.as(sub), &mattersv1.ListApplicationsRequest{Parent: "tenants/" + string(tenant), PageSize: 1})
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond)
 }
 
 // as is a context carrying sub's token for gRPC calls.
@@ -119,6 +196,41 @@ func (h *harness) get(sub, path string) (int, []byte) {
 	return resp.StatusCode, out
 }
 
+// post sends a JSON body to an HTTP route as sub and returns the status and body.
+func (h *harness) post(sub, path string, body proto.Message) (int, []byte) {
+	h.t.Helper()
+	b, err := protojson.Marshal(body)
+	require.NoError(h.t, err)
+	req, err := http.NewRequest(http.MethodPost, h.base+path, bytes.NewReader(b))
+	require.NoError(h.t, err)
+	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(h.t, err)
+	defer func() { _ = resp.Body.Close() }()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(h.t, err)
+	return resp.StatusCode, out
+}
+
+// stableCode is the stable code of an HTTP error body: the first field violation's for
+// bad input, else the error's ("" when none).
+func stableCode(body []byte) string {
+	var e struct {
+		Error struct {
+			Code            string `json:"code"`
+			FieldViolations []struct {
+				Code string `json:"code"`
+			} `json:"fieldViolations"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(body, &e)
+	if v := e.Error.FieldViolations; len(v) > 0 {
+		return v[0].Code
+	}
+	return e.Error.Code
+}
+
 // doc is a document name in tenant t.
 func doc(t, id string) string { return "tenants/" + t + "/documents/" + id }
 
@@ -126,7 +238,8 @@ func doc(t, id string) string { return "tenants/" + t + "/documents/" + id }
 func startUp(materials ...string) *mattersv1.Application {
 	a := &mattersv1.Application{
 		Matter: "matters/QYKB", Channel: mattersv1.Channel_CHANNEL_WINDOW,
-		Applicant: &mattersv1.Applicant{Name: "示例科技有限公司（筹）", CreditCode: "91350100M000100Y43", Phone: "13812345678"},
+		Applicant: &mattersv1.Applicant{Name: "示例科技有限公司（筹）", CreditCode: "91350100M000100Y43", Phone: "13812345678", Subject: enterpriseUser},
+		Form:      map[string]string{"company_name": "示例科技有限公司"},
 	}
 	for i, m := range materials {
 		a.Materials = append(a.Materials, &mattersv1.SubmittedMaterial{Name: m, Document: doc(district, "D"+string(rune('A'+i)))})

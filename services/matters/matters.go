@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,10 +15,10 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
-	"github.com/gaoxing-gov/gaoxing/pkg/page"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
@@ -31,6 +32,9 @@ type service struct {
 	settings *config.Settings[Settings]
 	log      *slog.Logger
 	now      func() time.Time
+	bundles  map[string]*mattersv1.Bundle // the 一件事 bundles, by code (catalogue data)
+	docs     *docChecker                  // nil when the documents service is not known
+	slaCount calendar.Crossings
 }
 
 var (
@@ -78,21 +82,14 @@ func text(field, v string, required bool, maxRunes int) error {
 	return nil
 }
 
-func document(field, v string) error {
-	if !documentPattern.MatchString(v) {
-		return errs.Invalid(field, "INVALID_DOCUMENT", field+" 应为文档名 tenants/{tenant}/documents/{id}")
-	}
-	return nil
-}
-
 // checkMaterials refuses materials the matter does not list or that name no document.
-func checkMaterials(field string, m *mattersv1.Matter, in []*mattersv1.SubmittedMaterial) error {
+func (s *service) checkMaterials(ctx context.Context, field string, m *mattersv1.Matter, in []*mattersv1.SubmittedMaterial) error {
 	for i, sm := range in {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		if materialOf(m, sm.GetName()) == nil {
 			return ErrUnknownMaterial.WithMessage("事项 %s 没有材料“%s”", m.GetCode(), sm.GetName()).WithField(f+".name", "UNKNOWN_MATERIAL", "该事项没有此材料")
 		}
-		if err := document(f+".document", sm.GetDocument()); err != nil {
+		if err := s.document(ctx, f+".document", sm.GetDocument()); err != nil {
 			return err
 		}
 	}
@@ -135,8 +132,8 @@ func merge(a *mattersv1.Application, in []*mattersv1.SubmittedMaterial) {
 	}
 }
 
-// SubmitApplication files an application: the routing rule, the channel and the
-// materials are checked; the clocks start; the 办件编号 is the tenant's next of the day.
+// SubmitApplication files an application: the routing rule, the channel, the form and
+// the materials are checked; the clocks start; the 办件编号 is the tenant's next of the day.
 func (s *service) SubmitApplication(ctx context.Context, r *mattersv1.SubmitApplicationRequest) (*mattersv1.Application, error) {
 	t, err := parseParent(r.GetParent())
 	if err != nil {
@@ -146,14 +143,35 @@ func (s *service) SubmitApplication(ctx context.Context, r *mattersv1.SubmitAppl
 	if in == nil {
 		return nil, errs.Invalid("application", "REQUIRED", "application 不能为空")
 	}
-	code := codeOf(in.GetMatter())
-	if code == "" {
-		return nil, errs.Invalid("application.matter", "INVALID_MATTER", "matter 应为 matters/{code}")
-	}
-	if err := text("application.applicant.name", in.GetApplicant().GetName(), true, 200); err != nil {
+	now := s.now()
+	a, err := s.prepare(ctx, t, in, "application", now)
+	if err != nil {
 		return nil, err
 	}
-	if err := text("application.applicant.phone", in.GetApplicant().GetPhone(), false, 30); err != nil {
+	err = s.db.InTx(ctx, func(ctx context.Context) error { return s.file(ctx, a, now) })
+	if err != nil {
+		return nil, err
+	}
+	return a.App, nil
+}
+
+// prepare checks one filing of in at t and builds its record, clocks started at now.
+// field prefixes the names of bad fields.
+func (s *service) prepare(ctx context.Context, t tenancy.ID, in *mattersv1.Application, field string, now time.Time) (*application, error) {
+	code := codeOf(in.GetMatter())
+	if code == "" {
+		return nil, errs.Invalid(field+".matter", "INVALID_MATTER", "matter 应为 matters/{code}")
+	}
+	if err := text(field+".applicant.name", in.GetApplicant().GetName(), true, 200); err != nil {
+		return nil, err
+	}
+	if err := text(field+".applicant.phone", in.GetApplicant().GetPhone(), false, 30); err != nil {
+		return nil, err
+	}
+	if err := text(field+".applicant.subject", in.GetApplicant().GetSubject(), false, 200); err != nil {
+		return nil, err
+	}
+	if err := text(field+".window", in.GetWindow(), false, 50); err != nil {
 		return nil, err
 	}
 	m, err := s.st.matter(ctx, code, 0)
@@ -166,27 +184,40 @@ func (s *service) SubmitApplication(ctx context.Context, r *mattersv1.SubmitAppl
 	ch := in.GetChannel()
 	switch {
 	case ch == mattersv1.Channel_CHANNEL_AGENT:
-		if err := text("application.agent.name", in.GetAgent().GetName(), true, 100); err != nil {
+		if err := text(field+".agent.name", in.GetAgent().GetName(), true, 100); err != nil {
 			return nil, err
 		}
-		if err := document("application.agent.authorization_document", in.GetAgent().GetAuthorizationDocument()); err != nil {
+		if err := s.document(ctx, field+".agent.authorization_document", in.GetAgent().GetAuthorizationDocument()); err != nil {
 			return nil, err
 		}
 	case ch == mattersv1.Channel_CHANNEL_UNSPECIFIED || mattersv1.Channel_name[int32(ch)] == "":
-		return nil, errs.Invalid("application.channel", "INVALID_CHANNEL", "请选择办理渠道")
+		return nil, errs.Invalid(field+".channel", "INVALID_CHANNEL", "请选择办理渠道")
 	case !slices.Contains(m.GetChannels(), ch):
 		return nil, ErrChannelNotOffered.WithMessage("事项 %s 不支持%s渠道", m.GetCode(), ch)
 	case in.GetAgent() != nil:
-		return nil, errs.Invalid("application.agent", "AGENT_WITHOUT_AGENT_CHANNEL", "帮代办应选择帮代办渠道")
+		return nil, errs.Invalid(field+".agent", "AGENT_WITHOUT_AGENT_CHANNEL", "帮代办应选择帮代办渠道")
 	}
-	if err := checkMaterials("application.materials", m, in.GetMaterials()); err != nil {
+	if err := checkForm(field+".form", m, in.GetForm()); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	if err := s.checkMaterials(ctx, field+".materials", m, in.GetMaterials()); err != nil {
+		return nil, err
+	}
+	applicant := proto.Clone(in.GetApplicant()).(*mattersv1.Applicant)
+	handler, window := "", ""
+	if p, ok := authn.FromContext(ctx); ok {
+		switch p.Kind {
+		case authn.Enterprise, authn.Citizen:
+			applicant.Subject = p.Subject // people file for themselves
+		case authn.Staff:
+			handler, window = p.Subject, in.GetWindow() // the clerk who took it in handles it
+		}
+	}
 	a := &application{Tenant: t, Revision: 1, App: &mattersv1.Application{
-		Matter: m.GetName(), MatterVersion: m.GetVersion(), Applicant: in.GetApplicant(), Channel: ch, Agent: in.GetAgent(),
+		Matter: m.GetName(), MatterVersion: m.GetVersion(), Applicant: applicant, Channel: ch, Agent: in.GetAgent(),
 		GreenChannel: in.GetGreenChannel(), State: mattersv1.State_STATE_SUBMITTED, SubmittedBy: subject(ctx),
-		CreateTime: ts(now), UpdateTime: ts(now),
+		CreateTime: ts(now), UpdateTime: ts(now), Department: m.GetDepartment(), Handler: handler, Window: window,
+		Form: in.GetForm(),
 	}}
 	merge(a.App, in.GetMaterials())
 	a.Clocks = clocks{
@@ -196,38 +227,47 @@ func (s *service) SubmitApplication(ctx context.Context, r *mattersv1.SubmitAppl
 	if err := s.computeDues(a, now); err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		day := calendar.DateOf(now)
-		n, err := s.db.NextSeq(ctx, fmt.Sprintf("matters/%s/%04d%02d%02d", t, day.Year, day.Month, day.Day))
-		if err != nil {
-			return err
-		}
-		a.ID = fmt.Sprintf("M-%04d%02d%02d-%06d", day.Year, day.Month, day.Day, n)
-		a.App.Name, a.App.Etag = applicationName(t, a.ID), etag(a.Revision)
-		if err := s.st.insert(ctx, a); err != nil {
-			return err
-		}
-		_, err = audit.Record(ctx, s.db, audit.Entry{Tenant: t, Action: "matters.SubmitApplication", Resource: a.App.GetName(), After: a.App, Time: now})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return a.App, nil
+	return a, nil
 }
 
-// computeDues keeps both deadlines, evaluated at now, on the record.
-func (s *service) computeDues(a *application, now time.Time) error {
-	st, err := s.cal.Status(a.Clocks.Statutory, now)
+// file numbers a and writes it with its audit record and status event, inside the
+// caller's transaction.
+func (s *service) file(ctx context.Context, a *application, now time.Time) error {
+	day := calendar.DateOf(now)
+	n, err := s.db.NextSeq(ctx, fmt.Sprintf("matters/%s/%04d%02d%02d", a.Tenant, day.Year, day.Month, day.Day))
 	if err != nil {
 		return err
 	}
-	pr, err := s.cal.Status(a.Clocks.Promised, now)
-	if err != nil {
+	a.ID = fmt.Sprintf("M-%04d%02d%02d-%06d", day.Year, day.Month, day.Day, n)
+	a.App.Name, a.App.Etag = applicationName(a.Tenant, a.ID), etag(a.Revision)
+	if err := s.st.insert(ctx, a); err != nil {
 		return err
 	}
-	a.App.StatutoryDueTime, a.App.PromisedDueTime = ts(st.Due.At), ts(pr.Due.At)
-	a.App.DueProvisional, a.App.Paused = st.Due.Provisional || pr.Due.Provisional, pr.Paused
+	if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: a.Tenant, Action: "matters.SubmitApplication", Resource: a.App.GetName(), After: a.App, Time: now}); err != nil {
+		return err
+	}
+	return s.statusEvent(ctx, a)
+}
+
+// checkForm refuses a form with a field the matter does not have, or without a
+// required one.
+func checkForm(field string, m *mattersv1.Matter, form map[string]string) error {
+	known := map[string]bool{}
+	for _, f := range m.GetFormFields() {
+		known[f.GetKey()] = true
+		if f.GetRequired() && strings.TrimSpace(form[f.GetKey()]) == "" {
+			return ErrFormFieldMissing.WithMessage("事项 %s 的申请表缺少必填项“%s”", m.GetCode(), f.GetLabel()).
+				WithField(field+"."+f.GetKey(), "FORM_FIELD_MISSING", f.GetLabel()+"为必填项")
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(form)) {
+		if !known[k] {
+			return errs.Invalid(field+"."+k, "UNKNOWN_FORM_FIELD", "事项申请表没有此项")
+		}
+		if err := text(field+"."+k, form[k], false, 2000); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -279,8 +319,16 @@ func (s *service) change(ctx context.Context, name, tag, verb string, fn func(a 
 		if !ok {
 			return errs.ErrStaleVersion
 		}
-		_, err = audit.Record(ctx, s.db, audit.Entry{Tenant: a.Tenant, Action: verb, Resource: a.App.GetName(), Before: before, After: a.App, Time: now})
-		return err
+		if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: a.Tenant, Action: verb, Resource: a.App.GetName(), Before: before, After: a.App, Time: now}); err != nil {
+			return err
+		}
+		if before.GetState() == a.App.GetState() {
+			return nil
+		}
+		if err := s.statusEvent(ctx, a); err != nil {
+			return err
+		}
+		return s.bundleProgress(ctx, a, now)
 	})
 	if err != nil {
 		return nil, err
@@ -302,10 +350,44 @@ func inState(a *application, verb string, states ...mattersv1.State) error {
 	return ErrIllegalTransition.WithMessage("办件处于%s状态，不能%s", stateLabel[a.App.GetState()], verb)
 }
 
-// startHandling begins the first step at acceptance.
-func startHandling(a *application, m *mattersv1.Matter, now time.Time) {
-	a.App.Steps = []*mattersv1.StepRecord{{Name: m.GetSteps()[0].GetName(), StartTime: ts(now)}}
-	a.App.CurrentStep, a.Clocks.StepStart = 0, now
+// startHandling begins the first step at acceptance; the acceptor handles it unless
+// someone was assigned already.
+func startHandling(ctx context.Context, a *application, m *mattersv1.Matter, now time.Time) error {
+	if a.App.GetHandler() == "" {
+		a.App.Handler = subject(ctx)
+	}
+	a.App.Steps = nil
+	return startStep(a, m, 0, now)
+}
+
+// startStep begins step i: its own clocks start, and a step that does not count toward
+// the limit (公示, 专家评审 …) stops the application's clocks until it ends.
+func startStep(a *application, m *mattersv1.Matter, i int32, now time.Time) error {
+	st := m.GetSteps()[i]
+	a.App.Steps = append(a.App.Steps, &mattersv1.StepRecord{Name: st.GetName(), StartTime: ts(now)})
+	a.App.CurrentStep, a.Clocks.StepStart = i, now
+	a.Clocks.StepPromised = calendar.NewClock(now, limitOf(st.GetPromisedLimit()))
+	a.Clocks.StepStatutory = calendar.NewClock(now, limitOf(st.GetStatutoryLimit()))
+	if st.GetCountsTowardLimit() {
+		return nil
+	}
+	if err := a.Clocks.Statutory.Pause(now, calendar.PauseExtension); err != nil {
+		return err
+	}
+	return a.Clocks.Promised.Pause(now, calendar.PauseExtension)
+}
+
+// endStep closes the current step's clocks and restarts the application's if the step
+// had stopped them.
+func endStep(a *application, m *mattersv1.Matter, now time.Time) error {
+	a.Clocks.StepPromised, a.Clocks.StepStatutory = calendar.Clock{}, calendar.Clock{}
+	if m.GetSteps()[a.App.GetCurrentStep()].GetCountsTowardLimit() {
+		return nil
+	}
+	if err := a.Clocks.Statutory.Resume(now); err != nil {
+		return err
+	}
+	return a.Clocks.Promised.Resume(now)
 }
 
 func (s *service) AcceptApplication(ctx context.Context, r *mattersv1.AcceptApplicationRequest) (*mattersv1.Application, error) {
@@ -317,15 +399,14 @@ func (s *service) AcceptApplication(ctx context.Context, r *mattersv1.AcceptAppl
 			return ErrMissingMaterial.WithMessage("缺少材料：%s（可容缺的材料请容缺受理，其余请补正）", strings.Join(miss, "、"))
 		}
 		a.App.State = mattersv1.State_STATE_ACCEPTED
-		startHandling(a, m, now)
-		return nil
+		return startHandling(ctx, a, m, now)
 	})
 }
 
 // AcceptDeferred is 容缺受理: every material still missing must allow it and be listed;
 // the signed commitment is a stored document; the due date is in working days.
 func (s *service) AcceptDeferred(ctx context.Context, r *mattersv1.AcceptDeferredRequest) (*mattersv1.Application, error) {
-	if err := document("commitment_document", r.GetCommitmentDocument()); err != nil {
+	if err := s.document(ctx, "commitment_document", r.GetCommitmentDocument()); err != nil {
 		return nil, err
 	}
 	if len(r.GetMissingMaterials()) == 0 {
@@ -363,8 +444,7 @@ func (s *service) AcceptDeferred(ctx context.Context, r *mattersv1.AcceptDeferre
 		}
 		a.App.State, a.App.MissingMaterials = mattersv1.State_STATE_ACCEPTED_DEFERRED, r.GetMissingMaterials()
 		a.App.CommitmentDocument, a.App.CommitmentDueTime = r.GetCommitmentDocument(), ts(due.At)
-		startHandling(a, m, now)
-		return nil
+		return startHandling(ctx, a, m, now)
 	})
 }
 
@@ -376,7 +456,7 @@ func (s *service) SupplyDeferred(ctx context.Context, r *mattersv1.SupplyDeferre
 		if !now.Before(a.App.GetCommitmentDueTime().AsTime()) {
 			return ErrCommitmentExpired
 		}
-		if err := checkMaterials("materials", m, r.GetMaterials()); err != nil {
+		if err := s.checkMaterials(ctx, "materials", m, r.GetMaterials()); err != nil {
 			return err
 		}
 		merge(a.App, r.GetMaterials())
@@ -425,7 +505,7 @@ func (s *service) ResubmitApplication(ctx context.Context, r *mattersv1.Resubmit
 		if err := inState(a, "重新提交", mattersv1.State_STATE_CORRECTION_REQUESTED); err != nil {
 			return err
 		}
-		if err := checkMaterials("materials", m, r.GetMaterials()); err != nil {
+		if err := s.checkMaterials(ctx, "materials", m, r.GetMaterials()); err != nil {
 			return err
 		}
 		merge(a.App, r.GetMaterials())
@@ -468,7 +548,7 @@ func (s *service) CompleteStep(ctx context.Context, r *mattersv1.CompleteStepReq
 		return nil, err
 	}
 	for i, d := range r.GetResultDocuments() {
-		if err := document(fmt.Sprintf("result_documents[%d]", i), d); err != nil {
+		if err := s.document(ctx, fmt.Sprintf("result_documents[%d]", i), d); err != nil {
 			return nil, err
 		}
 	}
@@ -496,11 +576,11 @@ func (s *service) CompleteStep(ctx context.Context, r *mattersv1.CompleteStepReq
 		rec := a.App.Steps[cur]
 		rec.Handler, rec.Result, rec.EndTime, rec.WorkingDaysUsed = r.GetHandler(), r.GetResult(), ts(now), int32(used.Days)
 		a.App.ResultDocuments = append(a.App.ResultDocuments, r.GetResultDocuments()...)
+		if err := endStep(a, m, now); err != nil {
+			return err
+		}
 		if !last {
-			a.App.CurrentStep = cur + 1
-			a.App.Steps = append(a.App.Steps, &mattersv1.StepRecord{Name: m.GetSteps()[cur+1].GetName(), StartTime: ts(now)})
-			a.Clocks.StepStart = now
-			return nil
+			return startStep(a, m, cur+1, now)
 		}
 		total, err := s.workingDaysUsed(a, now)
 		if err != nil {
@@ -544,71 +624,4 @@ func (s *service) WithdrawApplication(ctx context.Context, r *mattersv1.Withdraw
 		a.App.State = mattersv1.State_STATE_WITHDRAWN
 		return nil
 	})
-}
-
-// RateApplication is 好差评 by the applicant (the subject who submitted); 1–2 (差评)
-// opens a rectification task due in Settings.RectificationDays working days.
-func (s *service) RateApplication(ctx context.Context, r *mattersv1.RateApplicationRequest) (*mattersv1.Application, error) {
-	if r.GetScore() < 1 || r.GetScore() > 5 {
-		return nil, errs.Invalid("score", "INVALID_SCORE", "评分应为 1—5")
-	}
-	if err := text("comment", r.GetComment(), false, 2000); err != nil {
-		return nil, err
-	}
-	sub := subject(ctx)
-	return s.change(ctx, r.GetName(), r.GetEtag(), "matters.RateApplication", func(a *application, _ *mattersv1.Matter, now time.Time) error {
-		if err := inState(a, "评价", mattersv1.State_STATE_COMPLETED); err != nil {
-			return err
-		}
-		if sub == "" || sub != a.App.GetSubmittedBy() {
-			return ErrNotApplicant
-		}
-		if a.App.GetRating() != 0 {
-			return ErrAlreadyRated
-		}
-		a.App.Rating, a.App.RatingComment = r.GetScore(), r.GetComment()
-		if r.GetScore() <= 2 {
-			due, err := s.cal.AddWorkingDays(now, s.settings.For(a.Tenant).RectificationDays)
-			if err != nil {
-				return err
-			}
-			a.App.Rectification = &mattersv1.Rectification{DueTime: ts(due.At), Open: true}
-		}
-		return nil
-	})
-}
-
-// ListApplications is the queue view of a tenant and its subtree, by tenant and number.
-func (s *service) ListApplications(ctx context.Context, r *mattersv1.ListApplicationsRequest) (*mattersv1.ListApplicationsResponse, error) {
-	t, err := parseParent(r.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if mattersv1.State_name[int32(r.GetState())] == "" {
-		return nil, errs.Invalid("state", "INVALID_STATE", "状态不正确")
-	}
-	size, err := page.Size(r.GetPageSize(), 50, 500)
-	if err != nil {
-		return nil, err
-	}
-	query := page.Hash("applications", string(t), r.GetState().String())
-	after, err := page.Decode(r.GetPageToken(), query)
-	if err != nil {
-		return nil, err
-	}
-	afterTenant, afterID, _ := strings.Cut(after, "/")
-	list, err := s.st.list(ctx, t, r.GetState(), afterTenant, afterID, size+1)
-	if err != nil {
-		return nil, err
-	}
-	resp := &mattersv1.ListApplicationsResponse{}
-	if len(list) > size {
-		list = list[:size]
-		last := list[size-1]
-		resp.NextPageToken = page.Encode(string(last.Tenant)+"/"+last.ID, query)
-	}
-	for _, a := range list {
-		resp.Applications = append(resp.Applications, a.App)
-	}
-	return resp, nil
 }

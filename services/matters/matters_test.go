@@ -3,6 +3,7 @@ package matters
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -134,23 +135,20 @@ func TestRouting(t *testing.T) {
 func TestStartUpOnTime(t *testing.T) {
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
-		a := h.submit(startUp(allStartUpMaterials...))
+		a := h.postApp(hallClerk, "/v1/tenants/ahz/applications", startUp(allStartUpMaterials...))
 		require.Equal(t, "tenants/ahz/applications/M-20250926-000001", a.GetName())
 		require.Equal(t, mattersv1.State_STATE_SUBMITTED, a.GetState())
-		a, err := h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
-		require.NoError(t, err)
+		a = h.call(hallClerk, "/v1/"+a.GetName()+":accept", &mattersv1.AcceptApplicationRequest{Etag: a.GetEtag()})
 		require.Equal(t, mattersv1.State_STATE_ACCEPTED, a.GetState())
 		require.True(t, a.GetPromisedDueTime().AsTime().Equal(cst(2025, time.September, 29, 0)), a.GetPromisedDueTime().AsTime())
 		// Statutory 3 working days: Sun 28, Mon 29, Tue 30 → end of Tue 30.
 		require.True(t, a.GetStatutoryDueTime().AsTime().Equal(cst(2025, time.October, 1, 0)), a.GetStatutoryDueTime().AsTime())
 
-		a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "材料齐全，予以受理"})
-		require.NoError(t, err)
+		a = h.call(hallClerk, "/v1/"+a.GetName()+":completeStep", &mattersv1.CompleteStepRequest{Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "材料齐全，予以受理"})
 		require.Equal(t, int32(1), a.GetCurrentStep())
 		h.clock.Set(cst(2025, time.September, 28, 15))
-		a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 1,
+		a = h.call(hallClerk, "/v1/"+a.GetName()+":completeStep", &mattersv1.CompleteStepRequest{Etag: a.GetEtag(), Step: 1,
 			Handler: "审批科张科长", Result: "准予设立登记", ResultDocuments: []string{doc(district, "LICENSE1")}})
-		require.NoError(t, err)
 		require.Equal(t, mattersv1.State_STATE_COMPLETED, a.GetState())
 		require.Equal(t, int32(1), a.GetWorkingDaysUsed())
 		require.Equal(t, int32(1), a.GetSteps()[1].GetWorkingDaysUsed())
@@ -178,21 +176,19 @@ func TestCorrectionPausesClock(t *testing.T) {
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		h.clock.Set(cst(2025, time.September, 10, 10)) // Wednesday
-		a := h.submit(startUp("设立登记申请书", "住所使用证明", "法定代表人身份证明"))
+		a := h.postApp(hallClerk, "/v1/tenants/ahz/applications", startUp("设立登记申请书", "住所使用证明", "法定代表人身份证明"))
 		require.True(t, a.GetPromisedDueTime().AsTime().Equal(cst(2025, time.September, 12, 0)))
 		_, err := h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
 		requireCode(t, err, codes.FailedPrecondition, "MISSING_MATERIAL")
 
-		a, err = h.client.RequestCorrection(h.as(hallClerk), &mattersv1.RequestCorrectionRequest{Name: a.GetName(), Etag: a.GetEtag(),
+		a = h.call(hallClerk, "/v1/"+a.GetName()+":requestCorrection", &mattersv1.RequestCorrectionRequest{Etag: a.GetEtag(),
 			MissingMaterials: []string{"公司章程"}, Note: "请补交全体股东签署的公司章程"})
-		require.NoError(t, err)
 		require.Equal(t, mattersv1.State_STATE_CORRECTION_REQUESTED, a.GetState())
 		require.True(t, a.GetPaused())
 
 		h.clock.Set(cst(2025, time.September, 12, 10)) // Friday: Thursday and Friday were paused
-		a, err = h.client.ResubmitApplication(h.as(hallClerk), &mattersv1.ResubmitApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(),
+		a = h.call(hallClerk, "/v1/"+a.GetName()+":resubmit", &mattersv1.ResubmitApplicationRequest{Etag: a.GetEtag(),
 			Materials: []*mattersv1.SubmittedMaterial{{Name: "公司章程", Document: doc(district, "CHARTER2")}}})
-		require.NoError(t, err)
 		require.False(t, a.GetPaused())
 		require.True(t, a.GetPromisedDueTime().AsTime().Equal(cst(2025, time.September, 16, 0)), a.GetPromisedDueTime().AsTime())
 		require.True(t, a.GetStatutoryDueTime().AsTime().Equal(cst(2025, time.September, 18, 0)), a.GetStatutoryDueTime().AsTime())
@@ -269,7 +265,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	before := snapshot()
 	_, err := h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "x"})
 	requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
-	_, err = h.client.RateApplication(h.as(hallClerk), &mattersv1.RateApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Score: 5})
+	_, err = h.client.RateApplication(h.as(enterpriseUser), &mattersv1.RateApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Score: 5})
 	requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 	_, err = h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: "99"})
 	requireCode(t, err, codes.Aborted, "STALE_VERSION")
@@ -295,44 +291,30 @@ func TestRefusalsChangeNothing(t *testing.T) {
 }
 
 // Clerks see only their own subtree: a community clerk cannot read the district hall's
-// enterprise application, nor a clerk of another street.
+// enterprise application, act on it, list it or find it in a queue, over gRPC and HTTP;
+// nor can a clerk of another street. Both engines.
 func TestCrossTenantDenied(t *testing.T) {
-	h := startHarness(t, testenv.SQLite(t))
-	a := h.submit(startUp(allStartUpMaterials...))
-	for _, sub := range []string{communityClerk, otherClerk} {
-		_, err := h.client.GetApplication(h.as(sub), &mattersv1.GetApplicationRequest{Name: a.GetName()})
-		requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
-		_, err = h.client.AcceptApplication(h.as(sub), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
-		requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
-		code, _ := h.get(sub, "/v1/"+a.GetName())
-		require.Equal(t, http.StatusForbidden, code)
-	}
-}
-
-// A rating of 1 opens a rectification task with its own deadline; only the applicant
-// rates, once.
-func TestPoorRatingOpensRectification(t *testing.T) {
-	h := startHarness(t, testenv.SQLite(t))
-	a := h.submit(startUp(allStartUpMaterials...))
-	a, err := h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
-	require.NoError(t, err)
-	for step := range int32(2) {
-		a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: step, Handler: "窗口一", Result: "办结"})
-		require.NoError(t, err)
-	}
-	require.Equal(t, mattersv1.State_STATE_COMPLETED, a.GetState())
-	_, err = h.client.RateApplication(h.as(hallClerk), &mattersv1.RateApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Score: 6})
-	requireField(t, err, "score", "INVALID_SCORE")
-	_, err = h.client.RateApplication(h.as(districtAdmin), &mattersv1.RateApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Score: 1})
-	require.Error(t, err) // tenant_admin has no update on applications; the middleware refuses
-	a, err = h.client.RateApplication(h.as(hallClerk), &mattersv1.RateApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Score: 1, Comment: "多次往返"})
-	require.NoError(t, err)
-	require.Equal(t, int32(1), a.GetRating())
-	require.True(t, a.GetRectification().GetOpen())
-	// Fri 26 + 5 working days: Sun 28, Mon 29, Tue 30, Thu 9, Fri 10 (National Day off Oct 1–8).
-	require.True(t, a.GetRectification().GetDueTime().AsTime().Equal(cst(2025, time.October, 11, 0)), a.GetRectification().GetDueTime().AsTime())
-	_, err = h.client.RateApplication(h.as(hallClerk), &mattersv1.RateApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Score: 5})
-	requireCode(t, err, codes.FailedPrecondition, "ALREADY_RATED")
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		h := startHarness(t, dsn)
+		a := h.submit(startUp(allStartUpMaterials...))
+		for _, sub := range []string{communityClerk, otherClerk} {
+			_, err := h.client.GetApplication(h.as(sub), &mattersv1.GetApplicationRequest{Name: a.GetName()})
+			requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+			_, err = h.client.AcceptApplication(h.as(sub), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
+			requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+			for _, path := range []string{"/v1/" + a.GetName(), "/v1/tenants/ahz/applications", "/v1/tenants/ahz/queue?scope=QUEUE_SCOPE_TENANT",
+				"/v1/tenants/ahz/matterReports"} {
+				code, body := h.get(sub, path)
+				require.Equal(t, http.StatusForbidden, code, path)
+				require.Equal(t, "PERMISSION_DENIED", stableCode(body), path)
+			}
+		}
+		// From its own tenant the community sees nothing of the district's.
+		code, body := h.get(communityClerk, "/v1/tenants/"+community+"/applications")
+		require.Equal(t, http.StatusOK, code, string(body))
+		require.NotContains(t, string(body), a.GetName())
+		require.Empty(t, h.queue(communityClerk, community, url.Values{"scope": {"QUEUE_SCOPE_TENANT"}}))
+	})
 }
 
 // The report reproduces hand-computed figures: four 企业开办 filed Friday 2025-09-26 and
@@ -369,6 +351,23 @@ func TestReportAgainstTarget(t *testing.T) {
 		require.InDelta(t, 0.5, r.GetWithinTargetShare(), 1e-9)
 		require.Equal(t, int32(1), r.GetTarget().GetN())
 		require.Equal(t, mattersv1.Unit_UNIT_WORKING_DAYS, r.GetTarget().GetUnit())
+
+		// The same figures per department, tenant and handler, over HTTP.
+		for _, g := range []struct{ group, key string }{
+			{"REPORT_GROUP_DEPARTMENT", "市场监管分局"}, {"REPORT_GROUP_TENANT", "ahz"}, {"REPORT_GROUP_HANDLER", hallClerk},
+		} {
+			code, body := h.get(hallClerk, "/v1/tenants/ahz/matterReports?groupBy="+g.group)
+			require.Equal(t, http.StatusOK, code, string(body))
+			var rep mattersv1.ReportMattersResponse
+			require.NoError(t, protojson.Unmarshal(body, &rep))
+			require.Len(t, rep.GetMatters(), 1, g.group)
+			r := rep.GetMatters()[0]
+			require.Equal(t, g.key, r.GetKey(), g.group)
+			require.Equal(t, int32(4), r.GetCompleted(), g.group)
+			require.InDelta(t, 1.5, r.GetMedianWorkingDays(), 1e-9, g.group)
+			require.Equal(t, int32(4), r.GetP90WorkingDays(), g.group)
+			require.InDelta(t, 0.5, r.GetWithinTargetShare(), 1e-9, g.group)
+		}
 
 		// A community sees its own subtree only: none of the district hall's applications.
 		_, err = h.client.ReportMatters(h.as(communityClerk), &mattersv1.ReportMattersRequest{Parent: "tenants/ahz"})

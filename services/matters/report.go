@@ -5,18 +5,37 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
 
-// ReportMatters reports, per matter with completed applications in the tenant's subtree,
-// the working days used against the promised limit (the seed's targets).
+// groupColumn is the applications column each report grouping reads (fixed text).
+var groupColumn = map[mattersv1.ReportGroup]string{
+	mattersv1.ReportGroup_REPORT_GROUP_MATTER:     "matter_code",
+	mattersv1.ReportGroup_REPORT_GROUP_DEPARTMENT: "department",
+	mattersv1.ReportGroup_REPORT_GROUP_TENANT:     "tenant",
+	mattersv1.ReportGroup_REPORT_GROUP_HANDLER:    "handler",
+}
+
+// ReportMatters reports the completed applications of the tenant's subtree per matter
+// (against its promised limit, the seed's targets), department, tenant or handler: how
+// many, the median and p90 of the working days used (pauses excluded), and the share
+// finished by the promised deadline. It reads the summary columns set at completion.
 func (s *service) ReportMatters(ctx context.Context, r *mattersv1.ReportMattersRequest) (*mattersv1.ReportMattersResponse, error) {
 	t, err := parseParent(r.GetParent())
 	if err != nil {
 		return nil, err
 	}
-	done, err := s.st.completed(ctx, t)
+	group := r.GetGroupBy()
+	if group == mattersv1.ReportGroup_REPORT_GROUP_UNSPECIFIED {
+		group = mattersv1.ReportGroup_REPORT_GROUP_MATTER
+	}
+	col, ok := groupColumn[group]
+	if !ok {
+		return nil, errs.Invalid("group_by", "INVALID_GROUP", "报表分组应为事项、部门、单位或承办人")
+	}
+	rows, err := s.st.completed(ctx, t, col)
 	if err != nil {
 		return nil, err
 	}
@@ -25,30 +44,31 @@ func (s *service) ReportMatters(ctx context.Context, r *mattersv1.ReportMattersR
 		onTime int
 	}
 	by := map[string]*acc{}
-	for _, a := range done {
-		x := by[a.GetMatter()]
+	for _, row := range rows {
+		x := by[row.key]
 		if x == nil {
 			x = &acc{}
-			by[a.GetMatter()] = x
+			by[row.key] = x
 		}
-		x.days = append(x.days, int(a.GetWorkingDaysUsed()))
-		if !a.GetCompleteTime().AsTime().After(a.GetPromisedDueTime().AsTime()) {
-			x.onTime++
-		}
+		x.days = append(x.days, row.days)
+		x.onTime += row.onTime
 	}
 	resp := &mattersv1.ReportMattersResponse{}
-	for _, name := range slices.Sorted(maps.Keys(by)) {
-		x := by[name]
-		m, err := s.st.matter(ctx, codeOf(name), 0)
-		if err != nil {
-			return nil, err
-		}
+	for _, key := range slices.Sorted(maps.Keys(by)) {
+		x := by[key]
 		slices.Sort(x.days)
-		resp.Matters = append(resp.Matters, &mattersv1.MatterReport{
-			Matter: name, Title: m.GetTitle(), Target: m.GetPromisedLimit(), Completed: int32(len(x.days)),
-			MedianWorkingDays: median(x.days), P90WorkingDays: int32(nearestRank(x.days, 90)),
-			WithinTargetShare: float64(x.onTime) / float64(len(x.days)),
-		})
+		rep := &mattersv1.MatterReport{
+			Key: key, Completed: int32(len(x.days)), MedianWorkingDays: median(x.days),
+			P90WorkingDays: int32(nearestRank(x.days, 90)), WithinTargetShare: float64(x.onTime) / float64(len(x.days)),
+		}
+		if group == mattersv1.ReportGroup_REPORT_GROUP_MATTER {
+			m, err := s.st.matter(ctx, key, 0)
+			if err != nil {
+				return nil, err
+			}
+			rep.Matter, rep.Title, rep.Target = m.GetName(), m.GetTitle(), m.GetPromisedLimit()
+		}
+		resp.Matters = append(resp.Matters, rep)
 	}
 	return resp, nil
 }
@@ -68,22 +88,29 @@ func nearestRank(xs []int, p int) int {
 	return xs[max(k, 1)-1]
 }
 
-// completed lists the API view of every completed application in t's subtree. It reads
-// the rows themselves; at scale this wants summary columns (see the report's limits).
-func (st *store) completed(ctx context.Context, t tenancy.ID) ([]*mattersv1.Application, error) {
+type completedRow struct {
+	key          string
+	days, onTime int
+}
+
+// completed reads the summary of every completed application in t's subtree, keyed by
+// column col (one of groupColumn's, never user input).
+func (st *store) completed(ctx context.Context, t tenancy.ID, col string) ([]completedRow, error) {
 	where, args := t.SubtreeSQL("tenant", 1)
-	rows, err := st.db.Query(ctx, `SELECT `+appColumns+` FROM applications WHERE `+where+` AND state = 6`, args...)
+	rows, err := st.db.Query(ctx, `SELECT `+col+`, working_days, on_time FROM applications WHERE `+where+` AND state = 6`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = rows.Close() }()
-	var out []*mattersv1.Application
+	var out []completedRow
 	for rows.Next() {
-		a, err := scanApplication(rows)
-		if err != nil {
+		var r completedRow
+		var days, onTime int64
+		if err := rows.Scan(&r.key, &days, &onTime); err != nil {
 			return nil, err
 		}
-		out = append(out, a.App)
+		r.days, r.onTime = int(days), int(onTime)
+		out = append(out, r)
 	}
 	return out, rows.Err()
 }

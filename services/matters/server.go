@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"go.opentelemetry.io/otel"
 	"sync"
 	"time"
 
@@ -11,8 +12,11 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
+	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/leader"
+	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
+	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
 
@@ -22,6 +26,8 @@ var migrationFiles embed.FS
 // Server is the matters service as the launcher runs it (app.Service).
 type Server struct {
 	sweepInterval time.Duration
+	endpoints     outbox.Endpoints
+	dispatchOpts  []outbox.Option
 	ready         chan struct{}
 	readyOnce     sync.Once
 	now           func() time.Time // the clock; tests move it
@@ -31,8 +37,17 @@ type Server struct {
 // Option configures a Server.
 type Option func(*Server)
 
-// WithSweepInterval sets how often the leader terminates lapsed 容缺 commitments (default 1 min).
+// WithSweepInterval sets how often the leader terminates lapsed 容缺 commitments and
+// records SLA crossings (default 1 min).
 func WithSweepInterval(d time.Duration) Option { return func(s *Server) { s.sweepInterval = d } }
+
+// WithWebhooks delivers the outbox's events (status changes, SLA reminders and
+// escalations, completed bundles; receiver "notify") to e. Without it the endpoints come
+// from app.Env.Webhooks (--webhooks-dir); with neither, events are queued and not sent
+// until a replica that has endpoints runs.
+func WithWebhooks(e outbox.Endpoints, opts ...outbox.Option) Option {
+	return func(s *Server) { s.endpoints, s.dispatchOpts = e, opts }
+}
 
 // New returns the matters service.
 func New(opts ...Option) *Server {
@@ -52,7 +67,7 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 // Run serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
 	log := env.Log()
-	db, err := app.OpenDB(ctx, env, Name, migrationFiles, audit.Migrate)
+	db, err := app.OpenDB(ctx, env, Name, migrationFiles, audit.Migrate, outbox.Migrate)
 	if err != nil {
 		return err
 	}
@@ -71,7 +86,37 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		return err
 	}
 	defer func() { _ = k.Close() }()
-	svc := &service{db: db, st: store{db: db}, cal: cal, settings: settings, log: k.Logger(), now: s.now}
+	bundles, err := SeedBundles()
+	if err != nil {
+		return err
+	}
+	var dispatcher *outbox.Dispatcher
+	endpoints := s.endpoints
+	if endpoints == nil && env.Webhooks != nil {
+		endpoints = env.Webhooks
+	}
+	if endpoints != nil {
+		opts := append([]outbox.Option{outbox.WithLogger(log)}, s.dispatchOpts...)
+		dispatcher = outbox.NewDispatcher(db, &outbox.Webhooks{Endpoints: endpoints}, opts...)
+	}
+	svc := &service{db: db, st: store{db: db}, cal: cal, settings: settings, log: k.Logger(), now: s.now, bundles: map[string]*mattersv1.Bundle{}}
+	for _, b := range bundles {
+		svc.bundles[b.GetCode()] = b
+	}
+	if svc.slaCount, err = calendar.NewCrossings(otel.Meter("github.com/gaoxing-gov/gaoxing/services/matters"), Name); err != nil {
+		return err
+	}
+	// Document references are checked against the documents service when it is known.
+	if addr := env.Peers["documents"]; addr != "" {
+		conn, err := kit.Dial(addr)
+		if err != nil {
+			return fmt.Errorf("matters: documents at %s: %w", addr, err)
+		}
+		defer func() { _ = conn.Close() }()
+		svc.docs = &docChecker{client: documentsv1.NewDocumentsServiceClient(conn)}
+	} else {
+		log.Warn("matters: no documents peer; document references are checked for form only")
+	}
 	if err := svc.seed(ctx); err != nil {
 		return err
 	}
@@ -88,12 +133,17 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 	k.OpenAPI(spec)
 	k.Health().Add("sql", db.Ping)
 
-	// The 容缺 sweep runs on the leader only.
+	// Background work runs on the leader only: the 容缺 and SLA sweeps, event delivery.
 	go func() {
 		_ = leader.Run(ctx, env.Etcd, Name+"-commitments", func(ctx context.Context) error {
 			return svc.sweepLoop(ctx, s.sweepInterval)
 		}, leader.WithLogger(log))
 	}()
+	if dispatcher != nil {
+		go func() {
+			_ = leader.Run(ctx, env.Etcd, Name+"-outbox", dispatcher.Run, leader.WithLogger(log))
+		}()
+	}
 	s.readyOnce.Do(func() { close(s.ready) })
 	return k.Serve(ctx, env.GRPC, env.HTTP)
 }

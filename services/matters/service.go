@@ -13,6 +13,7 @@ const Name = "matters"
 const (
 	ObjectMatters      = "matters.matters"
 	ObjectApplications = "matters.applications"
+	ObjectRatings      = "matters.ratings"
 )
 
 // Domain errors, each with a stable code.
@@ -33,6 +34,13 @@ var (
 	ErrCommitmentExpired   = errs.New(errs.FailedPrecondition, "COMMITMENT_EXPIRED", "容缺承诺期限已过")
 	ErrNotApplicant        = errs.New(errs.PermissionDenied, "NOT_APPLICANT", "只有申请人可以评价")
 	ErrAlreadyRated        = errs.New(errs.FailedPrecondition, "ALREADY_RATED", "该办件已评价")
+	ErrRectificationOpen   = errs.New(errs.FailedPrecondition, "RECTIFICATION_PENDING", "差评整改尚未完成，完成后方可回访评价")
+	ErrNoRectification     = errs.New(errs.FailedPrecondition, "NO_OPEN_RECTIFICATION", "该办件没有待办的差评整改")
+	ErrAlreadyMailed       = errs.New(errs.FailedPrecondition, "ALREADY_MAILED", "该办件证照已寄出")
+	ErrFormFieldMissing    = errs.New(errs.InvalidArgument, "FORM_FIELD_MISSING", "申请表缺少必填项")
+	ErrBundleNotFound      = errs.New(errs.NotFound, "BUNDLE_NOT_FOUND", "一件事主题不存在")
+	ErrBundleFieldMissing  = errs.New(errs.InvalidArgument, "BUNDLE_FIELD_MISSING", "一件事申请表缺少成员事项所需的填写项")
+	ErrPolicyNotFound      = errs.New(errs.NotFound, "POLICY_NOT_FOUND", "政策不存在")
 )
 
 // Settings are the service's settings in pkg/config (etcd key

@@ -2,8 +2,10 @@ package matters
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -26,6 +28,11 @@ type clocks struct {
 	StepStart time.Time `json:"step_start,omitzero"`
 	// Corrections counts 补正 notices: the rule is one complete list.
 	Corrections int `json:"corrections,omitempty"`
+	// StepPromised and StepStatutory are the current step's clocks (zero: no step runs).
+	StepPromised  calendar.Clock `json:"step_promised,omitzero"`
+	StepStatutory calendar.Clock `json:"step_statutory,omitzero"`
+	// Rectification is the clock of the open rectification task of a poor rating.
+	Rectification calendar.Clock `json:"rectification,omitzero"`
 }
 
 // application is one row of applications: the API view plus its clocks.
@@ -35,6 +42,8 @@ type application struct {
 	Revision int64
 	App      *mattersv1.Application
 	Clocks   clocks
+	// NextCheck is when the SLA sweep must next look (next_check_us), Unix µs.
+	NextCheck int64
 }
 
 var (
@@ -127,12 +136,15 @@ func (s *store) enablements(ctx context.Context, t tenancy.ID) ([]*mattersv1.Ena
 	return out, rows.Err()
 }
 
-const appColumns = `tenant, id, revision, data, clocks`
+const appColumns = `tenant, id, revision, data, clocks, next_check_us`
+
+// never is the next check of an application no clock will call for.
+const never = int64(1<<63 - 1)
 
 func scanApplication(row interface{ Scan(...any) error }) (*application, error) {
 	var a application
 	var tenant, data, clk string
-	if err := row.Scan(&tenant, &a.ID, &a.Revision, &data, &clk); err != nil {
+	if err := row.Scan(&tenant, &a.ID, &a.Revision, &data, &clk, &a.NextCheck); err != nil {
 		return nil, err
 	}
 	a.Tenant, a.App = tenancy.ID(tenant), &mattersv1.Application{}
@@ -150,47 +162,66 @@ func (s *store) get(ctx context.Context, t tenancy.ID, id string) (*application,
 	return a, err
 }
 
-// row is what insert and update write, with the filter columns copied out.
-func (a *application) row() (data, clk string, commitmentDue, promisedDue int64, err error) {
+// columns are the values insert and update write, in the order of rowColumns: the filter
+// columns copied out of the record, then the record itself.
+func (a *application) columns() ([]any, error) {
 	b, err := marshal.Marshal(a.App)
 	if err != nil {
-		return "", "", 0, 0, err
+		return nil, err
 	}
 	c, err := json.Marshal(a.Clocks)
 	if err != nil {
-		return "", "", 0, 0, err
+		return nil, err
 	}
+	var commitmentDue, promisedDue, completed, onTime, green int64
+	rank := int64(1)
 	if t := a.App.GetCommitmentDueTime(); t != nil {
 		commitmentDue = t.AsTime().UnixMicro()
 	}
 	if t := a.App.GetPromisedDueTime(); t != nil {
 		promisedDue = t.AsTime().UnixMicro()
 	}
-	return string(b), string(c), commitmentDue, promisedDue, nil
+	if t := a.App.GetCompleteTime(); t != nil {
+		completed = t.AsTime().UnixMicro()
+		if completed <= promisedDue {
+			onTime = 1
+		}
+	}
+	if a.App.GetGreenChannel() {
+		green, rank = 1, 0
+	}
+	_, bundleID, _ := strings.Cut(a.App.GetBundle(), "/bundleApplications/")
+	return []any{int64(a.App.GetState()), commitmentDue, promisedDue, a.App.GetUpdateTime().AsTime().UnixMicro(), a.Revision,
+		string(b), string(c), a.NextCheck, a.App.GetHandler(), a.App.GetWindow(), a.App.GetDepartment(), green, bundleID,
+		completed, int64(a.App.GetWorkingDaysUsed()), onTime, rank}, nil
 }
 
+// rowColumns are the columns of application.columns, from $3 on ($1, $2: tenant and id).
+const rowColumns = `state, commitment_due_us, promised_due_us, update_us, revision, data, clocks, next_check_us,
+	handler, window_name, department, green, bundle_id, complete_us, working_days, on_time, queue_rank`
+
 func (s *store) insert(ctx context.Context, a *application) error {
-	data, clk, cd, pd, err := a.row()
+	cols, err := a.columns()
 	if err != nil {
 		return err
 	}
-	_, err = s.db.Exec(ctx, `INSERT INTO applications (tenant, id, matter_code, state, commitment_due_us, promised_due_us,
-		create_us, update_us, revision, data, clocks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		string(a.Tenant), a.ID, codeOf(a.App.GetMatter()), int64(a.App.GetState()), cd, pd,
-		a.App.GetCreateTime().AsTime().UnixMicro(), a.App.GetUpdateTime().AsTime().UnixMicro(), a.Revision, data, clk)
+	args := append([]any{string(a.Tenant), a.ID, codeOf(a.App.GetMatter()), a.App.GetCreateTime().AsTime().UnixMicro()}, cols...)
+	_, err = s.db.Exec(ctx, `INSERT INTO applications (tenant, id, matter_code, create_us, `+rowColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`, args...)
 	return err
 }
 
 // update writes a if its revision is still prev; false when it was not.
 func (s *store) update(ctx context.Context, a *application, prev int64) (bool, error) {
-	data, clk, cd, pd, err := a.row()
+	cols, err := a.columns()
 	if err != nil {
 		return false, err
 	}
-	res, err := s.db.Exec(ctx, `UPDATE applications SET state = $3, commitment_due_us = $4, promised_due_us = $5,
-		update_us = $6, revision = $7, data = $8, clocks = $9 WHERE tenant = $1 AND id = $2 AND revision = $10`,
-		string(a.Tenant), a.ID, int64(a.App.GetState()), cd, pd, a.App.GetUpdateTime().AsTime().UnixMicro(), a.Revision,
-		data, clk, prev)
+	args := append([]any{string(a.Tenant), a.ID, prev}, cols...)
+	res, err := s.db.Exec(ctx, `UPDATE applications SET state = $4, commitment_due_us = $5, promised_due_us = $6,
+		update_us = $7, revision = $8, data = $9, clocks = $10, next_check_us = $11, handler = $12, window_name = $13,
+		department = $14, green = $15, bundle_id = $16, complete_us = $17, working_days = $18, on_time = $19,
+		queue_rank = $20 WHERE tenant = $1 AND id = $2 AND revision = $3`, args...)
 	if err != nil {
 		return false, err
 	}
@@ -206,28 +237,11 @@ func (s *store) expiredCommitments(ctx context.Context, now time.Time, limit int
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = rows.Close() }()
-	var out []*application
-	for rows.Next() {
-		a, err := scanApplication(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return collect(rows)
 }
 
-// list returns up to limit applications filed in t's subtree after (afterTenant, afterID),
-// by tenant and number, optionally in one state.
-func (s *store) list(ctx context.Context, t tenancy.ID, state mattersv1.State, afterTenant, afterID string, limit int) ([]*application, error) {
-	own, args := t.SubtreeSQL("tenant", 1)
-	args = append(args, afterTenant, afterID, int64(state), limit)
-	rows, err := s.db.Query(ctx, `SELECT `+appColumns+` FROM applications WHERE `+own+`
-		AND (tenant > $3 OR (tenant = $3 AND id > $4)) AND ($5 = 0 OR state = $5) ORDER BY tenant, id LIMIT $6`, args...)
-	if err != nil {
-		return nil, err
-	}
+// collect scans and closes rows of appColumns.
+func collect(rows *sql.Rows) ([]*application, error) {
 	defer func() { _ = rows.Close() }()
 	var out []*application
 	for rows.Next() {

@@ -15,18 +15,27 @@ import (
 // sweepActor is who the audit trail names for the sweep's changes.
 const sweepActor = "system:matters-commitment-sweeper"
 
-// sweepLoop runs sweep every interval until ctx ends (on the leader only).
+// sweepLoop runs both sweeps now, then every interval and whenever the calendar changes
+// (a newly loaded year redates provisional deadlines), until ctx ends (leader only).
 func (s *service) sweepLoop(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	all := true // the first pass, and any after a calendar change, redates every running clock
 	for {
+		changed := s.cal.Changed()
 		if _, err := s.sweep(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("matters: commitment sweep failed", "err", err)
+		}
+		if _, err := s.clockSweep(ctx, s.now(), all); err != nil && ctx.Err() == nil {
+			s.log.Warn("matters: SLA sweep failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+			all = false
+		case <-changed:
+			all = true
 		}
 	}
 }
@@ -47,6 +56,9 @@ func (s *service) sweep(ctx context.Context) (int, error) {
 			before, prev := proto.Clone(a.App).(*mattersv1.Application), a.Revision
 			a.Revision = prev + 1
 			a.App.State, a.App.Etag, a.App.UpdateTime = mattersv1.State_STATE_TERMINATED, etag(a.Revision), ts(now)
+			if err := s.computeDues(a, now); err != nil { // no clock runs now: no next check
+				return done, err
+			}
 			err := s.db.InTx(ctx, func(ctx context.Context) error {
 				ok, err := s.st.update(ctx, a, prev)
 				if err != nil {
@@ -55,9 +67,11 @@ func (s *service) sweep(ctx context.Context) (int, error) {
 				if !ok {
 					return errs.ErrStaleVersion
 				}
-				_, err = audit.Record(ctx, s.db, audit.Entry{Tenant: a.Tenant, Actor: sweepActor, Action: "matters.TerminateApplication",
-					Resource: a.App.GetName(), Before: before, After: a.App, Time: now})
-				return err
+				if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: a.Tenant, Actor: sweepActor, Action: "matters.TerminateApplication",
+					Resource: a.App.GetName(), Before: before, After: a.App, Time: now}); err != nil {
+					return err
+				}
+				return s.statusEvent(ctx, a)
 			})
 			switch {
 			case errors.Is(err, errs.ErrStaleVersion):

@@ -361,6 +361,171 @@ func (State) EnumDescriptor() ([]byte, []int) {
 	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{5}
 }
 
+// ReportGroup is what a report's rows are.
+type ReportGroup int32
+
+const (
+	ReportGroup_REPORT_GROUP_UNSPECIFIED ReportGroup = 0
+	ReportGroup_REPORT_GROUP_MATTER      ReportGroup = 1
+	ReportGroup_REPORT_GROUP_DEPARTMENT  ReportGroup = 2
+	ReportGroup_REPORT_GROUP_TENANT      ReportGroup = 3
+	ReportGroup_REPORT_GROUP_HANDLER     ReportGroup = 4 // per person
+)
+
+// Enum value maps for ReportGroup.
+var (
+	ReportGroup_name = map[int32]string{
+		0: "REPORT_GROUP_UNSPECIFIED",
+		1: "REPORT_GROUP_MATTER",
+		2: "REPORT_GROUP_DEPARTMENT",
+		3: "REPORT_GROUP_TENANT",
+		4: "REPORT_GROUP_HANDLER",
+	}
+	ReportGroup_value = map[string]int32{
+		"REPORT_GROUP_UNSPECIFIED": 0,
+		"REPORT_GROUP_MATTER":      1,
+		"REPORT_GROUP_DEPARTMENT":  2,
+		"REPORT_GROUP_TENANT":      3,
+		"REPORT_GROUP_HANDLER":     4,
+	}
+)
+
+func (x ReportGroup) Enum() *ReportGroup {
+	p := new(ReportGroup)
+	*p = x
+	return p
+}
+
+func (x ReportGroup) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReportGroup) Descriptor() protoreflect.EnumDescriptor {
+	return file_gaoxing_matters_v1_matters_proto_enumTypes[6].Descriptor()
+}
+
+func (ReportGroup) Type() protoreflect.EnumType {
+	return &file_gaoxing_matters_v1_matters_proto_enumTypes[6]
+}
+
+func (x ReportGroup) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReportGroup.Descriptor instead.
+func (ReportGroup) EnumDescriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{6}
+}
+
+// QueueScope is whose work a queue shows.
+type QueueScope int32
+
+const (
+	QueueScope_QUEUE_SCOPE_UNSPECIFIED QueueScope = 0
+	QueueScope_QUEUE_SCOPE_MINE        QueueScope = 1 // handled by the caller
+	QueueScope_QUEUE_SCOPE_WINDOW      QueueScope = 2 // at one window of the tenant
+	QueueScope_QUEUE_SCOPE_DEPARTMENT  QueueScope = 3 // one department's matters in the tenant's subtree
+	QueueScope_QUEUE_SCOPE_TENANT      QueueScope = 4 // the tenant and its subtree
+)
+
+// Enum value maps for QueueScope.
+var (
+	QueueScope_name = map[int32]string{
+		0: "QUEUE_SCOPE_UNSPECIFIED",
+		1: "QUEUE_SCOPE_MINE",
+		2: "QUEUE_SCOPE_WINDOW",
+		3: "QUEUE_SCOPE_DEPARTMENT",
+		4: "QUEUE_SCOPE_TENANT",
+	}
+	QueueScope_value = map[string]int32{
+		"QUEUE_SCOPE_UNSPECIFIED": 0,
+		"QUEUE_SCOPE_MINE":        1,
+		"QUEUE_SCOPE_WINDOW":      2,
+		"QUEUE_SCOPE_DEPARTMENT":  3,
+		"QUEUE_SCOPE_TENANT":      4,
+	}
+)
+
+func (x QueueScope) Enum() *QueueScope {
+	p := new(QueueScope)
+	*p = x
+	return p
+}
+
+func (x QueueScope) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (QueueScope) Descriptor() protoreflect.EnumDescriptor {
+	return file_gaoxing_matters_v1_matters_proto_enumTypes[7].Descriptor()
+}
+
+func (QueueScope) Type() protoreflect.EnumType {
+	return &file_gaoxing_matters_v1_matters_proto_enumTypes[7]
+}
+
+func (x QueueScope) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use QueueScope.Descriptor instead.
+func (QueueScope) EnumDescriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{7}
+}
+
+// BundleState is a bundle application's overall state.
+type BundleState int32
+
+const (
+	BundleState_BUNDLE_STATE_UNSPECIFIED BundleState = 0
+	BundleState_BUNDLE_STATE_IN_PROGRESS BundleState = 1 // some member is still open
+	BundleState_BUNDLE_STATE_COMPLETED   BundleState = 2 // every member is complete (办结)
+	BundleState_BUNDLE_STATE_CLOSED      BundleState = 3 // every member closed, not all complete
+)
+
+// Enum value maps for BundleState.
+var (
+	BundleState_name = map[int32]string{
+		0: "BUNDLE_STATE_UNSPECIFIED",
+		1: "BUNDLE_STATE_IN_PROGRESS",
+		2: "BUNDLE_STATE_COMPLETED",
+		3: "BUNDLE_STATE_CLOSED",
+	}
+	BundleState_value = map[string]int32{
+		"BUNDLE_STATE_UNSPECIFIED": 0,
+		"BUNDLE_STATE_IN_PROGRESS": 1,
+		"BUNDLE_STATE_COMPLETED":   2,
+		"BUNDLE_STATE_CLOSED":      3,
+	}
+)
+
+func (x BundleState) Enum() *BundleState {
+	p := new(BundleState)
+	*p = x
+	return p
+}
+
+func (x BundleState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (BundleState) Descriptor() protoreflect.EnumDescriptor {
+	return file_gaoxing_matters_v1_matters_proto_enumTypes[8].Descriptor()
+}
+
+func (BundleState) Type() protoreflect.EnumType {
+	return &file_gaoxing_matters_v1_matters_proto_enumTypes[8]
+}
+
+func (x BundleState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use BundleState.Descriptor instead.
+func (BundleState) EnumDescriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{8}
+}
+
 // Limit is a time limit (时限).
 type Limit struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -628,8 +793,10 @@ type Matter struct {
 	Instant          bool        `protobuf:"varint,17,opt,name=instant,proto3" json:"instant,omitempty"` // 即办件
 	Audience         Audience    `protobuf:"varint,18,opt,name=audience,proto3,enum=gaoxing.matters.v1.Audience" json:"audience,omitempty"`
 	// The entry is illustrative (not from the official catalogue).
-	Illustrative  bool                   `protobuf:"varint,19,opt,name=illustrative,proto3" json:"illustrative,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Illustrative bool                   `protobuf:"varint,19,opt,name=illustrative,proto3" json:"illustrative,omitempty"`
+	UpdateTime   *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The fields of the matter's application form (申请表), by key.
+	FormFields    []*FormField `protobuf:"bytes,21,rep,name=form_fields,json=formFields,proto3" json:"form_fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -804,6 +971,74 @@ func (x *Matter) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Matter) GetFormFields() []*FormField {
+	if x != nil {
+		return x.FormFields
+	}
+	return nil
+}
+
+// FormField is one field of an application form.
+type FormField struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"` // [a-z][a-z0-9_]*
+	Label         string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	Required      bool                   `protobuf:"varint,3,opt,name=required,proto3" json:"required,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FormField) Reset() {
+	*x = FormField{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FormField) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FormField) ProtoMessage() {}
+
+func (x *FormField) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FormField.ProtoReflect.Descriptor instead.
+func (*FormField) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *FormField) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *FormField) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *FormField) GetRequired() bool {
+	if x != nil {
+		return x.Required
+	}
+	return false
+}
+
 type GetMatterRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -814,7 +1049,7 @@ type GetMatterRequest struct {
 
 func (x *GetMatterRequest) Reset() {
 	*x = GetMatterRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[5]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +1061,7 @@ func (x *GetMatterRequest) String() string {
 func (*GetMatterRequest) ProtoMessage() {}
 
 func (x *GetMatterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[5]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +1074,7 @@ func (x *GetMatterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMatterRequest.ProtoReflect.Descriptor instead.
 func (*GetMatterRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{5}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetMatterRequest) GetName() string {
@@ -865,7 +1100,7 @@ type ListMattersRequest struct {
 
 func (x *ListMattersRequest) Reset() {
 	*x = ListMattersRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[6]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +1112,7 @@ func (x *ListMattersRequest) String() string {
 func (*ListMattersRequest) ProtoMessage() {}
 
 func (x *ListMattersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[6]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +1125,7 @@ func (x *ListMattersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMattersRequest.ProtoReflect.Descriptor instead.
 func (*ListMattersRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{6}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListMattersRequest) GetAudience() Audience {
@@ -909,7 +1144,7 @@ type ListMattersResponse struct {
 
 func (x *ListMattersResponse) Reset() {
 	*x = ListMattersResponse{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[7]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -921,7 +1156,7 @@ func (x *ListMattersResponse) String() string {
 func (*ListMattersResponse) ProtoMessage() {}
 
 func (x *ListMattersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[7]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -934,7 +1169,7 @@ func (x *ListMattersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMattersResponse.ProtoReflect.Descriptor instead.
 func (*ListMattersResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{7}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListMattersResponse) GetMatters() []*Matter {
@@ -957,7 +1192,7 @@ type UpdateMatterRequest struct {
 
 func (x *UpdateMatterRequest) Reset() {
 	*x = UpdateMatterRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[8]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -969,7 +1204,7 @@ func (x *UpdateMatterRequest) String() string {
 func (*UpdateMatterRequest) ProtoMessage() {}
 
 func (x *UpdateMatterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[8]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -982,7 +1217,7 @@ func (x *UpdateMatterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMatterRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMatterRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{8}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateMatterRequest) GetParent() string {
@@ -1019,7 +1254,7 @@ type Enablement struct {
 
 func (x *Enablement) Reset() {
 	*x = Enablement{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[9]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1031,7 +1266,7 @@ func (x *Enablement) String() string {
 func (*Enablement) ProtoMessage() {}
 
 func (x *Enablement) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[9]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1044,7 +1279,7 @@ func (x *Enablement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Enablement.ProtoReflect.Descriptor instead.
 func (*Enablement) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{9}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Enablement) GetTenant() string {
@@ -1086,7 +1321,7 @@ type EnableMatterRequest struct {
 
 func (x *EnableMatterRequest) Reset() {
 	*x = EnableMatterRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[10]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1098,7 +1333,7 @@ func (x *EnableMatterRequest) String() string {
 func (*EnableMatterRequest) ProtoMessage() {}
 
 func (x *EnableMatterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[10]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1111,7 +1346,7 @@ func (x *EnableMatterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnableMatterRequest.ProtoReflect.Descriptor instead.
 func (*EnableMatterRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{10}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EnableMatterRequest) GetParent() string {
@@ -1144,7 +1379,7 @@ type ListEnablementsRequest struct {
 
 func (x *ListEnablementsRequest) Reset() {
 	*x = ListEnablementsRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[11]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1156,7 +1391,7 @@ func (x *ListEnablementsRequest) String() string {
 func (*ListEnablementsRequest) ProtoMessage() {}
 
 func (x *ListEnablementsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[11]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1169,7 +1404,7 @@ func (x *ListEnablementsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEnablementsRequest.ProtoReflect.Descriptor instead.
 func (*ListEnablementsRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{11}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListEnablementsRequest) GetParent() string {
@@ -1188,7 +1423,7 @@ type ListEnablementsResponse struct {
 
 func (x *ListEnablementsResponse) Reset() {
 	*x = ListEnablementsResponse{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[12]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1200,7 +1435,7 @@ func (x *ListEnablementsResponse) String() string {
 func (*ListEnablementsResponse) ProtoMessage() {}
 
 func (x *ListEnablementsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[12]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1213,7 +1448,7 @@ func (x *ListEnablementsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEnablementsResponse.ProtoReflect.Descriptor instead.
 func (*ListEnablementsResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{12}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListEnablementsResponse) GetEnablements() []*Enablement {
@@ -1225,17 +1460,20 @@ func (x *ListEnablementsResponse) GetEnablements() []*Enablement {
 
 // Applicant is who the application is for.
 type Applicant struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	CreditCode    string                 `protobuf:"bytes,2,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"` // enterprises
-	Phone         string                 `protobuf:"bytes,3,opt,name=phone,proto3" json:"phone,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Name       string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	CreditCode string                 `protobuf:"bytes,2,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"` // enterprises
+	Phone      string                 `protobuf:"bytes,3,opt,name=phone,proto3" json:"phone,omitempty"`
+	// The applicant's own account (subject), who alone may rate the service. Set from the
+	// token when an enterprise or citizen files; a clerk filing for them may name it.
+	Subject       string `protobuf:"bytes,4,opt,name=subject,proto3" json:"subject,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Applicant) Reset() {
 	*x = Applicant{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[13]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1247,7 +1485,7 @@ func (x *Applicant) String() string {
 func (*Applicant) ProtoMessage() {}
 
 func (x *Applicant) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[13]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1260,7 +1498,7 @@ func (x *Applicant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Applicant.ProtoReflect.Descriptor instead.
 func (*Applicant) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{13}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Applicant) GetName() string {
@@ -1284,6 +1522,13 @@ func (x *Applicant) GetPhone() string {
 	return ""
 }
 
+func (x *Applicant) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
 // Agent is the 帮代办 agent who filed on the applicant's behalf.
 type Agent struct {
 	state                 protoimpl.MessageState `protogen:"open.v1"`
@@ -1295,7 +1540,7 @@ type Agent struct {
 
 func (x *Agent) Reset() {
 	*x = Agent{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[14]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1307,7 +1552,7 @@ func (x *Agent) String() string {
 func (*Agent) ProtoMessage() {}
 
 func (x *Agent) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[14]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1320,7 +1565,7 @@ func (x *Agent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Agent.ProtoReflect.Descriptor instead.
 func (*Agent) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{14}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Agent) GetName() string {
@@ -1348,7 +1593,7 @@ type SubmittedMaterial struct {
 
 func (x *SubmittedMaterial) Reset() {
 	*x = SubmittedMaterial{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[15]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1360,7 +1605,7 @@ func (x *SubmittedMaterial) String() string {
 func (*SubmittedMaterial) ProtoMessage() {}
 
 func (x *SubmittedMaterial) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[15]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1373,7 +1618,7 @@ func (x *SubmittedMaterial) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmittedMaterial.ProtoReflect.Descriptor instead.
 func (*SubmittedMaterial) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{15}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SubmittedMaterial) GetName() string {
@@ -1405,7 +1650,7 @@ type StepRecord struct {
 
 func (x *StepRecord) Reset() {
 	*x = StepRecord{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[16]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1417,7 +1662,7 @@ func (x *StepRecord) String() string {
 func (*StepRecord) ProtoMessage() {}
 
 func (x *StepRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[16]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1430,7 +1675,7 @@ func (x *StepRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepRecord.ProtoReflect.Descriptor instead.
 func (*StepRecord) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{16}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StepRecord) GetName() string {
@@ -1480,13 +1725,16 @@ type Rectification struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	DueTime       *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
 	Open          bool                   `protobuf:"varint,2,opt,name=open,proto3" json:"open,omitempty"`
+	Note          string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"` // what was done
+	Handler       string                 `protobuf:"bytes,4,opt,name=handler,proto3" json:"handler,omitempty"`
+	CloseTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Rectification) Reset() {
 	*x = Rectification{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[17]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +1746,7 @@ func (x *Rectification) String() string {
 func (*Rectification) ProtoMessage() {}
 
 func (x *Rectification) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[17]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +1759,7 @@ func (x *Rectification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rectification.ProtoReflect.Descriptor instead.
 func (*Rectification) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{17}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Rectification) GetDueTime() *timestamppb.Timestamp {
@@ -1526,6 +1774,88 @@ func (x *Rectification) GetOpen() bool {
 		return x.Open
 	}
 	return false
+}
+
+func (x *Rectification) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *Rectification) GetHandler() string {
+	if x != nil {
+		return x.Handler
+	}
+	return ""
+}
+
+func (x *Rectification) GetCloseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CloseTime
+	}
+	return nil
+}
+
+// Mailing is the free mailing of a certificate (免费邮寄).
+type Mailing struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Carrier        string                 `protobuf:"bytes,1,opt,name=carrier,proto3" json:"carrier,omitempty"`
+	TrackingNumber string                 `protobuf:"bytes,2,opt,name=tracking_number,json=trackingNumber,proto3" json:"tracking_number,omitempty"`
+	MailTime       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=mail_time,json=mailTime,proto3" json:"mail_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Mailing) Reset() {
+	*x = Mailing{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Mailing) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Mailing) ProtoMessage() {}
+
+func (x *Mailing) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Mailing.ProtoReflect.Descriptor instead.
+func (*Mailing) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *Mailing) GetCarrier() string {
+	if x != nil {
+		return x.Carrier
+	}
+	return ""
+}
+
+func (x *Mailing) GetTrackingNumber() string {
+	if x != nil {
+		return x.TrackingNumber
+	}
+	return ""
+}
+
+func (x *Mailing) GetMailTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MailTime
+	}
+	return nil
 }
 
 // Application is one application (办件).
@@ -1562,14 +1892,24 @@ type Application struct {
 	UpdateTime         *timestamppb.Timestamp `protobuf:"bytes,28,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	CompleteTime       *timestamppb.Timestamp `protobuf:"bytes,29,opt,name=complete_time,json=completeTime,proto3" json:"complete_time,omitempty"`
 	// Working days from submission to completion, pauses excluded.
-	WorkingDaysUsed int32 `protobuf:"varint,30,opt,name=working_days_used,json=workingDaysUsed,proto3" json:"working_days_used,omitempty"`
+	WorkingDaysUsed int32                  `protobuf:"varint,30,opt,name=working_days_used,json=workingDaysUsed,proto3" json:"working_days_used,omitempty"`
+	Handler         string                 `protobuf:"bytes,31,opt,name=handler,proto3" json:"handler,omitempty"`                                                                     // the subject handling it (承办人)
+	Window          string                 `protobuf:"bytes,32,opt,name=window,proto3" json:"window,omitempty"`                                                                       // the window it is handled at
+	Department      string                 `protobuf:"bytes,33,opt,name=department,proto3" json:"department,omitempty"`                                                               // the matter's department
+	Bundle          string                 `protobuf:"bytes,34,opt,name=bundle,proto3" json:"bundle,omitempty"`                                                                       // tenants/{t}/bundleApplications/{id} when filed in a bundle
+	Form            map[string]string      `protobuf:"bytes,35,rep,name=form,proto3" json:"form,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // the application form, by field key
+	Mailing         *Mailing               `protobuf:"bytes,36,opt,name=mailing,proto3" json:"mailing,omitempty"`
+	EscalatedTo     string                 `protobuf:"bytes,37,opt,name=escalated_to,json=escalatedTo,proto3" json:"escalated_to,omitempty"`             // the tenant an overdue application was escalated to
+	StepDueTime     *timestamppb.Timestamp `protobuf:"bytes,38,opt,name=step_due_time,json=stepDueTime,proto3" json:"step_due_time,omitempty"`           // the current step's promised deadline
+	FollowUpRating  int32                  `protobuf:"varint,39,opt,name=follow_up_rating,json=followUpRating,proto3" json:"follow_up_rating,omitempty"` // the rating after rectification (回访评价)
+	FollowUpComment string                 `protobuf:"bytes,40,opt,name=follow_up_comment,json=followUpComment,proto3" json:"follow_up_comment,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Application) Reset() {
 	*x = Application{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[18]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1581,7 +1921,7 @@ func (x *Application) String() string {
 func (*Application) ProtoMessage() {}
 
 func (x *Application) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[18]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1594,7 +1934,7 @@ func (x *Application) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Application.ProtoReflect.Descriptor instead.
 func (*Application) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{18}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Application) GetName() string {
@@ -1807,6 +2147,76 @@ func (x *Application) GetWorkingDaysUsed() int32 {
 	return 0
 }
 
+func (x *Application) GetHandler() string {
+	if x != nil {
+		return x.Handler
+	}
+	return ""
+}
+
+func (x *Application) GetWindow() string {
+	if x != nil {
+		return x.Window
+	}
+	return ""
+}
+
+func (x *Application) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *Application) GetBundle() string {
+	if x != nil {
+		return x.Bundle
+	}
+	return ""
+}
+
+func (x *Application) GetForm() map[string]string {
+	if x != nil {
+		return x.Form
+	}
+	return nil
+}
+
+func (x *Application) GetMailing() *Mailing {
+	if x != nil {
+		return x.Mailing
+	}
+	return nil
+}
+
+func (x *Application) GetEscalatedTo() string {
+	if x != nil {
+		return x.EscalatedTo
+	}
+	return ""
+}
+
+func (x *Application) GetStepDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StepDueTime
+	}
+	return nil
+}
+
+func (x *Application) GetFollowUpRating() int32 {
+	if x != nil {
+		return x.FollowUpRating
+	}
+	return 0
+}
+
+func (x *Application) GetFollowUpComment() string {
+	if x != nil {
+		return x.FollowUpComment
+	}
+	return ""
+}
+
 type SubmitApplicationRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
@@ -1817,7 +2227,7 @@ type SubmitApplicationRequest struct {
 
 func (x *SubmitApplicationRequest) Reset() {
 	*x = SubmitApplicationRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[19]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1829,7 +2239,7 @@ func (x *SubmitApplicationRequest) String() string {
 func (*SubmitApplicationRequest) ProtoMessage() {}
 
 func (x *SubmitApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[19]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1842,7 +2252,7 @@ func (x *SubmitApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitApplicationRequest.ProtoReflect.Descriptor instead.
 func (*SubmitApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{19}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SubmitApplicationRequest) GetParent() string {
@@ -1868,7 +2278,7 @@ type GetApplicationRequest struct {
 
 func (x *GetApplicationRequest) Reset() {
 	*x = GetApplicationRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[20]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1880,7 +2290,7 @@ func (x *GetApplicationRequest) String() string {
 func (*GetApplicationRequest) ProtoMessage() {}
 
 func (x *GetApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[20]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1893,7 +2303,7 @@ func (x *GetApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApplicationRequest.ProtoReflect.Descriptor instead.
 func (*GetApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{20}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetApplicationRequest) GetName() string {
@@ -1913,7 +2323,7 @@ type AcceptApplicationRequest struct {
 
 func (x *AcceptApplicationRequest) Reset() {
 	*x = AcceptApplicationRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[21]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +2335,7 @@ func (x *AcceptApplicationRequest) String() string {
 func (*AcceptApplicationRequest) ProtoMessage() {}
 
 func (x *AcceptApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[21]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2348,7 @@ func (x *AcceptApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptApplicationRequest.ProtoReflect.Descriptor instead.
 func (*AcceptApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{21}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AcceptApplicationRequest) GetName() string {
@@ -1968,7 +2378,7 @@ type AcceptDeferredRequest struct {
 
 func (x *AcceptDeferredRequest) Reset() {
 	*x = AcceptDeferredRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[22]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1980,7 +2390,7 @@ func (x *AcceptDeferredRequest) String() string {
 func (*AcceptDeferredRequest) ProtoMessage() {}
 
 func (x *AcceptDeferredRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[22]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1993,7 +2403,7 @@ func (x *AcceptDeferredRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptDeferredRequest.ProtoReflect.Descriptor instead.
 func (*AcceptDeferredRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{22}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AcceptDeferredRequest) GetName() string {
@@ -2042,7 +2452,7 @@ type SupplyDeferredRequest struct {
 
 func (x *SupplyDeferredRequest) Reset() {
 	*x = SupplyDeferredRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[23]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2054,7 +2464,7 @@ func (x *SupplyDeferredRequest) String() string {
 func (*SupplyDeferredRequest) ProtoMessage() {}
 
 func (x *SupplyDeferredRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[23]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2067,7 +2477,7 @@ func (x *SupplyDeferredRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyDeferredRequest.ProtoReflect.Descriptor instead.
 func (*SupplyDeferredRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{23}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SupplyDeferredRequest) GetName() string {
@@ -2103,7 +2513,7 @@ type RequestCorrectionRequest struct {
 
 func (x *RequestCorrectionRequest) Reset() {
 	*x = RequestCorrectionRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[24]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2115,7 +2525,7 @@ func (x *RequestCorrectionRequest) String() string {
 func (*RequestCorrectionRequest) ProtoMessage() {}
 
 func (x *RequestCorrectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[24]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2128,7 +2538,7 @@ func (x *RequestCorrectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestCorrectionRequest.ProtoReflect.Descriptor instead.
 func (*RequestCorrectionRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{24}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RequestCorrectionRequest) GetName() string {
@@ -2170,7 +2580,7 @@ type ResubmitApplicationRequest struct {
 
 func (x *ResubmitApplicationRequest) Reset() {
 	*x = ResubmitApplicationRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[25]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2182,7 +2592,7 @@ func (x *ResubmitApplicationRequest) String() string {
 func (*ResubmitApplicationRequest) ProtoMessage() {}
 
 func (x *ResubmitApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[25]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2195,7 +2605,7 @@ func (x *ResubmitApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResubmitApplicationRequest.ProtoReflect.Descriptor instead.
 func (*ResubmitApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{25}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ResubmitApplicationRequest) GetName() string {
@@ -2230,7 +2640,7 @@ type RejectApplicationRequest struct {
 
 func (x *RejectApplicationRequest) Reset() {
 	*x = RejectApplicationRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[26]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2242,7 +2652,7 @@ func (x *RejectApplicationRequest) String() string {
 func (*RejectApplicationRequest) ProtoMessage() {}
 
 func (x *RejectApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[26]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2255,7 +2665,7 @@ func (x *RejectApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectApplicationRequest.ProtoReflect.Descriptor instead.
 func (*RejectApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{26}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RejectApplicationRequest) GetName() string {
@@ -2294,7 +2704,7 @@ type CompleteStepRequest struct {
 
 func (x *CompleteStepRequest) Reset() {
 	*x = CompleteStepRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[27]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2306,7 +2716,7 @@ func (x *CompleteStepRequest) String() string {
 func (*CompleteStepRequest) ProtoMessage() {}
 
 func (x *CompleteStepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[27]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2319,7 +2729,7 @@ func (x *CompleteStepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteStepRequest.ProtoReflect.Descriptor instead.
 func (*CompleteStepRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{27}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CompleteStepRequest) GetName() string {
@@ -2375,7 +2785,7 @@ type WithdrawApplicationRequest struct {
 
 func (x *WithdrawApplicationRequest) Reset() {
 	*x = WithdrawApplicationRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[28]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2387,7 +2797,7 @@ func (x *WithdrawApplicationRequest) String() string {
 func (*WithdrawApplicationRequest) ProtoMessage() {}
 
 func (x *WithdrawApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[28]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2400,7 +2810,7 @@ func (x *WithdrawApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawApplicationRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{28}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *WithdrawApplicationRequest) GetName() string {
@@ -2436,7 +2846,7 @@ type RateApplicationRequest struct {
 
 func (x *RateApplicationRequest) Reset() {
 	*x = RateApplicationRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[29]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2448,7 +2858,7 @@ func (x *RateApplicationRequest) String() string {
 func (*RateApplicationRequest) ProtoMessage() {}
 
 func (x *RateApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[29]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2461,7 +2871,7 @@ func (x *RateApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateApplicationRequest.ProtoReflect.Descriptor instead.
 func (*RateApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{29}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RateApplicationRequest) GetName() string {
@@ -2494,14 +2904,15 @@ func (x *RateApplicationRequest) GetComment() string {
 
 type ReportMattersRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"` // tenants/{tenant}: the tenant and its subtree
+	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`                                                       // tenants/{tenant}: the tenant and its subtree
+	GroupBy       ReportGroup            `protobuf:"varint,2,opt,name=group_by,json=groupBy,proto3,enum=gaoxing.matters.v1.ReportGroup" json:"group_by,omitempty"` // unspecified: per matter
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReportMattersRequest) Reset() {
 	*x = ReportMattersRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[30]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2513,7 +2924,7 @@ func (x *ReportMattersRequest) String() string {
 func (*ReportMattersRequest) ProtoMessage() {}
 
 func (x *ReportMattersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[30]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2526,7 +2937,7 @@ func (x *ReportMattersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportMattersRequest.ProtoReflect.Descriptor instead.
 func (*ReportMattersRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{30}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ReportMattersRequest) GetParent() string {
@@ -2534,6 +2945,13 @@ func (x *ReportMattersRequest) GetParent() string {
 		return x.Parent
 	}
 	return ""
+}
+
+func (x *ReportMattersRequest) GetGroupBy() ReportGroup {
+	if x != nil {
+		return x.GroupBy
+	}
+	return ReportGroup_REPORT_GROUP_UNSPECIFIED
 }
 
 // MatterReport is one matter's actual handling against its target.
@@ -2548,13 +2966,15 @@ type MatterReport struct {
 	P90WorkingDays    int32   `protobuf:"varint,6,opt,name=p90_working_days,json=p90WorkingDays,proto3" json:"p90_working_days,omitempty"`
 	// Share (0–1) of completed applications finished by their promised deadline.
 	WithinTargetShare float64 `protobuf:"fixed64,7,opt,name=within_target_share,json=withinTargetShare,proto3" json:"within_target_share,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The row's key when not grouped per matter: a department, a tenant or a handler.
+	Key           string `protobuf:"bytes,8,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MatterReport) Reset() {
 	*x = MatterReport{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[31]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2566,7 +2986,7 @@ func (x *MatterReport) String() string {
 func (*MatterReport) ProtoMessage() {}
 
 func (x *MatterReport) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[31]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2579,7 +2999,7 @@ func (x *MatterReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatterReport.ProtoReflect.Descriptor instead.
 func (*MatterReport) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{31}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *MatterReport) GetMatter() string {
@@ -2631,6 +3051,13 @@ func (x *MatterReport) GetWithinTargetShare() float64 {
 	return 0
 }
 
+func (x *MatterReport) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
 type ReportMattersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Matters       []*MatterReport        `protobuf:"bytes,1,rep,name=matters,proto3" json:"matters,omitempty"`
@@ -2640,7 +3067,7 @@ type ReportMattersResponse struct {
 
 func (x *ReportMattersResponse) Reset() {
 	*x = ReportMattersResponse{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[32]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2652,7 +3079,7 @@ func (x *ReportMattersResponse) String() string {
 func (*ReportMattersResponse) ProtoMessage() {}
 
 func (x *ReportMattersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[32]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2665,7 +3092,7 @@ func (x *ReportMattersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportMattersResponse.ProtoReflect.Descriptor instead.
 func (*ReportMattersResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{32}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ReportMattersResponse) GetMatters() []*MatterReport {
@@ -2681,13 +3108,16 @@ type ListApplicationsRequest struct {
 	State         State                  `protobuf:"varint,2,opt,name=state,proto3,enum=gaoxing.matters.v1.State" json:"state,omitempty"` // unspecified: every state
 	PageSize      int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken     string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	Matter        string                 `protobuf:"bytes,5,opt,name=matter,proto3" json:"matter,omitempty"`                                  // matters/{code}; empty: every matter
+	Handler       string                 `protobuf:"bytes,6,opt,name=handler,proto3" json:"handler,omitempty"`                                // a subject; empty: anyone's
+	GreenChannel  bool                   `protobuf:"varint,7,opt,name=green_channel,json=greenChannel,proto3" json:"green_channel,omitempty"` // only green-channel applications
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListApplicationsRequest) Reset() {
 	*x = ListApplicationsRequest{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[33]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2699,7 +3129,7 @@ func (x *ListApplicationsRequest) String() string {
 func (*ListApplicationsRequest) ProtoMessage() {}
 
 func (x *ListApplicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[33]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2712,7 +3142,7 @@ func (x *ListApplicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApplicationsRequest.ProtoReflect.Descriptor instead.
 func (*ListApplicationsRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{33}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListApplicationsRequest) GetParent() string {
@@ -2743,6 +3173,27 @@ func (x *ListApplicationsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListApplicationsRequest) GetMatter() string {
+	if x != nil {
+		return x.Matter
+	}
+	return ""
+}
+
+func (x *ListApplicationsRequest) GetHandler() string {
+	if x != nil {
+		return x.Handler
+	}
+	return ""
+}
+
+func (x *ListApplicationsRequest) GetGreenChannel() bool {
+	if x != nil {
+		return x.GreenChannel
+	}
+	return false
+}
+
 type ListApplicationsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Applications  []*Application         `protobuf:"bytes,1,rep,name=applications,proto3" json:"applications,omitempty"`
@@ -2753,7 +3204,7 @@ type ListApplicationsResponse struct {
 
 func (x *ListApplicationsResponse) Reset() {
 	*x = ListApplicationsResponse{}
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[34]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2765,7 +3216,7 @@ func (x *ListApplicationsResponse) String() string {
 func (*ListApplicationsResponse) ProtoMessage() {}
 
 func (x *ListApplicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[34]
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2778,7 +3229,7 @@ func (x *ListApplicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApplicationsResponse.ProtoReflect.Descriptor instead.
 func (*ListApplicationsResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{34}
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListApplicationsResponse) GetApplications() []*Application {
@@ -2795,11 +3246,1020 @@ func (x *ListApplicationsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type AssignApplicationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Etag          string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	Handler       string                 `protobuf:"bytes,3,opt,name=handler,proto3" json:"handler,omitempty"` // a subject; empty: the caller
+	Window        string                 `protobuf:"bytes,4,opt,name=window,proto3" json:"window,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssignApplicationRequest) Reset() {
+	*x = AssignApplicationRequest{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssignApplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssignApplicationRequest) ProtoMessage() {}
+
+func (x *AssignApplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssignApplicationRequest.ProtoReflect.Descriptor instead.
+func (*AssignApplicationRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *AssignApplicationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AssignApplicationRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *AssignApplicationRequest) GetHandler() string {
+	if x != nil {
+		return x.Handler
+	}
+	return ""
+}
+
+func (x *AssignApplicationRequest) GetWindow() string {
+	if x != nil {
+		return x.Window
+	}
+	return ""
+}
+
+type ListQueueRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"` // tenants/{tenant}
+	Scope         QueueScope             `protobuf:"varint,2,opt,name=scope,proto3,enum=gaoxing.matters.v1.QueueScope" json:"scope,omitempty"`
+	Window        string                 `protobuf:"bytes,3,opt,name=window,proto3" json:"window,omitempty"`         // for QUEUE_SCOPE_WINDOW
+	Department    string                 `protobuf:"bytes,4,opt,name=department,proto3" json:"department,omitempty"` // for QUEUE_SCOPE_DEPARTMENT
+	OverdueOnly   bool                   `protobuf:"varint,5,opt,name=overdue_only,json=overdueOnly,proto3" json:"overdue_only,omitempty"`
+	PageSize      int32                  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListQueueRequest) Reset() {
+	*x = ListQueueRequest{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQueueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQueueRequest) ProtoMessage() {}
+
+func (x *ListQueueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQueueRequest.ProtoReflect.Descriptor instead.
+func (*ListQueueRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ListQueueRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListQueueRequest) GetScope() QueueScope {
+	if x != nil {
+		return x.Scope
+	}
+	return QueueScope_QUEUE_SCOPE_UNSPECIFIED
+}
+
+func (x *ListQueueRequest) GetWindow() string {
+	if x != nil {
+		return x.Window
+	}
+	return ""
+}
+
+func (x *ListQueueRequest) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *ListQueueRequest) GetOverdueOnly() bool {
+	if x != nil {
+		return x.OverdueOnly
+	}
+	return false
+}
+
+func (x *ListQueueRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListQueueRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListQueueResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Open applications: green-channel ones (绿色通道) first, then earliest promised
+	// deadline first (so the overdue come first).
+	Applications  []*Application `protobuf:"bytes,1,rep,name=applications,proto3" json:"applications,omitempty"`
+	NextPageToken string         `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListQueueResponse) Reset() {
+	*x = ListQueueResponse{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQueueResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQueueResponse) ProtoMessage() {}
+
+func (x *ListQueueResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQueueResponse.ProtoReflect.Descriptor instead.
+func (*ListQueueResponse) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ListQueueResponse) GetApplications() []*Application {
+	if x != nil {
+		return x.Applications
+	}
+	return nil
+}
+
+func (x *ListQueueResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Alert is one threshold crossing of a clock, recorded once (催办/预警/超期).
+type Alert struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Clock         string                 `protobuf:"bytes,1,opt,name=clock,proto3" json:"clock,omitempty"`                                // promised, statutory, step/{n} or rectification
+	Threshold     int32                  `protobuf:"varint,2,opt,name=threshold,proto3" json:"threshold,omitempty"`                       // 50, 75 or 100
+	EscalatedTo   string                 `protobuf:"bytes,3,opt,name=escalated_to,json=escalatedTo,proto3" json:"escalated_to,omitempty"` // the tenant it was escalated to, at 100 %
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alert) Reset() {
+	*x = Alert{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alert) ProtoMessage() {}
+
+func (x *Alert) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alert.ProtoReflect.Descriptor instead.
+func (*Alert) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *Alert) GetClock() string {
+	if x != nil {
+		return x.Clock
+	}
+	return ""
+}
+
+func (x *Alert) GetThreshold() int32 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *Alert) GetEscalatedTo() string {
+	if x != nil {
+		return x.EscalatedTo
+	}
+	return ""
+}
+
+func (x *Alert) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+type ListAlertsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // the application
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlertsRequest) Reset() {
+	*x = ListAlertsRequest{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertsRequest) ProtoMessage() {}
+
+func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
+func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ListAlertsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ListAlertsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Alerts        []*Alert               `protobuf:"bytes,1,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlertsResponse) Reset() {
+	*x = ListAlertsResponse{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertsResponse) ProtoMessage() {}
+
+func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
+func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ListAlertsResponse) GetAlerts() []*Alert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+type RectifyApplicationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Etag          string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	Note          string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RectifyApplicationRequest) Reset() {
+	*x = RectifyApplicationRequest{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RectifyApplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RectifyApplicationRequest) ProtoMessage() {}
+
+func (x *RectifyApplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RectifyApplicationRequest.ProtoReflect.Descriptor instead.
+func (*RectifyApplicationRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *RectifyApplicationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RectifyApplicationRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *RectifyApplicationRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type MailCertificateRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Name           string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Etag           string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	Carrier        string                 `protobuf:"bytes,3,opt,name=carrier,proto3" json:"carrier,omitempty"`
+	TrackingNumber string                 `protobuf:"bytes,4,opt,name=tracking_number,json=trackingNumber,proto3" json:"tracking_number,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *MailCertificateRequest) Reset() {
+	*x = MailCertificateRequest{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailCertificateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailCertificateRequest) ProtoMessage() {}
+
+func (x *MailCertificateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailCertificateRequest.ProtoReflect.Descriptor instead.
+func (*MailCertificateRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *MailCertificateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MailCertificateRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *MailCertificateRequest) GetCarrier() string {
+	if x != nil {
+		return x.Carrier
+	}
+	return ""
+}
+
+func (x *MailCertificateRequest) GetTrackingNumber() string {
+	if x != nil {
+		return x.TrackingNumber
+	}
+	return ""
+}
+
+// BundleMember is one member matter of a bundle and where its form fields come from.
+type BundleMember struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Matter string                 `protobuf:"bytes,1,opt,name=matter,proto3" json:"matter,omitempty"` // matters/{code}
+	// field_map maps the member matter's form field key to the bundle form's field key.
+	FieldMap      map[string]string `protobuf:"bytes,2,rep,name=field_map,json=fieldMap,proto3" json:"field_map,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BundleMember) Reset() {
+	*x = BundleMember{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BundleMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BundleMember) ProtoMessage() {}
+
+func (x *BundleMember) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BundleMember.ProtoReflect.Descriptor instead.
+func (*BundleMember) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *BundleMember) GetMatter() string {
+	if x != nil {
+		return x.Matter
+	}
+	return ""
+}
+
+func (x *BundleMember) GetFieldMap() map[string]string {
+	if x != nil {
+		return x.FieldMap
+	}
+	return nil
+}
+
+// Bundle is a 一件事 bundle (主题套餐): several matters filed through one combined form.
+type Bundle struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // bundles/{code}
+	Code     string                 `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	Title    string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	Audience Audience               `protobuf:"varint,4,opt,name=audience,proto3,enum=gaoxing.matters.v1.Audience" json:"audience,omitempty"`
+	Fields   []*FormField           `protobuf:"bytes,5,rep,name=fields,proto3" json:"fields,omitempty"` // the combined form
+	Members  []*BundleMember        `protobuf:"bytes,6,rep,name=members,proto3" json:"members,omitempty"`
+	// The entry is illustrative (not from the official catalogue).
+	Illustrative  bool `protobuf:"varint,7,opt,name=illustrative,proto3" json:"illustrative,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Bundle) Reset() {
+	*x = Bundle{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Bundle) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Bundle) ProtoMessage() {}
+
+func (x *Bundle) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Bundle.ProtoReflect.Descriptor instead.
+func (*Bundle) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *Bundle) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Bundle) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Bundle) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Bundle) GetAudience() Audience {
+	if x != nil {
+		return x.Audience
+	}
+	return Audience_AUDIENCE_UNSPECIFIED
+}
+
+func (x *Bundle) GetFields() []*FormField {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *Bundle) GetMembers() []*BundleMember {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *Bundle) GetIllustrative() bool {
+	if x != nil {
+		return x.Illustrative
+	}
+	return false
+}
+
+type GetBundleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBundleRequest) Reset() {
+	*x = GetBundleRequest{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBundleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBundleRequest) ProtoMessage() {}
+
+func (x *GetBundleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBundleRequest.ProtoReflect.Descriptor instead.
+func (*GetBundleRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *GetBundleRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ListBundlesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBundlesRequest) Reset() {
+	*x = ListBundlesRequest{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBundlesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBundlesRequest) ProtoMessage() {}
+
+func (x *ListBundlesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBundlesRequest.ProtoReflect.Descriptor instead.
+func (*ListBundlesRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{48}
+}
+
+type ListBundlesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bundles       []*Bundle              `protobuf:"bytes,1,rep,name=bundles,proto3" json:"bundles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBundlesResponse) Reset() {
+	*x = ListBundlesResponse{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBundlesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBundlesResponse) ProtoMessage() {}
+
+func (x *ListBundlesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBundlesResponse.ProtoReflect.Descriptor instead.
+func (*ListBundlesResponse) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ListBundlesResponse) GetBundles() []*Bundle {
+	if x != nil {
+		return x.Bundles
+	}
+	return nil
+}
+
+type SubmitBundleRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Parent       string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"` // tenants/{tenant}
+	Bundle       string                 `protobuf:"bytes,2,opt,name=bundle,proto3" json:"bundle,omitempty"` // bundles/{code}
+	Applicant    *Applicant             `protobuf:"bytes,3,opt,name=applicant,proto3" json:"applicant,omitempty"`
+	Channel      Channel                `protobuf:"varint,4,opt,name=channel,proto3,enum=gaoxing.matters.v1.Channel" json:"channel,omitempty"`
+	Agent        *Agent                 `protobuf:"bytes,5,opt,name=agent,proto3" json:"agent,omitempty"`
+	GreenChannel bool                   `protobuf:"varint,6,opt,name=green_channel,json=greenChannel,proto3" json:"green_channel,omitempty"`
+	Form         map[string]string      `protobuf:"bytes,7,rep,name=form,proto3" json:"form,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // the combined form, by bundle field key
+	// Materials by name; each goes to every member matter that lists it.
+	Materials     []*SubmittedMaterial `protobuf:"bytes,8,rep,name=materials,proto3" json:"materials,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitBundleRequest) Reset() {
+	*x = SubmitBundleRequest{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitBundleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitBundleRequest) ProtoMessage() {}
+
+func (x *SubmitBundleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitBundleRequest.ProtoReflect.Descriptor instead.
+func (*SubmitBundleRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *SubmitBundleRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *SubmitBundleRequest) GetBundle() string {
+	if x != nil {
+		return x.Bundle
+	}
+	return ""
+}
+
+func (x *SubmitBundleRequest) GetApplicant() *Applicant {
+	if x != nil {
+		return x.Applicant
+	}
+	return nil
+}
+
+func (x *SubmitBundleRequest) GetChannel() Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *SubmitBundleRequest) GetAgent() *Agent {
+	if x != nil {
+		return x.Agent
+	}
+	return nil
+}
+
+func (x *SubmitBundleRequest) GetGreenChannel() bool {
+	if x != nil {
+		return x.GreenChannel
+	}
+	return false
+}
+
+func (x *SubmitBundleRequest) GetForm() map[string]string {
+	if x != nil {
+		return x.Form
+	}
+	return nil
+}
+
+func (x *SubmitBundleRequest) GetMaterials() []*SubmittedMaterial {
+	if x != nil {
+		return x.Materials
+	}
+	return nil
+}
+
+// BundleApplication is one filing of a bundle, tracked as one.
+type BundleApplication struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // tenants/{tenant}/bundleApplications/{id}; id is B-YYYYMMDD-NNNNNN
+	Bundle        string                 `protobuf:"bytes,2,opt,name=bundle,proto3" json:"bundle,omitempty"`
+	Applicant     *Applicant             `protobuf:"bytes,3,opt,name=applicant,proto3" json:"applicant,omitempty"`
+	State         BundleState            `protobuf:"varint,4,opt,name=state,proto3,enum=gaoxing.matters.v1.BundleState" json:"state,omitempty"`
+	Members       []*Application         `protobuf:"bytes,5,rep,name=members,proto3" json:"members,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CompleteTime  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=complete_time,json=completeTime,proto3" json:"complete_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BundleApplication) Reset() {
+	*x = BundleApplication{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BundleApplication) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BundleApplication) ProtoMessage() {}
+
+func (x *BundleApplication) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BundleApplication.ProtoReflect.Descriptor instead.
+func (*BundleApplication) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *BundleApplication) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BundleApplication) GetBundle() string {
+	if x != nil {
+		return x.Bundle
+	}
+	return ""
+}
+
+func (x *BundleApplication) GetApplicant() *Applicant {
+	if x != nil {
+		return x.Applicant
+	}
+	return nil
+}
+
+func (x *BundleApplication) GetState() BundleState {
+	if x != nil {
+		return x.State
+	}
+	return BundleState_BUNDLE_STATE_UNSPECIFIED
+}
+
+func (x *BundleApplication) GetMembers() []*Application {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *BundleApplication) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *BundleApplication) GetCompleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompleteTime
+	}
+	return nil
+}
+
+type GetBundleApplicationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBundleApplicationRequest) Reset() {
+	*x = GetBundleApplicationRequest{}
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBundleApplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBundleApplicationRequest) ProtoMessage() {}
+
+func (x *GetBundleApplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_matters_v1_matters_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBundleApplicationRequest.ProtoReflect.Descriptor instead.
+func (*GetBundleApplicationRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_matters_v1_matters_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *GetBundleApplicationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 var File_gaoxing_matters_v1_matters_proto protoreflect.FileDescriptor
 
 const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\n" +
-	" gaoxing/matters/v1/matters.proto\x12\x12gaoxing.matters.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"C\n" +
+	" gaoxing/matters/v1/matters.proto\x12\x12gaoxing.matters.v1\x1a\x1fgaoxing/matters/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"C\n" +
 	"\x05Limit\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x05R\x01n\x12,\n" +
 	"\x04unit\x18\x02 \x01(\x0e2\x18.gaoxing.matters.v1.UnitR\x04unit\"\x8d\x01\n" +
@@ -2815,7 +4275,7 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x13counts_toward_limit\x18\x04 \x01(\bR\x11countsTowardLimit\"1\n" +
 	"\x03Fee\x12\x12\n" +
 	"\x04item\x18\x01 \x01(\tR\x04item\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\tR\x06amount\"\xc7\x06\n" +
+	"\x06amount\x18\x02 \x01(\tR\x06amount\"\x87\a\n" +
 	"\x06Matter\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x18\n" +
@@ -2843,7 +4303,13 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\baudience\x18\x12 \x01(\x0e2\x1c.gaoxing.matters.v1.AudienceR\baudience\x12\"\n" +
 	"\fillustrative\x18\x13 \x01(\bR\fillustrative\x12;\n" +
 	"\vupdate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"@\n" +
+	"updateTime\x12>\n" +
+	"\vform_fields\x18\x15 \x03(\v2\x1d.gaoxing.matters.v1.FormFieldR\n" +
+	"formFields\"O\n" +
+	"\tFormField\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05label\x18\x02 \x01(\tR\x05label\x12\x1a\n" +
+	"\brequired\x18\x03 \x01(\bR\brequired\"@\n" +
 	"\x10GetMatterRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x05R\aversion\"N\n" +
@@ -2871,12 +4337,13 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x16ListEnablementsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\"[\n" +
 	"\x17ListEnablementsResponse\x12@\n" +
-	"\venablements\x18\x01 \x03(\v2\x1e.gaoxing.matters.v1.EnablementR\venablements\"V\n" +
+	"\venablements\x18\x01 \x03(\v2\x1e.gaoxing.matters.v1.EnablementR\venablements\"p\n" +
 	"\tApplicant\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vcredit_code\x18\x02 \x01(\tR\n" +
 	"creditCode\x12\x14\n" +
-	"\x05phone\x18\x03 \x01(\tR\x05phone\"R\n" +
+	"\x05phone\x18\x03 \x01(\tR\x05phone\x12\x18\n" +
+	"\asubject\x18\x04 \x01(\tR\asubject\"R\n" +
 	"\x05Agent\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\x16authorization_document\x18\x02 \x01(\tR\x15authorizationDocument\"C\n" +
@@ -2891,10 +4358,18 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12*\n" +
-	"\x11working_days_used\x18\x06 \x01(\x05R\x0fworkingDaysUsed\"Z\n" +
+	"\x11working_days_used\x18\x06 \x01(\x05R\x0fworkingDaysUsed\"\xc3\x01\n" +
 	"\rRectification\x125\n" +
 	"\bdue_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12\x12\n" +
-	"\x04open\x18\x02 \x01(\bR\x04open\"\x9d\v\n" +
+	"\x04open\x18\x02 \x01(\bR\x04open\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12\x18\n" +
+	"\ahandler\x18\x04 \x01(\tR\ahandler\x129\n" +
+	"\n" +
+	"close_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\"\x85\x01\n" +
+	"\aMailing\x12\x18\n" +
+	"\acarrier\x18\x01 \x01(\tR\acarrier\x12'\n" +
+	"\x0ftracking_number\x18\x02 \x01(\tR\x0etrackingNumber\x127\n" +
+	"\tmail_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bmailTime\"\xef\x0e\n" +
 	"\vApplication\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06matter\x18\x02 \x01(\tR\x06matter\x12%\n" +
@@ -2928,7 +4403,22 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\vupdate_time\x18\x1c \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12?\n" +
 	"\rcomplete_time\x18\x1d \x01(\v2\x1a.google.protobuf.TimestampR\fcompleteTime\x12*\n" +
-	"\x11working_days_used\x18\x1e \x01(\x05R\x0fworkingDaysUsed\"u\n" +
+	"\x11working_days_used\x18\x1e \x01(\x05R\x0fworkingDaysUsed\x12\x18\n" +
+	"\ahandler\x18\x1f \x01(\tR\ahandler\x12\x16\n" +
+	"\x06window\x18  \x01(\tR\x06window\x12\x1e\n" +
+	"\n" +
+	"department\x18! \x01(\tR\n" +
+	"department\x12\x16\n" +
+	"\x06bundle\x18\" \x01(\tR\x06bundle\x12=\n" +
+	"\x04form\x18# \x03(\v2).gaoxing.matters.v1.Application.FormEntryR\x04form\x125\n" +
+	"\amailing\x18$ \x01(\v2\x1b.gaoxing.matters.v1.MailingR\amailing\x12!\n" +
+	"\fescalated_to\x18% \x01(\tR\vescalatedTo\x12>\n" +
+	"\rstep_due_time\x18& \x01(\v2\x1a.google.protobuf.TimestampR\vstepDueTime\x12(\n" +
+	"\x10follow_up_rating\x18' \x01(\x05R\x0efollowUpRating\x12*\n" +
+	"\x11follow_up_comment\x18( \x01(\tR\x0ffollowUpComment\x1a7\n" +
+	"\tFormEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"u\n" +
 	"\x18SubmitApplicationRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12A\n" +
 	"\vapplication\x18\x02 \x01(\v2\x1f.gaoxing.matters.v1.ApplicationR\vapplication\"+\n" +
@@ -2975,9 +4465,10 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x14\n" +
 	"\x05score\x18\x03 \x01(\x05R\x05score\x12\x18\n" +
-	"\acomment\x18\x04 \x01(\tR\acomment\".\n" +
+	"\acomment\x18\x04 \x01(\tR\acomment\"j\n" +
 	"\x14ReportMattersRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\"\x97\x02\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12:\n" +
+	"\bgroup_by\x18\x02 \x01(\x0e2\x1f.gaoxing.matters.v1.ReportGroupR\agroupBy\"\xa9\x02\n" +
 	"\fMatterReport\x12\x16\n" +
 	"\x06matter\x18\x01 \x01(\tR\x06matter\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x121\n" +
@@ -2985,18 +4476,102 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\tcompleted\x18\x04 \x01(\x05R\tcompleted\x12.\n" +
 	"\x13median_working_days\x18\x05 \x01(\x01R\x11medianWorkingDays\x12(\n" +
 	"\x10p90_working_days\x18\x06 \x01(\x05R\x0ep90WorkingDays\x12.\n" +
-	"\x13within_target_share\x18\a \x01(\x01R\x11withinTargetShare\"S\n" +
+	"\x13within_target_share\x18\a \x01(\x01R\x11withinTargetShare\x12\x10\n" +
+	"\x03key\x18\b \x01(\tR\x03key\"S\n" +
 	"\x15ReportMattersResponse\x12:\n" +
-	"\amatters\x18\x01 \x03(\v2 .gaoxing.matters.v1.MatterReportR\amatters\"\x9e\x01\n" +
+	"\amatters\x18\x01 \x03(\v2 .gaoxing.matters.v1.MatterReportR\amatters\"\xf5\x01\n" +
 	"\x17ListApplicationsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12/\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x19.gaoxing.matters.v1.StateR\x05state\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"\x87\x01\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12\x16\n" +
+	"\x06matter\x18\x05 \x01(\tR\x06matter\x12\x18\n" +
+	"\ahandler\x18\x06 \x01(\tR\ahandler\x12#\n" +
+	"\rgreen_channel\x18\a \x01(\bR\fgreenChannel\"\x87\x01\n" +
 	"\x18ListApplicationsResponse\x12C\n" +
 	"\fapplications\x18\x01 \x03(\v2\x1f.gaoxing.matters.v1.ApplicationR\fapplications\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*Z\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"t\n" +
+	"\x18AssignApplicationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x18\n" +
+	"\ahandler\x18\x03 \x01(\tR\ahandler\x12\x16\n" +
+	"\x06window\x18\x04 \x01(\tR\x06window\"\xf7\x01\n" +
+	"\x10ListQueueRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x124\n" +
+	"\x05scope\x18\x02 \x01(\x0e2\x1e.gaoxing.matters.v1.QueueScopeR\x05scope\x12\x16\n" +
+	"\x06window\x18\x03 \x01(\tR\x06window\x12\x1e\n" +
+	"\n" +
+	"department\x18\x04 \x01(\tR\n" +
+	"department\x12!\n" +
+	"\foverdue_only\x18\x05 \x01(\bR\voverdueOnly\x12\x1b\n" +
+	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\"\x80\x01\n" +
+	"\x11ListQueueResponse\x12C\n" +
+	"\fapplications\x18\x01 \x03(\v2\x1f.gaoxing.matters.v1.ApplicationR\fapplications\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x01\n" +
+	"\x05Alert\x12\x14\n" +
+	"\x05clock\x18\x01 \x01(\tR\x05clock\x12\x1c\n" +
+	"\tthreshold\x18\x02 \x01(\x05R\tthreshold\x12!\n" +
+	"\fescalated_to\x18\x03 \x01(\tR\vescalatedTo\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"'\n" +
+	"\x11ListAlertsRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"G\n" +
+	"\x12ListAlertsResponse\x121\n" +
+	"\x06alerts\x18\x01 \x03(\v2\x19.gaoxing.matters.v1.AlertR\x06alerts\"W\n" +
+	"\x19RectifyApplicationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"\x83\x01\n" +
+	"\x16MailCertificateRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x18\n" +
+	"\acarrier\x18\x03 \x01(\tR\acarrier\x12'\n" +
+	"\x0ftracking_number\x18\x04 \x01(\tR\x0etrackingNumber\"\xb0\x01\n" +
+	"\fBundleMember\x12\x16\n" +
+	"\x06matter\x18\x01 \x01(\tR\x06matter\x12K\n" +
+	"\tfield_map\x18\x02 \x03(\v2..gaoxing.matters.v1.BundleMember.FieldMapEntryR\bfieldMap\x1a;\n" +
+	"\rFieldMapEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x97\x02\n" +
+	"\x06Bundle\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x128\n" +
+	"\baudience\x18\x04 \x01(\x0e2\x1c.gaoxing.matters.v1.AudienceR\baudience\x125\n" +
+	"\x06fields\x18\x05 \x03(\v2\x1d.gaoxing.matters.v1.FormFieldR\x06fields\x12:\n" +
+	"\amembers\x18\x06 \x03(\v2 .gaoxing.matters.v1.BundleMemberR\amembers\x12\"\n" +
+	"\fillustrative\x18\a \x01(\bR\fillustrative\"&\n" +
+	"\x10GetBundleRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x14\n" +
+	"\x12ListBundlesRequest\"K\n" +
+	"\x13ListBundlesResponse\x124\n" +
+	"\abundles\x18\x01 \x03(\v2\x1a.gaoxing.matters.v1.BundleR\abundles\"\xd4\x03\n" +
+	"\x13SubmitBundleRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x16\n" +
+	"\x06bundle\x18\x02 \x01(\tR\x06bundle\x12;\n" +
+	"\tapplicant\x18\x03 \x01(\v2\x1d.gaoxing.matters.v1.ApplicantR\tapplicant\x125\n" +
+	"\achannel\x18\x04 \x01(\x0e2\x1b.gaoxing.matters.v1.ChannelR\achannel\x12/\n" +
+	"\x05agent\x18\x05 \x01(\v2\x19.gaoxing.matters.v1.AgentR\x05agent\x12#\n" +
+	"\rgreen_channel\x18\x06 \x01(\bR\fgreenChannel\x12E\n" +
+	"\x04form\x18\a \x03(\v21.gaoxing.matters.v1.SubmitBundleRequest.FormEntryR\x04form\x12C\n" +
+	"\tmaterials\x18\b \x03(\v2%.gaoxing.matters.v1.SubmittedMaterialR\tmaterials\x1a7\n" +
+	"\tFormEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xec\x02\n" +
+	"\x11BundleApplication\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06bundle\x18\x02 \x01(\tR\x06bundle\x12;\n" +
+	"\tapplicant\x18\x03 \x01(\v2\x1d.gaoxing.matters.v1.ApplicantR\tapplicant\x125\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1f.gaoxing.matters.v1.BundleStateR\x05state\x129\n" +
+	"\amembers\x18\x05 \x03(\v2\x1f.gaoxing.matters.v1.ApplicationR\amembers\x12;\n" +
+	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12?\n" +
+	"\rcomplete_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fcompleteTime\"1\n" +
+	"\x1bGetBundleApplicationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name*Z\n" +
 	"\x04Unit\x12\x14\n" +
 	"\x10UNIT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11UNIT_WORKING_DAYS\x10\x01\x12\x15\n" +
@@ -3035,7 +4610,25 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x0eSTATE_REJECTED\x10\x05\x12\x13\n" +
 	"\x0fSTATE_COMPLETED\x10\x06\x12\x13\n" +
 	"\x0fSTATE_WITHDRAWN\x10\a\x12\x14\n" +
-	"\x10STATE_TERMINATED\x10\b2\xe2\r\n" +
+	"\x10STATE_TERMINATED\x10\b*\x94\x01\n" +
+	"\vReportGroup\x12\x1c\n" +
+	"\x18REPORT_GROUP_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13REPORT_GROUP_MATTER\x10\x01\x12\x1b\n" +
+	"\x17REPORT_GROUP_DEPARTMENT\x10\x02\x12\x17\n" +
+	"\x13REPORT_GROUP_TENANT\x10\x03\x12\x18\n" +
+	"\x14REPORT_GROUP_HANDLER\x10\x04*\x8b\x01\n" +
+	"\n" +
+	"QueueScope\x12\x1b\n" +
+	"\x17QUEUE_SCOPE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10QUEUE_SCOPE_MINE\x10\x01\x12\x16\n" +
+	"\x12QUEUE_SCOPE_WINDOW\x10\x02\x12\x1a\n" +
+	"\x16QUEUE_SCOPE_DEPARTMENT\x10\x03\x12\x16\n" +
+	"\x12QUEUE_SCOPE_TENANT\x10\x04*~\n" +
+	"\vBundleState\x12\x1c\n" +
+	"\x18BUNDLE_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18BUNDLE_STATE_IN_PROGRESS\x10\x01\x12\x1a\n" +
+	"\x16BUNDLE_STATE_COMPLETED\x10\x02\x12\x17\n" +
+	"\x13BUNDLE_STATE_CLOSED\x10\x032\xbe\x19\n" +
 	"\x0eMattersService\x12M\n" +
 	"\tGetMatter\x12$.gaoxing.matters.v1.GetMatterRequest\x1a\x1a.gaoxing.matters.v1.Matter\x12^\n" +
 	"\vListMatters\x12&.gaoxing.matters.v1.ListMattersRequest\x1a'.gaoxing.matters.v1.ListMattersResponse\x12S\n" +
@@ -3054,7 +4647,24 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\fCompleteStep\x12'.gaoxing.matters.v1.CompleteStepRequest\x1a\x1f.gaoxing.matters.v1.Application\x12f\n" +
 	"\x13WithdrawApplication\x12..gaoxing.matters.v1.WithdrawApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12^\n" +
 	"\x0fRateApplication\x12*.gaoxing.matters.v1.RateApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12d\n" +
-	"\rReportMatters\x12(.gaoxing.matters.v1.ReportMattersRequest\x1a).gaoxing.matters.v1.ReportMattersResponseBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1;mattersv1b\x06proto3"
+	"\rReportMatters\x12(.gaoxing.matters.v1.ReportMattersRequest\x1a).gaoxing.matters.v1.ReportMattersResponse\x12b\n" +
+	"\x11AssignApplication\x12,.gaoxing.matters.v1.AssignApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12X\n" +
+	"\tListQueue\x12$.gaoxing.matters.v1.ListQueueRequest\x1a%.gaoxing.matters.v1.ListQueueResponse\x12[\n" +
+	"\n" +
+	"ListAlerts\x12%.gaoxing.matters.v1.ListAlertsRequest\x1a&.gaoxing.matters.v1.ListAlertsResponse\x12d\n" +
+	"\x12RectifyApplication\x12-.gaoxing.matters.v1.RectifyApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12^\n" +
+	"\x0fMailCertificate\x12*.gaoxing.matters.v1.MailCertificateRequest\x1a\x1f.gaoxing.matters.v1.Application\x12M\n" +
+	"\tGetBundle\x12$.gaoxing.matters.v1.GetBundleRequest\x1a\x1a.gaoxing.matters.v1.Bundle\x12^\n" +
+	"\vListBundles\x12&.gaoxing.matters.v1.ListBundlesRequest\x1a'.gaoxing.matters.v1.ListBundlesResponse\x12^\n" +
+	"\fSubmitBundle\x12'.gaoxing.matters.v1.SubmitBundleRequest\x1a%.gaoxing.matters.v1.BundleApplication\x12n\n" +
+	"\x14GetBundleApplication\x12/.gaoxing.matters.v1.GetBundleApplicationRequest\x1a%.gaoxing.matters.v1.BundleApplication\x12S\n" +
+	"\fUpdatePolicy\x12'.gaoxing.matters.v1.UpdatePolicyRequest\x1a\x1a.gaoxing.matters.v1.Policy\x12a\n" +
+	"\fListPolicies\x12'.gaoxing.matters.v1.ListPoliciesRequest\x1a(.gaoxing.matters.v1.ListPoliciesResponse\x12t\n" +
+	"\x17UpsertEnterpriseProfile\x122.gaoxing.matters.v1.UpsertEnterpriseProfileRequest\x1a%.gaoxing.matters.v1.EnterpriseProfile\x12\x85\x01\n" +
+	"\x18ImportEnterpriseProfiles\x123.gaoxing.matters.v1.ImportEnterpriseProfilesRequest\x1a4.gaoxing.matters.v1.ImportEnterpriseProfilesResponse\x12g\n" +
+	"\x0eEvaluatePolicy\x12).gaoxing.matters.v1.EvaluatePolicyRequest\x1a*.gaoxing.matters.v1.EvaluatePolicyResponse\x12[\n" +
+	"\n" +
+	"ListGrants\x12%.gaoxing.matters.v1.ListGrantsRequest\x1a&.gaoxing.matters.v1.ListGrantsResponseBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1;mattersv1b\x06proto3"
 
 var (
 	file_gaoxing_matters_v1_matters_proto_rawDescOnce sync.Once
@@ -3068,135 +4678,227 @@ func file_gaoxing_matters_v1_matters_proto_rawDescGZIP() []byte {
 	return file_gaoxing_matters_v1_matters_proto_rawDescData
 }
 
-var file_gaoxing_matters_v1_matters_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_gaoxing_matters_v1_matters_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_gaoxing_matters_v1_matters_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_gaoxing_matters_v1_matters_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_gaoxing_matters_v1_matters_proto_goTypes = []any{
-	(Unit)(0),                          // 0: gaoxing.matters.v1.Unit
-	(MatterType)(0),                    // 1: gaoxing.matters.v1.MatterType
-	(Audience)(0),                      // 2: gaoxing.matters.v1.Audience
-	(Channel)(0),                       // 3: gaoxing.matters.v1.Channel
-	(Requirement)(0),                   // 4: gaoxing.matters.v1.Requirement
-	(State)(0),                         // 5: gaoxing.matters.v1.State
-	(*Limit)(nil),                      // 6: gaoxing.matters.v1.Limit
-	(*Material)(nil),                   // 7: gaoxing.matters.v1.Material
-	(*Step)(nil),                       // 8: gaoxing.matters.v1.Step
-	(*Fee)(nil),                        // 9: gaoxing.matters.v1.Fee
-	(*Matter)(nil),                     // 10: gaoxing.matters.v1.Matter
-	(*GetMatterRequest)(nil),           // 11: gaoxing.matters.v1.GetMatterRequest
-	(*ListMattersRequest)(nil),         // 12: gaoxing.matters.v1.ListMattersRequest
-	(*ListMattersResponse)(nil),        // 13: gaoxing.matters.v1.ListMattersResponse
-	(*UpdateMatterRequest)(nil),        // 14: gaoxing.matters.v1.UpdateMatterRequest
-	(*Enablement)(nil),                 // 15: gaoxing.matters.v1.Enablement
-	(*EnableMatterRequest)(nil),        // 16: gaoxing.matters.v1.EnableMatterRequest
-	(*ListEnablementsRequest)(nil),     // 17: gaoxing.matters.v1.ListEnablementsRequest
-	(*ListEnablementsResponse)(nil),    // 18: gaoxing.matters.v1.ListEnablementsResponse
-	(*Applicant)(nil),                  // 19: gaoxing.matters.v1.Applicant
-	(*Agent)(nil),                      // 20: gaoxing.matters.v1.Agent
-	(*SubmittedMaterial)(nil),          // 21: gaoxing.matters.v1.SubmittedMaterial
-	(*StepRecord)(nil),                 // 22: gaoxing.matters.v1.StepRecord
-	(*Rectification)(nil),              // 23: gaoxing.matters.v1.Rectification
-	(*Application)(nil),                // 24: gaoxing.matters.v1.Application
-	(*SubmitApplicationRequest)(nil),   // 25: gaoxing.matters.v1.SubmitApplicationRequest
-	(*GetApplicationRequest)(nil),      // 26: gaoxing.matters.v1.GetApplicationRequest
-	(*AcceptApplicationRequest)(nil),   // 27: gaoxing.matters.v1.AcceptApplicationRequest
-	(*AcceptDeferredRequest)(nil),      // 28: gaoxing.matters.v1.AcceptDeferredRequest
-	(*SupplyDeferredRequest)(nil),      // 29: gaoxing.matters.v1.SupplyDeferredRequest
-	(*RequestCorrectionRequest)(nil),   // 30: gaoxing.matters.v1.RequestCorrectionRequest
-	(*ResubmitApplicationRequest)(nil), // 31: gaoxing.matters.v1.ResubmitApplicationRequest
-	(*RejectApplicationRequest)(nil),   // 32: gaoxing.matters.v1.RejectApplicationRequest
-	(*CompleteStepRequest)(nil),        // 33: gaoxing.matters.v1.CompleteStepRequest
-	(*WithdrawApplicationRequest)(nil), // 34: gaoxing.matters.v1.WithdrawApplicationRequest
-	(*RateApplicationRequest)(nil),     // 35: gaoxing.matters.v1.RateApplicationRequest
-	(*ReportMattersRequest)(nil),       // 36: gaoxing.matters.v1.ReportMattersRequest
-	(*MatterReport)(nil),               // 37: gaoxing.matters.v1.MatterReport
-	(*ReportMattersResponse)(nil),      // 38: gaoxing.matters.v1.ReportMattersResponse
-	(*ListApplicationsRequest)(nil),    // 39: gaoxing.matters.v1.ListApplicationsRequest
-	(*ListApplicationsResponse)(nil),   // 40: gaoxing.matters.v1.ListApplicationsResponse
-	(*timestamppb.Timestamp)(nil),      // 41: google.protobuf.Timestamp
+	(Unit)(0),                                // 0: gaoxing.matters.v1.Unit
+	(MatterType)(0),                          // 1: gaoxing.matters.v1.MatterType
+	(Audience)(0),                            // 2: gaoxing.matters.v1.Audience
+	(Channel)(0),                             // 3: gaoxing.matters.v1.Channel
+	(Requirement)(0),                         // 4: gaoxing.matters.v1.Requirement
+	(State)(0),                               // 5: gaoxing.matters.v1.State
+	(ReportGroup)(0),                         // 6: gaoxing.matters.v1.ReportGroup
+	(QueueScope)(0),                          // 7: gaoxing.matters.v1.QueueScope
+	(BundleState)(0),                         // 8: gaoxing.matters.v1.BundleState
+	(*Limit)(nil),                            // 9: gaoxing.matters.v1.Limit
+	(*Material)(nil),                         // 10: gaoxing.matters.v1.Material
+	(*Step)(nil),                             // 11: gaoxing.matters.v1.Step
+	(*Fee)(nil),                              // 12: gaoxing.matters.v1.Fee
+	(*Matter)(nil),                           // 13: gaoxing.matters.v1.Matter
+	(*FormField)(nil),                        // 14: gaoxing.matters.v1.FormField
+	(*GetMatterRequest)(nil),                 // 15: gaoxing.matters.v1.GetMatterRequest
+	(*ListMattersRequest)(nil),               // 16: gaoxing.matters.v1.ListMattersRequest
+	(*ListMattersResponse)(nil),              // 17: gaoxing.matters.v1.ListMattersResponse
+	(*UpdateMatterRequest)(nil),              // 18: gaoxing.matters.v1.UpdateMatterRequest
+	(*Enablement)(nil),                       // 19: gaoxing.matters.v1.Enablement
+	(*EnableMatterRequest)(nil),              // 20: gaoxing.matters.v1.EnableMatterRequest
+	(*ListEnablementsRequest)(nil),           // 21: gaoxing.matters.v1.ListEnablementsRequest
+	(*ListEnablementsResponse)(nil),          // 22: gaoxing.matters.v1.ListEnablementsResponse
+	(*Applicant)(nil),                        // 23: gaoxing.matters.v1.Applicant
+	(*Agent)(nil),                            // 24: gaoxing.matters.v1.Agent
+	(*SubmittedMaterial)(nil),                // 25: gaoxing.matters.v1.SubmittedMaterial
+	(*StepRecord)(nil),                       // 26: gaoxing.matters.v1.StepRecord
+	(*Rectification)(nil),                    // 27: gaoxing.matters.v1.Rectification
+	(*Mailing)(nil),                          // 28: gaoxing.matters.v1.Mailing
+	(*Application)(nil),                      // 29: gaoxing.matters.v1.Application
+	(*SubmitApplicationRequest)(nil),         // 30: gaoxing.matters.v1.SubmitApplicationRequest
+	(*GetApplicationRequest)(nil),            // 31: gaoxing.matters.v1.GetApplicationRequest
+	(*AcceptApplicationRequest)(nil),         // 32: gaoxing.matters.v1.AcceptApplicationRequest
+	(*AcceptDeferredRequest)(nil),            // 33: gaoxing.matters.v1.AcceptDeferredRequest
+	(*SupplyDeferredRequest)(nil),            // 34: gaoxing.matters.v1.SupplyDeferredRequest
+	(*RequestCorrectionRequest)(nil),         // 35: gaoxing.matters.v1.RequestCorrectionRequest
+	(*ResubmitApplicationRequest)(nil),       // 36: gaoxing.matters.v1.ResubmitApplicationRequest
+	(*RejectApplicationRequest)(nil),         // 37: gaoxing.matters.v1.RejectApplicationRequest
+	(*CompleteStepRequest)(nil),              // 38: gaoxing.matters.v1.CompleteStepRequest
+	(*WithdrawApplicationRequest)(nil),       // 39: gaoxing.matters.v1.WithdrawApplicationRequest
+	(*RateApplicationRequest)(nil),           // 40: gaoxing.matters.v1.RateApplicationRequest
+	(*ReportMattersRequest)(nil),             // 41: gaoxing.matters.v1.ReportMattersRequest
+	(*MatterReport)(nil),                     // 42: gaoxing.matters.v1.MatterReport
+	(*ReportMattersResponse)(nil),            // 43: gaoxing.matters.v1.ReportMattersResponse
+	(*ListApplicationsRequest)(nil),          // 44: gaoxing.matters.v1.ListApplicationsRequest
+	(*ListApplicationsResponse)(nil),         // 45: gaoxing.matters.v1.ListApplicationsResponse
+	(*AssignApplicationRequest)(nil),         // 46: gaoxing.matters.v1.AssignApplicationRequest
+	(*ListQueueRequest)(nil),                 // 47: gaoxing.matters.v1.ListQueueRequest
+	(*ListQueueResponse)(nil),                // 48: gaoxing.matters.v1.ListQueueResponse
+	(*Alert)(nil),                            // 49: gaoxing.matters.v1.Alert
+	(*ListAlertsRequest)(nil),                // 50: gaoxing.matters.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),               // 51: gaoxing.matters.v1.ListAlertsResponse
+	(*RectifyApplicationRequest)(nil),        // 52: gaoxing.matters.v1.RectifyApplicationRequest
+	(*MailCertificateRequest)(nil),           // 53: gaoxing.matters.v1.MailCertificateRequest
+	(*BundleMember)(nil),                     // 54: gaoxing.matters.v1.BundleMember
+	(*Bundle)(nil),                           // 55: gaoxing.matters.v1.Bundle
+	(*GetBundleRequest)(nil),                 // 56: gaoxing.matters.v1.GetBundleRequest
+	(*ListBundlesRequest)(nil),               // 57: gaoxing.matters.v1.ListBundlesRequest
+	(*ListBundlesResponse)(nil),              // 58: gaoxing.matters.v1.ListBundlesResponse
+	(*SubmitBundleRequest)(nil),              // 59: gaoxing.matters.v1.SubmitBundleRequest
+	(*BundleApplication)(nil),                // 60: gaoxing.matters.v1.BundleApplication
+	(*GetBundleApplicationRequest)(nil),      // 61: gaoxing.matters.v1.GetBundleApplicationRequest
+	nil,                                      // 62: gaoxing.matters.v1.Application.FormEntry
+	nil,                                      // 63: gaoxing.matters.v1.BundleMember.FieldMapEntry
+	nil,                                      // 64: gaoxing.matters.v1.SubmitBundleRequest.FormEntry
+	(*timestamppb.Timestamp)(nil),            // 65: google.protobuf.Timestamp
+	(*UpdatePolicyRequest)(nil),              // 66: gaoxing.matters.v1.UpdatePolicyRequest
+	(*ListPoliciesRequest)(nil),              // 67: gaoxing.matters.v1.ListPoliciesRequest
+	(*UpsertEnterpriseProfileRequest)(nil),   // 68: gaoxing.matters.v1.UpsertEnterpriseProfileRequest
+	(*ImportEnterpriseProfilesRequest)(nil),  // 69: gaoxing.matters.v1.ImportEnterpriseProfilesRequest
+	(*EvaluatePolicyRequest)(nil),            // 70: gaoxing.matters.v1.EvaluatePolicyRequest
+	(*ListGrantsRequest)(nil),                // 71: gaoxing.matters.v1.ListGrantsRequest
+	(*Policy)(nil),                           // 72: gaoxing.matters.v1.Policy
+	(*ListPoliciesResponse)(nil),             // 73: gaoxing.matters.v1.ListPoliciesResponse
+	(*EnterpriseProfile)(nil),                // 74: gaoxing.matters.v1.EnterpriseProfile
+	(*ImportEnterpriseProfilesResponse)(nil), // 75: gaoxing.matters.v1.ImportEnterpriseProfilesResponse
+	(*EvaluatePolicyResponse)(nil),           // 76: gaoxing.matters.v1.EvaluatePolicyResponse
+	(*ListGrantsResponse)(nil),               // 77: gaoxing.matters.v1.ListGrantsResponse
 }
 var file_gaoxing_matters_v1_matters_proto_depIdxs = []int32{
-	0,  // 0: gaoxing.matters.v1.Limit.unit:type_name -> gaoxing.matters.v1.Unit
-	4,  // 1: gaoxing.matters.v1.Material.requirement:type_name -> gaoxing.matters.v1.Requirement
-	6,  // 2: gaoxing.matters.v1.Step.statutory_limit:type_name -> gaoxing.matters.v1.Limit
-	6,  // 3: gaoxing.matters.v1.Step.promised_limit:type_name -> gaoxing.matters.v1.Limit
-	1,  // 4: gaoxing.matters.v1.Matter.type:type_name -> gaoxing.matters.v1.MatterType
-	7,  // 5: gaoxing.matters.v1.Matter.materials:type_name -> gaoxing.matters.v1.Material
-	8,  // 6: gaoxing.matters.v1.Matter.steps:type_name -> gaoxing.matters.v1.Step
-	6,  // 7: gaoxing.matters.v1.Matter.statutory_limit:type_name -> gaoxing.matters.v1.Limit
-	6,  // 8: gaoxing.matters.v1.Matter.promised_limit:type_name -> gaoxing.matters.v1.Limit
-	9,  // 9: gaoxing.matters.v1.Matter.fees:type_name -> gaoxing.matters.v1.Fee
-	3,  // 10: gaoxing.matters.v1.Matter.channels:type_name -> gaoxing.matters.v1.Channel
-	2,  // 11: gaoxing.matters.v1.Matter.audience:type_name -> gaoxing.matters.v1.Audience
-	41, // 12: gaoxing.matters.v1.Matter.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 13: gaoxing.matters.v1.ListMattersRequest.audience:type_name -> gaoxing.matters.v1.Audience
-	10, // 14: gaoxing.matters.v1.ListMattersResponse.matters:type_name -> gaoxing.matters.v1.Matter
-	10, // 15: gaoxing.matters.v1.UpdateMatterRequest.matter:type_name -> gaoxing.matters.v1.Matter
-	41, // 16: gaoxing.matters.v1.Enablement.enable_time:type_name -> google.protobuf.Timestamp
-	15, // 17: gaoxing.matters.v1.ListEnablementsResponse.enablements:type_name -> gaoxing.matters.v1.Enablement
-	41, // 18: gaoxing.matters.v1.StepRecord.start_time:type_name -> google.protobuf.Timestamp
-	41, // 19: gaoxing.matters.v1.StepRecord.end_time:type_name -> google.protobuf.Timestamp
-	41, // 20: gaoxing.matters.v1.Rectification.due_time:type_name -> google.protobuf.Timestamp
-	19, // 21: gaoxing.matters.v1.Application.applicant:type_name -> gaoxing.matters.v1.Applicant
-	3,  // 22: gaoxing.matters.v1.Application.channel:type_name -> gaoxing.matters.v1.Channel
-	20, // 23: gaoxing.matters.v1.Application.agent:type_name -> gaoxing.matters.v1.Agent
-	21, // 24: gaoxing.matters.v1.Application.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
-	5,  // 25: gaoxing.matters.v1.Application.state:type_name -> gaoxing.matters.v1.State
-	41, // 26: gaoxing.matters.v1.Application.commitment_due_time:type_name -> google.protobuf.Timestamp
-	22, // 27: gaoxing.matters.v1.Application.steps:type_name -> gaoxing.matters.v1.StepRecord
-	41, // 28: gaoxing.matters.v1.Application.statutory_due_time:type_name -> google.protobuf.Timestamp
-	41, // 29: gaoxing.matters.v1.Application.promised_due_time:type_name -> google.protobuf.Timestamp
-	23, // 30: gaoxing.matters.v1.Application.rectification:type_name -> gaoxing.matters.v1.Rectification
-	41, // 31: gaoxing.matters.v1.Application.create_time:type_name -> google.protobuf.Timestamp
-	41, // 32: gaoxing.matters.v1.Application.update_time:type_name -> google.protobuf.Timestamp
-	41, // 33: gaoxing.matters.v1.Application.complete_time:type_name -> google.protobuf.Timestamp
-	24, // 34: gaoxing.matters.v1.SubmitApplicationRequest.application:type_name -> gaoxing.matters.v1.Application
-	21, // 35: gaoxing.matters.v1.SupplyDeferredRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
-	21, // 36: gaoxing.matters.v1.ResubmitApplicationRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
-	6,  // 37: gaoxing.matters.v1.MatterReport.target:type_name -> gaoxing.matters.v1.Limit
-	37, // 38: gaoxing.matters.v1.ReportMattersResponse.matters:type_name -> gaoxing.matters.v1.MatterReport
-	5,  // 39: gaoxing.matters.v1.ListApplicationsRequest.state:type_name -> gaoxing.matters.v1.State
-	24, // 40: gaoxing.matters.v1.ListApplicationsResponse.applications:type_name -> gaoxing.matters.v1.Application
-	11, // 41: gaoxing.matters.v1.MattersService.GetMatter:input_type -> gaoxing.matters.v1.GetMatterRequest
-	12, // 42: gaoxing.matters.v1.MattersService.ListMatters:input_type -> gaoxing.matters.v1.ListMattersRequest
-	14, // 43: gaoxing.matters.v1.MattersService.UpdateMatter:input_type -> gaoxing.matters.v1.UpdateMatterRequest
-	16, // 44: gaoxing.matters.v1.MattersService.EnableMatter:input_type -> gaoxing.matters.v1.EnableMatterRequest
-	17, // 45: gaoxing.matters.v1.MattersService.ListEnablements:input_type -> gaoxing.matters.v1.ListEnablementsRequest
-	25, // 46: gaoxing.matters.v1.MattersService.SubmitApplication:input_type -> gaoxing.matters.v1.SubmitApplicationRequest
-	26, // 47: gaoxing.matters.v1.MattersService.GetApplication:input_type -> gaoxing.matters.v1.GetApplicationRequest
-	39, // 48: gaoxing.matters.v1.MattersService.ListApplications:input_type -> gaoxing.matters.v1.ListApplicationsRequest
-	27, // 49: gaoxing.matters.v1.MattersService.AcceptApplication:input_type -> gaoxing.matters.v1.AcceptApplicationRequest
-	28, // 50: gaoxing.matters.v1.MattersService.AcceptDeferred:input_type -> gaoxing.matters.v1.AcceptDeferredRequest
-	29, // 51: gaoxing.matters.v1.MattersService.SupplyDeferred:input_type -> gaoxing.matters.v1.SupplyDeferredRequest
-	30, // 52: gaoxing.matters.v1.MattersService.RequestCorrection:input_type -> gaoxing.matters.v1.RequestCorrectionRequest
-	31, // 53: gaoxing.matters.v1.MattersService.ResubmitApplication:input_type -> gaoxing.matters.v1.ResubmitApplicationRequest
-	32, // 54: gaoxing.matters.v1.MattersService.RejectApplication:input_type -> gaoxing.matters.v1.RejectApplicationRequest
-	33, // 55: gaoxing.matters.v1.MattersService.CompleteStep:input_type -> gaoxing.matters.v1.CompleteStepRequest
-	34, // 56: gaoxing.matters.v1.MattersService.WithdrawApplication:input_type -> gaoxing.matters.v1.WithdrawApplicationRequest
-	35, // 57: gaoxing.matters.v1.MattersService.RateApplication:input_type -> gaoxing.matters.v1.RateApplicationRequest
-	36, // 58: gaoxing.matters.v1.MattersService.ReportMatters:input_type -> gaoxing.matters.v1.ReportMattersRequest
-	10, // 59: gaoxing.matters.v1.MattersService.GetMatter:output_type -> gaoxing.matters.v1.Matter
-	13, // 60: gaoxing.matters.v1.MattersService.ListMatters:output_type -> gaoxing.matters.v1.ListMattersResponse
-	10, // 61: gaoxing.matters.v1.MattersService.UpdateMatter:output_type -> gaoxing.matters.v1.Matter
-	15, // 62: gaoxing.matters.v1.MattersService.EnableMatter:output_type -> gaoxing.matters.v1.Enablement
-	18, // 63: gaoxing.matters.v1.MattersService.ListEnablements:output_type -> gaoxing.matters.v1.ListEnablementsResponse
-	24, // 64: gaoxing.matters.v1.MattersService.SubmitApplication:output_type -> gaoxing.matters.v1.Application
-	24, // 65: gaoxing.matters.v1.MattersService.GetApplication:output_type -> gaoxing.matters.v1.Application
-	40, // 66: gaoxing.matters.v1.MattersService.ListApplications:output_type -> gaoxing.matters.v1.ListApplicationsResponse
-	24, // 67: gaoxing.matters.v1.MattersService.AcceptApplication:output_type -> gaoxing.matters.v1.Application
-	24, // 68: gaoxing.matters.v1.MattersService.AcceptDeferred:output_type -> gaoxing.matters.v1.Application
-	24, // 69: gaoxing.matters.v1.MattersService.SupplyDeferred:output_type -> gaoxing.matters.v1.Application
-	24, // 70: gaoxing.matters.v1.MattersService.RequestCorrection:output_type -> gaoxing.matters.v1.Application
-	24, // 71: gaoxing.matters.v1.MattersService.ResubmitApplication:output_type -> gaoxing.matters.v1.Application
-	24, // 72: gaoxing.matters.v1.MattersService.RejectApplication:output_type -> gaoxing.matters.v1.Application
-	24, // 73: gaoxing.matters.v1.MattersService.CompleteStep:output_type -> gaoxing.matters.v1.Application
-	24, // 74: gaoxing.matters.v1.MattersService.WithdrawApplication:output_type -> gaoxing.matters.v1.Application
-	24, // 75: gaoxing.matters.v1.MattersService.RateApplication:output_type -> gaoxing.matters.v1.Application
-	38, // 76: gaoxing.matters.v1.MattersService.ReportMatters:output_type -> gaoxing.matters.v1.ReportMattersResponse
-	59, // [59:77] is the sub-list for method output_type
-	41, // [41:59] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	0,   // 0: gaoxing.matters.v1.Limit.unit:type_name -> gaoxing.matters.v1.Unit
+	4,   // 1: gaoxing.matters.v1.Material.requirement:type_name -> gaoxing.matters.v1.Requirement
+	9,   // 2: gaoxing.matters.v1.Step.statutory_limit:type_name -> gaoxing.matters.v1.Limit
+	9,   // 3: gaoxing.matters.v1.Step.promised_limit:type_name -> gaoxing.matters.v1.Limit
+	1,   // 4: gaoxing.matters.v1.Matter.type:type_name -> gaoxing.matters.v1.MatterType
+	10,  // 5: gaoxing.matters.v1.Matter.materials:type_name -> gaoxing.matters.v1.Material
+	11,  // 6: gaoxing.matters.v1.Matter.steps:type_name -> gaoxing.matters.v1.Step
+	9,   // 7: gaoxing.matters.v1.Matter.statutory_limit:type_name -> gaoxing.matters.v1.Limit
+	9,   // 8: gaoxing.matters.v1.Matter.promised_limit:type_name -> gaoxing.matters.v1.Limit
+	12,  // 9: gaoxing.matters.v1.Matter.fees:type_name -> gaoxing.matters.v1.Fee
+	3,   // 10: gaoxing.matters.v1.Matter.channels:type_name -> gaoxing.matters.v1.Channel
+	2,   // 11: gaoxing.matters.v1.Matter.audience:type_name -> gaoxing.matters.v1.Audience
+	65,  // 12: gaoxing.matters.v1.Matter.update_time:type_name -> google.protobuf.Timestamp
+	14,  // 13: gaoxing.matters.v1.Matter.form_fields:type_name -> gaoxing.matters.v1.FormField
+	2,   // 14: gaoxing.matters.v1.ListMattersRequest.audience:type_name -> gaoxing.matters.v1.Audience
+	13,  // 15: gaoxing.matters.v1.ListMattersResponse.matters:type_name -> gaoxing.matters.v1.Matter
+	13,  // 16: gaoxing.matters.v1.UpdateMatterRequest.matter:type_name -> gaoxing.matters.v1.Matter
+	65,  // 17: gaoxing.matters.v1.Enablement.enable_time:type_name -> google.protobuf.Timestamp
+	19,  // 18: gaoxing.matters.v1.ListEnablementsResponse.enablements:type_name -> gaoxing.matters.v1.Enablement
+	65,  // 19: gaoxing.matters.v1.StepRecord.start_time:type_name -> google.protobuf.Timestamp
+	65,  // 20: gaoxing.matters.v1.StepRecord.end_time:type_name -> google.protobuf.Timestamp
+	65,  // 21: gaoxing.matters.v1.Rectification.due_time:type_name -> google.protobuf.Timestamp
+	65,  // 22: gaoxing.matters.v1.Rectification.close_time:type_name -> google.protobuf.Timestamp
+	65,  // 23: gaoxing.matters.v1.Mailing.mail_time:type_name -> google.protobuf.Timestamp
+	23,  // 24: gaoxing.matters.v1.Application.applicant:type_name -> gaoxing.matters.v1.Applicant
+	3,   // 25: gaoxing.matters.v1.Application.channel:type_name -> gaoxing.matters.v1.Channel
+	24,  // 26: gaoxing.matters.v1.Application.agent:type_name -> gaoxing.matters.v1.Agent
+	25,  // 27: gaoxing.matters.v1.Application.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
+	5,   // 28: gaoxing.matters.v1.Application.state:type_name -> gaoxing.matters.v1.State
+	65,  // 29: gaoxing.matters.v1.Application.commitment_due_time:type_name -> google.protobuf.Timestamp
+	26,  // 30: gaoxing.matters.v1.Application.steps:type_name -> gaoxing.matters.v1.StepRecord
+	65,  // 31: gaoxing.matters.v1.Application.statutory_due_time:type_name -> google.protobuf.Timestamp
+	65,  // 32: gaoxing.matters.v1.Application.promised_due_time:type_name -> google.protobuf.Timestamp
+	27,  // 33: gaoxing.matters.v1.Application.rectification:type_name -> gaoxing.matters.v1.Rectification
+	65,  // 34: gaoxing.matters.v1.Application.create_time:type_name -> google.protobuf.Timestamp
+	65,  // 35: gaoxing.matters.v1.Application.update_time:type_name -> google.protobuf.Timestamp
+	65,  // 36: gaoxing.matters.v1.Application.complete_time:type_name -> google.protobuf.Timestamp
+	62,  // 37: gaoxing.matters.v1.Application.form:type_name -> gaoxing.matters.v1.Application.FormEntry
+	28,  // 38: gaoxing.matters.v1.Application.mailing:type_name -> gaoxing.matters.v1.Mailing
+	65,  // 39: gaoxing.matters.v1.Application.step_due_time:type_name -> google.protobuf.Timestamp
+	29,  // 40: gaoxing.matters.v1.SubmitApplicationRequest.application:type_name -> gaoxing.matters.v1.Application
+	25,  // 41: gaoxing.matters.v1.SupplyDeferredRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
+	25,  // 42: gaoxing.matters.v1.ResubmitApplicationRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
+	6,   // 43: gaoxing.matters.v1.ReportMattersRequest.group_by:type_name -> gaoxing.matters.v1.ReportGroup
+	9,   // 44: gaoxing.matters.v1.MatterReport.target:type_name -> gaoxing.matters.v1.Limit
+	42,  // 45: gaoxing.matters.v1.ReportMattersResponse.matters:type_name -> gaoxing.matters.v1.MatterReport
+	5,   // 46: gaoxing.matters.v1.ListApplicationsRequest.state:type_name -> gaoxing.matters.v1.State
+	29,  // 47: gaoxing.matters.v1.ListApplicationsResponse.applications:type_name -> gaoxing.matters.v1.Application
+	7,   // 48: gaoxing.matters.v1.ListQueueRequest.scope:type_name -> gaoxing.matters.v1.QueueScope
+	29,  // 49: gaoxing.matters.v1.ListQueueResponse.applications:type_name -> gaoxing.matters.v1.Application
+	65,  // 50: gaoxing.matters.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
+	49,  // 51: gaoxing.matters.v1.ListAlertsResponse.alerts:type_name -> gaoxing.matters.v1.Alert
+	63,  // 52: gaoxing.matters.v1.BundleMember.field_map:type_name -> gaoxing.matters.v1.BundleMember.FieldMapEntry
+	2,   // 53: gaoxing.matters.v1.Bundle.audience:type_name -> gaoxing.matters.v1.Audience
+	14,  // 54: gaoxing.matters.v1.Bundle.fields:type_name -> gaoxing.matters.v1.FormField
+	54,  // 55: gaoxing.matters.v1.Bundle.members:type_name -> gaoxing.matters.v1.BundleMember
+	55,  // 56: gaoxing.matters.v1.ListBundlesResponse.bundles:type_name -> gaoxing.matters.v1.Bundle
+	23,  // 57: gaoxing.matters.v1.SubmitBundleRequest.applicant:type_name -> gaoxing.matters.v1.Applicant
+	3,   // 58: gaoxing.matters.v1.SubmitBundleRequest.channel:type_name -> gaoxing.matters.v1.Channel
+	24,  // 59: gaoxing.matters.v1.SubmitBundleRequest.agent:type_name -> gaoxing.matters.v1.Agent
+	64,  // 60: gaoxing.matters.v1.SubmitBundleRequest.form:type_name -> gaoxing.matters.v1.SubmitBundleRequest.FormEntry
+	25,  // 61: gaoxing.matters.v1.SubmitBundleRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
+	23,  // 62: gaoxing.matters.v1.BundleApplication.applicant:type_name -> gaoxing.matters.v1.Applicant
+	8,   // 63: gaoxing.matters.v1.BundleApplication.state:type_name -> gaoxing.matters.v1.BundleState
+	29,  // 64: gaoxing.matters.v1.BundleApplication.members:type_name -> gaoxing.matters.v1.Application
+	65,  // 65: gaoxing.matters.v1.BundleApplication.create_time:type_name -> google.protobuf.Timestamp
+	65,  // 66: gaoxing.matters.v1.BundleApplication.complete_time:type_name -> google.protobuf.Timestamp
+	15,  // 67: gaoxing.matters.v1.MattersService.GetMatter:input_type -> gaoxing.matters.v1.GetMatterRequest
+	16,  // 68: gaoxing.matters.v1.MattersService.ListMatters:input_type -> gaoxing.matters.v1.ListMattersRequest
+	18,  // 69: gaoxing.matters.v1.MattersService.UpdateMatter:input_type -> gaoxing.matters.v1.UpdateMatterRequest
+	20,  // 70: gaoxing.matters.v1.MattersService.EnableMatter:input_type -> gaoxing.matters.v1.EnableMatterRequest
+	21,  // 71: gaoxing.matters.v1.MattersService.ListEnablements:input_type -> gaoxing.matters.v1.ListEnablementsRequest
+	30,  // 72: gaoxing.matters.v1.MattersService.SubmitApplication:input_type -> gaoxing.matters.v1.SubmitApplicationRequest
+	31,  // 73: gaoxing.matters.v1.MattersService.GetApplication:input_type -> gaoxing.matters.v1.GetApplicationRequest
+	44,  // 74: gaoxing.matters.v1.MattersService.ListApplications:input_type -> gaoxing.matters.v1.ListApplicationsRequest
+	32,  // 75: gaoxing.matters.v1.MattersService.AcceptApplication:input_type -> gaoxing.matters.v1.AcceptApplicationRequest
+	33,  // 76: gaoxing.matters.v1.MattersService.AcceptDeferred:input_type -> gaoxing.matters.v1.AcceptDeferredRequest
+	34,  // 77: gaoxing.matters.v1.MattersService.SupplyDeferred:input_type -> gaoxing.matters.v1.SupplyDeferredRequest
+	35,  // 78: gaoxing.matters.v1.MattersService.RequestCorrection:input_type -> gaoxing.matters.v1.RequestCorrectionRequest
+	36,  // 79: gaoxing.matters.v1.MattersService.ResubmitApplication:input_type -> gaoxing.matters.v1.ResubmitApplicationRequest
+	37,  // 80: gaoxing.matters.v1.MattersService.RejectApplication:input_type -> gaoxing.matters.v1.RejectApplicationRequest
+	38,  // 81: gaoxing.matters.v1.MattersService.CompleteStep:input_type -> gaoxing.matters.v1.CompleteStepRequest
+	39,  // 82: gaoxing.matters.v1.MattersService.WithdrawApplication:input_type -> gaoxing.matters.v1.WithdrawApplicationRequest
+	40,  // 83: gaoxing.matters.v1.MattersService.RateApplication:input_type -> gaoxing.matters.v1.RateApplicationRequest
+	41,  // 84: gaoxing.matters.v1.MattersService.ReportMatters:input_type -> gaoxing.matters.v1.ReportMattersRequest
+	46,  // 85: gaoxing.matters.v1.MattersService.AssignApplication:input_type -> gaoxing.matters.v1.AssignApplicationRequest
+	47,  // 86: gaoxing.matters.v1.MattersService.ListQueue:input_type -> gaoxing.matters.v1.ListQueueRequest
+	50,  // 87: gaoxing.matters.v1.MattersService.ListAlerts:input_type -> gaoxing.matters.v1.ListAlertsRequest
+	52,  // 88: gaoxing.matters.v1.MattersService.RectifyApplication:input_type -> gaoxing.matters.v1.RectifyApplicationRequest
+	53,  // 89: gaoxing.matters.v1.MattersService.MailCertificate:input_type -> gaoxing.matters.v1.MailCertificateRequest
+	56,  // 90: gaoxing.matters.v1.MattersService.GetBundle:input_type -> gaoxing.matters.v1.GetBundleRequest
+	57,  // 91: gaoxing.matters.v1.MattersService.ListBundles:input_type -> gaoxing.matters.v1.ListBundlesRequest
+	59,  // 92: gaoxing.matters.v1.MattersService.SubmitBundle:input_type -> gaoxing.matters.v1.SubmitBundleRequest
+	61,  // 93: gaoxing.matters.v1.MattersService.GetBundleApplication:input_type -> gaoxing.matters.v1.GetBundleApplicationRequest
+	66,  // 94: gaoxing.matters.v1.MattersService.UpdatePolicy:input_type -> gaoxing.matters.v1.UpdatePolicyRequest
+	67,  // 95: gaoxing.matters.v1.MattersService.ListPolicies:input_type -> gaoxing.matters.v1.ListPoliciesRequest
+	68,  // 96: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:input_type -> gaoxing.matters.v1.UpsertEnterpriseProfileRequest
+	69,  // 97: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:input_type -> gaoxing.matters.v1.ImportEnterpriseProfilesRequest
+	70,  // 98: gaoxing.matters.v1.MattersService.EvaluatePolicy:input_type -> gaoxing.matters.v1.EvaluatePolicyRequest
+	71,  // 99: gaoxing.matters.v1.MattersService.ListGrants:input_type -> gaoxing.matters.v1.ListGrantsRequest
+	13,  // 100: gaoxing.matters.v1.MattersService.GetMatter:output_type -> gaoxing.matters.v1.Matter
+	17,  // 101: gaoxing.matters.v1.MattersService.ListMatters:output_type -> gaoxing.matters.v1.ListMattersResponse
+	13,  // 102: gaoxing.matters.v1.MattersService.UpdateMatter:output_type -> gaoxing.matters.v1.Matter
+	19,  // 103: gaoxing.matters.v1.MattersService.EnableMatter:output_type -> gaoxing.matters.v1.Enablement
+	22,  // 104: gaoxing.matters.v1.MattersService.ListEnablements:output_type -> gaoxing.matters.v1.ListEnablementsResponse
+	29,  // 105: gaoxing.matters.v1.MattersService.SubmitApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 106: gaoxing.matters.v1.MattersService.GetApplication:output_type -> gaoxing.matters.v1.Application
+	45,  // 107: gaoxing.matters.v1.MattersService.ListApplications:output_type -> gaoxing.matters.v1.ListApplicationsResponse
+	29,  // 108: gaoxing.matters.v1.MattersService.AcceptApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 109: gaoxing.matters.v1.MattersService.AcceptDeferred:output_type -> gaoxing.matters.v1.Application
+	29,  // 110: gaoxing.matters.v1.MattersService.SupplyDeferred:output_type -> gaoxing.matters.v1.Application
+	29,  // 111: gaoxing.matters.v1.MattersService.RequestCorrection:output_type -> gaoxing.matters.v1.Application
+	29,  // 112: gaoxing.matters.v1.MattersService.ResubmitApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 113: gaoxing.matters.v1.MattersService.RejectApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 114: gaoxing.matters.v1.MattersService.CompleteStep:output_type -> gaoxing.matters.v1.Application
+	29,  // 115: gaoxing.matters.v1.MattersService.WithdrawApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 116: gaoxing.matters.v1.MattersService.RateApplication:output_type -> gaoxing.matters.v1.Application
+	43,  // 117: gaoxing.matters.v1.MattersService.ReportMatters:output_type -> gaoxing.matters.v1.ReportMattersResponse
+	29,  // 118: gaoxing.matters.v1.MattersService.AssignApplication:output_type -> gaoxing.matters.v1.Application
+	48,  // 119: gaoxing.matters.v1.MattersService.ListQueue:output_type -> gaoxing.matters.v1.ListQueueResponse
+	51,  // 120: gaoxing.matters.v1.MattersService.ListAlerts:output_type -> gaoxing.matters.v1.ListAlertsResponse
+	29,  // 121: gaoxing.matters.v1.MattersService.RectifyApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 122: gaoxing.matters.v1.MattersService.MailCertificate:output_type -> gaoxing.matters.v1.Application
+	55,  // 123: gaoxing.matters.v1.MattersService.GetBundle:output_type -> gaoxing.matters.v1.Bundle
+	58,  // 124: gaoxing.matters.v1.MattersService.ListBundles:output_type -> gaoxing.matters.v1.ListBundlesResponse
+	60,  // 125: gaoxing.matters.v1.MattersService.SubmitBundle:output_type -> gaoxing.matters.v1.BundleApplication
+	60,  // 126: gaoxing.matters.v1.MattersService.GetBundleApplication:output_type -> gaoxing.matters.v1.BundleApplication
+	72,  // 127: gaoxing.matters.v1.MattersService.UpdatePolicy:output_type -> gaoxing.matters.v1.Policy
+	73,  // 128: gaoxing.matters.v1.MattersService.ListPolicies:output_type -> gaoxing.matters.v1.ListPoliciesResponse
+	74,  // 129: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:output_type -> gaoxing.matters.v1.EnterpriseProfile
+	75,  // 130: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:output_type -> gaoxing.matters.v1.ImportEnterpriseProfilesResponse
+	76,  // 131: gaoxing.matters.v1.MattersService.EvaluatePolicy:output_type -> gaoxing.matters.v1.EvaluatePolicyResponse
+	77,  // 132: gaoxing.matters.v1.MattersService.ListGrants:output_type -> gaoxing.matters.v1.ListGrantsResponse
+	100, // [100:133] is the sub-list for method output_type
+	67,  // [67:100] is the sub-list for method input_type
+	67,  // [67:67] is the sub-list for extension type_name
+	67,  // [67:67] is the sub-list for extension extendee
+	0,   // [0:67] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_matters_v1_matters_proto_init() }
@@ -3204,13 +4906,14 @@ func file_gaoxing_matters_v1_matters_proto_init() {
 	if File_gaoxing_matters_v1_matters_proto != nil {
 		return
 	}
+	file_gaoxing_matters_v1_policy_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gaoxing_matters_v1_matters_proto_rawDesc), len(file_gaoxing_matters_v1_matters_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   35,
+			NumEnums:      9,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

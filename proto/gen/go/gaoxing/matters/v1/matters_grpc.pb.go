@@ -19,24 +19,39 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MattersService_GetMatter_FullMethodName           = "/gaoxing.matters.v1.MattersService/GetMatter"
-	MattersService_ListMatters_FullMethodName         = "/gaoxing.matters.v1.MattersService/ListMatters"
-	MattersService_UpdateMatter_FullMethodName        = "/gaoxing.matters.v1.MattersService/UpdateMatter"
-	MattersService_EnableMatter_FullMethodName        = "/gaoxing.matters.v1.MattersService/EnableMatter"
-	MattersService_ListEnablements_FullMethodName     = "/gaoxing.matters.v1.MattersService/ListEnablements"
-	MattersService_SubmitApplication_FullMethodName   = "/gaoxing.matters.v1.MattersService/SubmitApplication"
-	MattersService_GetApplication_FullMethodName      = "/gaoxing.matters.v1.MattersService/GetApplication"
-	MattersService_ListApplications_FullMethodName    = "/gaoxing.matters.v1.MattersService/ListApplications"
-	MattersService_AcceptApplication_FullMethodName   = "/gaoxing.matters.v1.MattersService/AcceptApplication"
-	MattersService_AcceptDeferred_FullMethodName      = "/gaoxing.matters.v1.MattersService/AcceptDeferred"
-	MattersService_SupplyDeferred_FullMethodName      = "/gaoxing.matters.v1.MattersService/SupplyDeferred"
-	MattersService_RequestCorrection_FullMethodName   = "/gaoxing.matters.v1.MattersService/RequestCorrection"
-	MattersService_ResubmitApplication_FullMethodName = "/gaoxing.matters.v1.MattersService/ResubmitApplication"
-	MattersService_RejectApplication_FullMethodName   = "/gaoxing.matters.v1.MattersService/RejectApplication"
-	MattersService_CompleteStep_FullMethodName        = "/gaoxing.matters.v1.MattersService/CompleteStep"
-	MattersService_WithdrawApplication_FullMethodName = "/gaoxing.matters.v1.MattersService/WithdrawApplication"
-	MattersService_RateApplication_FullMethodName     = "/gaoxing.matters.v1.MattersService/RateApplication"
-	MattersService_ReportMatters_FullMethodName       = "/gaoxing.matters.v1.MattersService/ReportMatters"
+	MattersService_GetMatter_FullMethodName                = "/gaoxing.matters.v1.MattersService/GetMatter"
+	MattersService_ListMatters_FullMethodName              = "/gaoxing.matters.v1.MattersService/ListMatters"
+	MattersService_UpdateMatter_FullMethodName             = "/gaoxing.matters.v1.MattersService/UpdateMatter"
+	MattersService_EnableMatter_FullMethodName             = "/gaoxing.matters.v1.MattersService/EnableMatter"
+	MattersService_ListEnablements_FullMethodName          = "/gaoxing.matters.v1.MattersService/ListEnablements"
+	MattersService_SubmitApplication_FullMethodName        = "/gaoxing.matters.v1.MattersService/SubmitApplication"
+	MattersService_GetApplication_FullMethodName           = "/gaoxing.matters.v1.MattersService/GetApplication"
+	MattersService_ListApplications_FullMethodName         = "/gaoxing.matters.v1.MattersService/ListApplications"
+	MattersService_AcceptApplication_FullMethodName        = "/gaoxing.matters.v1.MattersService/AcceptApplication"
+	MattersService_AcceptDeferred_FullMethodName           = "/gaoxing.matters.v1.MattersService/AcceptDeferred"
+	MattersService_SupplyDeferred_FullMethodName           = "/gaoxing.matters.v1.MattersService/SupplyDeferred"
+	MattersService_RequestCorrection_FullMethodName        = "/gaoxing.matters.v1.MattersService/RequestCorrection"
+	MattersService_ResubmitApplication_FullMethodName      = "/gaoxing.matters.v1.MattersService/ResubmitApplication"
+	MattersService_RejectApplication_FullMethodName        = "/gaoxing.matters.v1.MattersService/RejectApplication"
+	MattersService_CompleteStep_FullMethodName             = "/gaoxing.matters.v1.MattersService/CompleteStep"
+	MattersService_WithdrawApplication_FullMethodName      = "/gaoxing.matters.v1.MattersService/WithdrawApplication"
+	MattersService_RateApplication_FullMethodName          = "/gaoxing.matters.v1.MattersService/RateApplication"
+	MattersService_ReportMatters_FullMethodName            = "/gaoxing.matters.v1.MattersService/ReportMatters"
+	MattersService_AssignApplication_FullMethodName        = "/gaoxing.matters.v1.MattersService/AssignApplication"
+	MattersService_ListQueue_FullMethodName                = "/gaoxing.matters.v1.MattersService/ListQueue"
+	MattersService_ListAlerts_FullMethodName               = "/gaoxing.matters.v1.MattersService/ListAlerts"
+	MattersService_RectifyApplication_FullMethodName       = "/gaoxing.matters.v1.MattersService/RectifyApplication"
+	MattersService_MailCertificate_FullMethodName          = "/gaoxing.matters.v1.MattersService/MailCertificate"
+	MattersService_GetBundle_FullMethodName                = "/gaoxing.matters.v1.MattersService/GetBundle"
+	MattersService_ListBundles_FullMethodName              = "/gaoxing.matters.v1.MattersService/ListBundles"
+	MattersService_SubmitBundle_FullMethodName             = "/gaoxing.matters.v1.MattersService/SubmitBundle"
+	MattersService_GetBundleApplication_FullMethodName     = "/gaoxing.matters.v1.MattersService/GetBundleApplication"
+	MattersService_UpdatePolicy_FullMethodName             = "/gaoxing.matters.v1.MattersService/UpdatePolicy"
+	MattersService_ListPolicies_FullMethodName             = "/gaoxing.matters.v1.MattersService/ListPolicies"
+	MattersService_UpsertEnterpriseProfile_FullMethodName  = "/gaoxing.matters.v1.MattersService/UpsertEnterpriseProfile"
+	MattersService_ImportEnterpriseProfiles_FullMethodName = "/gaoxing.matters.v1.MattersService/ImportEnterpriseProfiles"
+	MattersService_EvaluatePolicy_FullMethodName           = "/gaoxing.matters.v1.MattersService/EvaluatePolicy"
+	MattersService_ListGrants_FullMethodName               = "/gaoxing.matters.v1.MattersService/ListGrants"
 )
 
 // MattersServiceClient is the client API for MattersService service.
@@ -89,6 +104,44 @@ type MattersServiceClient interface {
 	// with the matter's promised limit (the seed's targets): count, median and p90 of the
 	// working days used (pauses excluded), and the share finished by the promised deadline.
 	ReportMatters(ctx context.Context, in *ReportMattersRequest, opts ...grpc.CallOption) (*ReportMattersResponse, error)
+	// AssignApplication sets who handles an application and at which window (分办).
+	AssignApplication(ctx context.Context, in *AssignApplicationRequest, opts ...grpc.CallOption) (*Application, error)
+	// ListQueue is a window's work queue (待办): the open applications of one scope — mine,
+	// my window, my department, my tenant and its subtree — green channel first, then
+	// overdue first.
+	ListQueue(ctx context.Context, in *ListQueueRequest, opts ...grpc.CallOption) (*ListQueueResponse, error)
+	// ListAlerts lists the reminders and escalations (50/75/100 % of a limit) recorded
+	// for one application.
+	ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error)
+	// RectifyApplication closes the rectification task a poor rating opened (差评整改);
+	// the applicant may then rate once more (回访评价).
+	RectifyApplication(ctx context.Context, in *RectifyApplicationRequest, opts ...grpc.CallOption) (*Application, error)
+	// MailCertificate records the free mailing of a completed application's certificate
+	// (证照免费邮寄) with its carrier and tracking number.
+	MailCertificate(ctx context.Context, in *MailCertificateRequest, opts ...grpc.CallOption) (*Application, error)
+	// GetBundle returns a 一件事 bundle definition.
+	GetBundle(ctx context.Context, in *GetBundleRequest, opts ...grpc.CallOption) (*Bundle, error)
+	// ListBundles lists the bundle definitions.
+	ListBundles(ctx context.Context, in *ListBundlesRequest, opts ...grpc.CallOption) (*ListBundlesResponse, error)
+	// SubmitBundle files one combined form (一张表单) that fans out to one application per
+	// member matter, all in one transaction, tracked as one bundle application.
+	SubmitBundle(ctx context.Context, in *SubmitBundleRequest, opts ...grpc.CallOption) (*BundleApplication, error)
+	// GetBundleApplication returns a bundle application with its members and overall state.
+	GetBundleApplication(ctx context.Context, in *GetBundleApplicationRequest, opts ...grpc.CallOption) (*BundleApplication, error)
+	// UpdatePolicy defines or changes a 免申即享 policy at a tenant.
+	UpdatePolicy(ctx context.Context, in *UpdatePolicyRequest, opts ...grpc.CallOption) (*Policy, error)
+	// ListPolicies lists a tenant's policies.
+	ListPolicies(ctx context.Context, in *ListPoliciesRequest, opts ...grpc.CallOption) (*ListPoliciesResponse, error)
+	// UpsertEnterpriseProfile creates or replaces one enterprise profile (企业画像).
+	UpsertEnterpriseProfile(ctx context.Context, in *UpsertEnterpriseProfileRequest, opts ...grpc.CallOption) (*EnterpriseProfile, error)
+	// ImportEnterpriseProfiles upserts many profiles at once, all or nothing.
+	ImportEnterpriseProfiles(ctx context.Context, in *ImportEnterpriseProfilesRequest, opts ...grpc.CallOption) (*ImportEnterpriseProfilesResponse, error)
+	// EvaluatePolicy matches a policy's rule against every profile in the policy's tenant
+	// subtree and grants it to the enterprises that qualify, without an application.
+	// Evaluating again adds only new grants.
+	EvaluatePolicy(ctx context.Context, in *EvaluatePolicyRequest, opts ...grpc.CallOption) (*EvaluatePolicyResponse, error)
+	// ListGrants lists the grants made in a tenant's subtree.
+	ListGrants(ctx context.Context, in *ListGrantsRequest, opts ...grpc.CallOption) (*ListGrantsResponse, error)
 }
 
 type mattersServiceClient struct {
@@ -279,6 +332,156 @@ func (c *mattersServiceClient) ReportMatters(ctx context.Context, in *ReportMatt
 	return out, nil
 }
 
+func (c *mattersServiceClient) AssignApplication(ctx context.Context, in *AssignApplicationRequest, opts ...grpc.CallOption) (*Application, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Application)
+	err := c.cc.Invoke(ctx, MattersService_AssignApplication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) ListQueue(ctx context.Context, in *ListQueueRequest, opts ...grpc.CallOption) (*ListQueueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListQueueResponse)
+	err := c.cc.Invoke(ctx, MattersService_ListQueue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAlertsResponse)
+	err := c.cc.Invoke(ctx, MattersService_ListAlerts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) RectifyApplication(ctx context.Context, in *RectifyApplicationRequest, opts ...grpc.CallOption) (*Application, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Application)
+	err := c.cc.Invoke(ctx, MattersService_RectifyApplication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) MailCertificate(ctx context.Context, in *MailCertificateRequest, opts ...grpc.CallOption) (*Application, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Application)
+	err := c.cc.Invoke(ctx, MattersService_MailCertificate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) GetBundle(ctx context.Context, in *GetBundleRequest, opts ...grpc.CallOption) (*Bundle, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Bundle)
+	err := c.cc.Invoke(ctx, MattersService_GetBundle_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) ListBundles(ctx context.Context, in *ListBundlesRequest, opts ...grpc.CallOption) (*ListBundlesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListBundlesResponse)
+	err := c.cc.Invoke(ctx, MattersService_ListBundles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) SubmitBundle(ctx context.Context, in *SubmitBundleRequest, opts ...grpc.CallOption) (*BundleApplication, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BundleApplication)
+	err := c.cc.Invoke(ctx, MattersService_SubmitBundle_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) GetBundleApplication(ctx context.Context, in *GetBundleApplicationRequest, opts ...grpc.CallOption) (*BundleApplication, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BundleApplication)
+	err := c.cc.Invoke(ctx, MattersService_GetBundleApplication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) UpdatePolicy(ctx context.Context, in *UpdatePolicyRequest, opts ...grpc.CallOption) (*Policy, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Policy)
+	err := c.cc.Invoke(ctx, MattersService_UpdatePolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) ListPolicies(ctx context.Context, in *ListPoliciesRequest, opts ...grpc.CallOption) (*ListPoliciesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPoliciesResponse)
+	err := c.cc.Invoke(ctx, MattersService_ListPolicies_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) UpsertEnterpriseProfile(ctx context.Context, in *UpsertEnterpriseProfileRequest, opts ...grpc.CallOption) (*EnterpriseProfile, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnterpriseProfile)
+	err := c.cc.Invoke(ctx, MattersService_UpsertEnterpriseProfile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) ImportEnterpriseProfiles(ctx context.Context, in *ImportEnterpriseProfilesRequest, opts ...grpc.CallOption) (*ImportEnterpriseProfilesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportEnterpriseProfilesResponse)
+	err := c.cc.Invoke(ctx, MattersService_ImportEnterpriseProfiles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) EvaluatePolicy(ctx context.Context, in *EvaluatePolicyRequest, opts ...grpc.CallOption) (*EvaluatePolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EvaluatePolicyResponse)
+	err := c.cc.Invoke(ctx, MattersService_EvaluatePolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) ListGrants(ctx context.Context, in *ListGrantsRequest, opts ...grpc.CallOption) (*ListGrantsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListGrantsResponse)
+	err := c.cc.Invoke(ctx, MattersService_ListGrants_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MattersServiceServer is the server API for MattersService service.
 // All implementations must embed UnimplementedMattersServiceServer
 // for forward compatibility.
@@ -329,6 +532,44 @@ type MattersServiceServer interface {
 	// with the matter's promised limit (the seed's targets): count, median and p90 of the
 	// working days used (pauses excluded), and the share finished by the promised deadline.
 	ReportMatters(context.Context, *ReportMattersRequest) (*ReportMattersResponse, error)
+	// AssignApplication sets who handles an application and at which window (分办).
+	AssignApplication(context.Context, *AssignApplicationRequest) (*Application, error)
+	// ListQueue is a window's work queue (待办): the open applications of one scope — mine,
+	// my window, my department, my tenant and its subtree — green channel first, then
+	// overdue first.
+	ListQueue(context.Context, *ListQueueRequest) (*ListQueueResponse, error)
+	// ListAlerts lists the reminders and escalations (50/75/100 % of a limit) recorded
+	// for one application.
+	ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error)
+	// RectifyApplication closes the rectification task a poor rating opened (差评整改);
+	// the applicant may then rate once more (回访评价).
+	RectifyApplication(context.Context, *RectifyApplicationRequest) (*Application, error)
+	// MailCertificate records the free mailing of a completed application's certificate
+	// (证照免费邮寄) with its carrier and tracking number.
+	MailCertificate(context.Context, *MailCertificateRequest) (*Application, error)
+	// GetBundle returns a 一件事 bundle definition.
+	GetBundle(context.Context, *GetBundleRequest) (*Bundle, error)
+	// ListBundles lists the bundle definitions.
+	ListBundles(context.Context, *ListBundlesRequest) (*ListBundlesResponse, error)
+	// SubmitBundle files one combined form (一张表单) that fans out to one application per
+	// member matter, all in one transaction, tracked as one bundle application.
+	SubmitBundle(context.Context, *SubmitBundleRequest) (*BundleApplication, error)
+	// GetBundleApplication returns a bundle application with its members and overall state.
+	GetBundleApplication(context.Context, *GetBundleApplicationRequest) (*BundleApplication, error)
+	// UpdatePolicy defines or changes a 免申即享 policy at a tenant.
+	UpdatePolicy(context.Context, *UpdatePolicyRequest) (*Policy, error)
+	// ListPolicies lists a tenant's policies.
+	ListPolicies(context.Context, *ListPoliciesRequest) (*ListPoliciesResponse, error)
+	// UpsertEnterpriseProfile creates or replaces one enterprise profile (企业画像).
+	UpsertEnterpriseProfile(context.Context, *UpsertEnterpriseProfileRequest) (*EnterpriseProfile, error)
+	// ImportEnterpriseProfiles upserts many profiles at once, all or nothing.
+	ImportEnterpriseProfiles(context.Context, *ImportEnterpriseProfilesRequest) (*ImportEnterpriseProfilesResponse, error)
+	// EvaluatePolicy matches a policy's rule against every profile in the policy's tenant
+	// subtree and grants it to the enterprises that qualify, without an application.
+	// Evaluating again adds only new grants.
+	EvaluatePolicy(context.Context, *EvaluatePolicyRequest) (*EvaluatePolicyResponse, error)
+	// ListGrants lists the grants made in a tenant's subtree.
+	ListGrants(context.Context, *ListGrantsRequest) (*ListGrantsResponse, error)
 	mustEmbedUnimplementedMattersServiceServer()
 }
 
@@ -392,6 +633,51 @@ func (UnimplementedMattersServiceServer) RateApplication(context.Context, *RateA
 }
 func (UnimplementedMattersServiceServer) ReportMatters(context.Context, *ReportMattersRequest) (*ReportMattersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReportMatters not implemented")
+}
+func (UnimplementedMattersServiceServer) AssignApplication(context.Context, *AssignApplicationRequest) (*Application, error) {
+	return nil, status.Error(codes.Unimplemented, "method AssignApplication not implemented")
+}
+func (UnimplementedMattersServiceServer) ListQueue(context.Context, *ListQueueRequest) (*ListQueueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListQueue not implemented")
+}
+func (UnimplementedMattersServiceServer) ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAlerts not implemented")
+}
+func (UnimplementedMattersServiceServer) RectifyApplication(context.Context, *RectifyApplicationRequest) (*Application, error) {
+	return nil, status.Error(codes.Unimplemented, "method RectifyApplication not implemented")
+}
+func (UnimplementedMattersServiceServer) MailCertificate(context.Context, *MailCertificateRequest) (*Application, error) {
+	return nil, status.Error(codes.Unimplemented, "method MailCertificate not implemented")
+}
+func (UnimplementedMattersServiceServer) GetBundle(context.Context, *GetBundleRequest) (*Bundle, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBundle not implemented")
+}
+func (UnimplementedMattersServiceServer) ListBundles(context.Context, *ListBundlesRequest) (*ListBundlesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListBundles not implemented")
+}
+func (UnimplementedMattersServiceServer) SubmitBundle(context.Context, *SubmitBundleRequest) (*BundleApplication, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitBundle not implemented")
+}
+func (UnimplementedMattersServiceServer) GetBundleApplication(context.Context, *GetBundleApplicationRequest) (*BundleApplication, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBundleApplication not implemented")
+}
+func (UnimplementedMattersServiceServer) UpdatePolicy(context.Context, *UpdatePolicyRequest) (*Policy, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePolicy not implemented")
+}
+func (UnimplementedMattersServiceServer) ListPolicies(context.Context, *ListPoliciesRequest) (*ListPoliciesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPolicies not implemented")
+}
+func (UnimplementedMattersServiceServer) UpsertEnterpriseProfile(context.Context, *UpsertEnterpriseProfileRequest) (*EnterpriseProfile, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpsertEnterpriseProfile not implemented")
+}
+func (UnimplementedMattersServiceServer) ImportEnterpriseProfiles(context.Context, *ImportEnterpriseProfilesRequest) (*ImportEnterpriseProfilesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportEnterpriseProfiles not implemented")
+}
+func (UnimplementedMattersServiceServer) EvaluatePolicy(context.Context, *EvaluatePolicyRequest) (*EvaluatePolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EvaluatePolicy not implemented")
+}
+func (UnimplementedMattersServiceServer) ListGrants(context.Context, *ListGrantsRequest) (*ListGrantsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListGrants not implemented")
 }
 func (UnimplementedMattersServiceServer) mustEmbedUnimplementedMattersServiceServer() {}
 func (UnimplementedMattersServiceServer) testEmbeddedByValue()                        {}
@@ -738,6 +1024,276 @@ func _MattersService_ReportMatters_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MattersService_AssignApplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AssignApplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).AssignApplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_AssignApplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).AssignApplication(ctx, req.(*AssignApplicationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_ListQueue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListQueueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).ListQueue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_ListQueue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).ListQueue(ctx, req.(*ListQueueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_ListAlerts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAlertsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).ListAlerts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_ListAlerts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).ListAlerts(ctx, req.(*ListAlertsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_RectifyApplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RectifyApplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).RectifyApplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_RectifyApplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).RectifyApplication(ctx, req.(*RectifyApplicationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_MailCertificate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MailCertificateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).MailCertificate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_MailCertificate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).MailCertificate(ctx, req.(*MailCertificateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_GetBundle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBundleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).GetBundle(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_GetBundle_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).GetBundle(ctx, req.(*GetBundleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_ListBundles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListBundlesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).ListBundles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_ListBundles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).ListBundles(ctx, req.(*ListBundlesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_SubmitBundle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitBundleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).SubmitBundle(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_SubmitBundle_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).SubmitBundle(ctx, req.(*SubmitBundleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_GetBundleApplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBundleApplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).GetBundleApplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_GetBundleApplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).GetBundleApplication(ctx, req.(*GetBundleApplicationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_UpdatePolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).UpdatePolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_UpdatePolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).UpdatePolicy(ctx, req.(*UpdatePolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_ListPolicies_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPoliciesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).ListPolicies(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_ListPolicies_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).ListPolicies(ctx, req.(*ListPoliciesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_UpsertEnterpriseProfile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpsertEnterpriseProfileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).UpsertEnterpriseProfile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_UpsertEnterpriseProfile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).UpsertEnterpriseProfile(ctx, req.(*UpsertEnterpriseProfileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_ImportEnterpriseProfiles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportEnterpriseProfilesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).ImportEnterpriseProfiles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_ImportEnterpriseProfiles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).ImportEnterpriseProfiles(ctx, req.(*ImportEnterpriseProfilesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_EvaluatePolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EvaluatePolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).EvaluatePolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_EvaluatePolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).EvaluatePolicy(ctx, req.(*EvaluatePolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_ListGrants_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListGrantsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).ListGrants(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_ListGrants_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).ListGrants(ctx, req.(*ListGrantsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MattersService_ServiceDesc is the grpc.ServiceDesc for MattersService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -816,6 +1372,66 @@ var MattersService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReportMatters",
 			Handler:    _MattersService_ReportMatters_Handler,
+		},
+		{
+			MethodName: "AssignApplication",
+			Handler:    _MattersService_AssignApplication_Handler,
+		},
+		{
+			MethodName: "ListQueue",
+			Handler:    _MattersService_ListQueue_Handler,
+		},
+		{
+			MethodName: "ListAlerts",
+			Handler:    _MattersService_ListAlerts_Handler,
+		},
+		{
+			MethodName: "RectifyApplication",
+			Handler:    _MattersService_RectifyApplication_Handler,
+		},
+		{
+			MethodName: "MailCertificate",
+			Handler:    _MattersService_MailCertificate_Handler,
+		},
+		{
+			MethodName: "GetBundle",
+			Handler:    _MattersService_GetBundle_Handler,
+		},
+		{
+			MethodName: "ListBundles",
+			Handler:    _MattersService_ListBundles_Handler,
+		},
+		{
+			MethodName: "SubmitBundle",
+			Handler:    _MattersService_SubmitBundle_Handler,
+		},
+		{
+			MethodName: "GetBundleApplication",
+			Handler:    _MattersService_GetBundleApplication_Handler,
+		},
+		{
+			MethodName: "UpdatePolicy",
+			Handler:    _MattersService_UpdatePolicy_Handler,
+		},
+		{
+			MethodName: "ListPolicies",
+			Handler:    _MattersService_ListPolicies_Handler,
+		},
+		{
+			MethodName: "UpsertEnterpriseProfile",
+			Handler:    _MattersService_UpsertEnterpriseProfile_Handler,
+		},
+		{
+			MethodName: "ImportEnterpriseProfiles",
+			Handler:    _MattersService_ImportEnterpriseProfiles_Handler,
+		},
+		{
+			MethodName: "EvaluatePolicy",
+			Handler:    _MattersService_EvaluatePolicy_Handler,
+		},
+		{
+			MethodName: "ListGrants",
+			Handler:    _MattersService_ListGrants_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
