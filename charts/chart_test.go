@@ -578,6 +578,7 @@ func TestDashboards(t *testing.T) {
 		"gaoxing_rpc_duration_seconds_bucket": "gaoxing.rpc.duration",
 		"gaoxing_calendar_provisional_years":  "gaoxing.calendar.provisional_years",
 		"gaoxing_calendar_missing_years":      "gaoxing.calendar.missing_years",
+		"gaoxing_sla_crossings_total":         "gaoxing.sla.crossings",
 	}
 	var src strings.Builder
 	for _, f := range []string{"pkg/kit/middleware.go", "pkg/calendar/metrics.go"} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
 
@@ -35,4 +36,37 @@ func (c *Calendar) RegisterMetrics(meter metric.Meter) (metric.Registration, err
 		o.ObserveInt64(missing, int64(len(c.MissingYears(time.Now()))))
 		return nil
 	}, provisional, missing)
+}
+
+// Crossings counts SLA thresholds as sweeps record them: gaoxing.sla.crossings
+// (Prometheus gaoxing_sla_crossings_total) by service, tenant, clock ("response",
+// "close", "step", "part", …) and threshold (50, 75, 100). Its rate per tenant at 100 is
+// the overdue rate the SLA dashboard shows. The zero value counts nothing.
+type Crossings struct {
+	service string
+	counter metric.Int64Counter
+}
+
+// NewCrossings returns the counter of service's crossings on meter.
+func NewCrossings(meter metric.Meter, service string) (Crossings, error) {
+	c, err := meter.Int64Counter("gaoxing.sla.crossings",
+		metric.WithDescription("SLA thresholds (50/75/100 % of a deadline) crossed, recorded once each by the sweeps."),
+		metric.WithUnit("{crossing}"))
+	if err != nil {
+		return Crossings{}, err
+	}
+	return Crossings{service: service, counter: c}, nil
+}
+
+// Add counts one crossing of a clock of tenant.
+func (c Crossings) Add(ctx context.Context, tenant string, clock string, th Threshold) {
+	if c.counter == nil {
+		return
+	}
+	c.counter.Add(ctx, 1, metric.WithAttributes(
+		attribute.String("service", c.service),
+		attribute.String("tenant", tenant),
+		attribute.String("clock", clock),
+		attribute.Int("threshold", int(th)),
+	))
 }

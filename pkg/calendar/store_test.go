@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"testing"
@@ -228,4 +229,33 @@ func TestWatcherBehindACompactionReloads(t *testing.T) {
 
 	go w.run(ctx, rev)
 	require.Eventually(t, func() bool { return c.Loaded(2027) && !c.Loaded(2025) }, 10*time.Second, 5*time.Millisecond)
+}
+
+func TestCrossingsCounter(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	c, err := NewCrossings(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("test"), "tickets")
+	require.NoError(t, err)
+	c.Add(t.Context(), "ahz.s01", "close", Threshold100)
+	c.Add(t.Context(), "ahz.s01", "close", Threshold100)
+	c.Add(t.Context(), "ahz.s02", "response", Threshold50)
+	Crossings{}.Add(t.Context(), "ahz", "close", Threshold100) // the zero value counts nothing
+
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(t.Context(), &rm))
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != "gaoxing.sla.crossings" {
+				continue
+			}
+			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				tenant, _ := dp.Attributes.Value("tenant")
+				clock, _ := dp.Attributes.Value("clock")
+				th, _ := dp.Attributes.Value("threshold")
+				svc, _ := dp.Attributes.Value("service")
+				got[fmt.Sprintf("%s %s %s %d", svc.AsString(), tenant.AsString(), clock.AsString(), th.AsInt64())] = dp.Value
+			}
+		}
+	}
+	require.Equal(t, map[string]int64{"tickets ahz.s01 close 100": 2, "tickets ahz.s02 response 50": 1}, got)
 }

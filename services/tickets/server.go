@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"go.opentelemetry.io/otel"
 	"sync"
 	"time"
 
@@ -111,6 +112,9 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 				dispatcher.Wake()
 			}
 		},
+	}
+	if svc.slaCount, err = calendar.NewCrossings(otel.Meter("github.com/gaoxing-gov/gaoxing/services/tickets"), Name); err != nil {
+		return err
 	}
 	// Attachments are checked against the documents service when it is known.
 	if addr := env.Peers["documents"]; addr != "" {

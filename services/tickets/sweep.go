@@ -204,6 +204,7 @@ func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (i
 			if err := s.remind(ctx, tk, c, to, now); err != nil {
 				return err
 			}
+			s.db.AfterCommit(ctx, func() { s.slaCount.Add(ctx, string(tk.handlingTenant()), clockKind(c), c.th) })
 			if to != "" && c.part == nil {
 				tk.EscalatedTo, escalated = to, true
 				if tk.Priority < ticketsv1.Priority_PRIORITY_URGENT {
@@ -312,3 +313,15 @@ func errStale(err error) error {
 }
 
 func sameDue(a, b calendar.Due) bool { return a.At.Equal(b.At) && a.Provisional == b.Provisional }
+
+// clockKind is the clock a crossing belongs to, as the SLA metric labels it.
+func clockKind(c crossing) string {
+	switch {
+	case c.part != nil:
+		return "part"
+	case c.clock == "response":
+		return "response"
+	default:
+		return "close"
+	}
+}

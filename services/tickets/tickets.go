@@ -39,6 +39,7 @@ type service struct {
 	now      func() time.Time
 	wake     func()      // tells the outbox dispatcher there is news; may be a no-op
 	docs     *docChecker // nil when the documents service is not known: references are checked for form only
+	slaCount calendar.Crossings
 }
 
 // callTimeout bounds a call to another service.
