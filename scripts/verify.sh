@@ -13,7 +13,7 @@ if [ -n "$(git status --porcelain -- proto/gen)" ]; then
   fail=1
 fi
 
-echo ">> module boundaries: pkg imports no service; a service imports no other service"
+echo ">> module boundaries: pkg imports no service; a service's code imports no other service"
 mod=github.com/gaoxing-gov/gaoxing
 bad=$(go list -deps -f '{{.ImportPath}}' ./pkg/... | grep "^$mod/services/" || true)
 if [ -n "$bad" ]; then
@@ -23,8 +23,9 @@ fi
 for dir in services/*/; do
   [ -f "$dir/go.mod" ] || continue
   svc=$(basename "$dir")
-  # Test variants print as "path [path.test]" or "path.test": reduce them to the package path.
-  bad=$( (cd "$dir" && go list -deps -test -f '{{.ImportPath}}' ./...) | sed 's/ \[.*//; s/\.test$//' |
+  # Tests may start a real peer in-process (tickets and matters check document references
+  # against the documents service), so only the code a service ships is checked.
+  bad=$( (cd "$dir" && go list -deps -f '{{.ImportPath}}' ./...) |
     grep "^$mod/services/" | grep -v "^$mod/services/$svc\(/\|$\)" || true)
   if [ -n "$bad" ]; then
     echo "service $svc imports another service: $bad" >&2
