@@ -194,6 +194,11 @@ func placeholders(rows, cols, s int) string {
 	return b.String()
 }
 
+// sealDelay is how long the background sealer lets commits gather before a round: under
+// load one sealing transaction then chains dozens of records instead of one or two,
+// which halves what chaining costs the database. Reads seal at once (List, Verify).
+const sealDelay = 20 * time.Millisecond
+
 // sealers holds, per database, the background sealer Record starts after a commit.
 var sealers sync.Map // *sqlstore.DB → *sealer
 
@@ -216,19 +221,19 @@ func sealSoon(db *sqlstore.DB) {
 
 func (s *sealer) run(db *sqlstore.DB) {
 	for {
-		for s.due.Swap(false) {
+		time.Sleep(sealDelay)
+		if s.due.Swap(false) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			_, err := Seal(ctx, db)
-			cancel()
-			if err != nil {
+			if _, err := Seal(ctx, db); err != nil {
 				// The records wait, durable; the next commit or read seals them.
 				slog.Warn("audit: chaining records failed; they wait for the next try", "err", err)
-				s.due.Store(false)
 			}
+			cancel()
+			continue
 		}
 		s.running.Store(false)
-		// A commit between the last Swap and Store(false) found the sealer running and
-		// left it to us: go round again if so and nobody else took over.
+		// A commit between the Swap and Store(false) found the sealer running and left it
+		// to us: go round again if so and nobody else took over.
 		if !s.due.Load() || !s.running.CompareAndSwap(false, true) {
 			sealers.CompareAndDelete(db, s)
 			return
