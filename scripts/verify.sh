@@ -40,7 +40,9 @@ for m in pkg proto cmd/gaoxing e2e $(ls -d services/*/ 2>/dev/null); do
 done
 
 echo ">> gofmt"
-unformatted=$(git ls-files '*.go' | grep -v '/gen/' | xargs -r gofmt -l)
+# Tracked and new files as they are in the working tree (a deleted one is not there).
+unformatted=$(git ls-files --cached --others --exclude-standard -- '*.go' | grep -v '/gen/' |
+  while read -r f; do [ -f "$f" ] && echo "$f"; done | xargs -r gofmt -l)
 if [ -n "$unformatted" ]; then
   echo "gofmt needed: $unformatted" >&2
   fail=1

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
@@ -26,11 +27,11 @@ func TestRatingRectificationFollowUp(t *testing.T) {
 		return h.client.RateApplication(h.as(sub), &mattersv1.RateApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Score: score, Comment: "多次往返"})
 	}
 	_, err := rate(enterpriseUser, 6)
-	requireField(t, err, "score", "INVALID_SCORE")
+	apptest.RequireField(t, err, "score", "INVALID_SCORE")
 	_, err = rate(hallClerk, 1)
-	requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+	apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 	_, err = rate("u-other-enterprise", 1)
-	requireCode(t, err, codes.PermissionDenied, "NOT_APPLICANT")
+	apptest.RequireCode(t, err, codes.PermissionDenied, "NOT_APPLICANT")
 
 	a, err = rate(enterpriseUser, 1)
 	require.NoError(t, err)
@@ -39,7 +40,7 @@ func TestRatingRectificationFollowUp(t *testing.T) {
 	// Fri 26 + 5 working days: Sun 28, Mon 29, Tue 30, Thu 9, Fri 10 (National Day off Oct 1–8).
 	require.True(t, a.GetRectification().GetDueTime().AsTime().Equal(cst(2025, time.October, 11, 0)), a.GetRectification().GetDueTime().AsTime())
 	_, err = rate(enterpriseUser, 5)
-	requireCode(t, err, codes.FailedPrecondition, "RECTIFICATION_PENDING")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "RECTIFICATION_PENDING")
 
 	// The rectification's own clock: overdue on Oct 11, escalated above the district = the district.
 	h.clock.Set(cst(2025, time.October, 11, 9))
@@ -48,7 +49,7 @@ func TestRatingRectificationFollowUp(t *testing.T) {
 	require.Contains(t, h.alertsAs(hallClerk, a.GetName()), "rectification@100→ahz")
 
 	_, err = h.client.RectifyApplication(h.as(hallClerk), &mattersv1.RectifyApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Note: "x"})
-	requireCode(t, err, codes.Aborted, "STALE_VERSION") // the sweep's escalation moved the version on
+	apptest.RequireCode(t, err, codes.Aborted, "STALE_VERSION") // the sweep's escalation moved the version on
 	a, err = h.client.GetApplication(h.as(hallClerk), &mattersv1.GetApplicationRequest{Name: a.GetName()})
 	require.NoError(t, err)
 	a, err = h.client.RectifyApplication(h.as(hallClerk), &mattersv1.RectifyApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Note: "已约谈窗口负责人，一次告知清单已更新"})
@@ -56,14 +57,14 @@ func TestRatingRectificationFollowUp(t *testing.T) {
 	require.False(t, a.GetRectification().GetOpen())
 	require.Equal(t, hallClerk, a.GetRectification().GetHandler())
 	_, err = h.client.RectifyApplication(h.as(hallClerk), &mattersv1.RectifyApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Note: "again"})
-	requireCode(t, err, codes.FailedPrecondition, "NO_OPEN_RECTIFICATION")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "NO_OPEN_RECTIFICATION")
 
 	a, err = rate(enterpriseUser, 4)
 	require.NoError(t, err)
 	require.Equal(t, int32(4), a.GetFollowUpRating())
 	require.Equal(t, int32(1), a.GetRating())
 	_, err = rate(enterpriseUser, 5)
-	requireCode(t, err, codes.FailedPrecondition, "ALREADY_RATED")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "ALREADY_RATED")
 
 	// An enterprise filing online for itself is its own applicant whatever it writes.
 	self := startUp(allStartUpMaterials...)
@@ -99,12 +100,12 @@ func TestMailingAgentGreenChannel(t *testing.T) {
 
 	mail := &mattersv1.MailCertificateRequest{Name: a.GetName(), Etag: a.GetEtag(), Carrier: "中国邮政EMS", TrackingNumber: "1178234567890"}
 	_, err = h.client.MailCertificate(h.as(hallClerk), mail)
-	requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 	a = h.finish(a)
 	bad := proto.Clone(mail).(*mattersv1.MailCertificateRequest)
 	bad.Etag, bad.TrackingNumber = a.GetEtag(), "空格 不行"
 	_, err = h.client.MailCertificate(h.as(hallClerk), bad)
-	requireField(t, err, "tracking_number", "INVALID_TRACKING_NUMBER")
+	apptest.RequireField(t, err, "tracking_number", "INVALID_TRACKING_NUMBER")
 
 	mail.Etag = a.GetEtag()
 	code, body := h.post(hallClerk, "/v1/"+a.GetName()+":mail", mail)
@@ -115,5 +116,5 @@ func TestMailingAgentGreenChannel(t *testing.T) {
 	require.Equal(t, "中国邮政EMS", got.GetMailing().GetCarrier())
 	mail.Etag = got.GetEtag()
 	_, err = h.client.MailCertificate(h.as(hallClerk), mail)
-	requireCode(t, err, codes.FailedPrecondition, "ALREADY_MAILED")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "ALREADY_MAILED")
 }

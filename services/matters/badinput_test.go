@@ -1,9 +1,7 @@
 package matters
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"testing"
 
@@ -11,6 +9,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
@@ -26,24 +25,6 @@ func (h *harness) fingerprint() string {
 		h.count(`SELECT (SELECT COUNT(*) FROM audit_records) + (SELECT COUNT(*) FROM audit_pending)`), h.count(`SELECT COUNT(*) FROM outbox_events`))
 }
 
-// postKey is post with an Idempotency-Key header.
-func (h *harness) postKey(sub, path, key string, body proto.Message) (int, []byte) {
-	h.t.Helper()
-	b, err := protojson.Marshal(body)
-	require.NoError(h.t, err)
-	req, err := http.NewRequest(http.MethodPost, h.base+path, bytes.NewReader(b))
-	require.NoError(h.t, err)
-	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(h.t, err)
-	defer func() { _ = resp.Body.Close() }()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	return resp.StatusCode, out
-}
-
 // The issue's bad-input list, over HTTP: each case gets its status and stable code, and
 // changes nothing at all. Both engines.
 func TestBadInputChangesNothing(t *testing.T) {
@@ -57,7 +38,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		inStep, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: inStep.GetName(), Etag: inStep.GetEtag(), Step: 0, Handler: "窗口一", Result: "受理"})
 		require.NoError(t, err)
 		done := h.finish(h.submit(startUp(allStartUpMaterials...)))
-		code, body := h.postKey(hallClerk, "/v1/tenants/ahz/applications", "window-1-0001", startUp(allStartUpMaterials...))
+		code, body := apptest.PostJSON(t, h.base+"/v1/tenants/ahz/applications", h.tokens[hallClerk], startUp(allStartUpMaterials...), "Idempotency-Key", "window-1-0001")
 		require.Equal(t, http.StatusOK, code, string(body))
 		var first mattersv1.Application
 		require.NoError(t, protojson.Unmarshal(body, &first))
@@ -109,13 +90,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 			var code int
 			var body []byte
 			if c.key != "" {
-				code, body = h.postKey(c.sub, c.path, c.key, c.body)
+				code, body = apptest.PostJSON(t, h.base+c.path, h.tokens[c.sub], c.body, "Idempotency-Key", c.key)
 			} else {
 				code, body = h.post(c.sub, c.path, c.body)
 			}
 			require.Equal(t, c.status, code, "%s: %s", c.name, body)
 			if c.code != "" {
-				require.Equal(t, c.code, stableCode(body), "%s: %s", c.name, body)
+				require.Equal(t, c.code, apptest.StableCode(body), "%s: %s", c.name, body)
 			} else {
 				var again mattersv1.Application
 				require.NoError(t, protojson.Unmarshal(body, &again))

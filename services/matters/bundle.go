@@ -137,7 +137,7 @@ func (s *service) SubmitBundle(ctx context.Context, r *mattersv1.SubmitBundleReq
 		members = append(members, a)
 	}
 	for i, sm := range r.GetMaterials() {
-		if err := s.document(ctx, fmt.Sprintf("materials[%d].document", i), sm.GetDocument()); err != nil {
+		if err := s.docs.Check(ctx, fmt.Sprintf("materials[%d].document", i), sm.GetDocument()); err != nil {
 			return nil, err
 		}
 	}

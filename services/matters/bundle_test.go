@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
@@ -98,15 +99,15 @@ func TestBundleMissingFieldCreatesNothing(t *testing.T) {
 		req := proto.Clone(restaurant()).(*mattersv1.SubmitBundleRequest)
 		delete(req.Form, c.drop)
 		_, err := h.client.SubmitBundle(h.as(hallClerk), req)
-		requireField(t, err, c.field, "BUNDLE_FIELD_MISSING")
+		apptest.RequireField(t, err, c.field, "BUNDLE_FIELD_MISSING")
 		code, body := h.post(hallClerk, "/v1/tenants/ahz/bundleApplications", req)
 		require.Equal(t, http.StatusBadRequest, code, string(body))
-		require.Equal(t, "BUNDLE_FIELD_MISSING", stableCode(body))
+		require.Equal(t, "BUNDLE_FIELD_MISSING", apptest.StableCode(body))
 	}
 	req := restaurant()
 	req.Form["unknown"] = "x"
 	_, err := h.client.SubmitBundle(h.as(hallClerk), req)
-	requireField(t, err, "form.unknown", "UNKNOWN_FORM_FIELD")
+	apptest.RequireField(t, err, "form.unknown", "UNKNOWN_FORM_FIELD")
 	for _, table := range []string{"applications", "bundle_applications", "audit_records", "audit_pending", "outbox_events"} {
 		require.Zero(t, h.count(`SELECT COUNT(*) FROM `+table), table)
 	}
@@ -130,7 +131,7 @@ func TestCitizenBundleNeedsEveryMemberEnabled(t *testing.T) {
 		require.NoError(t, err)
 	}
 	_, err := h.client.SubmitBundle(h.as(citizenUser), birth)
-	requireCode(t, err, codes.FailedPrecondition, "MATTER_NOT_ENABLED")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "MATTER_NOT_ENABLED")
 	require.Zero(t, h.count(`SELECT COUNT(*) FROM applications`))
 	_, err = h.client.EnableMatter(h.as(communityAdmin), &mattersv1.EnableMatterRequest{Parent: "tenants/" + community, Matter: "matters/CXJMYB"})
 	require.NoError(t, err)

@@ -1,21 +1,15 @@
 package matters
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -25,7 +19,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
-	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
+	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 	"github.com/gaoxing-gov/gaoxing/services/documents"
 )
@@ -85,22 +79,15 @@ type harness struct {
 // its name.
 func (h *harness) uploadDoc(sub, tenant, filename string) string {
 	h.t.Helper()
-	body := []byte("%PDF-1.7\n% " + filename + "\n%%EOF\n")
+	body := "%PDF-1.7\n% " + filename + "\n%%EOF\n"
 	q := url.Values{"filename": {filename}, "owner": {"tenants/" + tenant + "/intakes/window"}}
-	req, err := http.NewRequest(http.MethodPost, h.docs+"/v1/tenants/"+tenant+"/documents:upload?"+q.Encode(), bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, h.docs+"/v1/tenants/"+tenant+"/documents:upload?"+q.Encode(), strings.NewReader(body))
 	require.NoError(h.t, err)
-	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(h.t, err)
-	defer func() { _ = resp.Body.Close() }()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	require.Equal(h.t, http.StatusCreated, resp.StatusCode, string(out))
-	var d struct {
-		Name string `json:"name"`
-	}
-	require.NoError(h.t, json.Unmarshal(out, &d))
-	return d.Name
+	code, out := apptest.Do(h.t, req, h.tokens[sub])
+	require.Equal(h.t, http.StatusCreated, code, string(out))
+	var d documentsv1.Document
+	require.NoError(h.t, protojson.Unmarshal(out, &d))
+	return d.GetName()
 }
 
 // harnessOption adds to the environment before the service starts.
@@ -112,15 +99,8 @@ type harnessOption func(t testing.TB, env *apptest.Env, h *harness)
 func withDocuments() harnessOption {
 	return func(t testing.TB, env *apptest.Env, h *harness) {
 		m := testenv.StartMinIO(t)
-		grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		httpLis, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		docEnv := &apptest.Env{Env: app.Env{GRPC: grpcLis, HTTP: httpLis, Etcd: env.Etcd, DataDir: t.TempDir(),
-			MinIO: m.Config(), Auth: env.Auth}}
-		docEnv.Start(t, documents.New())
-		env.Peers = map[string]string{"documents": grpcLis.Addr().String()}
-		h.docs = "http://" + httpLis.Addr().String() + "/api/documents"
+		docs := env.StartPeer(t, documents.New(), func(e *app.Env) { e.MinIO = m.Config() })
+		h.docs = docs.URL + "/api/documents"
 	}
 }
 
@@ -176,59 +156,18 @@ func (h *harness) grant(sub, role string, tenant tenancy.ID, kind authn.Kind) {
 }
 
 // as is a context carrying sub's token for gRPC calls.
-func (h *harness) as(sub string) context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+h.tokens[sub])
-}
+func (h *harness) as(sub string) context.Context { return apptest.As(h.tokens[sub]) }
 
-// get fetches an HTTP route as sub and returns the status and body.
+// get fetches an HTTP route as sub ("" for no one) and returns the status and body.
 func (h *harness) get(sub, path string) (int, []byte) {
 	h.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, h.base+path, nil)
-	require.NoError(h.t, err)
-	if sub != "" {
-		req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(h.t, err)
-	defer func() { _ = resp.Body.Close() }()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	return resp.StatusCode, out
+	return apptest.Get(h.t, h.base+path, h.tokens[sub])
 }
 
 // post sends a JSON body to an HTTP route as sub and returns the status and body.
 func (h *harness) post(sub, path string, body proto.Message) (int, []byte) {
 	h.t.Helper()
-	b, err := protojson.Marshal(body)
-	require.NoError(h.t, err)
-	req, err := http.NewRequest(http.MethodPost, h.base+path, bytes.NewReader(b))
-	require.NoError(h.t, err)
-	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(h.t, err)
-	defer func() { _ = resp.Body.Close() }()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	return resp.StatusCode, out
-}
-
-// stableCode is the stable code of an HTTP error body: the first field violation's for
-// bad input, else the error's ("" when none).
-func stableCode(body []byte) string {
-	var e struct {
-		Error struct {
-			Code            string `json:"code"`
-			FieldViolations []struct {
-				Code string `json:"code"`
-			} `json:"fieldViolations"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(body, &e)
-	if v := e.Error.FieldViolations; len(v) > 0 {
-		return v[0].Code
-	}
-	return e.Error.Code
+	return apptest.PostJSON(h.t, h.base+path, h.tokens[sub], body)
 }
 
 // doc is a document name in tenant t.
@@ -257,21 +196,6 @@ func (h *harness) submit(app *mattersv1.Application) *mattersv1.Application {
 	return a
 }
 
-// requireCode checks err's gRPC and stable codes.
-func requireCode(t testing.TB, err error, code codes.Code, stable string) {
-	t.Helper()
-	require.Error(t, err)
-	st, _ := status.FromError(err)
-	got := ""
-	for _, d := range st.Details() {
-		if e, ok := d.(*commonv1.Error); ok {
-			got = e.GetCode()
-		}
-	}
-	require.Equal(t, code, st.Code(), err.Error())
-	require.Equal(t, stable, got, err.Error())
-}
-
 // count runs a COUNT(*) query on the service's database.
 func (h *harness) count(q string, args ...any) int {
 	h.t.Helper()
@@ -285,22 +209,4 @@ func (h *harness) auditCount(resource string) int {
 	h.t.Helper()
 	return h.count(`SELECT (SELECT COUNT(*) FROM audit_records WHERE resource = $1)
 		+ (SELECT COUNT(*) FROM audit_pending WHERE resource = $1)`, resource)
-}
-
-// requireField checks that err is bad input naming field with the stable code.
-func requireField(t testing.TB, err error, field, stable string) {
-	t.Helper()
-	require.Error(t, err)
-	st, _ := status.FromError(err)
-	require.Equal(t, codes.InvalidArgument, st.Code(), err.Error())
-	for _, d := range st.Details() {
-		if e, ok := d.(*commonv1.Error); ok {
-			for _, v := range e.GetFieldViolations() {
-				if v.GetField() == field && v.GetCode() == stable {
-					return
-				}
-			}
-		}
-	}
-	t.Fatalf("no violation %s %s in %v", field, stable, err)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
+	"github.com/gaoxing-gov/gaoxing/pkg/docref"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
@@ -33,14 +34,11 @@ type service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	bundles  map[string]*mattersv1.Bundle // the 一件事 bundles, by code (catalogue data)
-	docs     *docChecker                  // nil when the documents service is not known
+	docs     *docref.Checker              // nil when the documents service is not known: references are checked for form only
 	slaCount calendar.Crossings
 }
 
-var (
-	idPattern       = regexp.MustCompile(`^M-[0-9]{8}-[0-9]{6}$`)
-	documentPattern = regexp.MustCompile(`^tenants/[a-z0-9.]+/documents/[A-Za-z0-9._-]+$`)
-)
+var idPattern = regexp.MustCompile(`^M-[0-9]{8}-[0-9]{6}$`)
 
 func etag(rev int64) string { return strconv.FormatInt(rev, 10) }
 
@@ -89,7 +87,7 @@ func (s *service) checkMaterials(ctx context.Context, field string, m *mattersv1
 		if materialOf(m, sm.GetName()) == nil {
 			return ErrUnknownMaterial.WithMessage("事项 %s 没有材料“%s”", m.GetCode(), sm.GetName()).WithField(f+".name", "UNKNOWN_MATERIAL", "该事项没有此材料")
 		}
-		if err := s.document(ctx, f+".document", sm.GetDocument()); err != nil {
+		if err := s.docs.Check(ctx, f+".document", sm.GetDocument()); err != nil {
 			return err
 		}
 	}
@@ -187,7 +185,7 @@ func (s *service) prepare(ctx context.Context, t tenancy.ID, in *mattersv1.Appli
 		if err := text(field+".agent.name", in.GetAgent().GetName(), true, 100); err != nil {
 			return nil, err
 		}
-		if err := s.document(ctx, field+".agent.authorization_document", in.GetAgent().GetAuthorizationDocument()); err != nil {
+		if err := s.docs.Check(ctx, field+".agent.authorization_document", in.GetAgent().GetAuthorizationDocument()); err != nil {
 			return nil, err
 		}
 	case ch == mattersv1.Channel_CHANNEL_UNSPECIFIED || mattersv1.Channel_name[int32(ch)] == "":
@@ -406,7 +404,7 @@ func (s *service) AcceptApplication(ctx context.Context, r *mattersv1.AcceptAppl
 // AcceptDeferred is 容缺受理: every material still missing must allow it and be listed;
 // the signed commitment is a stored document; the due date is in working days.
 func (s *service) AcceptDeferred(ctx context.Context, r *mattersv1.AcceptDeferredRequest) (*mattersv1.Application, error) {
-	if err := s.document(ctx, "commitment_document", r.GetCommitmentDocument()); err != nil {
+	if err := s.docs.Check(ctx, "commitment_document", r.GetCommitmentDocument()); err != nil {
 		return nil, err
 	}
 	if len(r.GetMissingMaterials()) == 0 {
@@ -548,7 +546,7 @@ func (s *service) CompleteStep(ctx context.Context, r *mattersv1.CompleteStepReq
 		return nil, err
 	}
 	for i, d := range r.GetResultDocuments() {
-		if err := s.document(ctx, fmt.Sprintf("result_documents[%d]", i), d); err != nil {
+		if err := s.docs.Check(ctx, fmt.Sprintf("result_documents[%d]", i), d); err != nil {
 			return nil, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
@@ -71,13 +72,13 @@ func TestMatterVersions(t *testing.T) {
 	require.Equal(t, int32(2), v2.GetVersion())
 
 	_, err = h.client.UpdateMatter(h.as(districtAdmin), &mattersv1.UpdateMatterRequest{Parent: "tenants/ahz", Matter: changed, Version: 1})
-	requireCode(t, err, codes.Aborted, "STALE_VERSION")
+	apptest.RequireCode(t, err, codes.Aborted, "STALE_VERSION")
 	_, err = h.client.UpdateMatter(h.as(communityAdmin), &mattersv1.UpdateMatterRequest{Parent: "tenants/" + community, Matter: changed, Version: 2})
-	requireCode(t, err, codes.PermissionDenied, "DEFINED_AT_DISTRICT")
+	apptest.RequireCode(t, err, codes.PermissionDenied, "DEFINED_AT_DISTRICT")
 	bad := proto.Clone(changed).(*mattersv1.Matter)
 	bad.Steps = nil
 	_, err = h.client.UpdateMatter(h.as(districtAdmin), &mattersv1.UpdateMatterRequest{Parent: "tenants/ahz", Matter: bad, Version: 2})
-	requireField(t, err, "matter.steps", "REQUIRED")
+	apptest.RequireField(t, err, "matter.steps", "REQUIRED")
 
 	v1, err := h.client.GetMatter(h.as(hallClerk), &mattersv1.GetMatterRequest{Name: "matters/QYKB", Version: 1})
 	require.NoError(t, err)
@@ -101,7 +102,7 @@ func TestRouting(t *testing.T) {
 		_, err := h.client.SubmitApplication(h.as(sub), &mattersv1.SubmitApplicationRequest{Parent: "tenants/" + tenant, Application: a})
 		return err
 	}
-	requireCode(t, submitAt(communityClerk, community, resident("JZZ")), codes.FailedPrecondition, "MATTER_NOT_ENABLED")
+	apptest.RequireCode(t, submitAt(communityClerk, community, resident("JZZ")), codes.FailedPrecondition, "MATTER_NOT_ENABLED")
 
 	e, err := h.client.EnableMatter(h.as(communityAdmin), &mattersv1.EnableMatterRequest{Parent: "tenants/" + community, Matter: "matters/JZZ", LocalNote: "周一至周五 8:30—17:00"})
 	require.NoError(t, err)
@@ -109,24 +110,24 @@ func TestRouting(t *testing.T) {
 	require.NoError(t, submitAt(communityClerk, community, resident("JZZ")))
 
 	_, err = h.client.EnableMatter(h.as(communityAdmin), &mattersv1.EnableMatterRequest{Parent: "tenants/" + community, Matter: "matters/QYKB"})
-	requireCode(t, err, codes.FailedPrecondition, "ENTERPRISE_MATTER_AT_DISTRICT")
-	requireCode(t, submitAt(communityClerk, community, startUp(allStartUpMaterials...)), codes.FailedPrecondition, "ENTERPRISE_MATTER_AT_DISTRICT")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "ENTERPRISE_MATTER_AT_DISTRICT")
+	apptest.RequireCode(t, submitAt(communityClerk, community, startUp(allStartUpMaterials...)), codes.FailedPrecondition, "ENTERPRISE_MATTER_AT_DISTRICT")
 	// A clerk cannot file in a tenant outside their subtree.
-	requireCode(t, submitAt(otherClerk, community, resident("JZZ")), codes.PermissionDenied, "PERMISSION_DENIED")
+	apptest.RequireCode(t, submitAt(otherClerk, community, resident("JZZ")), codes.PermissionDenied, "PERMISSION_DENIED")
 
 	// 简易注销 is online only; a 帮代办 filing needs the signed authorisation.
 	online := &mattersv1.Application{Matter: "matters/JYZX", Channel: mattersv1.Channel_CHANNEL_WINDOW, Applicant: &mattersv1.Applicant{Name: "示例商贸有限公司"}}
-	requireCode(t, submitAt(hallClerk, district, online), codes.FailedPrecondition, "CHANNEL_NOT_OFFERED")
+	apptest.RequireCode(t, submitAt(hallClerk, district, online), codes.FailedPrecondition, "CHANNEL_NOT_OFFERED")
 	agent := startUp(allStartUpMaterials...)
 	agent.Channel, agent.Agent = mattersv1.Channel_CHANNEL_AGENT, &mattersv1.Agent{Name: "王帮办"}
-	requireField(t, submitAt(hallClerk, district, agent), "application.agent.authorization_document", "INVALID_DOCUMENT")
+	apptest.RequireField(t, submitAt(hallClerk, district, agent), "application.agent.authorization_document", "INVALID_DOCUMENT")
 	agent.Agent.AuthorizationDocument = doc(district, "AUTH1")
 	agent.GreenChannel = true
 	a := h.submit(agent)
 	require.Equal(t, "王帮办", a.GetAgent().GetName())
 	require.True(t, a.GetGreenChannel())
 	unknown := startUp("营业执照副本")
-	requireCode(t, submitAt(hallClerk, district, unknown), codes.InvalidArgument, "UNKNOWN_MATERIAL")
+	apptest.RequireCode(t, submitAt(hallClerk, district, unknown), codes.InvalidArgument, "UNKNOWN_MATERIAL")
 	require.Equal(t, 2, h.count(`SELECT COUNT(*) FROM applications`))
 }
 
@@ -179,7 +180,7 @@ func TestCorrectionPausesClock(t *testing.T) {
 		a := h.postApp(hallClerk, "/v1/tenants/ahz/applications", startUp("设立登记申请书", "住所使用证明", "法定代表人身份证明"))
 		require.True(t, a.GetPromisedDueTime().AsTime().Equal(cst(2025, time.September, 12, 0)))
 		_, err := h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
-		requireCode(t, err, codes.FailedPrecondition, "MISSING_MATERIAL")
+		apptest.RequireCode(t, err, codes.FailedPrecondition, "MISSING_MATERIAL")
 
 		a = h.call(hallClerk, "/v1/"+a.GetName()+":requestCorrection", &mattersv1.RequestCorrectionRequest{Etag: a.GetEtag(),
 			MissingMaterials: []string{"公司章程"}, Note: "请补交全体股东签署的公司章程"})
@@ -194,7 +195,7 @@ func TestCorrectionPausesClock(t *testing.T) {
 		require.True(t, a.GetStatutoryDueTime().AsTime().Equal(cst(2025, time.September, 18, 0)), a.GetStatutoryDueTime().AsTime())
 
 		_, err = h.client.RequestCorrection(h.as(hallClerk), &mattersv1.RequestCorrectionRequest{Name: a.GetName(), Etag: a.GetEtag(), MissingMaterials: []string{"公司章程"}})
-		requireCode(t, err, codes.FailedPrecondition, "CORRECTION_ALREADY_REQUESTED")
+		apptest.RequireCode(t, err, codes.FailedPrecondition, "CORRECTION_ALREADY_REQUESTED")
 		a, err = h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
 		require.NoError(t, err)
 		require.Equal(t, mattersv1.State_STATE_ACCEPTED, a.GetState())
@@ -212,7 +213,7 @@ func TestDeferredAcceptance(t *testing.T) {
 		}
 		a := h.submit(startUp("设立登记申请书", "公司章程", "法定代表人身份证明"))
 		_, err := commit(a, "公司章程")
-		requireCode(t, err, codes.FailedPrecondition, "MATERIAL_NOT_DEFERRABLE")
+		apptest.RequireCode(t, err, codes.FailedPrecondition, "MATERIAL_NOT_DEFERRABLE")
 		a, err = commit(a, "住所使用证明")
 		require.NoError(t, err)
 		require.Equal(t, mattersv1.State_STATE_ACCEPTED_DEFERRED, a.GetState())
@@ -223,7 +224,7 @@ func TestDeferredAcceptance(t *testing.T) {
 		a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "容缺受理"})
 		require.NoError(t, err)
 		_, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 1, Handler: "审批科", Result: "准予登记"})
-		requireCode(t, err, codes.FailedPrecondition, "DEFERRED_MATERIALS_PENDING")
+		apptest.RequireCode(t, err, codes.FailedPrecondition, "DEFERRED_MATERIALS_PENDING")
 
 		// A second application supplies in time and is accepted in full.
 		b, err := commit(h.submit(startUp("设立登记申请书", "公司章程", "法定代表人身份证明")), "住所使用证明")
@@ -249,7 +250,7 @@ func TestDeferredAcceptance(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, mattersv1.State_STATE_TERMINATED, got.GetState())
 		_, err = h.client.SupplyDeferred(h.as(hallClerk), &mattersv1.SupplyDeferredRequest{Name: got.GetName(), Etag: got.GetEtag()})
-		requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
+		apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 	})
 }
 
@@ -264,11 +265,11 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	}
 	before := snapshot()
 	_, err := h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "x"})
-	requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 	_, err = h.client.RateApplication(h.as(enterpriseUser), &mattersv1.RateApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Score: 5})
-	requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 	_, err = h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: "99"})
-	requireCode(t, err, codes.Aborted, "STALE_VERSION")
+	apptest.RequireCode(t, err, codes.Aborted, "STALE_VERSION")
 	require.True(t, proto.Equal(before, snapshot()))
 
 	a, err = h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
@@ -277,9 +278,9 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	require.NoError(t, err)
 	before = snapshot()
 	_, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "受理"})
-	requireCode(t, err, codes.FailedPrecondition, "STEP_ALREADY_CLOSED")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "STEP_ALREADY_CLOSED")
 	_, err = h.client.RejectApplication(h.as(hallClerk), &mattersv1.RejectApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Reasons: []string{"不符合条件"}})
-	requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 	require.True(t, proto.Equal(before, snapshot()))
 	require.Equal(t, 3, h.auditCount(a.GetName()))
 
@@ -287,7 +288,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, mattersv1.State_STATE_WITHDRAWN, w.GetState())
 	_, err = h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: w.GetName(), Etag: w.GetEtag()})
-	requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 }
 
 // Clerks see only their own subtree: a community clerk cannot read the district hall's
@@ -299,14 +300,14 @@ func TestCrossTenantDenied(t *testing.T) {
 		a := h.submit(startUp(allStartUpMaterials...))
 		for _, sub := range []string{communityClerk, otherClerk} {
 			_, err := h.client.GetApplication(h.as(sub), &mattersv1.GetApplicationRequest{Name: a.GetName()})
-			requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+			apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 			_, err = h.client.AcceptApplication(h.as(sub), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
-			requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+			apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 			for _, path := range []string{"/v1/" + a.GetName(), "/v1/tenants/ahz/applications", "/v1/tenants/ahz/queue?scope=QUEUE_SCOPE_TENANT",
 				"/v1/tenants/ahz/matterReports"} {
 				code, body := h.get(sub, path)
 				require.Equal(t, http.StatusForbidden, code, path)
-				require.Equal(t, "PERMISSION_DENIED", stableCode(body), path)
+				require.Equal(t, "PERMISSION_DENIED", apptest.StableCode(body), path)
 			}
 		}
 		// From its own tenant the community sees nothing of the district's.
@@ -371,7 +372,7 @@ func TestReportAgainstTarget(t *testing.T) {
 
 		// A community sees its own subtree only: none of the district hall's applications.
 		_, err = h.client.ReportMatters(h.as(communityClerk), &mattersv1.ReportMattersRequest{Parent: "tenants/ahz"})
-		requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 		own, err := h.client.ReportMatters(h.as(communityClerk), &mattersv1.ReportMattersRequest{Parent: "tenants/" + community})
 		require.NoError(t, err)
 		require.Empty(t, own.GetMatters())
@@ -393,7 +394,7 @@ func TestDuplicateSubmission(t *testing.T) {
 	other := proto.Clone(req).(*mattersv1.SubmitApplicationRequest)
 	other.Application.GreenChannel = true
 	_, err = h.client.SubmitApplication(ctx, other)
-	requireCode(t, err, codes.FailedPrecondition, "IDEMPOTENCY_KEY_REUSED")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "IDEMPOTENCY_KEY_REUSED")
 	require.Equal(t, 1, h.count(`SELECT COUNT(*) FROM applications`))
 }
 
@@ -433,5 +434,5 @@ func TestListApplications(t *testing.T) {
 	require.Len(t, mine.GetApplications(), 1)
 	require.Equal(t, c.GetName(), mine.GetApplications()[0].GetName())
 	_, err = h.client.ListApplications(h.as(communityClerk), &mattersv1.ListApplicationsRequest{Parent: "tenants/ahz"})
-	requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+	apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/govid"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
@@ -125,19 +126,19 @@ func TestPolicyBadInput(t *testing.T) {
 	} {
 		_, err := h.client.UpdatePolicy(h.as(districtAdmin), &mattersv1.UpdatePolicyRequest{Parent: "tenants/ahz",
 			Policy: &mattersv1.Policy{Code: "BAD", Title: "坏规则", Benefit: "无", Rule: c.rule}})
-		requireField(t, err, c.field, "INVALID_RULE")
+		apptest.RequireField(t, err, c.field, "INVALID_RULE")
 	}
 	good := &mattersv1.EnterpriseProfile{CreditCode: creditCode(1), EnterpriseName: "示例企业"}
 	bad := &mattersv1.EnterpriseProfile{CreditCode: "91210300700000001X", EnterpriseName: "校验位错"}
 	_, err := h.client.ImportEnterpriseProfiles(h.as(districtAdmin), &mattersv1.ImportEnterpriseProfilesRequest{Parent: "tenants/ahz",
 		Profiles: []*mattersv1.EnterpriseProfile{good, bad}})
-	requireField(t, err, "profiles[1].credit_code", "INVALID_CREDIT_CODE")
+	apptest.RequireField(t, err, "profiles[1].credit_code", "INVALID_CREDIT_CODE")
 	_, err = h.client.EvaluatePolicy(h.as(districtAdmin), &mattersv1.EvaluatePolicyRequest{Name: "tenants/ahz/policies/NONE"})
-	requireCode(t, err, codes.NotFound, "POLICY_NOT_FOUND")
+	apptest.RequireCode(t, err, codes.NotFound, "POLICY_NOT_FOUND")
 	// A clerk administers no policies.
 	_, err = h.client.UpdatePolicy(h.as(hallClerk), &mattersv1.UpdatePolicyRequest{Parent: "tenants/ahz",
 		Policy: &mattersv1.Policy{Code: "X", Title: "x", Benefit: "x", Rule: cond("industry", mattersv1.Operator_OPERATOR_EQ, "制造业")}})
-	requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+	apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 	for _, table := range []string{"policies", "enterprise_profiles", "grants", "audit_records", "audit_pending"} {
 		require.Zero(t, h.count(`SELECT COUNT(*) FROM `+table), table)
 	}

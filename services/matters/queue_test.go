@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
@@ -78,7 +79,7 @@ func TestQueueViews(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, code, string(body))
 		code, body = h.get(hallClerk, "/v1/tenants/ahz/queue")
 		require.Equal(t, http.StatusBadRequest, code, string(body))
-		require.Equal(t, "INVALID_SCOPE", stableCode(body), string(body))
+		require.Equal(t, "INVALID_SCOPE", apptest.StableCode(body), string(body))
 
 		// ListApplications filters: by matter, by handler, green channel only.
 		list := func(q url.Values) []string {

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
@@ -49,7 +50,7 @@ func TestScenarioDeferredCommitmentExpires(t *testing.T) {
 		before := h.fingerprint()
 		code, body := h.post(hallClerk, "/v1/tenants/ahz/applications", missing)
 		require.Equal(t, http.StatusBadRequest, code, string(body))
-		require.Equal(t, "DOCUMENT_NOT_FOUND", stableCode(body))
+		require.Equal(t, "DOCUMENT_NOT_FOUND", apptest.StableCode(body))
 		require.Equal(t, before, h.fingerprint())
 
 		a := h.postApp(hallClerk, "/v1/tenants/ahz/applications", in)
@@ -79,6 +80,6 @@ func TestScenarioDeferredCommitmentExpires(t *testing.T) {
 		code, body = h.post(hallClerk, "/v1/"+a.GetName()+":supplyDeferred", &mattersv1.SupplyDeferredRequest{Etag: got.GetEtag(),
 			Materials: []*mattersv1.SubmittedMaterial{{Name: "住所使用证明", Document: h.uploadDoc(hallClerk, district, "lease.pdf")}}})
 		require.Equal(t, http.StatusUnprocessableEntity, code, string(body))
-		require.Equal(t, "ILLEGAL_TRANSITION", stableCode(body))
+		require.Equal(t, "ILLEGAL_TRANSITION", apptest.StableCode(body))
 	})
 }

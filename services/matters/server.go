@@ -12,11 +12,10 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
-	"github.com/gaoxing-gov/gaoxing/pkg/kit"
+	"github.com/gaoxing-gov/gaoxing/pkg/docref"
 	"github.com/gaoxing-gov/gaoxing/pkg/leader"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
-	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
 
@@ -106,17 +105,12 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 	if svc.slaCount, err = calendar.NewCrossings(otel.Meter("github.com/gaoxing-gov/gaoxing/services/matters"), Name); err != nil {
 		return err
 	}
-	// Document references are checked against the documents service when it is known.
-	if addr := env.Peers["documents"]; addr != "" {
-		conn, err := kit.Dial(addr)
-		if err != nil {
-			return fmt.Errorf("matters: documents at %s: %w", addr, err)
-		}
-		defer func() { _ = conn.Close() }()
-		svc.docs = &docChecker{client: documentsv1.NewDocumentsServiceClient(conn)}
-	} else {
-		log.Warn("matters: no documents peer; document references are checked for form only")
+	// Document references (materials, 容缺 commitments, 帮代办 authorisations, results)
+	// are checked against the documents service when it is known.
+	if svc.docs, err = docref.Dial(env.Peers["documents"], log); err != nil {
+		return fmt.Errorf("matters: %w", err)
 	}
+	defer func() { _ = svc.docs.Close() }()
 	if err := svc.seed(ctx); err != nil {
 		return err
 	}

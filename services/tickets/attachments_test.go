@@ -1,12 +1,9 @@
 package tickets
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +14,6 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
-	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -29,39 +25,25 @@ import (
 func withDocuments() harnessOption {
 	return func(t testing.TB, env *apptest.Env, h *harness) {
 		m := testenv.StartMinIO(t)
-		grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		httpLis, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		docEnv := &apptest.Env{Env: app.Env{GRPC: grpcLis, HTTP: httpLis, Etcd: env.Etcd, DataDir: t.TempDir(),
-			MinIO: m.Config(), Auth: env.Auth}}
-		docEnv.Start(t, documents.New())
-		env.Peers = map[string]string{"documents": grpcLis.Addr().String()}
-		h.docs = "http://" + httpLis.Addr().String() + "/api/documents"
-		conn, err := kit.Dial(grpcLis.Addr().String())
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = conn.Close() })
-		h.docsClient = documentsv1.NewDocumentsServiceClient(conn)
+		docs := env.StartPeer(t, documents.New(), func(e *app.Env) { e.MinIO = m.Config() })
+		h.docs = docs.URL + "/api/documents"
+		h.docsClient = documentsv1.NewDocumentsServiceClient(docs.Conn)
 	}
 }
 
-// uploadDoc streams a small PDF into the documents service as sub at tenant.
-func (h *harness) uploadDoc(sub, tenant, filename string) *documentsv1.Document {
+// uploadDoc streams a small PDF into the documents service as sub at tenant and returns
+// its name.
+func (h *harness) uploadDoc(sub, tenant, filename string) string {
 	h.t.Helper()
-	body := []byte("%PDF-1.7\n% " + filename + "\n%%EOF\n")
+	body := "%PDF-1.7\n% " + filename + "\n%%EOF\n"
 	q := url.Values{"filename": {filename}, "owner": {"tenants/" + tenant + "/intakes/" + filename}}
-	req, err := http.NewRequest(http.MethodPost, h.docs+"/v1/tenants/"+tenant+"/documents:upload?"+q.Encode(), bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, h.docs+"/v1/tenants/"+tenant+"/documents:upload?"+q.Encode(), strings.NewReader(body))
 	require.NoError(h.t, err)
-	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(h.t, err)
-	defer func() { _ = resp.Body.Close() }()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	require.Equal(h.t, http.StatusCreated, resp.StatusCode, string(out))
+	code, out := apptest.Do(h.t, req, h.tokens[sub])
+	require.Equal(h.t, http.StatusCreated, code, string(out))
 	var d documentsv1.Document
 	require.NoError(h.t, protojson.Unmarshal(out, &d))
-	return &d
+	return d.GetName()
 }
 
 // TestAttachments: a 12345 ticket posted over HTTP references the complainant's photos
@@ -76,41 +58,31 @@ func TestAttachments(t *testing.T) {
 		other := h.uploadDoc(street, "ahz.s01", "street.pdf")
 
 		in := hotlineTicket("12345-attach")
-		in.Attachments = []string{photo.GetName()}
+		in.Attachments = []string{photo}
 		code, body := h.post(hotline, "/v1/tenants/ahz/tickets", in)
 		require.Equal(t, http.StatusOK, code, string(body))
 		var tk ticketsv1.Ticket
 		require.NoError(t, protojson.Unmarshal(body, &tk))
-		require.Equal(t, []string{photo.GetName()}, tk.GetAttachments())
+		require.Equal(t, []string{photo}, tk.GetAttachments())
 
 		missing := "tenants/ahz/documents/000000000000000000000000"
 		for _, c := range []struct {
-			refs []string
-			code string
+			refs  []string
+			field string // the violation names the ticket's own field
+			code  string
 		}{
-			{[]string{missing}, "ATTACHMENT_NOT_FOUND"},
-			{[]string{other.GetName()}, "ATTACHMENT_OTHER_TENANT"},
-			{[]string{"documents/x"}, "INVALID_ATTACHMENT"},
-			{[]string{photo.GetName(), photo.GetName()}, "DUPLICATE_ATTACHMENT"},
+			{[]string{missing}, "ticket.attachments[0]", "DOCUMENT_NOT_FOUND"},
+			{[]string{other}, "ticket.attachments[0]", "ATTACHMENT_OTHER_TENANT"},
+			{[]string{"documents/x"}, "ticket.attachments[0]", "INVALID_DOCUMENT"},
+			{[]string{photo, photo}, "ticket.attachments[1]", "DUPLICATE_ATTACHMENT"},
 		} {
 			in := hotlineTicket("12345-attach-bad")
 			in.Attachments = c.refs
 			code, body := h.post(hotline, "/v1/tenants/ahz/tickets", in)
 			require.Equal(t, http.StatusBadRequest, code, string(body))
-			var e struct {
-				Error struct {
-					Code            string `json:"code"`
-					FieldViolations []struct {
-						Code string `json:"code"`
-					} `json:"fieldViolations"`
-				} `json:"error"`
-			}
-			require.NoError(t, json.Unmarshal(body, &e))
-			codes := []string{e.Error.Code}
-			for _, v := range e.Error.FieldViolations {
-				codes = append(codes, v.Code)
-			}
-			require.Contains(t, codes, c.code, string(body))
+			v := apptest.HTTPError(t, body).GetFieldViolations()
+			require.Len(t, v, 1, string(body))
+			require.Equal(t, []string{c.field, c.code}, []string{v[0].GetField(), v[0].GetCode()}, string(body))
 		}
 		require.Equal(t, 1, h.count(`SELECT COUNT(*) FROM tickets`))
 
@@ -119,21 +91,21 @@ func TestAttachments(t *testing.T) {
 		h.tokens[admin] = h.env.Grant(t, admin, "platform_admin", district, authn.Staff)
 		gone := h.uploadDoc(hotline, district, "photo-2.pdf")
 		require.Eventually(t, func() bool {
-			_, err := h.docsClient.DeleteDocument(h.as(admin), &documentsv1.DeleteDocumentRequest{Name: gone.GetName()})
+			_, err := h.docsClient.DeleteDocument(h.as(admin), &documentsv1.DeleteDocumentRequest{Name: gone})
 			return err == nil
 		}, 10*time.Second, 50*time.Millisecond)
 		in = hotlineTicket("12345-attach-gone")
-		in.Attachments = []string{gone.GetName()}
+		in.Attachments = []string{gone}
 		_, err := h.client.CreateTicket(h.as(hotline), &ticketsv1.CreateTicketRequest{Parent: "tenants/ahz", Ticket: in})
-		requireCode(t, err, codes.FailedPrecondition, "ATTACHMENT_UNAVAILABLE")
+		apptest.RequireCode(t, err, codes.FailedPrecondition, "DOCUMENT_UNAVAILABLE")
 
 		// Through Open311, with the api key.
 		var created []map[string]string
 		form := url.Values{"api_key": {h.tokens[hotline]}, "jurisdiction_id": {"ahz"}, "service_code": {"general"},
-			"address_string": {"文三路 90 号"}, "description": {"占道经营"}, "attribute[attachments][]": {photo.GetName()}}
+			"address_string": {"文三路 90 号"}, "description": {"占道经营"}, "attribute[attachments][]": {photo}}
 		require.Equal(t, http.StatusOK, h.geoCall(http.MethodPost, "requests.json", form, &created))
 		got, err := h.client.GetTicket(h.as(center), &ticketsv1.GetTicketRequest{Name: "tenants/ahz/tickets/" + created[0]["service_request_id"]})
 		require.NoError(t, err)
-		require.Equal(t, []string{photo.GetName()}, got.GetAttachments())
+		require.Equal(t, []string{photo}, got.GetAttachments())
 	})
 }

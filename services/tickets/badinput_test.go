@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
@@ -123,7 +124,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		for _, c := range cases {
 			before := snapshot()
 			err := c.call()
-			code, stable := grpcCode(err)
+			code, stable := apptest.Code(err)
 			require.Equal(t, c.code, code, "%s: %v", c.name, err)
 			require.Equal(t, c.stable, stable, "%s: %v", c.name, err)
 			require.Equal(t, before, snapshot(), "%s changed something", c.name)

@@ -1,7 +1,6 @@
 package tickets
 
 import (
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -11,23 +10,10 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
-
-// get calls an HTTP GET route as sub and returns the status and body.
-func (h *harness) get(sub, path string) (int, []byte) {
-	h.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, h.base+path, nil)
-	require.NoError(h.t, err)
-	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(h.t, err)
-	defer func() { _ = resp.Body.Close() }()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	return resp.StatusCode, out
-}
 
 // TestDashboard: on-time response and close rates, overdue counts and satisfaction per
 // handling tenant, department and handler, for the caller's subtree only; the overdue
@@ -128,9 +114,9 @@ func TestDashboard(t *testing.T) {
 		require.Len(t, rows, 1)
 		require.Empty(t, stats(sibling, "tenants/ahz.s02", ticketsv1.StatsGroup_STATS_GROUP_TENANT))
 		_, err = h.client.GetTicketStats(h.as(sibling), &ticketsv1.GetTicketStatsRequest{Parent: "tenants/ahz", GroupBy: ticketsv1.StatsGroup_STATS_GROUP_TENANT})
-		requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 		_, err = h.client.GetTicketStats(h.as(center), &ticketsv1.GetTicketStatsRequest{Parent: "tenants/ahz"})
-		requireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+		apptest.RequireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
 		// A window after everything was received: nothing.
 		s, err := h.client.GetTicketStats(h.as(center), &ticketsv1.GetTicketStatsRequest{Parent: "tenants/ahz",
 			GroupBy: ticketsv1.StatsGroup_STATS_GROUP_TENANT, StartTime: timestamppb.New(cst(2026, time.November, 26, 0))})
@@ -154,6 +140,6 @@ func TestDashboard(t *testing.T) {
 
 		// A score outside 1–5 is refused.
 		_, err = h.client.RateTicket(h.as(center), &ticketsv1.RateTicketRequest{Name: a, Score: 6})
-		requireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+		apptest.RequireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
 	})
 }

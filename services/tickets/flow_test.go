@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -31,7 +32,7 @@ func testReturnAndRedispatch(t *testing.T, dsn string) {
 	require.NoError(t, err)
 
 	_, err = h.client.ReturnTicket(h.as(wrongComm), &ticketsv1.ReturnTicketRequest{Ticket: tk.GetName(), Etag: tk.GetEtag()})
-	requireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+	apptest.RequireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
 	tk, err = h.client.ReturnTicket(h.as(wrongComm), &ticketsv1.ReturnTicketRequest{Ticket: tk.GetName(), Etag: tk.GetEtag(), Reason: "地址属于一社区"})
 	require.NoError(t, err)
 	require.Equal(t, ticketsv1.State_STATE_RECEIVED, tk.GetState())
@@ -45,7 +46,7 @@ func testReturnAndRedispatch(t *testing.T, dsn string) {
 	// Over HTTP, as the assignees' clients call it.
 	status, body := h.post(wrongComm, "/v1/"+tk.GetName()+":claim", &ticketsv1.ClaimTicketRequest{Etag: tk.GetEtag()})
 	require.Equal(t, http.StatusForbidden, status, string(body))
-	require.Equal(t, "NOT_ASSIGNEE", errorCode(t, body))
+	require.Equal(t, "NOT_ASSIGNEE", apptest.HTTPError(t, body).GetCode())
 	status, body = h.post(community, "/v1/"+tk.GetName()+":claim", &ticketsv1.ClaimTicketRequest{Etag: tk.GetEtag()})
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.NoError(t, protojson.Unmarshal(body, tk))
@@ -68,18 +69,18 @@ func TestExtension(t *testing.T) {
 	require.False(t, tk.GetCloseDueProvisional())
 
 	_, err = h.client.RequestExtension(h.as(community), &ticketsv1.RequestExtensionRequest{Ticket: tk.GetName(), WorkingDays: 0, Reason: "需现场核查"})
-	requireCode(t, err, codes.InvalidArgument, "INVALID_EXTENSION_DAYS")
+	apptest.RequireCode(t, err, codes.InvalidArgument, "INVALID_EXTENSION_DAYS")
 	_, err = h.client.DecideExtension(h.as(street), &ticketsv1.DecideExtensionRequest{Ticket: tk.GetName(), Approve: true})
-	requireCode(t, err, codes.FailedPrecondition, "NO_PENDING_EXTENSION")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "NO_PENDING_EXTENSION")
 	tk, err = h.client.RequestExtension(h.as(community), &ticketsv1.RequestExtensionRequest{Ticket: tk.GetName(), Etag: tk.GetEtag(), WorkingDays: 2, Reason: "需现场核查"})
 	require.NoError(t, err)
 	require.Equal(t, int32(2), tk.GetPendingExtension().GetWorkingDays())
 	_, err = h.client.RequestExtension(h.as(community), &ticketsv1.RequestExtensionRequest{Ticket: tk.GetName(), WorkingDays: 1, Reason: "再延"})
-	requireCode(t, err, codes.FailedPrecondition, "EXTENSION_PENDING")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "EXTENSION_PENDING")
 
 	// The community may not approve its own request; the street above may.
 	_, err = h.client.DecideExtension(h.as(community), &ticketsv1.DecideExtensionRequest{Ticket: tk.GetName(), Approve: true})
-	requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+	apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 	before := tk.GetCloseDue().AsTime()
 	tk, err = h.client.DecideExtension(h.as(street), &ticketsv1.DecideExtensionRequest{Ticket: tk.GetName(), Etag: tk.GetEtag(), Approve: true})
 	require.NoError(t, err)
@@ -94,7 +95,7 @@ func TestExtension(t *testing.T) {
 	// After the deadline, no more extensions.
 	h.clock.Set(cst(2026, time.December, 4, 9))
 	_, err = h.client.RequestExtension(h.as(community), &ticketsv1.RequestExtensionRequest{Ticket: tk.GetName(), Etag: tk.GetEtag(), WorkingDays: 1, Reason: "仍需核查"})
-	requireCode(t, err, codes.FailedPrecondition, "EXTENSION_AFTER_EXPIRY")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "EXTENSION_AFTER_EXPIRY")
 }
 
 // TestPauseForComplainant: waiting for the complainant stops the close clock; the
@@ -109,7 +110,7 @@ func TestPauseForComplainant(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, tk.GetPaused())
 	_, err = h.client.PauseTicket(h.as(community), &ticketsv1.PauseTicketRequest{Ticket: tk.GetName(), Reason: "again"})
-	requireCode(t, err, codes.FailedPrecondition, "ALREADY_PAUSED")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "ALREADY_PAUSED")
 	// Resumed Monday: Friday and Monday were paused, so the deadline moves 2 working days.
 	h.clock.Set(cst(2026, time.November, 30, 10))
 	tk, err = h.client.ResumeTicket(h.as(community), &ticketsv1.ResumeTicketRequest{Ticket: tk.GetName(), Etag: tk.GetEtag()})
@@ -125,11 +126,11 @@ func TestCrossTenant(t *testing.T) {
 	h := startHarness(t, "")
 	tk := h.dispatched("12345-cross")
 	_, err := h.client.GetTicket(h.as(sibling), &ticketsv1.GetTicketRequest{Name: tk.GetName()})
-	requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+	apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 	_, err = h.client.ListTickets(h.as(sibling), &ticketsv1.ListTicketsRequest{Parent: "tenants/ahz.s01"})
-	requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+	apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 	_, err = h.client.ClaimTicket(h.as(sibling), &ticketsv1.ClaimTicketRequest{Ticket: tk.GetName()})
-	requireCode(t, err, codes.PermissionDenied, "NOT_ASSIGNEE")
+	apptest.RequireCode(t, err, codes.PermissionDenied, "NOT_ASSIGNEE")
 	list, err := h.client.ListTickets(h.as(sibling), &ticketsv1.ListTicketsRequest{Parent: "tenants/ahz.s02"})
 	require.NoError(t, err)
 	require.Empty(t, list.GetTickets())
@@ -146,7 +147,7 @@ func TestCrossTenant(t *testing.T) {
 	require.NoError(t, err)
 	_, err = h.client.DispatchTicket(h.as(street), &ticketsv1.DispatchTicketRequest{
 		Name: own.GetName(), Etag: own.GetEtag(), AssigneeTenant: "ahz.s02.c01", AssigneeDepartment: "社区服务站"})
-	requireCode(t, err, codes.InvalidArgument, "DISPATCH_OUTSIDE_SUBTREE")
+	apptest.RequireCode(t, err, codes.InvalidArgument, "DISPATCH_OUTSIDE_SUBTREE")
 	again, err := h.client.GetTicket(h.as(street), &ticketsv1.GetTicketRequest{Name: own.GetName()})
 	require.NoError(t, err)
 	require.Equal(t, ticketsv1.State_STATE_RECEIVED, again.GetState())
@@ -241,7 +242,7 @@ func TestMerge(t *testing.T) {
 	dup := h.create("12345-merge-b")
 
 	_, err := h.client.MergeTicket(h.as(center), &ticketsv1.MergeTicketRequest{Name: dup.GetName(), Into: dup.GetName()})
-	requireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+	apptest.RequireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
 
 	// A street cannot merge its ticket into another street's.
 	mine, err := h.client.CreateTicket(h.as(street), &ticketsv1.CreateTicketRequest{Parent: "tenants/ahz.s01", Ticket: &ticketsv1.Ticket{
@@ -251,7 +252,7 @@ func TestMerge(t *testing.T) {
 		Source: ticketsv1.Source_SOURCE_WALK_IN, Category: "general", Title: "噪音扰民", Description: "夜间施工噪音"}})
 	require.NoError(t, err)
 	_, err = h.client.MergeTicket(h.as(street), &ticketsv1.MergeTicketRequest{Name: mine.GetName(), Into: theirs.GetName()})
-	requireCode(t, err, codes.PermissionDenied, "MERGE_NOT_VISIBLE")
+	apptest.RequireCode(t, err, codes.PermissionDenied, "MERGE_NOT_VISIBLE")
 
 	merged, err := h.client.MergeTicket(h.as(center), &ticketsv1.MergeTicketRequest{Name: dup.GetName(), Etag: dup.GetEtag(), Into: primary.GetName()})
 	require.NoError(t, err)
@@ -265,7 +266,7 @@ func TestMerge(t *testing.T) {
 	// Into a closed ticket: refused, and the would-be duplicate is untouched.
 	third := h.create("12345-merge-c")
 	_, err = h.client.MergeTicket(h.as(center), &ticketsv1.MergeTicketRequest{Name: third.GetName(), Into: dup.GetName()})
-	requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 	again, err := h.client.GetTicket(h.as(center), &ticketsv1.GetTicketRequest{Name: third.GetName()})
 	require.NoError(t, err)
 	require.Equal(t, third.GetEtag(), again.GetEtag())
@@ -289,7 +290,7 @@ func testJointHandling(t *testing.T, dsn string) {
 	tk := h.create("12345-joint")
 	_, err := h.client.DispatchTicket(h.as(center), &ticketsv1.DispatchTicketRequest{Name: tk.GetName(), AssigneeTenant: "ahz.s01.c01",
 		AssigneeDepartment: "社区服务站", CoHandlers: []*ticketsv1.CoHandler{{Tenant: "ahz.s01.c01", Department: "重复"}}})
-	requireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+	apptest.RequireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
 	tk, err = h.client.DispatchTicket(h.as(center), &ticketsv1.DispatchTicketRequest{Name: tk.GetName(), Etag: tk.GetEtag(),
 		AssigneeTenant: "ahz.s01.c01", AssigneeDepartment: "社区服务站", CoHandlers: []*ticketsv1.CoHandler{
 			{Tenant: "ahz.s01.c02", Department: "物业办"}, {Tenant: "ahz.s02", Department: "城管科"}}})
@@ -308,22 +309,22 @@ func testJointHandling(t *testing.T, dsn string) {
 		_, err := h.client.ReplyTicket(h.as(community), &ticketsv1.ReplyTicketRequest{Ticket: name, Reply: "各单位已联合处置"})
 		return err
 	}
-	requireCode(t, reply(), codes.FailedPrecondition, "CO_HANDLERS_PENDING")
+	apptest.RequireCode(t, reply(), codes.FailedPrecondition, "CO_HANDLERS_PENDING")
 
 	// Each co-handler works on its own part only.
 	_, err = h.client.FinishPart(h.as(sibling), &ticketsv1.FinishPartRequest{Ticket: name, Tenant: "ahz.s02", Result: "已处置"})
-	requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION") // not claimed yet
+	apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION") // not claimed yet
 	_, err = h.client.ClaimPart(h.as(community), &ticketsv1.ClaimPartRequest{Ticket: name, Tenant: "ahz.s02"})
-	requireCode(t, err, codes.PermissionDenied, "NOT_ASSIGNEE")
+	apptest.RequireCode(t, err, codes.PermissionDenied, "NOT_ASSIGNEE")
 	_, err = h.client.ClaimPart(h.as(sibling), &ticketsv1.ClaimPartRequest{Ticket: name, Tenant: "ahz.s03"})
-	requireCode(t, err, codes.NotFound, "CO_HANDLER_NOT_FOUND")
+	apptest.RequireCode(t, err, codes.NotFound, "CO_HANDLER_NOT_FOUND")
 	_, err = h.client.ClaimPart(h.as(sibling), &ticketsv1.ClaimPartRequest{Ticket: name, Tenant: "ahz.s02"})
 	require.NoError(t, err)
 	_, err = h.client.FinishPart(h.as(sibling), &ticketsv1.FinishPartRequest{Ticket: name, Tenant: "ahz.s02"})
-	requireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+	apptest.RequireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
 	_, err = h.client.FinishPart(h.as(sibling), &ticketsv1.FinishPartRequest{Ticket: name, Tenant: "ahz.s02", Result: "占道经营已清理"})
 	require.NoError(t, err)
-	requireCode(t, reply(), codes.FailedPrecondition, "CO_HANDLERS_PENDING")
+	apptest.RequireCode(t, reply(), codes.FailedPrecondition, "CO_HANDLERS_PENDING")
 
 	_, err = h.client.ClaimPart(h.as(wrongComm), &ticketsv1.ClaimPartRequest{Ticket: name, Tenant: "ahz.s01.c02"})
 	require.NoError(t, err)

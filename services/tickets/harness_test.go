@@ -1,11 +1,9 @@
 package tickets
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -14,10 +12,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
@@ -198,25 +192,18 @@ func startHarness(t testing.TB, dsn string, opts ...harnessOption) *harness {
 }
 
 // as is a context carrying sub's token for gRPC calls.
-func (h *harness) as(sub string) context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+h.tokens[sub])
-}
+func (h *harness) as(sub string) context.Context { return apptest.As(h.tokens[sub]) }
 
 // post sends a JSON body to an HTTP route as sub and returns the status and body.
 func (h *harness) post(sub, path string, body proto.Message) (int, []byte) {
 	h.t.Helper()
-	b, err := protojson.Marshal(body)
-	require.NoError(h.t, err)
-	req, err := http.NewRequest(http.MethodPost, h.base+path, bytes.NewReader(b))
-	require.NoError(h.t, err)
-	req.Header.Set("Authorization", "Bearer "+h.tokens[sub])
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(h.t, err)
-	defer func() { _ = resp.Body.Close() }()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	return resp.StatusCode, out
+	return apptest.PostJSON(h.t, h.base+path, h.tokens[sub], body)
+}
+
+// get calls an HTTP GET route as sub and returns the status and body.
+func (h *harness) get(sub, path string) (int, []byte) {
+	h.t.Helper()
+	return apptest.Get(h.t, h.base+path, h.tokens[sub])
 }
 
 // hotlineTicket is a 12345 ticket with external id ext.
@@ -244,34 +231,6 @@ func (h *harness) dispatched(ext string) *ticketsv1.Ticket {
 		Name: tk.GetName(), Etag: tk.GetEtag(), AssigneeTenant: "ahz.s01.c01", AssigneeDepartment: "社区服务站"})
 	require.NoError(h.t, err)
 	return tk
-}
-
-// grpcCode returns the gRPC code and stable code of err.
-func grpcCode(err error) (codes.Code, string) {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		if e, ok := d.(*commonv1.Error); ok {
-			return st.Code(), e.GetCode()
-		}
-	}
-	return st.Code(), ""
-}
-
-// requireCode checks err's gRPC and stable codes.
-func requireCode(t testing.TB, err error, code codes.Code, stable string) {
-	t.Helper()
-	require.Error(t, err)
-	c, s := grpcCode(err)
-	require.Equal(t, code, c, err.Error())
-	require.Equal(t, stable, s, err.Error())
-}
-
-// errorCode reads the stable code of an HTTP error body.
-func errorCode(t testing.TB, body []byte) string {
-	t.Helper()
-	var e commonv1.ErrorResponse
-	require.NoError(t, protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(body, &e), string(body))
-	return e.GetError().GetCode()
 }
 
 // count runs a COUNT(*) query on the service's database.

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
@@ -65,12 +66,12 @@ func TestBatchImport(t *testing.T) {
 		}
 		code, _, body = send(big)
 		require.Equal(t, http.StatusBadRequest, code)
-		require.Equal(t, "BATCH_TOO_LARGE", errorCode(t, body))
+		require.Equal(t, "BATCH_TOO_LARGE", apptest.HTTPError(t, body).GetCode())
 		_, err := h.client.BatchCreateTickets(h.as(hotline), &ticketsv1.BatchCreateTicketsRequest{Parent: "tenants/ahz"})
-		requireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+		apptest.RequireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
 		// A caller without "create" at the tenant gets nothing in.
 		_, err = h.client.BatchCreateTickets(h.as(sibling), &ticketsv1.BatchCreateTicketsRequest{Parent: "tenants/ahz", Tickets: big.Tickets[:1]})
-		requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 		require.Equal(t, 2, h.count(`SELECT COUNT(*) FROM tickets`))
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
+	"github.com/gaoxing-gov/gaoxing/pkg/docref"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -92,7 +93,7 @@ func (o *open311) authorize(r *http.Request, t tenancy.ID, action string) (conte
 		return nil, authz.ErrDenied
 	}
 	// The token goes along to the documents service when attachments are checked.
-	return withBearer(authn.NewContext(r.Context(), p), token), nil
+	return docref.WithBearer(authn.NewContext(r.Context(), p), token), nil
 }
 
 type geoService struct {

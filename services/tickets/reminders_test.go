@@ -64,17 +64,10 @@ func TestReminders(t *testing.T) {
 		require.Equal(t, 2, h.count(`SELECT COUNT(*) FROM outbox_events WHERE topic = $1`, TopicEscalated))
 
 		// The crossings are on the ticket.
-		req, err := http.NewRequest(http.MethodGet, h.base+"/v1/"+tk.GetName(), nil)
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+h.tokens[center])
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer func() { _ = resp.Body.Close() }()
-		require.Equal(t, http.StatusOK, resp.StatusCode)
+		code, body := h.get(center, "/v1/"+tk.GetName())
+		require.Equal(t, http.StatusOK, code, string(body))
 		var got ticketsv1.Ticket
-		var raw json.RawMessage
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&raw))
-		require.NoError(t, protojson.Unmarshal(raw, &got))
+		require.NoError(t, protojson.Unmarshal(body, &got))
 		require.Len(t, got.GetAlerts(), 6)
 		escalations := map[string]string{}
 		for _, a := range got.GetAlerts() {

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -92,7 +93,7 @@ func TestAutoRouting(t *testing.T) {
 		in := hotlineTicket("route-explicit")
 		in.AssigneeTenant, in.AssigneeDepartment = "ahz.s02", "城管科"
 		_, err := h.client.CreateTicket(h.as(hotline), &ticketsv1.CreateTicketRequest{Parent: "tenants/ahz", Ticket: in})
-		requireCode(t, err, codes.InvalidArgument, "DISPATCH_OUTSIDE_SUBTREE")
+		apptest.RequireCode(t, err, codes.InvalidArgument, "DISPATCH_OUTSIDE_SUBTREE")
 		require.Equal(t, before, h.count(`SELECT COUNT(*) FROM tickets`))
 		explicit, err := h.client.CreateTicket(h.as(center), &ticketsv1.CreateTicketRequest{Parent: "tenants/ahz", Ticket: in})
 		require.NoError(t, err)
@@ -104,7 +105,7 @@ func TestAutoRouting(t *testing.T) {
 		in = hotlineTicket("route-bad")
 		in.AreaCode = "33 01"
 		_, err = h.client.CreateTicket(h.as(hotline), &ticketsv1.CreateTicketRequest{Parent: "tenants/ahz", Ticket: in})
-		requireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+		apptest.RequireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
 	})
 }
 

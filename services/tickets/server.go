@@ -12,12 +12,11 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
-	"github.com/gaoxing-gov/gaoxing/pkg/kit"
+	"github.com/gaoxing-gov/gaoxing/pkg/docref"
 	"github.com/gaoxing-gov/gaoxing/pkg/leader"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
-	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
 
@@ -117,16 +116,10 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		return err
 	}
 	// Attachments are checked against the documents service when it is known.
-	if addr := env.Peers["documents"]; addr != "" {
-		conn, err := kit.Dial(addr)
-		if err != nil {
-			return fmt.Errorf("tickets: documents at %s: %w", addr, err)
-		}
-		defer func() { _ = conn.Close() }()
-		svc.docs = &docChecker{client: documentsv1.NewDocumentsServiceClient(conn)}
-	} else {
-		log.Warn("tickets: no documents peer; attachment references are checked for form only")
+	if svc.docs, err = docref.Dial(env.Peers["documents"], log); err != nil {
+		return fmt.Errorf("tickets: %w", err)
 	}
+	defer func() { _ = svc.docs.Close() }()
 	s.svc = svc
 	b := bind(k.Service, svc)
 	ticketsv1.RegisterTicketsServiceServer(k.GRPC(), b)

@@ -19,6 +19,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
+	"github.com/gaoxing-gov/gaoxing/pkg/docref"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/govid"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
@@ -37,13 +38,10 @@ type service struct {
 	enforcer *authz.Enforcer
 	log      *slog.Logger
 	now      func() time.Time
-	wake     func()      // tells the outbox dispatcher there is news; may be a no-op
-	docs     *docChecker // nil when the documents service is not known: references are checked for form only
+	wake     func()          // tells the outbox dispatcher there is news; may be a no-op
+	docs     *docref.Checker // nil when the documents service is not known: references are checked for form only
 	slaCount calendar.Crossings
 }
-
-// callTimeout bounds a call to another service.
-const callTimeout = 5 * time.Second
 
 // never is next_check_us of a ticket the sweep need not look at again.
 const never = math.MaxInt64

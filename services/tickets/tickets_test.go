@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -84,7 +85,7 @@ func TestIntakeIdempotent(t *testing.T) {
 			c.mutate(tk)
 			_, err := h.client.CreateTicket(h.as(hotline), &ticketsv1.CreateTicketRequest{Parent: "tenants/ahz", Ticket: tk})
 			require.Error(t, err, c.name)
-			code, stable := grpcCode(err)
+			code, stable := apptest.Code(err)
 			require.Equal(t, codes.InvalidArgument, code, c.name)
 			if c.code != "INVALID_ARGUMENT" {
 				require.Equal(t, c.code, stable, c.name)
@@ -109,11 +110,11 @@ func TestLoop(t *testing.T) {
 		// Illegal: closing before any reply; a stale etag. Nothing changes.
 		auditBefore := h.auditCount(district)
 		_, err := h.client.CloseTicket(h.as(center), &ticketsv1.CloseTicketRequest{Name: name, Etag: tk.GetEtag(), Summary: "已办结"})
-		requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
+		apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 		_, err = h.client.StartTicket(h.as(community), &ticketsv1.StartTicketRequest{Ticket: name, Etag: tk.GetEtag()})
-		requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
+		apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 		_, err = h.client.ClaimTicket(h.as(community), &ticketsv1.ClaimTicketRequest{Ticket: name, Etag: "1"})
-		requireCode(t, err, codes.Aborted, "STALE_VERSION")
+		apptest.RequireCode(t, err, codes.Aborted, "STALE_VERSION")
 		again, err := h.client.GetTicket(h.as(center), &ticketsv1.GetTicketRequest{Name: name})
 		require.NoError(t, err)
 		require.Equal(t, tk.GetEtag(), again.GetEtag())
@@ -127,7 +128,7 @@ func TestLoop(t *testing.T) {
 		require.NotNil(t, tk.GetResponseTime())
 		// A claimed ticket cannot be claimed again.
 		_, err = h.client.ClaimTicket(h.as(community), &ticketsv1.ClaimTicketRequest{Ticket: name})
-		requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
+		apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 
 		// A supervisor's urging is recorded and raises the priority, without a webhook.
 		tk, err = h.client.UrgeTicket(h.as(overseer), &ticketsv1.UrgeTicketRequest{Name: name, Etag: tk.GetEtag(), Note: "请加快办理"})
@@ -142,12 +143,12 @@ func TestLoop(t *testing.T) {
 		require.NoError(t, err)
 		// Reply needs content.
 		_, err = h.client.ReplyTicket(h.as(community), &ticketsv1.ReplyTicketRequest{Ticket: name, Etag: tk.GetEtag()})
-		requireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
+		apptest.RequireCode(t, err, codes.InvalidArgument, "INVALID_ARGUMENT")
 		tk, err = h.client.ReplyTicket(h.as(community), &ticketsv1.ReplyTicketRequest{Ticket: name, Etag: tk.GetEtag(), Reply: "已与窗口核实，材料一次性告知。"})
 		require.NoError(t, err)
 		// Closing is the owner's (the centre's), not the community's.
 		_, err = h.client.CloseTicket(h.as(community), &ticketsv1.CloseTicketRequest{Name: name, Summary: "办结"})
-		requireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
+		apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 		tk, err = h.client.CloseTicket(h.as(center), &ticketsv1.CloseTicketRequest{Name: name, Etag: tk.GetEtag(), Summary: "办结"})
 		require.NoError(t, err)
 		tk, err = h.client.VisitTicket(h.as(center), &ticketsv1.VisitTicketRequest{Name: name, Etag: tk.GetEtag(), Note: "电话回访"})
@@ -157,7 +158,7 @@ func TestLoop(t *testing.T) {
 		require.Equal(t, ticketsv1.State_STATE_RATED, tk.GetState())
 		// Rating twice is refused.
 		_, err = h.client.RateTicket(h.as(center), &ticketsv1.RateTicketRequest{Name: name, Satisfied: true})
-		requireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
+		apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 		// Unsatisfied: reopened, back with the same assignee.
 		tk, err = h.client.ReopenTicket(h.as(center), &ticketsv1.ReopenTicketRequest{Name: name, Etag: tk.GetEtag(), Reason: "群众不满意"})
 		require.NoError(t, err)

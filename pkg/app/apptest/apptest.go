@@ -1,6 +1,8 @@
 // Package apptest runs one service in-process for its tests, the way the launcher runs
 // it: real embedded etcd, a test token issuer, loopback listeners, the default roles
-// seeded, and a gRPC connection to it. Every service's test harness starts from here.
+// seeded, and a gRPC connection to it; peers it calls beside it (StartPeer); and the calls
+// tests make: HTTP with a bearer token, stable codes read from HTTP and gRPC errors.
+// Every service's test harness starts from here.
 package apptest
 
 import (
@@ -66,6 +68,36 @@ func New(t testing.TB, dsn string) *Env {
 		EtcdServer: etcd, Issuer: issuer, Enforcer: enf, Conn: conn,
 		URL: "http://" + httpLis.Addr().String(),
 	}
+}
+
+// StartPeer runs peer beside the service under test, as another service it calls: same
+// etcd and token issuer, its own loopback listeners and data directory (setup, when not
+// nil, adds what the peer needs, e.g. MinIO). It records the peer's gRPC address in
+// e.Peers under peer.Name(), so start the service under test afterwards. The returned
+// Env has the peer's URL and a connection to it.
+func (e *Env) StartPeer(t testing.TB, peer Service, setup func(*app.Env)) *Env {
+	t.Helper()
+	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	conn, err := kit.Dial(grpcLis.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	p := &Env{
+		Env:        app.Env{GRPC: grpcLis, HTTP: httpLis, Etcd: e.Etcd, DataDir: t.TempDir(), Auth: e.Auth},
+		EtcdServer: e.EtcdServer, Issuer: e.Issuer, Enforcer: e.Enforcer, Conn: conn,
+		URL: "http://" + httpLis.Addr().String(),
+	}
+	if setup != nil {
+		setup(&p.Env)
+	}
+	p.Start(t, peer)
+	if e.Peers == nil {
+		e.Peers = map[string]string{}
+	}
+	e.Peers[peer.Name()] = grpcLis.Addr().String()
+	return p
 }
 
 // Start runs svc until the test ends (then it must stop cleanly) and waits until it serves.
