@@ -224,7 +224,11 @@ func (s *sealer) run(db *sqlstore.DB) {
 		time.Sleep(sealDelay)
 		if s.due.Swap(false) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			if _, err := Seal(ctx, db); err != nil {
+			if _, err := Seal(ctx, db); errors.Is(err, sqlstore.ErrClosed) {
+				cancel()
+				sealers.CompareAndDelete(db, s)
+				return // the service stopped; its next start chains what waits
+			} else if err != nil {
 				// The records wait, durable; the next commit or read seals them.
 				slog.Warn("audit: chaining records failed; they wait for the next try", "err", err)
 			}

@@ -25,6 +25,8 @@ var (
 	// ErrConflict is a transaction that lost to a concurrent one (deadlock, serialization
 	// failure, a lock still held after the busy timeout). Retrying the call may succeed.
 	ErrConflict = errs.New(errs.Aborted, "TX_CONFLICT", "数据正被他人修改，请稍后重试")
+	// ErrClosed is a call on a DB after Close (background work outliving its service).
+	ErrClosed = errs.New(errs.Unavailable, "DB_CLOSED", "数据库连接已关闭")
 )
 
 // readerHint explains SQLite's "attempt to write a readonly database" when a write
@@ -49,6 +51,8 @@ func mapError(err error) error {
 		return nil
 	case errors.Is(err, sql.ErrNoRows):
 		return ErrNotFound.Wrap(err)
+	case strings.Contains(err.Error(), "sql: database is closed"): // database/sql does not export it
+		return ErrClosed.Wrap(err)
 	}
 	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) {
 		switch pe.Code {

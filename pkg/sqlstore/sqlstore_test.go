@@ -469,3 +469,15 @@ func TestOpenMakesTheSQLiteDirectory(t *testing.T) {
 	db := open(t, dsn, notesV1)
 	require.NoError(t, insertNote(ctxTimeout(t), db, "m1", "made"))
 }
+
+func TestClosedDB(t *testing.T) {
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		db, err := Open(ctxTimeout(t), dsn, nil)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		_, err = db.Exec(t.Context(), `SELECT 1`)
+		require.ErrorIs(t, err, ErrClosed)
+		err = db.InTx(t.Context(), func(context.Context) error { return nil })
+		require.ErrorIs(t, err, ErrClosed)
+	})
+}
