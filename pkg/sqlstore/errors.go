@@ -26,7 +26,8 @@ var (
 	// failure, a lock still held after the busy timeout). Retrying the call may succeed.
 	ErrConflict = errs.New(errs.Aborted, "TX_CONFLICT", "数据正被他人修改，请稍后重试")
 	// ErrClosed is a call on a DB after Close (background work outliving its service).
-	ErrClosed = errs.New(errs.Unavailable, "DB_CLOSED", "数据库连接已关闭")
+	// It is not an errs error: a caller that meets it sees INTERNAL, its cause logged.
+	ErrClosed = errors.New("sqlstore: database closed")
 )
 
 // readerHint explains SQLite's "attempt to write a readonly database" when a write
@@ -52,7 +53,7 @@ func mapError(err error) error {
 	case errors.Is(err, sql.ErrNoRows):
 		return ErrNotFound.Wrap(err)
 	case strings.Contains(err.Error(), "sql: database is closed"): // database/sql does not export it
-		return ErrClosed.Wrap(err)
+		return fmt.Errorf("%w: %w", ErrClosed, err)
 	}
 	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) {
 		switch pe.Code {
