@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
@@ -74,4 +76,32 @@ func TestBatchImport(t *testing.T) {
 		apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 		require.Equal(t, 2, h.count(`SELECT COUNT(*) FROM tickets`))
 	})
+}
+
+// TestBacklogKeepsReceivedTime: a backlog ticket keeps the time the source received it:
+// its clocks start there (so one received a week ago is already past its 3-day close
+// limit) and create_time says so; a time in the future or over a year back is refused
+// and makes nothing.
+func TestBacklogKeepsReceivedTime(t *testing.T) {
+	h := startHarness(t, testenv.SQLite(t))
+	now := h.clock.Now()
+	old := hotlineTicket("backlog-old")
+	old.ReceivedTime = timestamppb.New(cst(2026, time.November, 18, 9)) // the Wednesday before
+	future := hotlineTicket("backlog-future")
+	future.ReceivedTime = timestamppb.New(now.Add(time.Hour))
+	ancient := hotlineTicket("backlog-ancient")
+	ancient.ReceivedTime = timestamppb.New(now.AddDate(-2, 0, 0))
+
+	resp, err := h.client.BatchCreateTickets(h.as(hotline), &ticketsv1.BatchCreateTicketsRequest{Parent: "tenants/ahz",
+		Tickets: []*ticketsv1.Ticket{old, future, ancient, hotlineTicket("backlog-now")}})
+	require.NoError(t, err)
+	got := resp.GetResults()[0].GetTicket()
+	require.True(t, got.GetCreateTime().AsTime().Equal(old.GetReceivedTime().AsTime()))
+	require.True(t, got.GetCloseDue().AsTime().Before(now), "received a week ago: already past its close limit")
+	require.Equal(t, "RECEIVED_IN_FUTURE", resp.GetResults()[1].GetError().GetFieldViolations()[0].GetCode())
+	require.Equal(t, "RECEIVED_TOO_LONG_AGO", resp.GetResults()[2].GetError().GetFieldViolations()[0].GetCode())
+	fresh := resp.GetResults()[3].GetTicket()
+	require.True(t, fresh.GetCreateTime().AsTime().Equal(now), "no received_time: now")
+	require.True(t, fresh.GetCloseDue().AsTime().After(now))
+	require.Equal(t, 2, h.count(`SELECT COUNT(*) FROM tickets`))
 }

@@ -144,6 +144,10 @@ func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketReq
 		return nil, err
 	}
 	now := s.now()
+	received, err := receivedAt(in, now)
+	if err != nil {
+		return nil, err
+	}
 	tk := &ticket{
 		Tenant: t, Revision: 1, Source: in.GetSource(), ExternalID: in.GetExternalId(), Category: in.GetCategory(),
 		Title: in.GetTitle(), Description: in.GetDescription(), Address: in.GetAddress(), AreaCode: in.GetAreaCode(),
@@ -151,8 +155,8 @@ func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketReq
 		Complainant: complainant{Name: in.GetComplainant().GetName(), Phone: in.GetComplainant().GetPhone(),
 			EnterpriseName: in.GetComplainant().GetEnterpriseName(), CreditCode: credit},
 		State: ticketsv1.State_STATE_RECEIVED, Priority: ticketsv1.Priority_PRIORITY_NORMAL,
-		ResponseClock: calendar.NewClock(now, sla.Response), CloseClock: calendar.NewClock(now, sla.Close),
-		Created: now, Updated: now,
+		ResponseClock: calendar.NewClock(received, sla.Response), CloseClock: calendar.NewClock(received, sla.Close),
+		Created: received, Updated: now,
 	}
 	if err := s.computeDues(tk, now); err != nil {
 		return nil, err
@@ -255,6 +259,30 @@ func (s *service) notify(ctx context.Context, tk *ticket) error {
 		Key: tk.name() + "#" + etag(tk.Revision), Payload: payload,
 	})
 	return err
+}
+
+// maxBacklog is how far back a ticket's received_time may lie.
+const maxBacklog = 366 * 24 * time.Hour
+
+// receivedAt is when the source received in: its received_time, or now. A minute of
+// clock skew with the source is forgiven.
+func receivedAt(in *ticketsv1.Ticket, now time.Time) (time.Time, error) {
+	if in.GetReceivedTime() == nil {
+		return now, nil
+	}
+	if err := in.GetReceivedTime().CheckValid(); err != nil {
+		return time.Time{}, errs.Invalid("ticket.received_time", "INVALID_RECEIVED_TIME", "接收时间不正确")
+	}
+	at := in.GetReceivedTime().AsTime().UTC()
+	switch {
+	case at.After(now.Add(time.Minute)):
+		return time.Time{}, errs.Invalid("ticket.received_time", "RECEIVED_IN_FUTURE", "接收时间不能晚于当前时间")
+	case at.Before(now.Add(-maxBacklog)):
+		return time.Time{}, errs.Invalid("ticket.received_time", "RECEIVED_TOO_LONG_AGO", "接收时间不能早于一年前")
+	case at.After(now):
+		return now, nil
+	}
+	return at, nil
 }
 
 // hasPlatform reports whether tickets of src come from a platform that hears back.

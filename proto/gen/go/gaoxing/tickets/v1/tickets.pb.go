@@ -610,7 +610,11 @@ type Ticket struct {
 	// filled by GetTicket.
 	Alerts []*Alert `protobuf:"bytes,40,rep,name=alerts,proto3" json:"alerts,omitempty"`
 	// The satisfaction score given with the rating (1–5), 0 if none.
-	RatingScore   int32 `protobuf:"varint,41,opt,name=rating_score,json=ratingScore,proto3" json:"rating_score,omitempty"`
+	RatingScore int32 `protobuf:"varint,41,opt,name=rating_score,json=ratingScore,proto3" json:"rating_score,omitempty"`
+	// Input at intake only: when the source received the complaint (接收时间), for tickets
+	// posted late or imported from a backlog. The clocks start there and create_time takes
+	// it. Empty means now; it may not lie in the future nor more than a year back.
+	ReceivedTime  *timestamppb.Timestamp `protobuf:"bytes,42,opt,name=received_time,json=receivedTime,proto3" json:"received_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -930,6 +934,13 @@ func (x *Ticket) GetRatingScore() int32 {
 		return x.RatingScore
 	}
 	return 0
+}
+
+func (x *Ticket) GetReceivedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceivedTime
+	}
+	return nil
 }
 
 // Alert is one threshold crossing of a ticket's clock, recorded once by the SLA sweep:
@@ -2754,7 +2765,7 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\fworking_days\x18\x01 \x01(\x05R\vworkingDays\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
 	"\frequested_by\x18\x03 \x01(\tR\vrequestedBy\x12=\n" +
-	"\frequest_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\"\xb4\r\n" +
+	"\frequest_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\"\xf5\r\n" +
 	"\x06Ticket\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x122\n" +
 	"\x06source\x18\x02 \x01(\x0e2\x1a.gaoxing.tickets.v1.SourceR\x06source\x12\x1f\n" +
@@ -2806,7 +2817,8 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\tarea_code\x18& \x01(\tR\bareaCode\x12 \n" +
 	"\vattachments\x18' \x03(\tR\vattachments\x121\n" +
 	"\x06alerts\x18( \x03(\v2\x19.gaoxing.tickets.v1.AlertR\x06alerts\x12!\n" +
-	"\frating_score\x18) \x01(\x05R\vratingScore\"\x9b\x01\n" +
+	"\frating_score\x18) \x01(\x05R\vratingScore\x12?\n" +
+	"\rreceived_time\x18* \x01(\v2\x1a.google.protobuf.TimestampR\freceivedTime\"\x9b\x01\n" +
 	"\x05Alert\x12\x14\n" +
 	"\x05clock\x18\x01 \x01(\tR\x05clock\x12\x1c\n" +
 	"\tthreshold\x18\x02 \x01(\x05R\tthreshold\x12!\n" +
@@ -3070,69 +3082,70 @@ var file_gaoxing_tickets_v1_tickets_proto_depIdxs = []int32{
 	37, // 12: gaoxing.tickets.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
 	5,  // 13: gaoxing.tickets.v1.Ticket.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
 	9,  // 14: gaoxing.tickets.v1.Ticket.alerts:type_name -> gaoxing.tickets.v1.Alert
-	37, // 15: gaoxing.tickets.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 16: gaoxing.tickets.v1.CreateTicketRequest.ticket:type_name -> gaoxing.tickets.v1.Ticket
-	1,  // 17: gaoxing.tickets.v1.ListTicketsRequest.state:type_name -> gaoxing.tickets.v1.State
-	8,  // 18: gaoxing.tickets.v1.ListTicketsResponse.tickets:type_name -> gaoxing.tickets.v1.Ticket
-	5,  // 19: gaoxing.tickets.v1.DispatchTicketRequest.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
-	8,  // 20: gaoxing.tickets.v1.BatchCreateTicketsRequest.tickets:type_name -> gaoxing.tickets.v1.Ticket
-	8,  // 21: gaoxing.tickets.v1.BatchCreateTicketResult.ticket:type_name -> gaoxing.tickets.v1.Ticket
-	38, // 22: gaoxing.tickets.v1.BatchCreateTicketResult.error:type_name -> gaoxing.common.v1.Error
-	32, // 23: gaoxing.tickets.v1.BatchCreateTicketsResponse.results:type_name -> gaoxing.tickets.v1.BatchCreateTicketResult
-	4,  // 24: gaoxing.tickets.v1.GetTicketStatsRequest.group_by:type_name -> gaoxing.tickets.v1.StatsGroup
-	37, // 25: gaoxing.tickets.v1.GetTicketStatsRequest.start_time:type_name -> google.protobuf.Timestamp
-	37, // 26: gaoxing.tickets.v1.GetTicketStatsRequest.end_time:type_name -> google.protobuf.Timestamp
-	35, // 27: gaoxing.tickets.v1.TicketStats.rows:type_name -> gaoxing.tickets.v1.TicketStatsRow
-	37, // 28: gaoxing.tickets.v1.TicketStats.as_of:type_name -> google.protobuf.Timestamp
-	10, // 29: gaoxing.tickets.v1.TicketsService.CreateTicket:input_type -> gaoxing.tickets.v1.CreateTicketRequest
-	11, // 30: gaoxing.tickets.v1.TicketsService.GetTicket:input_type -> gaoxing.tickets.v1.GetTicketRequest
-	12, // 31: gaoxing.tickets.v1.TicketsService.ListTickets:input_type -> gaoxing.tickets.v1.ListTicketsRequest
-	14, // 32: gaoxing.tickets.v1.TicketsService.DispatchTicket:input_type -> gaoxing.tickets.v1.DispatchTicketRequest
-	15, // 33: gaoxing.tickets.v1.TicketsService.ClaimTicket:input_type -> gaoxing.tickets.v1.ClaimTicketRequest
-	16, // 34: gaoxing.tickets.v1.TicketsService.StartTicket:input_type -> gaoxing.tickets.v1.StartTicketRequest
-	17, // 35: gaoxing.tickets.v1.TicketsService.ReplyTicket:input_type -> gaoxing.tickets.v1.ReplyTicketRequest
-	18, // 36: gaoxing.tickets.v1.TicketsService.ReturnTicket:input_type -> gaoxing.tickets.v1.ReturnTicketRequest
-	19, // 37: gaoxing.tickets.v1.TicketsService.PauseTicket:input_type -> gaoxing.tickets.v1.PauseTicketRequest
-	20, // 38: gaoxing.tickets.v1.TicketsService.ResumeTicket:input_type -> gaoxing.tickets.v1.ResumeTicketRequest
-	21, // 39: gaoxing.tickets.v1.TicketsService.RequestExtension:input_type -> gaoxing.tickets.v1.RequestExtensionRequest
-	22, // 40: gaoxing.tickets.v1.TicketsService.DecideExtension:input_type -> gaoxing.tickets.v1.DecideExtensionRequest
-	23, // 41: gaoxing.tickets.v1.TicketsService.CloseTicket:input_type -> gaoxing.tickets.v1.CloseTicketRequest
-	24, // 42: gaoxing.tickets.v1.TicketsService.VisitTicket:input_type -> gaoxing.tickets.v1.VisitTicketRequest
-	25, // 43: gaoxing.tickets.v1.TicketsService.RateTicket:input_type -> gaoxing.tickets.v1.RateTicketRequest
-	26, // 44: gaoxing.tickets.v1.TicketsService.ReopenTicket:input_type -> gaoxing.tickets.v1.ReopenTicketRequest
-	27, // 45: gaoxing.tickets.v1.TicketsService.UrgeTicket:input_type -> gaoxing.tickets.v1.UrgeTicketRequest
-	28, // 46: gaoxing.tickets.v1.TicketsService.MergeTicket:input_type -> gaoxing.tickets.v1.MergeTicketRequest
-	29, // 47: gaoxing.tickets.v1.TicketsService.ClaimPart:input_type -> gaoxing.tickets.v1.ClaimPartRequest
-	30, // 48: gaoxing.tickets.v1.TicketsService.FinishPart:input_type -> gaoxing.tickets.v1.FinishPartRequest
-	31, // 49: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:input_type -> gaoxing.tickets.v1.BatchCreateTicketsRequest
-	34, // 50: gaoxing.tickets.v1.TicketsService.GetTicketStats:input_type -> gaoxing.tickets.v1.GetTicketStatsRequest
-	8,  // 51: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 52: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
-	13, // 53: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
-	8,  // 54: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 55: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 56: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 57: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 58: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 59: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 60: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 61: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 62: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 63: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 64: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 65: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 66: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 67: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 68: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 69: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 70: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
-	33, // 71: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:output_type -> gaoxing.tickets.v1.BatchCreateTicketsResponse
-	36, // 72: gaoxing.tickets.v1.TicketsService.GetTicketStats:output_type -> gaoxing.tickets.v1.TicketStats
-	51, // [51:73] is the sub-list for method output_type
-	29, // [29:51] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	37, // 15: gaoxing.tickets.v1.Ticket.received_time:type_name -> google.protobuf.Timestamp
+	37, // 16: gaoxing.tickets.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 17: gaoxing.tickets.v1.CreateTicketRequest.ticket:type_name -> gaoxing.tickets.v1.Ticket
+	1,  // 18: gaoxing.tickets.v1.ListTicketsRequest.state:type_name -> gaoxing.tickets.v1.State
+	8,  // 19: gaoxing.tickets.v1.ListTicketsResponse.tickets:type_name -> gaoxing.tickets.v1.Ticket
+	5,  // 20: gaoxing.tickets.v1.DispatchTicketRequest.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
+	8,  // 21: gaoxing.tickets.v1.BatchCreateTicketsRequest.tickets:type_name -> gaoxing.tickets.v1.Ticket
+	8,  // 22: gaoxing.tickets.v1.BatchCreateTicketResult.ticket:type_name -> gaoxing.tickets.v1.Ticket
+	38, // 23: gaoxing.tickets.v1.BatchCreateTicketResult.error:type_name -> gaoxing.common.v1.Error
+	32, // 24: gaoxing.tickets.v1.BatchCreateTicketsResponse.results:type_name -> gaoxing.tickets.v1.BatchCreateTicketResult
+	4,  // 25: gaoxing.tickets.v1.GetTicketStatsRequest.group_by:type_name -> gaoxing.tickets.v1.StatsGroup
+	37, // 26: gaoxing.tickets.v1.GetTicketStatsRequest.start_time:type_name -> google.protobuf.Timestamp
+	37, // 27: gaoxing.tickets.v1.GetTicketStatsRequest.end_time:type_name -> google.protobuf.Timestamp
+	35, // 28: gaoxing.tickets.v1.TicketStats.rows:type_name -> gaoxing.tickets.v1.TicketStatsRow
+	37, // 29: gaoxing.tickets.v1.TicketStats.as_of:type_name -> google.protobuf.Timestamp
+	10, // 30: gaoxing.tickets.v1.TicketsService.CreateTicket:input_type -> gaoxing.tickets.v1.CreateTicketRequest
+	11, // 31: gaoxing.tickets.v1.TicketsService.GetTicket:input_type -> gaoxing.tickets.v1.GetTicketRequest
+	12, // 32: gaoxing.tickets.v1.TicketsService.ListTickets:input_type -> gaoxing.tickets.v1.ListTicketsRequest
+	14, // 33: gaoxing.tickets.v1.TicketsService.DispatchTicket:input_type -> gaoxing.tickets.v1.DispatchTicketRequest
+	15, // 34: gaoxing.tickets.v1.TicketsService.ClaimTicket:input_type -> gaoxing.tickets.v1.ClaimTicketRequest
+	16, // 35: gaoxing.tickets.v1.TicketsService.StartTicket:input_type -> gaoxing.tickets.v1.StartTicketRequest
+	17, // 36: gaoxing.tickets.v1.TicketsService.ReplyTicket:input_type -> gaoxing.tickets.v1.ReplyTicketRequest
+	18, // 37: gaoxing.tickets.v1.TicketsService.ReturnTicket:input_type -> gaoxing.tickets.v1.ReturnTicketRequest
+	19, // 38: gaoxing.tickets.v1.TicketsService.PauseTicket:input_type -> gaoxing.tickets.v1.PauseTicketRequest
+	20, // 39: gaoxing.tickets.v1.TicketsService.ResumeTicket:input_type -> gaoxing.tickets.v1.ResumeTicketRequest
+	21, // 40: gaoxing.tickets.v1.TicketsService.RequestExtension:input_type -> gaoxing.tickets.v1.RequestExtensionRequest
+	22, // 41: gaoxing.tickets.v1.TicketsService.DecideExtension:input_type -> gaoxing.tickets.v1.DecideExtensionRequest
+	23, // 42: gaoxing.tickets.v1.TicketsService.CloseTicket:input_type -> gaoxing.tickets.v1.CloseTicketRequest
+	24, // 43: gaoxing.tickets.v1.TicketsService.VisitTicket:input_type -> gaoxing.tickets.v1.VisitTicketRequest
+	25, // 44: gaoxing.tickets.v1.TicketsService.RateTicket:input_type -> gaoxing.tickets.v1.RateTicketRequest
+	26, // 45: gaoxing.tickets.v1.TicketsService.ReopenTicket:input_type -> gaoxing.tickets.v1.ReopenTicketRequest
+	27, // 46: gaoxing.tickets.v1.TicketsService.UrgeTicket:input_type -> gaoxing.tickets.v1.UrgeTicketRequest
+	28, // 47: gaoxing.tickets.v1.TicketsService.MergeTicket:input_type -> gaoxing.tickets.v1.MergeTicketRequest
+	29, // 48: gaoxing.tickets.v1.TicketsService.ClaimPart:input_type -> gaoxing.tickets.v1.ClaimPartRequest
+	30, // 49: gaoxing.tickets.v1.TicketsService.FinishPart:input_type -> gaoxing.tickets.v1.FinishPartRequest
+	31, // 50: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:input_type -> gaoxing.tickets.v1.BatchCreateTicketsRequest
+	34, // 51: gaoxing.tickets.v1.TicketsService.GetTicketStats:input_type -> gaoxing.tickets.v1.GetTicketStatsRequest
+	8,  // 52: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 53: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
+	13, // 54: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
+	8,  // 55: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 56: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 57: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 58: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 59: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 60: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 61: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 62: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 63: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 64: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 65: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 66: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 67: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 68: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 69: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 70: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 71: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
+	33, // 72: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:output_type -> gaoxing.tickets.v1.BatchCreateTicketsResponse
+	36, // 73: gaoxing.tickets.v1.TicketsService.GetTicketStats:output_type -> gaoxing.tickets.v1.TicketStats
+	52, // [52:74] is the sub-list for method output_type
+	30, // [30:52] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_tickets_v1_tickets_proto_init() }
