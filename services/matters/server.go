@@ -89,15 +89,7 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 	if err != nil {
 		return err
 	}
-	var dispatcher *outbox.Dispatcher
-	endpoints := s.endpoints
-	if endpoints == nil && env.Webhooks != nil {
-		endpoints = env.Webhooks
-	}
-	if endpoints != nil {
-		opts := append([]outbox.Option{outbox.WithLogger(log)}, s.dispatchOpts...)
-		dispatcher = outbox.NewDispatcher(db, &outbox.Webhooks{Endpoints: endpoints}, opts...)
-	}
+	app.Deliver(ctx, env, Name, db, s.endpoints, s.dispatchOpts...)
 	svc := &service{db: db, st: store{db: db}, cal: cal, settings: settings, log: k.Logger(), now: s.now, bundles: map[string]*mattersv1.Bundle{}}
 	for _, b := range bundles {
 		svc.bundles[b.GetCode()] = b
@@ -133,11 +125,6 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 			return svc.sweepLoop(ctx, s.sweepInterval)
 		}, leader.WithLogger(log))
 	}()
-	if dispatcher != nil {
-		go func() {
-			_ = leader.Run(ctx, env.Etcd, Name+"-outbox", dispatcher.Run, leader.WithLogger(log))
-		}()
-	}
 	s.readyOnce.Do(func() { close(s.ready) })
 	return k.Serve(ctx, env.GRPC, env.HTTP)
 }

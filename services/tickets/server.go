@@ -89,15 +89,7 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		return err
 	}
 	defer func() { _ = k.Close() }()
-	var dispatcher *outbox.Dispatcher
-	endpoints := s.endpoints
-	if endpoints == nil && env.Webhooks != nil {
-		endpoints = env.Webhooks
-	}
-	if endpoints != nil {
-		opts := append([]outbox.Option{outbox.WithLogger(log)}, s.dispatchOpts...)
-		dispatcher = outbox.NewDispatcher(db, &outbox.Webhooks{Endpoints: endpoints}, opts...)
-	}
+	wake := app.Deliver(ctx, env, Name, db, s.endpoints, s.dispatchOpts...)
 	ring := s.ring
 	if ring == nil {
 		if ring, err = app.SealingKeys(env, log); err != nil {
@@ -106,11 +98,7 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 	}
 	svc := &service{
 		db: db, st: store{db: db, ring: ring}, cal: cal, settings: settings, enforcer: k.Enforcer, log: k.Logger(), now: s.now,
-		wake: func() {
-			if dispatcher != nil {
-				dispatcher.Wake()
-			}
-		},
+		wake: wake,
 	}
 	if svc.slaCount, err = calendar.NewCrossings(otel.Meter("github.com/gaoxing-gov/gaoxing/services/tickets"), Name); err != nil {
 		return err
@@ -140,11 +128,6 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 			return svc.sweepLoop(ctx, s.sweepInterval)
 		}, leader.WithLogger(log))
 	}()
-	if dispatcher != nil {
-		go func() {
-			_ = leader.Run(ctx, env.Etcd, Name+"-outbox", dispatcher.Run, leader.WithLogger(log))
-		}()
-	}
 	s.readyOnce.Do(func() { close(s.ready) })
 	return k.Serve(ctx, env.GRPC, env.HTTP)
 }
