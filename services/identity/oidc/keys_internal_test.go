@@ -98,3 +98,21 @@ func openDB(t *testing.T, dsn string) *sqlstore.DB {
 	require.NoError(t, db.Migrate(t.Context(), versionTable, migrations()))
 	return db
 }
+
+// TestCryptoRefusesWhatItDidNotEncrypt: the provider's decryption fails on anything it
+// did not encrypt, such as our refresh tokens, so revocation never takes one for an
+// encrypted access token (see New).
+func TestCryptoRefusesWhatItDidNotEncrypt(t *testing.T) {
+	p, err := New(t.Context(), Config{Issuer: "https://id.example.cn/api/identity"}, noDirectory{}, openDB(t, testenv.SQLite(t)), testenv.StartEtcd(t).Client())
+	require.NoError(t, err)
+	c := p.op.Crypto()
+	for range 2000 {
+		_, err := c.Decrypt(randomID(32))
+		require.Error(t, err)
+	}
+	sealed, err := c.Encrypt("jti:subject")
+	require.NoError(t, err)
+	plain, err := c.Decrypt(sealed)
+	require.NoError(t, err)
+	require.Equal(t, "jti:subject", plain)
+}
