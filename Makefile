@@ -25,7 +25,7 @@ TOOLS   := $(BIN)/buf $(PLUGINS) $(SERVERS) $(BIN)/golangci-lint $(KUBE_TOOLS)
 
 help:
 	@echo "make run      start Gaoxing on this machine (embedded etcd, MinIO, every service) at http://127.0.0.1:8080"
-	@echo "make test     every test, against real etcd, MinIO, PostgreSQL and SQLite"
+	@echo "make test     every test, against real etcd, MinIO, PostgreSQL, SQLite and a kube-apiserver"
 	@echo "make test-e2e only the end-to-end tests (launcher and services as processes)"
 	@echo "make test-charts the Helm chart: render, pod security, install into a real kube-apiserver, skaffold"
 	@echo "make render   the manifests skaffold deploys (no image build)"
