@@ -197,6 +197,12 @@ func (o *open311) postRequest(w http.ResponseWriter, r *http.Request) {
 		failErr(w, err)
 		return
 	}
+	// GeoReport's api_key identifies the application posting; people post through the
+	// platform's own APIs.
+	if p, _ := authn.FromContext(ctx); p.Kind != authn.Service {
+		failErr(w, ErrNotAnApplication)
+		return
+	}
 	desc := r.PostFormValue("description")
 	title := []rune(desc)
 	if len(title) > 40 {

@@ -67,11 +67,13 @@ func TestOpen311(t *testing.T) {
 		drop   []string
 		set    map[string]string
 		status int
+		code   string // the stable code the description starts with, when checked
 	}{
 		{drop: []string{"service_code"}, status: http.StatusBadRequest},
 		{drop: []string{"lat", "long"}, status: http.StatusBadRequest},
 		{set: map[string]string{"lat": "95"}, status: http.StatusBadRequest},
 		{drop: []string{"api_key"}, status: http.StatusUnauthorized},
+		{set: map[string]string{"api_key": h.tokens[center]}, status: http.StatusForbidden, code: "API_KEY_NOT_APPLICATION"}, // a person
 		{set: map[string]string{"service_code": "ufo"}, status: http.StatusBadRequest},
 	} {
 		f := url.Values{}
@@ -89,6 +91,7 @@ func TestOpen311(t *testing.T) {
 		require.Len(t, errsOut, 1)
 		require.Equal(t, c.status, errsOut[0].Code)
 		require.NotEmpty(t, errsOut[0].Description)
+		require.True(t, strings.HasPrefix(errsOut[0].Description, c.code), errsOut[0].Description)
 	}
 	require.Equal(t, 0, h.count(`SELECT COUNT(*) FROM tickets`))
 

@@ -23,6 +23,7 @@ var (
 	ErrUnknownCategory   = errs.New(errs.InvalidArgument, "UNKNOWN_CATEGORY", "诉求类别不存在")
 	ErrOutsideSubtree    = errs.New(errs.InvalidArgument, "DISPATCH_OUTSIDE_SUBTREE", "只能派单到本单位及下级单位")
 	ErrNotAssignee       = errs.New(errs.PermissionDenied, "NOT_ASSIGNEE", "您不是该工单的承办单位")
+	ErrNotAnApplication  = errs.New(errs.PermissionDenied, "API_KEY_NOT_APPLICATION", "api_key 须为已登记接入应用的令牌")
 	ErrExtensionExpired  = errs.New(errs.FailedPrecondition, "EXTENSION_AFTER_EXPIRY", "办结时限已过，不能再申请延期")
 	ErrExtensionPending  = errs.New(errs.FailedPrecondition, "EXTENSION_PENDING", "已有待审批的延期申请")
 	ErrNoExtension       = errs.New(errs.FailedPrecondition, "NO_PENDING_EXTENSION", "没有待审批的延期申请")
