@@ -39,11 +39,14 @@ func Migrations() fs.FS {
 	return sub
 }
 
-// Migrate creates or upgrades the audit tables in db. A service that records audit calls
-// it once at start, after sqlstore.Open; replicas starting together are serialised by
-// sqlstore.
+// Migrate creates or upgrades the audit tables in db and the triggers that keep
+// audit_records append-only. A service that records audit calls it once at start, after
+// sqlstore.Open; replicas starting together are serialised by sqlstore.
 func Migrate(ctx context.Context, db *sqlstore.DB) error {
-	return db.Migrate(ctx, VersionTable, Migrations())
+	if err := db.Migrate(ctx, VersionTable, Migrations()); err != nil {
+		return err
+	}
+	return guard(ctx, db)
 }
 
 // Entry is one state change to record.

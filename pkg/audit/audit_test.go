@@ -255,6 +255,49 @@ func TestRecordRefusesIncompleteEntries(t *testing.T) {
 	require.Zero(t, rep.Records, "nothing was written")
 }
 
+// dropGuard removes the triggers that keep audit_records append-only, as only a database
+// administrator can.
+func dropGuard(t *testing.T, db *sqlstore.DB) {
+	t.Helper()
+	drops := []string{`DROP TRIGGER IF EXISTS audit_records_no_update`, `DROP TRIGGER IF EXISTS audit_records_no_delete`}
+	if db.Dialect() == sqlstore.Postgres {
+		drops = []string{`DROP TRIGGER IF EXISTS audit_records_append_only ON audit_records`}
+	}
+	for _, q := range drops {
+		_, err := db.Exec(testCtx(t), q)
+		require.NoError(t, err)
+	}
+}
+
+// TestRecordsAreAppendOnly: the database refuses to change or delete a record, whoever
+// asks, and migrating again (a second replica starting) keeps the guard.
+func TestRecordsAreAppendOnly(t *testing.T) {
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		db := openDB(t, dsn)
+		ctx := testCtx(t)
+		fill(t, db, "ahz", 3)
+		_, _, err := audit.List(ctx, db, "ahz", audit.ListOptions{}) // chains them
+		require.NoError(t, err)
+		require.NoError(t, audit.Migrate(ctx, db))
+		tamper := []string{
+			`UPDATE audit_records SET actor = 'someone-else' WHERE sequence = 2`,
+			`DELETE FROM audit_records WHERE sequence = 3`,
+			`DELETE FROM audit_records`,
+		}
+		if db.Dialect() == sqlstore.Postgres {
+			tamper = append(tamper, `TRUNCATE audit_records`)
+		}
+		for _, q := range tamper {
+			_, err := db.Exec(ctx, q)
+			require.ErrorContains(t, err, "append-only", q)
+		}
+		rep, err := audit.Verify(ctx, db, "ahz")
+		require.NoError(t, err)
+		require.True(t, rep.OK(), "%v", rep.Problems)
+		require.Equal(t, int64(3), rep.Records)
+	})
+}
+
 // TestVerifyDetectsTampering changes the log behind Gaoxing's back, by raw SQL, as a
 // database administrator could, and expects Verify to point at the first sequence hurt.
 func TestVerifyDetectsTampering(t *testing.T) {
@@ -341,6 +384,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				db := openDB(t, dsn)
 				ctx := testCtx(t)
+				dropGuard(t, db) // an administrator who can also drop the append-only triggers
 				// Each case starts from a clean log: its own tables, emptied first.
 				for _, q := range []string{`DELETE FROM audit_records`, `DELETE FROM audit_heads`} {
 					_, err := db.Exec(ctx, q)

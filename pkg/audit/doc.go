@@ -10,7 +10,9 @@
 // the log holds no personal data in clear; a supervisor (营商监督员) who holds a snapshot
 // can check it against a record with Digest.
 //
-// The chain proves the log was not altered by anyone who cannot also rewrite every later
-// record and the tenant's head. To catch a full rewrite by a database administrator,
+// The database refuses UPDATE and DELETE (and TRUNCATE) of records by trigger, so no
+// Gaoxing code path and no stray statement can change the log. The chain proves it was
+// not altered by anyone who cannot also drop the trigger and rewrite every later record
+// and the tenant's head. To catch a full rewrite by a database administrator,
 // publish Report.HeadHash outside the database from time to time (an anchor) and compare.
 package audit
