@@ -28,4 +28,3 @@ func Deliver(ctx context.Context, env Env, name string, db *sqlstore.DB, endpoin
 	}()
 	return d.Wake
 }
-

@@ -13,6 +13,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
+	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
@@ -35,12 +36,9 @@ const (
 // clockSweepActor is who the audit log names for the clock sweep's escalations.
 const clockSweepActor = "system:matters-sla"
 
-// namedClock is one running clock of an application and whether its 100 % escalates.
-type namedClock struct {
-	name      string
-	clock     calendar.Clock
-	escalates bool
-}
+// namedClock is one running clock of an application; Of tells whether its 100 %
+// escalates.
+type namedClock = slasweep.Clock[bool]
 
 func isOpen(st mattersv1.State) bool {
 	return st >= mattersv1.State_STATE_SUBMITTED && st <= mattersv1.State_STATE_CORRECTION_REQUESTED
@@ -54,14 +52,14 @@ func (a *application) running() []namedClock {
 	var out []namedClock
 	st := a.App.GetState()
 	if isOpen(st) {
-		out = append(out, namedClock{clockPromised, a.Clocks.Promised, true}, namedClock{clockStatutory, a.Clocks.Statutory, true})
+		out = append(out, namedClock{Name: clockPromised, Clock: a.Clocks.Promised, Of: true}, namedClock{Name: clockStatutory, Clock: a.Clocks.Statutory, Of: true})
 	}
 	if (st == mattersv1.State_STATE_ACCEPTED || st == mattersv1.State_STATE_ACCEPTED_DEFERRED) && !a.Clocks.StepPromised.Start.IsZero() {
 		step := fmt.Sprintf("step/%d", a.App.GetCurrentStep())
-		out = append(out, namedClock{step + "/promised", a.Clocks.StepPromised, false}, namedClock{step + "/statutory", a.Clocks.StepStatutory, false})
+		out = append(out, namedClock{Name: step + "/promised", Clock: a.Clocks.StepPromised}, namedClock{Name: step + "/statutory", Clock: a.Clocks.StepStatutory})
 	}
 	if a.App.GetRectification().GetOpen() && !a.Clocks.Rectification.Start.IsZero() {
-		out = append(out, namedClock{clockRectification, a.Clocks.Rectification, true})
+		out = append(out, namedClock{Name: clockRectification, Clock: a.Clocks.Rectification, Of: true})
 	}
 	return out
 }
@@ -90,24 +88,18 @@ func (s *service) computeDuesFrom(a *application, now, from time.Time) error {
 	a.App.StepDueTime = nil
 	a.NextCheck = never
 	for _, c := range a.running() {
-		cs, err := s.cal.Status(c.clock, now)
+		cs, err := s.cal.Status(c.Clock, now)
 		if err != nil {
 			return err
 		}
 		switch {
-		case c.name == clockRectification:
+		case c.Name == clockRectification:
 			a.App.Rectification.DueTime = ts(cs.Due.At)
-		case strings.HasPrefix(c.name, "step/") && strings.HasSuffix(c.name, "/promised"):
+		case strings.HasPrefix(c.Name, "step/") && strings.HasSuffix(c.Name, "/promised"):
 			a.App.StepDueTime = ts(cs.Due.At)
 		}
-		if cs.Paused {
-			continue
-		}
-		for _, r := range cs.Reached {
-			if !r.IsZero() && !r.Before(from) {
-				a.NextCheck = min(a.NextCheck, r.UnixMicro())
-				break
-			}
+		if !cs.Paused {
+			a.NextCheck = min(a.NextCheck, slasweep.Earliest(cs, from))
 		}
 	}
 	return nil
@@ -118,49 +110,28 @@ func (s *service) computeDuesFrom(a *application, now, from time.Time) error {
 // index range), unless all is set: after a calendar change every row with a check is
 // redated. It returns how many crossings it recorded.
 func (s *service) clockSweep(ctx context.Context, now time.Time, all bool) (int, error) {
-	recorded := 0
 	upTo := now.UnixMicro()
 	if all {
 		upTo = never - 1
 	}
 	afterTenant, afterID := "", ""
-	for {
-		batch, err := s.st.dueForCheck(ctx, upTo, afterTenant, afterID, 200)
-		if err != nil {
-			return recorded, err
+	read := func(ctx context.Context, limit int) ([]*application, error) {
+		batch, err := s.st.dueForCheck(ctx, upTo, afterTenant, afterID, limit)
+		if len(batch) > 0 {
+			afterTenant, afterID = string(batch[len(batch)-1].Tenant), batch[len(batch)-1].ID
 		}
-		for _, a := range batch {
-			n, err := s.sweepApplication(ctx, a, now)
-			if err != nil {
-				return recorded, err
-			}
-			recorded += n
-		}
-		if len(batch) < 200 {
-			return recorded, nil
-		}
-		afterTenant, afterID = string(batch[len(batch)-1].Tenant), batch[len(batch)-1].ID
+		return batch, err
 	}
+	return slasweep.Pages(ctx, read, func(ctx context.Context, a *application) (int, error) { return s.sweepApplication(ctx, a, now) })
 }
 
-type crossing struct {
-	clock     string
-	th        calendar.Threshold
-	escalates bool
-}
+// crossing is one threshold of one running clock; Of tells whether the clock escalates.
+type crossing = slasweep.Crossing[bool]
 
 func (s *service) sweepApplication(ctx context.Context, a *application, now time.Time) (int, error) {
-	var todo []crossing
-	for _, c := range a.running() {
-		cs, err := s.cal.Status(c.clock, now)
-		if err != nil {
-			return 0, err
-		}
-		for _, th := range calendar.Thresholds {
-			if cs.Crossed >= th {
-				todo = append(todo, crossing{c.name, th, c.escalates && th == calendar.Threshold100})
-			}
-		}
+	todo, err := slasweep.Crossed(s.cal, now, a.running()...)
+	if err != nil {
+		return 0, err
 	}
 	before := proto.Clone(a.App).(*mattersv1.Application)
 	oldNext := a.NextCheck
@@ -170,14 +141,14 @@ func (s *service) sweepApplication(ctx context.Context, a *application, now time
 	redated := !proto.Equal(before.GetPromisedDueTime(), a.App.GetPromisedDueTime()) ||
 		!proto.Equal(before.GetStatutoryDueTime(), a.App.GetStatutoryDueTime()) || before.GetDueProvisional() != a.App.GetDueProvisional()
 	recorded := 0
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		escalated := false
 		for _, c := range todo {
 			to := tenancy.ID("")
-			if c.escalates {
-				to = escalationTarget(a)
+			if c.Of && c.Threshold == calendar.Threshold100 {
+				to = slasweep.EscalationTarget(tenancy.ID(a.App.GetEscalatedTo()), a.Tenant)
 			}
-			added, err := s.st.addAlert(ctx, a, c.clock, c.th, to, now)
+			added, err := s.st.addAlert(ctx, a, c.Clock, c.Threshold, to, now)
 			if err != nil {
 				return err
 			}
@@ -188,11 +159,11 @@ func (s *service) sweepApplication(ctx context.Context, a *application, now time
 			if err := s.alertEvent(ctx, a, c, to, now); err != nil {
 				return err
 			}
-			kind := c.clock // the metric's clock: promised, statutory, step, rectification
+			kind := c.Clock // the metric's clock: promised, statutory, step, rectification
 			if strings.HasPrefix(kind, "step/") {
 				kind = "step"
 			}
-			s.db.AfterCommit(ctx, func() { s.slaCount.Add(ctx, string(a.Tenant), kind, c.th) })
+			s.db.AfterCommit(ctx, func() { s.slaCount.Add(ctx, string(a.Tenant), kind, c.Threshold) })
 			if to != "" {
 				a.App.EscalatedTo, escalated = string(to), true
 			}
@@ -211,7 +182,7 @@ func (s *service) sweepApplication(ctx context.Context, a *application, now time
 			return err
 		}
 		if !ok {
-			return errSweepStale // changed under us: roll the alerts back; the next pass sees it anew
+			return slasweep.ErrStale // changed under us: roll the alerts back; the next pass sees it anew
 		}
 		action := "matters.EscalateApplication"
 		if !escalated {
@@ -221,25 +192,10 @@ func (s *service) sweepApplication(ctx context.Context, a *application, now time
 			Resource: a.App.GetName(), Before: before, After: a.App, Time: now})
 		return err
 	})
-	if errors.Is(err, errSweepStale) {
+	if errors.Is(err, slasweep.ErrStale) {
 		return 0, nil
 	}
 	return recorded, err
-}
-
-var errSweepStale = errors.New("matters: application changed during the sweep")
-
-// escalationTarget is one tier above where the application stands: above its last
-// escalation, else above its own tenant; the district stays.
-func escalationTarget(a *application) tenancy.ID {
-	base := tenancy.ID(a.App.GetEscalatedTo())
-	if base == "" {
-		base = a.Tenant
-	}
-	if up := base.Parent(); up != "" {
-		return up
-	}
-	return base
 }
 
 // statusEvent queues the application's new state for the notifier, in the transaction
@@ -262,14 +218,14 @@ func (s *service) statusEvent(ctx context.Context, a *application) error {
 // and, when escalated, the tier above; the key makes it one per crossing.
 func (s *service) alertEvent(ctx context.Context, a *application, c crossing, to tenancy.ID, now time.Time) error {
 	payload, err := json.Marshal(map[string]any{
-		"name": a.App.GetName(), "clock": c.clock, "threshold": int(c.th), "handler": a.App.GetHandler(),
+		"name": a.App.GetName(), "clock": c.Clock, "threshold": int(c.Threshold), "handler": a.App.GetHandler(),
 		"escalated_to": string(to), "time": now,
 	})
 	if err != nil {
 		return err
 	}
 	_, err = outbox.Add(ctx, s.db, outbox.Event{Tenant: a.Tenant, Topic: TopicAlert, Receiver: ReceiverNotify,
-		Key: fmt.Sprintf("%s#%s#%d", a.App.GetName(), c.clock, c.th), Payload: payload})
+		Key: fmt.Sprintf("%s#%s#%d", a.App.GetName(), c.Clock, c.Threshold), Payload: payload})
 	return err
 }
 
@@ -301,8 +257,11 @@ func (s *store) dueForCheck(ctx context.Context, upTo int64, afterTenant, afterI
 }
 
 // setNextCheck is the sweep's bookkeeping: it changes no state, so no revision.
+// setNextCheck moves a's next check forward; a sweep with a stale view (an older
+// revision, or an earlier look at the same one) changes nothing.
 func (s *store) setNextCheck(ctx context.Context, a *application) error {
-	_, err := s.db.Exec(ctx, `UPDATE applications SET next_check_us = $3 WHERE tenant = $1 AND id = $2`, string(a.Tenant), a.ID, a.NextCheck)
+	_, err := s.db.Exec(ctx, `UPDATE applications SET next_check_us = $3
+		WHERE tenant = $1 AND id = $2 AND revision = $4 AND next_check_us <= $3`, string(a.Tenant), a.ID, a.NextCheck, a.Revision)
 	return err
 }
 

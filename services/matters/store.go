@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
@@ -139,7 +140,7 @@ func (s *store) enablements(ctx context.Context, t tenancy.ID) ([]*mattersv1.Ena
 const appColumns = `tenant, id, revision, data, clocks, next_check_us`
 
 // never is the next check of an application no clock will call for.
-const never = int64(1<<63 - 1)
+const never = slasweep.Never
 
 func scanApplication(row interface{ Scan(...any) error }) (*application, error) {
 	var a application

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
 
@@ -18,26 +19,16 @@ const sweepActor = "system:matters-commitment-sweeper"
 // sweepLoop runs both sweeps now, then every interval and whenever the calendar changes
 // (a newly loaded year redates provisional deadlines), until ctx ends (leader only).
 func (s *service) sweepLoop(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	all := true // the first pass, and any after a calendar change, redates every running clock
-	for {
-		changed := s.cal.Changed()
+	// The first pass, and any after a calendar change, redates every running clock.
+	slasweep.Loop(ctx, interval, s.cal, func(ctx context.Context, all bool) {
 		if _, err := s.sweep(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("matters: commitment sweep failed", "err", err)
 		}
 		if _, err := s.clockSweep(ctx, s.now(), all); err != nil && ctx.Err() == nil {
 			s.log.Warn("matters: SLA sweep failed", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			all = false
-		case <-changed:
-			all = true
-		}
-	}
+	})
+	return ctx.Err()
 }
 
 // sweep terminates (终止) the applications accepted under 容缺 whose commitment ran out

@@ -26,6 +26,8 @@ var Rules = map[string]authz.Rule{
 	Name + ".ResumeTicket":     {Object: Object, Action: "update", PlatformWide: true},
 	Name + ".RequestExtension": {Object: Object, Action: "update", PlatformWide: true},
 	Name + ".DecideExtension":  {Object: Object, Action: "approve", PlatformWide: true},
+	Name + ".MarkHardCase":     {Object: Object, Action: "update", PlatformWide: true},
+	Name + ".ExplainTicket":    {Object: Object, Action: "update", PlatformWide: true},
 	Name + ".CloseTicket":      {Object: Object, Action: "approve"},
 	Name + ".VisitTicket":      {Object: Object, Action: "update"},
 	Name + ".RateTicket":       {Object: Object, Action: "update"},
@@ -54,6 +56,8 @@ type binding struct {
 	resumeTicket     kit.Unary[*ticketsv1.ResumeTicketRequest, *ticketsv1.Ticket]
 	requestExtension kit.Unary[*ticketsv1.RequestExtensionRequest, *ticketsv1.Ticket]
 	decideExtension  kit.Unary[*ticketsv1.DecideExtensionRequest, *ticketsv1.Ticket]
+	markHardCase     kit.Unary[*ticketsv1.MarkHardCaseRequest, *ticketsv1.Ticket]
+	explainTicket    kit.Unary[*ticketsv1.ExplainTicketRequest, *ticketsv1.Ticket]
 	closeTicket      kit.Unary[*ticketsv1.CloseTicketRequest, *ticketsv1.Ticket]
 	visitTicket      kit.Unary[*ticketsv1.VisitTicketRequest, *ticketsv1.Ticket]
 	rateTicket       kit.Unary[*ticketsv1.RateTicketRequest, *ticketsv1.Ticket]
@@ -80,6 +84,8 @@ func bind(k *kit.Service, s *service) *binding {
 		resumeTicket:     kit.Handle(k, "ResumeTicket", s.ResumeTicket),
 		requestExtension: kit.Handle(k, "RequestExtension", s.RequestExtension),
 		decideExtension:  kit.Handle(k, "DecideExtension", s.DecideExtension),
+		markHardCase:     kit.Handle(k, "MarkHardCase", s.MarkHardCase),
+		explainTicket:    kit.Handle(k, "ExplainTicket", s.ExplainTicket),
 		closeTicket:      kit.Handle(k, "CloseTicket", s.CloseTicket),
 		visitTicket:      kit.Handle(k, "VisitTicket", s.VisitTicket),
 		rateTicket:       kit.Handle(k, "RateTicket", s.RateTicket),
@@ -128,6 +134,12 @@ func (b *binding) RequestExtension(ctx context.Context, r *ticketsv1.RequestExte
 }
 func (b *binding) DecideExtension(ctx context.Context, r *ticketsv1.DecideExtensionRequest) (*ticketsv1.Ticket, error) {
 	return b.decideExtension.Call(ctx, r)
+}
+func (b *binding) MarkHardCase(ctx context.Context, r *ticketsv1.MarkHardCaseRequest) (*ticketsv1.Ticket, error) {
+	return b.markHardCase.Call(ctx, r)
+}
+func (b *binding) ExplainTicket(ctx context.Context, r *ticketsv1.ExplainTicketRequest) (*ticketsv1.Ticket, error) {
+	return b.explainTicket.Call(ctx, r)
 }
 func (b *binding) CloseTicket(ctx context.Context, r *ticketsv1.CloseTicketRequest) (*ticketsv1.Ticket, error) {
 	return b.closeTicket.Call(ctx, r)

@@ -23,6 +23,9 @@ var (
 	ErrUnknownCategory   = errs.New(errs.InvalidArgument, "UNKNOWN_CATEGORY", "诉求类别不存在")
 	ErrOutsideSubtree    = errs.New(errs.InvalidArgument, "DISPATCH_OUTSIDE_SUBTREE", "只能派单到本单位及下级单位")
 	ErrNotAssignee       = errs.New(errs.PermissionDenied, "NOT_ASSIGNEE", "您不是该工单的承办单位")
+	ErrAlreadyHard       = errs.New(errs.FailedPrecondition, "ALREADY_HARD_CASE", "该工单已标记为疑难件")
+	ErrNotHardCase       = errs.New(errs.FailedPrecondition, "NOT_HARD_CASE", "只有疑难件需要情况说明")
+	ErrAlreadyExplained  = errs.New(errs.FailedPrecondition, "ALREADY_EXPLAINED", "情况说明已提交")
 	ErrNotAnApplication  = errs.New(errs.PermissionDenied, "API_KEY_NOT_APPLICATION", "api_key 须为已登记接入应用的令牌")
 	ErrExtensionExpired  = errs.New(errs.FailedPrecondition, "EXTENSION_AFTER_EXPIRY", "办结时限已过，不能再申请延期")
 	ErrExtensionPending  = errs.New(errs.FailedPrecondition, "EXTENSION_PENDING", "已有待审批的延期申请")
@@ -41,6 +44,12 @@ type SLA struct {
 	Response calendar.Duration `json:"response"`
 	// Close is the limit for closing; default 3 working days.
 	Close calendar.Duration `json:"close"`
+	// Explain is, for a hard case (疑难件), the limit from intake for explaining the case to
+	// the complainant (情况说明); default 3 working days.
+	Explain calendar.Duration `json:"explain"`
+	// HardClose is a hard case's close limit from intake, replacing Close; default 15
+	// working days.
+	HardClose calendar.Duration `json:"hard_close"`
 }
 
 // Settings are the service's settings in pkg/config (etcd key
@@ -57,7 +66,8 @@ type Settings struct {
 
 // DefaultSLA is the seed's rule: answered the same day, closed within 3 working days.
 func DefaultSLA() SLA {
-	return SLA{Response: calendar.SameDay(), Close: calendar.Duration{N: 3, Unit: calendar.WorkingDays}}
+	return SLA{Response: calendar.SameDay(), Close: calendar.Duration{N: 3, Unit: calendar.WorkingDays},
+		Explain: calendar.Duration{N: 3, Unit: calendar.WorkingDays}, HardClose: calendar.Duration{N: 15, Unit: calendar.WorkingDays}}
 }
 
 // DefaultSettings are used until etcd says otherwise.
@@ -85,6 +95,13 @@ func (s Settings) Validate() error {
 		}
 		if err := sla.Close.Validate(); err != nil {
 			return fmt.Errorf("category %q close: %w", c, err)
+		}
+		for name, d := range map[string]calendar.Duration{"explain": sla.Explain, "hard_close": sla.HardClose} {
+			if d != (calendar.Duration{}) {
+				if err := d.Validate(); err != nil {
+					return fmt.Errorf("category %q %s: %w", c, name, err)
+				}
+			}
 		}
 	}
 	if s.MaxExtensionDays <= 0 {

@@ -65,6 +65,7 @@ type ticket struct {
 	ExtendedDays      int32              `json:"extended_days,omitempty"`
 	EscalatedTo       tenancy.ID         `json:"escalated_to,omitempty"`
 	MergedInto        string             `json:"merged_into,omitempty"`
+	Hard              *hardCase          `json:"hard,omitempty"`
 	Duplicates        []string           `json:"duplicates,omitempty"`
 	Parts             []*part            `json:"parts,omitempty"`
 	Created           time.Time          `json:"created"`
@@ -143,6 +144,10 @@ func (tk *ticket) proto() *ticketsv1.Ticket {
 	for _, pt := range tk.Parts {
 		p.CoHandlers = append(p.CoHandlers, &ticketsv1.CoHandler{Tenant: string(pt.Tenant), Department: pt.Department,
 			State: pt.State, Handler: pt.Handler, Result: pt.Result, Due: ts(pt.Due.At)})
+	}
+	if h := tk.Hard; h != nil {
+		p.HardCase, p.HardReason, p.ExplainDue = true, h.Reason, ts(h.ExplainDue.At)
+		p.Explanation, p.ExplainTime = h.Explanation, ts(h.Explained)
 	}
 	if e := tk.Extension; e != nil {
 		p.PendingExtension = &ticketsv1.Extension{WorkingDays: e.Days, Reason: e.Reason, RequestedBy: e.By, RequestTime: ts(e.Requested)}
@@ -337,8 +342,12 @@ func (s *store) dueTickets(ctx context.Context, now time.Time, after sweepCursor
 }
 
 // setNextCheck is the sweep's bookkeeping: it changes no state, so no revision.
+// setNextCheck moves tk's next check forward. A sweep that read an older revision, or
+// that looked at an earlier time than another sweep of the same revision, changes
+// nothing: its view is stale, and a later next check has everything before it recorded.
 func (s *store) setNextCheck(ctx context.Context, tk *ticket) error {
-	_, err := s.db.Exec(ctx, `UPDATE tickets SET next_check_us = $3 WHERE tenant = $1 AND id = $2`, string(tk.Tenant), tk.ID, tk.NextCheck)
+	_, err := s.db.Exec(ctx, `UPDATE tickets SET next_check_us = $3
+		WHERE tenant = $1 AND id = $2 AND revision = $4 AND next_check_us <= $3`, string(tk.Tenant), tk.ID, tk.NextCheck, tk.Revision)
 	return err
 }
 

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
+	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
@@ -19,25 +19,15 @@ import (
 const sweepActor = "system:tickets-sla"
 
 // sweepLoop runs a pass now, then every interval and whenever the calendar changes (a
-// newly loaded year redates provisional deadlines), until ctx ends (leader only).
+// newly loaded year redates provisional deadlines), until ctx ends (leader only). The
+// first pass, and any after a calendar change, looks at every open ticket.
 func (s *service) sweepLoop(ctx context.Context, interval time.Duration) error {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	all := true // the first pass, and any after a calendar change, looks at every open ticket
-	for {
-		changed := s.cal.Changed()
+	slasweep.Loop(ctx, interval, s.cal, func(ctx context.Context, all bool) {
 		if _, err := s.sweep(ctx, s.now(), all); err != nil && ctx.Err() == nil {
 			s.log.Warn("tickets: SLA sweep failed", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-			all = false
-		case <-changed:
-			all = true
-		}
-	}
+	})
+	return nil
 }
 
 // sweep records every 50/75/100 % crossing of the open tickets' clocks at now, once each
@@ -47,120 +37,50 @@ func (s *service) sweepLoop(ctx context.Context, interval time.Duration) error {
 // (an index range), unless all is set: after a calendar change every open ticket is
 // redated.
 func (s *service) sweep(ctx context.Context, now time.Time, all bool) (int, error) {
-	recorded := 0
 	after := startCursor
 	upTo := now
 	if all {
 		upTo = time.UnixMicro(never)
 	}
-	for {
-		batch, err := s.st.dueTickets(ctx, upTo, after, 200)
-		if err != nil {
-			return recorded, err
-		}
+	read := func(ctx context.Context, limit int) ([]*ticket, error) {
+		batch, err := s.st.dueTickets(ctx, upTo, after, limit)
 		if len(batch) > 0 {
 			// Before sweepTicket moves the last one's next check: the cursor is where it was read.
 			last := batch[len(batch)-1]
 			after = sweepCursor{nextCheck: last.NextCheck, tenant: string(last.Tenant), id: last.ID}
 		}
-		n, err := s.sweepPage(ctx, batch, now)
-		recorded += n
-		if err != nil {
-			return recorded, err
-		}
-		if len(batch) < 200 {
-			return recorded, nil
-		}
+		return batch, err
 	}
+	return slasweep.Pages(ctx, read, func(ctx context.Context, tk *ticket) (int, error) { return s.sweepTicket(ctx, tk, now) })
 }
 
-// sweepWorkers is how many tickets of a page are swept at once: each is its own short
-// transaction on its own row, so a wave of escalations is bound by round trips, not by
-// the database, and a few in flight cut its time several-fold.
-const sweepWorkers = 4
-
-// sweepPage sweeps the tickets of one page, sweepWorkers at a time; it returns the
-// crossings recorded and the first error.
-func (s *service) sweepPage(ctx context.Context, batch []*ticket, now time.Time) (int, error) {
-	var (
-		mu       sync.Mutex
-		recorded int
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	slots := make(chan struct{}, sweepWorkers)
-	for _, tk := range batch {
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			n, err := s.sweepTicket(ctx, tk, now)
-			mu.Lock()
-			defer mu.Unlock()
-			recorded += n
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-		})
-	}
-	wg.Wait()
-	return recorded, firstErr
-}
-
-// crossed lists the thresholds clock has reached at now.
-func (s *service) crossed(clock calendar.Clock, now time.Time) ([]calendar.Threshold, error) {
-	st, err := s.cal.Status(clock, now)
-	if err != nil {
-		return nil, err
-	}
-	var out []calendar.Threshold
-	for _, th := range calendar.Thresholds {
-		if st.Crossed >= th {
-			out = append(out, th)
-		}
-	}
-	return out, nil
-}
-
-// crossing is one threshold of one clock: the ticket's response or close clock, or a
-// co-handler's part (part set).
-type crossing struct {
-	clock string
-	th    calendar.Threshold
-	part  *part
-}
+// crossing is one threshold of one clock: the ticket's response or close clock (no part),
+// or a co-handler's part.
+type crossing = slasweep.Crossing[*part]
 
 // partClockName names a co-handler's part clock in alerts.
 func partClockName(pt *part) string { return "part:" + string(pt.Tenant) }
 
-func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (int, error) {
-	var todo []crossing
+// clocks lists the ticket's clocks whose thresholds the sweep records: the response clock
+// until answered, the close clock, and each unfinished part.
+func clocks(tk *ticket) []slasweep.Clock[*part] {
+	var out []slasweep.Clock[*part]
 	if tk.Responded.IsZero() {
-		ths, err := s.crossed(tk.ResponseClock, now)
-		if err != nil {
-			return 0, err
-		}
-		for _, th := range ths {
-			todo = append(todo, crossing{clock: "response", th: th})
+		out = append(out, slasweep.Clock[*part]{Name: "response", Clock: tk.ResponseClock})
+	}
+	out = append(out, slasweep.Clock[*part]{Name: closeClockName(tk), Clock: tk.CloseClock})
+	for _, pt := range tk.Parts {
+		if pt.State != ticketsv1.PartState_PART_STATE_DONE {
+			out = append(out, slasweep.Clock[*part]{Name: partClockName(pt), Clock: pt.Clock, Of: pt})
 		}
 	}
-	ths, err := s.crossed(tk.CloseClock, now)
+	return out
+}
+
+func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (int, error) {
+	todo, err := slasweep.Crossed(s.cal, now, clocks(tk)...)
 	if err != nil {
 		return 0, err
-	}
-	for _, th := range ths {
-		todo = append(todo, crossing{clock: closeClockName(tk), th: th})
-	}
-	for _, pt := range tk.Parts {
-		if pt.State == ticketsv1.PartState_PART_STATE_DONE {
-			continue
-		}
-		ths, err := s.crossed(pt.Clock, now)
-		if err != nil {
-			return 0, err
-		}
-		for _, th := range ths {
-			todo = append(todo, crossing{clock: partClockName(pt), th: th, part: pt})
-		}
 	}
 	// Deadlines counted into a year whose schedule was not loaded are provisional; once
 	// the calendar has the year they change, and the stored ones are brought up to date.
@@ -184,16 +104,14 @@ func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (i
 		for _, c := range todo {
 			to := tenancy.ID("")
 			switch {
-			case c.th != calendar.Threshold100:
-			case c.part != nil:
+			case c.Threshold != calendar.Threshold100:
+			case c.Of != nil:
 				// An overdue part goes to the co-handler's superior; the ticket stays where it is.
-				if to = c.part.Tenant.Parent(); to == "" {
-					to = c.part.Tenant
-				}
+				to = slasweep.OneUp(c.Of.Tenant)
 			default:
-				to = escalationTarget(tk)
+				to = slasweep.EscalationTarget(tk.EscalatedTo, tk.handlingTenant())
 			}
-			added, err := s.st.addAlert(ctx, tk, c.clock, c.th, to, now)
+			added, err := s.st.addAlert(ctx, tk, c.Clock, c.Threshold, to, now)
 			if err != nil {
 				return err
 			}
@@ -204,8 +122,8 @@ func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (i
 			if err := s.remind(ctx, tk, c, to, now); err != nil {
 				return err
 			}
-			s.db.AfterCommit(ctx, func() { s.slaCount.Add(ctx, string(tk.handlingTenant()), clockKind(c), c.th) })
-			if to != "" && c.part == nil {
+			s.db.AfterCommit(ctx, func() { s.slaCount.Add(ctx, string(tk.handlingTenant()), clockKind(c), c.Threshold) })
+			if to != "" && c.Of == nil {
 				tk.EscalatedTo, escalated = to, true
 				if tk.Priority < ticketsv1.Priority_PRIORITY_URGENT {
 					tk.Priority++
@@ -217,9 +135,12 @@ func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (i
 		}
 		tk.Revision, tk.Updated = prev+1, now
 		ok, err := s.st.update(ctx, tk, prev)
-		if err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		if !ok {
 			// Changed under us: roll back the alerts too; the next pass sees it anew.
-			return errStale(err)
+			return slasweep.ErrStale
 		}
 		action := "tickets.Escalate"
 		if !escalated {
@@ -229,7 +150,7 @@ func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (i
 			Resource: tk.name(), Before: before, After: tk.proto(), Time: now})
 		return err
 	})
-	if errors.Is(err, errSweepStale) {
+	if errors.Is(err, slasweep.ErrStale) {
 		return 0, nil
 	}
 	if recorded > 0 && err == nil {
@@ -264,16 +185,16 @@ const ReceiverReminders = "tickets_reminders"
 func (s *service) remind(ctx context.Context, tk *ticket, c crossing, escalatedTo tenancy.ID, now time.Time) error {
 	due, handling := tk.CloseDue.At, tk.handlingTenant()
 	switch {
-	case c.part != nil:
-		due, handling = c.part.Due.At, c.part.Tenant
-	case c.clock == "response":
+	case c.Of != nil:
+		due, handling = c.Of.Due.At, c.Of.Tenant
+	case c.Clock == "response":
 		due = tk.ResponseDue.At
 	}
 	topic, notify := TopicReminder, handling
-	if c.th == calendar.Threshold100 {
+	if c.Threshold == calendar.Threshold100 {
 		topic, notify = TopicEscalated, escalatedTo
 	}
-	clock, th := c.clock, c.th
+	clock, th := c.Clock, c.Threshold
 	payload, err := json.Marshal(map[string]any{
 		"name": tk.name(), "clock": clock, "threshold": int(th), "due": due, "handling_tenant": handling,
 		"notify_tenant": notify, "escalated_to": escalatedTo, "title": tk.Title, "time": now,
@@ -286,40 +207,14 @@ func (s *service) remind(ctx context.Context, tk *ticket, c crossing, escalatedT
 	return err
 }
 
-// escalationTarget is one tier above where the ticket stands now: above its last
-// escalation, else above its assignee, else above its own tenant; the top stays.
-func escalationTarget(tk *ticket) tenancy.ID {
-	base := tk.EscalatedTo
-	if base == "" {
-		base = tk.handlingTenant()
-	}
-	if up := base.Parent(); up != "" {
-		return up
-	}
-	return base
-}
-
-type sweepError string
-
-func (e sweepError) Error() string { return string(e) }
-
-const errSweepStale = sweepError("tickets: ticket changed during the sweep")
-
-func errStale(err error) error {
-	if err != nil {
-		return err
-	}
-	return errSweepStale
-}
-
 func sameDue(a, b calendar.Due) bool { return a.At.Equal(b.At) && a.Provisional == b.Provisional }
 
 // clockKind is the clock a crossing belongs to, as the SLA metric labels it.
 func clockKind(c crossing) string {
 	switch {
-	case c.part != nil:
+	case c.Of != nil:
 		return "part"
-	case c.clock == "response":
+	case c.Clock == "response":
 		return "response"
 	default:
 		return "close"

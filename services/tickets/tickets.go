@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -24,6 +23,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/govid"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/page"
+	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -44,7 +44,7 @@ type service struct {
 }
 
 // never is next_check_us of a ticket the sweep need not look at again.
-const never = math.MaxInt64
+const never = slasweep.Never
 
 // TopicStatusChanged is the webhook topic of every public state change.
 const TopicStatusChanged = "tickets.ticket.status_changed"
@@ -219,9 +219,9 @@ func (s *service) computeDuesFrom(tk *ticket, now, from time.Time) error {
 	tk.NextCheck = never
 	if tk.open() {
 		if tk.Responded.IsZero() {
-			tk.NextCheck = min(tk.NextCheck, earliest(rs, from))
+			tk.NextCheck = min(tk.NextCheck, slasweep.Earliest(rs, from))
 		}
-		tk.NextCheck = min(tk.NextCheck, earliest(cs, from))
+		tk.NextCheck = min(tk.NextCheck, slasweep.Earliest(cs, from))
 	}
 	for _, pt := range tk.Parts {
 		ps, err := s.cal.Status(pt.Clock, now)
@@ -231,7 +231,7 @@ func (s *service) computeDuesFrom(tk *ticket, now, from time.Time) error {
 		pt.Due = ps.Due
 		// A co-handler's unfinished part has reminders of its own.
 		if tk.open() && pt.State != ticketsv1.PartState_PART_STATE_DONE {
-			tk.NextCheck = min(tk.NextCheck, earliest(ps, from))
+			tk.NextCheck = min(tk.NextCheck, slasweep.Earliest(ps, from))
 		}
 	}
 	return nil
@@ -247,10 +247,14 @@ func (s *service) notify(ctx context.Context, tk *ticket) error {
 	if !hasPlatform(tk.Source) {
 		return nil
 	}
-	payload, err := json.Marshal(map[string]any{
+	body := map[string]any{
 		"name": tk.name(), "source": tk.Source.String(), "external_id": tk.ExternalID, "state": tk.State.String(),
 		"reply": tk.Reply, "close_due": tk.CloseDue.At, "update_time": tk.Updated, "revision": tk.Revision,
-	})
+	}
+	if h := tk.Hard; h != nil { // a hard case: the source shows its explanation and deadline too
+		body["hard_case"], body["explain_due"], body["explanation"] = true, h.ExplainDue.At, h.Explanation
+	}
+	payload, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
@@ -831,14 +835,4 @@ func (s *service) FinishPart(ctx context.Context, r *ticketsv1.FinishPartRequest
 		pt.State, pt.Result = ticketsv1.PartState_PART_STATE_DONE, r.GetResult()
 		return nil
 	})
-}
-
-// earliest is the first threshold of st reached at or after from, in Unix microseconds.
-func earliest(st calendar.Status, from time.Time) int64 {
-	for _, r := range st.Reached {
-		if !r.IsZero() && !r.Before(from) {
-			return r.UnixMicro()
-		}
-	}
-	return never
 }

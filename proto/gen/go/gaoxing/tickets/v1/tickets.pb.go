@@ -614,7 +614,14 @@ type Ticket struct {
 	// Input at intake only: when the source received the complaint (接收时间), for tickets
 	// posted late or imported from a backlog. The clocks start there and create_time takes
 	// it. Empty means now; it may not lie in the future nor more than a year back.
-	ReceivedTime  *timestamppb.Timestamp `protobuf:"bytes,42,opt,name=received_time,json=receivedTime,proto3" json:"received_time,omitempty"`
+	ReceivedTime *timestamppb.Timestamp `protobuf:"bytes,42,opt,name=received_time,json=receivedTime,proto3" json:"received_time,omitempty"`
+	// A hard case (疑难件): why, when the explanation to the complainant is due, and the
+	// explanation once given.
+	HardCase      bool                   `protobuf:"varint,43,opt,name=hard_case,json=hardCase,proto3" json:"hard_case,omitempty"`
+	HardReason    string                 `protobuf:"bytes,44,opt,name=hard_reason,json=hardReason,proto3" json:"hard_reason,omitempty"`
+	ExplainDue    *timestamppb.Timestamp `protobuf:"bytes,45,opt,name=explain_due,json=explainDue,proto3" json:"explain_due,omitempty"`
+	Explanation   string                 `protobuf:"bytes,46,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	ExplainTime   *timestamppb.Timestamp `protobuf:"bytes,47,opt,name=explain_time,json=explainTime,proto3" json:"explain_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -939,6 +946,41 @@ func (x *Ticket) GetRatingScore() int32 {
 func (x *Ticket) GetReceivedTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.ReceivedTime
+	}
+	return nil
+}
+
+func (x *Ticket) GetHardCase() bool {
+	if x != nil {
+		return x.HardCase
+	}
+	return false
+}
+
+func (x *Ticket) GetHardReason() string {
+	if x != nil {
+		return x.HardReason
+	}
+	return ""
+}
+
+func (x *Ticket) GetExplainDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExplainDue
+	}
+	return nil
+}
+
+func (x *Ticket) GetExplanation() string {
+	if x != nil {
+		return x.Explanation
+	}
+	return ""
+}
+
+func (x *Ticket) GetExplainTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExplainTime
 	}
 	return nil
 }
@@ -1787,6 +1829,126 @@ func (x *DecideExtensionRequest) GetApprove() bool {
 	return false
 }
 
+type MarkHardCaseRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ticket        string                 `protobuf:"bytes,1,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	Etag          string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkHardCaseRequest) Reset() {
+	*x = MarkHardCaseRequest{}
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkHardCaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkHardCaseRequest) ProtoMessage() {}
+
+func (x *MarkHardCaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkHardCaseRequest.ProtoReflect.Descriptor instead.
+func (*MarkHardCaseRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *MarkHardCaseRequest) GetTicket() string {
+	if x != nil {
+		return x.Ticket
+	}
+	return ""
+}
+
+func (x *MarkHardCaseRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *MarkHardCaseRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type ExplainTicketRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ticket        string                 `protobuf:"bytes,1,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	Etag          string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	Explanation   string                 `protobuf:"bytes,3,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainTicketRequest) Reset() {
+	*x = ExplainTicketRequest{}
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainTicketRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainTicketRequest) ProtoMessage() {}
+
+func (x *ExplainTicketRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainTicketRequest.ProtoReflect.Descriptor instead.
+func (*ExplainTicketRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ExplainTicketRequest) GetTicket() string {
+	if x != nil {
+		return x.Ticket
+	}
+	return ""
+}
+
+func (x *ExplainTicketRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *ExplainTicketRequest) GetExplanation() string {
+	if x != nil {
+		return x.Explanation
+	}
+	return ""
+}
+
 type CloseTicketRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -1798,7 +1960,7 @@ type CloseTicketRequest struct {
 
 func (x *CloseTicketRequest) Reset() {
 	*x = CloseTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[18]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1810,7 +1972,7 @@ func (x *CloseTicketRequest) String() string {
 func (*CloseTicketRequest) ProtoMessage() {}
 
 func (x *CloseTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[18]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1823,7 +1985,7 @@ func (x *CloseTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseTicketRequest.ProtoReflect.Descriptor instead.
 func (*CloseTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{18}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CloseTicketRequest) GetName() string {
@@ -1858,7 +2020,7 @@ type VisitTicketRequest struct {
 
 func (x *VisitTicketRequest) Reset() {
 	*x = VisitTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[19]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1870,7 +2032,7 @@ func (x *VisitTicketRequest) String() string {
 func (*VisitTicketRequest) ProtoMessage() {}
 
 func (x *VisitTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[19]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1883,7 +2045,7 @@ func (x *VisitTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitTicketRequest.ProtoReflect.Descriptor instead.
 func (*VisitTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{19}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *VisitTicketRequest) GetName() string {
@@ -1921,7 +2083,7 @@ type RateTicketRequest struct {
 
 func (x *RateTicketRequest) Reset() {
 	*x = RateTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[20]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1933,7 +2095,7 @@ func (x *RateTicketRequest) String() string {
 func (*RateTicketRequest) ProtoMessage() {}
 
 func (x *RateTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[20]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1946,7 +2108,7 @@ func (x *RateTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateTicketRequest.ProtoReflect.Descriptor instead.
 func (*RateTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{20}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RateTicketRequest) GetName() string {
@@ -1995,7 +2157,7 @@ type ReopenTicketRequest struct {
 
 func (x *ReopenTicketRequest) Reset() {
 	*x = ReopenTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[21]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2007,7 +2169,7 @@ func (x *ReopenTicketRequest) String() string {
 func (*ReopenTicketRequest) ProtoMessage() {}
 
 func (x *ReopenTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[21]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2020,7 +2182,7 @@ func (x *ReopenTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenTicketRequest.ProtoReflect.Descriptor instead.
 func (*ReopenTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{21}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReopenTicketRequest) GetName() string {
@@ -2055,7 +2217,7 @@ type UrgeTicketRequest struct {
 
 func (x *UrgeTicketRequest) Reset() {
 	*x = UrgeTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[22]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2229,7 @@ func (x *UrgeTicketRequest) String() string {
 func (*UrgeTicketRequest) ProtoMessage() {}
 
 func (x *UrgeTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[22]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2242,7 @@ func (x *UrgeTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UrgeTicketRequest.ProtoReflect.Descriptor instead.
 func (*UrgeTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{22}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UrgeTicketRequest) GetName() string {
@@ -2117,7 +2279,7 @@ type MergeTicketRequest struct {
 
 func (x *MergeTicketRequest) Reset() {
 	*x = MergeTicketRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[23]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2129,7 +2291,7 @@ func (x *MergeTicketRequest) String() string {
 func (*MergeTicketRequest) ProtoMessage() {}
 
 func (x *MergeTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[23]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2142,7 +2304,7 @@ func (x *MergeTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeTicketRequest.ProtoReflect.Descriptor instead.
 func (*MergeTicketRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{23}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *MergeTicketRequest) GetName() string {
@@ -2178,7 +2340,7 @@ type ClaimPartRequest struct {
 
 func (x *ClaimPartRequest) Reset() {
 	*x = ClaimPartRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[24]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2190,7 +2352,7 @@ func (x *ClaimPartRequest) String() string {
 func (*ClaimPartRequest) ProtoMessage() {}
 
 func (x *ClaimPartRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[24]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2203,7 +2365,7 @@ func (x *ClaimPartRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimPartRequest.ProtoReflect.Descriptor instead.
 func (*ClaimPartRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{24}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ClaimPartRequest) GetTicket() string {
@@ -2239,7 +2401,7 @@ type FinishPartRequest struct {
 
 func (x *FinishPartRequest) Reset() {
 	*x = FinishPartRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[25]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2251,7 +2413,7 @@ func (x *FinishPartRequest) String() string {
 func (*FinishPartRequest) ProtoMessage() {}
 
 func (x *FinishPartRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[25]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2264,7 +2426,7 @@ func (x *FinishPartRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishPartRequest.ProtoReflect.Descriptor instead.
 func (*FinishPartRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{25}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *FinishPartRequest) GetTicket() string {
@@ -2307,7 +2469,7 @@ type BatchCreateTicketsRequest struct {
 
 func (x *BatchCreateTicketsRequest) Reset() {
 	*x = BatchCreateTicketsRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[26]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2319,7 +2481,7 @@ func (x *BatchCreateTicketsRequest) String() string {
 func (*BatchCreateTicketsRequest) ProtoMessage() {}
 
 func (x *BatchCreateTicketsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[26]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2332,7 +2494,7 @@ func (x *BatchCreateTicketsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchCreateTicketsRequest.ProtoReflect.Descriptor instead.
 func (*BatchCreateTicketsRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{26}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *BatchCreateTicketsRequest) GetParent() string {
@@ -2362,7 +2524,7 @@ type BatchCreateTicketResult struct {
 
 func (x *BatchCreateTicketResult) Reset() {
 	*x = BatchCreateTicketResult{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[27]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2374,7 +2536,7 @@ func (x *BatchCreateTicketResult) String() string {
 func (*BatchCreateTicketResult) ProtoMessage() {}
 
 func (x *BatchCreateTicketResult) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[27]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2387,7 +2549,7 @@ func (x *BatchCreateTicketResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchCreateTicketResult.ProtoReflect.Descriptor instead.
 func (*BatchCreateTicketResult) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{27}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BatchCreateTicketResult) GetIndex() int32 {
@@ -2421,7 +2583,7 @@ type BatchCreateTicketsResponse struct {
 
 func (x *BatchCreateTicketsResponse) Reset() {
 	*x = BatchCreateTicketsResponse{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[28]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2433,7 +2595,7 @@ func (x *BatchCreateTicketsResponse) String() string {
 func (*BatchCreateTicketsResponse) ProtoMessage() {}
 
 func (x *BatchCreateTicketsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[28]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2446,7 +2608,7 @@ func (x *BatchCreateTicketsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchCreateTicketsResponse.ProtoReflect.Descriptor instead.
 func (*BatchCreateTicketsResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{28}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *BatchCreateTicketsResponse) GetResults() []*BatchCreateTicketResult {
@@ -2470,7 +2632,7 @@ type GetTicketStatsRequest struct {
 
 func (x *GetTicketStatsRequest) Reset() {
 	*x = GetTicketStatsRequest{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[29]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2482,7 +2644,7 @@ func (x *GetTicketStatsRequest) String() string {
 func (*GetTicketStatsRequest) ProtoMessage() {}
 
 func (x *GetTicketStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[29]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2495,7 +2657,7 @@ func (x *GetTicketStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTicketStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetTicketStatsRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{29}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetTicketStatsRequest) GetParent() string {
@@ -2556,7 +2718,7 @@ type TicketStatsRow struct {
 
 func (x *TicketStatsRow) Reset() {
 	*x = TicketStatsRow{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[30]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2568,7 +2730,7 @@ func (x *TicketStatsRow) String() string {
 func (*TicketStatsRow) ProtoMessage() {}
 
 func (x *TicketStatsRow) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[30]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2581,7 +2743,7 @@ func (x *TicketStatsRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketStatsRow.ProtoReflect.Descriptor instead.
 func (*TicketStatsRow) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{30}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *TicketStatsRow) GetTenant() string {
@@ -2699,7 +2861,7 @@ type TicketStats struct {
 
 func (x *TicketStats) Reset() {
 	*x = TicketStats{}
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[31]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2711,7 +2873,7 @@ func (x *TicketStats) String() string {
 func (*TicketStats) ProtoMessage() {}
 
 func (x *TicketStats) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[31]
+	mi := &file_gaoxing_tickets_v1_tickets_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2724,7 +2886,7 @@ func (x *TicketStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketStats.ProtoReflect.Descriptor instead.
 func (*TicketStats) Descriptor() ([]byte, []int) {
-	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{31}
+	return file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *TicketStats) GetRows() []*TicketStatsRow {
@@ -2765,7 +2927,7 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\fworking_days\x18\x01 \x01(\x05R\vworkingDays\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
 	"\frequested_by\x18\x03 \x01(\tR\vrequestedBy\x12=\n" +
-	"\frequest_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\"\xf5\r\n" +
+	"\frequest_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\"\xd1\x0f\n" +
 	"\x06Ticket\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x122\n" +
 	"\x06source\x18\x02 \x01(\x0e2\x1a.gaoxing.tickets.v1.SourceR\x06source\x12\x1f\n" +
@@ -2818,7 +2980,14 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\vattachments\x18' \x03(\tR\vattachments\x121\n" +
 	"\x06alerts\x18( \x03(\v2\x19.gaoxing.tickets.v1.AlertR\x06alerts\x12!\n" +
 	"\frating_score\x18) \x01(\x05R\vratingScore\x12?\n" +
-	"\rreceived_time\x18* \x01(\v2\x1a.google.protobuf.TimestampR\freceivedTime\"\x9b\x01\n" +
+	"\rreceived_time\x18* \x01(\v2\x1a.google.protobuf.TimestampR\freceivedTime\x12\x1b\n" +
+	"\thard_case\x18+ \x01(\bR\bhardCase\x12\x1f\n" +
+	"\vhard_reason\x18, \x01(\tR\n" +
+	"hardReason\x12;\n" +
+	"\vexplain_due\x18- \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"explainDue\x12 \n" +
+	"\vexplanation\x18. \x01(\tR\vexplanation\x12=\n" +
+	"\fexplain_time\x18/ \x01(\v2\x1a.google.protobuf.TimestampR\vexplainTime\"\x9b\x01\n" +
 	"\x05Alert\x12\x14\n" +
 	"\x05clock\x18\x01 \x01(\tR\x05clock\x12\x1c\n" +
 	"\tthreshold\x18\x02 \x01(\x05R\tthreshold\x12!\n" +
@@ -2876,7 +3045,15 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\x16DecideExtensionRequest\x12\x16\n" +
 	"\x06ticket\x18\x01 \x01(\tR\x06ticket\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x18\n" +
-	"\aapprove\x18\x03 \x01(\bR\aapprove\"V\n" +
+	"\aapprove\x18\x03 \x01(\bR\aapprove\"Y\n" +
+	"\x13MarkHardCaseRequest\x12\x16\n" +
+	"\x06ticket\x18\x01 \x01(\tR\x06ticket\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"d\n" +
+	"\x14ExplainTicketRequest\x12\x16\n" +
+	"\x06ticket\x18\x01 \x01(\tR\x06ticket\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\x12 \n" +
+	"\vexplanation\x18\x03 \x01(\tR\vexplanation\"V\n" +
 	"\x12CloseTicketRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x18\n" +
@@ -2983,7 +3160,7 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\x17STATS_GROUP_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STATS_GROUP_TENANT\x10\x01\x12\x1a\n" +
 	"\x16STATS_GROUP_DEPARTMENT\x10\x02\x12\x17\n" +
-	"\x13STATS_GROUP_HANDLER\x10\x032\xfe\x0e\n" +
+	"\x13STATS_GROUP_HANDLER\x10\x032\xaa\x10\n" +
 	"\x0eTicketsService\x12S\n" +
 	"\fCreateTicket\x12'.gaoxing.tickets.v1.CreateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12M\n" +
 	"\tGetTicket\x12$.gaoxing.tickets.v1.GetTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12^\n" +
@@ -2996,7 +3173,9 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\vPauseTicket\x12&.gaoxing.tickets.v1.PauseTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12S\n" +
 	"\fResumeTicket\x12'.gaoxing.tickets.v1.ResumeTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12[\n" +
 	"\x10RequestExtension\x12+.gaoxing.tickets.v1.RequestExtensionRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Y\n" +
-	"\x0fDecideExtension\x12*.gaoxing.tickets.v1.DecideExtensionRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Q\n" +
+	"\x0fDecideExtension\x12*.gaoxing.tickets.v1.DecideExtensionRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12S\n" +
+	"\fMarkHardCase\x12'.gaoxing.tickets.v1.MarkHardCaseRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12U\n" +
+	"\rExplainTicket\x12(.gaoxing.tickets.v1.ExplainTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Q\n" +
 	"\vCloseTicket\x12&.gaoxing.tickets.v1.CloseTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Q\n" +
 	"\vVisitTicket\x12&.gaoxing.tickets.v1.VisitTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12O\n" +
 	"\n" +
@@ -3024,7 +3203,7 @@ func file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP() []byte {
 }
 
 var file_gaoxing_tickets_v1_tickets_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_gaoxing_tickets_v1_tickets_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_gaoxing_tickets_v1_tickets_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_gaoxing_tickets_v1_tickets_proto_goTypes = []any{
 	(Source)(0),                        // 0: gaoxing.tickets.v1.Source
 	(State)(0),                         // 1: gaoxing.tickets.v1.State
@@ -3049,103 +3228,111 @@ var file_gaoxing_tickets_v1_tickets_proto_goTypes = []any{
 	(*ResumeTicketRequest)(nil),        // 20: gaoxing.tickets.v1.ResumeTicketRequest
 	(*RequestExtensionRequest)(nil),    // 21: gaoxing.tickets.v1.RequestExtensionRequest
 	(*DecideExtensionRequest)(nil),     // 22: gaoxing.tickets.v1.DecideExtensionRequest
-	(*CloseTicketRequest)(nil),         // 23: gaoxing.tickets.v1.CloseTicketRequest
-	(*VisitTicketRequest)(nil),         // 24: gaoxing.tickets.v1.VisitTicketRequest
-	(*RateTicketRequest)(nil),          // 25: gaoxing.tickets.v1.RateTicketRequest
-	(*ReopenTicketRequest)(nil),        // 26: gaoxing.tickets.v1.ReopenTicketRequest
-	(*UrgeTicketRequest)(nil),          // 27: gaoxing.tickets.v1.UrgeTicketRequest
-	(*MergeTicketRequest)(nil),         // 28: gaoxing.tickets.v1.MergeTicketRequest
-	(*ClaimPartRequest)(nil),           // 29: gaoxing.tickets.v1.ClaimPartRequest
-	(*FinishPartRequest)(nil),          // 30: gaoxing.tickets.v1.FinishPartRequest
-	(*BatchCreateTicketsRequest)(nil),  // 31: gaoxing.tickets.v1.BatchCreateTicketsRequest
-	(*BatchCreateTicketResult)(nil),    // 32: gaoxing.tickets.v1.BatchCreateTicketResult
-	(*BatchCreateTicketsResponse)(nil), // 33: gaoxing.tickets.v1.BatchCreateTicketsResponse
-	(*GetTicketStatsRequest)(nil),      // 34: gaoxing.tickets.v1.GetTicketStatsRequest
-	(*TicketStatsRow)(nil),             // 35: gaoxing.tickets.v1.TicketStatsRow
-	(*TicketStats)(nil),                // 36: gaoxing.tickets.v1.TicketStats
-	(*timestamppb.Timestamp)(nil),      // 37: google.protobuf.Timestamp
-	(*v1.Error)(nil),                   // 38: gaoxing.common.v1.Error
+	(*MarkHardCaseRequest)(nil),        // 23: gaoxing.tickets.v1.MarkHardCaseRequest
+	(*ExplainTicketRequest)(nil),       // 24: gaoxing.tickets.v1.ExplainTicketRequest
+	(*CloseTicketRequest)(nil),         // 25: gaoxing.tickets.v1.CloseTicketRequest
+	(*VisitTicketRequest)(nil),         // 26: gaoxing.tickets.v1.VisitTicketRequest
+	(*RateTicketRequest)(nil),          // 27: gaoxing.tickets.v1.RateTicketRequest
+	(*ReopenTicketRequest)(nil),        // 28: gaoxing.tickets.v1.ReopenTicketRequest
+	(*UrgeTicketRequest)(nil),          // 29: gaoxing.tickets.v1.UrgeTicketRequest
+	(*MergeTicketRequest)(nil),         // 30: gaoxing.tickets.v1.MergeTicketRequest
+	(*ClaimPartRequest)(nil),           // 31: gaoxing.tickets.v1.ClaimPartRequest
+	(*FinishPartRequest)(nil),          // 32: gaoxing.tickets.v1.FinishPartRequest
+	(*BatchCreateTicketsRequest)(nil),  // 33: gaoxing.tickets.v1.BatchCreateTicketsRequest
+	(*BatchCreateTicketResult)(nil),    // 34: gaoxing.tickets.v1.BatchCreateTicketResult
+	(*BatchCreateTicketsResponse)(nil), // 35: gaoxing.tickets.v1.BatchCreateTicketsResponse
+	(*GetTicketStatsRequest)(nil),      // 36: gaoxing.tickets.v1.GetTicketStatsRequest
+	(*TicketStatsRow)(nil),             // 37: gaoxing.tickets.v1.TicketStatsRow
+	(*TicketStats)(nil),                // 38: gaoxing.tickets.v1.TicketStats
+	(*timestamppb.Timestamp)(nil),      // 39: google.protobuf.Timestamp
+	(*v1.Error)(nil),                   // 40: gaoxing.common.v1.Error
 }
 var file_gaoxing_tickets_v1_tickets_proto_depIdxs = []int32{
 	3,  // 0: gaoxing.tickets.v1.CoHandler.state:type_name -> gaoxing.tickets.v1.PartState
-	37, // 1: gaoxing.tickets.v1.CoHandler.due:type_name -> google.protobuf.Timestamp
-	37, // 2: gaoxing.tickets.v1.Extension.request_time:type_name -> google.protobuf.Timestamp
+	39, // 1: gaoxing.tickets.v1.CoHandler.due:type_name -> google.protobuf.Timestamp
+	39, // 2: gaoxing.tickets.v1.Extension.request_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: gaoxing.tickets.v1.Ticket.source:type_name -> gaoxing.tickets.v1.Source
 	6,  // 4: gaoxing.tickets.v1.Ticket.complainant:type_name -> gaoxing.tickets.v1.Complainant
 	1,  // 5: gaoxing.tickets.v1.Ticket.state:type_name -> gaoxing.tickets.v1.State
 	2,  // 6: gaoxing.tickets.v1.Ticket.priority:type_name -> gaoxing.tickets.v1.Priority
-	37, // 7: gaoxing.tickets.v1.Ticket.response_due:type_name -> google.protobuf.Timestamp
-	37, // 8: gaoxing.tickets.v1.Ticket.close_due:type_name -> google.protobuf.Timestamp
-	37, // 9: gaoxing.tickets.v1.Ticket.response_time:type_name -> google.protobuf.Timestamp
+	39, // 7: gaoxing.tickets.v1.Ticket.response_due:type_name -> google.protobuf.Timestamp
+	39, // 8: gaoxing.tickets.v1.Ticket.close_due:type_name -> google.protobuf.Timestamp
+	39, // 9: gaoxing.tickets.v1.Ticket.response_time:type_name -> google.protobuf.Timestamp
 	7,  // 10: gaoxing.tickets.v1.Ticket.pending_extension:type_name -> gaoxing.tickets.v1.Extension
-	37, // 11: gaoxing.tickets.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
-	37, // 12: gaoxing.tickets.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
+	39, // 11: gaoxing.tickets.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
+	39, // 12: gaoxing.tickets.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
 	5,  // 13: gaoxing.tickets.v1.Ticket.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
 	9,  // 14: gaoxing.tickets.v1.Ticket.alerts:type_name -> gaoxing.tickets.v1.Alert
-	37, // 15: gaoxing.tickets.v1.Ticket.received_time:type_name -> google.protobuf.Timestamp
-	37, // 16: gaoxing.tickets.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 17: gaoxing.tickets.v1.CreateTicketRequest.ticket:type_name -> gaoxing.tickets.v1.Ticket
-	1,  // 18: gaoxing.tickets.v1.ListTicketsRequest.state:type_name -> gaoxing.tickets.v1.State
-	8,  // 19: gaoxing.tickets.v1.ListTicketsResponse.tickets:type_name -> gaoxing.tickets.v1.Ticket
-	5,  // 20: gaoxing.tickets.v1.DispatchTicketRequest.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
-	8,  // 21: gaoxing.tickets.v1.BatchCreateTicketsRequest.tickets:type_name -> gaoxing.tickets.v1.Ticket
-	8,  // 22: gaoxing.tickets.v1.BatchCreateTicketResult.ticket:type_name -> gaoxing.tickets.v1.Ticket
-	38, // 23: gaoxing.tickets.v1.BatchCreateTicketResult.error:type_name -> gaoxing.common.v1.Error
-	32, // 24: gaoxing.tickets.v1.BatchCreateTicketsResponse.results:type_name -> gaoxing.tickets.v1.BatchCreateTicketResult
-	4,  // 25: gaoxing.tickets.v1.GetTicketStatsRequest.group_by:type_name -> gaoxing.tickets.v1.StatsGroup
-	37, // 26: gaoxing.tickets.v1.GetTicketStatsRequest.start_time:type_name -> google.protobuf.Timestamp
-	37, // 27: gaoxing.tickets.v1.GetTicketStatsRequest.end_time:type_name -> google.protobuf.Timestamp
-	35, // 28: gaoxing.tickets.v1.TicketStats.rows:type_name -> gaoxing.tickets.v1.TicketStatsRow
-	37, // 29: gaoxing.tickets.v1.TicketStats.as_of:type_name -> google.protobuf.Timestamp
-	10, // 30: gaoxing.tickets.v1.TicketsService.CreateTicket:input_type -> gaoxing.tickets.v1.CreateTicketRequest
-	11, // 31: gaoxing.tickets.v1.TicketsService.GetTicket:input_type -> gaoxing.tickets.v1.GetTicketRequest
-	12, // 32: gaoxing.tickets.v1.TicketsService.ListTickets:input_type -> gaoxing.tickets.v1.ListTicketsRequest
-	14, // 33: gaoxing.tickets.v1.TicketsService.DispatchTicket:input_type -> gaoxing.tickets.v1.DispatchTicketRequest
-	15, // 34: gaoxing.tickets.v1.TicketsService.ClaimTicket:input_type -> gaoxing.tickets.v1.ClaimTicketRequest
-	16, // 35: gaoxing.tickets.v1.TicketsService.StartTicket:input_type -> gaoxing.tickets.v1.StartTicketRequest
-	17, // 36: gaoxing.tickets.v1.TicketsService.ReplyTicket:input_type -> gaoxing.tickets.v1.ReplyTicketRequest
-	18, // 37: gaoxing.tickets.v1.TicketsService.ReturnTicket:input_type -> gaoxing.tickets.v1.ReturnTicketRequest
-	19, // 38: gaoxing.tickets.v1.TicketsService.PauseTicket:input_type -> gaoxing.tickets.v1.PauseTicketRequest
-	20, // 39: gaoxing.tickets.v1.TicketsService.ResumeTicket:input_type -> gaoxing.tickets.v1.ResumeTicketRequest
-	21, // 40: gaoxing.tickets.v1.TicketsService.RequestExtension:input_type -> gaoxing.tickets.v1.RequestExtensionRequest
-	22, // 41: gaoxing.tickets.v1.TicketsService.DecideExtension:input_type -> gaoxing.tickets.v1.DecideExtensionRequest
-	23, // 42: gaoxing.tickets.v1.TicketsService.CloseTicket:input_type -> gaoxing.tickets.v1.CloseTicketRequest
-	24, // 43: gaoxing.tickets.v1.TicketsService.VisitTicket:input_type -> gaoxing.tickets.v1.VisitTicketRequest
-	25, // 44: gaoxing.tickets.v1.TicketsService.RateTicket:input_type -> gaoxing.tickets.v1.RateTicketRequest
-	26, // 45: gaoxing.tickets.v1.TicketsService.ReopenTicket:input_type -> gaoxing.tickets.v1.ReopenTicketRequest
-	27, // 46: gaoxing.tickets.v1.TicketsService.UrgeTicket:input_type -> gaoxing.tickets.v1.UrgeTicketRequest
-	28, // 47: gaoxing.tickets.v1.TicketsService.MergeTicket:input_type -> gaoxing.tickets.v1.MergeTicketRequest
-	29, // 48: gaoxing.tickets.v1.TicketsService.ClaimPart:input_type -> gaoxing.tickets.v1.ClaimPartRequest
-	30, // 49: gaoxing.tickets.v1.TicketsService.FinishPart:input_type -> gaoxing.tickets.v1.FinishPartRequest
-	31, // 50: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:input_type -> gaoxing.tickets.v1.BatchCreateTicketsRequest
-	34, // 51: gaoxing.tickets.v1.TicketsService.GetTicketStats:input_type -> gaoxing.tickets.v1.GetTicketStatsRequest
-	8,  // 52: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 53: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
-	13, // 54: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
-	8,  // 55: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 56: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 57: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 58: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 59: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 60: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 61: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 62: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 63: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 64: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 65: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 66: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 67: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 68: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 69: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 70: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 71: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
-	33, // 72: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:output_type -> gaoxing.tickets.v1.BatchCreateTicketsResponse
-	36, // 73: gaoxing.tickets.v1.TicketsService.GetTicketStats:output_type -> gaoxing.tickets.v1.TicketStats
-	52, // [52:74] is the sub-list for method output_type
-	30, // [30:52] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	39, // 15: gaoxing.tickets.v1.Ticket.received_time:type_name -> google.protobuf.Timestamp
+	39, // 16: gaoxing.tickets.v1.Ticket.explain_due:type_name -> google.protobuf.Timestamp
+	39, // 17: gaoxing.tickets.v1.Ticket.explain_time:type_name -> google.protobuf.Timestamp
+	39, // 18: gaoxing.tickets.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 19: gaoxing.tickets.v1.CreateTicketRequest.ticket:type_name -> gaoxing.tickets.v1.Ticket
+	1,  // 20: gaoxing.tickets.v1.ListTicketsRequest.state:type_name -> gaoxing.tickets.v1.State
+	8,  // 21: gaoxing.tickets.v1.ListTicketsResponse.tickets:type_name -> gaoxing.tickets.v1.Ticket
+	5,  // 22: gaoxing.tickets.v1.DispatchTicketRequest.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
+	8,  // 23: gaoxing.tickets.v1.BatchCreateTicketsRequest.tickets:type_name -> gaoxing.tickets.v1.Ticket
+	8,  // 24: gaoxing.tickets.v1.BatchCreateTicketResult.ticket:type_name -> gaoxing.tickets.v1.Ticket
+	40, // 25: gaoxing.tickets.v1.BatchCreateTicketResult.error:type_name -> gaoxing.common.v1.Error
+	34, // 26: gaoxing.tickets.v1.BatchCreateTicketsResponse.results:type_name -> gaoxing.tickets.v1.BatchCreateTicketResult
+	4,  // 27: gaoxing.tickets.v1.GetTicketStatsRequest.group_by:type_name -> gaoxing.tickets.v1.StatsGroup
+	39, // 28: gaoxing.tickets.v1.GetTicketStatsRequest.start_time:type_name -> google.protobuf.Timestamp
+	39, // 29: gaoxing.tickets.v1.GetTicketStatsRequest.end_time:type_name -> google.protobuf.Timestamp
+	37, // 30: gaoxing.tickets.v1.TicketStats.rows:type_name -> gaoxing.tickets.v1.TicketStatsRow
+	39, // 31: gaoxing.tickets.v1.TicketStats.as_of:type_name -> google.protobuf.Timestamp
+	10, // 32: gaoxing.tickets.v1.TicketsService.CreateTicket:input_type -> gaoxing.tickets.v1.CreateTicketRequest
+	11, // 33: gaoxing.tickets.v1.TicketsService.GetTicket:input_type -> gaoxing.tickets.v1.GetTicketRequest
+	12, // 34: gaoxing.tickets.v1.TicketsService.ListTickets:input_type -> gaoxing.tickets.v1.ListTicketsRequest
+	14, // 35: gaoxing.tickets.v1.TicketsService.DispatchTicket:input_type -> gaoxing.tickets.v1.DispatchTicketRequest
+	15, // 36: gaoxing.tickets.v1.TicketsService.ClaimTicket:input_type -> gaoxing.tickets.v1.ClaimTicketRequest
+	16, // 37: gaoxing.tickets.v1.TicketsService.StartTicket:input_type -> gaoxing.tickets.v1.StartTicketRequest
+	17, // 38: gaoxing.tickets.v1.TicketsService.ReplyTicket:input_type -> gaoxing.tickets.v1.ReplyTicketRequest
+	18, // 39: gaoxing.tickets.v1.TicketsService.ReturnTicket:input_type -> gaoxing.tickets.v1.ReturnTicketRequest
+	19, // 40: gaoxing.tickets.v1.TicketsService.PauseTicket:input_type -> gaoxing.tickets.v1.PauseTicketRequest
+	20, // 41: gaoxing.tickets.v1.TicketsService.ResumeTicket:input_type -> gaoxing.tickets.v1.ResumeTicketRequest
+	21, // 42: gaoxing.tickets.v1.TicketsService.RequestExtension:input_type -> gaoxing.tickets.v1.RequestExtensionRequest
+	22, // 43: gaoxing.tickets.v1.TicketsService.DecideExtension:input_type -> gaoxing.tickets.v1.DecideExtensionRequest
+	23, // 44: gaoxing.tickets.v1.TicketsService.MarkHardCase:input_type -> gaoxing.tickets.v1.MarkHardCaseRequest
+	24, // 45: gaoxing.tickets.v1.TicketsService.ExplainTicket:input_type -> gaoxing.tickets.v1.ExplainTicketRequest
+	25, // 46: gaoxing.tickets.v1.TicketsService.CloseTicket:input_type -> gaoxing.tickets.v1.CloseTicketRequest
+	26, // 47: gaoxing.tickets.v1.TicketsService.VisitTicket:input_type -> gaoxing.tickets.v1.VisitTicketRequest
+	27, // 48: gaoxing.tickets.v1.TicketsService.RateTicket:input_type -> gaoxing.tickets.v1.RateTicketRequest
+	28, // 49: gaoxing.tickets.v1.TicketsService.ReopenTicket:input_type -> gaoxing.tickets.v1.ReopenTicketRequest
+	29, // 50: gaoxing.tickets.v1.TicketsService.UrgeTicket:input_type -> gaoxing.tickets.v1.UrgeTicketRequest
+	30, // 51: gaoxing.tickets.v1.TicketsService.MergeTicket:input_type -> gaoxing.tickets.v1.MergeTicketRequest
+	31, // 52: gaoxing.tickets.v1.TicketsService.ClaimPart:input_type -> gaoxing.tickets.v1.ClaimPartRequest
+	32, // 53: gaoxing.tickets.v1.TicketsService.FinishPart:input_type -> gaoxing.tickets.v1.FinishPartRequest
+	33, // 54: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:input_type -> gaoxing.tickets.v1.BatchCreateTicketsRequest
+	36, // 55: gaoxing.tickets.v1.TicketsService.GetTicketStats:input_type -> gaoxing.tickets.v1.GetTicketStatsRequest
+	8,  // 56: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 57: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
+	13, // 58: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
+	8,  // 59: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 60: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 61: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 62: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 63: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 64: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 65: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 66: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 67: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 68: gaoxing.tickets.v1.TicketsService.MarkHardCase:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 69: gaoxing.tickets.v1.TicketsService.ExplainTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 70: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 71: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 72: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 73: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 74: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 75: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 76: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 77: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
+	35, // 78: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:output_type -> gaoxing.tickets.v1.BatchCreateTicketsResponse
+	38, // 79: gaoxing.tickets.v1.TicketsService.GetTicketStats:output_type -> gaoxing.tickets.v1.TicketStats
+	56, // [56:80] is the sub-list for method output_type
+	32, // [32:56] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_tickets_v1_tickets_proto_init() }
@@ -3159,7 +3346,7 @@ func file_gaoxing_tickets_v1_tickets_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gaoxing_tickets_v1_tickets_proto_rawDesc), len(file_gaoxing_tickets_v1_tickets_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   32,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

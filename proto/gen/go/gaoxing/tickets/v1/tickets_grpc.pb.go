@@ -31,6 +31,8 @@ const (
 	TicketsService_ResumeTicket_FullMethodName       = "/gaoxing.tickets.v1.TicketsService/ResumeTicket"
 	TicketsService_RequestExtension_FullMethodName   = "/gaoxing.tickets.v1.TicketsService/RequestExtension"
 	TicketsService_DecideExtension_FullMethodName    = "/gaoxing.tickets.v1.TicketsService/DecideExtension"
+	TicketsService_MarkHardCase_FullMethodName       = "/gaoxing.tickets.v1.TicketsService/MarkHardCase"
+	TicketsService_ExplainTicket_FullMethodName      = "/gaoxing.tickets.v1.TicketsService/ExplainTicket"
 	TicketsService_CloseTicket_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/CloseTicket"
 	TicketsService_VisitTicket_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/VisitTicket"
 	TicketsService_RateTicket_FullMethodName         = "/gaoxing.tickets.v1.TicketsService/RateTicket"
@@ -83,6 +85,13 @@ type TicketsServiceClient interface {
 	// DecideExtension approves or refuses a pending extension; only the tenant above the
 	// assignee may decide.
 	DecideExtension(ctx context.Context, in *DecideExtensionRequest, opts ...grpc.CallOption) (*Ticket, error)
+	// MarkHardCase flags a ticket the assignee cannot close within the normal limit (疑难件),
+	// with the reason: its close limit becomes the category's hard-case limit, and an
+	// explanation to the complainant falls due by the category's explanation limit.
+	MarkHardCase(ctx context.Context, in *MarkHardCaseRequest, opts ...grpc.CallOption) (*Ticket, error)
+	// ExplainTicket records the explanation given to the complainant of a hard case (情况说明),
+	// once; it goes back to the source like a status change.
+	ExplainTicket(ctx context.Context, in *ExplainTicketRequest, opts ...grpc.CallOption) (*Ticket, error)
 	// CloseTicket closes a replied ticket (办结).
 	CloseTicket(ctx context.Context, in *CloseTicketRequest, opts ...grpc.CallOption) (*Ticket, error)
 	// VisitTicket records the follow-up contact with the complainant (回访).
@@ -238,6 +247,26 @@ func (c *ticketsServiceClient) DecideExtension(ctx context.Context, in *DecideEx
 	return out, nil
 }
 
+func (c *ticketsServiceClient) MarkHardCase(ctx context.Context, in *MarkHardCaseRequest, opts ...grpc.CallOption) (*Ticket, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Ticket)
+	err := c.cc.Invoke(ctx, TicketsService_MarkHardCase_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ticketsServiceClient) ExplainTicket(ctx context.Context, in *ExplainTicketRequest, opts ...grpc.CallOption) (*Ticket, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Ticket)
+	err := c.cc.Invoke(ctx, TicketsService_ExplainTicket_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *ticketsServiceClient) CloseTicket(ctx context.Context, in *CloseTicketRequest, opts ...grpc.CallOption) (*Ticket, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Ticket)
@@ -378,6 +407,13 @@ type TicketsServiceServer interface {
 	// DecideExtension approves or refuses a pending extension; only the tenant above the
 	// assignee may decide.
 	DecideExtension(context.Context, *DecideExtensionRequest) (*Ticket, error)
+	// MarkHardCase flags a ticket the assignee cannot close within the normal limit (疑难件),
+	// with the reason: its close limit becomes the category's hard-case limit, and an
+	// explanation to the complainant falls due by the category's explanation limit.
+	MarkHardCase(context.Context, *MarkHardCaseRequest) (*Ticket, error)
+	// ExplainTicket records the explanation given to the complainant of a hard case (情况说明),
+	// once; it goes back to the source like a status change.
+	ExplainTicket(context.Context, *ExplainTicketRequest) (*Ticket, error)
 	// CloseTicket closes a replied ticket (办结).
 	CloseTicket(context.Context, *CloseTicketRequest) (*Ticket, error)
 	// VisitTicket records the follow-up contact with the complainant (回访).
@@ -448,6 +484,12 @@ func (UnimplementedTicketsServiceServer) RequestExtension(context.Context, *Requ
 }
 func (UnimplementedTicketsServiceServer) DecideExtension(context.Context, *DecideExtensionRequest) (*Ticket, error) {
 	return nil, status.Error(codes.Unimplemented, "method DecideExtension not implemented")
+}
+func (UnimplementedTicketsServiceServer) MarkHardCase(context.Context, *MarkHardCaseRequest) (*Ticket, error) {
+	return nil, status.Error(codes.Unimplemented, "method MarkHardCase not implemented")
+}
+func (UnimplementedTicketsServiceServer) ExplainTicket(context.Context, *ExplainTicketRequest) (*Ticket, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExplainTicket not implemented")
 }
 func (UnimplementedTicketsServiceServer) CloseTicket(context.Context, *CloseTicketRequest) (*Ticket, error) {
 	return nil, status.Error(codes.Unimplemented, "method CloseTicket not implemented")
@@ -716,6 +758,42 @@ func _TicketsService_DecideExtension_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TicketsService_MarkHardCase_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MarkHardCaseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketsServiceServer).MarkHardCase(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketsService_MarkHardCase_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketsServiceServer).MarkHardCase(ctx, req.(*MarkHardCaseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TicketsService_ExplainTicket_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainTicketRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketsServiceServer).ExplainTicket(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketsService_ExplainTicket_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketsServiceServer).ExplainTicket(ctx, req.(*ExplainTicketRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _TicketsService_CloseTicket_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CloseTicketRequest)
 	if err := dec(in); err != nil {
@@ -950,6 +1028,14 @@ var TicketsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DecideExtension",
 			Handler:    _TicketsService_DecideExtension_Handler,
+		},
+		{
+			MethodName: "MarkHardCase",
+			Handler:    _TicketsService_MarkHardCase_Handler,
+		},
+		{
+			MethodName: "ExplainTicket",
+			Handler:    _TicketsService_ExplainTicket_Handler,
 		},
 		{
 			MethodName: "CloseTicket",
