@@ -10,12 +10,14 @@ import (
 
 // hardCase is a ticket the assignee cannot close within the category's normal limit
 // (疑难件): the complainant is owed an explanation (情况说明) by ExplainDue, and the close
-// clock runs to the category's longer hard-case limit.
+// clock runs to the category's longer hard-case limit. Until the explanation is given,
+// its clock is swept like the others ("explain": reminders, then escalation).
 type hardCase struct {
-	Reason      string       `json:"reason"`
-	ExplainDue  calendar.Due `json:"explain_due"`
-	Explanation string       `json:"explanation,omitempty"`
-	Explained   time.Time    `json:"explained,omitzero"`
+	Reason      string         `json:"reason"`
+	Clock       calendar.Clock `json:"clock"` // the explanation's clock, from intake
+	ExplainDue  calendar.Due   `json:"explain_due"`
+	Explanation string         `json:"explanation,omitempty"`
+	Explained   time.Time      `json:"explained,omitzero"`
 }
 
 // orDefault is d, or def when d is unset (settings written before the field existed).
@@ -45,12 +47,13 @@ func (s *service) MarkHardCase(ctx context.Context, r *ticketsv1.MarkHardCaseReq
 			sla = DefaultSLA()
 		}
 		def := DefaultSLA()
-		explain, err := s.cal.Status(calendar.NewClock(tk.CloseClock.Start, orDefault(sla.Explain, def.Explain)), now)
+		clock := calendar.NewClock(tk.CloseClock.Start, orDefault(sla.Explain, def.Explain))
+		explain, err := s.cal.Status(clock, now)
 		if err != nil {
 			return err
 		}
 		tk.CloseClock.Limit = orDefault(sla.HardClose, def.HardClose)
-		tk.Hard = &hardCase{Reason: r.GetReason(), ExplainDue: explain.Due}
+		tk.Hard = &hardCase{Reason: r.GetReason(), Clock: clock, ExplainDue: explain.Due}
 		return nil
 	})
 }

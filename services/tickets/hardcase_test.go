@@ -1,6 +1,7 @@
 package tickets
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -68,5 +69,26 @@ func TestHardCase(t *testing.T) {
 		got, err := h.client.GetTicket(h.as(center), &ticketsv1.GetTicketRequest{Name: tk.GetName()})
 		require.NoError(t, err)
 		require.Equal(t, tk.GetEtag(), got.GetEtag(), "refusals changed nothing")
+
+		// A hard case left unexplained: the sweep reminds at 50/75 % of the explanation
+		// limit and escalates one tier up at 100 %, while the longer close clock is far
+		// from its first threshold; the explained one above gets no explanation alerts.
+		silent := h.dispatched("12345-hard-silent")
+		silent, err = h.client.ClaimTicket(h.as(community), &ticketsv1.ClaimTicketRequest{Ticket: silent.GetName(), Etag: silent.GetEtag()})
+		require.NoError(t, err)
+		_, err = h.client.MarkHardCase(h.as(community), &ticketsv1.MarkHardCaseRequest{Ticket: silent.GetName(), Etag: silent.GetEtag(), Reason: "需多部门会商"})
+		require.NoError(t, err)
+		alerts := func(name, clock string) int {
+			return h.count(`SELECT COUNT(*) FROM ticket_alerts WHERE ticket_id = $1 AND clock = $2`, name[len("tenants/ahz/tickets/"):], clock)
+		}
+		// Received Friday 11-27 (the clock was moved): the explanation is due by 12-02.
+		_, err = h.srv.svc.sweep(context.Background(), cst(2026, time.December, 4, 9), false)
+		require.NoError(t, err)
+		require.Equal(t, 3, alerts(silent.GetName(), "explain"))
+		require.Zero(t, alerts(silent.GetName(), "close"))
+		require.Zero(t, alerts(tk.GetName(), "explain"))
+		got, err = h.client.GetTicket(h.as(center), &ticketsv1.GetTicketRequest{Name: silent.GetName()})
+		require.NoError(t, err)
+		require.Equal(t, "ahz.s01", got.GetEscalatedTo())
 	})
 }

@@ -69,6 +69,9 @@ func clocks(tk *ticket) []slasweep.Clock[*part] {
 		out = append(out, slasweep.Clock[*part]{Name: "response", Clock: tk.ResponseClock})
 	}
 	out = append(out, slasweep.Clock[*part]{Name: closeClockName(tk), Clock: tk.CloseClock})
+	if h := tk.Hard; h != nil && h.Explanation == "" {
+		out = append(out, slasweep.Clock[*part]{Name: "explain", Clock: h.Clock})
+	}
 	for _, pt := range tk.Parts {
 		if pt.State != ticketsv1.PartState_PART_STATE_DONE {
 			out = append(out, slasweep.Clock[*part]{Name: partClockName(pt), Clock: pt.Clock, Of: pt})
@@ -214,8 +217,8 @@ func clockKind(c crossing) string {
 	switch {
 	case c.Of != nil:
 		return "part"
-	case c.Clock == "response":
-		return "response"
+	case c.Clock == "response", c.Clock == "explain":
+		return c.Clock
 	default:
 		return "close"
 	}

@@ -222,6 +222,14 @@ func (s *service) computeDuesFrom(tk *ticket, now, from time.Time) error {
 			tk.NextCheck = min(tk.NextCheck, slasweep.Earliest(rs, from))
 		}
 		tk.NextCheck = min(tk.NextCheck, slasweep.Earliest(cs, from))
+		if h := tk.Hard; h != nil && h.Explanation == "" {
+			es, err := s.cal.Status(h.Clock, now)
+			if err != nil {
+				return err
+			}
+			h.ExplainDue = es.Due
+			tk.NextCheck = min(tk.NextCheck, slasweep.Earliest(es, from))
+		}
 	}
 	for _, pt := range tk.Parts {
 		ps, err := s.cal.Status(pt.Clock, now)
