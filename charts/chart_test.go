@@ -676,6 +676,16 @@ func TestWebhooks(t *testing.T) {
 				}
 			}
 			require.Equal(t, want, mounted, "%s mount (secret %q)", svc, secret)
+			https := false
+			np := r.one(t, "NetworkPolicy", componentName(svc)).typed.(*networkingv1.NetworkPolicy)
+			for _, e := range np.Spec.Egress {
+				for _, to := range e.To {
+					if to.IPBlock != nil && to.IPBlock.CIDR == "0.0.0.0/0" {
+						https = true
+					}
+				}
+			}
+			require.Equal(t, want, https, "%s may reach webhook receivers (secret %q)", svc, secret)
 		}
 	}
 }
