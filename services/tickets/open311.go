@@ -261,23 +261,32 @@ func geoView(tk *ticket) geoRequest {
 }
 
 func (o *open311) getRequest(w http.ResponseWriter, r *http.Request) {
-	id, ok := strings.CutSuffix(r.PathValue("id"), ".json")
+	if tk, ok := o.readTicket(w, r, "id", "service_request_id"); ok {
+		writeJSON(w, http.StatusOK, []geoRequest{geoView(tk)})
+	}
+}
+
+// readTicket reads the ticket the path parameter param names ("{id}.json"), in the
+// jurisdiction, for a caller who may read there; otherwise it answers the error (naming
+// the parameter as the client knows it, what) and returns false.
+func (o *open311) readTicket(w http.ResponseWriter, r *http.Request, param, what string) (*ticket, bool) {
+	id, ok := strings.CutSuffix(r.PathValue(param), ".json")
 	t, err := jurisdiction(r)
 	if err != nil || !ok || !idPattern.MatchString(id) {
-		fail(w, http.StatusBadRequest, "jurisdiction_id 或 service_request_id 不正确")
-		return
+		fail(w, http.StatusBadRequest, "jurisdiction_id 或 %s 不正确", what)
+		return nil, false
 	}
 	ctx, err := o.authorize(r, t, "read")
 	if err != nil {
 		failErr(w, err)
-		return
+		return nil, false
 	}
 	tk, err := o.svc.st.get(ctx, t, id)
 	if err != nil {
 		failErr(w, err)
-		return
+		return nil, false
 	}
-	writeJSON(w, http.StatusOK, []geoRequest{geoView(tk)})
+	return tk, true
 }
 
 // getRequests lists a jurisdiction's requests, filtered as GeoReport defines

@@ -31,23 +31,9 @@ func attachmentsOf(form url.Values) []string {
 // getToken answers GET tokens/{token}.json: the request id the token stands for. Intake
 // is immediate, so every token is the id of an existing request.
 func (o *open311) getToken(w http.ResponseWriter, r *http.Request) {
-	token, ok := strings.CutSuffix(r.PathValue("token"), ".json")
-	t, err := jurisdiction(r)
-	if err != nil || !ok || !idPattern.MatchString(token) {
-		fail(w, http.StatusBadRequest, "jurisdiction_id 或 token 不正确")
-		return
+	if tk, ok := o.readTicket(w, r, "token", "token"); ok {
+		writeJSON(w, http.StatusOK, []map[string]string{{"token": tk.ID, "service_request_id": tk.ID}})
 	}
-	ctx, err := o.authorize(r, t, "read")
-	if err != nil {
-		failErr(w, err)
-		return
-	}
-	tk, err := o.svc.st.get(ctx, t, token)
-	if err != nil {
-		failErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, []map[string]string{{"token": token, "service_request_id": tk.ID}})
 }
 
 // geoUpdate is one entry of mySociety's servicerequestupdates feed.
