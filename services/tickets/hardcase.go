@@ -35,25 +35,21 @@ func (s *service) MarkHardCase(ctx context.Context, r *ticketsv1.MarkHardCaseReq
 	if err := text("reason", r.GetReason(), true, 2000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.MarkHardCase", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.MarkHardCase", s.asAssignee(ctx), func(tk *ticket, _ time.Time) error {
 		if err := inState(tk, "标记疑难件", ticketsv1.State_STATE_CLAIMED, ticketsv1.State_STATE_IN_PROGRESS); err != nil {
 			return err
 		}
 		if tk.Hard != nil {
 			return ErrAlreadyHard
 		}
+		def := DefaultSLA()
 		sla, ok := s.settings.For(tk.Tenant).Categories[tk.Category]
 		if !ok {
-			sla = DefaultSLA()
+			sla = def
 		}
-		def := DefaultSLA()
-		clock := calendar.NewClock(tk.CloseClock.Start, orDefault(sla.Explain, def.Explain))
-		explain, err := s.cal.Status(clock, now)
-		if err != nil {
-			return err
-		}
+		// Both clocks count from intake; change computes the new deadlines (computeDues).
 		tk.CloseClock.Limit = orDefault(sla.HardClose, def.HardClose)
-		tk.Hard = &hardCase{Reason: r.GetReason(), Clock: clock, ExplainDue: explain.Due}
+		tk.Hard = &hardCase{Reason: r.GetReason(), Clock: calendar.NewClock(tk.CloseClock.Start, orDefault(sla.Explain, def.Explain))}
 		return nil
 	})
 }
