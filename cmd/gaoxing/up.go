@@ -331,14 +331,10 @@ func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *cli
 
 	// Webhook receivers, when the operator has put them in <data>/webhooks
 	// (<receiver>.url and <receiver>.secret); without them events wait in the outbox.
-	var webhooks outbox.Endpoints
-	if dir := l.path("webhooks"); dirExists(dir) {
-		eps, err := outbox.LoadEndpoints(dir)
-		if err != nil {
-			closeAll()
-			return err
-		}
-		webhooks = eps
+	webhooks, err := outbox.LoadEndpoints(l.path("webhooks"))
+	if err != nil {
+		closeAll()
+		return err
 	}
 
 	// Waiting for readiness (below) ends early when a service fails.
@@ -530,9 +526,4 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
-}
-
-func dirExists(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
 }

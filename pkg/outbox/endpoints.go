@@ -15,8 +15,10 @@ const MinSecretLen = 32
 // LoadEndpoints reads the receivers' endpoints from dir, two files per receiver:
 // "<receiver>.url" (the http or https URL to POST to) and "<receiver>.secret" (the shared
 // signing secret, at least MinSecretLen bytes). This is the shape of a Kubernetes Secret
-// mounted as a directory. Surrounding whitespace is trimmed from both.
-func LoadEndpoints(dir string) (StaticEndpoints, error) {
+// mounted as a directory. Surrounding whitespace is trimmed from both. A directory with
+// no receivers, or none at all, gives nil: there is nowhere to deliver, so events wait in
+// the outbox instead of failing for want of an endpoint.
+func LoadEndpoints(dir string) (Endpoints, error) {
 	urls, err := filepath.Glob(filepath.Join(dir, "*.url"))
 	if err != nil {
 		return nil, err
@@ -40,6 +42,9 @@ func LoadEndpoints(dir string) (StaticEndpoints, error) {
 			return nil, fmt.Errorf("outbox: receiver %q: secret is %d bytes, want at least %d", receiver, len(secret), MinSecretLen)
 		}
 		eps[receiver] = Endpoint{URL: u.String(), Secret: secret}
+	}
+	if len(eps) == 0 {
+		return nil, nil
 	}
 	return eps, nil
 }
