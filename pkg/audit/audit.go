@@ -72,8 +72,9 @@ type Entry struct {
 // its own when there is none, so the change and its record commit or roll back together.
 // It returns the record as written: not yet chained (Sequence 0, no hashes).
 //
-// The record is chained by Seal, which runs in the background as soon as the transaction
-// commits, and before List and Verify read. Chaining apart from the change keeps one
+// The record is chained by the next Seal: the service's Sealer runs one soon after the
+// transaction commits when the record was written through it (Sealer.Record), and List
+// and Verify seal before they read. Chaining apart from the change keeps one
 // tenant's writers from queueing on the tenant's head row; a record is durable from its
 // change's commit, and a crash before Seal leaves it waiting, never lost.
 func Record(ctx context.Context, db *sqlstore.DB, e Entry) (*commonv1.AuditRecord, error) {
@@ -89,7 +90,6 @@ func Record(ctx context.Context, db *sqlstore.DB, e Entry) (*commonv1.AuditRecor
 	); err != nil {
 		return nil, fmt.Errorf("audit: record: %w", err)
 	}
-	db.AfterCommit(ctx, func() { sealSoon(db) })
 	return rec, nil
 }
 

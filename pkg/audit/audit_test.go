@@ -137,14 +137,20 @@ func TestConcurrentWritersAndSealers(t *testing.T) {
 		ctx := testCtx(t)
 		tenants := []tenancy.ID{"ahz", "ahz.s01", "ahz.s01.c01"}
 		const writers, each = 6, 25
+		sealers := []*audit.Sealer{audit.NewSealer(a, nil), audit.NewSealer(b, nil)}
+		sealCtx, stopSealing := context.WithCancel(ctx)
+		var running sync.WaitGroup
+		for _, s := range sealers {
+			running.Go(func() { _ = s.Run(sealCtx) })
+		}
 		var wg sync.WaitGroup
 		errc := make(chan error, writers+1)
 		for w := range writers {
-			db := []*sqlstore.DB{a, b}[w%2]
+			sealer := sealers[w%2]
 			wg.Go(func() {
 				for i := range each {
 					tenant := tenants[(w+i)%len(tenants)]
-					_, err := audit.Record(ctx, db, audit.Entry{Tenant: tenant, Actor: fmt.Sprintf("clerk-%d", w),
+					_, err := sealer.Record(ctx, audit.Entry{Tenant: tenant, Actor: fmt.Sprintf("clerk-%d", w),
 						Action: "ticket.update", Resource: fmt.Sprintf("tenants/%s/tickets/T-%d-%d", tenant, w, i)})
 					if err != nil {
 						errc <- err
@@ -162,6 +168,8 @@ func TestConcurrentWritersAndSealers(t *testing.T) {
 			}
 		})
 		wg.Wait()
+		stopSealing()
+		running.Wait()
 		close(errc)
 		for err := range errc {
 			require.NoError(t, err)
@@ -190,7 +198,7 @@ func TestWaitingRecordsSurviveARestart(t *testing.T) {
 				Resource: fmt.Sprintf("tenants/ahz/tickets/T-%d", i)})
 			require.NoError(t, err)
 		}
-		require.NoError(t, first.Close()) // the background sealer may not have run: it fails quietly
+		require.NoError(t, first.Close()) // no sealer ran: the records wait
 
 		again := openDB(t, dsn)
 		recs, _, err := audit.List(ctx, again, "ahz", audit.ListOptions{PageSize: 100})
@@ -529,4 +537,43 @@ func TestDigestForms(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, p1, p2)
 	require.Len(t, p1, 64)
+}
+
+// A Sealer chains what is recorded through it soon after the commit, without a read, and
+// what it had not chained when it is stopped before it returns; records rolled back never
+// reach the chain.
+func TestSealerChainsInTheBackground(t *testing.T) {
+	db := openDB(t, testenv.SQLite(t))
+	ctx := testCtx(t)
+	s := audit.NewSealer(db, nil)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(runCtx) }()
+	chained := func() int64 {
+		var n int64
+		require.NoError(t, db.QueryRow(ctx, `SELECT COUNT(*) FROM audit_records`).Scan(&n))
+		return n
+	}
+	record := func(i int) error {
+		return db.InTx(ctx, func(ctx context.Context) error {
+			_, err := s.Record(ctx, audit.Entry{Tenant: "ahz", Actor: "clerk-1", Action: "ticket.create",
+				Resource: fmt.Sprintf("tenants/ahz/tickets/T-%d", i)})
+			return err
+		})
+	}
+	require.NoError(t, record(1))
+	require.Eventually(t, func() bool { return chained() == 1 }, 10*time.Second, 5*time.Millisecond)
+	require.Error(t, db.InTx(ctx, func(ctx context.Context) error {
+		_, err := s.Record(ctx, audit.Entry{Tenant: "ahz", Actor: "clerk-1", Action: "ticket.create", Resource: "tenants/ahz/tickets/T-x"})
+		require.NoError(t, err)
+		return errors.New("rolled back")
+	}))
+	require.NoError(t, record(2))
+	stop()
+	require.NoError(t, <-done)
+	require.Equal(t, int64(2), chained(), "stopping chains what was due")
+	rep, err := audit.Verify(ctx, db, "ahz")
+	require.NoError(t, err)
+	require.True(t, rep.OK(), rep.Problems)
+	require.Equal(t, int64(2), rep.Records)
 }

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -194,53 +192,90 @@ func placeholders(rows, cols, s int) string {
 	return b.String()
 }
 
-// sealDelay is how long the background sealer lets commits gather before a round: under
-// load one sealing transaction then chains dozens of records instead of one or two,
-// which halves what chaining costs the database. Reads seal at once (List, Verify).
+// sealDelay is how long a Sealer lets commits gather before a round: under load one
+// sealing transaction then chains dozens of records instead of one or two, which halves
+// what chaining costs the database. Reads seal at once (List, Verify).
 const sealDelay = 20 * time.Millisecond
 
-// sealers holds, per database, the background sealer Record starts after a commit.
-var sealers sync.Map // *sqlstore.DB → *sealer
-
-type sealer struct {
-	due     atomic.Bool // records committed since the last Seal began
-	running atomic.Bool
+// Sealer chains one database's records in the background, soon after they commit. It
+// belongs to the service that owns the database: the service records through it
+// (Sealer.Record) and runs Run beside its other work, so no sealing outlives the service
+// or touches its database after it closed.
+type Sealer struct {
+	db  *sqlstore.DB
+	log *slog.Logger
+	due chan struct{} // a record committed since the last round began
 }
 
-// sealSoon makes sure a background Seal of db runs after this call: it starts one unless
-// one is running, which then goes round again. Commits arriving while it seals are
-// chained together in its next round.
-func sealSoon(db *sqlstore.DB) {
-	v, _ := sealers.LoadOrStore(db, &sealer{})
-	s := v.(*sealer)
-	s.due.Store(true)
-	if s.running.CompareAndSwap(false, true) {
-		go s.run(db)
+// NewSealer returns the sealer of db; log may be nil (slog.Default()). Until Run runs,
+// records it writes wait, durable, and are chained by the next Seal (List and Verify
+// seal before reading).
+func NewSealer(db *sqlstore.DB, log *slog.Logger) *Sealer {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Sealer{db: db, log: log, due: make(chan struct{}, 1)}
+}
+
+// DB is the database the sealer chains.
+func (s *Sealer) DB() *sqlstore.DB { return s.db }
+
+// Record is Record(ctx, s.DB(), e), and once the transaction in ctx commits it tells Run
+// there is something to chain.
+func (s *Sealer) Record(ctx context.Context, e Entry) (*commonv1.AuditRecord, error) {
+	rec, err := Record(ctx, s.db, e)
+	if err != nil {
+		return nil, err
+	}
+	s.db.AfterCommit(ctx, s.soon)
+	return rec, nil
+}
+
+// soon asks for a round; it never blocks. Commits arriving while a round seals are
+// chained together in the next one.
+func (s *Sealer) soon() {
+	select {
+	case s.due <- struct{}{}:
+	default:
 	}
 }
 
-func (s *sealer) run(db *sqlstore.DB) {
+// Run chains records as they commit until ctx ends, then chains what is due once more
+// and returns nil. A failed round is logged: the records wait, durable, for the next.
+func (s *Sealer) Run(ctx context.Context) error {
+	delay := time.NewTimer(0)
+	<-delay.C
+	defer delay.Stop()
 	for {
-		time.Sleep(sealDelay)
-		if s.due.Swap(false) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			if _, err := Seal(ctx, db); errors.Is(err, sqlstore.ErrClosed) {
-				cancel()
-				sealers.CompareAndDelete(db, s)
-				return // the service stopped; its next start chains what waits
-			} else if err != nil {
-				// The records wait, durable; the next commit or read seals them.
-				slog.Warn("audit: chaining records failed; they wait for the next try", "err", err)
-			}
-			cancel()
-			continue
+		select {
+		case <-ctx.Done():
+			s.last()
+			return nil
+		case <-s.due:
 		}
-		s.running.Store(false)
-		// A commit between the Swap and Store(false) found the sealer running and left it
-		// to us: go round again if so and nobody else took over.
-		if !s.due.Load() || !s.running.CompareAndSwap(false, true) {
-			sealers.CompareAndDelete(db, s)
-			return
+		delay.Reset(sealDelay)
+		select {
+		case <-ctx.Done():
+			s.last()
+			return nil
+		case <-delay.C:
 		}
+		s.round(ctx)
 	}
+}
+
+func (s *Sealer) round(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if _, err := Seal(ctx, s.db); err != nil && ctx.Err() == nil {
+		s.log.Warn("audit: chaining records failed; they wait for the next try", "err", err)
+	}
+}
+
+// last chains what was committed just before the service stopped, briefly: what it
+// cannot chain waits for the next start.
+func (s *Sealer) last() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = Seal(ctx, s.db)
 }
