@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,7 +34,13 @@ func TestDeliver(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 
-	wake := app.Deliver(t.Context(), env, "probe", db, nil)
+	loop, wake := app.Deliver(env, "probe", db, nil)
+	require.Equal(t, "probe-outbox", loop.Name)
+	require.True(t, loop.Leader, "one replica delivers")
+	ctx, stop := context.WithCancel(t.Context())
+	stopped := make(chan error, 1)
+	go func() { stopped <- loop.Run(ctx) }()
+	t.Cleanup(func() { stop(); require.NoError(t, <-stopped) })
 	_, err = outbox.Add(t.Context(), db, outbox.Event{Tenant: "ahz", Topic: "probe.done", Receiver: "hotline_12345",
 		Key: "tenants/ahz/probes/1#1", Payload: []byte(`{"n":1}`)})
 	require.NoError(t, err)
@@ -49,5 +56,7 @@ func TestDeliver(t *testing.T) {
 
 	quiet := env
 	quiet.Webhooks = nil
-	app.Deliver(t.Context(), quiet, "probe2", db, nil)() // nowhere to deliver: wake does nothing
+	loop, wake = app.Deliver(quiet, "probe2", db, nil)
+	require.Nil(t, loop.Run, "nowhere to deliver: nothing to run")
+	wake() // and wake does nothing
 }

@@ -64,15 +64,7 @@ func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) erro
 		IdleTimeout:       2 * time.Minute,
 	}
 	var g run.Group
-	g.Add(func() error { return s.grpc.Serve(grpcLis) }, func(error) {
-		done := make(chan struct{})
-		go func() { s.grpc.GracefulStop(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(ShutdownGrace):
-			s.grpc.Stop()
-		}
-	})
+	g.Add(func() error { return s.ServeGRPC(grpcLis) }, func(error) { s.StopGRPC() })
 	g.Add(func() error {
 		if err := srv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -95,4 +87,20 @@ func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) erro
 	err := g.Run()
 	s.log.Info("stopped")
 	return err
+}
+
+// ServeGRPC serves gRPC on lis until StopGRPC. Serve does it beside HTTP; a caller that
+// serves HTTP itself (package app, which answers /readyz before the service is built)
+// runs it alone.
+func (s *Service) ServeGRPC(lis net.Listener) error { return s.grpc.Serve(lis) }
+
+// StopGRPC stops gRPC, letting in-flight calls finish for up to ShutdownGrace.
+func (s *Service) StopGRPC() {
+	done := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(ShutdownGrace):
+		s.grpc.Stop()
+	}
 }
