@@ -30,7 +30,7 @@ type Spec struct {
 	// Security is who may call each method.
 	Security Security
 	// Ready, when not nil, is closed once the service serves (tests wait on it).
-	Ready *Ready
+	Ready *Readiness
 	// Build registers the service on d.Kit and declares its background loops (d.Go). It
 	// runs once etcd and the database answer; other dependencies it waits for with
 	// d.Await. ctx is Run's: watches started with it end when the service stops.
@@ -107,20 +107,21 @@ func (d *Deps) close() {
 	_ = d.DB.Close()
 }
 
-// Ready is closed once a service serves. A service's Server embeds it (the zero value
-// is ready to use) and hands it to Spec.Ready.
-type Ready struct {
+// Readiness is closed once a service serves. A service's Server embeds it (the zero
+// value is ready to use; it gives the Server its Ready method) and hands it to
+// Spec.Ready.
+type Readiness struct {
 	once, closeOnce sync.Once
 	ch              chan struct{}
 }
 
 // Ready is closed once the service serves.
-func (r *Ready) Ready() <-chan struct{} {
+func (r *Readiness) Ready() <-chan struct{} {
 	r.once.Do(func() { r.ch = make(chan struct{}) })
 	return r.ch
 }
 
-func (r *Ready) close() {
+func (r *Readiness) close() {
 	r.Ready()
 	r.closeOnce.Do(func() { close(r.ch) })
 }

@@ -64,7 +64,7 @@ func runProbe(t *testing.T, env app.Env, spec app.Spec) (stop func() error) {
 func TestRunStopsLoopsBeforeClosingTheDatabase(t *testing.T) {
 	env, url := probeEnv(t, testenv.StartEtcd(t))
 	finished := make(chan error, 2)
-	spec := app.Spec{Name: "probe", Migrations: probeMigrations, Audit: true, Ready: &app.Ready{},
+	spec := app.Spec{Name: "probe", Migrations: probeMigrations, Audit: true, Ready: &app.Readiness{},
 		Build: func(_ context.Context, d *app.Deps) error {
 			for _, leader := range []bool{false, true} {
 				d.Go(app.Loop{Name: "probe-busy", Leader: leader, Run: func(ctx context.Context) error {
@@ -105,7 +105,7 @@ func TestRunWaitsForEtcd(t *testing.T) {
 	etcd := testenv.StartEtcd(t)
 	env, url := probeEnv(t, etcd)
 	etcd.Stop()
-	spec := app.Spec{Name: "probe", Migrations: probeMigrations, Ready: &app.Ready{},
+	spec := app.Spec{Name: "probe", Migrations: probeMigrations, Ready: &app.Readiness{},
 		Build: func(context.Context, *app.Deps) error { return nil }}
 	runProbe(t, env, spec)
 

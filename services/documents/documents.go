@@ -28,6 +28,7 @@ import (
 // service is the business logic; Server wires it to transports and infrastructure.
 type service struct {
 	db       *sqlstore.DB
+	audit    *audit.Sealer // records audit in db and chains it
 	st       store
 	blob     *storage
 	settings *config.Settings[Settings]
@@ -325,7 +326,7 @@ func (s *service) commit(ctx context.Context, tg *target, obj stored, extra func
 		if err != nil {
 			return err
 		}
-		_, err = audit.Record(ctx, s.db, audit.Entry{
+		_, err = s.audit.Record(ctx, audit.Entry{
 			Tenant: tg.tenant, Action: "documents.AddVersion", Resource: documentName(tg.tenant, tg.docID),
 			Before: before, After: d.proto(s.settings.For(tg.tenant)),
 		})
@@ -550,7 +551,7 @@ func (s *service) change(ctx context.Context, name, etag, action, verb string, f
 				return err
 			}
 		}
-		_, err := audit.Record(ctx, s.db, audit.Entry{
+		_, err := s.audit.Record(ctx, audit.Entry{
 			Tenant: d.Tenant, Action: verb, Resource: documentName(d.Tenant, d.ID), Before: before, After: d.proto(set),
 		})
 		return err

@@ -3,8 +3,10 @@ package documents
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
+	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 )
 
@@ -139,4 +144,55 @@ func TestSweep(t *testing.T) {
 	require.Error(t, err)
 	_, err = h.client.GetDocument(ctx, &documentsv1.GetDocumentRequest{Name: keep.GetName()})
 	require.NoError(t, err)
+}
+
+// TestStartsBeforeStorage: started while MinIO is down, the service waits for it instead
+// of giving up: /readyz answers 503 naming storage, API calls 503 UNAVAILABLE; once MinIO
+// is up the service becomes ready by itself and uploads work.
+func TestStartsBeforeStorage(t *testing.T) {
+	env := apptest.New(t, "")
+	m := testenv.StartMinIO(t)
+	env.MinIO = m.Config()
+	m.Stop()
+	srv := New()
+	failed := env.Launch(t, srv)
+
+	var rep struct {
+		Ready  bool              `json:"ready"`
+		Checks map[string]string `json:"checks"`
+	}
+	require.Eventually(t, func() bool {
+		code, body := apptest.Get(t, env.URL+"/readyz", "")
+		require.Equal(t, http.StatusServiceUnavailable, code)
+		require.NoError(t, json.Unmarshal(body, &rep))
+		return strings.HasPrefix(rep.Checks["storage"], "waiting: ")
+	}, 30*time.Second, 20*time.Millisecond, "/readyz names storage as awaited")
+	require.False(t, rep.Ready)
+	code, body := apptest.Get(t, env.URL+"/api/documents/v1/tenants/"+tenant+"/documents", "")
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Equal(t, "UNAVAILABLE", apptest.StableCode(body))
+
+	m.Restart()
+	select {
+	case <-srv.Ready():
+	case err := <-failed:
+		t.Fatalf("the service gave up: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("the service did not become ready once MinIO was up")
+	}
+	code, body = apptest.Get(t, env.URL+"/readyz", "")
+	require.Equal(t, http.StatusOK, code, string(body))
+
+	token := env.Grant(t, clerk, "window_clerk", tenant, authn.Staff)
+	require.Eventually(t, func() bool {
+		req, err := http.NewRequest(http.MethodPost, env.URL+"/api/documents/v1/tenants/"+tenant+"/documents:upload?"+
+			query("owner", owner, "filename", "late.pdf").Encode(), bytes.NewReader(pdfBytes("late")))
+		require.NoError(t, err)
+		code, body := apptest.Do(t, req, token)
+		if code == http.StatusForbidden {
+			return false // the grant has not reached the service's watch yet
+		}
+		require.Equal(t, http.StatusCreated, code, string(body))
+		return true
+	}, 10*time.Second, 20*time.Millisecond)
 }

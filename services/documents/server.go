@@ -3,15 +3,11 @@ package documents
 import (
 	"context"
 	"embed"
-	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
-	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
-	"github.com/gaoxing-gov/gaoxing/pkg/leader"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 )
@@ -21,12 +17,11 @@ var migrationFiles embed.FS
 
 // Server is the documents service as the launcher runs it (app.Service).
 type Server struct {
+	app.Readiness
 	bucket        string
 	scanner       Scanner
 	sweepInterval time.Duration
 	orphanGrace   time.Duration
-	ready         chan struct{}
-	readyOnce     sync.Once
 	now           func() time.Time // the clock; tests move it
 	svc           *service         // set by Run, for tests
 	sweeper       *sweeper
@@ -49,7 +44,7 @@ func WithSweep(interval, orphanGrace time.Duration) Option {
 
 // New returns the documents service.
 func New(opts ...Option) *Server {
-	s := &Server{bucket: DefaultBucket, sweepInterval: 10 * time.Minute, orphanGrace: time.Hour, ready: make(chan struct{}),
+	s := &Server{bucket: DefaultBucket, sweepInterval: 10 * time.Minute, orphanGrace: time.Hour,
 		now: func() time.Time { return time.Now().UTC() }}
 	for _, o := range opts {
 		o(s)
@@ -60,40 +55,33 @@ func New(opts ...Option) *Server {
 // Name is "documents".
 func (s *Server) Name() string { return Name }
 
-// Ready is closed once Run serves (tests wait on it).
-func (s *Server) Ready() <-chan struct{} { return s.ready }
-
-// Run serves until ctx ends. The bucket is created (with object locking) if missing; when
-// storage cannot be reached at start Run fails, as a replica that cannot store is useless.
+// Run serves until ctx ends. The bucket is created (with object locking) if missing;
+// until storage answers, the service waits and says so on /readyz.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
-	log := env.Log()
-	db, err := app.OpenDB(ctx, env, Name, migrationFiles, audit.Migrate)
+	return app.Run(ctx, env, app.Spec{Name: Name, Migrations: migrationFiles, Audit: true,
+		Security: app.Security{Rules: Rules}, Ready: &s.Readiness, Build: s.build})
+}
+
+func (s *Server) build(ctx context.Context, d *app.Deps) error {
+	bucket := s.bucket
+	if d.Env.MinIO.Bucket != "" && bucket == DefaultBucket {
+		bucket = d.Env.MinIO.Bucket // --minio-bucket, unless WithBucket chose one
+	}
+	blob, err := newStorage(d.Env.MinIO, bucket)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = db.Close() }()
-	if env.MinIO.Bucket != "" && s.bucket == DefaultBucket {
-		s.bucket = env.MinIO.Bucket // --minio-bucket, unless WithBucket chose one
+	if err := d.Await(ctx, "storage", blob.ensureBucket); err != nil {
+		return err
 	}
-	blob, err := newStorage(env.MinIO, s.bucket)
+	settings, err := config.Watch(ctx, d.Env.Etcd, Name, DefaultSettings(), config.WithLogger(d.Log))
 	if err != nil {
 		return err
 	}
-	if err := blob.ensureBucket(ctx); err != nil {
-		return fmt.Errorf("documents: bucket %s: %w", s.bucket, err)
-	}
-	settings, err := config.Watch(ctx, env.Etcd, Name, DefaultSettings(), config.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	defer settings.Close()
-	k, err := app.NewKit(ctx, env, Name, db, app.Security{Rules: Rules})
-	if err != nil {
-		return err
-	}
-	defer func() { _ = k.Close() }()
+	d.Defer(settings.Close)
+	k := d.Kit
 	svc := &service{
-		db: db, st: store{db: db}, blob: blob, settings: settings, enforcer: k.Enforcer,
+		db: d.DB, audit: d.Audit, st: store{db: d.DB}, blob: blob, settings: settings, enforcer: k.Enforcer,
 		scanner: s.scanner, log: k.Logger(), now: s.now,
 	}
 	s.svc = svc
@@ -117,16 +105,11 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		return err
 	}
 	k.OpenAPI(spec)
-	k.Health().Add("sql", db.Ping)
 	k.Health().Add("storage", blob.ping)
-
-	sweeper := &sweeper{svc: svc, grace: s.orphanGrace}
-	s.sweeper = sweeper
-	go func() {
-		_ = leader.Run(ctx, env.Etcd, Name+"-sweeper", func(ctx context.Context) error {
-			return sweeper.loop(ctx, s.sweepInterval)
-		}, leader.WithLogger(log))
-	}()
-	s.readyOnce.Do(func() { close(s.ready) })
-	return k.Serve(ctx, env.GRPC, env.HTTP)
+	// The sweep of expired uploads and orphaned objects runs on the leader only.
+	s.sweeper = &sweeper{svc: svc, grace: s.orphanGrace}
+	d.Go(app.Loop{Name: Name + "-sweeper", Leader: true, Run: func(ctx context.Context) error {
+		return s.sweeper.loop(ctx, s.sweepInterval)
+	}})
+	return nil
 }

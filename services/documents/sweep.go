@@ -82,7 +82,7 @@ func (w *sweeper) sweep(ctx context.Context) (SweepReport, error) {
 			if err := s.st.deleteDocument(ctx, d.Tenant, d.ID); err != nil {
 				return err
 			}
-			_, err := audit.Record(ctx, s.db, audit.Entry{
+			_, err := s.audit.Record(ctx, audit.Entry{
 				Tenant: d.Tenant, Actor: sweepActor, Action: "documents.PurgeDocument",
 				Resource: documentName(d.Tenant, d.ID), Before: d.proto(s.settings.For(d.Tenant)),
 			})

@@ -54,7 +54,7 @@ func (c *Core) Bootstrap(ctx context.Context, password string, log *slog.Logger)
 		if err := c.insertUser(ctx, r, ""); err != nil {
 			return err
 		}
-		_, err := audit.Record(ctx, c.db, audit.Entry{Tenant: root, Actor: "system:bootstrap", Action: "identity.Bootstrap",
+		_, err := c.audit.Record(ctx, audit.Entry{Tenant: root, Actor: "system:bootstrap", Action: "identity.Bootstrap",
 			Resource: r.Name(), After: r.User})
 		return err
 	})

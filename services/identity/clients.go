@@ -100,7 +100,7 @@ func (c *Core) RegisterClient(ctx context.Context, in NewClient) (OAuthClient, s
 		if err != nil {
 			return err
 		}
-		_, err = audit.Record(ctx, c.db, audit.Entry{Tenant: cl.Tenant, Action: "identity.RegisterClient", Resource: cl.Name(), After: cl})
+		_, err = c.audit.Record(ctx, audit.Entry{Tenant: cl.Tenant, Action: "identity.RegisterClient", Resource: cl.Name(), After: cl})
 		return err
 	})
 	if err != nil {
@@ -138,7 +138,7 @@ func (c *Core) RotateClientSecret(ctx context.Context, tenant tenancy.ID, id str
 		}
 		out = r.OAuthClient
 		out.Version++
-		_, err = audit.Record(ctx, c.db, audit.Entry{Tenant: tenant, Action: "identity.RotateClientSecret", Resource: out.Name(),
+		_, err = c.audit.Record(ctx, audit.Entry{Tenant: tenant, Action: "identity.RotateClientSecret", Resource: out.Name(),
 			Before: map[string]any{"version": r.Version}, After: map[string]any{"version": out.Version}})
 		return err
 	})

@@ -11,6 +11,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
@@ -46,6 +47,9 @@ type Options struct {
 	Now        func() time.Time // time.Now
 	Logger     *slog.Logger     // slog.Default()
 	TreePrefix string           // tenancy.DefaultTreePrefix
+	// Audit records the core's audit in db and chains it; nil makes one nobody runs, so
+	// records are chained when read (audit.List, audit.Verify).
+	Audit *audit.Sealer
 }
 
 // Core is the identity service's logic over its stores: SQL for accounts and clients,
@@ -53,6 +57,7 @@ type Options struct {
 // Directory.
 type Core struct {
 	db       *sqlstore.DB
+	audit    *audit.Sealer
 	etcd     *clientv3.Client
 	tree     *tenancy.Tree
 	enforcer *authz.Enforcer
@@ -83,11 +88,14 @@ func NewCore(db *sqlstore.DB, etcd *clientv3.Client, tree *tenancy.Tree, enforce
 	if opts.TreePrefix == "" {
 		opts.TreePrefix = tenancy.DefaultTreePrefix
 	}
+	if opts.Audit == nil {
+		opts.Audit = audit.NewSealer(db, opts.Logger)
+	}
 	titles := map[string]string{}
 	for _, r := range authz.DefaultRoles() {
 		titles[r.Name] = r.Title
 	}
-	return &Core{db: db, etcd: etcd, tree: tree, enforcer: enforcer, ring: ring, opts: opts, titles: titles,
+	return &Core{db: db, audit: opts.Audit, etcd: etcd, tree: tree, enforcer: enforcer, ring: ring, opts: opts, titles: titles,
 		argonSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 

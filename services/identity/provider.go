@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/services/identity/oidc"
 )
 
@@ -23,12 +24,18 @@ func OIDCProvider(cfg oidc.Config) ProviderFunc {
 		if cfg.KeySealer == nil {
 			cfg.KeySealer = deps.Ring
 		}
+		if cfg.Audit == nil {
+			cfg.Audit = deps.Audit
+		}
 		if strings.HasPrefix(cfg.Issuer, "http://") {
 			cfg.Insecure = true
 		}
 		p, err := oidc.New(ctx, cfg, oidcDirectory{deps.Directory}, deps.DB, deps.Etcd)
 		if err != nil {
 			return nil, err
+		}
+		if deps.Go != nil {
+			deps.Go(app.Loop{Name: "identity-oidc-prune", Run: p.Prune})
 		}
 		return p.Routes(), nil
 	}

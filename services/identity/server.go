@@ -31,9 +31,12 @@ type ProviderDeps struct {
 	Issuer    string // env.Auth.Issuer
 	Directory Directory
 	DB        *sqlstore.DB
+	Audit     *audit.Sealer // records audit in DB and chains it
 	Etcd      *clientv3.Client
 	Ring      *sealed.Ring // the service's sealing keys, for the provider's signing keys at rest
 	Logger    *slog.Logger
+	// Go declares the provider's background loops, run with the service.
+	Go func(...app.Loop)
 }
 
 // ProviderFunc builds the OpenID Provider and returns its HTTP routes, patterns relative
@@ -66,28 +69,25 @@ func (s *Server) Name() string { return Name }
 // Run implements app.Service: it migrates, seeds the default tenant tree and roles once,
 // bootstraps the administrator on first start, and serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
-	log := env.Log().With("service", Name)
-	db, err := app.OpenDB(ctx, env, Name, migrationFiles, audit.Migrate)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	return app.Run(ctx, env, app.Spec{Name: Name, Migrations: migrationFiles, Audit: true,
+		Security: app.Security{Rules: Rules}, Build: s.build})
+}
+
+func (s *Server) build(ctx context.Context, d *app.Deps) error {
+	log := d.Log.With("service", Name)
 	ring := s.Ring
 	if ring == nil {
-		if ring, err = app.SealingKeys(env, log); err != nil {
+		var err error
+		if ring, err = app.SealingKeys(d.Env, log); err != nil {
 			return err
 		}
 	}
-	k, err := app.NewKit(ctx, env, Name, db, app.Security{Rules: Rules})
-	if err != nil {
-		return err
-	}
-	defer k.Close()
-	tree, err := tenancy.OpenTree(ctx, env.Etcd, tenancy.DefaultTreePrefix)
+	k := d.Kit
+	tree, err := tenancy.OpenTree(ctx, d.Env.Etcd, tenancy.DefaultTreePrefix)
 	if err != nil {
 		return fmt.Errorf("identity: tenant tree: %w", err)
 	}
-	defer tree.Close()
+	d.Defer(func() { _ = tree.Close() })
 	if _, err := tree.Seed(ctx, tenancy.DefaultTree()); err != nil {
 		return fmt.Errorf("identity: seeding the tenant tree: %w", err)
 	}
@@ -95,8 +95,8 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		return fmt.Errorf("identity: seeding the roles: %w", err)
 	}
 	opts := s.Options
-	opts.Logger = log
-	core := NewCore(db, env.Etcd, tree, k.Enforcer, ring, opts)
+	opts.Logger, opts.Audit = log, d.Audit
+	core := NewCore(d.DB, d.Env.Etcd, tree, k.Enforcer, ring, opts)
 	password := s.AdminPassword
 	if password == "" {
 		password = adminPasswordFromEnv()
@@ -115,9 +115,9 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		return err
 	}
 	k.OpenAPI(spec)
-	k.Health().Add("sql", db.Ping)
 	if s.Provider != nil {
-		routes, err := s.Provider(ctx, ProviderDeps{Issuer: env.Auth.Issuer, Directory: core, DB: db, Etcd: env.Etcd, Ring: ring, Logger: log})
+		routes, err := s.Provider(ctx, ProviderDeps{Issuer: d.Env.Auth.Issuer, Directory: core, DB: d.DB, Audit: d.Audit,
+			Etcd: d.Env.Etcd, Ring: ring, Logger: log, Go: d.Go})
 		if err != nil {
 			return fmt.Errorf("identity: OpenID Provider: %w", err)
 		}
@@ -126,7 +126,7 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		}
 	}
 	if s.onReady != nil {
-		s.onReady(core)
+		d.OnServing(func() { s.onReady(core) })
 	}
-	return k.Serve(ctx, env.GRPC, env.HTTP)
+	return nil
 }

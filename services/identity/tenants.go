@@ -32,7 +32,7 @@ func Etag(t tenancy.Tenant) string {
 func (c *Core) auditedEtcd(ctx context.Context, e audit.Entry, write, undo func(context.Context) error) error {
 	wrote := false
 	err := c.db.InTx(ctx, func(ctx context.Context) error {
-		if _, err := audit.Record(ctx, c.db, e); err != nil {
+		if _, err := c.audit.Record(ctx, e); err != nil {
 			return err
 		}
 		if err := write(ctx); err != nil {

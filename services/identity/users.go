@@ -79,7 +79,7 @@ func (c *Core) CreateUser(ctx context.Context, in NewUser) (User, error) {
 		if err := c.insertUser(ctx, r, idIndex); err != nil {
 			return err
 		}
-		_, err := audit.Record(ctx, c.db, audit.Entry{Tenant: u.Tenant, Action: "identity.CreateUser", Resource: u.Name(), After: u})
+		_, err := c.audit.Record(ctx, audit.Entry{Tenant: u.Tenant, Action: "identity.CreateUser", Resource: u.Name(), After: u})
 		return err
 	})
 	if err != nil {
@@ -186,7 +186,7 @@ func (c *Core) SetUserStatus(ctx context.Context, tenant tenancy.ID, id string, 
 		}
 		out = before
 		out.Status, out.Version, out.UpdateTime = to, r.Version+1, now
-		_, err = audit.Record(ctx, c.db, audit.Entry{Tenant: tenant, Action: "identity.SetUserStatus", Resource: out.Name(), Before: before, After: out})
+		_, err = c.audit.Record(ctx, audit.Entry{Tenant: tenant, Action: "identity.SetUserStatus", Resource: out.Name(), Before: before, After: out})
 		return err
 	})
 	if err != nil {
@@ -250,7 +250,7 @@ func (c *Core) setPassword(ctx context.Context, r userRow, password, action stri
 			return errs.ErrStaleVersion
 		}
 		// The digest covers the account, never the password or its hash.
-		_, err = audit.Record(ctx, c.db, audit.Entry{Tenant: r.Tenant, Action: action, Resource: r.Name(),
+		_, err = c.audit.Record(ctx, audit.Entry{Tenant: r.Tenant, Action: action, Resource: r.Name(),
 			Before: map[string]any{"version": r.Version}, After: map[string]any{"version": r.Version + 1}})
 		return err
 	})
@@ -338,7 +338,7 @@ func (c *Core) recordFailure(ctx context.Context, r userRow, now time.Time) (tim
 		if _, err := c.db.Exec(ctx, `UPDATE users SET locked_until = $1 WHERE id = $2`, until.UnixMicro(), r.ID); err != nil {
 			return err
 		}
-		_, err = audit.Record(ctx, c.db, audit.Entry{Tenant: r.Tenant, Actor: "system:lockout", Action: "identity.LockAccount",
+		_, err = c.audit.Record(ctx, audit.Entry{Tenant: r.Tenant, Actor: "system:lockout", Action: "identity.LockAccount",
 			Resource: r.Name(), After: map[string]any{"locked_until": until.UnixMicro(), "lockouts": lockouts}})
 		return err
 	})

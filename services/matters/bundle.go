@@ -166,7 +166,7 @@ func (s *service) SubmitBundle(ctx context.Context, r *mattersv1.SubmitBundleReq
 			}
 			ba.Members = append(ba.Members, a.App)
 		}
-		_, err = audit.Record(ctx, s.db, audit.Entry{Tenant: t, Action: "matters.SubmitBundle", Resource: ba.Name, After: ba, Time: now})
+		_, err = s.audit.Record(ctx, audit.Entry{Tenant: t, Action: "matters.SubmitBundle", Resource: ba.Name, After: ba, Time: now})
 		return err
 	})
 	if err != nil {
@@ -259,7 +259,7 @@ func (s *service) bundleProgress(ctx context.Context, a *application, now time.T
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return err
 	}
-	if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: a.Tenant, Action: "matters.CompleteBundle", Resource: ba.GetName(), Before: before, After: ba, Time: now}); err != nil {
+	if _, err := s.audit.Record(ctx, audit.Entry{Tenant: a.Tenant, Action: "matters.CompleteBundle", Resource: ba.GetName(), Before: before, After: ba, Time: now}); err != nil {
 		return err
 	}
 	payload, err := json.Marshal(map[string]any{"name": ba.GetName(), "bundle": ba.GetBundle(), "state": ba.GetState().String(), "complete_time": now})

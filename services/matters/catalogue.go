@@ -289,7 +289,7 @@ func (s *service) UpdateMatter(ctx context.Context, r *mattersv1.UpdateMatterReq
 		if before != nil {
 			b = before
 		}
-		_, err := audit.Record(ctx, s.db, audit.Entry{Tenant: t, Action: "matters.UpdateMatter", Resource: m.GetName(), Before: b, After: m, Time: now})
+		_, err := s.audit.Record(ctx, audit.Entry{Tenant: t, Action: "matters.UpdateMatter", Resource: m.GetName(), Before: b, After: m, Time: now})
 		return err
 	})
 	if err != nil {
@@ -325,7 +325,7 @@ func (s *service) EnableMatter(ctx context.Context, r *mattersv1.EnableMatterReq
 		if err := s.st.enable(ctx, e, code, now); err != nil {
 			return err
 		}
-		_, err := audit.Record(ctx, s.db, audit.Entry{Tenant: t, Action: "matters.EnableMatter",
+		_, err := s.audit.Record(ctx, audit.Entry{Tenant: t, Action: "matters.EnableMatter",
 			Resource: "tenants/" + string(t) + "/enablements/" + code, After: e, Time: now})
 		return err
 	})

@@ -188,7 +188,7 @@ func (s *service) sweepApplication(ctx context.Context, a *application, now time
 		if !escalated {
 			action = "matters.RedateApplication"
 		}
-		_, err = audit.Record(ctx, s.db, audit.Entry{Tenant: a.Tenant, Actor: clockSweepActor, Action: action,
+		_, err = s.audit.Record(ctx, audit.Entry{Tenant: a.Tenant, Actor: clockSweepActor, Action: action,
 			Resource: a.App.GetName(), Before: before, After: a.App, Time: now})
 		return err
 	})

@@ -28,6 +28,7 @@ import (
 // service is the business logic; Server wires it to transports and infrastructure.
 type service struct {
 	db       *sqlstore.DB
+	audit    *audit.Sealer // records audit in db and chains it
 	st       store
 	cal      *calendar.Calendar
 	settings *config.Settings[Settings]
@@ -241,7 +242,7 @@ func (s *service) file(ctx context.Context, a *application, now time.Time) error
 	if err := s.st.insert(ctx, a); err != nil {
 		return err
 	}
-	if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: a.Tenant, Action: "matters.SubmitApplication", Resource: a.App.GetName(), After: a.App, Time: now}); err != nil {
+	if _, err := s.audit.Record(ctx, audit.Entry{Tenant: a.Tenant, Action: "matters.SubmitApplication", Resource: a.App.GetName(), After: a.App, Time: now}); err != nil {
 		return err
 	}
 	return s.statusEvent(ctx, a)
@@ -317,7 +318,7 @@ func (s *service) change(ctx context.Context, name, tag, verb string, fn func(a 
 		if !ok {
 			return errs.ErrStaleVersion
 		}
-		if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: a.Tenant, Action: verb, Resource: a.App.GetName(), Before: before, After: a.App, Time: now}); err != nil {
+		if _, err := s.audit.Record(ctx, audit.Entry{Tenant: a.Tenant, Action: verb, Resource: a.App.GetName(), Before: before, After: a.App, Time: now}); err != nil {
 			return err
 		}
 		if before.GetState() == a.App.GetState() {

@@ -264,7 +264,7 @@ func (s *service) UpdatePolicy(ctx context.Context, r *mattersv1.UpdatePolicyReq
 			string(t), p.GetCode(), int64(p.GetVersion()), now.UnixMicro(), string(data)); err != nil {
 			return err
 		}
-		_, err = audit.Record(ctx, s.db, audit.Entry{Tenant: t, Action: "matters.UpdatePolicy", Resource: p.GetName(), Before: before, After: p, Time: now})
+		_, err = s.audit.Record(ctx, audit.Entry{Tenant: t, Action: "matters.UpdatePolicy", Resource: p.GetName(), Before: before, After: p, Time: now})
 		return err
 	})
 	if err != nil {
@@ -353,7 +353,7 @@ func (s *service) UpsertEnterpriseProfile(ctx context.Context, r *mattersv1.Upse
 		if err := s.putProfile(ctx, t, p, now); err != nil {
 			return err
 		}
-		_, err := audit.Record(ctx, s.db, audit.Entry{Tenant: t, Action: "matters.UpsertEnterpriseProfile", Resource: p.GetName(), After: p, Time: now})
+		_, err := s.audit.Record(ctx, audit.Entry{Tenant: t, Action: "matters.UpsertEnterpriseProfile", Resource: p.GetName(), After: p, Time: now})
 		return err
 	})
 	if err != nil {
@@ -386,7 +386,7 @@ func (s *service) ImportEnterpriseProfiles(ctx context.Context, r *mattersv1.Imp
 				return err
 			}
 		}
-		_, err := audit.Record(ctx, s.db, audit.Entry{Tenant: t, Action: "matters.ImportEnterpriseProfiles",
+		_, err := s.audit.Record(ctx, audit.Entry{Tenant: t, Action: "matters.ImportEnterpriseProfiles",
 			Resource: "tenants/" + string(t) + "/enterpriseProfiles", After: map[string]int{"imported": len(ps)}, Time: now})
 		return err
 	})
@@ -466,7 +466,7 @@ func (s *service) EvaluatePolicy(ctx context.Context, r *mattersv1.EvaluatePolic
 			} else if n == 0 {
 				continue // granted before
 			}
-			if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: c.tenant, Action: "matters.GrantPolicy", Resource: g.GetName(), After: g, Time: now}); err != nil {
+			if _, err := s.audit.Record(ctx, audit.Entry{Tenant: c.tenant, Action: "matters.GrantPolicy", Resource: g.GetName(), After: g, Time: now}); err != nil {
 				return err
 			}
 			resp.Granted++

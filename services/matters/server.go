@@ -4,16 +4,14 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"go.opentelemetry.io/otel"
-	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
-	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
-	"github.com/gaoxing-gov/gaoxing/pkg/leader"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
@@ -24,11 +22,10 @@ var migrationFiles embed.FS
 
 // Server is the matters service as the launcher runs it (app.Service).
 type Server struct {
+	app.Readiness
 	sweepInterval time.Duration
 	endpoints     outbox.Endpoints
 	dispatchOpts  []outbox.Option
-	ready         chan struct{}
-	readyOnce     sync.Once
 	now           func() time.Time // the clock; tests move it
 	svc           *service         // set by Run, for tests
 }
@@ -50,7 +47,7 @@ func WithWebhooks(e outbox.Endpoints, opts ...outbox.Option) Option {
 
 // New returns the matters service.
 func New(opts ...Option) *Server {
-	s := &Server{sweepInterval: time.Minute, ready: make(chan struct{}), now: func() time.Time { return time.Now().UTC() }}
+	s := &Server{sweepInterval: time.Minute, now: func() time.Time { return time.Now().UTC() }}
 	for _, o := range opts {
 		o(s)
 	}
@@ -60,37 +57,31 @@ func New(opts ...Option) *Server {
 // Name is "matters".
 func (s *Server) Name() string { return Name }
 
-// Ready is closed once Run serves (tests wait on it).
-func (s *Server) Ready() <-chan struct{} { return s.ready }
-
 // Run serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
-	log := env.Log()
-	db, err := app.OpenDB(ctx, env, Name, migrationFiles, audit.Migrate, outbox.Migrate)
+	return app.Run(ctx, env, app.Spec{Name: Name, Migrations: migrationFiles, Audit: true, Tables: []app.Tables{outbox.Migrate},
+		Security: app.Security{Rules: Rules}, Ready: &s.Readiness, Build: s.build})
+}
+
+func (s *Server) build(ctx context.Context, d *app.Deps) error {
+	settings, err := config.Watch(ctx, d.Env.Etcd, Name, DefaultSettings(), config.WithLogger(d.Log))
 	if err != nil {
 		return err
 	}
-	defer func() { _ = db.Close() }()
-	settings, err := config.Watch(ctx, env.Etcd, Name, DefaultSettings(), config.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	defer settings.Close()
-	cal, err := calendar.Watch(ctx, env.Etcd, calendar.WithLogger(log))
+	d.Defer(settings.Close)
+	cal, err := calendar.Watch(ctx, d.Env.Etcd, calendar.WithLogger(d.Log))
 	if err != nil {
 		return fmt.Errorf("matters: calendar: %w", err)
 	}
-	k, err := app.NewKit(ctx, env, Name, db, app.Security{Rules: Rules})
-	if err != nil {
-		return err
-	}
-	defer func() { _ = k.Close() }()
 	bundles, err := SeedBundles()
 	if err != nil {
 		return err
 	}
-	app.Deliver(ctx, env, Name, db, s.endpoints, s.dispatchOpts...)
-	svc := &service{db: db, st: store{db: db}, cal: cal, settings: settings, log: k.Logger(), now: s.now, bundles: map[string]*mattersv1.Bundle{}}
+	// Events (status changes, SLA reminders, completed bundles) are delivered by the leader.
+	d.Deliver(s.endpoints, s.dispatchOpts...)
+	k := d.Kit
+	svc := &service{db: d.DB, audit: d.Audit, st: store{db: d.DB}, cal: cal, settings: settings, log: k.Logger(), now: s.now,
+		bundles: map[string]*mattersv1.Bundle{}}
 	for _, b := range bundles {
 		svc.bundles[b.GetCode()] = b
 	}
@@ -99,10 +90,10 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 	}
 	// Document references (materials, 容缺 commitments, 帮代办 authorisations, results)
 	// are checked against the documents service when it is known.
-	if svc.docs, err = docref.Dial(env.Peers["documents"], log); err != nil {
+	if svc.docs, err = docref.Dial(d.Env.Peers["documents"], d.Log); err != nil {
 		return fmt.Errorf("matters: %w", err)
 	}
-	defer func() { _ = svc.docs.Close() }()
+	d.Defer(func() { _ = svc.docs.Close() })
 	if err := svc.seed(ctx); err != nil {
 		return err
 	}
@@ -117,14 +108,9 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		return err
 	}
 	k.OpenAPI(spec)
-	k.Health().Add("sql", db.Ping)
-
-	// Background work runs on the leader only: the 容缺 and SLA sweeps, event delivery.
-	go func() {
-		_ = leader.Run(ctx, env.Etcd, Name+"-commitments", func(ctx context.Context) error {
-			return svc.sweepLoop(ctx, s.sweepInterval)
-		}, leader.WithLogger(log))
-	}()
-	s.readyOnce.Do(func() { close(s.ready) })
-	return k.Serve(ctx, env.GRPC, env.HTTP)
+	// The 容缺 and SLA sweeps run on the leader only.
+	d.Go(app.Loop{Name: Name + "-commitments", Leader: true, Run: func(ctx context.Context) error {
+		return svc.sweepLoop(ctx, s.sweepInterval)
+	}})
+	return nil
 }

@@ -58,7 +58,7 @@ func (s *service) sweep(ctx context.Context) (int, error) {
 				if !ok {
 					return errs.ErrStaleVersion
 				}
-				if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: a.Tenant, Actor: sweepActor, Action: "matters.TerminateApplication",
+				if _, err := s.audit.Record(ctx, audit.Entry{Tenant: a.Tenant, Actor: sweepActor, Action: "matters.TerminateApplication",
 					Resource: a.App.GetName(), Before: before, After: a.App, Time: now}); err != nil {
 					return err
 				}

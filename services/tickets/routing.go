@@ -150,7 +150,7 @@ func (s *service) dispatchAtIntake(ctx context.Context, tk *ticket, to tenancy.I
 	if !explicit {
 		e.Actor, e.Action = routingActor, "tickets.RouteTicket"
 	}
-	if _, err := audit.Record(ctx, s.db, e); err != nil {
+	if _, err := s.audit.Record(ctx, e); err != nil {
 		return err
 	}
 	return s.notify(ctx, tk)

@@ -4,16 +4,14 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"go.opentelemetry.io/otel"
-	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
-	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
-	"github.com/gaoxing-gov/gaoxing/pkg/leader"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
@@ -25,12 +23,11 @@ var migrationFiles embed.FS
 
 // Server is the tickets service as the launcher runs it (app.Service).
 type Server struct {
+	app.Readiness
 	ring          *sealed.Ring
 	endpoints     outbox.Endpoints
 	sweepInterval time.Duration
 	dispatchOpts  []outbox.Option
-	ready         chan struct{}
-	readyOnce     sync.Once
 	now           func() time.Time // the clock; tests move it
 	svc           *service         // set by Run, for tests
 }
@@ -54,7 +51,7 @@ func WithSealing(r *sealed.Ring) Option { return func(s *Server) { s.ring = r } 
 
 // New returns the tickets service.
 func New(opts ...Option) *Server {
-	s := &Server{sweepInterval: time.Minute, ready: make(chan struct{}), now: func() time.Time { return time.Now().UTC() }}
+	s := &Server{sweepInterval: time.Minute, now: func() time.Time { return time.Now().UTC() }}
 	for _, o := range opts {
 		o(s)
 	}
@@ -64,50 +61,41 @@ func New(opts ...Option) *Server {
 // Name is "tickets".
 func (s *Server) Name() string { return Name }
 
-// Ready is closed once Run serves (tests wait on it).
-func (s *Server) Ready() <-chan struct{} { return s.ready }
-
 // Run serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
-	log := env.Log()
-	db, err := app.OpenDB(ctx, env, Name, migrationFiles, audit.Migrate, outbox.Migrate)
+	return app.Run(ctx, env, app.Spec{Name: Name, Migrations: migrationFiles, Audit: true, Tables: []app.Tables{outbox.Migrate},
+		Security: app.Security{Rules: Rules}, Ready: &s.Readiness, Build: s.build})
+}
+
+func (s *Server) build(ctx context.Context, d *app.Deps) error {
+	settings, err := config.Watch(ctx, d.Env.Etcd, Name, DefaultSettings(), config.WithLogger(d.Log))
 	if err != nil {
 		return err
 	}
-	defer func() { _ = db.Close() }()
-	settings, err := config.Watch(ctx, env.Etcd, Name, DefaultSettings(), config.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	defer settings.Close()
-	cal, err := calendar.Watch(ctx, env.Etcd, calendar.WithLogger(log))
+	d.Defer(settings.Close)
+	cal, err := calendar.Watch(ctx, d.Env.Etcd, calendar.WithLogger(d.Log))
 	if err != nil {
 		return fmt.Errorf("tickets: calendar: %w", err)
 	}
-	k, err := app.NewKit(ctx, env, Name, db, app.Security{Rules: Rules})
-	if err != nil {
-		return err
-	}
-	defer func() { _ = k.Close() }()
-	wake := app.Deliver(ctx, env, Name, db, s.endpoints, s.dispatchOpts...)
 	ring := s.ring
 	if ring == nil {
-		if ring, err = app.SealingKeys(env, log); err != nil {
+		if ring, err = app.SealingKeys(d.Env, d.Log); err != nil {
 			return fmt.Errorf("tickets: %w", err)
 		}
 	}
+	k := d.Kit
 	svc := &service{
-		db: db, st: store{db: db, ring: ring}, cal: cal, settings: settings, enforcer: k.Enforcer, log: k.Logger(), now: s.now,
-		wake: wake,
+		db: d.DB, audit: d.Audit, st: store{db: d.DB, ring: ring}, cal: cal, settings: settings, enforcer: k.Enforcer,
+		log: k.Logger(), now: s.now, wake: d.Deliver(s.endpoints, s.dispatchOpts...),
 	}
 	if svc.slaCount, err = calendar.NewCrossings(otel.Meter("github.com/gaoxing-gov/gaoxing/services/tickets"), Name); err != nil {
 		return err
 	}
 	// Attachments are checked against the documents service when it is known.
-	if svc.docs, err = docref.Dial(env.Peers["documents"], log); err != nil {
+	if svc.docs, err = docref.Dial(d.Env.Peers["documents"], d.Log); err != nil {
 		return fmt.Errorf("tickets: %w", err)
 	}
-	defer func() { _ = svc.docs.Close() }()
+	d.Defer(func() { _ = svc.docs.Close() })
 	s.svc = svc
 	b := bind(k.Service, svc)
 	ticketsv1.RegisterTicketsServiceServer(k.GRPC(), b)
@@ -120,14 +108,9 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 		return err
 	}
 	k.OpenAPI(spec)
-	k.Health().Add("sql", db.Ping)
-
-	// Background work runs on the leader only: the SLA sweep and webhook delivery.
-	go func() {
-		_ = leader.Run(ctx, env.Etcd, Name+"-sla", func(ctx context.Context) error {
-			return svc.sweepLoop(ctx, s.sweepInterval)
-		}, leader.WithLogger(log))
-	}()
-	s.readyOnce.Do(func() { close(s.ready) })
-	return k.Serve(ctx, env.GRPC, env.HTTP)
+	// The SLA sweep runs on the leader only, like webhook delivery (d.Deliver).
+	d.Go(app.Loop{Name: Name + "-sla", Leader: true, Run: func(ctx context.Context) error {
+		return svc.sweepLoop(ctx, s.sweepInterval)
+	}})
+	return nil
 }

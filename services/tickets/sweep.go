@@ -149,7 +149,7 @@ func (s *service) sweepTicket(ctx context.Context, tk *ticket, now time.Time) (i
 		if !escalated {
 			action = "tickets.Redate"
 		}
-		_, err = audit.Record(ctx, s.db, audit.Entry{Tenant: tk.Tenant, Actor: sweepActor, Action: action,
+		_, err = s.audit.Record(ctx, audit.Entry{Tenant: tk.Tenant, Actor: sweepActor, Action: action,
 			Resource: tk.name(), Before: before, After: tk.proto(), Time: now})
 		return err
 	})

@@ -32,6 +32,7 @@ import (
 // service is the business logic; Server wires it to transports and infrastructure.
 type service struct {
 	db       *sqlstore.DB
+	audit    *audit.Sealer // records audit in db and chains it
 	st       store
 	cal      *calendar.Calendar
 	settings *config.Settings[Settings]
@@ -171,7 +172,7 @@ func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketReq
 		if err := s.st.insert(ctx, tk); err != nil {
 			return err
 		}
-		if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: t, Action: "tickets.CreateTicket", Resource: tk.name(), After: tk.proto(), Time: now}); err != nil {
+		if _, err := s.audit.Record(ctx, audit.Entry{Tenant: t, Action: "tickets.CreateTicket", Resource: tk.name(), After: tk.proto(), Time: now}); err != nil {
 			return err
 		}
 		if err := s.notify(ctx, tk); err != nil {
@@ -402,7 +403,7 @@ func (s *service) change(ctx context.Context, field, name, tag, verb string, aut
 		if !ok {
 			return errs.ErrStaleVersion
 		}
-		if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: tk.Tenant, Action: verb, Resource: tk.name(), Before: before, After: tk.proto(), Time: now}); err != nil {
+		if _, err := s.audit.Record(ctx, audit.Entry{Tenant: tk.Tenant, Action: verb, Resource: tk.name(), Before: before, After: tk.proto(), Time: now}); err != nil {
 			return err
 		}
 		for _, f := range inTx {
@@ -770,7 +771,7 @@ func (s *service) MergeTicket(ctx context.Context, r *ticketsv1.MergeTicketReque
 		if !ok {
 			return errs.ErrStaleVersion
 		}
-		_, err = audit.Record(ctx, s.db, audit.Entry{Tenant: primary.Tenant, Action: "tickets.MergeTicket", Resource: primary.name(), Before: before, After: primary.proto(), Time: now})
+		_, err = s.audit.Record(ctx, audit.Entry{Tenant: primary.Tenant, Action: "tickets.MergeTicket", Resource: primary.name(), Before: before, After: primary.proto(), Time: now})
 		return err
 	})
 }

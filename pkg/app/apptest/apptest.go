@@ -103,6 +103,21 @@ func (e *Env) StartPeer(t testing.TB, peer Service, setup func(*app.Env)) *Env {
 // Start runs svc until the test ends (then it must stop cleanly) and waits until it serves.
 func (e *Env) Start(t testing.TB, svc Service) {
 	t.Helper()
+	done := e.Launch(t, svc)
+	select {
+	case <-svc.Ready():
+	case err := <-done:
+		t.Fatalf("service failed to start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("service did not start")
+	}
+}
+
+// Launch runs svc until the test ends (then it must stop cleanly) without waiting for it
+// to serve, for tests of what it does while it waits for its dependencies. The channel
+// gets Run's error if Run returns before the test ends.
+func (e *Env) Launch(t testing.TB, svc app.Service) <-chan error {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx, e.Env) }()
@@ -115,13 +130,7 @@ func (e *Env) Start(t testing.TB, svc Service) {
 			t.Error("service did not stop")
 		}
 	})
-	select {
-	case <-svc.Ready():
-	case err := <-done:
-		t.Fatalf("service failed to start: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("service did not start")
-	}
+	return done
 }
 
 // Grant gives sub role at tenant and returns a token for sub (home tenant tenant).

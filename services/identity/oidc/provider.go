@@ -66,6 +66,9 @@ type Config struct {
 	// KeySealer seals the private signing keys in the database. Nil keeps them in clear,
 	// which is for development only: the database then holds the power to mint tokens.
 	KeySealer *sealed.Ring
+	// Audit records sign-ins and revocations in the database given to New and chains
+	// them; nil makes one nobody runs, so records are chained when read.
+	Audit *audit.Sealer
 	// Insecure allows an http:// issuer on a loopback address, for development and tests.
 	Insecure bool
 	Logger   *slog.Logger
@@ -82,8 +85,8 @@ type Provider struct {
 }
 
 // New prepares the provider's tables (in db, with their own migration history), loads or
-// makes the signing key, and until ctx ends follows revocations in etcd and deletes
-// expired rows. Pass the service's run context.
+// makes the signing key, and until ctx ends follows revocations in etcd. Pass the
+// service's run context, and run Prune beside the service: it deletes expired rows.
 func New(ctx context.Context, cfg Config, dir Directory, db *sqlstore.DB, etcd *clientv3.Client) (*Provider, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
@@ -100,8 +103,11 @@ func New(ctx context.Context, cfg Config, dir Directory, db *sqlstore.DB, etcd *
 	}
 	issuerURL, _ := url.Parse(cfg.Issuer)
 	p := &Provider{cfg: cfg, prefix: strings.TrimSuffix(issuerURL.Path, "/")}
+	if cfg.Audit == nil {
+		cfg.Audit = audit.NewSealer(db, cfg.Logger)
+	}
 	p.store = &storage{
-		cfg: cfg, dir: dir, db: db, etcd: etcd, revoked: revoked, log: cfg.Logger, now: time.Now,
+		cfg: cfg, dir: dir, db: db, audit: cfg.Audit, etcd: etcd, revoked: revoked, log: cfg.Logger, now: time.Now,
 		loginURL: func(id string) string { return cfg.Issuer + "/login?id=" + url.QueryEscape(id) },
 	}
 	retention := max(cfg.AccessTTL, cfg.IDTokenTTL) + authn.DefaultSkew + time.Minute
@@ -136,7 +142,6 @@ func New(ctx context.Context, cfg Config, dir Directory, db *sqlstore.DB, etcd *
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
 	p.login = &loginPage{store: p.store, dir: dir, issuer: cfg.Issuer, log: cfg.Logger}
-	go p.pruneEvery(ctx, pruneInterval)
 	return p, nil
 }
 
@@ -213,6 +218,13 @@ func (p *Provider) Routes() map[string]http.Handler {
 
 // pruneInterval is how often expired rows are deleted; every replica does it, harmlessly.
 const pruneInterval = 10 * time.Minute
+
+// Prune deletes expired rows every ten minutes until ctx ends, then returns nil. The
+// service runs it as one of its loops, on every replica.
+func (p *Provider) Prune(ctx context.Context) error {
+	p.pruneEvery(ctx, pruneInterval)
+	return nil
+}
 
 func (p *Provider) pruneEvery(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)

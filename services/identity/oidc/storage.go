@@ -38,6 +38,7 @@ type storage struct {
 	cfg      Config
 	dir      Directory
 	db       *sqlstore.DB
+	audit    *audit.Sealer
 	etcd     *clientv3.Client
 	keys     *keyRing
 	revoked  *authn.Revocations
@@ -184,7 +185,7 @@ func (s *storage) completeLogin(ctx context.Context, id string, acc Account) err
 		if n, _ := res.RowsAffected(); n != 1 {
 			return errAuthRequestUnknown
 		}
-		_, err = audit.Record(ctx, s.db, audit.Entry{Tenant: acc.Tenant, Actor: acc.ID, Action: "identity.SignIn",
+		_, err = s.audit.Record(ctx, audit.Entry{Tenant: acc.Tenant, Actor: acc.ID, Action: "identity.SignIn",
 			Resource: userResource(acc.Tenant, acc.ID), After: map[string]string{"auth_request": id}, Time: now})
 		return err
 	})
@@ -206,7 +207,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	// Machine tokens are not kept (a revocation publishes them for the longest access
 	// token lifetime), but their issue is audited in the client's tenant.
 	if m, ok := req.(*machineRequest); ok {
-		_, err := audit.Record(ctx, s.db, audit.Entry{Tenant: m.Tenant, Actor: m.ClientID, Action: "identity.IssueClientToken",
+		_, err := s.audit.Record(ctx, audit.Entry{Tenant: m.Tenant, Actor: m.ClientID, Action: "identity.IssueClientToken",
 			Resource: clientResource(m.Tenant, m.ClientID), After: map[string]any{"jti": jti, "scopes": m.Scopes, "expires": exp.Unix()}})
 		if err != nil {
 			return "", time.Time{}, err
@@ -401,7 +402,7 @@ func (s *storage) endFamilies(ctx context.Context, by revocation, now time.Time,
 			s.log.Warn("revoked sign-in has no tenant to audit in", "family", e.id)
 			continue
 		}
-		if _, err := audit.Record(ctx, s.db, audit.Entry{Tenant: t, Actor: by.actor, Action: "identity.RevokeSignIn",
+		if _, err := s.audit.Record(ctx, audit.Entry{Tenant: t, Actor: by.actor, Action: "identity.RevokeSignIn",
 			Resource: userResource(t, e.subject), After: map[string]string{"sign_in": e.id, "client": e.client, "reason": by.reason},
 			Time: now}); err != nil {
 			return err
@@ -487,7 +488,7 @@ func (s *storage) auditTokenRevoked(ctx context.Context, jti, userID, clientID s
 		}
 		tenant, resource = acc.Tenant, userResource(acc.Tenant, userID)
 	}
-	_, err := audit.Record(ctx, s.db, audit.Entry{Tenant: tenant, Actor: clientID, Action: "identity.RevokeToken",
+	_, err := s.audit.Record(ctx, audit.Entry{Tenant: tenant, Actor: clientID, Action: "identity.RevokeToken",
 		Resource: resource, After: map[string]string{"jti": jti, "client": clientID}})
 	return err
 }
