@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/go-kit/kit/endpoint"
+
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/idempotency"
@@ -25,6 +27,9 @@ type Kit struct {
 	*kit.Service
 	Verifier *authn.Verifier
 	Enforcer *authz.Enforcer
+	// rules is every method's rule, the RPCs' (Security) and the routes' (Route); the
+	// chain looks a method's rule up when the method is registered.
+	rules map[string]authz.Rule
 }
 
 // Close releases the enforcer's etcd watch.
@@ -46,21 +51,43 @@ func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB, sec Secu
 	if err != nil {
 		return nil, fmt.Errorf("%s: authorization: %w", name, err)
 	}
-	var public []string
+	rules := make(map[string]authz.Rule, len(sec.Rules))
 	for method, r := range sec.Rules {
-		if r.Public {
-			public = append(public, method)
+		rules[method] = r
+	}
+	// Public methods pass authentication without a token. The rule is looked up when a
+	// method is registered, so routes whose rules come with them (Route) are known then.
+	authenticate := func(m kit.Method, next endpoint.Endpoint) endpoint.Endpoint {
+		if rules[m.FullName()].Public {
+			return verifier.Middleware(m.FullName())(m, next)
 		}
+		return verifier.Middleware()(m, next)
 	}
 	svc := kit.New(name, kit.WithLogger(env.Logger), kit.WithMiddleware(
-		verifier.Middleware(public...),
-		authz.Middleware(enforcer, Subject, sec.Rules),
+		authenticate,
+		authz.Middleware(enforcer, Subject, rules),
 		idempotency.Middleware(db, idempotency.WithScope(func(ctx context.Context) string {
 			s, _ := Subject(ctx)
 			return s
 		})),
 	))
-	return &Kit{Service: svc, Verifier: verifier, Enforcer: enforcer}, nil
+	return &Kit{Service: svc, Verifier: verifier, Enforcer: enforcer, rules: rules}, nil
+}
+
+// Route adds a plain-HTTP route (kit.Service.Route) behind the standard chain, with the
+// rule that authorizes its calls declared here, beside the route. It panics, stopping the
+// service at start-up, when the rule is not valid (a route without a rule cannot be
+// registered) or the method already has one.
+func (k *Kit) Route(pattern, name string, rule authz.Rule, h kit.RouteFunc, opts ...kit.RouteOption) {
+	full := k.Name() + "." + name
+	if !rule.Valid() {
+		panic(fmt.Sprintf("app: route %s (%s) needs a valid authorization rule, got %+v", full, pattern, rule))
+	}
+	if _, dup := k.rules[full]; dup {
+		panic(fmt.Sprintf("app: route %s (%s): the method already has a rule", full, pattern))
+	}
+	k.rules[full] = rule
+	k.Service.Route(pattern, name, h, opts...)
 }
 
 // Subject is the authenticated caller's subject, from the context authn filled.

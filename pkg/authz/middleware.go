@@ -22,6 +22,12 @@ type Rule struct {
 	Public bool
 }
 
+// Valid reports whether r is a rule calls can pass: public, or a well-formed object and
+// action (the zero Rule is not valid).
+func (r Rule) Valid() bool {
+	return r.Public || (validObject(r.Object) && validAction(r.Action))
+}
+
 // Middleware checks every call against rules, keyed by kit.Method.FullName
 // ("tickets.CreateTicket"). subject returns the caller's subject from the context (the
 // authentication middleware, which runs before this one, puts it there). It fails

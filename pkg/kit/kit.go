@@ -42,6 +42,7 @@ type Service struct {
 	gateway *runtime.ServeMux
 	mux     *http.ServeMux
 	health  *health.Checks
+	routes  []Method // plain-HTTP routes (route.go), checked against the OpenAPI document
 }
 
 // Option configures a Service.
@@ -121,25 +122,34 @@ func (u Unary[Req, Resp]) Call(ctx context.Context, req Req) (Resp, error) {
 }
 
 // wrap applies the chain: built-ins outermost so that every call, even one a later
-// middleware rejects, is traced, counted and logged; then the service's middlewares.
-func (s *Service) wrap(m Method, e endpoint.Endpoint) endpoint.Endpoint {
-	chain := append([]Middleware{tracing, s.metrics(), s.logging, recovering}, s.chain...)
+// middleware rejects, is traced, counted and logged; then the transport's own (inner),
+// then the service's middlewares.
+func (s *Service) wrap(m Method, e endpoint.Endpoint, inner ...Middleware) endpoint.Endpoint {
+	chain := append(append([]Middleware{tracing, s.metrics(), s.logging, recovering}, inner...), s.chain...)
 	for i := len(chain) - 1; i >= 0; i-- {
 		e = chain[i](m, e)
 	}
 	return e
 }
 
-// TenantOf returns the tenant a request addresses, read from its resource name
-// ("tenants/{tenant}/...") in the parent or name field; "" when it has none.
+// TenantOf returns the tenant a request addresses: the one a plain-HTTP route call
+// names (HTTPCall.Tenant), or the one in a message's resource name
+// ("tenants/{tenant}/...") in its parent or name field; "" when it has none.
 func TenantOf(req any) string {
 	var res string
 	switch r := req.(type) {
+	case interface{ Tenant() string }:
+		return r.Tenant()
 	case interface{ GetParent() string }:
 		res = r.GetParent()
 	case interface{ GetName() string }:
 		res = r.GetName()
 	}
+	return tenantOfName(res)
+}
+
+// tenantOfName is the tenant of a resource name "tenants/{tenant}/...".
+func tenantOfName(res string) string {
 	rest, ok := strings.CutPrefix(res, "tenants/")
 	if !ok {
 		return ""
