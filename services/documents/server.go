@@ -3,10 +3,10 @@ package documents
 import (
 	"context"
 	"embed"
-	"net/http"
 	"time"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/proto/gen"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
@@ -92,14 +92,8 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	}
 	// The streaming routes: the upload bypasses the gateway's small-body limit; the
 	// download is a custom verb on the gateway's own router.
-	k.HandleHTTP("POST /v1/tenants/{tenant}/documents:upload", k.Verifier.Handler(svc.uploadHandler(k.Enforcer)))
-	err = k.Gateway().HandlePath(http.MethodGet, "/v1/{name=tenants/*/documents/*}:download",
-		func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-			k.Verifier.Handler(svc.downloadHandler(k.Enforcer, params["name"])).ServeHTTP(w, r)
-		})
-	if err != nil {
-		return err
-	}
+	k.Route("POST /v1/tenants/{tenant}/documents:upload", "UploadDocument", authz.Rule{Object: Object, Action: "create"}, svc.upload)
+	k.Route("GET /v1/{name=tenants/*/documents/*}:download", "DownloadDocument", authz.Rule{Object: Object, Action: "read"}, svc.download)
 	spec, err := gen.OpenAPI(Name)
 	if err != nil {
 		return err
