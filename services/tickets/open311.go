@@ -13,31 +13,47 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
-	"github.com/gaoxing-gov/gaoxing/pkg/docref"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
 
 // open311 is the Open311 GeoReport v2 façade (JSON only) under /api/tickets/open311/v2/:
 // jurisdiction_id is the tenant, a service is a category, a service request a ticket
-// (source ONLINE). Writes and request reads need the caller's access token, as the
-// api_key parameter or a bearer header; the service list is public.
+// (source ONLINE). Every call is a kit route, through the same chain as the RPCs, with its
+// rule beside it: writes and request reads need the caller's access token (as the api_key
+// parameter or a bearer header) and create or read at the jurisdiction; the service list
+// and definitions are public. Errors are answered in GeoReport's shape.
 type open311 struct {
-	svc      *service
-	verifier *authn.Verifier
+	svc *service
 }
 
+// route is app.Kit.Route.
+type route func(pattern, name string, rule authz.Rule, h kit.RouteFunc, opts ...kit.RouteOption)
+
 // routes registers the façade on the kit.
-func (o *open311) routes(handle func(pattern string, h http.Handler)) {
-	handle("GET /open311/v2/services.json", http.HandlerFunc(o.services))
-	handle("GET /open311/v2/services/{code}", http.HandlerFunc(o.definition))
-	handle("POST /open311/v2/requests.json", http.HandlerFunc(o.postRequest))
-	handle("GET /open311/v2/requests.json", http.HandlerFunc(o.getRequests))
-	handle("GET /open311/v2/requests/{id}", http.HandlerFunc(o.getRequest))
-	handle("GET /open311/v2/tokens/{token}", http.HandlerFunc(o.getToken))
-	handle("GET /open311/v2/servicerequestupdates.json", http.HandlerFunc(o.updates))
+func (o *open311) routes(add route) {
+	public := authz.Rule{Public: true}
+	read := authz.Rule{Object: Object, Action: "read"}
+	create := authz.Rule{Object: Object, Action: "create"}
+	geo := []kit.RouteOption{kit.ParseForm(64 << 10), kit.TenantFrom(jurisdictionID), kit.WriteErrors(writeGeoError)}
+	keyed := append(slices.Clip(geo), kit.TokenFrom(apiKey))
+	add("GET /open311/v2/services.json", "Open311.ListServices", public, o.services, geo...)
+	add("GET /open311/v2/services/{code}", "Open311.GetServiceDefinition", public, o.definition, geo...)
+	add("POST /open311/v2/requests.json", "Open311.CreateServiceRequest", create, o.postRequest, keyed...)
+	add("GET /open311/v2/requests.json", "Open311.GetServiceRequests", read, o.getRequests, keyed...)
+	add("GET /open311/v2/requests/{id}", "Open311.GetServiceRequest", read, o.getRequest, keyed...)
+	add("GET /open311/v2/tokens/{token}", "Open311.GetToken", read, o.getToken, keyed...)
+	add("GET /open311/v2/servicerequestupdates.json", "Open311.GetServiceRequestUpdates", read, o.updates, keyed...)
 }
+
+// jurisdictionID is the tenant a call addresses, for the chain's authorization.
+func jurisdictionID(r *http.Request) string { return r.FormValue("jurisdiction_id") }
+
+// apiKey is the caller's access token: GeoReport's api_key, else a bearer header (which
+// the kit reads when this finds none).
+func apiKey(r *http.Request) string { return r.FormValue("api_key") }
 
 // geoError is GeoReport's error shape; responses carry a list of them.
 type geoError struct {
@@ -51,12 +67,33 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func fail(w http.ResponseWriter, status int, format string, args ...any) {
-	writeJSON(w, status, []geoError{{Code: status, Description: fmt.Sprintf(format, args...)}})
+// The façade's own failures. Clients see their descriptions alone, as GeoReport's
+// examples do; the codes are for the chain's logs and metrics.
+var (
+	errGeoInvalid  = errs.New(errs.InvalidArgument, "OPEN311_INVALID", "请求参数不正确")
+	errGeoNotFound = errs.New(errs.NotFound, "OPEN311_NOT_FOUND", "请求的对象不存在")
+)
+
+// geoFail is a failure described in the façade's own words.
+type geoFail struct{ e *errs.Error }
+
+func (g geoFail) Error() string { return g.e.Error() }
+func (g geoFail) Unwrap() error { return g.e }
+
+// invalid is a 400 described by format.
+func invalid(format string, args ...any) error {
+	return geoFail{errGeoInvalid.WithMessage(format, args...)}
 }
 
-// failErr answers a domain error with its HTTP status in GeoReport's shape.
-func failErr(w http.ResponseWriter, err error) {
+// writeGeoError answers an error with its HTTP status in GeoReport's shape: the façade's
+// own failures with their description, domain errors with their stable code first.
+func writeGeoError(_ context.Context, w http.ResponseWriter, err error) {
+	var g geoFail
+	if errors.As(err, &g) {
+		status := g.e.Kind.HTTPStatus()
+		writeJSON(w, status, []geoError{{Code: status, Description: g.e.Message}})
+		return
+	}
 	e := errs.From(err)
 	status := e.Kind.HTTPStatus()
 	desc := e.Message
@@ -70,30 +107,9 @@ func failErr(w http.ResponseWriter, err error) {
 func jurisdiction(r *http.Request) (tenancy.ID, error) {
 	t, err := tenancy.Parse(r.FormValue("jurisdiction_id"))
 	if err != nil {
-		return "", errors.New("jurisdiction_id 缺失或不正确")
+		return "", invalid("jurisdiction_id 缺失或不正确")
 	}
 	return t, nil
-}
-
-// authorize checks the api key (an access token) and the caller's action at t, and
-// returns a context carrying the caller for the service methods.
-func (o *open311) authorize(r *http.Request, t tenancy.ID, action string) (context.Context, error) {
-	token := r.FormValue("api_key")
-	if h := r.Header.Get("Authorization"); token == "" && strings.HasPrefix(h, "Bearer ") {
-		token = strings.TrimPrefix(h, "Bearer ")
-	}
-	if token == "" {
-		return nil, authn.ErrTokenMissing
-	}
-	p, err := o.verifier.Verify(r.Context(), token)
-	if err != nil {
-		return nil, err
-	}
-	if !o.svc.enforcer.Allowed(p.Subject, t, Object, action) {
-		return nil, authz.ErrDenied
-	}
-	// The token goes along to the documents service when attachments are checked.
-	return docref.WithBearer(authn.NewContext(r.Context(), p), token), nil
 }
 
 type geoService struct {
@@ -113,11 +129,10 @@ var categoryNames = map[string]string{
 	"construction": "城乡建设", "consultation": "政策咨询", "suggestion": "建言献策",
 }
 
-func (o *open311) services(w http.ResponseWriter, r *http.Request) {
+func (o *open311) services(w http.ResponseWriter, r *http.Request) error {
 	t, err := jurisdiction(r)
 	if err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
-		return
+		return err
 	}
 	cats := o.svc.settings.For(t).Categories
 	codes := make([]string, 0, len(cats))
@@ -132,6 +147,7 @@ func (o *open311) services(w http.ResponseWriter, r *http.Request) {
 			Description: fmt.Sprintf("响应时限 %s，办结时限 %s", sla.Response, sla.Close)})
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 func cmpName(code string) string {
@@ -141,49 +157,40 @@ func cmpName(code string) string {
 	return code
 }
 
-func (o *open311) definition(w http.ResponseWriter, r *http.Request) {
+func (o *open311) definition(w http.ResponseWriter, r *http.Request) error {
 	code, ok := strings.CutSuffix(r.PathValue("code"), ".json")
 	t, err := jurisdiction(r)
 	if err != nil || !ok {
-		fail(w, http.StatusBadRequest, "jurisdiction_id 缺失或不正确，或格式不是 .json")
-		return
+		return invalid("jurisdiction_id 缺失或不正确，或格式不是 .json")
 	}
 	if _, known := o.svc.settings.For(t).Categories[code]; !known {
-		fail(w, http.StatusNotFound, "service_code %q 不存在", code)
-		return
+		return geoFail{errGeoNotFound.WithMessage("service_code %q 不存在", code)}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"service_code": code, "attributes": serviceAttributes})
+	return nil
 }
 
-// postRequest creates a ticket from a GeoReport service request (form-encoded).
-func (o *open311) postRequest(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		fail(w, http.StatusBadRequest, "请求格式不正确")
-		return
-	}
+// postRequest creates a ticket from a GeoReport service request (form-encoded; the kit
+// parsed the form and the chain checked the caller may create at the jurisdiction).
+func (o *open311) postRequest(w http.ResponseWriter, r *http.Request) error {
 	t, err := jurisdiction(r)
 	if err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
-		return
+		return err
 	}
 	code := r.PostFormValue("service_code")
 	if code == "" {
-		fail(w, http.StatusBadRequest, "service_code 不能为空")
-		return
+		return invalid("service_code 不能为空")
 	}
 	address := r.PostFormValue("address_string")
 	lat, long := r.PostFormValue("lat"), r.PostFormValue("long")
 	if address == "" && r.PostFormValue("address_id") == "" && (lat == "" || long == "") {
-		fail(w, http.StatusBadRequest, "缺少位置：请提供 lat 和 long，或 address_string，或 address_id")
-		return
+		return invalid("缺少位置：请提供 lat 和 long，或 address_string，或 address_id")
 	}
 	if lat != "" || long != "" {
 		la, err1 := strconv.ParseFloat(lat, 64)
 		lo, err2 := strconv.ParseFloat(long, 64)
 		if err1 != nil || err2 != nil || la < -90 || la > 90 || lo < -180 || lo > 180 {
-			fail(w, http.StatusBadRequest, "lat/long 不正确")
-			return
+			return invalid("lat/long 不正确")
 		}
 		if address == "" {
 			address = fmt.Sprintf("%.6f,%.6f", la, lo)
@@ -192,16 +199,12 @@ func (o *open311) postRequest(w http.ResponseWriter, r *http.Request) {
 	if address == "" {
 		address = "address_id:" + r.PostFormValue("address_id")
 	}
-	ctx, err := o.authorize(r, t, "create")
-	if err != nil {
-		failErr(w, err)
-		return
-	}
+	ctx := r.Context()
 	// GeoReport's api_key identifies the application posting; people post through the
-	// platform's own APIs.
+	// platform's own APIs. (The token goes along in the call's metadata to the documents
+	// service when attachments are checked.)
 	if p, _ := authn.FromContext(ctx); p.Kind != authn.Service {
-		failErr(w, ErrNotAnApplication)
-		return
+		return ErrNotAnApplication
 	}
 	desc := r.PostFormValue("description")
 	title := []rune(desc)
@@ -216,13 +219,13 @@ func (o *open311) postRequest(w http.ResponseWriter, r *http.Request) {
 		Attachments: attachmentsOf(r.PostForm),
 	}})
 	if err != nil {
-		failErr(w, err)
-		return
+		return err
 	}
 	id := tk.GetName()[strings.LastIndex(tk.GetName(), "/")+1:]
 	// Intake is immediate, so the token is the request id itself; GET tokens/{token} answers it.
 	writeJSON(w, http.StatusOK, []map[string]string{{"service_request_id": id, "token": id,
 		"service_notice": "已受理，办结时限 " + tk.GetCloseDue().AsTime().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime)}})
+	return nil
 }
 
 type geoRequest struct {
@@ -260,43 +263,34 @@ func geoView(tk *ticket) geoRequest {
 	return g
 }
 
-func (o *open311) getRequest(w http.ResponseWriter, r *http.Request) {
-	if tk, ok := o.readTicket(w, r, "id", "service_request_id"); ok {
-		writeJSON(w, http.StatusOK, []geoRequest{geoView(tk)})
+func (o *open311) getRequest(w http.ResponseWriter, r *http.Request) error {
+	tk, err := o.readTicket(r, "id", "service_request_id")
+	if err != nil {
+		return err
 	}
+	writeJSON(w, http.StatusOK, []geoRequest{geoView(tk)})
+	return nil
 }
 
-// readTicket reads the ticket the path parameter param names ("{id}.json"), in the
-// jurisdiction, for a caller who may read there; otherwise it answers the error (naming
-// the parameter as the client knows it, what) and returns false.
-func (o *open311) readTicket(w http.ResponseWriter, r *http.Request, param, what string) (*ticket, bool) {
+// readTicket reads the ticket the path parameter param names ("{id}.json") in the
+// jurisdiction (where the chain checked the caller may read); a malformed one is an
+// error naming the parameter as the client knows it, what.
+func (o *open311) readTicket(r *http.Request, param, what string) (*ticket, error) {
 	id, ok := strings.CutSuffix(r.PathValue(param), ".json")
 	t, err := jurisdiction(r)
 	if err != nil || !ok || !idPattern.MatchString(id) {
-		fail(w, http.StatusBadRequest, "jurisdiction_id 或 %s 不正确", what)
-		return nil, false
+		return nil, invalid("jurisdiction_id 或 %s 不正确", what)
 	}
-	ctx, err := o.authorize(r, t, "read")
-	if err != nil {
-		failErr(w, err)
-		return nil, false
-	}
-	tk, err := o.svc.st.get(ctx, t, id)
-	if err != nil {
-		failErr(w, err)
-		return nil, false
-	}
-	return tk, true
+	return o.svc.st.get(r.Context(), t, id)
 }
 
 // getRequests lists a jurisdiction's requests, filtered as GeoReport defines
 // (service_request_id list, service_code, status, start_date, end_date; by default the
 // last 90 days), newest first, at most 1000; page and page_size page through them.
-func (o *open311) getRequests(w http.ResponseWriter, r *http.Request) {
+func (o *open311) getRequests(w http.ResponseWriter, r *http.Request) error {
 	t, err := jurisdiction(r)
 	if err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	var start, end time.Time
@@ -306,25 +300,19 @@ func (o *open311) getRequests(w http.ResponseWriter, r *http.Request) {
 	}{{"start_date", &start}, {"end_date", &end}} {
 		if v := q.Get(f.name); v != "" {
 			if *f.to, err = time.Parse(time.RFC3339, v); err != nil {
-				fail(w, http.StatusBadRequest, "%s 应为 ISO 8601 时间（如 2026-11-25T10:00:00+08:00）", f.name)
-				return
+				return invalid("%s 应为 ISO 8601 时间（如 2026-11-25T10:00:00+08:00）", f.name)
 			}
 		}
 	}
 	status := q.Get("status")
 	if status != "" && status != "open" && status != "closed" {
-		fail(w, http.StatusBadRequest, "status 只能是 open 或 closed")
-		return
+		return invalid("status 只能是 open 或 closed")
 	}
-	pageNo, size, ok := paging(w, q, 100)
-	if !ok {
-		return
-	}
-	ctx, err := o.authorize(r, t, "read")
+	pageNo, size, err := paging(q, 100)
 	if err != nil {
-		failErr(w, err)
-		return
+		return err
 	}
+	ctx := r.Context()
 	ids := map[string]bool{}
 	for _, id := range strings.Split(q.Get("service_request_id"), ",") {
 		if id = strings.TrimSpace(id); id != "" {
@@ -340,8 +328,7 @@ func (o *open311) getRequests(w http.ResponseWriter, r *http.Request) {
 	for len(out) < 1000 {
 		batch, err := o.svc.st.list(ctx, t, listFilter{}, after, 500)
 		if err != nil {
-			failErr(w, err)
-			return
+			return err
 		}
 		for _, tk := range batch {
 			g := geoView(tk)
@@ -360,4 +347,5 @@ func (o *open311) getRequests(w http.ResponseWriter, r *http.Request) {
 	slices.Reverse(out) // ids sort by day and number: newest first
 	from := min((pageNo-1)*size, len(out))
 	writeJSON(w, http.StatusOK, out[from:min(from+size, len(out))])
+	return nil
 }

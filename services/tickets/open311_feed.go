@@ -30,10 +30,13 @@ func attachmentsOf(form url.Values) []string {
 
 // getToken answers GET tokens/{token}.json: the request id the token stands for. Intake
 // is immediate, so every token is the id of an existing request.
-func (o *open311) getToken(w http.ResponseWriter, r *http.Request) {
-	if tk, ok := o.readTicket(w, r, "token", "token"); ok {
-		writeJSON(w, http.StatusOK, []map[string]string{{"token": tk.ID, "service_request_id": tk.ID}})
+func (o *open311) getToken(w http.ResponseWriter, r *http.Request) error {
+	tk, err := o.readTicket(r, "token", "token")
+	if err != nil {
+		return err
 	}
+	writeJSON(w, http.StatusOK, []map[string]string{{"token": tk.ID, "service_request_id": tk.ID}})
+	return nil
 }
 
 // geoUpdate is one entry of mySociety's servicerequestupdates feed.
@@ -58,11 +61,10 @@ var feedStatus = map[ticketsv1.State]string{
 // updates answers GET servicerequestupdates.json (mySociety's extension): a
 // jurisdiction's public status changes in [start_date, end_date) (updated_after is taken
 // for start_date; default the last 90 days), oldest first, page and page_size paging.
-func (o *open311) updates(w http.ResponseWriter, r *http.Request) {
+func (o *open311) updates(w http.ResponseWriter, r *http.Request) error {
 	t, err := jurisdiction(r)
 	if err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	now := o.svc.now()
@@ -73,20 +75,15 @@ func (o *open311) updates(w http.ResponseWriter, r *http.Request) {
 	}{{"updated_after", &from}, {"start_date", &from}, {"end_date", &to}} {
 		if v := q.Get(f.name); v != "" {
 			if *f.to, err = time.Parse(time.RFC3339, v); err != nil {
-				fail(w, http.StatusBadRequest, "%s 应为 ISO 8601 时间（如 2026-11-25T10:00:00+08:00）", f.name)
-				return
+				return invalid("%s 应为 ISO 8601 时间（如 2026-11-25T10:00:00+08:00）", f.name)
 			}
 		}
 	}
-	pageNo, size, ok := paging(w, q, 100)
-	if !ok {
-		return
-	}
-	ctx, err := o.authorize(r, t, "read")
+	pageNo, size, err := paging(q, 100)
 	if err != nil {
-		failErr(w, err)
-		return
+		return err
 	}
+	ctx := r.Context()
 	skip := (pageNo - 1) * size
 	out := []geoUpdate{}
 	var afterUs, afterRev int64 = from.UnixMicro() - 1, 0
@@ -94,8 +91,7 @@ func (o *open311) updates(w http.ResponseWriter, r *http.Request) {
 	for len(out) < size {
 		batch, err := o.svc.st.updates(ctx, t, from, to, afterUs, afterID, afterRev, 500)
 		if err != nil {
-			failErr(w, err)
-			return
+			return err
 		}
 		for _, u := range batch {
 			if skip > 0 {
@@ -115,23 +111,21 @@ func (o *open311) updates(w http.ResponseWriter, r *http.Request) {
 		afterUs, afterID, afterRev = last.At.UnixMicro(), last.TicketID, last.Revision
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-// paging reads page (from 1) and page_size (1–1000), answering the error itself.
-func paging(w http.ResponseWriter, q url.Values, defaultSize int) (pageNo, size int, ok bool) {
+// paging reads page (from 1) and page_size (1–1000).
+func paging(q url.Values, defaultSize int) (pageNo, size int, err error) {
 	pageNo, size = 1, defaultSize
-	var err error
 	if v := q.Get("page"); v != "" {
 		if pageNo, err = strconv.Atoi(v); err != nil || pageNo < 1 {
-			fail(w, http.StatusBadRequest, "page 应为正整数")
-			return 0, 0, false
+			return 0, 0, invalid("page 应为正整数")
 		}
 	}
 	if v := q.Get("page_size"); v != "" {
 		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > 1000 {
-			fail(w, http.StatusBadRequest, "page_size 应为 1 到 1000")
-			return 0, 0, false
+			return 0, 0, invalid("page_size 应为 1 到 1000")
 		}
 	}
-	return pageNo, size, true
+	return pageNo, size, nil
 }

@@ -102,7 +102,7 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	if err := ticketsv1.RegisterTicketsServiceHandlerServer(ctx, k.Gateway(), b); err != nil {
 		return err
 	}
-	(&open311{svc: svc, verifier: k.Verifier}).routes(k.HandleHTTP)
+	(&open311{svc: svc}).routes(k.Route)
 	spec, err := gen.OpenAPI(Name)
 	if err != nil {
 		return err
