@@ -3,11 +3,15 @@ package documents
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
@@ -60,4 +64,41 @@ func TestStreamRoundTrip100MiB(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, expect, part)
 	require.Equal(t, "bytes 52428800-52428899/104857600", got.Header.Get("Content-Range"))
+}
+
+// TestStreamRoutesAreMethods: the upload and download routes pass the kit's chain (a span
+// named after each route's method, with the tenant) and are in the OpenAPI document.
+func TestStreamRoutesAreMethods(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+
+	h := startHarness(t, harnessOptions{})
+	d := h.uploadDoc(query("owner", owner, "filename", "a.pdf"), pdfBytes("traced"))
+	require.Equal(t, http.StatusOK, h.downloadQuery(clerk, d.GetName(), "").StatusCode)
+	require.Equal(t, http.StatusForbidden, h.downloadQuery(sibling, d.GetName(), "").StatusCode)
+	spans := map[string][]string{}
+	for _, s := range rec.Ended() {
+		for _, kv := range s.Attributes() {
+			if kv.Key == "gaoxing.tenant" {
+				spans[s.Name()] = append(spans[s.Name()], kv.Value.Emit())
+			}
+		}
+	}
+	require.Equal(t, []string{tenant}, spans["documents.UploadDocument"])
+	require.Equal(t, []string{tenant, tenant}, spans["documents.DownloadDocument"])
+
+	resp, err := h.http.Get(h.base + "/openapi.json")
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	var spec struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+		} `json:"paths"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&spec))
+	require.Equal(t, "UploadDocument", spec.Paths["/v1/tenants/{tenant}/documents:upload"]["post"].OperationID)
+	require.Equal(t, "DownloadDocument", spec.Paths["/v1/tenants/{tenant}/documents/{document}:download"]["get"].OperationID)
+	require.Equal(t, "DocumentsService_GetDocument", spec.Paths["/v1/tenants/{tenant}/documents/{document}"]["get"].OperationID)
 }

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
@@ -155,4 +158,62 @@ func TestOpen311(t *testing.T) {
 	errsOut = nil
 	require.Equal(t, http.StatusForbidden, h.geoCall(http.MethodGet, "requests/"+id+".json",
 		url.Values{"jurisdiction_id": {"ahz"}, "api_key": {h.tokens[sibling]}}, &errsOut))
+}
+
+// TestOpen311RoutesAreMethods: each Open311 call passes the kit's chain (a span named
+// after the route's method, with the jurisdiction as tenant) and is in the OpenAPI
+// document.
+func TestOpen311RoutesAreMethods(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+
+	h := startHarness(t, "")
+	var out []map[string]any
+	require.Equal(t, http.StatusOK, h.geoCall(http.MethodGet, "services.json", url.Values{"jurisdiction_id": {"ahz"}}, &out))
+	out = nil
+	require.Equal(t, http.StatusOK, h.geoCall(http.MethodGet, "requests.json", url.Values{"jurisdiction_id": {"ahz"}, "api_key": {h.tokens[hotline]}}, &out))
+	var gerr []geoError
+	require.Equal(t, http.StatusUnauthorized, h.geoCall(http.MethodGet, "requests.json", url.Values{"jurisdiction_id": {"ahz"}}, &gerr))
+	codes := map[string][]string{}
+	for _, s := range rec.Ended() {
+		for _, kv := range s.Attributes() {
+			if kv.Key == "gaoxing.tenant" && strings.HasPrefix(s.Name(), "tickets.Open311.") {
+				code := "OK"
+				for _, a := range s.Attributes() {
+					if a.Key == "gaoxing.error_code" {
+						code = a.Value.Emit()
+					}
+				}
+				require.Equal(t, "ahz", kv.Value.Emit(), s.Name())
+				codes[s.Name()] = append(codes[s.Name()], code)
+			}
+		}
+	}
+	require.Equal(t, []string{"OK"}, codes["tickets.Open311.ListServices"])
+	require.Equal(t, []string{"OK", "TOKEN_MISSING"}, codes["tickets.Open311.GetServiceRequests"])
+
+	resp, err := http.Get(h.base + "/openapi.json")
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	var spec struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+		} `json:"paths"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&spec))
+	for path, ops := range map[string]map[string]string{
+		"/open311/v2/services.json":                      {"get": "Open311_ListServices"},
+		"/open311/v2/services/{service_code}.json":       {"get": "Open311_GetServiceDefinition"},
+		"/open311/v2/requests.json":                      {"get": "Open311_GetServiceRequests", "post": "Open311_CreateServiceRequest"},
+		"/open311/v2/requests/{service_request_id}.json": {"get": "Open311_GetServiceRequest"},
+		"/open311/v2/tokens/{token}.json":                {"get": "Open311_GetToken"},
+		"/open311/v2/servicerequestupdates.json":         {"get": "Open311_GetServiceRequestUpdates"},
+		"/v1/tenants/{tenant}/tickets":                   {"get": "TicketsService_ListTickets"},
+	} {
+		for method, id := range ops {
+			require.Equal(t, id, spec.Paths[path][method].OperationID, "%s %s", method, path)
+		}
+	}
 }
