@@ -17,4 +17,8 @@
 //
 // The binding implements the generated server interface and is registered with both
 // pb.RegisterXServer and pb.RegisterXHandlerServer.
+//
+// Routes that are not RPCs (a streaming upload, a protocol façade such as Open311) are
+// methods too: Route runs a func(w, r) error through the same chain, the request it
+// carries being an HTTPCall, so no route is a side door.
 package kit
