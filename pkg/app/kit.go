@@ -27,6 +27,9 @@ type Kit struct {
 	*kit.Service
 	Verifier *authn.Verifier
 	Enforcer *authz.Enforcer
+	// Revocations is the set of revoked tokens the verifier refuses (from etcd, current
+	// within a watch round trip of identity's revocation).
+	Revocations *authn.Revocations
 	// rules is every method's rule, the RPCs' (Security) and the routes' (Route); the
 	// chain looks a method's rule up when the method is registered.
 	rules map[string]authz.Rule
@@ -37,13 +40,19 @@ func (k *Kit) Close() error { return k.Enforcer.Close() }
 
 // NewKit builds the service named name with the one chain every service uses, after the
 // kit's own tracing, metrics, logging and recovery: authentication (bearer tokens checked
-// offline against env.Auth), authorization (Casbin policy from etcd, sec.Rules per method,
+// offline against env.Auth, revoked ones refused through the revocation set in etcd),
+// authorization (Casbin policy from etcd, sec.Rules per method,
 // failing closed) and idempotency keys (records in db, scoped by the caller).
 func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB, sec Security) (*Kit, error) {
 	if env.Logger == nil {
 		env.Logger = slog.Default()
 	}
-	verifier, err := authn.NewVerifier(env.Auth.Issuer, env.Auth.Audience, env.Auth.Keys())
+	// Revocations follow etcd until ctx (the service's run) ends.
+	revocations, err := authn.WatchRevocations(ctx, env.Etcd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: token revocations: %w", name, err)
+	}
+	verifier, err := authn.NewVerifier(env.Auth.Issuer, env.Auth.Audience, env.Auth.Keys(), authn.WithRevocations(revocations))
 	if err != nil {
 		return nil, fmt.Errorf("%s: token verifier: %w", name, err)
 	}
@@ -71,7 +80,7 @@ func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB, sec Secu
 			return s
 		})),
 	))
-	return &Kit{Service: svc, Verifier: verifier, Enforcer: enforcer, rules: rules}, nil
+	return &Kit{Service: svc, Verifier: verifier, Enforcer: enforcer, Revocations: revocations, rules: rules}, nil
 }
 
 // Route adds a plain-HTTP route (kit.Service.Route) behind the standard chain, with the

@@ -80,6 +80,71 @@ func TestVerifierRefusesRevokedTokens(t *testing.T) {
 	}, 5*time.Second, 5*time.Millisecond)
 }
 
+// Markers end every token of a subject (a password change) or of a client (disabled)
+// issued before their time, and none issued after; unrelated tokens keep working.
+func TestVerifierRefusesTokensBeforeMarkers(t *testing.T) {
+	etcd := testenv.StartEtcd(t)
+	ctx := t.Context()
+	writer := etcdClient(t, etcd.Endpoint)
+	r, err := authn.WatchRevocations(ctx, etcd.Client())
+	require.NoError(t, err)
+	iss := authntest.New(t, authntest.WithAlgorithm("ES256"))
+	v := iss.Verifier(authn.WithRevocations(r))
+
+	now := time.Now().Truncate(time.Second)
+	old := func(p authn.Principal) string {
+		return iss.Token(p, authntest.Claim("iat", now.Add(-time.Minute).Unix()))
+	}
+	fresh := func(p authn.Principal) string { return iss.Token(p, authntest.Claim("iat", now.Unix())) }
+	court := authn.Principal{Subject: "svc-court", Tenant: "ahz", Kind: authn.Service, ClientID: "svc-court"}
+	other := clerk
+	other.Subject = "u-other"
+	viaCourt := other // a person's token through the client that is disabled
+	viaCourt.ClientID = "svc-court"
+
+	tokens := map[string]string{
+		"clerk old": old(clerk), "clerk fresh": fresh(clerk), "other old": old(other),
+		"court old": old(court), "court fresh": fresh(court), "via court old": old(viaCourt),
+	}
+	for name, tok := range tokens {
+		_, err := v.Verify(ctx, tok)
+		require.NoError(t, err, name)
+	}
+	require.NoError(t, authn.RevokeSubject(ctx, writer, clerk.Subject, now, time.Hour))
+	require.NoError(t, authn.RevokeClient(ctx, writer, "svc-court", now, time.Hour))
+	require.Eventually(t, func() bool { return r.Len() == 2 }, 5*time.Second, 5*time.Millisecond)
+
+	for name, want := range map[string]string{
+		"clerk old": "TOKEN_REVOKED", "clerk fresh": "", "other old": "", "via court old": "TOKEN_REVOKED",
+		"court old": "TOKEN_REVOKED", "court fresh": "",
+	} {
+		_, err := v.Verify(ctx, tokens[name])
+		if want == "" {
+			require.NoError(t, err, name)
+		} else {
+			require.Equal(t, want, errs.From(err).Code, name)
+		}
+	}
+
+	// A token that names no iat could not be revoked by a marker: refused.
+	_, err = v.Verify(ctx, iss.Token(other, authntest.Claim("iat", nil)))
+	require.Equal(t, "TOKEN_INVALID", errs.From(err).Code)
+
+	// The marker lives as long as the tokens it refuses could, then goes.
+	resp, err := writer.Get(ctx, authn.RevokedPrefix+"subject/"+clerk.Subject)
+	require.NoError(t, err)
+	require.Len(t, resp.Kvs, 1)
+	ttl, err := writer.TimeToLive(ctx, clientv3.LeaseID(resp.Kvs[0].Lease))
+	require.NoError(t, err)
+	require.InDelta(t, (time.Hour + authn.DefaultSkew).Seconds(), float64(ttl.TTL), 5)
+	_, err = writer.Delete(ctx, authn.RevokedPrefix+"subject/"+clerk.Subject)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, err := v.Verify(ctx, tokens["clerk old"])
+		return err == nil
+	}, 5*time.Second, 5*time.Millisecond)
+}
+
 // A watcher cut off while tokens are revoked, with the history compacted meanwhile,
 // cannot resume its watch: it reloads the set and follows changes again.
 func TestRevocationsReloadAfterCompactedGap(t *testing.T) {

@@ -23,7 +23,13 @@ type verifiedToken struct {
 	p        Principal
 	notAfter time.Time // expiry plus skew
 	notBefor time.Time // not-before minus skew
+	issued   time.Time // iat
 	jti, kid string
+}
+
+// ref is what the revocation check is asked about.
+func (t verifiedToken) ref() TokenRef {
+	return TokenRef{ID: t.jti, Subject: t.p.Subject, ClientID: t.p.ClientID, IssuedAt: t.issued}
 }
 
 func (c *verified) get(token string) (verifiedToken, bool) {

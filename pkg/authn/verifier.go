@@ -38,7 +38,7 @@ type Verifier struct {
 	audience string
 	algs     []string
 	skew     time.Duration
-	revoked  func(ctx context.Context, jti string) bool
+	revoked  func(ctx context.Context, t TokenRef) bool
 	now      func() time.Time
 	keys     *keyCache
 	parser   *jwt.Parser
@@ -55,10 +55,22 @@ func WithAlgorithms(algs ...string) Option { return func(v *Verifier) { v.algs =
 // WithSkew sets the tolerated clock difference (default DefaultSkew).
 func WithSkew(d time.Duration) Option { return func(v *Verifier) { v.skew = d } }
 
-// WithRevoked installs the revocation check: tokens whose jti it reports revoked are
-// refused, and tokens without a jti are refused too, since they could not be revoked.
+// WithRevoked installs a revocation check by token id only: tokens whose jti it reports
+// revoked are refused, and tokens without a jti or an iat are refused too, since they could
+// not be revoked. Services use WithRevocations.
 func WithRevoked(revoked func(ctx context.Context, jti string) bool) Option {
-	return func(v *Verifier) { v.revoked = revoked }
+	return func(v *Verifier) {
+		v.revoked = func(ctx context.Context, t TokenRef) bool { return revoked(ctx, t.ID) }
+	}
+}
+
+// WithRevocations installs the full revocation check (token ids, and markers per subject
+// and per client, see RevokedPrefix), usually a *Revocations from WatchRevocations. Tokens
+// without a jti or an iat are refused, since they could not be revoked.
+func WithRevocations(r interface {
+	RevokedToken(ctx context.Context, t TokenRef) bool
+}) Option {
+	return func(v *Verifier) { v.revoked = r.RevokedToken }
 }
 
 // WithHTTPClient sets the client used to fetch the JWKS (default: one with a 5 s timeout).
@@ -141,7 +153,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	}
 	if t, ok := v.verified.get(token); ok {
 		if now := v.now(); now.Before(t.notAfter) && !now.Before(t.notBefor) && v.keys.has(t.kid) {
-			if v.revoked != nil && v.revoked(ctx, t.jti) {
+			if v.revoked != nil && v.revoked(ctx, t.ref()) {
 				return Principal{}, ErrTokenRevoked.Wrap(fmt.Errorf("jti %s revoked", t.jti))
 			}
 			return t.principal(), nil
@@ -165,15 +177,18 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if p.Tenant, err = tenancy.Parse(c.Tenant); err != nil {
 		return Principal{}, ErrTokenInvalid.Wrap(fmt.Errorf("tenant claim: %w", err))
 	}
+	entry := verifiedToken{p: p, notAfter: c.ExpiresAt.Add(v.skew), jti: c.ID}
+	if c.IssuedAt != nil {
+		entry.issued = c.IssuedAt.Time
+	}
 	if v.revoked != nil {
-		if c.ID == "" {
-			return Principal{}, ErrTokenInvalid.Wrap(errors.New("no jti claim: the token could not be revoked"))
+		if c.ID == "" || c.IssuedAt == nil {
+			return Principal{}, ErrTokenInvalid.Wrap(errors.New("no jti or iat claim: the token could not be revoked"))
 		}
-		if v.revoked(ctx, c.ID) {
+		if v.revoked(ctx, entry.ref()) {
 			return Principal{}, ErrTokenRevoked.Wrap(fmt.Errorf("jti %s revoked", c.ID))
 		}
 	}
-	entry := verifiedToken{p: p, notAfter: c.ExpiresAt.Add(v.skew), jti: c.ID}
 	entry.kid, _ = parsed.Header["kid"].(string)
 	if c.NotBefore != nil {
 		entry.notBefor = c.NotBefore.Add(-v.skew)
