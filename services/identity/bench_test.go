@@ -21,7 +21,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := f.core.Authenticate(b.Context(), "bench-user", strongPassword); err != nil {
+					if _, err := f.core.Authenticate(b.Context(), "bench-user", strongPassword, ""); err != nil {
 						b.Error(err)
 						return
 					}

@@ -18,35 +18,19 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	"github.com/gaoxing-gov/gaoxing/services/identity/oidc"
 )
-
-// Lockout is the policy against password guessing: after Threshold failures in a row an
-// account is locked for Base, and each further lockout (without a successful login in
-// between) doubles the time, up to Max.
-type Lockout struct {
-	Threshold int
-	Base, Max time.Duration
-}
-
-// DefaultLockout is 5 failures → 1 minute, then 2, 4, … up to 1 hour.
-var DefaultLockout = Lockout{Threshold: 5, Base: time.Minute, Max: time.Hour}
-
-// duration is how long the n-th lockout in a row (from 1) lasts.
-func (l Lockout) duration(n int64) time.Duration {
-	d := l.Base
-	for i := int64(1); i < n && d < l.Max; i++ {
-		d *= 2
-	}
-	return min(d, l.Max)
-}
 
 // Options tune a Core; the zero value takes the defaults.
 type Options struct {
-	Argon2     Argon2Params     // DefaultArgon2
-	Lockout    Lockout          // DefaultLockout
-	Now        func() time.Time // time.Now
-	Logger     *slog.Logger     // slog.Default()
-	TreePrefix string           // tenancy.DefaultTreePrefix
+	Argon2   Argon2Params // DefaultArgon2
+	Throttle Throttle     // DefaultThrottle
+	// TokenLifetime is the longest access token lifetime the provider issues (default
+	// oidc.DefaultAccessTTL): revocation markers are kept that long.
+	TokenLifetime time.Duration
+	Now           func() time.Time // time.Now
+	Logger        *slog.Logger     // slog.Default()
+	TreePrefix    string           // tenancy.DefaultTreePrefix
 	// Audit records the core's audit in db and chains it; nil makes one nobody runs, so
 	// records are chained when read (audit.List, audit.Verify).
 	Audit *audit.Sealer
@@ -76,8 +60,11 @@ func NewCore(db *sqlstore.DB, etcd *clientv3.Client, tree *tenancy.Tree, enforce
 	if opts.Argon2 == (Argon2Params{}) {
 		opts.Argon2 = DefaultArgon2
 	}
-	if opts.Lockout == (Lockout{}) {
-		opts.Lockout = DefaultLockout
+	if opts.Throttle == (Throttle{}) {
+		opts.Throttle = DefaultThrottle
+	}
+	if opts.TokenLifetime == 0 {
+		opts.TokenLifetime = oidc.DefaultAccessTTL
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"time"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
@@ -9,9 +10,10 @@ import (
 
 // Directory is what the OpenID Provider needs from identity.
 type Directory interface {
-	// Authenticate checks a username and password, applying lockout; errors are errs with stable codes
-	// (INVALID_CREDENTIALS, ACCOUNT_LOCKED, ACCOUNT_SUSPENDED).
-	Authenticate(ctx context.Context, username, password string) (Account, error)
+	// Authenticate checks a username and password from a source address (empty when
+	// unknown) under the sign-in throttle; errors are errs with stable codes
+	// (INVALID_CREDENTIALS, TOO_MANY_ATTEMPTS, ACCOUNT_SUSPENDED).
+	Authenticate(ctx context.Context, username, password, address string) (Account, error)
 	AccountByID(ctx context.Context, id string) (Account, error)
 	// Client returns a machine or console client; CheckClientSecret verifies a secret in constant time.
 	Client(ctx context.Context, id string) (Client, error)
@@ -24,6 +26,7 @@ type Account struct {
 	Tenant                    tenancy.ID
 	Kind                      authn.Kind
 	Status                    string
+	SessionsAfter             time.Time // sign-ins before this are over (password changed)
 }
 
 // Client is an OAuth client: a machine client (court, legal aid, 12345) or the console.
@@ -34,4 +37,5 @@ type Client struct {
 	RedirectURIs []string
 	Public       bool
 	Confidential bool
+	Disabled     bool
 }

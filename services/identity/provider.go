@@ -45,8 +45,8 @@ func OIDCProvider(cfg oidc.Config) ProviderFunc {
 // (it cannot import this package).
 type oidcDirectory struct{ d Directory }
 
-func (o oidcDirectory) Authenticate(ctx context.Context, username, password string) (oidc.Account, error) {
-	a, err := o.d.Authenticate(ctx, username, password)
+func (o oidcDirectory) Authenticate(ctx context.Context, username, password, address string) (oidc.Account, error) {
+	a, err := o.d.Authenticate(ctx, username, password, address)
 	return oidc.Account(a), err
 }
 

@@ -136,7 +136,7 @@ func TestBootstrapPrintsOnce(t *testing.T) {
 		password, _ = rec["first_login"].(string)
 	}
 	require.Len(t, password, 26)
-	acc, err := first.core.Authenticate(t.Context(), AdminUsername, password)
+	acc, err := first.core.Authenticate(t.Context(), AdminUsername, password, "")
 	require.NoError(t, err)
 	require.True(t, first.core.holds(acc.ID, PlatformAdmin, "ahz"))
 
@@ -148,7 +148,7 @@ func TestBootstrapPrintsOnce(t *testing.T) {
 	n, err := second.core.userCount(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, int64(1), n)
-	_, err = second.core.Authenticate(t.Context(), AdminUsername, password)
+	_, err = second.core.Authenticate(t.Context(), AdminUsername, password, "")
 	require.NoError(t, err)
 }
 
@@ -159,7 +159,7 @@ func TestBootstrapFromSecret(t *testing.T) {
 	r := startService(t, e, t.TempDir(), srv, false)
 	require.NotContains(t, r.logs.String(), "From-The-Secret-2026")
 	require.NotContains(t, r.logs.String(), "first_login")
-	_, err := r.core.Authenticate(t.Context(), AdminUsername, "From-The-Secret-2026")
+	_, err := r.core.Authenticate(t.Context(), AdminUsername, "From-The-Secret-2026", "")
 	require.NoError(t, err)
 
 	weak := testServer(t)
@@ -180,7 +180,7 @@ func TestServiceOverTheWire(t *testing.T) {
 		})}, nil
 	}
 	r := startService(t, e, t.TempDir(), srv, false)
-	admin, err := r.core.Authenticate(t.Context(), AdminUsername, "From-The-Secret-2026")
+	admin, err := r.core.Authenticate(t.Context(), AdminUsername, "From-The-Secret-2026", "")
 	require.NoError(t, err)
 	ctx := r.call(t, admin.ID)
 
@@ -285,7 +285,7 @@ func TestProviderMounted(t *testing.T) {
 
 	// A machine client registered here gets a token from the provider (through Directory)
 	// and calls this service's API with it, under the role granted to it.
-	admin, err := r.core.Authenticate(t.Context(), AdminUsername, "From-The-Secret-2026")
+	admin, err := r.core.Authenticate(t.Context(), AdminUsername, "From-The-Secret-2026", "")
 	require.NoError(t, err)
 	adminCtx := authn.NewContext(t.Context(), authn.Principal{Subject: admin.ID})
 	cl, secret, err := r.core.RegisterClient(adminCtx, NewClient{Tenant: "ahz", Slug: "hotline", DisplayName: "12345 热线平台", Scopes: []string{"tickets.tickets"}})

@@ -14,12 +14,12 @@ var (
 	ErrIDNumberTaken      = errs.New(errs.AlreadyExists, "ID_NUMBER_TAKEN", "该身份证号码已注册账号")
 	ErrWeakPassword       = errs.New(errs.InvalidArgument, "WEAK_PASSWORD", "密码强度不足")
 	ErrInvalidCredentials = errs.New(errs.Unauthenticated, "INVALID_CREDENTIALS", "用户名或密码错误")
-	ErrAccountLocked      = errs.New(errs.PermissionDenied, "ACCOUNT_LOCKED", "登录失败次数过多，账号已暂时锁定，请稍后再试")
 	ErrAccountSuspended   = errs.New(errs.PermissionDenied, "ACCOUNT_SUSPENDED", "账号已停用，请联系管理员")
 	ErrUserNotFound       = errs.New(errs.NotFound, "USER_NOT_FOUND", "用户不存在")
 	ErrIllegalStatus      = errs.New(errs.FailedPrecondition, "ILLEGAL_STATUS_CHANGE", "账号状态不允许此变更")
 	ErrClientNotFound     = errs.New(errs.NotFound, "CLIENT_NOT_FOUND", "接入应用不存在")
 	ErrClientExists       = errs.New(errs.AlreadyExists, "CLIENT_EXISTS", "接入应用标识已被使用")
+	ErrClientDisabled     = errs.New(errs.Unauthenticated, "CLIENT_DISABLED", "接入应用已停用")
 	ErrInvalidClientCreds = errs.New(errs.Unauthenticated, "INVALID_CLIENT", "接入应用认证失败")
 	ErrTenantExists       = tenancy.ErrExists
 	ErrTenantMoveCycle    = errs.New(errs.InvalidArgument, "TENANT_MOVE_CYCLE", "不能把租户移到它自己或其下级租户之下")
@@ -62,7 +62,7 @@ type User struct {
 	Version        int64
 	CreateTime     time.Time
 	UpdateTime     time.Time
-	LockedUntil    time.Time
+	LockedUntil    time.Time // no longer set: sign-ins are throttled, not locked (see Throttle)
 }
 
 // Name is the user's resource name.
@@ -71,6 +71,13 @@ func (u User) Name() string { return "tenants/" + string(u.Tenant) + "/users/" +
 // Account is the user as the OpenID Provider sees it.
 func (u User) Account() Account {
 	return Account{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Tenant: u.Tenant, Kind: u.Kind, Status: string(u.Status)}
+}
+
+// Account is the user as the OpenID Provider sees it, with when its sessions last ended.
+func (r userRow) Account() Account {
+	a := r.User.Account()
+	a.SessionsAfter = r.sessionsAfter
+	return a
 }
 
 // NewUser is what creating an account takes.
@@ -92,6 +99,7 @@ type OAuthClient struct {
 	Scopes       []string
 	RedirectURIs []string
 	Public       bool
+	Disabled     bool // gets no tokens; those it held are revoked
 	Version      int64
 	CreateTime   time.Time
 }
@@ -101,5 +109,5 @@ func (c OAuthClient) Name() string { return "tenants/" + string(c.Tenant) + "/cl
 
 // Directory view of the client.
 func (c OAuthClient) directory() Client {
-	return Client{ID: c.ID, Tenant: c.Tenant, Scopes: c.Scopes, RedirectURIs: c.RedirectURIs, Public: c.Public, Confidential: !c.Public}
+	return Client{ID: c.ID, Tenant: c.Tenant, Scopes: c.Scopes, RedirectURIs: c.RedirectURIs, Public: c.Public, Confidential: !c.Public, Disabled: c.Disabled}
 }

@@ -20,22 +20,29 @@ type userRow struct {
 	passwordHash   string
 	failedLogins   int64
 	lockouts       int64
+	sessionsAfter  time.Time
 }
 
 const userColumns = `id, tenant, username, display_name, kind, status, credit_code, id_number_sealed,
 	password_hash, failed_logins, lockouts, locked_until, version, create_time, update_time`
 
+// userSelect is what scanUser reads: the columns written on insert and those changed later.
+const userSelect = userColumns + `, sessions_after`
+
 func scanUser(scan func(...any) error) (userRow, error) {
 	var r userRow
 	var tenant, kind, status string
-	var locked, created, updated int64
+	var locked, created, updated, sessionsAfter int64
 	err := scan(&r.ID, &tenant, &r.Username, &r.DisplayName, &kind, &status, &r.CreditCode, &r.idNumberSealed,
-		&r.passwordHash, &r.failedLogins, &r.lockouts, &locked, &r.Version, &created, &updated)
+		&r.passwordHash, &r.failedLogins, &r.lockouts, &locked, &r.Version, &created, &updated, &sessionsAfter)
 	if err != nil {
 		return userRow{}, err
 	}
 	r.Tenant, r.Kind, r.Status = tenancy.ID(tenant), authn.Kind(kind), Status(status)
 	r.CreateTime, r.UpdateTime = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
+	if sessionsAfter > 0 {
+		r.sessionsAfter = time.UnixMicro(sessionsAfter).UTC()
+	}
 	if locked > 0 {
 		r.LockedUntil = time.UnixMicro(locked).UTC()
 	}
@@ -64,7 +71,7 @@ func (c *Core) masked(r userRow) User {
 }
 
 func (c *Core) userWhere(ctx context.Context, cond string, args ...any) (userRow, error) {
-	r, err := scanUser(c.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+cond, args...).Scan)
+	r, err := scanUser(c.db.QueryRow(ctx, `SELECT `+userSelect+` FROM users WHERE `+cond, args...).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return userRow{}, ErrUserNotFound
 	}
@@ -99,13 +106,13 @@ type clientRow struct {
 	secretHash string
 }
 
-const clientColumns = `id, tenant, display_name, scopes, redirect_uris, public, secret_hash, version, create_time`
+const clientColumns = `id, tenant, display_name, scopes, redirect_uris, public, secret_hash, version, create_time, disabled`
 
 func scanClient(scan func(...any) error) (clientRow, error) {
 	var r clientRow
 	var tenant, scopes, uris string
 	var created int64
-	if err := scan(&r.ID, &tenant, &r.DisplayName, &scopes, &uris, &r.Public, &r.secretHash, &r.Version, &created); err != nil {
+	if err := scan(&r.ID, &tenant, &r.DisplayName, &scopes, &uris, &r.Public, &r.secretHash, &r.Version, &created, &r.Disabled); err != nil {
 		return clientRow{}, err
 	}
 	r.Tenant, r.Scopes, r.RedirectURIs = tenancy.ID(tenant), fields(scopes), fields(uris)

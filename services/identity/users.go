@@ -109,7 +109,7 @@ func (c *Core) ListUsers(ctx context.Context, tenant tenancy.ID, size int32, tok
 		return nil, "", err
 	}
 	cond, args := tenant.SubtreeSQL("tenant", 1)
-	rows, err := c.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE `+cond+` AND username > $3 ORDER BY username LIMIT $4`,
+	rows, err := c.db.Query(ctx, `SELECT `+userSelect+` FROM users WHERE `+cond+` AND username > $3 ORDER BY username LIMIT $4`,
 		append(args, after, n+1)...)
 	if err != nil {
 		return nil, "", err
@@ -194,14 +194,18 @@ func (c *Core) SetUserStatus(ctx context.Context, tenant tenancy.ID, id string, 
 	}
 	if to == Active {
 		err = c.enforcer.RemovePermission(ctx, authz.Permission{Subject: id, Tenant: authz.Any, Object: authz.Any, Action: authz.Any, Effect: authz.Deny})
-	} else {
-		err = c.enforcer.Deny(ctx, id, authz.Any, authz.Any, authz.Any)
+		return out, err
 	}
+	// Its tokens are refused as revoked too (TOKEN_REVOKED says more than a denial), every
+	// one issued up to the end of this second: the account gets no new ones meanwhile.
+	err = errors.Join(c.enforcer.Deny(ctx, id, authz.Any, authz.Any, authz.Any),
+		authn.RevokeSubject(ctx, c.etcd, id, c.now().Truncate(time.Second).Add(time.Second), c.opts.TokenLifetime))
 	return out, err
 }
 
 // ChangePassword is self-service: the caller proves its current password (failures count
-// towards the lockout) and picks a new one that passes the policy.
+// towards the account's sign-in throttle) and picks a new one that passes the policy. It
+// ends the caller's sessions, this one included.
 func (c *Core) ChangePassword(ctx context.Context, current, next string) error {
 	p, err := caller(ctx)
 	if err != nil {
@@ -223,7 +227,8 @@ func (c *Core) ChangePassword(ctx context.Context, current, next string) error {
 	return c.setPassword(ctx, r, next, "identity.ChangePassword")
 }
 
-// ResetPassword is an administrator setting a new password; it lifts any lockout.
+// ResetPassword is an administrator setting a new password; it lifts any wait on the
+// account's sign-ins and ends its sessions.
 func (c *Core) ResetPassword(ctx context.Context, tenant tenancy.ID, id, next string) (User, error) {
 	r, err := c.userWhere(ctx, `tenant = $1 AND id = $2`, string(tenant), id)
 	if err != nil {
@@ -238,38 +243,61 @@ func (c *Core) ResetPassword(ctx context.Context, tenant tenancy.ID, id, next st
 	return c.GetUser(ctx, tenant, id)
 }
 
+// setPassword stores a new password and ends the account's sessions: sign-ins from
+// before now can no longer refresh (sessions_after), and its access tokens are revoked
+// at every service through a marker in etcd. Tokens carry their issue time in whole
+// seconds, so the marker refuses those issued before this second began (one issued in
+// the same second before the change is refused by its id when its sign-in is revoked on
+// the next refresh, or expires with its short lifetime); a sign-in right after the change
+// must work.
 func (c *Core) setPassword(ctx context.Context, r userRow, password, action string) error {
 	hash := hashPassword(password, c.opts.Argon2)
-	return c.db.InTx(ctx, func(ctx context.Context) error {
+	now := c.now()
+	err := c.db.InTx(ctx, func(ctx context.Context) error {
 		res, err := c.db.Exec(ctx, `UPDATE users SET password_hash = $1, failed_logins = 0, lockouts = 0, locked_until = 0,
-			version = version + 1, update_time = $2 WHERE id = $3 AND version = $4`, hash, c.now().UnixMicro(), r.ID, r.Version)
+			sessions_after = $2, version = version + 1, update_time = $2 WHERE id = $3 AND version = $4`, hash, now.UnixMicro(), r.ID, r.Version)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return errs.ErrStaleVersion
 		}
+		if err := c.succeeded(ctx, r.Username); err != nil {
+			return err
+		}
 		// The digest covers the account, never the password or its hash.
 		_, err = c.audit.Record(ctx, audit.Entry{Tenant: r.Tenant, Action: action, Resource: r.Name(),
-			Before: map[string]any{"version": r.Version}, After: map[string]any{"version": r.Version + 1}})
+			Before: map[string]any{"version": r.Version}, After: map[string]any{"version": r.Version + 1, "sessions_ended": true}})
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return authn.RevokeSubject(ctx, c.etcd, r.ID, now.Truncate(time.Second), c.opts.TokenLifetime)
 }
 
 var (
 	dummyOnce sync.Once
-	dummyHash string
+	dummyPHC  string
 )
 
-// Authenticate checks a username and password, applying the lockout policy. An unknown
-// username costs the same hash as a known one, so timing does not tell which exist. A
-// locked account is refused before its password is checked; a suspended or departed one
-// only after a correct password, so the status is not revealed to a guesser.
-func (c *Core) Authenticate(ctx context.Context, username, password string) (Account, error) {
+// Authenticate checks a username and password from a source address (empty when
+// unknown) under the sign-in throttle. Known and unknown names are answered alike: the
+// same argon2id work, the same INVALID_CREDENTIALS, failures counted the same way, and
+// the same TOO_MANY_ATTEMPTS during a wait, so neither the answer nor its timing tells
+// which names exist. A suspended or departed account is told so only after a correct
+// password.
+func (c *Core) Authenticate(ctx context.Context, username, password, address string) (Account, error) {
+	keys := c.throttleKeys(username, address)
+	if err := c.throttled(ctx, keys); err != nil {
+		return Account{}, err
+	}
 	r, err := c.userWhere(ctx, `username = $1`, normalizeUsername(username))
 	if errors.Is(err, ErrUserNotFound) || (err == nil && len(password) > maxPasswordBytes) {
-		dummyOnce.Do(func() { dummyHash = hashPassword("not a password", c.opts.Argon2) })
-		if _, err := c.checkPassword(ctx, password, dummyHash); err != nil {
+		if _, err := c.checkPassword(ctx, password, c.dummyHash()); err != nil {
+			return Account{}, err
+		}
+		if err := c.failed(ctx, keys); err != nil {
 			return Account{}, err
 		}
 		return Account{}, ErrInvalidCredentials
@@ -277,7 +305,7 @@ func (c *Core) Authenticate(ctx context.Context, username, password string) (Acc
 	if err != nil {
 		return Account{}, err
 	}
-	if err := c.verify(ctx, r, password); err != nil {
+	if err := c.check(ctx, r, password, keys); err != nil {
 		return Account{}, err
 	}
 	switch r.Status {
@@ -289,68 +317,35 @@ func (c *Core) Authenticate(ctx context.Context, username, password string) (Acc
 	return Account{}, ErrAccountSuspended
 }
 
-// verify checks password against r under the lockout policy and records the outcome.
+// dummyHash is checked for unknown names, so they cost what known ones do.
+func (c *Core) dummyHash() string {
+	dummyOnce.Do(func() { dummyPHC = hashPassword("not a password", c.opts.Argon2) })
+	return dummyPHC
+}
+
+// verify checks the signed-in caller's password (changing it), under the throttle of
+// its account name.
 func (c *Core) verify(ctx context.Context, r userRow, password string) error {
-	now := c.now()
-	if r.LockedUntil.After(now) {
-		return lockedError(r.LockedUntil)
+	keys := c.throttleKeys(r.Username, "")
+	if err := c.throttled(ctx, keys); err != nil {
+		return err
 	}
+	return c.check(ctx, r, password, keys)
+}
+
+// check compares password with r's and records the outcome on keys.
+func (c *Core) check(ctx context.Context, r userRow, password string, keys []throttleKey) error {
 	ok, err := c.checkPassword(ctx, password, r.passwordHash)
 	if err != nil {
 		return err
 	}
 	if ok {
-		if r.failedLogins != 0 || r.lockouts != 0 {
-			_, err := c.db.Exec(ctx, `UPDATE users SET failed_logins = 0, lockouts = 0, locked_until = 0 WHERE id = $1`, r.ID)
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		return c.succeeded(ctx, r.Username)
 	}
-	until, err := c.recordFailure(ctx, r, now)
-	if err != nil {
+	if err := c.failed(ctx, keys); err != nil {
 		return err
-	}
-	if !until.IsZero() {
-		return lockedError(until)
 	}
 	return ErrInvalidCredentials
-}
-
-// recordFailure counts one failed password for r and locks the account when the count
-// reaches the threshold, returning the lock's end (zero if not locked). The counters are
-// incremented in SQL, not read and written back, so concurrent failures all count.
-func (c *Core) recordFailure(ctx context.Context, r userRow, now time.Time) (time.Time, error) {
-	var until time.Time
-	err := c.db.InTx(ctx, func(ctx context.Context) error {
-		var failed int64
-		err := c.db.QueryRow(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`, r.ID).Scan(&failed)
-		if err != nil || failed < int64(c.opts.Lockout.Threshold) {
-			return err
-		}
-		var lockouts int64
-		err = c.db.QueryRow(ctx, `UPDATE users SET failed_logins = 0, lockouts = lockouts + 1 WHERE id = $1 RETURNING lockouts`, r.ID).Scan(&lockouts)
-		if err != nil {
-			return err
-		}
-		until = now.Add(c.opts.Lockout.duration(lockouts))
-		if _, err := c.db.Exec(ctx, `UPDATE users SET locked_until = $1 WHERE id = $2`, until.UnixMicro(), r.ID); err != nil {
-			return err
-		}
-		_, err = c.audit.Record(ctx, audit.Entry{Tenant: r.Tenant, Actor: "system:lockout", Action: "identity.LockAccount",
-			Resource: r.Name(), After: map[string]any{"locked_until": until.UnixMicro(), "lockouts": lockouts}})
-		return err
-	})
-	if err != nil {
-		return time.Time{}, err
-	}
-	return until, nil
-}
-
-func lockedError(until time.Time) error {
-	return ErrAccountLocked.WithMessage("登录失败次数过多，账号已锁定至 %s，请稍后再试",
-		until.In(time.FixedZone("CST", 8*3600)).Format("15:04:05"))
 }
 
 // AccountByID returns the account whose subject is id, whatever its status (the

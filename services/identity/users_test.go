@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -116,71 +117,96 @@ func TestCitizenIDNumberSealedAndMasked(t *testing.T) {
 	})
 }
 
-func TestLockoutWithBackoff(t *testing.T) {
+// signIn is one attempt from an address; it returns the error code ("" on success).
+func (f *fixture) signIn(t *testing.T, username, password, address string) string {
+	t.Helper()
+	_, err := f.core.Authenticate(t.Context(), username, password, address)
+	if err == nil {
+		return ""
+	}
+	e := errs.From(err)
+	if e.Code == "TOO_MANY_ATTEMPTS" {
+		require.Equal(t, errs.ResourceExhausted, e.Kind)
+	}
+	return e.Code
+}
+
+// A stranger who fails on purpose on someone's account only delays its owner, by a
+// bounded wait; the owner's correct password after the wait signs in.
+func TestStrangerCannotHoldAnAccount(t *testing.T) {
 	f := newFixture(t, testenv.SQLite(t))
 	ctx := f.as(t, f.admin)
-	u := f.user(t, ctx, "ahz.s01", "clerk01")
+	f.user(t, ctx, "ahz.s01", "clerk01")
+	p := DefaultThrottle
 
-	fail := func() error {
-		_, err := f.core.Authenticate(t.Context(), "clerk01", "Wrong-Password-1")
-		return err
+	for range p.AccountFree {
+		require.Equal(t, "INVALID_CREDENTIALS", f.signIn(t, "clerk01", "Wrong-Password-1", "203.0.113.9"))
 	}
-	for range DefaultLockout.Threshold - 1 {
-		requireCode(t, fail(), errs.Unauthenticated, "INVALID_CREDENTIALS")
-	}
-	requireCode(t, fail(), errs.PermissionDenied, "ACCOUNT_LOCKED")
-	// Locked: even the right password is refused, without being checked.
-	_, err := f.core.Authenticate(t.Context(), "clerk01", strongPassword)
-	requireCode(t, err, errs.PermissionDenied, "ACCOUNT_LOCKED")
-	got, err := f.core.GetUser(ctx, "ahz.s01", u.ID)
-	require.NoError(t, err)
-	require.Equal(t, f.clock.Now().Add(time.Minute), got.LockedUntil)
+	// Waiting: even the owner's right password, from elsewhere, is not checked yet.
+	require.Equal(t, "TOO_MANY_ATTEMPTS", f.signIn(t, "clerk01", strongPassword, "198.51.100.7"))
+	_, err := f.core.Authenticate(t.Context(), "clerk01", strongPassword, "198.51.100.7")
+	require.Contains(t, errs.From(err).Message, "1 秒后重试")
+	f.clock.Advance(p.Base)
+	require.Empty(t, f.signIn(t, "clerk01", strongPassword, "198.51.100.7"))
 
-	f.clock.Advance(time.Minute - time.Second)
-	_, err = f.core.Authenticate(t.Context(), "clerk01", strongPassword)
-	requireCode(t, err, errs.PermissionDenied, "ACCOUNT_LOCKED")
-
-	// After the lock, another run of failures locks for twice as long.
-	f.clock.Advance(time.Second)
-	for range DefaultLockout.Threshold {
-		_ = fail()
-	}
-	got, err = f.core.GetUser(ctx, "ahz.s01", u.ID)
-	require.NoError(t, err)
-	require.Equal(t, f.clock.Now().Add(2*time.Minute), got.LockedUntil)
-
-	// A successful login after the lock resets the backoff.
-	f.clock.Advance(2 * time.Minute)
-	acc, err := f.core.Authenticate(t.Context(), "CLERK01", strongPassword)
-	require.NoError(t, err)
-	require.Equal(t, u.ID, acc.ID)
-	require.Equal(t, authn.Staff, acc.Kind)
-	for range DefaultLockout.Threshold {
-		_ = fail()
-	}
-	got, err = f.core.GetUser(ctx, "ahz.s01", u.ID)
-	require.NoError(t, err)
-	require.Equal(t, f.clock.Now().Add(time.Minute), got.LockedUntil)
-
-	// An admin reset lifts the lock.
-	_, err = f.core.ResetPassword(ctx, "ahz.s01", u.ID, "Another-Secret-77")
-	require.NoError(t, err)
-	_, err = f.core.Authenticate(t.Context(), "clerk01", "Another-Secret-77")
-	require.NoError(t, err)
-
-	recs, _, err := audit.List(ctx, f.db, "ahz.s01", audit.ListOptions{})
-	require.NoError(t, err)
-	locks := 0
-	for _, r := range recs {
-		if r.GetAction() == "identity.LockAccount" {
-			locks++
+	// However long the stranger keeps at it, from however many addresses, the wait
+	// grows to AccountMax and no further; a refused attempt does not count.
+	for i := range 40 {
+		addr := fmt.Sprintf("192.0.2.%d", i)
+		if f.signIn(t, "clerk01", "Wrong-Password-1", addr) == "TOO_MANY_ATTEMPTS" {
+			f.clock.Advance(p.AccountMax)
+			require.Equal(t, "INVALID_CREDENTIALS", f.signIn(t, "clerk01", "Wrong-Password-1", addr))
 		}
 	}
-	require.Equal(t, 3, locks)
+	_, err = f.core.Authenticate(t.Context(), "clerk01", strongPassword, "198.51.100.7")
+	require.Contains(t, errs.From(err).Message, "60 秒后重试")
+	f.clock.Advance(p.AccountMax)
+	require.Empty(t, f.signIn(t, "clerk01", strongPassword, "198.51.100.7"))
+	// The success cleared the account's count.
+	require.Equal(t, "INVALID_CREDENTIALS", f.signIn(t, "clerk01", "Wrong-Password-1", "198.51.100.7"))
 
-	// Unknown usernames look like wrong passwords.
-	_, err = f.core.Authenticate(t.Context(), "nobody", strongPassword)
-	requireCode(t, err, errs.Unauthenticated, "INVALID_CREDENTIALS")
+	// An administrator's reset lifts any wait.
+	for range p.AccountFree {
+		f.signIn(t, "clerk01", "Wrong-Password-1", "203.0.113.10")
+	}
+	require.Equal(t, "TOO_MANY_ATTEMPTS", f.signIn(t, "clerk01", strongPassword, "198.51.100.7"))
+	u, err := f.core.userWhere(t.Context(), `username = $1`, "clerk01")
+	require.NoError(t, err)
+	_, err = f.core.ResetPassword(ctx, "ahz.s01", u.ID, "Another-Secret-77")
+	require.NoError(t, err)
+	require.Empty(t, f.signIn(t, "clerk01", "Another-Secret-77", "198.51.100.7"))
+}
+
+// Unknown names are answered exactly as known ones, failures and waits included, so a
+// guesser cannot tell which exist.
+func TestUnknownNamesAnsweredAlike(t *testing.T) {
+	f := newFixture(t, testenv.SQLite(t))
+	f.user(t, f.as(t, f.admin), "ahz.s01", "clerk05")
+	answers := func(username string) []string {
+		var out []string
+		for range DefaultThrottle.AccountFree + 2 {
+			_, err := f.core.Authenticate(t.Context(), username, "Wrong-Password-1", "")
+			out = append(out, errs.From(err).Code+" "+errs.From(err).Message)
+		}
+		return out
+	}
+	known, unknown := answers("clerk05"), answers("nobody05")
+	require.Equal(t, known, unknown)
+	require.Contains(t, known[len(known)-1], "TOO_MANY_ATTEMPTS")
+}
+
+// One address guessing at many names is slowed down as a whole; other addresses are not.
+func TestAddressThrottle(t *testing.T) {
+	f := newFixture(t, testenv.SQLite(t))
+	f.user(t, f.as(t, f.admin), "ahz.s01", "clerk06")
+	for i := range DefaultThrottle.AddressFree {
+		require.Equal(t, "INVALID_CREDENTIALS", f.signIn(t, fmt.Sprintf("name%02d", i), "Wrong-Password-1", "2001:db8::1"))
+	}
+	// The same /64 is the same address; another address is not held back.
+	require.Equal(t, "TOO_MANY_ATTEMPTS", f.signIn(t, "clerk06", strongPassword, "[2001:db8::2]:4431"))
+	require.Empty(t, f.signIn(t, "clerk06", strongPassword, "2001:db8:1::1"))
+	f.clock.Advance(DefaultThrottle.Base)
+	require.Empty(t, f.signIn(t, "clerk06", strongPassword, "2001:db8::2"))
 }
 
 func TestStatusAndPasswords(t *testing.T) {
@@ -194,9 +220,9 @@ func TestStatusAndPasswords(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Suspended, s.Status)
 	require.False(t, f.enf.Allowed(u.ID, "ahz.s01", "matters.applications", "create"), "a suspended account is denied everywhere")
-	_, err = f.core.Authenticate(t.Context(), "clerk02", strongPassword)
+	_, err = f.core.Authenticate(t.Context(), "clerk02", strongPassword, "")
 	requireCode(t, err, errs.PermissionDenied, "ACCOUNT_SUSPENDED")
-	_, err = f.core.Authenticate(t.Context(), "clerk02", "Wrong-Password-1")
+	_, err = f.core.Authenticate(t.Context(), "clerk02", "Wrong-Password-1", "")
 	requireCode(t, err, errs.Unauthenticated, "INVALID_CREDENTIALS")
 
 	_, err = f.core.SetUserStatus(ctx, "ahz.s01", u.ID, Active, u.Version)
@@ -219,9 +245,9 @@ func TestStatusAndPasswords(t *testing.T) {
 	requireCode(t, f.core.ChangePassword(self, strongPassword, "short"), errs.InvalidArgument, "WEAK_PASSWORD")
 	requireCode(t, f.core.ChangePassword(t.Context(), strongPassword, "Brand-New-Pass-9"), errs.Unauthenticated, "UNAUTHENTICATED")
 	require.NoError(t, f.core.ChangePassword(self, strongPassword, "Brand-New-Pass-9"))
-	_, err = f.core.Authenticate(t.Context(), "clerk03", strongPassword)
+	_, err = f.core.Authenticate(t.Context(), "clerk03", strongPassword, "")
 	requireCode(t, err, errs.Unauthenticated, "INVALID_CREDENTIALS")
-	acc, err := f.core.Authenticate(t.Context(), "clerk03", "Brand-New-Pass-9")
+	acc, err := f.core.Authenticate(t.Context(), "clerk03", "Brand-New-Pass-9", "")
 	require.NoError(t, err)
 	byID, err := f.core.AccountByID(t.Context(), acc.ID)
 	require.NoError(t, err)
@@ -242,13 +268,13 @@ func TestPasswordHashFormat(t *testing.T) {
 
 func TestConcurrentFailuresAllCount(t *testing.T) {
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
-		f := newFixture(t, dsn, Options{Argon2: testArgon2, Lockout: Lockout{Threshold: 100, Base: time.Minute, Max: time.Hour}})
+		f := newFixture(t, dsn, Options{Argon2: testArgon2, Throttle: Throttle{Window: time.Hour, AccountFree: 100, AddressFree: 100, Base: time.Second, AccountMax: time.Minute, AddressMax: time.Minute}})
 		f.user(t, f.sys(), "ahz.s01", "clerk04")
 		const n = 20
 		errc := make(chan error, n)
 		for range n {
 			go func() {
-				_, err := f.core.Authenticate(t.Context(), "clerk04", "Wrong-Password-1")
+				_, err := f.core.Authenticate(t.Context(), "clerk04", "Wrong-Password-1", "192.0.2.1")
 				errc <- err
 			}()
 		}
@@ -256,7 +282,9 @@ func TestConcurrentFailuresAllCount(t *testing.T) {
 			requireCode(t, <-errc, errs.Unauthenticated, "INVALID_CREDENTIALS")
 		}
 		var failed int64
-		require.NoError(t, f.db.QueryRow(t.Context(), `SELECT failed_logins FROM users WHERE username = 'clerk04'`).Scan(&failed))
-		require.Equal(t, int64(n), failed, "no failure lost to a concurrent one")
+		for _, key := range []string{"account:clerk04", "address:192.0.2.1"} {
+			require.NoError(t, f.db.QueryRow(t.Context(), `SELECT failures FROM login_throttle WHERE key = $1`, key).Scan(&failed))
+			require.Equal(t, int64(n), failed, "no failure lost to a concurrent one: %s", key)
+		}
 	})
 }

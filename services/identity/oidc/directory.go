@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"time"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
@@ -11,10 +12,10 @@ import (
 // identity service implements it; this package keeps its own copy of the types so that
 // identity can import oidc without a cycle.
 type Directory interface {
-	// Authenticate checks a password, applying the lockout policy. Its errors carry the
-	// codes INVALID_CREDENTIALS, ACCOUNT_LOCKED or ACCOUNT_SUSPENDED and a message shown
-	// on the login page as it is.
-	Authenticate(ctx context.Context, username, password string) (Account, error)
+	// Authenticate checks a password from a source address (the login page's client),
+	// applying the sign-in throttle. Its errors carry the codes INVALID_CREDENTIALS,
+	// TOO_MANY_ATTEMPTS or ACCOUNT_SUSPENDED and a message shown on the login page as it is.
+	Authenticate(ctx context.Context, username, password, address string) (Account, error)
 	// AccountByID returns an account by its stable id (the tokens' sub).
 	AccountByID(ctx context.Context, id string) (Account, error)
 	// Client returns a registered OAuth client (an error when unknown).
@@ -37,6 +38,9 @@ type Account struct {
 	Tenant      tenancy.ID // home tenant (所属租户)
 	Kind        authn.Kind
 	Status      string // AccountActive, or another status that refuses tokens
+	// SessionsAfter ends older sign-ins (the password was changed or reset): their
+	// refresh tokens are refused.
+	SessionsAfter time.Time
 }
 
 // Client (接入应用) is an OAuth client: the console (public, authorization code + PKCE) or
@@ -48,4 +52,5 @@ type Client struct {
 	RedirectURIs []string   // exact redirect URIs; none for a machine-only client
 	Public       bool       // no secret: must use PKCE with S256
 	Confidential bool       // has a secret: may use client credentials
+	Disabled     bool       // gets no tokens (its existing ones are revoked by identity)
 }

@@ -6,7 +6,9 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strings"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 )
@@ -35,6 +37,7 @@ type loginView struct {
 	ID       string
 	Username string
 	Error    string
+	Code     string // the error's stable code, for scripts and tests (data-code)
 	Fatal    bool   // the request itself is unusable: no form, only the message
 	Notice   string // a message that is not an error (signed out)
 }
@@ -56,7 +59,7 @@ button{margin-top:1.2rem;width:100%;padding:.6rem;font-size:1rem;background:#c81
 </head>
 <body><main>
 <h1>高兴办 统一身份认证</h1>
-{{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
+{{if .Error}}<p class="error" role="alert" data-code="{{.Code}}">{{.Error}}</p>{{end}}
 {{if .Notice}}<p>{{.Notice}}</p>{{end}}
 {{if not .Fatal}}
 <form method="post" action="login" autocomplete="on">
@@ -83,6 +86,29 @@ func (l *loginPage) render(w http.ResponseWriter, status int, v loginView) {
 	if err := loginTemplate.Execute(w, v); err != nil {
 		l.log.Error("rendering login page", "err", err)
 	}
+}
+
+// clientAddress is the address a login comes from, for the per-address throttle: the
+// connection's peer, or, when the peer is a proxy on a loopback or private network (the
+// launcher, an ingress in the cluster), the last address it appended to X-Forwarded-For
+// that is not such a proxy itself. Someone able to reach the service directly from
+// inside the private network can name any address there; the per-account throttle still
+// holds for them.
+func clientAddress(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	addr := peer.Addr().Unmap()
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0 && (addr.IsLoopback() || addr.IsPrivate()); i-- {
+		next, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		addr = next.Unmap()
+	}
+	return addr.String()
 }
 
 // pending returns the auth request id if it is waiting for a login.
@@ -124,15 +150,15 @@ func (l *loginPage) submit(w http.ResponseWriter, r *http.Request) {
 		l.render(w, http.StatusBadRequest, loginView{ID: id, Username: username, Error: ErrLoginFieldsMissing.Message})
 		return
 	}
-	acc, err := l.dir.Authenticate(ctx, username, password)
+	acc, err := l.dir.Authenticate(ctx, username, password, clientAddress(r))
 	if err != nil {
 		e := errs.From(err)
-		msg, status := e.Message, e.Kind.HTTPStatus()
+		msg, code, status := e.Message, e.Code, e.Kind.HTTPStatus()
 		if e.Kind == errs.Internal || e.Kind == errs.Unavailable {
 			l.log.Error("login failed", "err", err)
-			msg = errLoginFailed.Message
+			msg, code = errLoginFailed.Message, errLoginFailed.Code
 		}
-		l.render(w, status, loginView{ID: id, Username: username, Error: msg})
+		l.render(w, status, loginView{ID: id, Username: username, Error: msg, Code: code})
 		return
 	}
 	if acc.Status != AccountActive {

@@ -68,6 +68,7 @@ type refreshRequest struct {
 	Scopes   []string // what this exchange grants (the client may narrow it)
 	Granted  []string // what the sign-in granted, carried to the next refresh token
 	AuthTime time.Time
+	Created  time.Time // when the sign-in (the family) began: its refresh tokens end RefreshMaxAge later
 }
 
 func (r *refreshRequest) GetAMR() []string            { return []string{"pwd"} }

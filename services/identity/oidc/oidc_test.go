@@ -52,7 +52,7 @@ type directory struct {
 	secrets   map[string]string
 }
 
-func (d *directory) Authenticate(_ context.Context, username, password string) (idp.Account, error) {
+func (d *directory) Authenticate(_ context.Context, username, password, _ string) (idp.Account, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	acc, ok := d.accounts[username]

@@ -42,7 +42,8 @@ func migrations() fs.FS {
 const (
 	DefaultAccessTTL      = 10 * time.Minute
 	DefaultIDTokenTTL     = 10 * time.Minute
-	DefaultRefreshTTL     = 8 * time.Hour // a working day; each rotation starts it again
+	DefaultRefreshTTL     = 8 * time.Hour      // a working day; each rotation starts it again
+	DefaultRefreshMaxAge  = 7 * 24 * time.Hour // a sign-in's end, however often it is refreshed
 	DefaultAuthRequestTTL = 10 * time.Minute
 	DefaultKeyRotation    = 30 * 24 * time.Hour
 	// DefaultKeyPublishAhead covers replicas' key caches and verifiers' refetch interval,
@@ -55,8 +56,10 @@ type Config struct {
 	// Issuer is the provider's URL, the service's public base plus "/api/identity",
 	// e.g. "https://gov.example.cn/api/identity". Tokens name it in iss.
 	Issuer string
-	// Token lifetimes; zero takes the defaults above.
-	AccessTTL, IDTokenTTL, RefreshTTL, AuthRequestTTL time.Duration
+	// Token lifetimes; zero takes the defaults above. RefreshTTL is how long a refresh
+	// token lasts unused; RefreshMaxAge is the absolute end of a sign-in, which no rotation
+	// extends.
+	AccessTTL, IDTokenTTL, RefreshTTL, RefreshMaxAge, AuthRequestTTL time.Duration
 	// KeyRotation is how long one key signs before a new one is made (default
 	// DefaultKeyRotation; negative never rotates by age).
 	KeyRotation time.Duration
@@ -163,14 +166,14 @@ func (c *Config) defaults() error {
 		v   *time.Duration
 		def time.Duration
 	}{
-		{&c.AccessTTL, DefaultAccessTTL}, {&c.IDTokenTTL, DefaultIDTokenTTL}, {&c.RefreshTTL, DefaultRefreshTTL},
+		{&c.AccessTTL, DefaultAccessTTL}, {&c.IDTokenTTL, DefaultIDTokenTTL}, {&c.RefreshTTL, DefaultRefreshTTL}, {&c.RefreshMaxAge, DefaultRefreshMaxAge},
 		{&c.AuthRequestTTL, DefaultAuthRequestTTL}, {&c.KeyRotation, DefaultKeyRotation}, {&c.KeyPublishAhead, DefaultKeyPublishAhead},
 	} {
 		if *d.v == 0 {
 			*d.v = d.def
 		}
 	}
-	if c.AccessTTL < 0 || c.IDTokenTTL < 0 || c.RefreshTTL < 0 || c.AuthRequestTTL < 0 {
+	if c.AccessTTL < 0 || c.IDTokenTTL < 0 || c.RefreshTTL < 0 || c.RefreshMaxAge < 0 || c.AuthRequestTTL < 0 {
 		return errors.New("oidc: token lifetimes must be positive")
 	}
 	if c.Logger == nil {

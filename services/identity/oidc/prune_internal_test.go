@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func TestPrune(t *testing.T) {
 		a := &authRequest{ClientID: "console", Subject: "u-1", Tenant: "ahz", Kind: "staff", Scopes: []string{"openid", "offline_access"}, AuthTime: now}
 		_, first, _, err := s.CreateAccessAndRefreshTokens(ctx, a, "")
 		require.NoError(t, err)
-		r := &refreshRequest{FamilyID: familyOf(t, s), ClientID: "console", Subject: "u-1", Scopes: a.Scopes, Granted: a.Scopes}
+		r := &refreshRequest{FamilyID: familyOf(t, s), ClientID: "console", Subject: "u-1", Scopes: a.Scopes, Granted: a.Scopes, Created: now}
 		_, _, _, err = s.CreateAccessAndRefreshTokens(ctx, r, first)
 		require.NoError(t, err)
 		require.Equal(t, 2, countRows(t, s, "oidc_refresh_tokens"))
@@ -52,4 +53,46 @@ func familyOf(t *testing.T, s *storage) string {
 	var id string
 	require.NoError(t, s.db.QueryRow(t.Context(), `SELECT id FROM oidc_token_families`).Scan(&id))
 	return id
+}
+
+// activeDirectory knows one active account and one client.
+type activeDirectory struct{ noDirectory }
+
+func (activeDirectory) AccountByID(_ context.Context, id string) (Account, error) {
+	return Account{ID: id, Tenant: "ahz", Kind: "staff", Status: AccountActive}, nil
+}
+
+func (activeDirectory) Client(_ context.Context, id string) (Client, error) {
+	return Client{ID: id, Tenant: "ahz", Public: true}, nil
+}
+
+// TestRefreshMaxAge: rotation keeps a sign-in going only until its absolute end; the
+// last refresh token issued before it expires with it.
+func TestRefreshMaxAge(t *testing.T) {
+	ctx := t.Context()
+	p, err := New(ctx, Config{Issuer: "https://id.example.cn/api/identity", RefreshTTL: 8 * time.Hour, RefreshMaxAge: 24 * time.Hour},
+		activeDirectory{}, openDB(t, testenv.SQLite(t)), testenv.StartEtcd(t).Client())
+	require.NoError(t, err)
+	now := time.Now()
+	s := p.store
+	s.now = func() time.Time { return now }
+
+	a := &authRequest{ClientID: "console", Subject: "u-1", Tenant: "ahz", Kind: "staff", Scopes: []string{"openid", "offline_access"}, AuthTime: now}
+	_, token, _, err := s.CreateAccessAndRefreshTokens(ctx, a, "")
+	require.NoError(t, err)
+	// Refreshed every 7 hours, well within RefreshTTL each time.
+	for range 3 {
+		now = now.Add(7 * time.Hour)
+		r, err := s.TokenRequestByRefreshToken(ctx, token)
+		require.NoError(t, err)
+		_, token, _, err = s.CreateAccessAndRefreshTokens(ctx, r, token)
+		require.NoError(t, err)
+	}
+	var expires int64
+	require.NoError(t, s.db.QueryRow(ctx, `SELECT expires_at FROM oidc_refresh_tokens WHERE token_hash = $1`, hashSecret(token)).Scan(&expires))
+	require.Equal(t, a.AuthTime.Add(24*time.Hour).UnixMicro()/1e6, expires/1e6, "capped at the sign-in's end, not 8 h on")
+
+	now = now.Add(3 * time.Hour) // 24 h after sign-in
+	_, err = s.TokenRequestByRefreshToken(ctx, token)
+	require.Error(t, err)
 }

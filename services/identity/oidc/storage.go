@@ -31,6 +31,7 @@ const refreshPrefix = "rt:"
 var (
 	errAuthRequestUnknown = errors.New("auth request not found or expired")
 	errRefreshReused      = errors.New("refresh token reused")
+	errClientDisabled     = errors.New("client disabled")
 )
 
 // storage is op.Storage on our SQL tables, the Directory and etcd.
@@ -89,6 +90,9 @@ func scanAuthRequest(row interface{ Scan(...any) error }) (*authRequest, error) 
 
 func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	c, err := s.dir.Client(ctx, req.ClientID)
+	if err == nil && c.Disabled {
+		err = errClientDisabled
+	}
 	if err != nil {
 		return nil, oidc.ErrInvalidClient().WithParent(err)
 	}
@@ -222,12 +226,18 @@ func (s *storage) recordAccess(ctx context.Context, jti, family, client, subject
 	return err
 }
 
-func (s *storage) insertRefresh(ctx context.Context, family string, scopes []string) (string, error) {
+// insertRefresh adds a refresh token to family, begun at created: it lasts RefreshTTL,
+// but never past the sign-in's absolute end (RefreshMaxAge after created).
+func (s *storage) insertRefresh(ctx context.Context, family string, created time.Time, scopes []string) (string, error) {
 	token := randomID(32)
 	now := s.now()
+	expires := now.Add(s.cfg.RefreshTTL)
+	if end := created.Add(s.cfg.RefreshMaxAge); end.Before(expires) {
+		expires = end
+	}
 	_, err := s.db.Exec(ctx, `INSERT INTO oidc_refresh_tokens (id, token_hash, family_id, scopes, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, randomID(12), hashSecret(token), family, strings.Join(scopes, " "),
-		now.UnixMicro(), now.Add(s.cfg.RefreshTTL).UnixMicro())
+		now.UnixMicro(), expires.UnixMicro())
 	return token, err
 }
 
@@ -237,13 +247,13 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	switch r := req.(type) {
 	case *authRequest:
 		err := s.db.InTx(ctx, func(ctx context.Context) error {
-			family := randomID(12)
+			family, created := randomID(12), s.now()
 			if _, err := s.db.Exec(ctx, `INSERT INTO oidc_token_families (id, client_id, subject, tenant, auth_time, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6)`, family, r.ClientID, r.Subject, string(r.Tenant), r.AuthTime.UnixMicro(), s.now().UnixMicro()); err != nil {
+				VALUES ($1, $2, $3, $4, $5, $6)`, family, r.ClientID, r.Subject, string(r.Tenant), r.AuthTime.UnixMicro(), created.UnixMicro()); err != nil {
 				return err
 			}
 			var err error
-			if refresh, err = s.insertRefresh(ctx, family, r.Scopes); err != nil {
+			if refresh, err = s.insertRefresh(ctx, family, created, r.Scopes); err != nil {
 				return err
 			}
 			return s.recordAccess(ctx, jti, family, r.ClientID, r.Subject, exp)
@@ -265,7 +275,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 			if n, _ := res.RowsAffected(); n != 1 {
 				return errRefreshReused
 			}
-			if refresh, err = s.insertRefresh(ctx, r.FamilyID, r.Granted); err != nil {
+			if refresh, err = s.insertRefresh(ctx, r.FamilyID, r.Created, r.Granted); err != nil {
 				return err
 			}
 			return s.recordAccess(ctx, jti, r.FamilyID, r.ClientID, r.Subject, exp)
@@ -288,11 +298,11 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		r                         refreshRequest
 		scopes                    string
 		authTime, expires, usedAt int64
-		revokedAt                 int64
+		revokedAt, created        int64
 	)
-	err := s.db.QueryRow(ctx, `SELECT t.id, t.family_id, t.scopes, t.expires_at, t.used_at, f.client_id, f.subject, f.auth_time, f.revoked_at
+	err := s.db.QueryRow(ctx, `SELECT t.id, t.family_id, t.scopes, t.expires_at, t.used_at, f.client_id, f.subject, f.auth_time, f.revoked_at, f.created_at
 		FROM oidc_refresh_tokens t JOIN oidc_token_families f ON f.id = t.family_id WHERE t.token_hash = $1`, hashSecret(token)).
-		Scan(&r.TokenID, &r.FamilyID, &scopes, &expires, &usedAt, &r.ClientID, &r.Subject, &authTime, &revokedAt)
+		Scan(&r.TokenID, &r.FamilyID, &scopes, &expires, &usedAt, &r.ClientID, &r.Subject, &authTime, &revokedAt, &created)
 	switch {
 	case errors.Is(err, sqlstore.ErrNotFound):
 		return nil, oidc.ErrInvalidGrant().WithDescription("unknown refresh token")
@@ -307,12 +317,22 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token already used; the session has been revoked")
 	case time.UnixMicro(expires).Before(s.now()):
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
+	case !time.UnixMicro(created).Add(s.cfg.RefreshMaxAge).After(s.now()):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the sign-in has reached its maximum age; sign in again")
 	}
 	acc, err := s.dir.AccountByID(ctx, r.Subject)
 	if err != nil || acc.Status != AccountActive {
 		return nil, oidc.ErrInvalidGrant().WithDescription("account not active").WithParent(err)
 	}
-	r.Scopes, r.AuthTime = strings.Fields(scopes), time.UnixMicro(authTime)
+	if time.UnixMicro(authTime).Before(acc.SessionsAfter) {
+		// The password changed since this sign-in: it is over, and so is its family.
+		s.revokeFamily(ctx, r.FamilyID, "password changed")
+		return nil, oidc.ErrInvalidGrant().WithDescription("the password has changed since this sign-in; sign in again")
+	}
+	if c, err := s.dir.Client(ctx, r.ClientID); err != nil || c.Disabled {
+		return nil, oidc.ErrInvalidClient().WithDescription("client unknown or disabled").WithParent(err)
+	}
+	r.Scopes, r.AuthTime, r.Created = strings.Fields(scopes), time.UnixMicro(authTime), time.UnixMicro(created)
 	r.Granted = r.Scopes
 	r.Tenant, r.Kind = acc.Tenant, acc.Kind
 	return &r, nil
@@ -539,6 +559,9 @@ func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client
 	if err != nil {
 		return nil, err
 	}
+	if c.Disabled {
+		return nil, errClientDisabled
+	}
 	return &opClient{c: c, loginURL: s.loginURL, idTTL: s.cfg.IDTokenTTL, devMode: s.cfg.Insecure}, nil
 }
 
@@ -564,6 +587,9 @@ func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, id string, 
 	c, err := s.dir.Client(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if c.Disabled {
+		return nil, oidc.ErrInvalidClient().WithParent(errClientDisabled)
 	}
 	if !c.Tenant.Valid() {
 		return nil, oidc.ErrServerError().WithDescription("client has no valid tenant")
