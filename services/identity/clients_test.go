@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 )
@@ -68,4 +69,32 @@ func TestMachineClients(t *testing.T) {
 	}
 	_, _, err = f.core.RegisterClient(admin, NewClient{Tenant: "ahz", Slug: "court-01", DisplayName: "重复"})
 	requireCode(t, err, errs.AlreadyExists, "CLIENT_EXISTS")
+}
+
+// A disabled client's secret no longer works, and every token issued to it is revoked by
+// a marker in etcd; enabling it again lets it get new tokens.
+func TestDisableClient(t *testing.T) {
+	f := newFixture(t, testenv.SQLite(t), Options{Argon2: testArgon2}) // real time: the marker's lease follows it
+	admin := f.as(t, f.admin)
+	cl, secret, err := f.core.RegisterClient(admin, NewClient{Tenant: "ahz", Slug: "court-02", DisplayName: "区法院", Scopes: []string{"cases.read"}})
+	require.NoError(t, err)
+
+	_, err = f.core.SetClientEnabled(admin, "ahz", cl.ID, false, cl.Version+1)
+	requireCode(t, err, errs.Aborted, "STALE_VERSION")
+	off, err := f.core.SetClientEnabled(admin, "ahz", cl.ID, false, cl.Version)
+	require.NoError(t, err)
+	require.True(t, off.Disabled)
+	requireCode(t, f.core.CheckClientSecret(t.Context(), cl.ID, secret), errs.Unauthenticated, "CLIENT_DISABLED")
+	requireCode(t, f.core.CheckClientSecret(t.Context(), cl.ID, "wrong"), errs.Unauthenticated, "INVALID_CLIENT")
+	dc, err := f.core.Client(t.Context(), cl.ID)
+	require.NoError(t, err)
+	require.True(t, dc.Disabled)
+	resp, err := f.etcd.Client().Get(t.Context(), authn.RevokedPrefix+"client/"+cl.ID)
+	require.NoError(t, err)
+	require.Len(t, resp.Kvs, 1, "its tokens are revoked everywhere")
+
+	on, err := f.core.SetClientEnabled(admin, "ahz", cl.ID, true, 0)
+	require.NoError(t, err)
+	require.False(t, on.Disabled)
+	require.NoError(t, f.core.CheckClientSecret(t.Context(), cl.ID, secret))
 }

@@ -41,6 +41,7 @@ var Rules = map[string]authz.Rule{
 	"identity.RegisterClient":     {Object: "identity.clients", Action: "create"},
 	"identity.GetClient":          {Object: "identity.clients", Action: "read"},
 	"identity.RotateClientSecret": {Object: "identity.clients", Action: "update"},
+	"identity.SetClientEnabled":   {Object: "identity.clients", Action: "update"},
 }
 
 // binding is the gRPC and HTTP face of Core: one line per method.
@@ -66,6 +67,7 @@ type binding struct {
 	registerClient     kit.Unary[*identityv1.RegisterClientRequest, *identityv1.RegisterClientResponse]
 	getClient          kit.Unary[*identityv1.GetClientRequest, *identityv1.OAuthClient]
 	rotateClientSecret kit.Unary[*identityv1.RotateClientSecretRequest, *identityv1.RegisterClientResponse]
+	setClientEnabled   kit.Unary[*identityv1.SetClientEnabledRequest, *identityv1.OAuthClient]
 }
 
 func newBinding(svc *kit.Service, c *Core) *binding {
@@ -91,6 +93,7 @@ func newBinding(svc *kit.Service, c *Core) *binding {
 		registerClient:     kit.Handle(svc, "RegisterClient", a.RegisterClient),
 		getClient:          kit.Handle(svc, "GetClient", a.GetClient),
 		rotateClientSecret: kit.Handle(svc, "RotateClientSecret", a.RotateClientSecret),
+		setClientEnabled:   kit.Handle(svc, "SetClientEnabled", a.SetClientEnabled),
 	}
 }
 
@@ -153,6 +156,9 @@ func (b *binding) GetClient(ctx context.Context, r *identityv1.GetClientRequest)
 }
 func (b *binding) RotateClientSecret(ctx context.Context, r *identityv1.RotateClientSecretRequest) (*identityv1.RegisterClientResponse, error) {
 	return b.rotateClientSecret.Call(ctx, r)
+}
+func (b *binding) SetClientEnabled(ctx context.Context, r *identityv1.SetClientEnabledRequest) (*identityv1.OAuthClient, error) {
+	return b.setClientEnabled.Call(ctx, r)
 }
 
 // api translates between the contract's messages and Core.
@@ -389,6 +395,15 @@ func (a api) RotateClientSecret(ctx context.Context, r *identityv1.RotateClientS
 	return &identityv1.RegisterClientResponse{Client: clientPB(cl), ClientSecret: secret}, nil
 }
 
+func (a api) SetClientEnabled(ctx context.Context, r *identityv1.SetClientEnabledRequest) (*identityv1.OAuthClient, error) {
+	t, id, err := parseChildName("name", r.GetName(), "clients")
+	if err != nil {
+		return nil, err
+	}
+	cl, err := a.c.SetClientEnabled(ctx, t, id, r.GetEnabled(), r.GetVersion())
+	return clientPB(cl), err
+}
+
 func tenantPB(t tenancy.Tenant) *identityv1.Tenant {
 	if t.ID == "" {
 		return nil
@@ -426,5 +441,5 @@ func clientPB(c OAuthClient) *identityv1.OAuthClient {
 		return nil
 	}
 	return &identityv1.OAuthClient{Name: c.Name(), Id: c.ID, DisplayName: c.DisplayName, Scopes: c.Scopes,
-		RedirectUris: c.RedirectURIs, Public: c.Public, Version: c.Version, CreateTime: timestamppb.New(c.CreateTime)}
+		RedirectUris: c.RedirectURIs, Public: c.Public, Version: c.Version, CreateTime: timestamppb.New(c.CreateTime), Disabled: c.Disabled}
 }

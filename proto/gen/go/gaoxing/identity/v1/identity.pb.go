@@ -1513,9 +1513,11 @@ type OAuthClient struct {
 	Scopes       []string `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	RedirectUris []string `protobuf:"bytes,5,rep,name=redirect_uris,json=redirectUris,proto3" json:"redirect_uris,omitempty"`
 	// A public client (the console, with PKCE) has no secret.
-	Public        bool                   `protobuf:"varint,6,opt,name=public,proto3" json:"public,omitempty"`
-	Version       int64                  `protobuf:"varint,7,opt,name=version,proto3" json:"version,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	Public     bool                   `protobuf:"varint,6,opt,name=public,proto3" json:"public,omitempty"`
+	Version    int64                  `protobuf:"varint,7,opt,name=version,proto3" json:"version,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// A disabled client gets no tokens (SetClientEnabled).
+	Disabled      bool `protobuf:"varint,9,opt,name=disabled,proto3" json:"disabled,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1604,6 +1606,13 @@ func (x *OAuthClient) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *OAuthClient) GetDisabled() bool {
+	if x != nil {
+		return x.Disabled
+	}
+	return false
 }
 
 type RegisterClientRequest struct {
@@ -1809,6 +1818,68 @@ func (x *RotateClientSecretRequest) GetName() string {
 	return ""
 }
 
+type SetClientEnabledRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// tenants/{tenant}/clients/{client}
+	Name    string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Enabled bool   `protobuf:"varint,2,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// The version the caller last read; 0 skips the check.
+	Version       int64 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetClientEnabledRequest) Reset() {
+	*x = SetClientEnabledRequest{}
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetClientEnabledRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetClientEnabledRequest) ProtoMessage() {}
+
+func (x *SetClientEnabledRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetClientEnabledRequest.ProtoReflect.Descriptor instead.
+func (*SetClientEnabledRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *SetClientEnabledRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SetClientEnabledRequest) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *SetClientEnabledRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 var File_gaoxing_identity_v1_identity_proto protoreflect.FileDescriptor
 
 const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
@@ -1913,7 +1984,7 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
 	"\x06tenant\x18\x02 \x01(\tR\x06tenant\"K\n" +
 	"\x11ListRolesResponse\x126\n" +
-	"\x06grants\x18\x01 \x03(\v2\x1e.gaoxing.identity.v1.RoleGrantR\x06grants\"\x80\x02\n" +
+	"\x06grants\x18\x01 \x03(\v2\x1e.gaoxing.identity.v1.RoleGrantR\x06grants\"\x9c\x02\n" +
 	"\vOAuthClient\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12!\n" +
@@ -1923,7 +1994,8 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\x06public\x18\x06 \x01(\bR\x06public\x12\x18\n" +
 	"\aversion\x18\a \x01(\x03R\aversion\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x86\x01\n" +
+	"createTime\x12\x1a\n" +
+	"\bdisabled\x18\t \x01(\bR\bdisabled\"\x86\x01\n" +
 	"\x15RegisterClientRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tclient_id\x18\x02 \x01(\tR\bclientId\x128\n" +
@@ -1934,7 +2006,11 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\x10GetClientRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"/\n" +
 	"\x19RotateClientSecretRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name2\xba\x0e\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"a\n" +
+	"\x17SetClientEnabledRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion2\x9e\x0f\n" +
 	"\x0fIdentityService\x12U\n" +
 	"\fCreateTenant\x12(.gaoxing.identity.v1.CreateTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\x12O\n" +
 	"\tGetTenant\x12%.gaoxing.identity.v1.GetTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\x12`\n" +
@@ -1958,7 +2034,8 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\tListRoles\x12%.gaoxing.identity.v1.ListRolesRequest\x1a&.gaoxing.identity.v1.ListRolesResponse\x12i\n" +
 	"\x0eRegisterClient\x12*.gaoxing.identity.v1.RegisterClientRequest\x1a+.gaoxing.identity.v1.RegisterClientResponse\x12T\n" +
 	"\tGetClient\x12%.gaoxing.identity.v1.GetClientRequest\x1a .gaoxing.identity.v1.OAuthClient\x12q\n" +
-	"\x12RotateClientSecret\x12..gaoxing.identity.v1.RotateClientSecretRequest\x1a+.gaoxing.identity.v1.RegisterClientResponseBLZJgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/identity/v1;identityv1b\x06proto3"
+	"\x12RotateClientSecret\x12..gaoxing.identity.v1.RotateClientSecretRequest\x1a+.gaoxing.identity.v1.RegisterClientResponse\x12b\n" +
+	"\x10SetClientEnabled\x12,.gaoxing.identity.v1.SetClientEnabledRequest\x1a .gaoxing.identity.v1.OAuthClientBLZJgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/identity/v1;identityv1b\x06proto3"
 
 var (
 	file_gaoxing_identity_v1_identity_proto_rawDescOnce sync.Once
@@ -1972,7 +2049,7 @@ func file_gaoxing_identity_v1_identity_proto_rawDescGZIP() []byte {
 	return file_gaoxing_identity_v1_identity_proto_rawDescData
 }
 
-var file_gaoxing_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_gaoxing_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_gaoxing_identity_v1_identity_proto_goTypes = []any{
 	(*Tenant)(nil),                    // 0: gaoxing.identity.v1.Tenant
 	(*CreateTenantRequest)(nil),       // 1: gaoxing.identity.v1.CreateTenantRequest
@@ -2004,18 +2081,19 @@ var file_gaoxing_identity_v1_identity_proto_goTypes = []any{
 	(*RegisterClientResponse)(nil),    // 27: gaoxing.identity.v1.RegisterClientResponse
 	(*GetClientRequest)(nil),          // 28: gaoxing.identity.v1.GetClientRequest
 	(*RotateClientSecretRequest)(nil), // 29: gaoxing.identity.v1.RotateClientSecretRequest
-	(*timestamppb.Timestamp)(nil),     // 30: google.protobuf.Timestamp
+	(*SetClientEnabledRequest)(nil),   // 30: gaoxing.identity.v1.SetClientEnabledRequest
+	(*timestamppb.Timestamp)(nil),     // 31: google.protobuf.Timestamp
 }
 var file_gaoxing_identity_v1_identity_proto_depIdxs = []int32{
 	0,  // 0: gaoxing.identity.v1.CreateTenantRequest.tenant:type_name -> gaoxing.identity.v1.Tenant
 	0,  // 1: gaoxing.identity.v1.ListTenantsResponse.tenants:type_name -> gaoxing.identity.v1.Tenant
-	30, // 2: gaoxing.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
-	30, // 3: gaoxing.identity.v1.User.update_time:type_name -> google.protobuf.Timestamp
-	30, // 4: gaoxing.identity.v1.User.locked_until:type_name -> google.protobuf.Timestamp
+	31, // 2: gaoxing.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	31, // 3: gaoxing.identity.v1.User.update_time:type_name -> google.protobuf.Timestamp
+	31, // 4: gaoxing.identity.v1.User.locked_until:type_name -> google.protobuf.Timestamp
 	9,  // 5: gaoxing.identity.v1.CreateUserRequest.user:type_name -> gaoxing.identity.v1.User
 	9,  // 6: gaoxing.identity.v1.ListUsersResponse.users:type_name -> gaoxing.identity.v1.User
 	19, // 7: gaoxing.identity.v1.ListRolesResponse.grants:type_name -> gaoxing.identity.v1.RoleGrant
-	30, // 8: gaoxing.identity.v1.OAuthClient.create_time:type_name -> google.protobuf.Timestamp
+	31, // 8: gaoxing.identity.v1.OAuthClient.create_time:type_name -> google.protobuf.Timestamp
 	25, // 9: gaoxing.identity.v1.RegisterClientRequest.client:type_name -> gaoxing.identity.v1.OAuthClient
 	25, // 10: gaoxing.identity.v1.RegisterClientResponse.client:type_name -> gaoxing.identity.v1.OAuthClient
 	1,  // 11: gaoxing.identity.v1.IdentityService.CreateTenant:input_type -> gaoxing.identity.v1.CreateTenantRequest
@@ -2038,28 +2116,30 @@ var file_gaoxing_identity_v1_identity_proto_depIdxs = []int32{
 	26, // 28: gaoxing.identity.v1.IdentityService.RegisterClient:input_type -> gaoxing.identity.v1.RegisterClientRequest
 	28, // 29: gaoxing.identity.v1.IdentityService.GetClient:input_type -> gaoxing.identity.v1.GetClientRequest
 	29, // 30: gaoxing.identity.v1.IdentityService.RotateClientSecret:input_type -> gaoxing.identity.v1.RotateClientSecretRequest
-	0,  // 31: gaoxing.identity.v1.IdentityService.CreateTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 32: gaoxing.identity.v1.IdentityService.GetTenant:output_type -> gaoxing.identity.v1.Tenant
-	4,  // 33: gaoxing.identity.v1.IdentityService.ListTenants:output_type -> gaoxing.identity.v1.ListTenantsResponse
-	0,  // 34: gaoxing.identity.v1.IdentityService.RenameTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 35: gaoxing.identity.v1.IdentityService.MoveTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 36: gaoxing.identity.v1.IdentityService.SetTenantEnabled:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 37: gaoxing.identity.v1.IdentityService.SetTenantServices:output_type -> gaoxing.identity.v1.Tenant
-	9,  // 38: gaoxing.identity.v1.IdentityService.CreateUser:output_type -> gaoxing.identity.v1.User
-	9,  // 39: gaoxing.identity.v1.IdentityService.GetUser:output_type -> gaoxing.identity.v1.User
-	13, // 40: gaoxing.identity.v1.IdentityService.ListUsers:output_type -> gaoxing.identity.v1.ListUsersResponse
-	9,  // 41: gaoxing.identity.v1.IdentityService.FindUserByIDNumber:output_type -> gaoxing.identity.v1.User
-	9,  // 42: gaoxing.identity.v1.IdentityService.SetUserStatus:output_type -> gaoxing.identity.v1.User
-	17, // 43: gaoxing.identity.v1.IdentityService.ChangePassword:output_type -> gaoxing.identity.v1.ChangePasswordResponse
-	9,  // 44: gaoxing.identity.v1.IdentityService.ResetPassword:output_type -> gaoxing.identity.v1.User
-	19, // 45: gaoxing.identity.v1.IdentityService.GrantRole:output_type -> gaoxing.identity.v1.RoleGrant
-	22, // 46: gaoxing.identity.v1.IdentityService.RevokeRole:output_type -> gaoxing.identity.v1.RevokeRoleResponse
-	24, // 47: gaoxing.identity.v1.IdentityService.ListRoles:output_type -> gaoxing.identity.v1.ListRolesResponse
-	27, // 48: gaoxing.identity.v1.IdentityService.RegisterClient:output_type -> gaoxing.identity.v1.RegisterClientResponse
-	25, // 49: gaoxing.identity.v1.IdentityService.GetClient:output_type -> gaoxing.identity.v1.OAuthClient
-	27, // 50: gaoxing.identity.v1.IdentityService.RotateClientSecret:output_type -> gaoxing.identity.v1.RegisterClientResponse
-	31, // [31:51] is the sub-list for method output_type
-	11, // [11:31] is the sub-list for method input_type
+	30, // 31: gaoxing.identity.v1.IdentityService.SetClientEnabled:input_type -> gaoxing.identity.v1.SetClientEnabledRequest
+	0,  // 32: gaoxing.identity.v1.IdentityService.CreateTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 33: gaoxing.identity.v1.IdentityService.GetTenant:output_type -> gaoxing.identity.v1.Tenant
+	4,  // 34: gaoxing.identity.v1.IdentityService.ListTenants:output_type -> gaoxing.identity.v1.ListTenantsResponse
+	0,  // 35: gaoxing.identity.v1.IdentityService.RenameTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 36: gaoxing.identity.v1.IdentityService.MoveTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 37: gaoxing.identity.v1.IdentityService.SetTenantEnabled:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 38: gaoxing.identity.v1.IdentityService.SetTenantServices:output_type -> gaoxing.identity.v1.Tenant
+	9,  // 39: gaoxing.identity.v1.IdentityService.CreateUser:output_type -> gaoxing.identity.v1.User
+	9,  // 40: gaoxing.identity.v1.IdentityService.GetUser:output_type -> gaoxing.identity.v1.User
+	13, // 41: gaoxing.identity.v1.IdentityService.ListUsers:output_type -> gaoxing.identity.v1.ListUsersResponse
+	9,  // 42: gaoxing.identity.v1.IdentityService.FindUserByIDNumber:output_type -> gaoxing.identity.v1.User
+	9,  // 43: gaoxing.identity.v1.IdentityService.SetUserStatus:output_type -> gaoxing.identity.v1.User
+	17, // 44: gaoxing.identity.v1.IdentityService.ChangePassword:output_type -> gaoxing.identity.v1.ChangePasswordResponse
+	9,  // 45: gaoxing.identity.v1.IdentityService.ResetPassword:output_type -> gaoxing.identity.v1.User
+	19, // 46: gaoxing.identity.v1.IdentityService.GrantRole:output_type -> gaoxing.identity.v1.RoleGrant
+	22, // 47: gaoxing.identity.v1.IdentityService.RevokeRole:output_type -> gaoxing.identity.v1.RevokeRoleResponse
+	24, // 48: gaoxing.identity.v1.IdentityService.ListRoles:output_type -> gaoxing.identity.v1.ListRolesResponse
+	27, // 49: gaoxing.identity.v1.IdentityService.RegisterClient:output_type -> gaoxing.identity.v1.RegisterClientResponse
+	25, // 50: gaoxing.identity.v1.IdentityService.GetClient:output_type -> gaoxing.identity.v1.OAuthClient
+	27, // 51: gaoxing.identity.v1.IdentityService.RotateClientSecret:output_type -> gaoxing.identity.v1.RegisterClientResponse
+	25, // 52: gaoxing.identity.v1.IdentityService.SetClientEnabled:output_type -> gaoxing.identity.v1.OAuthClient
+	32, // [32:53] is the sub-list for method output_type
+	11, // [11:32] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -2076,7 +2156,7 @@ func file_gaoxing_identity_v1_identity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gaoxing_identity_v1_identity_proto_rawDesc), len(file_gaoxing_identity_v1_identity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -39,6 +39,7 @@ const (
 	IdentityService_RegisterClient_FullMethodName     = "/gaoxing.identity.v1.IdentityService/RegisterClient"
 	IdentityService_GetClient_FullMethodName          = "/gaoxing.identity.v1.IdentityService/GetClient"
 	IdentityService_RotateClientSecret_FullMethodName = "/gaoxing.identity.v1.IdentityService/RotateClientSecret"
+	IdentityService_SetClientEnabled_FullMethodName   = "/gaoxing.identity.v1.IdentityService/SetClientEnabled"
 )
 
 // IdentityServiceClient is the client API for IdentityService service.
@@ -91,6 +92,9 @@ type IdentityServiceClient interface {
 	GetClient(ctx context.Context, in *GetClientRequest, opts ...grpc.CallOption) (*OAuthClient, error)
 	// RotateClientSecret issues a new secret (shown once); the old one stops working.
 	RotateClientSecret(ctx context.Context, in *RotateClientSecretRequest, opts ...grpc.CallOption) (*RegisterClientResponse, error)
+	// SetClientEnabled disables a client or enables it again. A disabled client gets no
+	// tokens, and every token issued to it until then is refused at every service.
+	SetClientEnabled(ctx context.Context, in *SetClientEnabledRequest, opts ...grpc.CallOption) (*OAuthClient, error)
 }
 
 type identityServiceClient struct {
@@ -301,6 +305,16 @@ func (c *identityServiceClient) RotateClientSecret(ctx context.Context, in *Rota
 	return out, nil
 }
 
+func (c *identityServiceClient) SetClientEnabled(ctx context.Context, in *SetClientEnabledRequest, opts ...grpc.CallOption) (*OAuthClient, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OAuthClient)
+	err := c.cc.Invoke(ctx, IdentityService_SetClientEnabled_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IdentityServiceServer is the server API for IdentityService service.
 // All implementations must embed UnimplementedIdentityServiceServer
 // for forward compatibility.
@@ -351,6 +365,9 @@ type IdentityServiceServer interface {
 	GetClient(context.Context, *GetClientRequest) (*OAuthClient, error)
 	// RotateClientSecret issues a new secret (shown once); the old one stops working.
 	RotateClientSecret(context.Context, *RotateClientSecretRequest) (*RegisterClientResponse, error)
+	// SetClientEnabled disables a client or enables it again. A disabled client gets no
+	// tokens, and every token issued to it until then is refused at every service.
+	SetClientEnabled(context.Context, *SetClientEnabledRequest) (*OAuthClient, error)
 	mustEmbedUnimplementedIdentityServiceServer()
 }
 
@@ -420,6 +437,9 @@ func (UnimplementedIdentityServiceServer) GetClient(context.Context, *GetClientR
 }
 func (UnimplementedIdentityServiceServer) RotateClientSecret(context.Context, *RotateClientSecretRequest) (*RegisterClientResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RotateClientSecret not implemented")
+}
+func (UnimplementedIdentityServiceServer) SetClientEnabled(context.Context, *SetClientEnabledRequest) (*OAuthClient, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetClientEnabled not implemented")
 }
 func (UnimplementedIdentityServiceServer) mustEmbedUnimplementedIdentityServiceServer() {}
 func (UnimplementedIdentityServiceServer) testEmbeddedByValue()                         {}
@@ -802,6 +822,24 @@ func _IdentityService_RotateClientSecret_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IdentityService_SetClientEnabled_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetClientEnabledRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).SetClientEnabled(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_SetClientEnabled_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).SetClientEnabled(ctx, req.(*SetClientEnabledRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IdentityService_ServiceDesc is the grpc.ServiceDesc for IdentityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -888,6 +926,10 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RotateClientSecret",
 			Handler:    _IdentityService_RotateClientSecret_Handler,
+		},
+		{
+			MethodName: "SetClientEnabled",
+			Handler:    _IdentityService_SetClientEnabled_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
