@@ -48,6 +48,8 @@ type Core struct {
 	ring     *sealed.Ring
 	opts     Options
 	titles   map[string]string // role name → title, for the console
+	// endSessions ends a person's sign-ins at the OpenID Provider, when one is mounted.
+	endSessions func(ctx context.Context, subject, reason string) error
 	// argonSlots bounds concurrent password checks to the cores there are: more would
 	// only add memory (MemoryKiB each) and latency, not throughput.
 	argonSlots chan struct{}

@@ -37,6 +37,9 @@ func OIDCProvider(cfg oidc.Config) ProviderFunc {
 		if deps.Go != nil {
 			deps.Go(app.Loop{Name: "identity-oidc-prune", Run: p.Prune})
 		}
+		if c, ok := deps.Directory.(*Core); ok {
+			c.endSessions = p.EndSessions // password changes end the sign-ins the provider holds
+		}
 		return p.Routes(), nil
 	}
 }

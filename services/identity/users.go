@@ -244,12 +244,10 @@ func (c *Core) ResetPassword(ctx context.Context, tenant tenancy.ID, id, next st
 }
 
 // setPassword stores a new password and ends the account's sessions: sign-ins from
-// before now can no longer refresh (sessions_after), and its access tokens are revoked
-// at every service through a marker in etcd. Tokens carry their issue time in whole
-// seconds, so the marker refuses those issued before this second began (one issued in
-// the same second before the change is refused by its id when its sign-in is revoked on
-// the next refresh, or expires with its short lifetime); a sign-in right after the change
-// must work.
+// before now can no longer refresh (sessions_after), the provider revokes them and
+// publishes every access token they hold by its id, and a marker in etcd refuses any
+// other token of the account issued before this second began (tokens carry their issue
+// time in whole seconds, and a sign-in right after the change must work).
 func (c *Core) setPassword(ctx context.Context, r userRow, password, action string) error {
 	hash := hashPassword(password, c.opts.Argon2)
 	now := c.now()
@@ -273,7 +271,11 @@ func (c *Core) setPassword(ctx context.Context, r userRow, password, action stri
 	if err != nil {
 		return err
 	}
-	return authn.RevokeSubject(ctx, c.etcd, r.ID, now.Truncate(time.Second), c.opts.TokenLifetime)
+	err = authn.RevokeSubject(ctx, c.etcd, r.ID, now.Truncate(time.Second), c.opts.TokenLifetime)
+	if c.endSessions != nil {
+		err = errors.Join(err, c.endSessions(ctx, r.ID, "password changed"))
+	}
+	return err
 }
 
 var (

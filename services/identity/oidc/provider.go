@@ -256,6 +256,13 @@ func (p *Provider) RotateKey(ctx context.Context) (string, error) {
 	return p.store.keys.rotate(ctx)
 }
 
+// EndSessions ends every sign-in of the person subject (a password change or reset):
+// refresh tokens are refused from now on, and every access token issued to them is
+// published as revoked, so every service refuses it within a watch round trip.
+func (p *Provider) EndSessions(ctx context.Context, subject, reason string) error {
+	return p.store.endSessions(ctx, subject, reason)
+}
+
 // Revocations is the provider's own view of revoked tokens (it refuses them at userinfo
 // and introspection); services use authn.WatchRevocations for theirs.
 func (p *Provider) Revocations() *authn.Revocations { return p.store.revoked }

@@ -431,6 +431,36 @@ func (s *storage) endFamilies(ctx context.Context, by revocation, now time.Time,
 	return nil
 }
 
+// endSessions ends every sign-in of subject: its families are revoked and audited, and
+// every live access token it holds is published as revoked by its id.
+func (s *storage) endSessions(ctx context.Context, subject, reason string) error {
+	err := s.revokeFamilies(ctx, revocation{actor: "system:sessions", reason: reason}, `subject = $1`, subject)
+	// Access tokens issued without a refresh token belong to no family.
+	rows, qerr := s.db.Query(ctx, `SELECT jti, expires_at FROM oidc_access_tokens WHERE subject = $1 AND family_id = '' AND expires_at > $2`,
+		subject, s.now().UnixMicro())
+	if qerr != nil {
+		return errors.Join(err, qerr)
+	}
+	type live struct {
+		jti string
+		exp int64
+	}
+	var all []live
+	for rows.Next() {
+		var l live
+		if serr := rows.Scan(&l.jti, &l.exp); serr != nil {
+			rows.Close()
+			return errors.Join(err, serr)
+		}
+		all = append(all, l)
+	}
+	rows.Close()
+	for _, l := range all {
+		err = errors.Join(err, authn.Revoke(ctx, s.etcd, l.jti, time.UnixMicro(l.exp)))
+	}
+	return errors.Join(err, rows.Err())
+}
+
 // TerminateSession ends a person's sign-ins at a client (end_session with an id_token_hint).
 func (s *storage) TerminateSession(ctx context.Context, userID, clientID string) error {
 	if userID == "" {
