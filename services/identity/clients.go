@@ -32,9 +32,14 @@ const ClientPrefix = "svc-"
 
 // NewClient is what registering a client takes.
 type NewClient struct {
-	Tenant       tenancy.ID
-	Slug         string // the client_id becomes svc-{slug}; empty: random
-	DisplayName  string
+	Tenant      tenancy.ID
+	Slug        string // the client_id becomes svc-{slug}; empty: random
+	DisplayName string
+	// Scopes the client may be granted. A token request naming a scope outside this list
+	// is refused (invalid_scope); the token carries what was granted in its scope claim.
+	// Scopes only narrow what a client asks for: what it may do at a service is decided by
+	// the roles granted to it (authz), which no scope widens, and no service checks a
+	// scope today.
 	Scopes       []string
 	RedirectURIs []string
 	Public       bool // the console: no secret, PKCE

@@ -15,5 +15,8 @@
 //	}
 //
 // Services verify the tokens with authn.NewVerifier(p.Issuer(), oidc.Audience, p.JWKSURL(),
-// authn.WithRevoked(revocations.Revoked)), revocations from authn.WatchRevocations.
+// authn.WithRevocations(revocations)), revocations from authn.WatchRevocations (app.NewKit
+// does this for every service). Sign-outs, revocations, reused refresh tokens and
+// EndSessions (a password change) publish the tokens' ids there; refresh tokens end
+// RefreshMaxAge after the sign-in whatever their rotation; disabled clients get nothing.
 package oidc
