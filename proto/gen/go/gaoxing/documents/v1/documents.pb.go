@@ -7,6 +7,7 @@
 package documentsv1
 
 import (
+	_ "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1364,7 +1365,7 @@ var File_gaoxing_documents_v1_documents_proto protoreflect.FileDescriptor
 
 const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\n" +
-	"$gaoxing/documents/v1/documents.proto\x12\x14gaoxing.documents.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x05\n" +
+	"$gaoxing/documents/v1/documents.proto\x12\x14gaoxing.documents.v1\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x05\n" +
 	"\bDocument\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x1a\n" +
@@ -1479,19 +1480,30 @@ const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\x12STATE_PENDING_SCAN\x10\x01\x12\x13\n" +
 	"\x0fSTATE_AVAILABLE\x10\x02\x12\x11\n" +
 	"\rSTATE_DELETED\x10\x03\x12\x12\n" +
-	"\x0eSTATE_INFECTED\x10\x042\xab\b\n" +
-	"\x10DocumentsService\x12W\n" +
-	"\vGetDocument\x12(.gaoxing.documents.v1.GetDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\x12h\n" +
-	"\rListDocuments\x12*.gaoxing.documents.v1.ListDocumentsRequest\x1a+.gaoxing.documents.v1.ListDocumentsResponse\x12W\n" +
-	"\fCreateUpload\x12).gaoxing.documents.v1.CreateUploadRequest\x1a\x1c.gaoxing.documents.v1.Upload\x12Y\n" +
-	"\fCommitUpload\x12).gaoxing.documents.v1.CommitUploadRequest\x1a\x1e.gaoxing.documents.v1.Document\x12`\n" +
-	"\x0eGetDownloadURL\x12+.gaoxing.documents.v1.GetDownloadURLRequest\x1a!.gaoxing.documents.v1.DownloadURL\x12]\n" +
-	"\x0eDeleteDocument\x12+.gaoxing.documents.v1.DeleteDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\x12a\n" +
-	"\x10UndeleteDocument\x12-.gaoxing.documents.v1.UndeleteDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\x12Y\n" +
-	"\fSetLegalHold\x12).gaoxing.documents.v1.SetLegalHoldRequest\x1a\x1e.gaoxing.documents.v1.Document\x12a\n" +
-	"\x10ReleaseLegalHold\x12-.gaoxing.documents.v1.ReleaseLegalHoldRequest\x1a\x1e.gaoxing.documents.v1.Document\x12W\n" +
-	"\vMarkScanned\x12(.gaoxing.documents.v1.MarkScannedRequest\x1a\x1e.gaoxing.documents.v1.Document\x12e\n" +
-	"\fListVersions\x12).gaoxing.documents.v1.ListVersionsRequest\x1a*.gaoxing.documents.v1.ListVersionsResponseBNZLgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1;documentsv1b\x06proto3"
+	"\x0eSTATE_INFECTED\x10\x042\xa7\v\n" +
+	"\x10DocumentsService\x12x\n" +
+	"\vGetDocument\x12(.gaoxing.documents.v1.GetDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x13documents.documents\x12\x04read\x12\x89\x01\n" +
+	"\rListDocuments\x12*.gaoxing.documents.v1.ListDocumentsRequest\x1a+.gaoxing.documents.v1.ListDocumentsResponse\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x13documents.documents\x12\x04read\x12z\n" +
+	"\fCreateUpload\x12).gaoxing.documents.v1.CreateUploadRequest\x1a\x1c.gaoxing.documents.v1.Upload\"!\x8a\xb5\x18\x1d\n" +
+	"\x13documents.documents\x12\x06create\x12|\n" +
+	"\fCommitUpload\x12).gaoxing.documents.v1.CommitUploadRequest\x1a\x1e.gaoxing.documents.v1.Document\"!\x8a\xb5\x18\x1d\n" +
+	"\x13documents.documents\x12\x06create\x12\x81\x01\n" +
+	"\x0eGetDownloadURL\x12+.gaoxing.documents.v1.GetDownloadURLRequest\x1a!.gaoxing.documents.v1.DownloadURL\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x13documents.documents\x12\x04read\x12\x80\x01\n" +
+	"\x0eDeleteDocument\x12+.gaoxing.documents.v1.DeleteDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"!\x8a\xb5\x18\x1d\n" +
+	"\x13documents.documents\x12\x06delete\x12\x84\x01\n" +
+	"\x10UndeleteDocument\x12-.gaoxing.documents.v1.UndeleteDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"!\x8a\xb5\x18\x1d\n" +
+	"\x13documents.documents\x12\x06delete\x12{\n" +
+	"\fSetLegalHold\x12).gaoxing.documents.v1.SetLegalHoldRequest\x1a\x1e.gaoxing.documents.v1.Document\" \x8a\xb5\x18\x1c\n" +
+	"\x13documents.documents\x12\x05admin\x12\x83\x01\n" +
+	"\x10ReleaseLegalHold\x12-.gaoxing.documents.v1.ReleaseLegalHoldRequest\x1a\x1e.gaoxing.documents.v1.Document\" \x8a\xb5\x18\x1c\n" +
+	"\x13documents.documents\x12\x05admin\x12y\n" +
+	"\vMarkScanned\x12(.gaoxing.documents.v1.MarkScannedRequest\x1a\x1e.gaoxing.documents.v1.Document\" \x8a\xb5\x18\x1c\n" +
+	"\x13documents.documents\x12\x05admin\x12\x86\x01\n" +
+	"\fListVersions\x12).gaoxing.documents.v1.ListVersionsRequest\x1a*.gaoxing.documents.v1.ListVersionsResponse\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x13documents.documents\x12\x04readBNZLgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1;documentsv1b\x06proto3"
 
 var (
 	file_gaoxing_documents_v1_documents_proto_rawDescOnce sync.Once

@@ -7,6 +7,7 @@
 package identityv1
 
 import (
+	_ "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1884,7 +1885,7 @@ var File_gaoxing_identity_v1_identity_proto protoreflect.FileDescriptor
 
 const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
-	"\"gaoxing/identity/v1/identity.proto\x12\x13gaoxing.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb5\x01\n" +
+	"\"gaoxing/identity/v1/identity.proto\x12\x13gaoxing.identity.v1\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb5\x01\n" +
 	"\x06Tenant\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x12\n" +
@@ -2010,32 +2011,51 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\x17SetClientEnabledRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\x03R\aversion2\x9e\x0f\n" +
-	"\x0fIdentityService\x12U\n" +
-	"\fCreateTenant\x12(.gaoxing.identity.v1.CreateTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\x12O\n" +
-	"\tGetTenant\x12%.gaoxing.identity.v1.GetTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\x12`\n" +
-	"\vListTenants\x12'.gaoxing.identity.v1.ListTenantsRequest\x1a(.gaoxing.identity.v1.ListTenantsResponse\x12U\n" +
-	"\fRenameTenant\x12(.gaoxing.identity.v1.RenameTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\x12Q\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion2\xf9\x13\n" +
+	"\x0fIdentityService\x12u\n" +
+	"\fCreateTenant\x12(.gaoxing.identity.v1.CreateTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x10identity.tenants\x12\x06create\x12m\n" +
+	"\tGetTenant\x12%.gaoxing.identity.v1.GetTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\"\x1c\x8a\xb5\x18\x18\n" +
+	"\x10identity.tenants\x12\x04read\x12~\n" +
+	"\vListTenants\x12'.gaoxing.identity.v1.ListTenantsRequest\x1a(.gaoxing.identity.v1.ListTenantsResponse\"\x1c\x8a\xb5\x18\x18\n" +
+	"\x10identity.tenants\x12\x04read\x12u\n" +
+	"\fRenameTenant\x12(.gaoxing.identity.v1.RenameTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x10identity.tenants\x12\x06update\x12q\n" +
 	"\n" +
-	"MoveTenant\x12&.gaoxing.identity.v1.MoveTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\x12]\n" +
-	"\x10SetTenantEnabled\x12,.gaoxing.identity.v1.SetTenantEnabledRequest\x1a\x1b.gaoxing.identity.v1.Tenant\x12_\n" +
-	"\x11SetTenantServices\x12-.gaoxing.identity.v1.SetTenantServicesRequest\x1a\x1b.gaoxing.identity.v1.Tenant\x12O\n" +
+	"MoveTenant\x12&.gaoxing.identity.v1.MoveTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x10identity.tenants\x12\x06update\x12}\n" +
+	"\x10SetTenantEnabled\x12,.gaoxing.identity.v1.SetTenantEnabledRequest\x1a\x1b.gaoxing.identity.v1.Tenant\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x10identity.tenants\x12\x06update\x12\x7f\n" +
+	"\x11SetTenantServices\x12-.gaoxing.identity.v1.SetTenantServicesRequest\x1a\x1b.gaoxing.identity.v1.Tenant\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x10identity.tenants\x12\x06update\x12m\n" +
 	"\n" +
-	"CreateUser\x12&.gaoxing.identity.v1.CreateUserRequest\x1a\x19.gaoxing.identity.v1.User\x12I\n" +
-	"\aGetUser\x12#.gaoxing.identity.v1.GetUserRequest\x1a\x19.gaoxing.identity.v1.User\x12Z\n" +
-	"\tListUsers\x12%.gaoxing.identity.v1.ListUsersRequest\x1a&.gaoxing.identity.v1.ListUsersResponse\x12_\n" +
-	"\x12FindUserByIDNumber\x12..gaoxing.identity.v1.FindUserByIDNumberRequest\x1a\x19.gaoxing.identity.v1.User\x12U\n" +
-	"\rSetUserStatus\x12).gaoxing.identity.v1.SetUserStatusRequest\x1a\x19.gaoxing.identity.v1.User\x12i\n" +
-	"\x0eChangePassword\x12*.gaoxing.identity.v1.ChangePasswordRequest\x1a+.gaoxing.identity.v1.ChangePasswordResponse\x12U\n" +
-	"\rResetPassword\x12).gaoxing.identity.v1.ResetPasswordRequest\x1a\x19.gaoxing.identity.v1.User\x12R\n" +
-	"\tGrantRole\x12%.gaoxing.identity.v1.GrantRoleRequest\x1a\x1e.gaoxing.identity.v1.RoleGrant\x12]\n" +
+	"CreateUser\x12&.gaoxing.identity.v1.CreateUserRequest\x1a\x19.gaoxing.identity.v1.User\"\x1c\x8a\xb5\x18\x18\n" +
+	"\x0eidentity.users\x12\x06create\x12e\n" +
+	"\aGetUser\x12#.gaoxing.identity.v1.GetUserRequest\x1a\x19.gaoxing.identity.v1.User\"\x1a\x8a\xb5\x18\x16\n" +
+	"\x0eidentity.users\x12\x04read\x12v\n" +
+	"\tListUsers\x12%.gaoxing.identity.v1.ListUsersRequest\x1a&.gaoxing.identity.v1.ListUsersResponse\"\x1a\x8a\xb5\x18\x16\n" +
+	"\x0eidentity.users\x12\x04read\x12{\n" +
+	"\x12FindUserByIDNumber\x12..gaoxing.identity.v1.FindUserByIDNumberRequest\x1a\x19.gaoxing.identity.v1.User\"\x1a\x8a\xb5\x18\x16\n" +
+	"\x0eidentity.users\x12\x04read\x12s\n" +
+	"\rSetUserStatus\x12).gaoxing.identity.v1.SetUserStatusRequest\x1a\x19.gaoxing.identity.v1.User\"\x1c\x8a\xb5\x18\x18\n" +
+	"\x0eidentity.users\x12\x06update\x12q\n" +
+	"\x0eChangePassword\x12*.gaoxing.identity.v1.ChangePasswordRequest\x1a+.gaoxing.identity.v1.ChangePasswordResponse\"\x06\x8a\xb5\x18\x02 \x01\x12s\n" +
+	"\rResetPassword\x12).gaoxing.identity.v1.ResetPasswordRequest\x1a\x19.gaoxing.identity.v1.User\"\x1c\x8a\xb5\x18\x18\n" +
+	"\x0eidentity.users\x12\x06update\x12r\n" +
+	"\tGrantRole\x12%.gaoxing.identity.v1.GrantRoleRequest\x1a\x1e.gaoxing.identity.v1.RoleGrant\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x0eidentity.roles\x12\x06create\x18\x01\x12}\n" +
 	"\n" +
-	"RevokeRole\x12&.gaoxing.identity.v1.RevokeRoleRequest\x1a'.gaoxing.identity.v1.RevokeRoleResponse\x12Z\n" +
-	"\tListRoles\x12%.gaoxing.identity.v1.ListRolesRequest\x1a&.gaoxing.identity.v1.ListRolesResponse\x12i\n" +
-	"\x0eRegisterClient\x12*.gaoxing.identity.v1.RegisterClientRequest\x1a+.gaoxing.identity.v1.RegisterClientResponse\x12T\n" +
-	"\tGetClient\x12%.gaoxing.identity.v1.GetClientRequest\x1a .gaoxing.identity.v1.OAuthClient\x12q\n" +
-	"\x12RotateClientSecret\x12..gaoxing.identity.v1.RotateClientSecretRequest\x1a+.gaoxing.identity.v1.RegisterClientResponse\x12b\n" +
-	"\x10SetClientEnabled\x12,.gaoxing.identity.v1.SetClientEnabledRequest\x1a .gaoxing.identity.v1.OAuthClientBLZJgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/identity/v1;identityv1b\x06proto3"
+	"RevokeRole\x12&.gaoxing.identity.v1.RevokeRoleRequest\x1a'.gaoxing.identity.v1.RevokeRoleResponse\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x0eidentity.roles\x12\x06create\x18\x01\x12b\n" +
+	"\tListRoles\x12%.gaoxing.identity.v1.ListRolesRequest\x1a&.gaoxing.identity.v1.ListRolesResponse\"\x06\x8a\xb5\x18\x02 \x01\x12\x89\x01\n" +
+	"\x0eRegisterClient\x12*.gaoxing.identity.v1.RegisterClientRequest\x1a+.gaoxing.identity.v1.RegisterClientResponse\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x10identity.clients\x12\x06create\x12r\n" +
+	"\tGetClient\x12%.gaoxing.identity.v1.GetClientRequest\x1a .gaoxing.identity.v1.OAuthClient\"\x1c\x8a\xb5\x18\x18\n" +
+	"\x10identity.clients\x12\x04read\x12\x91\x01\n" +
+	"\x12RotateClientSecret\x12..gaoxing.identity.v1.RotateClientSecretRequest\x1a+.gaoxing.identity.v1.RegisterClientResponse\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x10identity.clients\x12\x06update\x12\x82\x01\n" +
+	"\x10SetClientEnabled\x12,.gaoxing.identity.v1.SetClientEnabledRequest\x1a .gaoxing.identity.v1.OAuthClient\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x10identity.clients\x12\x06updateBLZJgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/identity/v1;identityv1b\x06proto3"
 
 var (
 	file_gaoxing_identity_v1_identity_proto_rawDescOnce sync.Once

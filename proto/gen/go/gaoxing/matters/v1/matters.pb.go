@@ -7,6 +7,7 @@
 package mattersv1
 
 import (
+	_ "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -4259,7 +4260,7 @@ var File_gaoxing_matters_v1_matters_proto protoreflect.FileDescriptor
 
 const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\n" +
-	" gaoxing/matters/v1/matters.proto\x12\x12gaoxing.matters.v1\x1a\x1fgaoxing/matters/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"C\n" +
+	" gaoxing/matters/v1/matters.proto\x12\x12gaoxing.matters.v1\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgaoxing/matters/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"C\n" +
 	"\x05Limit\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x05R\x01n\x12,\n" +
 	"\x04unit\x18\x02 \x01(\x0e2\x18.gaoxing.matters.v1.UnitR\x04unit\"\x8d\x01\n" +
@@ -4628,43 +4629,72 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x18BUNDLE_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18BUNDLE_STATE_IN_PROGRESS\x10\x01\x12\x1a\n" +
 	"\x16BUNDLE_STATE_COMPLETED\x10\x02\x12\x17\n" +
-	"\x13BUNDLE_STATE_CLOSED\x10\x032\xbe\x19\n" +
-	"\x0eMattersService\x12M\n" +
-	"\tGetMatter\x12$.gaoxing.matters.v1.GetMatterRequest\x1a\x1a.gaoxing.matters.v1.Matter\x12^\n" +
-	"\vListMatters\x12&.gaoxing.matters.v1.ListMattersRequest\x1a'.gaoxing.matters.v1.ListMattersResponse\x12S\n" +
-	"\fUpdateMatter\x12'.gaoxing.matters.v1.UpdateMatterRequest\x1a\x1a.gaoxing.matters.v1.Matter\x12W\n" +
-	"\fEnableMatter\x12'.gaoxing.matters.v1.EnableMatterRequest\x1a\x1e.gaoxing.matters.v1.Enablement\x12j\n" +
-	"\x0fListEnablements\x12*.gaoxing.matters.v1.ListEnablementsRequest\x1a+.gaoxing.matters.v1.ListEnablementsResponse\x12b\n" +
-	"\x11SubmitApplication\x12,.gaoxing.matters.v1.SubmitApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12\\\n" +
-	"\x0eGetApplication\x12).gaoxing.matters.v1.GetApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12m\n" +
-	"\x10ListApplications\x12+.gaoxing.matters.v1.ListApplicationsRequest\x1a,.gaoxing.matters.v1.ListApplicationsResponse\x12b\n" +
-	"\x11AcceptApplication\x12,.gaoxing.matters.v1.AcceptApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12\\\n" +
-	"\x0eAcceptDeferred\x12).gaoxing.matters.v1.AcceptDeferredRequest\x1a\x1f.gaoxing.matters.v1.Application\x12\\\n" +
-	"\x0eSupplyDeferred\x12).gaoxing.matters.v1.SupplyDeferredRequest\x1a\x1f.gaoxing.matters.v1.Application\x12b\n" +
-	"\x11RequestCorrection\x12,.gaoxing.matters.v1.RequestCorrectionRequest\x1a\x1f.gaoxing.matters.v1.Application\x12f\n" +
-	"\x13ResubmitApplication\x12..gaoxing.matters.v1.ResubmitApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12b\n" +
-	"\x11RejectApplication\x12,.gaoxing.matters.v1.RejectApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12X\n" +
-	"\fCompleteStep\x12'.gaoxing.matters.v1.CompleteStepRequest\x1a\x1f.gaoxing.matters.v1.Application\x12f\n" +
-	"\x13WithdrawApplication\x12..gaoxing.matters.v1.WithdrawApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12^\n" +
-	"\x0fRateApplication\x12*.gaoxing.matters.v1.RateApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12d\n" +
-	"\rReportMatters\x12(.gaoxing.matters.v1.ReportMattersRequest\x1a).gaoxing.matters.v1.ReportMattersResponse\x12b\n" +
-	"\x11AssignApplication\x12,.gaoxing.matters.v1.AssignApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12X\n" +
-	"\tListQueue\x12$.gaoxing.matters.v1.ListQueueRequest\x1a%.gaoxing.matters.v1.ListQueueResponse\x12[\n" +
+	"\x13BUNDLE_STATE_CLOSED\x10\x032\xcb!\n" +
+	"\x0eMattersService\x12U\n" +
+	"\tGetMatter\x12$.gaoxing.matters.v1.GetMatterRequest\x1a\x1a.gaoxing.matters.v1.Matter\"\x06\x8a\xb5\x18\x02 \x01\x12f\n" +
+	"\vListMatters\x12&.gaoxing.matters.v1.ListMattersRequest\x1a'.gaoxing.matters.v1.ListMattersResponse\"\x06\x8a\xb5\x18\x02 \x01\x12r\n" +
+	"\fUpdateMatter\x12'.gaoxing.matters.v1.UpdateMatterRequest\x1a\x1a.gaoxing.matters.v1.Matter\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fmatters.matters\x12\x06update\x12v\n" +
+	"\fEnableMatter\x12'.gaoxing.matters.v1.EnableMatterRequest\x1a\x1e.gaoxing.matters.v1.Enablement\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fmatters.matters\x12\x06update\x12\x87\x01\n" +
+	"\x0fListEnablements\x12*.gaoxing.matters.v1.ListEnablementsRequest\x1a+.gaoxing.matters.v1.ListEnablementsResponse\"\x1b\x8a\xb5\x18\x17\n" +
+	"\x0fmatters.matters\x12\x04read\x12\x86\x01\n" +
+	"\x11SubmitApplication\x12,.gaoxing.matters.v1.SubmitApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14matters.applications\x12\x06create\x12~\n" +
+	"\x0eGetApplication\x12).gaoxing.matters.v1.GetApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\" \x8a\xb5\x18\x1c\n" +
+	"\x14matters.applications\x12\x04read\x12\x8f\x01\n" +
+	"\x10ListApplications\x12+.gaoxing.matters.v1.ListApplicationsRequest\x1a,.gaoxing.matters.v1.ListApplicationsResponse\" \x8a\xb5\x18\x1c\n" +
+	"\x14matters.applications\x12\x04read\x12\x87\x01\n" +
+	"\x11AcceptApplication\x12,.gaoxing.matters.v1.AcceptApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"#\x8a\xb5\x18\x1f\n" +
+	"\x14matters.applications\x12\aapprove\x12\x81\x01\n" +
+	"\x0eAcceptDeferred\x12).gaoxing.matters.v1.AcceptDeferredRequest\x1a\x1f.gaoxing.matters.v1.Application\"#\x8a\xb5\x18\x1f\n" +
+	"\x14matters.applications\x12\aapprove\x12\x80\x01\n" +
+	"\x0eSupplyDeferred\x12).gaoxing.matters.v1.SupplyDeferredRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14matters.applications\x12\x06update\x12\x87\x01\n" +
+	"\x11RequestCorrection\x12,.gaoxing.matters.v1.RequestCorrectionRequest\x1a\x1f.gaoxing.matters.v1.Application\"#\x8a\xb5\x18\x1f\n" +
+	"\x14matters.applications\x12\aapprove\x12\x8a\x01\n" +
+	"\x13ResubmitApplication\x12..gaoxing.matters.v1.ResubmitApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14matters.applications\x12\x06update\x12\x87\x01\n" +
+	"\x11RejectApplication\x12,.gaoxing.matters.v1.RejectApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"#\x8a\xb5\x18\x1f\n" +
+	"\x14matters.applications\x12\aapprove\x12|\n" +
+	"\fCompleteStep\x12'.gaoxing.matters.v1.CompleteStepRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14matters.applications\x12\x06update\x12\x8a\x01\n" +
+	"\x13WithdrawApplication\x12..gaoxing.matters.v1.WithdrawApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14matters.applications\x12\x06update\x12}\n" +
+	"\x0fRateApplication\x12*.gaoxing.matters.v1.RateApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fmatters.ratings\x12\x06create\x12\x86\x01\n" +
+	"\rReportMatters\x12(.gaoxing.matters.v1.ReportMattersRequest\x1a).gaoxing.matters.v1.ReportMattersResponse\" \x8a\xb5\x18\x1c\n" +
+	"\x14matters.applications\x12\x04read\x12\x87\x01\n" +
+	"\x11AssignApplication\x12,.gaoxing.matters.v1.AssignApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"#\x8a\xb5\x18\x1f\n" +
+	"\x14matters.applications\x12\aapprove\x12z\n" +
+	"\tListQueue\x12$.gaoxing.matters.v1.ListQueueRequest\x1a%.gaoxing.matters.v1.ListQueueResponse\" \x8a\xb5\x18\x1c\n" +
+	"\x14matters.applications\x12\x04read\x12}\n" +
 	"\n" +
-	"ListAlerts\x12%.gaoxing.matters.v1.ListAlertsRequest\x1a&.gaoxing.matters.v1.ListAlertsResponse\x12d\n" +
-	"\x12RectifyApplication\x12-.gaoxing.matters.v1.RectifyApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\x12^\n" +
-	"\x0fMailCertificate\x12*.gaoxing.matters.v1.MailCertificateRequest\x1a\x1f.gaoxing.matters.v1.Application\x12M\n" +
-	"\tGetBundle\x12$.gaoxing.matters.v1.GetBundleRequest\x1a\x1a.gaoxing.matters.v1.Bundle\x12^\n" +
-	"\vListBundles\x12&.gaoxing.matters.v1.ListBundlesRequest\x1a'.gaoxing.matters.v1.ListBundlesResponse\x12^\n" +
-	"\fSubmitBundle\x12'.gaoxing.matters.v1.SubmitBundleRequest\x1a%.gaoxing.matters.v1.BundleApplication\x12n\n" +
-	"\x14GetBundleApplication\x12/.gaoxing.matters.v1.GetBundleApplicationRequest\x1a%.gaoxing.matters.v1.BundleApplication\x12S\n" +
-	"\fUpdatePolicy\x12'.gaoxing.matters.v1.UpdatePolicyRequest\x1a\x1a.gaoxing.matters.v1.Policy\x12a\n" +
-	"\fListPolicies\x12'.gaoxing.matters.v1.ListPoliciesRequest\x1a(.gaoxing.matters.v1.ListPoliciesResponse\x12t\n" +
-	"\x17UpsertEnterpriseProfile\x122.gaoxing.matters.v1.UpsertEnterpriseProfileRequest\x1a%.gaoxing.matters.v1.EnterpriseProfile\x12\x85\x01\n" +
-	"\x18ImportEnterpriseProfiles\x123.gaoxing.matters.v1.ImportEnterpriseProfilesRequest\x1a4.gaoxing.matters.v1.ImportEnterpriseProfilesResponse\x12g\n" +
-	"\x0eEvaluatePolicy\x12).gaoxing.matters.v1.EvaluatePolicyRequest\x1a*.gaoxing.matters.v1.EvaluatePolicyResponse\x12[\n" +
+	"ListAlerts\x12%.gaoxing.matters.v1.ListAlertsRequest\x1a&.gaoxing.matters.v1.ListAlertsResponse\" \x8a\xb5\x18\x1c\n" +
+	"\x14matters.applications\x12\x04read\x12\x89\x01\n" +
+	"\x12RectifyApplication\x12-.gaoxing.matters.v1.RectifyApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"#\x8a\xb5\x18\x1f\n" +
+	"\x14matters.applications\x12\aapprove\x12\x82\x01\n" +
+	"\x0fMailCertificate\x12*.gaoxing.matters.v1.MailCertificateRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14matters.applications\x12\x06update\x12U\n" +
+	"\tGetBundle\x12$.gaoxing.matters.v1.GetBundleRequest\x1a\x1a.gaoxing.matters.v1.Bundle\"\x06\x8a\xb5\x18\x02 \x01\x12f\n" +
+	"\vListBundles\x12&.gaoxing.matters.v1.ListBundlesRequest\x1a'.gaoxing.matters.v1.ListBundlesResponse\"\x06\x8a\xb5\x18\x02 \x01\x12\x82\x01\n" +
+	"\fSubmitBundle\x12'.gaoxing.matters.v1.SubmitBundleRequest\x1a%.gaoxing.matters.v1.BundleApplication\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14matters.applications\x12\x06create\x12\x90\x01\n" +
+	"\x14GetBundleApplication\x12/.gaoxing.matters.v1.GetBundleApplicationRequest\x1a%.gaoxing.matters.v1.BundleApplication\" \x8a\xb5\x18\x1c\n" +
+	"\x14matters.applications\x12\x04read\x12r\n" +
+	"\fUpdatePolicy\x12'.gaoxing.matters.v1.UpdatePolicyRequest\x1a\x1a.gaoxing.matters.v1.Policy\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fmatters.matters\x12\x06update\x12~\n" +
+	"\fListPolicies\x12'.gaoxing.matters.v1.ListPoliciesRequest\x1a(.gaoxing.matters.v1.ListPoliciesResponse\"\x1b\x8a\xb5\x18\x17\n" +
+	"\x0fmatters.matters\x12\x04read\x12\x93\x01\n" +
+	"\x17UpsertEnterpriseProfile\x122.gaoxing.matters.v1.UpsertEnterpriseProfileRequest\x1a%.gaoxing.matters.v1.EnterpriseProfile\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fmatters.matters\x12\x06update\x12\xa4\x01\n" +
+	"\x18ImportEnterpriseProfiles\x123.gaoxing.matters.v1.ImportEnterpriseProfilesRequest\x1a4.gaoxing.matters.v1.ImportEnterpriseProfilesResponse\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fmatters.matters\x12\x06update\x12\x86\x01\n" +
+	"\x0eEvaluatePolicy\x12).gaoxing.matters.v1.EvaluatePolicyRequest\x1a*.gaoxing.matters.v1.EvaluatePolicyResponse\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fmatters.matters\x12\x06update\x12}\n" +
 	"\n" +
-	"ListGrants\x12%.gaoxing.matters.v1.ListGrantsRequest\x1a&.gaoxing.matters.v1.ListGrantsResponseBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1;mattersv1b\x06proto3"
+	"ListGrants\x12%.gaoxing.matters.v1.ListGrantsRequest\x1a&.gaoxing.matters.v1.ListGrantsResponse\" \x8a\xb5\x18\x1c\n" +
+	"\x14matters.applications\x12\x04readBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1;mattersv1b\x06proto3"
 
 var (
 	file_gaoxing_matters_v1_matters_proto_rawDescOnce sync.Once

@@ -7,6 +7,7 @@
 package samplev1
 
 import (
+	_ "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -382,7 +383,7 @@ var File_gaoxing_sample_v1_sample_proto protoreflect.FileDescriptor
 
 const file_gaoxing_sample_v1_sample_proto_rawDesc = "" +
 	"\n" +
-	"\x1egaoxing/sample/v1/sample.proto\x12\x11gaoxing.sample.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x01\n" +
+	"\x1egaoxing/sample/v1/sample.proto\x12\x11gaoxing.sample.v1\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x01\n" +
 	"\x04Note\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12;\n" +
@@ -403,13 +404,16 @@ const file_gaoxing_sample_v1_sample_proto_rawDesc = "" +
 	"\x05notes\x18\x01 \x03(\v2\x17.gaoxing.sample.v1.NoteR\x05notes\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\r\n" +
 	"\vPingRequest\"\x0e\n" +
-	"\fPingResponse2\xc3\x02\n" +
-	"\fNotesService\x12K\n" +
+	"\fPingResponse2\x9b\x03\n" +
+	"\fNotesService\x12g\n" +
 	"\n" +
-	"CreateNote\x12$.gaoxing.sample.v1.CreateNoteRequest\x1a\x17.gaoxing.sample.v1.Note\x12E\n" +
-	"\aGetNote\x12!.gaoxing.sample.v1.GetNoteRequest\x1a\x17.gaoxing.sample.v1.Note\x12V\n" +
-	"\tListNotes\x12#.gaoxing.sample.v1.ListNotesRequest\x1a$.gaoxing.sample.v1.ListNotesResponse\x12G\n" +
-	"\x04Ping\x12\x1e.gaoxing.sample.v1.PingRequest\x1a\x1f.gaoxing.sample.v1.PingResponseBHZFgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/sample/v1;samplev1b\x06proto3"
+	"CreateNote\x12$.gaoxing.sample.v1.CreateNoteRequest\x1a\x17.gaoxing.sample.v1.Note\"\x1a\x8a\xb5\x18\x16\n" +
+	"\fsample.notes\x12\x06create\x12_\n" +
+	"\aGetNote\x12!.gaoxing.sample.v1.GetNoteRequest\x1a\x17.gaoxing.sample.v1.Note\"\x18\x8a\xb5\x18\x14\n" +
+	"\fsample.notes\x12\x04read\x12p\n" +
+	"\tListNotes\x12#.gaoxing.sample.v1.ListNotesRequest\x1a$.gaoxing.sample.v1.ListNotesResponse\"\x18\x8a\xb5\x18\x14\n" +
+	"\fsample.notes\x12\x04read\x12O\n" +
+	"\x04Ping\x12\x1e.gaoxing.sample.v1.PingRequest\x1a\x1f.gaoxing.sample.v1.PingResponse\"\x06\x8a\xb5\x18\x02 \x01BHZFgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/sample/v1;samplev1b\x06proto3"
 
 var (
 	file_gaoxing_sample_v1_sample_proto_rawDescOnce sync.Once

@@ -2907,7 +2907,7 @@ var File_gaoxing_tickets_v1_tickets_proto protoreflect.FileDescriptor
 
 const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\n" +
-	" gaoxing/tickets/v1/tickets.proto\x12\x12gaoxing.tickets.v1\x1a\x1dgaoxing/common/v1/error.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x01\n" +
+	" gaoxing/tickets/v1/tickets.proto\x12\x12gaoxing.tickets.v1\x1a\x1dgaoxing/common/v1/error.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x01\n" +
 	"\tCoHandler\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1e\n" +
 	"\n" +
@@ -3160,35 +3160,59 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\x17STATS_GROUP_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STATS_GROUP_TENANT\x10\x01\x12\x1a\n" +
 	"\x16STATS_GROUP_DEPARTMENT\x10\x02\x12\x17\n" +
-	"\x13STATS_GROUP_HANDLER\x10\x032\xaa\x10\n" +
-	"\x0eTicketsService\x12S\n" +
-	"\fCreateTicket\x12'.gaoxing.tickets.v1.CreateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12M\n" +
-	"\tGetTicket\x12$.gaoxing.tickets.v1.GetTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12^\n" +
-	"\vListTickets\x12&.gaoxing.tickets.v1.ListTicketsRequest\x1a'.gaoxing.tickets.v1.ListTicketsResponse\x12W\n" +
-	"\x0eDispatchTicket\x12).gaoxing.tickets.v1.DispatchTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Q\n" +
-	"\vClaimTicket\x12&.gaoxing.tickets.v1.ClaimTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Q\n" +
-	"\vStartTicket\x12&.gaoxing.tickets.v1.StartTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Q\n" +
-	"\vReplyTicket\x12&.gaoxing.tickets.v1.ReplyTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12S\n" +
-	"\fReturnTicket\x12'.gaoxing.tickets.v1.ReturnTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Q\n" +
-	"\vPauseTicket\x12&.gaoxing.tickets.v1.PauseTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12S\n" +
-	"\fResumeTicket\x12'.gaoxing.tickets.v1.ResumeTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12[\n" +
-	"\x10RequestExtension\x12+.gaoxing.tickets.v1.RequestExtensionRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Y\n" +
-	"\x0fDecideExtension\x12*.gaoxing.tickets.v1.DecideExtensionRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12S\n" +
-	"\fMarkHardCase\x12'.gaoxing.tickets.v1.MarkHardCaseRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12U\n" +
-	"\rExplainTicket\x12(.gaoxing.tickets.v1.ExplainTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Q\n" +
-	"\vCloseTicket\x12&.gaoxing.tickets.v1.CloseTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Q\n" +
-	"\vVisitTicket\x12&.gaoxing.tickets.v1.VisitTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12O\n" +
+	"\x13STATS_GROUP_HANDLER\x10\x032\xa5\x16\n" +
+	"\x0eTicketsService\x12r\n" +
+	"\fCreateTicket\x12'.gaoxing.tickets.v1.CreateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0ftickets.tickets\x12\x06create\x12j\n" +
+	"\tGetTicket\x12$.gaoxing.tickets.v1.GetTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1b\x8a\xb5\x18\x17\n" +
+	"\x0ftickets.tickets\x12\x04read\x12{\n" +
+	"\vListTickets\x12&.gaoxing.tickets.v1.ListTicketsRequest\x1a'.gaoxing.tickets.v1.ListTicketsResponse\"\x1b\x8a\xb5\x18\x17\n" +
+	"\x0ftickets.tickets\x12\x04read\x12v\n" +
+	"\x0eDispatchTicket\x12).gaoxing.tickets.v1.DispatchTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0ftickets.tickets\x12\x06assign\x12r\n" +
+	"\vClaimTicket\x12&.gaoxing.tickets.v1.ClaimTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update\x18\x01\x12r\n" +
+	"\vStartTicket\x12&.gaoxing.tickets.v1.StartTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update\x18\x01\x12r\n" +
+	"\vReplyTicket\x12&.gaoxing.tickets.v1.ReplyTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update\x18\x01\x12t\n" +
+	"\fReturnTicket\x12'.gaoxing.tickets.v1.ReturnTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update\x18\x01\x12r\n" +
+	"\vPauseTicket\x12&.gaoxing.tickets.v1.PauseTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update\x18\x01\x12t\n" +
+	"\fResumeTicket\x12'.gaoxing.tickets.v1.ResumeTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update\x18\x01\x12|\n" +
+	"\x10RequestExtension\x12+.gaoxing.tickets.v1.RequestExtensionRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update\x18\x01\x12{\n" +
+	"\x0fDecideExtension\x12*.gaoxing.tickets.v1.DecideExtensionRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\" \x8a\xb5\x18\x1c\n" +
+	"\x0ftickets.tickets\x12\aapprove\x18\x01\x12t\n" +
+	"\fMarkHardCase\x12'.gaoxing.tickets.v1.MarkHardCaseRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update\x18\x01\x12v\n" +
+	"\rExplainTicket\x12(.gaoxing.tickets.v1.ExplainTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update\x18\x01\x12q\n" +
+	"\vCloseTicket\x12&.gaoxing.tickets.v1.CloseTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x0ftickets.tickets\x12\aapprove\x12p\n" +
+	"\vVisitTicket\x12&.gaoxing.tickets.v1.VisitTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0ftickets.tickets\x12\x06update\x12n\n" +
 	"\n" +
-	"RateTicket\x12%.gaoxing.tickets.v1.RateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12S\n" +
-	"\fReopenTicket\x12'.gaoxing.tickets.v1.ReopenTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12O\n" +
+	"RateTicket\x12%.gaoxing.tickets.v1.RateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0ftickets.tickets\x12\x06update\x12r\n" +
+	"\fReopenTicket\x12'.gaoxing.tickets.v1.ReopenTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0ftickets.tickets\x12\x06update\x12l\n" +
 	"\n" +
-	"UrgeTicket\x12%.gaoxing.tickets.v1.UrgeTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12Q\n" +
-	"\vMergeTicket\x12&.gaoxing.tickets.v1.MergeTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12M\n" +
-	"\tClaimPart\x12$.gaoxing.tickets.v1.ClaimPartRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12O\n" +
+	"UrgeTicket\x12%.gaoxing.tickets.v1.UrgeTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1b\x8a\xb5\x18\x17\n" +
+	"\x0ftickets.tickets\x12\x04urge\x12p\n" +
+	"\vMergeTicket\x12&.gaoxing.tickets.v1.MergeTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0ftickets.tickets\x12\x06assign\x12n\n" +
+	"\tClaimPart\x12$.gaoxing.tickets.v1.ClaimPartRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update\x18\x01\x12p\n" +
 	"\n" +
-	"FinishPart\x12%.gaoxing.tickets.v1.FinishPartRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\x12s\n" +
-	"\x12BatchCreateTickets\x12-.gaoxing.tickets.v1.BatchCreateTicketsRequest\x1a..gaoxing.tickets.v1.BatchCreateTicketsResponse\x12\\\n" +
-	"\x0eGetTicketStats\x12).gaoxing.tickets.v1.GetTicketStatsRequest\x1a\x1f.gaoxing.tickets.v1.TicketStatsBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1;ticketsv1b\x06proto3"
+	"FinishPart\x12%.gaoxing.tickets.v1.FinishPartRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update\x18\x01\x12\x92\x01\n" +
+	"\x12BatchCreateTickets\x12-.gaoxing.tickets.v1.BatchCreateTicketsRequest\x1a..gaoxing.tickets.v1.BatchCreateTicketsResponse\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0ftickets.tickets\x12\x06create\x12y\n" +
+	"\x0eGetTicketStats\x12).gaoxing.tickets.v1.GetTicketStatsRequest\x1a\x1f.gaoxing.tickets.v1.TicketStats\"\x1b\x8a\xb5\x18\x17\n" +
+	"\x0ftickets.tickets\x12\x04readBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1;ticketsv1b\x06proto3"
 
 var (
 	file_gaoxing_tickets_v1_tickets_proto_rawDescOnce sync.Once
