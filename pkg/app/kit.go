@@ -14,13 +14,6 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 )
 
-// Security is what a service declares about who may call its methods: one authz rule per
-// method ("<service>.<Method>" → object and action). Methods marked Public in their rule
-// also pass authentication without a token.
-type Security struct {
-	Rules map[string]authz.Rule
-}
-
 // Kit is a service's transport kit with the standard chain wired in, and the shared
 // parts it was built from, for the service to use too (row filters need the enforcer).
 type Kit struct {
@@ -30,9 +23,6 @@ type Kit struct {
 	// Revocations is the set of revoked tokens the verifier refuses (from etcd, current
 	// within a watch round trip of identity's revocation).
 	Revocations *authn.Revocations
-	// rules is every method's rule, the RPCs' (Security) and the routes' (Route); the
-	// chain looks a method's rule up when the method is registered.
-	rules map[string]authz.Rule
 }
 
 // Close releases the enforcer's etcd watch.
@@ -40,10 +30,12 @@ func (k *Kit) Close() error { return k.Enforcer.Close() }
 
 // NewKit builds the service named name with the one chain every service uses, after the
 // kit's own tracing, metrics, logging and recovery: authentication (bearer tokens checked
-// offline against env.Auth, revoked ones refused through the revocation set in etcd),
-// authorization (Casbin policy from etcd, sec.Rules per method,
-// failing closed) and idempotency keys (records in db, scoped by the caller).
-func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB, sec Security) (*Kit, error) {
+// offline against env.Auth, revoked ones refused through the revocation set in etcd;
+// optional on public methods), authorization (Casbin policy from etcd, each method's rule
+// from its contract or its route, failing closed) and idempotency keys (records in db,
+// scoped by the caller). A method registered with a malformed rule stops the service from
+// starting.
+func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB) (*Kit, error) {
 	if env.Logger == nil {
 		env.Logger = slog.Default()
 	}
@@ -60,43 +52,21 @@ func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB, sec Secu
 	if err != nil {
 		return nil, fmt.Errorf("%s: authorization: %w", name, err)
 	}
-	rules := make(map[string]authz.Rule, len(sec.Rules))
-	for method, r := range sec.Rules {
-		rules[method] = r
-	}
-	// Public methods pass authentication without a token. The rule is looked up when a
-	// method is registered, so routes whose rules come with them (Route) are known then.
-	authenticate := func(m kit.Method, next endpoint.Endpoint) endpoint.Endpoint {
-		if rules[m.FullName()].Public {
-			return verifier.Middleware(m.FullName())(m, next)
-		}
-		return verifier.Middleware()(m, next)
-	}
-	svc := kit.New(name, kit.WithLogger(env.Logger), kit.WithMiddleware(
-		authenticate,
-		authz.Middleware(enforcer, Subject, rules),
+	authenticate := verifier.Middleware()
+	svc := kit.New(name, kit.WithLogger(env.Logger), kit.WithRuleCheck(authz.CheckRule), kit.WithMiddleware(
+		func(m kit.Method, next endpoint.Endpoint) endpoint.Endpoint {
+			if m.Rule != nil && m.Rule.Public {
+				return verifier.Middleware(m.FullName())(m, next)
+			}
+			return authenticate(m, next)
+		},
+		authz.Middleware(enforcer, Subject),
 		idempotency.Middleware(db, idempotency.WithScope(func(ctx context.Context) string {
 			s, _ := Subject(ctx)
 			return s
 		})),
 	))
-	return &Kit{Service: svc, Verifier: verifier, Enforcer: enforcer, Revocations: revocations, rules: rules}, nil
-}
-
-// Route adds a plain-HTTP route (kit.Service.Route) behind the standard chain, with the
-// rule that authorizes its calls declared here, beside the route. It panics, stopping the
-// service at start-up, when the rule is not valid (a route without a rule cannot be
-// registered) or the method already has one.
-func (k *Kit) Route(pattern, name string, rule authz.Rule, h kit.RouteFunc, opts ...kit.RouteOption) {
-	full := k.Name() + "." + name
-	if !rule.Valid() {
-		panic(fmt.Sprintf("app: route %s (%s) needs a valid authorization rule, got %+v", full, pattern, rule))
-	}
-	if _, dup := k.rules[full]; dup {
-		panic(fmt.Sprintf("app: route %s (%s): the method already has a rule", full, pattern))
-	}
-	k.rules[full] = rule
-	k.Service.Route(pattern, name, h, opts...)
+	return &Kit{Service: svc, Verifier: verifier, Enforcer: enforcer, Revocations: revocations}, nil
 }
 
 // Subject is the authenticated caller's subject, from the context authn filled.

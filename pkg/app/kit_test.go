@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
@@ -15,7 +16,6 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn/authntest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
-	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit/kittest"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
@@ -32,37 +32,32 @@ func TestNewKitChain(t *testing.T) {
 	t.Cleanup(func() { _ = db.Close() })
 
 	env := app.Env{Etcd: e.Client(), Auth: app.AuthConfig{Issuer: issuer.URL(), JWKSURL: issuer.JWKSURL(), Audience: issuer.Audience()}}
-	k, err := app.NewKit(t.Context(), env, "probe", db, app.Security{Rules: map[string]authz.Rule{
-		"probe.List": {Object: "tickets.tickets", Action: "read"},
-		"probe.Ping": {Public: true},
-	}})
+	k, err := app.NewKit(t.Context(), env, "probe", db)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = k.Close() })
-	list := kit.Handle(k.Service, "List", func(context.Context, *samplev1.ListNotesRequest) (*samplev1.ListNotesResponse, error) {
-		return &samplev1.ListNotesResponse{}, nil
-	})
-	ping := kit.Handle(k.Service, "Ping", func(context.Context, *samplev1.PingRequest) (*samplev1.PingResponse, error) {
-		return &samplev1.PingResponse{}, nil
-	})
+	// The sample contract's rules: ListNotes is "read" on sample.notes, Ping is public.
+	require.NoError(t, k.RegisterService(samplev1.NotesService_ServiceDesc.ServiceName, probe{}))
+	client := samplev1.NewNotesServiceClient(k.Local())
 	call := func(token, tenant string) codes.Code {
 		ctx := t.Context()
 		if token != "" {
-			ctx = authntest.Incoming(ctx, token)
+			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", authntest.Bearer(token))
 		}
-		_, err := list.Call(ctx, &samplev1.ListNotesRequest{Parent: "tenants/" + tenant})
+		_, err := client.ListNotes(ctx, &samplev1.ListNotesRequest{Parent: "tenants/" + tenant})
 		return status.Code(err)
 	}
 
-	_, err = ping.Call(t.Context(), &samplev1.PingRequest{})
+	_, err = client.Ping(t.Context(), &samplev1.PingRequest{})
 	require.NoError(t, err, "public methods need no token")
 
 	clerk := issuer.Token(authn.Principal{Subject: "u-clerk", Tenant: "ahz.s01", Kind: authn.Staff})
 	require.Equal(t, codes.Unauthenticated, call("", "ahz.s01.c01"))
 	require.Equal(t, codes.PermissionDenied, call(clerk, "ahz.s01.c01"), "no grant yet")
 
-	_, err = k.Enforcer.Seed(t.Context(), authz.DefaultRoles())
+	_, err = k.Enforcer.Seed(t.Context(), []authz.Role{{Name: "note_reader", Title: "便签查阅",
+		Permissions: []authz.Permission{{Subject: "note_reader", Tenant: authz.Any, Object: "sample.notes", Action: "read", Effect: authz.Allow}}}})
 	require.NoError(t, err)
-	require.NoError(t, k.Enforcer.Grant(t.Context(), "u-clerk", "ticket_handler", "ahz.s01"))
+	require.NoError(t, k.Enforcer.Grant(t.Context(), "u-clerk", "note_reader", "ahz.s01"))
 	require.Eventually(t, func() bool { return call(clerk, "ahz.s01.c01") == codes.OK }, 5e9, 1e7,
 		"the grant reaches the enforcer through its etcd watch")
 	require.Equal(t, codes.PermissionDenied, call(clerk, "ahz.s02"), "never sideways")
@@ -79,7 +74,7 @@ func TestKitRoutes(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	env := app.Env{Etcd: e.Client(), Auth: app.AuthConfig{Issuer: issuer.URL(), JWKSURL: issuer.JWKSURL(), Audience: issuer.Audience()}}
-	k, err := app.NewKit(t.Context(), env, "probe", db, app.Security{})
+	k, err := app.NewKit(t.Context(), env, "probe", db)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = k.Close() })
 
@@ -90,8 +85,7 @@ func TestKitRoutes(t *testing.T) {
 	}
 	k.Route("GET /v1/tenants/{tenant}/things:read", "ReadThing", authz.Rule{Object: "tickets.tickets", Action: "read"}, who)
 	k.Route("GET /v1/tenants/{tenant}/things:public", "PublicThing", authz.Rule{Public: true}, who)
-	require.PanicsWithValue(t, "app: route probe.NoRule (GET /v1/things) needs a valid authorization rule, got {Object: Action: PlatformWide:false Public:false}",
-		func() { k.Route("GET /v1/things", "NoRule", authz.Rule{}, who) })
+	require.Panics(t, func() { k.Route("GET /v1/things", "NoRule", authz.Rule{}, who) }, "a route needs a valid rule")
 	require.Panics(t, func() { k.Route("GET /v1/other", "ReadThing", authz.Rule{Public: true}, who) }, "one rule per method")
 	srv := kittest.Serve(t, k.Service)
 
@@ -128,4 +122,20 @@ func TestKitRoutes(t *testing.T) {
 	require.Equal(t, "hello u-clerk", got)
 	code, _ = get("ahz.s02/things:read", clerk)
 	require.Equal(t, http.StatusForbidden, code, "never sideways")
+}
+
+// probe is a do-nothing implementation of the sample contract.
+type probe struct{}
+
+func (probe) CreateNote(context.Context, *samplev1.CreateNoteRequest) (*samplev1.Note, error) {
+	return &samplev1.Note{}, nil
+}
+func (probe) GetNote(context.Context, *samplev1.GetNoteRequest) (*samplev1.Note, error) {
+	return &samplev1.Note{}, nil
+}
+func (probe) ListNotes(context.Context, *samplev1.ListNotesRequest) (*samplev1.ListNotesResponse, error) {
+	return &samplev1.ListNotesResponse{}, nil
+}
+func (probe) Ping(context.Context, *samplev1.PingRequest) (*samplev1.PingResponse, error) {
+	return &samplev1.PingResponse{}, nil
 }

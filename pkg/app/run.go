@@ -16,8 +16,8 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 )
 
-// Spec declares one service to Run: what its database holds, who may call it, and how to
-// build it from what Run opened.
+// Spec declares one service to Run: what its database holds and how to build it from
+// what Run opened (who may call each method is in its contract).
 type Spec struct {
 	Name string // "tickets": the database's name, the routes under /api/<Name>/
 	// Migrations holds the service's goose files in its "migrations" directory.
@@ -27,8 +27,6 @@ type Spec struct {
 	Audit bool
 	// Tables are other shared packages' tables the service uses (outbox.Migrate).
 	Tables []Tables
-	// Security is who may call each method.
-	Security Security
 	// Ready, when not nil, is closed once the service serves (tests wait on it).
 	Ready *Readiness
 	// Build registers the service on d.Kit and declares its background loops (d.Go). It
@@ -214,7 +212,7 @@ func start(ctx context.Context, env Env, spec Spec, g *gate) (*Deps, error) {
 	}
 	d := &Deps{Name: spec.Name, Env: env, Log: env.Log(), DB: db, gate: g}
 	g.set("service", "starting")
-	if d.Kit, err = NewKit(ctx, env, spec.Name, db, spec.Security); err != nil {
+	if d.Kit, err = NewKit(ctx, env, spec.Name, db); err != nil {
 		d.close()
 		return nil, err
 	}

@@ -14,7 +14,7 @@
 // (compaction, lost leader). Tests hold Enforcer to the same decisions as a stock
 // casbin.Enforcer on the same model and policy (see Casbin). Scope turns the same rule
 // into a row filter for list queries (Scope.SQL), and Middleware checks each go-kit method
-// against a table of Rules, failing closed.
+// against the Rule its contract declares, failing closed.
 //
 // Names. Subjects are the authenticated subjects ("u:7f3c…", "svc:court-01"); a role name
 // is lowercase snake case ("window_clerk") and a subject may never look like one, so

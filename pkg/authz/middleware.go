@@ -2,6 +2,8 @@ package authz
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/go-kit/kit/endpoint"
 
@@ -9,39 +11,39 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 )
 
-// Rule is what calling one method takes: permission to do Action on Object at the tenant
-// the request names (kit.TenantOf).
-type Rule struct {
-	Object string // "tickets.tickets"
-	Action string // one of Actions
-	// PlatformWide marks a method whose request names no tenant (a list across tenants,
-	// the catalogue). It is allowed when the subject may do Action on Object somewhere;
-	// the method must then filter its rows with Enforcer.Scope.
-	PlatformWide bool
-	// Public marks a method anyone may call, signed in or not (public catalogue reads).
-	Public bool
+// Rule is what calling one method takes (see kit.Rule): each method declares it in its
+// contract, and the kit hands it to the middlewares with the method.
+type Rule = kit.Rule
+
+// CheckRule reports whether r can be enforced: a public rule always can; any other needs
+// an object "<service>.<resource>" and one of Actions. kit.WithRuleCheck(CheckRule) makes
+// a service with a malformed rule refuse to start.
+func CheckRule(r Rule) error {
+	switch {
+	case r.Public:
+		return nil
+	case !validObject(r.Object):
+		return fmt.Errorf("object %q is not <service>.<resource> in lowercase snake case", r.Object)
+	case !validAction(r.Action):
+		return fmt.Errorf("action %q is not one of %s", r.Action, strings.Join(Actions, ", "))
+	}
+	return nil
 }
 
-// Valid reports whether r is a rule calls can pass: public, or a well-formed object and
-// action (the zero Rule is not valid).
-func (r Rule) Valid() bool {
-	return r.Public || (validObject(r.Object) && validAction(r.Action))
-}
-
-// Middleware checks every call against rules, keyed by kit.Method.FullName
-// ("tickets.CreateTicket"). subject returns the caller's subject from the context (the
-// authentication middleware, which runs before this one, puts it there). It fails
-// closed: a method without a rule, or with a malformed one, is always refused.
-func Middleware(e *Enforcer, subject func(context.Context) (string, bool), rules map[string]Rule) kit.Middleware {
+// Middleware checks every call against its method's rule (kit.Method.Rule). subject
+// returns the caller's subject from the context (the authentication middleware, which
+// runs before this one, puts it there). It fails closed: a method without a rule, or with
+// a malformed one, is always refused.
+func Middleware(e *Enforcer, subject func(context.Context) (string, bool)) kit.Middleware {
 	return func(m kit.Method, next endpoint.Endpoint) endpoint.Endpoint {
-		rule, ok := rules[m.FullName()]
-		if !ok {
+		if m.Rule == nil {
 			return refuse(ErrDenied.WithMessage("接口 %s 未配置访问规则，已拒绝", m.FullName()))
 		}
+		rule := *m.Rule
 		if rule.Public {
 			return next
 		}
-		if !validObject(rule.Object) || !validAction(rule.Action) {
+		if CheckRule(rule) != nil {
 			return refuse(ErrDenied.WithMessage("接口 %s 的访问规则无效，已拒绝", m.FullName()))
 		}
 		return func(ctx context.Context, req any) (any, error) {

@@ -38,7 +38,15 @@ func TestMiddleware(t *testing.T) {
 		"tickets.ListCategories": {Public: true},
 		"tickets.BadRule":        {Object: "tickets", Action: "read"},
 	}
-	mw := authz.Middleware(e, subjectFrom, rules)
+	mw := authz.Middleware(e, subjectFrom)
+	// method is what the kit hands the middleware: the method with its contract's rule.
+	method := func(name string) kit.Method {
+		m := kit.Method{Service: "tickets", Name: name}
+		if r, ok := rules[m.FullName()]; ok {
+			m.Rule = &r
+		}
+		return m
+	}
 	as := func(sub string) context.Context {
 		if sub == "" {
 			return t.Context()
@@ -71,7 +79,7 @@ func TestMiddleware(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			called := false
 			next := func(context.Context, any) (any, error) { called = true; return "ok", nil }
-			endpoint := mw(kit.Method{Service: "tickets", Name: tc.method}, next)
+			endpoint := mw(method(tc.method), next)
 			resp, err := endpoint(tc.ctx, tc.req)
 			if tc.code == "" {
 				require.NoError(t, err)
@@ -85,9 +93,9 @@ func TestMiddleware(t *testing.T) {
 			require.NotEmpty(t, errs.From(err).Message)
 		})
 	}
-	_, err := mw(kit.Method{Service: "tickets", Name: "UpdateTicket"}, nil)(as(supervisor), getRequest{"tenants/ahz.s01/tickets/T-1"})
+	_, err := mw(method("UpdateTicket"), nil)(as(supervisor), getRequest{"tenants/ahz.s01/tickets/T-1"})
 	require.Equal(t, errs.PermissionDenied, errs.From(err).Kind)
 	require.Equal(t, "您无权在租户 ahz.s01 执行此操作（tickets.tickets: update）", errs.From(err).Message)
-	_, err = mw(kit.Method{Service: "tickets", Name: "GetTicket"}, nil)(as(""), getRequest{"tenants/ahz.s01/tickets/T-1"})
+	_, err = mw(method("GetTicket"), nil)(as(""), getRequest{"tenants/ahz.s01/tickets/T-1"})
 	require.Equal(t, errs.Unauthenticated, errs.From(err).Kind)
 }

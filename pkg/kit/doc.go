@@ -4,21 +4,19 @@
 // grpc-gateway, as HTTP/JSON under /api/<service>/. Errors leave through the errs table,
 // so both transports answer with the same status and stable code.
 //
-// Layout of a service built with it (see the sample in kit_test.go):
+// A service is registered from its contract: each method of the proto service is the
+// implementation's method of the same name, and its access rule is the method option
+// gaoxing.common.v1.rule. Nothing is written per method (see the sample in sample_test.go):
 //
 //	svc := kit.New("sample", kit.WithMiddleware(...))
-//	b := &binding{
-//		create: kit.Handle(svc, "CreateNote", impl.CreateNote),
-//		get:    kit.Handle(svc, "GetNote", impl.GetNote),
-//	}
-//	func (b *binding) CreateNote(ctx context.Context, r *pb.CreateNoteRequest) (*pb.Note, error) {
-//		return b.create.Call(ctx, r)
-//	}
+//	err := kit.Register(ctx, svc, impl, samplev1.NotesService_ServiceDesc.ServiceName,
+//		samplev1.NewNotesServiceClient, samplev1.RegisterNotesServiceHandlerClient)
 //
-// The binding implements the generated server interface and is registered with both
-// pb.RegisterXServer and pb.RegisterXHandlerServer.
+// Register refuses a service with a method that has no rule or no implementation, so such
+// a service never starts. The gRPC server calls the chain directly; the gateway reaches
+// it through Local, an in-process connection that encodes nothing.
 //
 // Routes that are not RPCs (a streaming upload, a protocol façade such as Open311) are
-// methods too: Route runs a func(w, r) error through the same chain, the request it
-// carries being an HTTPCall, so no route is a side door.
+// methods too: Route runs a func(w, r) error through the same chain with the rule declared
+// beside it, the request it carries being an HTTPCall, so no route is a side door.
 package kit

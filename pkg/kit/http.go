@@ -107,17 +107,27 @@ func (s *Service) HandleHTTP(pattern string, h http.Handler) {
 	s.mux.Handle(full, h)
 }
 
-// OpenAPI serves spec at /api/<service>/openapi.json. Every plain-HTTP route registered
-// before it must be in spec (see Undocumented): one that is not stops the service from
-// starting, so that no route is missing from the clients generated from the document.
+// OpenAPI serves spec at /api/<service>/openapi.json. Every plain-HTTP route, registered
+// before or after it, must be in spec (see Undocumented): one that is not stops the
+// service from starting, so that no route is missing from the clients generated from the
+// document.
 func (s *Service) OpenAPI(spec []byte) {
-	if missing := Undocumented(spec, s.routes); len(missing) > 0 {
-		panic(fmt.Sprintf("kit: %s: routes missing from the OpenAPI document: %s", s.name, strings.Join(missing, ", ")))
-	}
+	s.spec = spec
+	s.checkDocumented(s.routes...)
 	s.HandleHTTP("GET /openapi.json", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(spec)
 	}))
+}
+
+// checkDocumented panics when the OpenAPI document is known and lacks one of routes.
+func (s *Service) checkDocumented(routes ...Method) {
+	if s.spec == nil {
+		return
+	}
+	if missing := Undocumented(s.spec, routes); len(missing) > 0 {
+		panic(fmt.Sprintf("kit: %s: routes missing from the OpenAPI document: %s", s.name, strings.Join(missing, ", ")))
+	}
 }
 
 // routeNotFound answers paths outside /api/<service>/ and the admin routes.

@@ -1,26 +1,39 @@
 package kit
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/go-kit/kit/endpoint"
-	grpctransport "github.com/go-kit/kit/transport/grpc"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/health"
 )
+
+// Rule is what calling one method takes, as its contract declares it (the method option
+// gaoxing.common.v1.rule): permission to do Action on Object at the tenant the request
+// names (TenantOf). pkg/authz enforces it; the kit only carries it from the contract.
+type Rule struct {
+	Object string // "tickets.tickets"
+	Action string // one of authz.Actions
+	// PlatformWide marks a method whose request names no tenant (a list across tenants,
+	// the catalogue). It is allowed when the subject may do Action on Object somewhere;
+	// the method must then filter its rows with authz.Enforcer.Scope.
+	PlatformWide bool
+	// Public marks a method anyone may call, signed in or not (public catalogue reads).
+	Public bool
+}
 
 // Method describes one method to the middlewares, which key their behaviour on it.
 type Method struct {
 	Service string // short service name, e.g. "tickets"
 	Name    string // method name, e.g. "CreateTicket"
+	// Rule is the method's access rule from its contract; nil when it declares none.
+	Rule *Rule
 	// NewResponse returns an empty response message (used to replay stored results).
 	NewResponse func() proto.Message
 }
@@ -37,12 +50,15 @@ type Service struct {
 	name    string
 	log     *slog.Logger
 	chain   []Middleware
+	check   func(Rule) error
+	methods map[string]*method // by gRPC method name, "/gaoxing.tickets.v1.TicketsService/GetTicket"
 	bodyMB  int64
 	grpc    *grpc.Server
 	gateway *runtime.ServeMux
 	mux     *http.ServeMux
 	health  *health.Checks
 	routes  []Method // plain-HTTP routes (route.go), checked against the OpenAPI document
+	spec    []byte   // the OpenAPI document, once served
 }
 
 // Option configures a Service.
@@ -55,6 +71,11 @@ func WithMiddleware(mw ...Middleware) Option {
 	return func(s *Service) { s.chain = append(s.chain, mw...) }
 }
 
+// WithRuleCheck makes Register refuse a method whose rule check rejects (authz.CheckRule:
+// a well-formed object and a known action), so a mistyped rule stops the service at
+// start instead of refusing every call.
+func WithRuleCheck(check func(Rule) error) Option { return func(s *Service) { s.check = check } }
+
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
@@ -63,7 +84,7 @@ func WithBodyLimit(mib int64) Option { return func(s *Service) { s.bodyMB = mib 
 
 // New returns a service named name (lowercase, as in /api/<name>/).
 func New(name string, opts ...Option) *Service {
-	s := &Service{name: name, log: slog.Default(), bodyMB: 1}
+	s := &Service{name: name, log: slog.Default(), bodyMB: 1, methods: map[string]*method{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -77,10 +98,11 @@ func New(name string, opts ...Option) *Service {
 	return s
 }
 
-// GRPC is the service's gRPC server: register the generated service binding on it.
+// GRPC is the service's gRPC server; Register puts the service's methods on it.
 func (s *Service) GRPC() *grpc.Server { return s.grpc }
 
-// Gateway is the service's HTTP/JSON gateway: register the in-process handlers on it.
+// Gateway is the service's HTTP/JSON gateway: register the generated handlers on it
+// against Local.
 func (s *Service) Gateway() *runtime.ServeMux { return s.gateway }
 
 // Health is the service's readiness checks: add one per dependency.
@@ -91,35 +113,6 @@ func (s *Service) Name() string { return s.name }
 
 // Logger is the service's logger.
 func (s *Service) Logger() *slog.Logger { return s.log }
-
-// Unary is one method made into a go-kit endpoint behind the service's chain.
-type Unary[Req, Resp proto.Message] struct {
-	server *grpctransport.Server
-}
-
-// Handle turns fn into a method of s. Call it once per method when wiring the service.
-func Handle[Req, Resp proto.Message](s *Service, name string, fn func(context.Context, Req) (Resp, error)) Unary[Req, Resp] {
-	m := Method{Service: s.name, Name: name, NewResponse: func() proto.Message {
-		var zero Resp
-		return zero.ProtoReflect().Type().New().Interface()
-	}}
-	e := func(ctx context.Context, req any) (any, error) { return fn(ctx, req.(Req)) }
-	e = s.wrap(m, e)
-	pass := func(_ context.Context, v any) (any, error) { return v, nil }
-	return Unary[Req, Resp]{server: grpctransport.NewServer(e, pass, pass)}
-}
-
-// Call runs the method. Both the gRPC server and the in-process gateway call it, so both
-// transports pass through the same chain. Errors come back as *errs.Error, which gRPC
-// and the gateway turn into the same status.
-func (u Unary[Req, Resp]) Call(ctx context.Context, req Req) (Resp, error) {
-	_, resp, err := u.server.ServeGRPC(ctx, req)
-	if err != nil {
-		var zero Resp
-		return zero, errs.From(err)
-	}
-	return resp.(Resp), nil
-}
 
 // wrap applies the chain: built-ins outermost so that every call, even one a later
 // middleware rejects, is traced, counted and logged; then the transport's own (inner),

@@ -80,16 +80,27 @@ func WriteErrors(f func(context.Context, http.ResponseWriter, error)) RouteOptio
 // routed by the gateway beside the RPCs' own paths; either way its variables are read
 // with r.PathValue. Every route must be in the OpenAPI document (see OpenAPI). Call it
 // when wiring the service.
-func (s *Service) Route(pattern, name string, h RouteFunc, opts ...RouteOption) {
+func (s *Service) Route(pattern, name string, rule Rule, h RouteFunc, opts ...RouteOption) {
 	method, path, ok := strings.Cut(pattern, " ")
 	if !ok || method == "" || !strings.HasPrefix(path, "/") {
 		panic(fmt.Sprintf("kit: route %q: the pattern must be \"METHOD /path\"", pattern))
+	}
+	if s.check != nil {
+		if err := s.check(rule); err != nil {
+			panic(fmt.Sprintf("kit: route %s.%s (%q): %v", s.name, name, pattern, err))
+		}
+	}
+	for _, r := range s.routes {
+		if r.Name == name {
+			panic(fmt.Sprintf("kit: route %s.%s (%q): the method is already a route", s.name, name, pattern))
+		}
 	}
 	rt := route{tenant: pathTenant, writeErr: errs.WriteHTTP}
 	for _, o := range opts {
 		o(&rt)
 	}
-	m := Method{Service: s.name, Name: name}
+	m := Method{Service: s.name, Name: name, Rule: &rule}
+	s.checkDocumented(m)
 	s.routes = append(s.routes, m)
 	e := s.wrap(m, func(ctx context.Context, req any) (any, error) {
 		c := req.(*HTTPCall)

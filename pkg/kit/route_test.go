@@ -31,25 +31,25 @@ func TestRoutesRunThroughTheChain(t *testing.T) {
 	t.Cleanup(func() { otel.SetTracerProvider(prev) })
 
 	svc := kit.New("routes")
-	svc.Route("GET /v1/tenants/{tenant}/things:echo", "EchoThing", func(w http.ResponseWriter, r *http.Request) error {
+	svc.Route("GET /v1/tenants/{tenant}/things:echo", "EchoThing", open, func(w http.ResponseWriter, r *http.Request) error {
 		_, err := fmt.Fprint(w, r.PathValue("tenant"))
 		return err
 	})
-	svc.Route("GET /v1/{name=tenants/*/things/*}:show", "ShowThing", func(w http.ResponseWriter, r *http.Request) error {
+	svc.Route("GET /v1/{name=tenants/*/things/*}:show", "ShowThing", open, func(w http.ResponseWriter, r *http.Request) error {
 		if strings.HasSuffix(r.PathValue("name"), "/missing") {
 			return errThingNotFound
 		}
 		_, err := fmt.Fprint(w, r.PathValue("name"))
 		return err
 	})
-	svc.Route("GET /v1/tenants/{tenant}/things:boom", "BoomThing", func(http.ResponseWriter, *http.Request) error {
+	svc.Route("GET /v1/tenants/{tenant}/things:boom", "BoomThing", open, func(http.ResponseWriter, *http.Request) error {
 		panic("boom")
 	})
-	svc.Route("GET /v1/tenants/{tenant}/things:began", "BeganThing", func(w http.ResponseWriter, _ *http.Request) error {
+	svc.Route("GET /v1/tenants/{tenant}/things:began", "BeganThing", open, func(w http.ResponseWriter, _ *http.Request) error {
 		_, _ = w.Write([]byte("partial"))
 		return errThingNotFound
 	})
-	svc.Route("POST /v1/things:form", "FormThing", func(w http.ResponseWriter, r *http.Request) error {
+	svc.Route("POST /v1/things:form", "FormThing", open, func(w http.ResponseWriter, r *http.Request) error {
 		_, err := fmt.Fprint(w, r.PostFormValue("text"))
 		return err
 	}, kit.ParseForm(64), kit.TenantFrom(func(r *http.Request) string { return r.FormValue("j") }),
@@ -123,10 +123,13 @@ func TestRoutesRunThroughTheChain(t *testing.T) {
 // with the route's method name as its operationId.
 func TestRoutesMustBeDocumented(t *testing.T) {
 	svc := kit.New("undocumented")
-	svc.Route("GET /open311/v2/services.json", "Open311.ListServices", func(http.ResponseWriter, *http.Request) error { return nil })
-	svc.Route("GET /v1/things", "ListThings", func(http.ResponseWriter, *http.Request) error { return nil })
+	svc.Route("GET /open311/v2/services.json", "Open311.ListServices", open, func(http.ResponseWriter, *http.Request) error { return nil })
+	svc.Route("GET /v1/things", "ListThings", open, func(http.ResponseWriter, *http.Request) error { return nil })
 	spec := []byte(`{"paths": {"/open311/v2/services.json": {"parameters": [], "get": {"operationId": "Open311_ListServices"}}}}`)
 	require.Equal(t, []string{"undocumented.ListThings"},
 		kit.Undocumented(spec, []kit.Method{{Service: "undocumented", Name: "Open311.ListServices"}, {Service: "undocumented", Name: "ListThings"}}))
 	require.PanicsWithValue(t, "kit: undocumented: routes missing from the OpenAPI document: undocumented.ListThings", func() { svc.OpenAPI(spec) })
 }
+
+// open is the rule of the test routes: anyone may call them (the chain here has no authz).
+var open = kit.Rule{Public: true}

@@ -20,12 +20,11 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/page"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
-	"github.com/gaoxing-gov/gaoxing/proto/gen"
 	samplev1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/sample/v1"
 )
 
 // The sample service: the shape every Gaoxing service has (service logic, SQL store,
-// one-line endpoints), small enough to read in one sitting.
+// registration from the contract), small enough to read in one sitting.
 
 var errNoteNotFound = errs.New(errs.NotFound, "NOTE_NOT_FOUND", "便签不存在")
 
@@ -140,28 +139,6 @@ func (n *notes) Ping(context.Context, *samplev1.PingRequest) (*samplev1.PingResp
 	return &samplev1.PingResponse{}, nil
 }
 
-// binding is the endpoints file of a service: one line per method.
-type binding struct {
-	samplev1.UnimplementedNotesServiceServer
-	create kit.Unary[*samplev1.CreateNoteRequest, *samplev1.Note]
-	get    kit.Unary[*samplev1.GetNoteRequest, *samplev1.Note]
-	list   kit.Unary[*samplev1.ListNotesRequest, *samplev1.ListNotesResponse]
-	ping   kit.Unary[*samplev1.PingRequest, *samplev1.PingResponse]
-}
-
-func (b *binding) CreateNote(ctx context.Context, r *samplev1.CreateNoteRequest) (*samplev1.Note, error) {
-	return b.create.Call(ctx, r)
-}
-func (b *binding) GetNote(ctx context.Context, r *samplev1.GetNoteRequest) (*samplev1.Note, error) {
-	return b.get.Call(ctx, r)
-}
-func (b *binding) ListNotes(ctx context.Context, r *samplev1.ListNotesRequest) (*samplev1.ListNotesResponse, error) {
-	return b.list.Call(ctx, r)
-}
-func (b *binding) Ping(ctx context.Context, r *samplev1.PingRequest) (*samplev1.PingResponse, error) {
-	return b.ping.Call(ctx, r)
-}
-
 // newSample wires the sample service the way a service's New does.
 func newSample(ctx context.Context, dsn string, peer samplev1.NotesServiceClient) (*kit.Service, *sqlstore.DB, error) {
 	sub, err := fs.Sub(migrations, "testdata/migrations")
@@ -174,21 +151,11 @@ func newSample(ctx context.Context, dsn string, peer samplev1.NotesServiceClient
 	}
 	impl := &notes{db: db, peer: peer}
 	svc := kit.New("sample", kit.WithMiddleware(idempotency.Middleware(db)))
-	b := &binding{
-		create: kit.Handle(svc, "CreateNote", impl.CreateNote),
-		get:    kit.Handle(svc, "GetNote", impl.GetNote),
-		list:   kit.Handle(svc, "ListNotes", impl.ListNotes),
-		ping:   kit.Handle(svc, "Ping", impl.Ping),
-	}
-	samplev1.RegisterNotesServiceServer(svc.GRPC(), b)
-	if err := samplev1.RegisterNotesServiceHandlerServer(ctx, svc.Gateway(), b); err != nil {
-		return nil, nil, err
-	}
-	spec, err := gen.OpenAPI("sample")
+	err = kit.Register(ctx, svc, impl, samplev1.NotesService_ServiceDesc.ServiceName,
+		samplev1.NewNotesServiceClient, samplev1.RegisterNotesServiceHandlerClient)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc.OpenAPI(spec)
 	svc.Health().Add("sql", db.Ping)
 	return svc, db, nil
 }

@@ -262,3 +262,9 @@ func (h *harness) downloadQuery(sub, name, rawQuery string) *http.Response {
 }
 
 func unmarshal(b []byte, m *documentsv1.Document) error { return protojson.Unmarshal(b, m) }
+
+// TestContract: every method of the contract has a valid rule and an implementation, so
+// the service can start (scripts/verify.sh runs it).
+func TestContract(t *testing.T) {
+	apptest.CheckContract(t, documentsv1.DocumentsService_ServiceDesc.ServiceName, (*service)(nil))
+}

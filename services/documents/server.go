@@ -8,7 +8,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
-	"github.com/gaoxing-gov/gaoxing/proto/gen"
+	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 )
 
@@ -59,7 +59,7 @@ func (s *Server) Name() string { return Name }
 // until storage answers, the service waits and says so on /readyz.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
 	return app.Run(ctx, env, app.Spec{Name: Name, Migrations: migrationFiles, Audit: true,
-		Security: app.Security{Rules: Rules}, Ready: &s.Readiness, Build: s.build})
+		Ready: &s.Readiness, Build: s.build})
 }
 
 func (s *Server) build(ctx context.Context, d *app.Deps) error {
@@ -85,20 +85,14 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		scanner: s.scanner, log: k.Logger(), now: s.now,
 	}
 	s.svc = svc
-	b := bind(k.Service, svc)
-	documentsv1.RegisterDocumentsServiceServer(k.GRPC(), b)
-	if err := documentsv1.RegisterDocumentsServiceHandlerServer(ctx, k.Gateway(), b); err != nil {
+	if err := kit.Register(ctx, k.Service, svc, documentsv1.DocumentsService_ServiceDesc.ServiceName,
+		documentsv1.NewDocumentsServiceClient, documentsv1.RegisterDocumentsServiceHandlerClient); err != nil {
 		return err
 	}
 	// The streaming routes: the upload bypasses the gateway's small-body limit; the
 	// download is a custom verb on the gateway's own router.
 	k.Route("POST /v1/tenants/{tenant}/documents:upload", "UploadDocument", authz.Rule{Object: Object, Action: "create"}, svc.upload)
 	k.Route("GET /v1/{name=tenants/*/documents/*}:download", "DownloadDocument", authz.Rule{Object: Object, Action: "read"}, svc.download)
-	spec, err := gen.OpenAPI(Name)
-	if err != nil {
-		return err
-	}
-	k.OpenAPI(spec)
 	k.Health().Add("storage", blob.ping)
 	// The sweep of expired uploads and orphaned objects runs on the leader only.
 	s.sweeper = &sweeper{svc: svc, grace: s.orphanGrace}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
@@ -17,6 +18,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
+	identityv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/identity/v1"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -146,3 +148,9 @@ func (f *fixture) otherEnforcer(t *testing.T) *authz.Enforcer {
 }
 
 func tenantID(s string) tenancy.ID { return tenancy.ID(s) }
+
+// TestContract: every method of the contract has a valid rule and an implementation, so
+// the service can start (scripts/verify.sh runs it).
+func TestContract(t *testing.T) {
+	apptest.CheckContract(t, identityv1.IdentityService_ServiceDesc.ServiceName, api{})
+}

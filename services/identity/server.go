@@ -12,10 +12,10 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
+	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
-	"github.com/gaoxing-gov/gaoxing/proto/gen"
 	identityv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/identity/v1"
 	"github.com/gaoxing-gov/gaoxing/services/identity/oidc"
 )
@@ -70,7 +70,7 @@ func (s *Server) Name() string { return Name }
 // bootstraps the administrator on first start, and serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
 	return app.Run(ctx, env, app.Spec{Name: Name, Migrations: migrationFiles, Audit: true,
-		Security: app.Security{Rules: Rules}, Build: s.build})
+		Build: s.build})
 }
 
 func (s *Server) build(ctx context.Context, d *app.Deps) error {
@@ -105,16 +105,10 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		return fmt.Errorf("identity: bootstrap: %w", err)
 	}
 
-	b := newBinding(k.Service, core)
-	identityv1.RegisterIdentityServiceServer(k.GRPC(), b)
-	if err := identityv1.RegisterIdentityServiceHandlerServer(ctx, k.Gateway(), b); err != nil {
+	if err := kit.Register(ctx, k.Service, api{core}, identityv1.IdentityService_ServiceDesc.ServiceName,
+		identityv1.NewIdentityServiceClient, identityv1.RegisterIdentityServiceHandlerClient); err != nil {
 		return err
 	}
-	spec, err := gen.OpenAPI(Name)
-	if err != nil {
-		return err
-	}
-	k.OpenAPI(spec)
 	if s.Provider != nil {
 		routes, err := s.Provider(ctx, ProviderDeps{Issuer: d.Env.Auth.Issuer, Directory: core, DB: d.DB, Audit: d.Audit,
 			Etcd: d.Env.Etcd, Ring: ring, Logger: log, Go: d.Go})

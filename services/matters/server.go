@@ -12,8 +12,8 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
+	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
-	"github.com/gaoxing-gov/gaoxing/proto/gen"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
 
@@ -60,7 +60,7 @@ func (s *Server) Name() string { return Name }
 // Run serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
 	return app.Run(ctx, env, app.Spec{Name: Name, Migrations: migrationFiles, Audit: true, Tables: []app.Tables{outbox.Migrate},
-		Security: app.Security{Rules: Rules}, Ready: &s.Readiness, Build: s.build})
+		Ready: &s.Readiness, Build: s.build})
 }
 
 func (s *Server) build(ctx context.Context, d *app.Deps) error {
@@ -98,16 +98,10 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		return err
 	}
 	s.svc = svc
-	b := bind(k.Service, svc)
-	mattersv1.RegisterMattersServiceServer(k.GRPC(), b)
-	if err := mattersv1.RegisterMattersServiceHandlerServer(ctx, k.Gateway(), b); err != nil {
+	if err := kit.Register(ctx, k.Service, svc, mattersv1.MattersService_ServiceDesc.ServiceName,
+		mattersv1.NewMattersServiceClient, mattersv1.RegisterMattersServiceHandlerClient); err != nil {
 		return err
 	}
-	spec, err := gen.OpenAPI(Name)
-	if err != nil {
-		return err
-	}
-	k.OpenAPI(spec)
 	// The 容缺 and SLA sweeps run on the leader only.
 	d.Go(app.Loop{Name: Name + "-commitments", Leader: true, Run: func(ctx context.Context) error {
 		return svc.sweepLoop(ctx, s.sweepInterval)

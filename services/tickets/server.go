@@ -12,9 +12,9 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
+	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
-	"github.com/gaoxing-gov/gaoxing/proto/gen"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
 
@@ -64,7 +64,7 @@ func (s *Server) Name() string { return Name }
 // Run serves until ctx ends.
 func (s *Server) Run(ctx context.Context, env app.Env) error {
 	return app.Run(ctx, env, app.Spec{Name: Name, Migrations: migrationFiles, Audit: true, Tables: []app.Tables{outbox.Migrate},
-		Security: app.Security{Rules: Rules}, Ready: &s.Readiness, Build: s.build})
+		Ready: &s.Readiness, Build: s.build})
 }
 
 func (s *Server) build(ctx context.Context, d *app.Deps) error {
@@ -97,17 +97,11 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	}
 	d.Defer(func() { _ = svc.docs.Close() })
 	s.svc = svc
-	b := bind(k.Service, svc)
-	ticketsv1.RegisterTicketsServiceServer(k.GRPC(), b)
-	if err := ticketsv1.RegisterTicketsServiceHandlerServer(ctx, k.Gateway(), b); err != nil {
+	if err := kit.Register(ctx, k.Service, svc, ticketsv1.TicketsService_ServiceDesc.ServiceName,
+		ticketsv1.NewTicketsServiceClient, ticketsv1.RegisterTicketsServiceHandlerClient); err != nil {
 		return err
 	}
 	(&open311{svc: svc}).routes(k.Route)
-	spec, err := gen.OpenAPI(Name)
-	if err != nil {
-		return err
-	}
-	k.OpenAPI(spec)
 	// The SLA sweep runs on the leader only, like webhook delivery (d.Deliver).
 	d.Go(app.Loop{Name: Name + "-sla", Leader: true, Run: func(ctx context.Context) error {
 		return svc.sweepLoop(ctx, s.sweepInterval)
