@@ -95,8 +95,8 @@ func (s *Service) RegisterService(service string, impl any) error {
 	return nil
 }
 
-// Check reports what RegisterService would refuse for an implementation of type T (impl may be a
-// nil pointer), with check as the rule check: the test every service runs in make verify.
+// Check reports what RegisterService would refuse for impl's type (impl may be a nil
+// pointer), with check as the rule check: the test every service runs in make verify.
 func Check(service string, impl any, check func(Rule) error) error {
 	sd, err := serviceDescriptor(service)
 	if err != nil {
