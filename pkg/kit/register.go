@@ -212,8 +212,9 @@ func call(fn reflect.Value) endpoint.Endpoint {
 	}
 }
 
-// serveGRPC is the gRPC method handler of every registered method.
-func (m *method) serveGRPC(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+// serveGRPC is the gRPC method handler of every registered method (its parameters are
+// grpc.MethodHandler's, context second).
+func (m *method) serveGRPC(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) { //nolint:revive // grpc.MethodHandler
 	req := m.newRequest()
 	if err := dec(req); err != nil {
 		return nil, err
