@@ -29,7 +29,7 @@ type open311 struct {
 	svc *service
 }
 
-// route is app.Kit.Route.
+// route is kit.Service.Route.
 type route func(pattern, name string, rule authz.Rule, h kit.RouteFunc, opts ...kit.RouteOption)
 
 // routes registers the façade on the kit.
