@@ -14,6 +14,12 @@
 // call the DB only with the context InTx passed in: on SQLite a call with another context
 // waits for the one writer connection, which the transaction holds.
 //
+// An InTx inside another is a savepoint: its failure undoes its own work and leaves the
+// outer transaction usable. InLazyTx gives a caller (the idempotency middleware) a
+// transaction that opens only at the first InTx inside it, so that the service's checks
+// and calls to other services before its writes hold no transaction. Make no network call
+// inside a transaction: HasAnyTx lets such code refuse.
+//
 // # Portable SQL
 //
 // The same migration and query text runs on both engines when it keeps to this subset
@@ -38,8 +44,8 @@
 //     a lower-cased copy for case-insensitive search. Text sorts by bytes on SQLite and by
 //     the database collation on PostgreSQL (the test cluster uses C, like SQLite).
 //   - After a failed statement a PostgreSQL transaction accepts no more statements; SQLite's
-//     does. Return the error (InTx rolls back) instead of carrying on, and use ON CONFLICT
-//     for get-or-create.
+//     does. Return the error (InTx rolls back) instead of carrying on, or run the statement
+//     in a nested InTx (a savepoint) to carry on after it; use ON CONFLICT for get-or-create.
 //
 // # Migrations
 //

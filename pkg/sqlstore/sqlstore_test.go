@@ -166,7 +166,7 @@ func TestInTx(t *testing.T) {
 			require.NoError(t, insertNote(ctx, db, "p2", "after panic"))
 		})
 
-		t.Run("nested joins outer", func(t *testing.T) {
+		t.Run("nested runs in the outer transaction", func(t *testing.T) {
 			before := countNotes(t, db)
 			err := db.InTx(ctx, func(ctx context.Context) error {
 				require.NoError(t, insertNote(ctx, db, "o1", "outer"))
@@ -359,7 +359,7 @@ func TestAfterCommit(t *testing.T) {
 				require.NoError(t, db.QueryRow(context.Background(), `SELECT title FROM notes WHERE id = $1`, "k1").Scan(&title))
 				ran = append(ran, title)
 			})
-			return db.InTx(ctx, func(ctx context.Context) error { // joins: runs after the outer commit
+			return db.InTx(ctx, func(ctx context.Context) error { // a savepoint: runs after the outer commit
 				db.AfterCommit(ctx, func() { ran = append(ran, "joined") })
 				require.Len(t, ran, 0)
 				return nil
