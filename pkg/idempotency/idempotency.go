@@ -84,13 +84,28 @@ func Middleware(db *sqlstore.DB, opts ...Option) kit.Middleware {
 			if err != nil {
 				return nil, errs.ErrInternal.Wrap(err)
 			}
-			c := call{db: db, cfg: &cfg, method: method, principal: cfg.scope(ctx), key: key, fp: fp}
+			c := call{db: db, cfg: &cfg, method: method, principal: cfg.scope(ctx), key: key, fp: fp, now: cfg.now()}
+			// A retry of a call that committed is answered from its record at once,
+			// without running any of the method again.
+			if resp, found, err := c.replay(ctx, m); found || err != nil {
+				return resp, err
+			}
 			var resp any
-			err = db.InTx(ctx, func(ctx context.Context) error {
+			err = db.InLazyTx(ctx, c.claim, func(ctx context.Context) error {
 				var err error
-				resp, err = c.run(ctx, m, next, req)
-				return err
+				if resp, err = next(ctx, req); err != nil {
+					return err
+				}
+				return db.InTx(ctx, func(ctx context.Context) error { return c.record(ctx, resp) })
 			})
+			if errors.Is(err, errClaimed) {
+				// A concurrent call with the key committed first: answer as it did.
+				resp, found, err := c.replay(ctx, m)
+				if err == nil && !found {
+					err = errVanished
+				}
+				return resp, err
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -141,74 +156,82 @@ type call struct {
 	principal string
 	key       string
 	fp        []byte
+	now       time.Time
 }
 
-// run is the body of the call's transaction. It claims the key before doing any work: on
-// PostgreSQL a concurrent claim of the same key waits on the primary key until the first
-// transaction ends, and on SQLite the one writer serialises them, so the loser never runs
-// the method; it finds the winner's committed record and answers from it. The claim and
-// the method's writes commit together; if the method fails, both roll back.
-func (c *call) run(ctx context.Context, m kit.Method, next endpoint.Endpoint, req any) (any, error) {
-	now := c.cfg.now()
+// errClaimed is a key found claimed when the call's transaction opened: a concurrent call
+// with the same key got there first.
+var errClaimed = errors.New("idempotency: key claimed by a concurrent call")
+
+// claim is the first thing the call's transaction does, and it opens only when the method
+// first writes (sqlstore.InLazyTx): the method's checks and calls to other services before
+// that hold no transaction. On PostgreSQL a concurrent claim of the same key waits on the
+// primary key until the first transaction ends, and on SQLite the one writer serialises
+// them; the loser's transaction stops there (errClaimed, so none of its writes happen) and
+// it answers from the winner's record. The claim, the method's writes and the response
+// commit together; if the method fails, all roll back.
+func (c *call) claim(ctx context.Context) error {
 	// An expired record no longer answers: remove it so the key starts afresh.
 	if _, err := c.db.Exec(ctx, `DELETE FROM kit_idempotency
 WHERE method = $1 AND principal = $2 AND idem_key = $3 AND expires_us <= $4`,
-		c.method, c.principal, c.key, now.UnixMicro()); err != nil {
-		return nil, fmt.Errorf("idempotency: drop expired: %w", err)
+		c.method, c.principal, c.key, c.now.UnixMicro()); err != nil {
+		return fmt.Errorf("idempotency: drop expired: %w", err)
 	}
 	res, err := c.db.Exec(ctx, `INSERT INTO kit_idempotency
 (method, principal, idem_key, fingerprint, created_us, expires_us) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (method, principal, idem_key) DO NOTHING`,
-		c.method, c.principal, c.key, c.fp, now.UnixMicro(), now.Add(c.cfg.ttl).UnixMicro())
+		c.method, c.principal, c.key, c.fp, c.now.UnixMicro(), c.now.Add(c.cfg.ttl).UnixMicro())
 	if err != nil {
-		return nil, fmt.Errorf("idempotency: claim: %w", err)
+		return fmt.Errorf("idempotency: claim: %w", err)
 	}
 	claimed, err := res.RowsAffected()
 	if err != nil {
-		return nil, fmt.Errorf("idempotency: claim: %w", err)
+		return fmt.Errorf("idempotency: claim: %w", err)
 	}
 	if claimed == 0 {
-		return c.replay(ctx, m)
+		return errClaimed
 	}
+	return nil
+}
 
-	resp, err := next(ctx, req)
-	if err != nil {
-		return nil, err
-	}
+// record keeps the method's response with the claim, in the call's transaction.
+func (c *call) record(ctx context.Context, resp any) error {
 	msg, ok := resp.(proto.Message)
 	if !ok {
-		return nil, errs.ErrInternal.Wrap(fmt.Errorf("idempotency: %s returned %T, not a protobuf message", c.method, resp))
+		return errs.ErrInternal.Wrap(fmt.Errorf("idempotency: %s returned %T, not a protobuf message", c.method, resp))
 	}
 	body, err := proto.Marshal(msg)
 	if err != nil {
-		return nil, errs.ErrInternal.Wrap(fmt.Errorf("idempotency: marshal response: %w", err))
+		return errs.ErrInternal.Wrap(fmt.Errorf("idempotency: marshal response: %w", err))
 	}
 	if _, err := c.db.Exec(ctx, `UPDATE kit_idempotency SET response = $4
 WHERE method = $1 AND principal = $2 AND idem_key = $3`, c.method, c.principal, c.key, body); err != nil {
-		return nil, fmt.Errorf("idempotency: record response: %w", err)
+		return fmt.Errorf("idempotency: record response: %w", err)
 	}
-	return resp, nil
+	return nil
 }
 
-// replay answers from the committed record of an earlier call with the same key.
-func (c *call) replay(ctx context.Context, m kit.Method) (any, error) {
+// replay answers from the committed, unexpired record of an earlier call with the same
+// key; found is false when there is none.
+func (c *call) replay(ctx context.Context, m kit.Method) (resp any, found bool, err error) {
 	var fp, body []byte
-	err := c.db.QueryRow(ctx, `SELECT fingerprint, response FROM kit_idempotency
-WHERE method = $1 AND principal = $2 AND idem_key = $3`, c.method, c.principal, c.key).Scan(&fp, &body)
+	err = c.db.QueryRow(ctx, `SELECT fingerprint, response FROM kit_idempotency
+WHERE method = $1 AND principal = $2 AND idem_key = $3 AND expires_us > $4`,
+		c.method, c.principal, c.key, c.now.UnixMicro()).Scan(&fp, &body)
 	if errors.Is(err, sqlstore.ErrNotFound) {
-		return nil, errVanished
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("idempotency: read record: %w", err)
+		return nil, false, fmt.Errorf("idempotency: read record: %w", err)
 	}
 	if !bytes.Equal(fp, c.fp) {
-		return nil, ErrKeyReused
+		return nil, true, ErrKeyReused
 	}
-	resp := m.NewResponse()
-	if err := proto.Unmarshal(body, resp); err != nil {
-		return nil, errs.ErrInternal.Wrap(fmt.Errorf("idempotency: stored response of %s: %w", c.method, err))
+	out := m.NewResponse()
+	if err := proto.Unmarshal(body, out); err != nil {
+		return nil, true, errs.ErrInternal.Wrap(fmt.Errorf("idempotency: stored response of %s: %w", c.method, err))
 	}
-	return resp, nil
+	return out, true, nil
 }
 
 // Purge deletes the records that expired before before and reports how many. Run it now

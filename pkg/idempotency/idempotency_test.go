@@ -34,17 +34,25 @@ var errRefused = errs.New(errs.FailedPrecondition, "TEST_REFUSED", "测试拒绝
 // service is a tiny create method whose business write is one row in effects, made
 // through the same db inside the context's transaction, as a real store's would be.
 type service struct {
-	db    *sqlstore.DB
-	calls atomic.Int64
-	fail  atomic.Bool
-	// hold, when set, runs inside the first call before it answers.
+	db     *sqlstore.DB
+	calls  atomic.Int64
+	writes atomic.Int64 // calls whose write went through (not necessarily committed)
+	fail   atomic.Bool
+	// hold, when set, runs inside the first call whose write went through, before it
+	// answers (its transaction is then open).
 	hold func(ctx context.Context)
+	// check, when set, runs before the write, as a service's checks and calls to other
+	// services do.
+	check func(ctx context.Context)
 }
 
 func (s *service) create(ctx context.Context, req any) (any, error) {
 	r := req.(*commonv1.FieldViolation)
 	n := s.calls.Add(1)
 	id := fmt.Sprintf("effect-%d", n)
+	if s.check != nil {
+		s.check(ctx)
+	}
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		_, err := s.db.Exec(ctx, `INSERT INTO effects (id, field) VALUES ($1, $2)`, id, r.GetField())
 		return err
@@ -52,7 +60,7 @@ func (s *service) create(ctx context.Context, req any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n == 1 && s.hold != nil {
+	if s.writes.Add(1) == 1 && s.hold != nil {
 		s.hold(ctx)
 	}
 	if s.fail.Load() {
@@ -167,8 +175,8 @@ func TestConcurrentCallsWithOneKeyHaveOneEffect(t *testing.T) {
 		const callers = 8
 		var entered atomic.Int64
 		allIn := make(chan struct{})
-		// The first call holds its transaction open until every caller has started and,
-		// on PostgreSQL, the other seven wait on its claim, so they truly overlap.
+		// The call that claims the key holds its transaction open until every caller has
+		// started and, on PostgreSQL, the other seven wait on its claim, so they truly overlap.
 		var holdErr error
 		f.svc.hold = func(context.Context) {
 			select {
@@ -206,7 +214,10 @@ WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
 			require.NoError(t, errsSeen[i])
 			require.True(t, proto.Equal(resps[0], resps[i]), "caller %d got %v, caller 0 got %v", i, resps[i], resps[0])
 		}
-		require.EqualValues(t, 1, f.svc.calls.Load(), "the method ran once")
+		// The others may have run the method's checks (no transaction holds the writer
+		// then), but none of its writes: they stopped at the claim and answered from the
+		// first call's record.
+		require.EqualValues(t, 1, f.svc.writes.Load(), "the method wrote once")
 		require.Equal(t, 1, f.count(t, "effects"))
 		require.Equal(t, 1, f.count(t, "kit_idempotency"))
 	})
@@ -325,4 +336,29 @@ func waitFor(ctx context.Context, cond func() (bool, error)) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// The call's transaction opens at the method's first write, not before: the method's
+// checks and calls to other services hold no transaction (on SQLite, not the one writer).
+// A call that fails its checks leaves no record.
+func TestTransactionOpensAtTheFirstWrite(t *testing.T) {
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		f := setup(t, dsn)
+		var inTx []bool
+		f.svc.check = func(ctx context.Context) {
+			inTx = append(inTx, sqlstore.HasAnyTx(ctx))
+			// Another writer is not kept waiting meanwhile.
+			_, err := f.db.Exec(context.Background(), `INSERT INTO effects (id, field) VALUES ($1, $2)`,
+				fmt.Sprintf("beside-%d", len(inTx)), "x")
+			require.NoError(t, err)
+		}
+		first, err := f.call(withKey(f.ctx, "k-lazy"), "note.title")
+		require.NoError(t, err)
+		again, err := f.call(withKey(f.ctx, "k-lazy"), "note.title")
+		require.NoError(t, err)
+		require.True(t, proto.Equal(first, again))
+		require.Equal(t, []bool{false}, inTx, "checked once, outside any transaction; the retry ran nothing")
+		require.Equal(t, 2, f.count(t, "effects"))
+		require.Equal(t, 1, f.count(t, "kit_idempotency"))
+	})
 }
