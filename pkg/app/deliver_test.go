@@ -41,9 +41,11 @@ func TestDeliver(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- loop.Run(ctx) }()
 	t.Cleanup(func() { stop(); require.NoError(t, <-stopped) })
-	_, err = outbox.Add(t.Context(), db, outbox.Event{Tenant: "ahz", Topic: "probe.done", Receiver: "hotline_12345",
-		Key: "tenants/ahz/probes/1#1", Payload: []byte(`{"n":1}`)})
-	require.NoError(t, err)
+	require.NoError(t, db.InTx(t.Context(), func(ctx context.Context) error {
+		_, err := outbox.Add(ctx, db, outbox.Event{Tenant: "ahz", Topic: "probe.done", Receiver: "hotline_12345",
+			Key: "tenants/ahz/probes/1#1", Payload: []byte(`{"n":1}`)})
+		return err
+	}))
 	wake()
 	select {
 	case r := <-got:

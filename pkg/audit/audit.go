@@ -68,9 +68,15 @@ type Entry struct {
 	Time time.Time
 }
 
-// Record writes e inside the transaction in ctx (sqlstore InTx), or in a transaction of
-// its own when there is none, so the change and its record commit or roll back together.
-// It returns the record as written: not yet chained (Sequence 0, no hashes).
+// ErrNoTransaction is a Record made without a transaction of its database in ctx: a
+// record written apart from its change could outlive a change that rolled back, or be
+// missing from one that committed. It is a bug of the caller, so callers see INTERNAL.
+var ErrNoTransaction = errors.New("audit: Record needs the change's transaction: call it inside sqlstore InTx")
+
+// Record writes e inside the transaction in ctx (sqlstore InTx), so the change and its
+// record commit or roll back together; without one it writes nothing and returns
+// ErrNoTransaction. It returns the record as written: not yet chained (Sequence 0, no
+// hashes).
 //
 // The record is chained by the next Seal: the service's Sealer runs one soon after the
 // transaction commits when the record was written through it (Sealer.Record), and List
@@ -78,6 +84,9 @@ type Entry struct {
 // tenant's writers from queueing on the tenant's head row; a record is durable from its
 // change's commit, and a crash before Seal leaves it waiting, never lost.
 func Record(ctx context.Context, db *sqlstore.DB, e Entry) (*commonv1.AuditRecord, error) {
+	if !db.HasTx(ctx) {
+		return nil, ErrNoTransaction
+	}
 	rec, err := e.record(ctx)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
+	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
@@ -40,6 +41,30 @@ func openDB(t *testing.T, dsn string) *sqlstore.DB {
 	require.NoError(t, audit.Migrate(ctx, db))
 	require.NoError(t, audit.Migrate(ctx, db), "migrating twice is a no-op")
 	return db
+}
+
+// record writes e in a transaction of its own, as a change does.
+func record(ctx context.Context, db *sqlstore.DB, e audit.Entry) (rec *commonv1.AuditRecord, err error) {
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		rec, err = audit.Record(ctx, db, e)
+		return err
+	})
+	return rec, err
+}
+
+// Record refuses to write outside a transaction: a record apart from its change could
+// outlive a rolled-back change.
+func TestRecordNeedsATransaction(t *testing.T) {
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		db := openDB(t, dsn)
+		ctx := testCtx(t)
+		_, err := audit.Record(ctx, db, audit.Entry{Tenant: "ahz", Actor: "clerk-1", Action: "ticket.create", Resource: "tenants/ahz/tickets/T-1"})
+		require.ErrorIs(t, err, audit.ErrNoTransaction)
+		require.Equal(t, errs.Internal, errs.From(err).Kind)
+		var n int
+		require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM audit_pending`).Scan(&n))
+		require.Zero(t, n)
+	})
 }
 
 type ticket struct {
@@ -150,8 +175,11 @@ func TestConcurrentWritersAndSealers(t *testing.T) {
 			wg.Go(func() {
 				for i := range each {
 					tenant := tenants[(w+i)%len(tenants)]
-					_, err := sealer.Record(ctx, audit.Entry{Tenant: tenant, Actor: fmt.Sprintf("clerk-%d", w),
-						Action: "ticket.update", Resource: fmt.Sprintf("tenants/%s/tickets/T-%d-%d", tenant, w, i)})
+					err := sealer.DB().InTx(ctx, func(ctx context.Context) error {
+						_, err := sealer.Record(ctx, audit.Entry{Tenant: tenant, Actor: fmt.Sprintf("clerk-%d", w),
+							Action: "ticket.update", Resource: fmt.Sprintf("tenants/%s/tickets/T-%d-%d", tenant, w, i)})
+						return err
+					})
 					if err != nil {
 						errc <- err
 						return
@@ -194,7 +222,7 @@ func TestWaitingRecordsSurviveARestart(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, audit.Migrate(ctx, first))
 		for i := range 20 {
-			_, err := audit.Record(ctx, first, audit.Entry{Tenant: "ahz", Actor: "clerk-1", Action: "ticket.create",
+			_, err := record(ctx, first, audit.Entry{Tenant: "ahz", Actor: "clerk-1", Action: "ticket.create",
 				Resource: fmt.Sprintf("tenants/ahz/tickets/T-%d", i)})
 			require.NoError(t, err)
 		}
@@ -254,7 +282,7 @@ func TestRecordRefusesIncompleteEntries(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := good
 			mutate(&e)
-			_, err := audit.Record(ctx, db, e)
+			_, err := record(ctx, db, e)
 			require.Error(t, err)
 		})
 	}

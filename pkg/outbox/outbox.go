@@ -77,13 +77,21 @@ var (
 	ErrNotDead      = errs.New(errs.FailedPrecondition, "OUTBOX_NOT_DEAD", "只有死信事件可以重新排队")
 )
 
-// Add stores ev for delivery inside the transaction in ctx (sqlstore InTx), or in a
-// transaction of its own when there is none, and returns its delivery id. If an event
-// with the same tenant, receiver and non-empty key exists, nothing is added and its id is
-// returned.
+// ErrNoTransaction is an Add made without a transaction of its database in ctx: an
+// event stored apart from its change could announce a change that rolled back. It is a
+// bug of the caller, so callers see INTERNAL.
+var ErrNoTransaction = errors.New("outbox: Add needs the change's transaction: call it inside sqlstore InTx")
+
+// Add stores ev for delivery inside the transaction in ctx (sqlstore InTx), so the event
+// and its change commit or roll back together, and returns its delivery id; without a
+// transaction it stores nothing and returns ErrNoTransaction. If an event with the same
+// tenant, receiver and non-empty key exists, nothing is added and its id is returned.
 func Add(ctx context.Context, db *sqlstore.DB, ev Event) (string, error) {
 	if err := ev.validate(); err != nil {
 		return "", err
+	}
+	if !db.HasTx(ctx) {
+		return "", ErrNoTransaction
 	}
 	id, err := uuid.NewV7()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
@@ -19,6 +20,30 @@ import (
 
 func event(payload string) outbox.Event {
 	return outbox.Event{Tenant: "ahz", Topic: "legalaid.case.registered", Receiver: "court", Payload: []byte(payload)}
+}
+
+// add stores ev in a transaction of its own, as a change does.
+func add(ctx context.Context, db *sqlstore.DB, ev outbox.Event) (id string, err error) {
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		id, err = outbox.Add(ctx, db, ev)
+		return err
+	})
+	return id, err
+}
+
+// Add refuses to store outside a transaction: an event apart from its change could
+// announce a change that rolled back.
+func TestAddNeedsATransaction(t *testing.T) {
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		db := openDB(t, dsn)
+		ctx := testCtx(t, time.Minute)
+		_, err := outbox.Add(ctx, db, event(`{"case":"C-0"}`))
+		require.ErrorIs(t, err, outbox.ErrNoTransaction)
+		require.Equal(t, errs.Internal, errs.From(err).Kind)
+		var n int
+		require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM outbox_events`).Scan(&n))
+		require.Zero(t, n)
+	})
 }
 
 func TestAddIsPartOfTheTransaction(t *testing.T) {
@@ -57,21 +82,21 @@ func TestAddIsIdempotentOnKey(t *testing.T) {
 		ctx := testCtx(t, time.Minute)
 		ev := event(`{"ticket":"T-1","threshold":50}`)
 		ev.Key = "sla-50%/tenants/ahz/tickets/T-1"
-		first, err := outbox.Add(ctx, db, ev)
+		first, err := add(ctx, db, ev)
 		require.NoError(t, err)
-		again, err := outbox.Add(ctx, db, ev)
+		again, err := add(ctx, db, ev)
 		require.NoError(t, err)
 		require.Equal(t, first, again, "the second sweep's reminder is the first one")
 
 		other := ev
 		other.Receiver = "legal-aid"
-		third, err := outbox.Add(ctx, db, other)
+		third, err := add(ctx, db, other)
 		require.NoError(t, err)
 		require.NotEqual(t, first, third, "keys are per receiver")
 
-		noKey1, err := outbox.Add(ctx, db, event(`{}`))
+		noKey1, err := add(ctx, db, event(`{}`))
 		require.NoError(t, err)
-		noKey2, err := outbox.Add(ctx, db, event(`{}`))
+		noKey2, err := add(ctx, db, event(`{}`))
 		require.NoError(t, err)
 		require.NotEqual(t, noKey1, noKey2, "without a key every Add is an event")
 	})
@@ -132,16 +157,16 @@ func TestRetriesThenDeadLetterThenRequeue(t *testing.T) {
 		endpoints := recv.endpoint()
 		endpoints["retired"] = outbox.Endpoint{URL: gone.URL, Secret: secret}
 
-		failing, err := outbox.Add(ctx, db, event(`{"case":"C-1"}`))
+		failing, err := add(ctx, db, event(`{"case":"C-1"}`))
 		require.NoError(t, err)
 		broken.Store(failing, true)
 		retired := event(`{"case":"C-2"}`)
 		retired.Receiver = "retired"
-		retiredID, err := outbox.Add(ctx, db, retired)
+		retiredID, err := add(ctx, db, retired)
 		require.NoError(t, err)
 		unknown := event(`{"case":"C-3"}`)
 		unknown.Receiver = "nobody"
-		unknownID, err := outbox.Add(ctx, db, unknown)
+		unknownID, err := add(ctx, db, unknown)
 		require.NoError(t, err)
 
 		d := outbox.NewDispatcher(db, &outbox.Webhooks{Endpoints: endpoints}, fastRetries(outbox.WithMaxAttempts(3))...)
@@ -219,7 +244,7 @@ func TestLateAckIsResentWithTheSameID(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	t.Cleanup(srv.Close)
-	id, err := outbox.Add(ctx, db, event(`{"case":"C-9"}`))
+	id, err := add(ctx, db, event(`{"case":"C-9"}`))
 	require.NoError(t, err)
 	d := outbox.NewDispatcher(db, &outbox.Webhooks{Endpoints: outbox.StaticEndpoints{"court": {URL: srv.URL, Secret: secret}}},
 		fastRetries(outbox.WithTimeout(200*time.Millisecond))...)
@@ -239,7 +264,7 @@ func TestPurgeRemovesOnlyOldDeliveredEvents(t *testing.T) {
 	db := openDB(t, testenv.SQLite(t))
 	ctx := testCtx(t, time.Minute)
 	recv := newReceiver(t)
-	delivered, err := outbox.Add(ctx, db, event(`{"n":1}`))
+	delivered, err := add(ctx, db, event(`{"n":1}`))
 	require.NoError(t, err)
 	runDispatcher(t, outbox.NewDispatcher(db, &outbox.Webhooks{Endpoints: recv.endpoint()}, fastRetries()...))
 	require.Eventually(t, func() bool {
@@ -249,7 +274,7 @@ func TestPurgeRemovesOnlyOldDeliveredEvents(t *testing.T) {
 	}, 30*time.Second, 10*time.Millisecond)
 	pendingEv := event(`{"n":2}`)
 	pendingEv.Receiver = "later" // no endpoint: stays pending while retried
-	pending, err := outbox.Add(ctx, db, pendingEv)
+	pending, err := add(ctx, db, pendingEv)
 	require.NoError(t, err)
 
 	n, err := outbox.Purge(ctx, db, time.Now().Add(-time.Hour))

@@ -538,9 +538,12 @@ func (s *storage) auditTokenRevoked(ctx context.Context, jti, userID, clientID s
 		}
 		tenant, resource = acc.Tenant, userResource(acc.Tenant, userID)
 	}
-	_, err := s.audit.Record(ctx, audit.Entry{Tenant: tenant, Actor: clientID, Action: "identity.RevokeToken",
-		Resource: resource, After: map[string]string{"jti": jti, "client": clientID}})
-	return err
+	// The revocation itself lives in etcd; the record needs a transaction of its own.
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		_, err := s.audit.Record(ctx, audit.Entry{Tenant: tenant, Actor: clientID, Action: "identity.RevokeToken",
+			Resource: resource, After: map[string]string{"jti": jti, "client": clientID}})
+		return err
+	})
 }
 
 func (s *storage) GetRefreshTokenInfo(ctx context.Context, _ string, token string) (string, string, error) {
