@@ -2,6 +2,7 @@ package docref
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 )
@@ -30,6 +32,12 @@ var (
 	// ErrServiceDown: the documents service did not answer; the request may be retried.
 	ErrServiceDown = errs.New(errs.Unavailable, "DOCUMENTS_UNAVAILABLE", "材料服务暂不可用，请稍后重试")
 )
+
+// ErrInTransaction is a Check made while the context holds a SQL transaction: the call to
+// the documents service would hold it (on SQLite, the one writer) for as long as the
+// network takes. It is a bug of the caller, so callers see INTERNAL: check references
+// before the transaction opens.
+var ErrInTransaction = errors.New("docref: document check inside a SQL transaction: check references before InTx")
 
 // InvalidCode is the violation code of a reference that is not of the form
 // tenants/{tenant}/documents/{id}.
@@ -107,8 +115,13 @@ func WithBearer(ctx context.Context, token string) context.Context {
 
 // Check checks the reference in request field field: its form always; when c is not
 // nil, also that the caller can read the document and that it is neither deleted nor
-// infected. Errors carry a violation on field with their stable code.
+// infected. Errors carry a violation on field with their stable code. Called while ctx
+// holds a SQL transaction it returns ErrInTransaction, even when c is nil, so that a
+// check misplaced inside a transaction is found without a documents service.
 func (c *Checker) Check(ctx context.Context, field, name string) error {
+	if sqlstore.HasAnyTx(ctx) {
+		return ErrInTransaction
+	}
 	if _, _, err := Parse(field, name); err != nil {
 		return err
 	}

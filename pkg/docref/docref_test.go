@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 )
@@ -194,6 +196,40 @@ func TestNilCheckerChecksFormOnly(t *testing.T) {
 	require.NoError(t, c.Close())
 	require.NoError(t, c.Check(t.Context(), "commitment_document", "tenants/ahz/documents/anything"))
 	requireViolation(t, c.Check(t.Context(), "commitment_document", "tenants/ahz/applications/x"), "commitment_document", InvalidCode)
+}
+
+// A check inside a SQL transaction is refused before any call goes out, with or without
+// a documents service; outside one the same check goes through.
+func TestCheckRefusesInsideATransaction(t *testing.T) {
+	fake := &fakeDocuments{block: make(chan struct{})}
+	t.Cleanup(func() { close(fake.block) })
+	c, err := Dial(serveFake(t, fake), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, c.Close()) })
+	db, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+
+	const doc = "tenants/ahz/documents/ok"
+	require.NoError(t, db.InTx(t.Context(), func(ctx context.Context) error {
+		for _, checker := range []*Checker{c, nil} {
+			err := checker.Check(ctx, "attachments[0]", doc)
+			require.ErrorIs(t, err, ErrInTransaction)
+			require.Equal(t, errs.Internal, errs.From(err).Kind)
+		}
+		return nil
+	}))
+	require.Zero(t, fake.calls())
+
+	// A lazy transaction that has not opened holds nothing: checks belong there.
+	require.NoError(t, db.InLazyTx(t.Context(), nil, func(ctx context.Context) error {
+		require.NoError(t, c.Check(ctx, "attachments[0]", doc))
+		return db.InTx(ctx, func(ctx context.Context) error {
+			require.ErrorIs(t, c.Check(ctx, "attachments[0]", doc), ErrInTransaction)
+			return nil
+		})
+	}))
+	require.Equal(t, 1, fake.calls())
 }
 
 func requireViolation(t *testing.T, err error, field, code string) {
