@@ -93,6 +93,25 @@ func text(field, v string, required bool, maxRunes int) error {
 }
 
 func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketRequest) (*ticketsv1.Ticket, error) {
+	in, err := s.prepareIntake(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return s.storeIntake(ctx, in)
+}
+
+// intake is a ticket checked and ready to store, and where it goes at intake.
+type intake struct {
+	tk       *ticket
+	to       tenancy.ID
+	dept     string
+	explicit bool
+	now      time.Time
+}
+
+// prepareIntake checks r, its attachments with the documents service among them, and
+// builds the ticket. It holds no transaction: no network call runs inside one.
+func (s *service) prepareIntake(ctx context.Context, r *ticketsv1.CreateTicketRequest) (*intake, error) {
 	t, err := parseParent(r.GetParent())
 	if err != nil {
 		return nil, err
@@ -162,7 +181,14 @@ func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketReq
 	if err := s.computeDues(tk, now); err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
+	return &intake{tk: tk, to: to, dept: dept, explicit: explicit, now: now}, nil
+}
+
+// storeIntake numbers and writes a prepared ticket in a transaction of its own, or in a
+// savepoint of the caller's (an idempotent batch): a failure undoes this ticket only.
+func (s *service) storeIntake(ctx context.Context, in *intake) (*ticketsv1.Ticket, error) {
+	tk, t, now, to := in.tk, in.tk.Tenant, in.now, in.to
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		day := calendar.DateOf(now)
 		n, err := s.db.NextSeq(ctx, fmt.Sprintf("tickets/%s/%04d%02d%02d", t, day.Year, day.Month, day.Day))
 		if err != nil {
@@ -181,7 +207,7 @@ func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketReq
 		if to == "" {
 			return nil
 		}
-		return s.dispatchAtIntake(ctx, tk, to, dept, explicit, now)
+		return s.dispatchAtIntake(ctx, tk, to, in.dept, in.explicit, now)
 	})
 	if errors.Is(err, sqlstore.ErrDuplicate) && tk.ExternalID != "" {
 		// A resend of an external id answers with the ticket made the first time. The
@@ -194,7 +220,7 @@ func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketReq
 	if err != nil {
 		return nil, err
 	}
-	s.wake()
+	s.db.AfterCommit(ctx, s.wake) // under an idempotency key the call's transaction is still open
 	return tk.proto(), nil
 }
 
