@@ -211,8 +211,11 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	// Machine tokens are not kept (a revocation publishes them for the longest access
 	// token lifetime), but their issue is audited in the client's tenant.
 	if m, ok := req.(*machineRequest); ok {
-		_, err := s.audit.Record(ctx, audit.Entry{Tenant: m.Tenant, Actor: m.ClientID, Action: "identity.IssueClientToken",
-			Resource: clientResource(m.Tenant, m.ClientID), After: map[string]any{"jti": jti, "scopes": m.Scopes, "expires": exp.Unix()}})
+		err := s.db.InTx(ctx, func(ctx context.Context) error {
+			_, err := s.audit.Record(ctx, audit.Entry{Tenant: m.Tenant, Actor: m.ClientID, Action: "identity.IssueClientToken",
+				Resource: clientResource(m.Tenant, m.ClientID), After: map[string]any{"jti": jti, "scopes": m.Scopes, "expires": exp.Unix()}})
+			return err
+		})
 		if err != nil {
 			return "", time.Time{}, err
 		}
