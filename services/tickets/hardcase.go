@@ -35,23 +35,7 @@ func (s *service) MarkHardCase(ctx context.Context, r *ticketsv1.MarkHardCaseReq
 	if err := text("reason", r.GetReason(), true, 2000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.MarkHardCase", s.asAssignee(ctx), func(tk *ticket, _ time.Time) error {
-		if err := inState(tk, "标记疑难件", ticketsv1.State_STATE_CLAIMED, ticketsv1.State_STATE_IN_PROGRESS); err != nil {
-			return err
-		}
-		if tk.Hard != nil {
-			return ErrAlreadyHard
-		}
-		def := DefaultSLA()
-		sla, ok := s.settings.For(tk.Tenant).Categories[tk.Category]
-		if !ok {
-			sla = def
-		}
-		// Both clocks count from intake; change computes the new deadlines (computeDues).
-		tk.CloseClock.Limit = orDefault(sla.HardClose, def.HardClose)
-		tk.Hard = &hardCase{Reason: r.GetReason(), Clock: calendar.NewClock(tk.CloseClock.Start, orDefault(sla.Explain, def.Explain))}
-		return nil
-	})
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), s.asAssignee(ctx), markHardCaseCmd{Reason: r.GetReason()})
 }
 
 // ExplainTicket records the explanation given to a hard case's complainant, once, and
@@ -60,16 +44,5 @@ func (s *service) ExplainTicket(ctx context.Context, r *ticketsv1.ExplainTicketR
 	if err := text("explanation", r.GetExplanation(), true, 5000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.ExplainTicket", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
-		switch {
-		case tk.Hard == nil:
-			return ErrNotHardCase
-		case tk.Hard.Explanation != "":
-			return ErrAlreadyExplained
-		case !tk.open():
-			return ErrIllegalTransition.WithMessage("工单已办结，不能再提交情况说明")
-		}
-		tk.Hard.Explanation, tk.Hard.Explained = r.GetExplanation(), now
-		return nil
-	}, func(ctx context.Context, tk *ticket, _ time.Time) error { return s.notify(ctx, tk) })
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), s.asAssignee(ctx), explainCmd{Explanation: r.GetExplanation()})
 }

@@ -391,11 +391,11 @@ func (s *service) ListTickets(ctx context.Context, r *ticketsv1.ListTicketsReque
 }
 
 // change is one transition: load the ticket, authorize (for methods addressed to the
-// assignee), check the etag, apply fn, then write, audit and — when the state changed —
-// queue the webhook, all in one transaction.
+// assignee), check the etag, decide c (lifecycle.go), then write, audit and — when the
+// public view changed — queue the webhook, all in one transaction.
 // inTx, if given, runs in the same transaction after the write (a merge updates the
 // primary there).
-func (s *service) change(ctx context.Context, field, name, tag, verb string, authorize func(*ticket) error, fn func(tk *ticket, now time.Time) error, inTx ...func(ctx context.Context, tk *ticket, now time.Time) error) (*ticketsv1.Ticket, error) {
+func (s *service) change(ctx context.Context, field, name, tag string, authorize func(*ticket) error, c command, inTx ...func(ctx context.Context, tk *ticket, now time.Time) error) (*ticketsv1.Ticket, error) {
 	t, id, err := parseName(field, name)
 	if err != nil {
 		return nil, err
@@ -412,9 +412,11 @@ func (s *service) change(ctx context.Context, field, name, tag, verb string, aut
 	if tag != "" && tag != etag(tk.Revision) {
 		return nil, errs.ErrStaleVersion
 	}
-	before, prevState, prev := tk.proto(), tk.State, tk.Revision
+	before, prev := tk.proto(), tk.Revision
 	now := s.now()
-	if err := fn(tk, now); err != nil {
+	sub, _ := app.Subject(ctx)
+	tk, eff, err := decide(tk, c, sub, s.rules(tk), now)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.computeDues(tk, now); err != nil {
@@ -429,7 +431,7 @@ func (s *service) change(ctx context.Context, field, name, tag, verb string, aut
 		if !ok {
 			return errs.ErrStaleVersion
 		}
-		if _, err := s.audit.Record(ctx, audit.Entry{Tenant: tk.Tenant, Action: verb, Resource: tk.name(), Before: before, After: tk.proto(), Time: now}); err != nil {
+		if _, err := s.audit.Record(ctx, audit.Entry{Tenant: tk.Tenant, Action: eff.Action, Resource: tk.name(), Before: before, After: tk.proto(), Time: now}); err != nil {
 			return err
 		}
 		for _, f := range inTx {
@@ -437,7 +439,7 @@ func (s *service) change(ctx context.Context, field, name, tag, verb string, aut
 				return err
 			}
 		}
-		if tk.State != prevState {
+		if eff.Publish {
 			return s.notify(ctx, tk)
 		}
 		return nil
@@ -445,26 +447,20 @@ func (s *service) change(ctx context.Context, field, name, tag, verb string, aut
 	if err != nil {
 		return nil, err
 	}
-	if tk.State != prevState {
+	if eff.Publish {
 		s.wake()
 	}
 	return tk.proto(), nil
 }
 
-// inState refuses the transition unless tk is in one of states.
-func inState(tk *ticket, verb string, states ...ticketsv1.State) error {
-	for _, st := range states {
-		if tk.State == st {
-			return nil
-		}
+// rules are the settings tk's transitions depend on, at its tenant.
+func (s *service) rules(tk *ticket) rules {
+	set := s.settings.For(tk.Tenant)
+	sla, ok := set.Categories[tk.Category]
+	if !ok { // the category has since been removed from the settings
+		sla = DefaultSLA()
 	}
-	return ErrIllegalTransition.WithMessage("工单处于%s状态，不能%s", stateLabel[tk.State], verb)
-}
-
-var stateLabel = map[ticketsv1.State]string{
-	ticketsv1.State_STATE_RECEIVED: "受理", ticketsv1.State_STATE_DISPATCHED: "派单", ticketsv1.State_STATE_CLAIMED: "签收",
-	ticketsv1.State_STATE_IN_PROGRESS: "办理", ticketsv1.State_STATE_REPLIED: "回复", ticketsv1.State_STATE_CLOSED: "办结",
-	ticketsv1.State_STATE_VISITED: "回访", ticketsv1.State_STATE_RATED: "评价",
+	return rules{SLA: sla, MaxExtensionDays: set.MaxExtensionDays}
 }
 
 // asAssignee authorizes "update" at the tenant handling the ticket. Methods addressed to the
@@ -492,6 +488,7 @@ func (s *service) DispatchTicket(ctx context.Context, r *ticketsv1.DispatchTicke
 		return nil, errs.Invalid("co_handlers", "TOO_MANY_CO_HANDLERS", "联办单位不能超过 10 个")
 	}
 	targets := []tenancy.ID{to}
+	cmd := dispatchCmd{To: to, Department: r.GetAssigneeDepartment()}
 	for i, c := range r.GetCoHandlers() {
 		field := fmt.Sprintf("co_handlers[%d]", i)
 		ct, err := tenancy.Parse(c.GetTenant())
@@ -505,149 +502,61 @@ func (s *service) DispatchTicket(ctx context.Context, r *ticketsv1.DispatchTicke
 			return nil, err
 		}
 		targets = append(targets, ct)
+		cmd.CoHandlers = append(cmd.CoHandlers, coHandler{Tenant: ct, Department: c.GetDepartment()})
 	}
 	sub, _ := app.Subject(ctx)
-	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.DispatchTicket", func(tk *ticket) error {
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), func(tk *ticket) error {
 		for _, target := range targets {
 			if !tk.Tenant.Contains(target) || !s.enforcer.Allowed(sub, target, Object, "assign") {
 				return ErrOutsideSubtree.WithField("assignee_tenant", "DISPATCH_OUTSIDE_SUBTREE", "只能派单到本单位及下级单位: "+string(target))
 			}
 		}
 		return nil
-	}, func(tk *ticket, now time.Time) error {
-		if err := inState(tk, "派单", ticketsv1.State_STATE_RECEIVED); err != nil {
-			return err
-		}
-		tk.State, tk.AssigneeTenant, tk.AssigneeDept, tk.Handler = ticketsv1.State_STATE_DISPATCHED, to, r.GetAssigneeDepartment(), ""
-		tk.Parts = nil
-		for i, c := range r.GetCoHandlers() {
-			// Each part runs on the category's close limit from the dispatch.
-			tk.Parts = append(tk.Parts, &part{Tenant: targets[i+1], Department: c.GetDepartment(),
-				State: ticketsv1.PartState_PART_STATE_DISPATCHED, Clock: calendar.NewClock(now, s.closeLimit(tk))})
-		}
-		return nil
-	})
+	}, cmd)
 }
 
 func (s *service) ClaimTicket(ctx context.Context, r *ticketsv1.ClaimTicketRequest) (*ticketsv1.Ticket, error) {
-	sub, _ := app.Subject(ctx)
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.ClaimTicket", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
-		if err := inState(tk, "签收", ticketsv1.State_STATE_DISPATCHED); err != nil {
-			return err
-		}
-		tk.State, tk.Handler = ticketsv1.State_STATE_CLAIMED, sub
-		if tk.Responded.IsZero() {
-			tk.Responded = now
-		}
-		return nil
-	})
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), s.asAssignee(ctx), claimCmd{})
 }
 
 func (s *service) StartTicket(ctx context.Context, r *ticketsv1.StartTicketRequest) (*ticketsv1.Ticket, error) {
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.StartTicket", s.asAssignee(ctx), func(tk *ticket, _ time.Time) error {
-		if err := inState(tk, "办理", ticketsv1.State_STATE_CLAIMED); err != nil {
-			return err
-		}
-		tk.State = ticketsv1.State_STATE_IN_PROGRESS
-		return nil
-	})
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), s.asAssignee(ctx), startCmd{})
 }
 
 func (s *service) ReplyTicket(ctx context.Context, r *ticketsv1.ReplyTicketRequest) (*ticketsv1.Ticket, error) {
 	if err := text("reply", r.GetReply(), true, 5000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.ReplyTicket", s.asAssignee(ctx), func(tk *ticket, _ time.Time) error {
-		if err := inState(tk, "回复", ticketsv1.State_STATE_IN_PROGRESS); err != nil {
-			return err
-		}
-		if tk.CloseClock.Paused() {
-			return ErrIllegalTransition.WithMessage("工单暂停计时中，请先恢复计时")
-		}
-		for _, pt := range tk.Parts {
-			if pt.State != ticketsv1.PartState_PART_STATE_DONE {
-				return ErrPartsPending.WithMessage("联办单位 %s 尚未办结其承办部分", pt.Tenant)
-			}
-		}
-		tk.State, tk.Reply = ticketsv1.State_STATE_REPLIED, r.GetReply()
-		return nil
-	})
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), s.asAssignee(ctx), replyCmd{Reply: r.GetReply()})
 }
 
 func (s *service) ReturnTicket(ctx context.Context, r *ticketsv1.ReturnTicketRequest) (*ticketsv1.Ticket, error) {
 	if err := text("reason", r.GetReason(), true, 1000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.ReturnTicket", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
-		if err := inState(tk, "退单", ticketsv1.State_STATE_DISPATCHED, ticketsv1.State_STATE_CLAIMED); err != nil {
-			return err
-		}
-		if tk.CloseClock.Paused() {
-			// The wait ends with the assignment; the dispatch centre's clock runs again.
-			if err := tk.CloseClock.Resume(now); err != nil {
-				return err
-			}
-		}
-		tk.State, tk.AssigneeTenant, tk.AssigneeDept, tk.Handler = ticketsv1.State_STATE_RECEIVED, "", "", ""
-		tk.Parts = nil
-		tk.ReturnCount++
-		tk.ReturnReason = r.GetReason()
-		return nil
-	})
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), s.asAssignee(ctx), returnCmd{Reason: r.GetReason()})
 }
 
 func (s *service) PauseTicket(ctx context.Context, r *ticketsv1.PauseTicketRequest) (*ticketsv1.Ticket, error) {
 	if err := text("reason", r.GetReason(), true, 1000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.PauseTicket", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
-		if err := inState(tk, "暂停计时", ticketsv1.State_STATE_CLAIMED, ticketsv1.State_STATE_IN_PROGRESS); err != nil {
-			return err
-		}
-		if tk.CloseClock.Paused() {
-			return ErrAlreadyPaused
-		}
-		// Waiting for the complainant is a supplement pause (补正) on the close clock.
-		return tk.CloseClock.Pause(now, calendar.PauseSupplement)
-	})
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), s.asAssignee(ctx), pauseCmd{})
 }
 
 func (s *service) ResumeTicket(ctx context.Context, r *ticketsv1.ResumeTicketRequest) (*ticketsv1.Ticket, error) {
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.ResumeTicket", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
-		if !tk.CloseClock.Paused() {
-			return ErrNotPaused
-		}
-		return tk.CloseClock.Resume(now)
-	})
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), s.asAssignee(ctx), resumeCmd{})
 }
 
 func (s *service) RequestExtension(ctx context.Context, r *ticketsv1.RequestExtensionRequest) (*ticketsv1.Ticket, error) {
 	if err := text("reason", r.GetReason(), true, 1000); err != nil {
 		return nil, err
 	}
-	sub, _ := app.Subject(ctx)
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.RequestExtension", s.asAssignee(ctx), func(tk *ticket, now time.Time) error {
-		if most := s.settings.For(tk.Tenant).MaxExtensionDays; r.GetWorkingDays() <= 0 || int(r.GetWorkingDays()) > most {
-			return errs.New(errs.InvalidArgument, "INVALID_EXTENSION_DAYS", fmt.Sprintf("延期天数应为 1 到 %d 个工作日", most)).
-				WithField("working_days", "INVALID_EXTENSION_DAYS", "延期天数超出范围")
-		}
-		if err := inState(tk, "申请延期", ticketsv1.State_STATE_CLAIMED, ticketsv1.State_STATE_IN_PROGRESS); err != nil {
-			return err
-		}
-		if tk.Extension != nil {
-			return ErrExtensionPending
-		}
-		if !now.Before(tk.CloseDue.At) {
-			return ErrExtensionExpired
-		}
-		tk.Extension = &extension{Days: r.GetWorkingDays(), Reason: r.GetReason(), By: sub, Requested: now}
-		return nil
-	})
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), s.asAssignee(ctx), requestExtCmd{Days: r.GetWorkingDays(), Reason: r.GetReason()})
 }
 
 // DecideExtension is for the tenant above the assignee (a street for its community, the
-// district for its street); an approval moves the close deadline by exactly the days
-// requested, counted on the calendar.
+// district for its street).
 func (s *service) DecideExtension(ctx context.Context, r *ticketsv1.DecideExtensionRequest) (*ticketsv1.Ticket, error) {
 	sub, _ := app.Subject(ctx)
 	above := func(tk *ticket) error {
@@ -660,43 +569,21 @@ func (s *service) DecideExtension(ctx context.Context, r *ticketsv1.DecideExtens
 		}
 		return nil
 	}
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.DecideExtension", above, func(tk *ticket, _ time.Time) error {
-		if tk.Extension == nil {
-			return ErrNoExtension
-		}
-		if r.GetApprove() {
-			tk.CloseClock.Limit.N += int(tk.Extension.Days)
-			tk.ExtendedDays += tk.Extension.Days
-		}
-		tk.Extension = nil
-		return nil
-	})
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), above, decideExtCmd{Approve: r.GetApprove()})
 }
 
 func (s *service) CloseTicket(ctx context.Context, r *ticketsv1.CloseTicketRequest) (*ticketsv1.Ticket, error) {
 	if err := text("summary", r.GetSummary(), true, 5000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.CloseTicket", nil, func(tk *ticket, now time.Time) error {
-		if err := inState(tk, "办结", ticketsv1.State_STATE_REPLIED); err != nil {
-			return err
-		}
-		tk.State, tk.CloseSummary, tk.Extension, tk.Closed = ticketsv1.State_STATE_CLOSED, r.GetSummary(), nil, now
-		return nil
-	})
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), nil, closeCmd{Summary: r.GetSummary()})
 }
 
 func (s *service) VisitTicket(ctx context.Context, r *ticketsv1.VisitTicketRequest) (*ticketsv1.Ticket, error) {
 	if err := text("note", r.GetNote(), true, 2000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.VisitTicket", nil, func(tk *ticket, _ time.Time) error {
-		if err := inState(tk, "回访", ticketsv1.State_STATE_CLOSED); err != nil {
-			return err
-		}
-		tk.State, tk.VisitNote = ticketsv1.State_STATE_VISITED, r.GetNote()
-		return nil
-	})
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), nil, visitCmd{Note: r.GetNote()})
 }
 
 func (s *service) RateTicket(ctx context.Context, r *ticketsv1.RateTicketRequest) (*ticketsv1.Ticket, error) {
@@ -706,13 +593,7 @@ func (s *service) RateTicket(ctx context.Context, r *ticketsv1.RateTicketRequest
 	if r.GetScore() < 0 || r.GetScore() > 5 {
 		return nil, errs.Invalid("score", "INVALID_SCORE", "评分应为 1 到 5 分")
 	}
-	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.RateTicket", nil, func(tk *ticket, _ time.Time) error {
-		if err := inState(tk, "评价", ticketsv1.State_STATE_VISITED); err != nil {
-			return err
-		}
-		tk.State, tk.Rated, tk.Satisfied, tk.RatingComment, tk.Score = ticketsv1.State_STATE_RATED, true, r.GetSatisfied(), r.GetComment(), r.GetScore()
-		return nil
-	})
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), nil, rateCmd{Satisfied: r.GetSatisfied(), Score: r.GetScore(), Comment: r.GetComment()})
 }
 
 // ReopenTicket sends an unsatisfied ticket back to its assignee with a fresh close clock.
@@ -720,19 +601,7 @@ func (s *service) ReopenTicket(ctx context.Context, r *ticketsv1.ReopenTicketReq
 	if err := text("reason", r.GetReason(), true, 1000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.ReopenTicket", nil, func(tk *ticket, now time.Time) error {
-		if err := inState(tk, "重新办理", ticketsv1.State_STATE_RATED); err != nil {
-			return err
-		}
-		if tk.Satisfied {
-			return ErrNotUnsatisfied
-		}
-		tk.State, tk.Rated, tk.Satisfied, tk.RatingComment, tk.Score, tk.Closed = ticketsv1.State_STATE_IN_PROGRESS, false, false, "", 0, time.Time{}
-		tk.Reply, tk.CloseSummary, tk.VisitNote, tk.ExtendedDays = "", "", "", 0
-		tk.Reopened++
-		tk.CloseClock = calendar.NewClock(now, s.closeLimit(tk))
-		return nil
-	})
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), nil, reopenCmd{})
 }
 
 // UrgeTicket records a supervisor's urging (督办) and raises the priority one step.
@@ -740,17 +609,7 @@ func (s *service) UrgeTicket(ctx context.Context, r *ticketsv1.UrgeTicketRequest
 	if err := text("note", r.GetNote(), true, 1000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.UrgeTicket", nil, func(tk *ticket, _ time.Time) error {
-		if !tk.open() {
-			return ErrIllegalTransition.WithMessage("工单已办结，不能督办")
-		}
-		tk.UrgeCount++
-		tk.LastUrge = r.GetNote()
-		if tk.Priority < ticketsv1.Priority_PRIORITY_URGENT {
-			tk.Priority++
-		}
-		return nil
-	})
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), nil, urgeCmd{Note: r.GetNote()})
 }
 
 // MergeTicket closes a duplicate in favour of the ticket that will be handled. The caller
@@ -769,26 +628,15 @@ func (s *service) MergeTicket(ctx context.Context, r *ticketsv1.MergeTicketReque
 	if !s.enforcer.Allowed(sub, intoTenant, Object, "assign") {
 		return nil, ErrMergeNotVisible
 	}
-	return s.change(ctx, "name", r.GetName(), r.GetEtag(), "tickets.MergeTicket", nil, func(tk *ticket, now time.Time) error {
-		if !tk.open() || tk.MergedInto != "" {
-			return ErrIllegalTransition.WithMessage("工单已办结或已合并，不能再合并")
-		}
-		if len(tk.Duplicates) > 0 {
-			return ErrIllegalTransition.WithMessage("该工单已有并入的重复件，不能再并入其他工单")
-		}
-		tk.State, tk.MergedInto, tk.Extension, tk.Closed = ticketsv1.State_STATE_CLOSED, into, nil, now
-		tk.CloseSummary = "重复诉求，已并入 " + into
-		return nil
-	}, func(ctx context.Context, dup *ticket, now time.Time) error {
+	return s.change(ctx, "name", r.GetName(), r.GetEtag(), nil, mergeCmd{Into: into}, func(ctx context.Context, dup *ticket, now time.Time) error {
 		primary, err := s.st.get(ctx, intoTenant, intoID)
 		if err != nil {
 			return err
 		}
-		if !primary.open() || primary.MergedInto != "" {
-			return ErrIllegalTransition.WithMessage("目标工单已办结或已合并，不能并入")
-		}
 		before, prev := primary.proto(), primary.Revision
-		primary.Duplicates = append(primary.Duplicates, dup.name())
+		if primary, err = absorb(primary, dup.name()); err != nil {
+			return err
+		}
 		primary.Revision, primary.Updated = prev+1, now
 		ok, err := s.st.update(ctx, primary, prev)
 		if err != nil {
@@ -802,72 +650,30 @@ func (s *service) MergeTicket(ctx context.Context, r *ticketsv1.MergeTicketReque
 	})
 }
 
-// closeLimit is the close limit of tk's category for its tenant (the default when the
-// category has since been removed from the settings).
-func (s *service) closeLimit(tk *ticket) calendar.Duration {
-	if sla, ok := s.settings.For(tk.Tenant).Categories[tk.Category]; ok {
-		return sla.Close
-	}
-	return DefaultSLA().Close
-}
-
 // asCoHandler finds the part of tenant and authorizes the caller there.
-func (s *service) asCoHandler(ctx context.Context, tenant string, found **part) func(*ticket) error {
+func (s *service) asCoHandler(ctx context.Context, tenant tenancy.ID) func(*ticket) error {
 	return func(tk *ticket) error {
-		for _, pt := range tk.Parts {
-			if string(pt.Tenant) == tenant {
-				sub, _ := app.Subject(ctx)
-				if !s.enforcer.Allowed(sub, pt.Tenant, Object, "update") {
-					return ErrNotAssignee
-				}
-				*found = pt
-				return nil
-			}
+		pt, err := partOf(tk, tenant)
+		if err != nil {
+			return err
 		}
-		return ErrNoSuchPart.WithMessage("工单没有联办单位 %s", tenant)
-	}
-}
-
-// partOf returns the part of tenant in a freshly loaded tk (change reloads the row).
-func partOf(tk *ticket, tenant tenancy.ID) *part {
-	for _, pt := range tk.Parts {
-		if pt.Tenant == tenant {
-			return pt
+		sub, _ := app.Subject(ctx)
+		if !s.enforcer.Allowed(sub, pt.Tenant, Object, "update") {
+			return ErrNotAssignee
 		}
+		return nil
 	}
-	return nil
 }
 
 func (s *service) ClaimPart(ctx context.Context, r *ticketsv1.ClaimPartRequest) (*ticketsv1.Ticket, error) {
-	var pt *part
-	sub, _ := app.Subject(ctx)
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.ClaimPart", s.asCoHandler(ctx, r.GetTenant(), &pt), func(tk *ticket, _ time.Time) error {
-		if err := inState(tk, "联办签收", ticketsv1.State_STATE_DISPATCHED, ticketsv1.State_STATE_CLAIMED, ticketsv1.State_STATE_IN_PROGRESS); err != nil {
-			return err
-		}
-		pt = partOf(tk, pt.Tenant)
-		if pt.State != ticketsv1.PartState_PART_STATE_DISPATCHED {
-			return ErrIllegalTransition.WithMessage("联办部分已签收")
-		}
-		pt.State, pt.Handler = ticketsv1.PartState_PART_STATE_CLAIMED, sub
-		return nil
-	})
+	tenant := tenancy.ID(r.GetTenant())
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), s.asCoHandler(ctx, tenant), claimPartCmd{Tenant: tenant})
 }
 
 func (s *service) FinishPart(ctx context.Context, r *ticketsv1.FinishPartRequest) (*ticketsv1.Ticket, error) {
 	if err := text("result", r.GetResult(), true, 5000); err != nil {
 		return nil, err
 	}
-	var pt *part
-	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), "tickets.FinishPart", s.asCoHandler(ctx, r.GetTenant(), &pt), func(tk *ticket, _ time.Time) error {
-		if err := inState(tk, "联办办结", ticketsv1.State_STATE_DISPATCHED, ticketsv1.State_STATE_CLAIMED, ticketsv1.State_STATE_IN_PROGRESS); err != nil {
-			return err
-		}
-		pt = partOf(tk, pt.Tenant)
-		if pt.State != ticketsv1.PartState_PART_STATE_CLAIMED {
-			return ErrIllegalTransition.WithMessage("联办部分须先签收且未办结")
-		}
-		pt.State, pt.Result = ticketsv1.PartState_PART_STATE_DONE, r.GetResult()
-		return nil
-	})
+	tenant := tenancy.ID(r.GetTenant())
+	return s.change(ctx, "ticket", r.GetTicket(), r.GetEtag(), s.asCoHandler(ctx, tenant), finishPartCmd{Tenant: tenant, Result: r.GetResult()})
 }
