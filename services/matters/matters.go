@@ -282,9 +282,9 @@ func (s *service) GetApplication(ctx context.Context, r *mattersv1.GetApplicatio
 	return a.App, nil
 }
 
-// change is one transition: load, check the etag, apply fn (which checks the state
-// machine) to a copy, then write and audit in one transaction. Nothing changes on error.
-func (s *service) change(ctx context.Context, name, tag, verb string, fn func(a *application, m *mattersv1.Matter, now time.Time) error) (*mattersv1.Application, error) {
+// change is one transition: load, check the etag, decide c (lifecycle.go), then write
+// and audit in one transaction. Nothing changes on error.
+func (s *service) change(ctx context.Context, name, tag string, c command) (*mattersv1.Application, error) {
 	t, id, err := parseName(name)
 	if err != nil {
 		return nil, err
@@ -300,9 +300,11 @@ func (s *service) change(ctx context.Context, name, tag, verb string, fn func(a 
 	if err != nil {
 		return nil, err
 	}
-	before, prev := proto.Clone(a.App).(*mattersv1.Application), a.Revision
+	before, prev := a.App, a.Revision
 	now := s.now()
-	if err := fn(a, m, now); err != nil {
+	set := s.settings.For(a.Tenant)
+	a, eff, err := decide(a, m, c, subject(ctx), rules{Calendar: s.cal, MaxCommitmentDays: set.MaxCommitmentDays, RectificationDays: set.RectificationDays}, now)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.computeDues(a, now); err != nil {
@@ -318,10 +320,10 @@ func (s *service) change(ctx context.Context, name, tag, verb string, fn func(a 
 		if !ok {
 			return errs.ErrStaleVersion
 		}
-		if _, err := s.audit.Record(ctx, audit.Entry{Tenant: a.Tenant, Action: verb, Resource: a.App.GetName(), Before: before, After: a.App, Time: now}); err != nil {
+		if _, err := s.audit.Record(ctx, audit.Entry{Tenant: a.Tenant, Action: eff.Action, Resource: a.App.GetName(), Before: before, After: a.App, Time: now}); err != nil {
 			return err
 		}
-		if before.GetState() == a.App.GetState() {
+		if !eff.Publish {
 			return nil
 		}
 		if err := s.statusEvent(ctx, a); err != nil {
@@ -335,71 +337,29 @@ func (s *service) change(ctx context.Context, name, tag, verb string, fn func(a 
 	return a.App, nil
 }
 
-var stateLabel = map[mattersv1.State]string{
-	mattersv1.State_STATE_SUBMITTED: "已申请", mattersv1.State_STATE_ACCEPTED: "已受理", mattersv1.State_STATE_ACCEPTED_DEFERRED: "容缺受理",
-	mattersv1.State_STATE_CORRECTION_REQUESTED: "待补正", mattersv1.State_STATE_REJECTED: "不予受理", mattersv1.State_STATE_COMPLETED: "办结",
-	mattersv1.State_STATE_WITHDRAWN: "撤回", mattersv1.State_STATE_TERMINATED: "终止",
+// knownMaterials refuses materials the matter does not list.
+func knownMaterials(field string, m *mattersv1.Matter, in []*mattersv1.SubmittedMaterial) error {
+	for i, sm := range in {
+		if materialOf(m, sm.GetName()) == nil {
+			return ErrUnknownMaterial.WithMessage("事项 %s 没有材料“%s”", m.GetCode(), sm.GetName()).WithField(fmt.Sprintf("%s[%d].name", field, i), "UNKNOWN_MATERIAL", "该事项没有此材料")
+		}
+	}
+	return nil
 }
 
-// inState refuses the transition unless a is in one of states.
-func inState(a *application, verb string, states ...mattersv1.State) error {
-	if slices.Contains(states, a.App.GetState()) {
-		return nil
+// checkDocuments checks that the materials name stored documents (a call to the
+// documents service, made before the transition).
+func (s *service) checkDocuments(ctx context.Context, field string, in []*mattersv1.SubmittedMaterial) error {
+	for i, sm := range in {
+		if err := s.docs.Check(ctx, fmt.Sprintf("%s[%d].document", field, i), sm.GetDocument()); err != nil {
+			return err
+		}
 	}
-	return ErrIllegalTransition.WithMessage("办件处于%s状态，不能%s", stateLabel[a.App.GetState()], verb)
-}
-
-// startHandling begins the first step at acceptance; the acceptor handles it unless
-// someone was assigned already.
-func startHandling(ctx context.Context, a *application, m *mattersv1.Matter, now time.Time) error {
-	if a.App.GetHandler() == "" {
-		a.App.Handler = subject(ctx)
-	}
-	a.App.Steps = nil
-	return startStep(a, m, 0, now)
-}
-
-// startStep begins step i: its own clocks start, and a step that does not count toward
-// the limit (公示, 专家评审 …) stops the application's clocks until it ends.
-func startStep(a *application, m *mattersv1.Matter, i int32, now time.Time) error {
-	st := m.GetSteps()[i]
-	a.App.Steps = append(a.App.Steps, &mattersv1.StepRecord{Name: st.GetName(), StartTime: ts(now)})
-	a.App.CurrentStep, a.Clocks.StepStart = i, now
-	a.Clocks.StepPromised = calendar.NewClock(now, limitOf(st.GetPromisedLimit()))
-	a.Clocks.StepStatutory = calendar.NewClock(now, limitOf(st.GetStatutoryLimit()))
-	if st.GetCountsTowardLimit() {
-		return nil
-	}
-	if err := a.Clocks.Statutory.Pause(now, calendar.PauseExtension); err != nil {
-		return err
-	}
-	return a.Clocks.Promised.Pause(now, calendar.PauseExtension)
-}
-
-// endStep closes the current step's clocks and restarts the application's if the step
-// had stopped them.
-func endStep(a *application, m *mattersv1.Matter, now time.Time) error {
-	a.Clocks.StepPromised, a.Clocks.StepStatutory = calendar.Clock{}, calendar.Clock{}
-	if m.GetSteps()[a.App.GetCurrentStep()].GetCountsTowardLimit() {
-		return nil
-	}
-	if err := a.Clocks.Statutory.Resume(now); err != nil {
-		return err
-	}
-	return a.Clocks.Promised.Resume(now)
+	return nil
 }
 
 func (s *service) AcceptApplication(ctx context.Context, r *mattersv1.AcceptApplicationRequest) (*mattersv1.Application, error) {
-	return s.change(ctx, r.GetName(), r.GetEtag(), "matters.AcceptApplication", func(a *application, m *mattersv1.Matter, now time.Time) error {
-		if err := inState(a, "受理", mattersv1.State_STATE_SUBMITTED); err != nil {
-			return err
-		}
-		if miss := missing(m, a.App); len(miss) > 0 {
-			return ErrMissingMaterial.WithMessage("缺少材料：%s（可容缺的材料请容缺受理，其余请补正）", strings.Join(miss, "、"))
-		}
-		a.App.State = mattersv1.State_STATE_ACCEPTED
-		return startHandling(ctx, a, m, now)
-	})
+	return s.change(ctx, r.GetName(), r.GetEtag(), acceptCmd{})
 }
 
 // AcceptDeferred is 容缺受理: every material still missing must allow it and be listed;
@@ -411,60 +371,15 @@ func (s *service) AcceptDeferred(ctx context.Context, r *mattersv1.AcceptDeferre
 	if len(r.GetMissingMaterials()) == 0 {
 		return nil, errs.Invalid("missing_materials", "REQUIRED", "请列出容缺的材料")
 	}
-	return s.change(ctx, r.GetName(), r.GetEtag(), "matters.AcceptDeferred", func(a *application, m *mattersv1.Matter, now time.Time) error {
-		if err := inState(a, "容缺受理", mattersv1.State_STATE_SUBMITTED); err != nil {
-			return err
-		}
-		maxDays := s.settings.For(a.Tenant).MaxCommitmentDays
-		if n := int(r.GetDueWorkingDays()); n < 1 || n > maxDays {
-			return errs.Invalid("due_working_days", "INVALID_DUE", fmt.Sprintf("容缺补齐期限应为 1—%d 个工作日", maxDays))
-		}
-		miss := missing(m, a.App)
-		for i, name := range r.GetMissingMaterials() {
-			mt := materialOf(m, name)
-			f := fmt.Sprintf("missing_materials[%d]", i)
-			switch {
-			case mt == nil:
-				return ErrUnknownMaterial.WithMessage("事项 %s 没有材料“%s”", m.GetCode(), name).WithField(f, "UNKNOWN_MATERIAL", "该事项没有此材料")
-			case mt.GetRequirement() != mattersv1.Requirement_REQUIREMENT_DEFERRABLE:
-				return ErrNotDeferrable.WithMessage("材料“%s”不允许容缺", name).WithField(f, "MATERIAL_NOT_DEFERRABLE", "该材料不允许容缺")
-			case !slices.Contains(miss, name):
-				return errs.Invalid(f, "MATERIAL_NOT_MISSING", "该材料已提交，无需容缺")
-			}
-		}
-		for _, name := range miss {
-			if !slices.Contains(r.GetMissingMaterials(), name) {
-				return ErrMissingMaterial.WithMessage("缺少材料“%s”，且未列入容缺", name)
-			}
-		}
-		due, err := s.cal.AddWorkingDays(now, int(r.GetDueWorkingDays()))
-		if err != nil {
-			return err
-		}
-		a.App.State, a.App.MissingMaterials = mattersv1.State_STATE_ACCEPTED_DEFERRED, r.GetMissingMaterials()
-		a.App.CommitmentDocument, a.App.CommitmentDueTime = r.GetCommitmentDocument(), ts(due.At)
-		return startHandling(ctx, a, m, now)
-	})
+	return s.change(ctx, r.GetName(), r.GetEtag(), acceptDeferredCmd{Missing: r.GetMissingMaterials(),
+		CommitmentDocument: r.GetCommitmentDocument(), DueWorkingDays: r.GetDueWorkingDays()})
 }
 
 func (s *service) SupplyDeferred(ctx context.Context, r *mattersv1.SupplyDeferredRequest) (*mattersv1.Application, error) {
-	return s.change(ctx, r.GetName(), r.GetEtag(), "matters.SupplyDeferred", func(a *application, m *mattersv1.Matter, now time.Time) error {
-		if err := inState(a, "补齐容缺材料", mattersv1.State_STATE_ACCEPTED_DEFERRED); err != nil {
-			return err
-		}
-		if !now.Before(a.App.GetCommitmentDueTime().AsTime()) {
-			return ErrCommitmentExpired
-		}
-		if err := s.checkMaterials(ctx, "materials", m, r.GetMaterials()); err != nil {
-			return err
-		}
-		merge(a.App, r.GetMaterials())
-		if miss := missing(m, a.App); len(miss) > 0 {
-			return ErrMissingMaterial.WithMessage("仍缺少材料：%s", strings.Join(miss, "、"))
-		}
-		a.App.State, a.App.MissingMaterials = mattersv1.State_STATE_ACCEPTED, nil
-		return nil
-	})
+	if err := s.checkDocuments(ctx, "materials", r.GetMaterials()); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, r.GetName(), r.GetEtag(), supplyDeferredCmd{Materials: r.GetMaterials()})
 }
 
 // RequestCorrection is the 补正 notice: one complete list; both clocks stop.
@@ -475,48 +390,14 @@ func (s *service) RequestCorrection(ctx context.Context, r *mattersv1.RequestCor
 	if err := text("note", r.GetNote(), false, 2000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, r.GetName(), r.GetEtag(), "matters.RequestCorrection", func(a *application, m *mattersv1.Matter, now time.Time) error {
-		if err := inState(a, "要求补正", mattersv1.State_STATE_SUBMITTED); err != nil {
-			return err
-		}
-		if a.Clocks.Corrections > 0 {
-			return ErrCorrectionOnce
-		}
-		for i, name := range r.GetMissingMaterials() {
-			if materialOf(m, name) == nil {
-				return ErrUnknownMaterial.WithMessage("事项 %s 没有材料“%s”", m.GetCode(), name).WithField(fmt.Sprintf("missing_materials[%d]", i), "UNKNOWN_MATERIAL", "该事项没有此材料")
-			}
-		}
-		if err := a.Clocks.Statutory.Pause(now, calendar.PauseSupplement); err != nil {
-			return err
-		}
-		if err := a.Clocks.Promised.Pause(now, calendar.PauseSupplement); err != nil {
-			return err
-		}
-		a.Clocks.Corrections++
-		a.App.State, a.App.MissingMaterials, a.App.CorrectionNote = mattersv1.State_STATE_CORRECTION_REQUESTED, r.GetMissingMaterials(), r.GetNote()
-		return nil
-	})
+	return s.change(ctx, r.GetName(), r.GetEtag(), requestCorrectionCmd{Missing: r.GetMissingMaterials(), Note: r.GetNote()})
 }
 
 func (s *service) ResubmitApplication(ctx context.Context, r *mattersv1.ResubmitApplicationRequest) (*mattersv1.Application, error) {
-	return s.change(ctx, r.GetName(), r.GetEtag(), "matters.ResubmitApplication", func(a *application, m *mattersv1.Matter, now time.Time) error {
-		if err := inState(a, "重新提交", mattersv1.State_STATE_CORRECTION_REQUESTED); err != nil {
-			return err
-		}
-		if err := s.checkMaterials(ctx, "materials", m, r.GetMaterials()); err != nil {
-			return err
-		}
-		merge(a.App, r.GetMaterials())
-		if err := a.Clocks.Statutory.Resume(now); err != nil {
-			return err
-		}
-		if err := a.Clocks.Promised.Resume(now); err != nil {
-			return err
-		}
-		a.App.State, a.App.MissingMaterials = mattersv1.State_STATE_SUBMITTED, nil
-		return nil
-	})
+	if err := s.checkDocuments(ctx, "materials", r.GetMaterials()); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, r.GetName(), r.GetEtag(), resubmitCmd{Materials: r.GetMaterials()})
 }
 
 func (s *service) RejectApplication(ctx context.Context, r *mattersv1.RejectApplicationRequest) (*mattersv1.Application, error) {
@@ -528,13 +409,7 @@ func (s *service) RejectApplication(ctx context.Context, r *mattersv1.RejectAppl
 			return nil, err
 		}
 	}
-	return s.change(ctx, r.GetName(), r.GetEtag(), "matters.RejectApplication", func(a *application, _ *mattersv1.Matter, _ time.Time) error {
-		if err := inState(a, "不予受理", mattersv1.State_STATE_SUBMITTED, mattersv1.State_STATE_CORRECTION_REQUESTED); err != nil {
-			return err
-		}
-		a.App.State, a.App.RejectionReasons = mattersv1.State_STATE_REJECTED, r.GetReasons()
-		return nil
-	})
+	return s.change(ctx, r.GetName(), r.GetEtag(), rejectCmd{Reasons: r.GetReasons()})
 }
 
 // CompleteStep closes the current step with its handler and result and the working days
@@ -551,76 +426,13 @@ func (s *service) CompleteStep(ctx context.Context, r *mattersv1.CompleteStepReq
 			return nil, err
 		}
 	}
-	return s.change(ctx, r.GetName(), r.GetEtag(), "matters.CompleteStep", func(a *application, m *mattersv1.Matter, now time.Time) error {
-		if err := inState(a, "办理环节", mattersv1.State_STATE_ACCEPTED, mattersv1.State_STATE_ACCEPTED_DEFERRED); err != nil {
-			return err
-		}
-		cur := a.App.GetCurrentStep()
-		switch {
-		case r.GetStep() < 0 || int(r.GetStep()) >= len(m.GetSteps()):
-			return errs.Invalid("step", "INVALID_STEP", fmt.Sprintf("环节序号应为 0—%d", len(m.GetSteps())-1))
-		case r.GetStep() < cur:
-			return ErrStepClosed.WithMessage("环节“%s”已办结", m.GetSteps()[r.GetStep()].GetName())
-		case r.GetStep() > cur:
-			return ErrIllegalTransition.WithMessage("请先办结环节“%s”", m.GetSteps()[cur].GetName())
-		}
-		last := int(cur) == len(m.GetSteps())-1
-		if last && a.App.GetState() == mattersv1.State_STATE_ACCEPTED_DEFERRED {
-			return ErrDeferredPending
-		}
-		used, err := s.cal.WorkingDaysBetween(a.Clocks.StepStart, now)
-		if err != nil {
-			return err
-		}
-		rec := a.App.Steps[cur]
-		rec.Handler, rec.Result, rec.EndTime, rec.WorkingDaysUsed = r.GetHandler(), r.GetResult(), ts(now), int32(used.Days)
-		a.App.ResultDocuments = append(a.App.ResultDocuments, r.GetResultDocuments()...)
-		if err := endStep(a, m, now); err != nil {
-			return err
-		}
-		if !last {
-			return startStep(a, m, cur+1, now)
-		}
-		total, err := s.workingDaysUsed(a, now)
-		if err != nil {
-			return err
-		}
-		a.App.State, a.App.CompleteTime, a.App.WorkingDaysUsed = mattersv1.State_STATE_COMPLETED, ts(now), int32(total)
-		return nil
-	})
-}
-
-// workingDaysUsed is the working days from submission to now less the working days paused.
-func (s *service) workingDaysUsed(a *application, now time.Time) (int, error) {
-	all, err := s.cal.WorkingDaysBetween(a.Clocks.Promised.Start, now)
-	if err != nil {
-		return 0, err
-	}
-	n := all.Days
-	for _, p := range a.Clocks.Promised.Pauses {
-		to := p.To
-		if to.IsZero() {
-			to = now
-		}
-		paused, err := s.cal.WorkingDaysBetween(p.From, to)
-		if err != nil {
-			return 0, err
-		}
-		n -= paused.Days
-	}
-	return max(n, 0), nil
+	return s.change(ctx, r.GetName(), r.GetEtag(), completeStepCmd{Step: r.GetStep(), Handler: r.GetHandler(),
+		Result: r.GetResult(), ResultDocuments: r.GetResultDocuments()})
 }
 
 func (s *service) WithdrawApplication(ctx context.Context, r *mattersv1.WithdrawApplicationRequest) (*mattersv1.Application, error) {
 	if err := text("reason", r.GetReason(), false, 1000); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, r.GetName(), r.GetEtag(), "matters.WithdrawApplication", func(a *application, _ *mattersv1.Matter, _ time.Time) error {
-		if err := inState(a, "撤回", mattersv1.State_STATE_SUBMITTED, mattersv1.State_STATE_CORRECTION_REQUESTED,
-			mattersv1.State_STATE_ACCEPTED, mattersv1.State_STATE_ACCEPTED_DEFERRED); err != nil {
-			return err
-		}
-		a.App.State = mattersv1.State_STATE_WITHDRAWN
-		return nil
-	})
+	return s.change(ctx, r.GetName(), r.GetEtag(), withdrawCmd{})
 }

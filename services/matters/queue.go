@@ -253,11 +253,5 @@ func (s *service) AssignApplication(ctx context.Context, r *mattersv1.AssignAppl
 	if err := text("window", r.GetWindow(), false, 50); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, r.GetName(), r.GetEtag(), "matters.AssignApplication", func(a *application, _ *mattersv1.Matter, _ time.Time) error {
-		if !isOpen(a.App.GetState()) {
-			return ErrIllegalTransition.WithMessage("办件处于%s状态，不能分办", stateLabel[a.App.GetState()])
-		}
-		a.App.Handler, a.App.Window = handler, r.GetWindow()
-		return nil
-	})
+	return s.change(ctx, r.GetName(), r.GetEtag(), assignCmd{Handler: handler, Window: r.GetWindow()})
 }
