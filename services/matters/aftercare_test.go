@@ -19,6 +19,7 @@ import (
 // not the applicant; a 1 opens a rectification task due in 5 working days whose clock the
 // sweep watches; once it is closed the applicant rates once more, and no more.
 func TestRatingRectificationFollowUp(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	h.grant("u-other-enterprise", "enterprise", district, authn.Enterprise)
 	a := h.finish(h.submit(startUp(allStartUpMaterials...)))
@@ -87,6 +88,7 @@ func (h *harness) alertsAs(sub, name string) []string {
 // a carrier and a well-formed tracking number; 帮代办 filings keep the agent and the
 // authorisation, green-channel ones their priority flag.
 func TestMailingAgentGreenChannel(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	agent := startUp(allStartUpMaterials...)
 	agent.Channel, agent.GreenChannel = mattersv1.Channel_CHANNEL_AGENT, true

@@ -28,6 +28,7 @@ func (h *harness) fingerprint() string {
 // The bad-input list, over HTTP: each case gets its status and stable code, and
 // changes nothing at all. Both engines.
 func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		h.grant("u-other-enterprise", "enterprise", district, authn.Enterprise)

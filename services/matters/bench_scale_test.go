@@ -132,6 +132,7 @@ func explain(t testing.TB, db *sqlstore.DB, name, sql string, args []any) string
 // The queue views and the sweep's read use indexes on PostgreSQL, never a sequential
 // scan of applications (50,000 bulk-loaded rows; BenchmarkScale does 1,000,000).
 func TestQueuePlansUseIndexes(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.Postgres(t))
 	now := cst(2025, time.September, 26, 10)
 	require.NoError(t, bulkLoad(t.Context(), h.srv.svc.db, 50_000, now))

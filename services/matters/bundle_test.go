@@ -46,6 +46,7 @@ func (h *harness) finish(a *mattersv1.Application) *mattersv1.Application {
 // transaction, each with the fields its matter maps; the bundle is complete only when all
 // three are, and says so once. Both engines.
 func TestBundleOfThreeCompletesWhenAllDo(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		code, body := h.get("", "/v1/bundles/KBCYD")
@@ -92,6 +93,7 @@ func TestBundleOfThreeCompletesWhenAllDo(t *testing.T) {
 // A combined form missing a field some member matter requires is refused with the field
 // and the member named, and nothing is created: no bundle, no member, no audit, no event.
 func TestBundleMissingFieldCreatesNothing(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	for _, c := range []struct {
 		drop, field string
@@ -116,6 +118,7 @@ func TestBundleMissingFieldCreatesNothing(t *testing.T) {
 // The bundles are public catalogue data; a citizen bundle files at a community only when
 // the community enabled every member matter, and otherwise creates nothing.
 func TestCitizenBundleNeedsEveryMemberEnabled(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	code, body := h.get("", "/v1/bundles")
 	require.Equal(t, http.StatusOK, code, string(body))

@@ -78,6 +78,7 @@ func expectedCrossings(t *testing.T, filed, at time.Time) []string {
 // (community → street → district), queues one outbox event per crossing, and a second
 // pass — or a second sweeper — adds nothing. Both engines.
 func TestClockRemindersAndEscalation(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		filed := cst(2025, time.September, 10, 10) // Wednesday
@@ -117,6 +118,7 @@ func TestClockRemindersAndEscalation(t *testing.T) {
 // working days. Once accepted, the current step's own clocks remind the handler (no
 // escalation).
 func TestClockPausesAndSteps(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		filed := cst(2025, time.September, 10, 10)
@@ -167,6 +169,7 @@ func TestClockPausesAndSteps(t *testing.T) {
 // Every state change queues one status event in its own transaction; the payload names
 // the application and its new state.
 func TestStatusEvents(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	a := h.submit(startUp(allStartUpMaterials...))
 	a, err := h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
@@ -194,6 +197,7 @@ func TestStatusEvents(t *testing.T) {
 // A step that does not count toward the limit (低保's 7-day 公示) stops the application's
 // clocks while it runs: the promised deadline moves by the working days it took.
 func TestStepOutsideLimitPausesClock(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	h.clock.Set(cst(2025, time.September, 1, 9)) // Monday
 	_, err := h.client.EnableMatter(h.as(communityAdmin), &mattersv1.EnableMatterRequest{Parent: "tenants/" + community, Matter: "matters/DBSQ"})

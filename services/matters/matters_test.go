@@ -20,6 +20,7 @@ import (
 
 // The catalogue is seeded with the seed's targets and is public to read.
 func TestCatalogueSeeded(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	code, body := h.get("", "/v1/matters")
 	require.Equal(t, http.StatusOK, code, string(body))
@@ -59,6 +60,7 @@ func TestCatalogueSeeded(t *testing.T) {
 // A change makes version n+1; an application keeps the version it was filed under; a
 // stale version and a non-district definer are refused.
 func TestMatterVersions(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	filed := h.submit(startUp(allStartUpMaterials...))
 	require.Equal(t, int32(1), filed.GetMatterVersion())
@@ -92,6 +94,7 @@ func TestMatterVersions(t *testing.T) {
 
 // Citizen matters are offered where enabled; enterprise matters only at the district hall.
 func TestRouting(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	resident := func(code string) *mattersv1.Application {
 		return &mattersv1.Application{Matter: "matters/" + code, Channel: mattersv1.Channel_CHANNEL_WINDOW,
@@ -134,6 +137,7 @@ func TestRouting(t *testing.T) {
 // 企业开办 accepted on Friday 2025-09-26 is due at the end of Sunday 2025-09-28, a 调休
 // working day; finished on that Sunday it took 1 working day. Both SQL engines.
 func TestStartUpOnTime(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		a := h.postApp(hallClerk, "/v1/tenants/ahz/applications", startUp(allStartUpMaterials...))
@@ -174,6 +178,7 @@ func TestStartUpOnTime(t *testing.T) {
 // A 补正 pause of 2 working days moves both deadlines by exactly 2 working days; the notice
 // is one complete list, so a second one is refused.
 func TestCorrectionPausesClock(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		h.clock.Set(cst(2025, time.September, 10, 10)) // Wednesday
@@ -205,6 +210,7 @@ func TestCorrectionPausesClock(t *testing.T) {
 // 容缺受理: only deferrable materials, a signed commitment and a due date in working days;
 // the last step waits for the materials; a lapsed commitment is terminated by the sweep.
 func TestDeferredAcceptance(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		commit := func(a *mattersv1.Application, materials ...string) (*mattersv1.Application, error) {
@@ -256,6 +262,7 @@ func TestDeferredAcceptance(t *testing.T) {
 
 // An illegal transition, a stale etag and a step closed twice change nothing.
 func TestRefusalsChangeNothing(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	a := h.submit(startUp(allStartUpMaterials...))
 	snapshot := func() *mattersv1.Application {
@@ -295,6 +302,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 // enterprise application, act on it, list it or find it in a queue, over gRPC and HTTP;
 // nor can a clerk of another street. Both engines.
 func TestCrossTenantDenied(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		a := h.submit(startUp(allStartUpMaterials...))
@@ -322,6 +330,7 @@ func TestCrossTenantDenied(t *testing.T) {
 // finished after 0, 1 (Sun 28, 调休), 2 (Mon 29) and 4 (Thu Oct 9) working days: median
 // 1.5, p90 (nearest rank) 4, half within the 1-working-day promise.
 func TestReportAgainstTarget(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		var apps []*mattersv1.Application
@@ -382,6 +391,7 @@ func TestReportAgainstTarget(t *testing.T) {
 // A resubmitted filing with the same idempotency key returns the first 办件 and makes no
 // second; the key with another body is refused.
 func TestDuplicateSubmission(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	ctx := metadata.AppendToOutgoingContext(h.as(hallClerk), "idempotency-key", "window-1-20250926-0001")
 	req := &mattersv1.SubmitApplicationRequest{Parent: "tenants/ahz", Application: startUp(allStartUpMaterials...)}
@@ -400,6 +410,7 @@ func TestDuplicateSubmission(t *testing.T) {
 
 // The queue view lists a tenant's subtree page by page; a community sees only its own.
 func TestListApplications(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	_, err := h.client.EnableMatter(h.as(communityAdmin), &mattersv1.EnableMatterRequest{Parent: "tenants/" + community, Matter: "matters/SYDJ"})
 	require.NoError(t, err)

@@ -42,6 +42,7 @@ func anyOf(label string, rules ...*mattersv1.Rule) *mattersv1.Rule {
 // profiles; the qualifying enterprises get grants, each saying which conditions it met;
 // a second evaluation adds nothing, a newly qualifying profile adds one. Both engines.
 func TestPolicyGrantsWithoutApplication(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		profile := func(i int, industry, tag, registered, tax, staff string) *mattersv1.EnterpriseProfile {
@@ -111,6 +112,7 @@ func TestPolicyGrantsWithoutApplication(t *testing.T) {
 // A bad rule or a bad profile is refused with its field and stores nothing; an import
 // with one bad profile imports none.
 func TestPolicyBadInput(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	for _, c := range []struct {
 		rule  *mattersv1.Rule

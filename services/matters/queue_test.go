@@ -38,6 +38,7 @@ func (h *harness) queue(sub, tenant string, q url.Values) []string {
 // lead, page by page; a
 // community clerk sees the community's queue and not the district's.
 func TestQueueViews(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		file := func(at time.Time, a *mattersv1.Application) *mattersv1.Application {

@@ -40,6 +40,7 @@ func (h *harness) call(sub, path string, body proto.Message) *mattersv1.Applicat
 // commitment lapses at the end of its third working day and the sweep terminates the
 // application, once, telling the notifier. Both engines.
 func TestScenarioDeferredCommitmentExpires(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn, withDocuments())
 		in := startUp()

@@ -52,6 +52,7 @@ func (h *harness) uploadDoc(sub, tenant, filename string) string {
 // one is refused with its code and creates nothing. The Open311 façade takes the same
 // references as attribute[attachments][]. Both engines.
 func TestAttachments(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn, withDocuments())
 		photo := h.uploadDoc(hotline, district, "photo-1.pdf")

@@ -15,6 +15,7 @@ import (
 // TestBadInputChangesNothing: each bad input of the list gets its stable code, and
 // no ticket, revision, audit record or outbox event changes. Both engines.
 func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		// claimed: dispatched to c01 and claimed. visited: closed and visited, waiting for a

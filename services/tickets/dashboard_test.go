@@ -19,6 +19,7 @@ import (
 // handling tenant, department and handler, for the caller's subtree only; the overdue
 // list. Both engines, over HTTP.
 func TestDashboard(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		step := func(at time.Time, f func() (*ticketsv1.Ticket, error)) *ticketsv1.Ticket {

@@ -21,6 +21,7 @@ import (
 // reason, goes back to dispatch and is re-dispatched; the wrong community can no longer
 // act on it. Both engines.
 func TestReturnAndRedispatch(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) { testReturnAndRedispatch(t, dsn) })
 }
 
@@ -60,6 +61,7 @@ func testReturnAndRedispatch(t *testing.T, dsn string) {
 // the community moves the close deadline by exactly the approved working days; the
 // community cannot approve its own; after expiry no extension can be requested.
 func TestExtension(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, "")
 	tk := h.dispatched("12345-extension")
 	tk, err := h.client.ClaimTicket(h.as(community), &ticketsv1.ClaimTicketRequest{Ticket: tk.GetName(), Etag: tk.GetEtag()})
@@ -101,6 +103,7 @@ func TestExtension(t *testing.T) {
 // TestPauseForComplainant: waiting for the complainant stops the close clock; the
 // deadline moves by the working days paused.
 func TestPauseForComplainant(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, "")
 	tk := h.dispatched("12345-pause")
 	tk, err := h.client.ClaimTicket(h.as(community), &ticketsv1.ClaimTicketRequest{Ticket: tk.GetName(), Etag: tk.GetEtag()})
@@ -123,6 +126,7 @@ func TestPauseForComplainant(t *testing.T) {
 // tickets; dispatch outside the dispatcher's subtree is refused; the assignee lists the
 // tickets assigned to it.
 func TestCrossTenant(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, "")
 	tk := h.dispatched("12345-cross")
 	_, err := h.client.GetTicket(h.as(sibling), &ticketsv1.GetTicketRequest{Name: tk.GetName()})
@@ -157,6 +161,7 @@ func TestCrossTenant(t *testing.T) {
 // to the street, then of its close clock and escalates to the district; every crossing is
 // recorded once however often the sweep runs.
 func TestSweep(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) { testSweep(t, dsn) })
 }
 
@@ -213,6 +218,7 @@ func testSweep(t *testing.T, dsn string) {
 // TestProvisionalDeadline: a deadline counted into a year whose holiday schedule is not
 // loaded is provisional; when admins load the year, the sweep redates it.
 func TestProvisionalDeadline(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, "")
 	h.clock.Set(cst(2026, time.December, 30, 10)) // Wednesday; 2027 has no schedule yet
 	tk := h.create("12345-provisional")
@@ -237,6 +243,7 @@ func TestProvisionalDeadline(t *testing.T) {
 // one transaction); merging into a ticket the caller cannot see, into itself, or into a
 // closed ticket is refused and changes nothing.
 func TestMerge(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, "")
 	primary := h.create("12345-merge-a")
 	dup := h.create("12345-merge-b")
@@ -282,6 +289,7 @@ func TestMerge(t *testing.T) {
 // tenants can be replied to, and so closed, only when every co-handler has finished its
 // part; each co-handler acts only on its own part. Both engines.
 func TestJointHandling(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) { testJointHandling(t, dsn) })
 }
 

@@ -20,6 +20,7 @@ import (
 // the source. Flagging twice, explaining a normal ticket, explaining twice, or flagging
 // as someone else are refused and change nothing. Both engines.
 func TestHardCase(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		normal := h.dispatched("12345-normal")

@@ -21,6 +21,7 @@ import (
 // and makes none; an oversized or empty batch is refused whole and makes nothing. Both
 // engines.
 func TestBatchImport(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		bad := hotlineTicket("backlog-2")
@@ -83,6 +84,7 @@ func TestBatchImport(t *testing.T) {
 // limit) and create_time says so; a time in the future or over a year back is refused
 // and makes nothing.
 func TestBacklogKeepsReceivedTime(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	now := h.clock.Now()
 	old := hotlineTicket("backlog-old")

@@ -18,6 +18,7 @@ import (
 // the servicerequestupdates feed lists each public status change once, oldest first,
 // filtered by time and paged. Both engines.
 func TestOpen311Tokens(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		key := h.tokens[hotline]

@@ -46,6 +46,7 @@ func (h *harness) geoCall(method, path string, form url.Values, out any) int {
 // reads it back singly and by filters, and sees it closed once the loop closes it;
 // malformed requests get GeoReport-style errors and create nothing.
 func TestOpen311(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, "")
 	key := h.tokens[hotline]
 

@@ -20,6 +20,7 @@ import (
 // each once however often it runs, and GetTicket (over HTTP) shows every crossing.
 // Both engines.
 func TestReminders(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		ctx := context.Background()
@@ -88,6 +89,7 @@ func TestReminders(t *testing.T) {
 // overdue notice of its own, sent to the co-handler and then its superior, without moving
 // the ticket's escalation; a finished part has none. Both engines.
 func TestPartReminders(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		tk := h.create("12345-joint-remind")

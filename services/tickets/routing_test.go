@@ -33,6 +33,7 @@ const routingSettings = `{"routing": {
 // dispatch; a rule outside the receiving tenant's subtree never applies; an explicit
 // assignee at intake needs the caller's "assign" there. Over HTTP, both engines.
 func TestAutoRouting(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn, withSettings(routingSettings))
 		require.Eventually(t, func() bool { return len(h.srv.svc.settings.Get().Routing.Areas) == 5 }, 10*time.Second, 20*time.Millisecond)
@@ -111,6 +112,7 @@ func TestAutoRouting(t *testing.T) {
 
 // TestRoutingRules checks the rule matching alone.
 func TestRoutingRules(t *testing.T) {
+	t.Parallel()
 	r := Routing{Departments: map[string]string{"market": "市场监管所"}, Areas: []AreaRule{
 		{Code: "33", Tenant: "ahz"}, {Code: "3301", Tenant: "ahz.s01"}, {Code: "3301", Category: "market", Tenant: "ahz.s02", Department: "市监"},
 		{Keywords: []string{"西湖"}, Tenant: "ahz.s03"},

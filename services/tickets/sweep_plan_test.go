@@ -76,6 +76,7 @@ func explain(t testing.TB, db *sqlstore.DB, q string, args ...any) string {
 
 // TestSweepPlanSQLite: SQLite reads the sweep's due tickets through tickets_sweep too.
 func TestSweepPlanSQLite(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	plan := explain(t, h.srv.svc.db, dueQuery, h.clock.Now().UnixMicro(), startCursor.nextCheck, "", "", 200)
 	t.Logf("sweep plan: %s", plan)
@@ -87,6 +88,7 @@ func TestSweepPlanSQLite(t *testing.T) {
 // dashboard's for one community, by scanning the tickets table (200,000 open tickets,
 // 100 due).
 func TestSweepPlanUsesIndex(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.Postgres(t))
 	now := h.clock.Now()
 	bulkLoad(t, h.srv.svc, 200_000, 100, now)
@@ -134,6 +136,7 @@ func BenchmarkSweep1M(b *testing.B) {
 // of 200) and records each one's crossings once; later passes, regular or over every
 // open ticket, record nothing more. Both engines.
 func TestSweepPages(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		svc, ctx, now := h.srv.svc, context.Background(), h.clock.Now()

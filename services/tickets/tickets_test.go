@@ -22,6 +22,7 @@ import (
 // external id exists once, with one creation webhook; the number is T-YYYYMMDD-NNNNNN;
 // the complainant is masked; bad input is refused and creates nothing. Both engines.
 func TestIntakeIdempotent(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		var names []string
@@ -100,6 +101,7 @@ func TestIntakeIdempotent(t *testing.T) {
 // source receives one signed webhook per public state change, none twice. Illegal
 // transitions and stale versions change nothing. Both engines.
 func TestLoop(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		h := startHarness(t, dsn)
 		ctx := context.Background()
