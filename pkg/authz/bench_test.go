@@ -346,6 +346,7 @@ func BenchmarkEnforce(b *testing.B) {
 
 // The benchmark's two enforcers must agree, or the comparison means nothing.
 func TestBenchmarkPoliciesAgree(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the zone policy in stock Casbin")
 	}

@@ -58,6 +58,7 @@ func zone(t *testing.T, e *authz.Enforcer) {
 }
 
 func TestZoneDecisions(t *testing.T) {
+	t.Parallel()
 	e := newEnforcer(t, testenv.EtcdClient(t))
 	zone(t, e)
 	type req struct {
@@ -128,6 +129,7 @@ func TestZoneDecisions(t *testing.T) {
 }
 
 func TestDenyBeatsAllow(t *testing.T) {
+	t.Parallel()
 	e := newEnforcer(t, testenv.EtcdClient(t))
 	zone(t, e)
 	ctx := t.Context()
@@ -167,6 +169,7 @@ func TestDenyBeatsAllow(t *testing.T) {
 }
 
 func TestScope(t *testing.T) {
+	t.Parallel()
 	e := newEnforcer(t, testenv.EtcdClient(t))
 	zone(t, e)
 	ctx := t.Context()
@@ -193,6 +196,7 @@ func TestScope(t *testing.T) {
 }
 
 func TestWritesAreValidated(t *testing.T) {
+	t.Parallel()
 	etcd := testenv.StartEtcd(t)
 	e := newEnforcer(t, etcd.Client())
 	ctx := t.Context()
@@ -219,6 +223,7 @@ func TestWritesAreValidated(t *testing.T) {
 
 // Keys written around the API are skipped, not half-applied, and do not stop the rest.
 func TestInvalidKeysAreSkipped(t *testing.T) {
+	t.Parallel()
 	etcd := testenv.StartEtcd(t)
 	c := etcd.Client()
 	ctx := t.Context()
@@ -244,6 +249,7 @@ func TestInvalidKeysAreSkipped(t *testing.T) {
 }
 
 func TestGrantsAndPermissions(t *testing.T) {
+	t.Parallel()
 	e := newEnforcer(t, testenv.EtcdClient(t))
 	zone(t, e)
 	ctx := t.Context()
@@ -264,6 +270,7 @@ func TestGrantsAndPermissions(t *testing.T) {
 }
 
 func TestSeedRunsOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnforcer(t, testenv.EtcdClient(t))
 	ctx := t.Context()
 	n, err := e.Seed(ctx, authz.DefaultRoles())
@@ -283,6 +290,8 @@ func TestSeedRunsOnce(t *testing.T) {
 	require.NotContains(t, e.Permissions("window_clerk"), removed, "seeding never undoes an admin's removal")
 }
 
+// Not parallel: it gives a watch one second, which a test beside it on a busy machine
+// could take.
 func TestSecondReplicaFollowsWithinOneSecond(t *testing.T) {
 	etcd := testenv.StartEtcd(t)
 	a := newEnforcer(t, etcd.Client())
@@ -308,6 +317,7 @@ func TestSecondReplicaFollowsWithinOneSecond(t *testing.T) {
 }
 
 func TestReplicaSurvivesEtcdRestart(t *testing.T) {
+	t.Parallel()
 	etcd := testenv.StartEtcd(t)
 	a := newEnforcer(t, etcd.Client())
 	zone(t, a)
@@ -323,6 +333,7 @@ func TestReplicaSurvivesEtcdRestart(t *testing.T) {
 // A replica cut off while the policy changes, with the history compacted meanwhile,
 // cannot resume its watch: it reloads the whole policy and then follows changes again.
 func TestReplicaReloadsAfterCompactedGap(t *testing.T) {
+	t.Parallel()
 	etcd := testenv.StartEtcd(t)
 	a := newEnforcer(t, etcd.Client())
 	zone(t, a)
@@ -356,6 +367,7 @@ func TestReplicaReloadsAfterCompactedGap(t *testing.T) {
 // Loads read the policy page by page at one revision: a page boundary loses or repeats
 // nothing, for us and for Casbin through the adapter.
 func TestLoadPagesThroughThePolicy(t *testing.T) {
+	t.Parallel()
 	authz.SetPageSize(t, 7)
 	c := testenv.EtcdClient(t)
 	ctx := t.Context()

@@ -100,6 +100,7 @@ func (g *policyGen) change() change {
 // a random policy of a few hundred rules, thousands of random requests, then again after
 // random changes that our replicas applied one by one from the watch while Casbin reloaded.
 func TestSameDecisionsAsCasbin(t *testing.T) {
+	t.Parallel()
 	etcd := testenv.StartEtcd(t)
 	ctx := t.Context()
 	for seed := range uint64(3) {

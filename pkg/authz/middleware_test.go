@@ -29,6 +29,7 @@ func subjectFrom(ctx context.Context) (string, bool) {
 }
 
 func TestMiddleware(t *testing.T) {
+	t.Parallel()
 	e := newEnforcer(t, testenv.EtcdClient(t))
 	zone(t, e)
 	rules := map[string]authz.Rule{

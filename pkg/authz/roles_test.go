@@ -7,6 +7,7 @@ import (
 )
 
 func TestDefaultRoles(t *testing.T) {
+	t.Parallel()
 	roles := DefaultRoles()
 	names := map[string]string{}
 	for _, r := range roles {

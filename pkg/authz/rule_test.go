@@ -9,6 +9,7 @@ import (
 )
 
 func TestRuleKeysRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, r := range []rule{
 		Grant{"u-0123456789abcdef", "window_clerk", "ahz.s01.c07"}.rule(),
 		Grant{"svc:court/01%x", "court_clerk", "ahz"}.rule(),
@@ -38,6 +39,7 @@ func splitKey(s string) []string {
 }
 
 func TestNames(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]bool{
 		"window_clerk": true, "r0": true, "a": true,
 		"": false, "Window": false, "0role": false, "u-1": false, "u:1": false, "_x": false,
@@ -69,6 +71,7 @@ func FuzzValidTenant(f *testing.F) {
 }
 
 func TestScopeNormalize(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		in, want Scope

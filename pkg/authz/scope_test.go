@@ -17,6 +17,7 @@ import (
 // engines, including ids that are string prefixes of others and a deny carved out of a
 // grant.
 func TestScopeSQLFiltersRowsLikeAllowed(t *testing.T) {
+	t.Parallel()
 	e := newEnforcer(t, testenv.EtcdClient(t))
 	zone(t, e)
 	ctx := t.Context()
@@ -65,6 +66,7 @@ func TestScopeSQLFiltersRowsLikeAllowed(t *testing.T) {
 
 // Stock Casbin managing the policy through the Adapter reaches every Enforcer by the watch.
 func TestCasbinManagesThroughAdapter(t *testing.T) {
+	t.Parallel()
 	etcd := testenv.StartEtcd(t)
 	e := newEnforcer(t, etcd.Client())
 	zone(t, e)
