@@ -25,6 +25,7 @@ func endOf(t testing.TB, s string) time.Time {
 // 2025: Sat 09-27 off, Sun 09-28 make-up, 10-01..10-08 off, Sat 10-11 make-up.
 // 2026: Sat 02-14 make-up, 02-15..02-23 off, Sat 02-28 make-up.
 func TestAddWorkingDaysOnRealDates(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	tests := []struct {
 		name string
@@ -70,6 +71,7 @@ func TestAddWorkingDaysOnRealDates(t *testing.T) {
 }
 
 func TestOneWorkingDayIsNeverTwentyFourHours(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	from := at(t, "2025-09-26 15:30")
 	due, err := cal.AddWorkingDays(from, 1)
@@ -79,6 +81,7 @@ func TestOneWorkingDayIsNeverTwentyFourHours(t *testing.T) {
 }
 
 func TestWorkingDaysBetween(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	tests := []struct {
 		from, to string
@@ -98,6 +101,7 @@ func TestWorkingDaysBetween(t *testing.T) {
 }
 
 func TestIsWorkingDay(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	for s, want := range map[string]bool{
 		"2025-09-27": false, "2025-09-28": true, "2025-10-01": false, "2025-10-08": false, "2025-10-11": true,
@@ -115,6 +119,7 @@ func TestIsWorkingDay(t *testing.T) {
 // The bitset, the gallop and the select are checked against the plain definition: walk
 // day by day and count working days.
 func TestAddWorkingDaysMatchesADayByDayWalk(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	lo := at(t, "2024-06-01 00:00")
@@ -144,6 +149,7 @@ func TestAddWorkingDaysMatchesADayByDayWalk(t *testing.T) {
 }
 
 func TestProvisionalYearIsWeekendsOnly(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	require.Equal(t, []int{2027}, cal.MissingYears(at(t, "2026-11-20 10:00")))
 	require.Empty(t, cal.ProvisionalYears())
@@ -171,6 +177,7 @@ func TestProvisionalYearIsWeekendsOnly(t *testing.T) {
 }
 
 func TestOutOfRangeAndBadInput(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	_, err := cal.AddWorkingDays(at(t, "1999-12-31 10:00"), 1)
 	require.ErrorIs(t, err, ErrOutOfRange)
@@ -187,6 +194,7 @@ func TestOutOfRangeAndBadInput(t *testing.T) {
 }
 
 func TestNaturalDays(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	tests := []struct {
 		name string
@@ -218,6 +226,7 @@ func TestNaturalDays(t *testing.T) {
 }
 
 func TestHours(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	custom, err := ParseOfficeHours("08:30-12:00, 14:00-18:00")
 	require.NoError(t, err)
@@ -251,6 +260,7 @@ func TestHours(t *testing.T) {
 }
 
 func TestOfficeHoursText(t *testing.T) {
+	t.Parallel()
 	oh, err := ParseOfficeHours("09:00-12:00,13:30-17:30")
 	require.NoError(t, err)
 	require.Equal(t, DefaultOfficeHours, oh)
@@ -264,6 +274,7 @@ func TestOfficeHoursText(t *testing.T) {
 }
 
 func TestChangedIsClosedByAReplace(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	ch := cal.Changed()
 	select {

@@ -16,6 +16,7 @@ func status(t testing.TB, cal *Calendar, k Clock, when string) Status {
 }
 
 func TestPauseMovesTheDeadlineByThePausedWorkingDays(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	// Wed 2025-09-24, 5 working days: Sep 25, 26, 28 (make-up Sunday), 29, 30.
 	k := NewClock(at(t, "2025-09-24 09:30"), Duration{N: 5, Unit: WorkingDays})
@@ -40,6 +41,7 @@ func TestPauseMovesTheDeadlineByThePausedWorkingDays(t *testing.T) {
 }
 
 func TestPauseRules(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	// Mon 2025-11-03, 5 working days: Nov 4..7, 10.
 	start := at(t, "2025-11-03 10:00")
@@ -65,6 +67,7 @@ func TestPauseRules(t *testing.T) {
 }
 
 func TestOpenPauseFreezesElapsedAndDueAsIfResumedNow(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	k := NewClock(at(t, "2025-11-03 10:00"), Duration{N: 4, Unit: WorkingDays})
 	require.NoError(t, k.Pause(at(t, "2025-11-04 18:00"), PauseExtension))
@@ -90,6 +93,7 @@ func TestOpenPauseFreezesElapsedAndDueAsIfResumedNow(t *testing.T) {
 }
 
 func TestThresholds(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	// Mon 2025-11-03, 4 working days: Nov 4, 5, 6, 7.
 	k := NewClock(at(t, "2025-11-03 10:00"), Duration{N: 4, Unit: WorkingDays})
@@ -118,6 +122,7 @@ func TestThresholds(t *testing.T) {
 }
 
 func TestThresholdsOfAnHourLimit(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	// A ticket answered within 4 office hours, raised Friday 2025-09-26 at 15:30:
 	// 2 hours that day, then the make-up Sunday from 09:00.
@@ -134,6 +139,7 @@ func TestThresholdsOfAnHourLimit(t *testing.T) {
 }
 
 func TestSameDayClock(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	k := NewClock(at(t, "2025-11-03 10:00"), SameDay())
 	st := status(t, cal, k, "2025-11-03 17:00")
@@ -144,6 +150,7 @@ func TestSameDayClock(t *testing.T) {
 }
 
 func TestClockIsPlainData(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	custom, err := ParseOfficeHours("08:30-12:00,14:00-18:00")
 	require.NoError(t, err)
@@ -181,6 +188,7 @@ func TestClockIsPlainData(t *testing.T) {
 }
 
 func TestClockRefusesDisorder(t *testing.T) {
+	t.Parallel()
 	start := at(t, "2025-11-03 10:00")
 	k := NewClock(start, Duration{N: 3, Unit: WorkingDays})
 	require.ErrorIs(t, k.Pause(start.Add(-time.Minute), PauseSupplement), ErrClockTimeOrder)
@@ -202,6 +210,7 @@ func TestClockRefusesDisorder(t *testing.T) {
 }
 
 func TestStatusIsProvisionalIntoAMissingYear(t *testing.T) {
+	t.Parallel()
 	cal := shipped(t)
 	// Mon 2026-12-28 + 3 working days is Dec 29, 30, 31: it closes at 2027-01-01 00:00
 	// but counts no 2027 day, so it is final.

@@ -24,12 +24,14 @@ func date(t testing.TB, s string) Date {
 }
 
 func TestWindowConstants(t *testing.T) {
+	t.Parallel()
 	require.Equal(t, int64(unixDay0), unixDayOf(MinYear, time.January, 1))
 	require.Equal(t, int64(numDays), unixDayOf(MaxYear+1, time.January, 1)-unixDay0)
 	require.Equal(t, time.Saturday, Date{MinYear, time.January, 1}.Weekday(), "table.go's weekend rule assumes it")
 }
 
 func TestYearIndexEveryDay(t *testing.T) {
+	t.Parallel()
 	for x := range numDays {
 		want := dayStart(x).Year() - MinYear
 		if got := yearIndex(x); got != want {
@@ -40,6 +42,7 @@ func TestYearIndexEveryDay(t *testing.T) {
 
 // The fixed +08:00 zone must agree with Asia/Shanghai on every day of the window.
 func TestLocationMatchesAsiaShanghai(t *testing.T) {
+	t.Parallel()
 	sh, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
 	for x := 0; x < numDays; x++ {
@@ -54,6 +57,7 @@ func TestLocationMatchesAsiaShanghai(t *testing.T) {
 }
 
 func TestDateText(t *testing.T) {
+	t.Parallel()
 	d := date(t, "2026-02-14")
 	require.Equal(t, time.Saturday, d.Weekday())
 	b, err := d.MarshalText()

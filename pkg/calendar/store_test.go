@@ -36,6 +36,7 @@ func timeout(t testing.TB) context.Context {
 }
 
 func TestWatchSeedsTheOfficialYears(t *testing.T) {
+	t.Parallel()
 	e := testenv.StartEtcd(t)
 	ctx := timeout(t)
 	cal, err := Watch(ctx, e.Client())
@@ -54,6 +55,7 @@ func TestWatchSeedsTheOfficialYears(t *testing.T) {
 }
 
 func TestSeedKeepsAnAdminCorrection(t *testing.T) {
+	t.Parallel()
 	e := testenv.StartEtcd(t)
 	ctx := timeout(t)
 	corrected := Official()[1]
@@ -71,6 +73,7 @@ func TestSeedKeepsAnAdminCorrection(t *testing.T) {
 // The DESIGN §2 promise: a deadline in a year without data is provisional, reported,
 // and recomputed with the flag cleared once an admin loads the year.
 func TestProvisionalDeadlineIsRecomputedWhenTheYearIsLoaded(t *testing.T) {
+	t.Parallel()
 	e := testenv.StartEtcd(t)
 	ctx := timeout(t)
 	cal, err := Watch(ctx, e.Client())
@@ -137,6 +140,7 @@ func gauge(t testing.TB, r *sdkmetric.ManualReader, name string) int64 {
 }
 
 func TestContradictoryScheduleIsRefusedAndEtcdUnchanged(t *testing.T) {
+	t.Parallel()
 	e := testenv.StartEtcd(t)
 	ctx := timeout(t)
 	cli := e.Client()
@@ -174,6 +178,7 @@ func TestContradictoryScheduleIsRefusedAndEtcdUnchanged(t *testing.T) {
 }
 
 func TestWatchKeepsTheLastGoodScheduleAndSurvivesARestart(t *testing.T) {
+	t.Parallel()
 	e := testenv.StartEtcd(t)
 	ctx := timeout(t)
 	cli := e.Client()
@@ -212,6 +217,7 @@ func TestWatchKeepsTheLastGoodScheduleAndSurvivesARestart(t *testing.T) {
 // A watcher that falls behind a compaction (after a long disconnect) cannot resume from
 // its revision; it must reload everything.
 func TestWatcherBehindACompactionReloads(t *testing.T) {
+	t.Parallel()
 	e := testenv.StartEtcd(t)
 	ctx := timeout(t)
 	cli := e.Client()
@@ -232,6 +238,7 @@ func TestWatcherBehindACompactionReloads(t *testing.T) {
 }
 
 func TestCrossingsCounter(t *testing.T) {
+	t.Parallel()
 	reader := sdkmetric.NewManualReader()
 	c, err := NewCrossings(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("test"), "tickets")
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestOfficialYearsMatchTheNotices(t *testing.T) {
+	t.Parallel()
 	ys := Official()
 	require.GreaterOrEqual(t, len(ys), 2)
 	byYear := map[int]Year{}
@@ -74,6 +75,7 @@ func strs(ds []Date) []string {
 func itoa(y int) string { return Date{y, 1, 1}.String()[:4] }
 
 func TestParseYearReadsYAMLAndJSON(t *testing.T) {
+	t.Parallel()
 	y := year2027(t)
 	require.Equal(t, 2027, y.Year)
 	require.Equal(t, []string{"2027-01-01..2027-01-03"}, y.Holidays[0].DaysOff, "unquoted YAML dates stay strings")
@@ -87,6 +89,7 @@ func TestParseYearReadsYAMLAndJSON(t *testing.T) {
 }
 
 func TestParseYearRefusesMalformedFiles(t *testing.T) {
+	t.Parallel()
 	for name, doc := range map[string]string{
 		"unknown field":  `{"year": 2027, "source": {"title": "x"}, "holidays": [], "extra": 1}`,
 		"not a document": `{"year": `,
@@ -104,6 +107,7 @@ func TestParseYearRefusesMalformedFiles(t *testing.T) {
 }
 
 func TestValidateRefusesContradictions(t *testing.T) {
+	t.Parallel()
 	base := func(h ...Holiday) Year {
 		return Year{Year: 2027, Source: Source{Title: "测试"}, Holidays: h}
 	}
@@ -160,6 +164,7 @@ func findDesc(e *errs.Error, field, code string) string {
 }
 
 func TestValidateListsEveryProblem(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("testdata/contradictory-2026.json")
 	require.NoError(t, err)
 	_, err = ParseYear(strings.NewReader(string(raw)))
@@ -177,12 +182,14 @@ func TestValidateListsEveryProblem(t *testing.T) {
 }
 
 func TestNewRefusesTheSameYearTwice(t *testing.T) {
+	t.Parallel()
 	ys := Official()
 	_, err := New(ys[0], ys[0])
 	require.ErrorIs(t, err, ErrInvalidYear)
 }
 
 func TestHolidayWeekendDatesAreFine(t *testing.T) {
+	t.Parallel()
 	// 2025-04-05/06 (Sat/Sun) are inside 清明节's range: allowed, and nothing changes.
 	cal, err := New(Official()...)
 	require.NoError(t, err)

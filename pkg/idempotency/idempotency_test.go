@@ -111,6 +111,7 @@ func (f *fixture) count(t *testing.T, table string) int {
 }
 
 func TestRetryReturnsFirstResult(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		f := setup(t, dsn)
 		ctx := withKey(f.ctx, "create-note-7f3a")
@@ -130,6 +131,7 @@ func TestRetryReturnsFirstResult(t *testing.T) {
 }
 
 func TestKeyReusedWithDifferentBody(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		f := setup(t, dsn)
 		ctx := withKey(f.ctx, "k-1")
@@ -151,6 +153,7 @@ func TestKeyReusedWithDifferentBody(t *testing.T) {
 }
 
 func TestFailedCallIsNotRecorded(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		f := setup(t, dsn)
 		ctx := withKey(f.ctx, "k-fail")
@@ -170,6 +173,7 @@ func TestFailedCallIsNotRecorded(t *testing.T) {
 }
 
 func TestConcurrentCallsWithOneKeyHaveOneEffect(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		f := setup(t, dsn)
 		const callers = 8
@@ -224,6 +228,7 @@ WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
 }
 
 func TestCallsWithoutKeyPassThrough(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		f := setup(t, dsn)
 		for range 2 {
@@ -236,6 +241,7 @@ func TestCallsWithoutKeyPassThrough(t *testing.T) {
 }
 
 func TestInvalidKeysAreRefused(t *testing.T) {
+	t.Parallel()
 	f := setup(t, testenv.SQLite(t))
 	cases := map[string]metadata.MD{
 		"empty":        metadata.Pairs(idempotency.MetadataKey, ""),
@@ -265,6 +271,7 @@ func TestInvalidKeysAreRefused(t *testing.T) {
 type principalKey struct{}
 
 func TestScopeKeepsCallersAndMethodsApart(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		f := setup(t, dsn, idempotency.WithScope(func(ctx context.Context) string {
 			p, _ := ctx.Value(principalKey{}).(string)
@@ -287,6 +294,7 @@ func TestScopeKeepsCallersAndMethodsApart(t *testing.T) {
 }
 
 func TestExpiredRecordsStopAnsweringAndArePurged(t *testing.T) {
+	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
 		var now atomic.Int64
 		start := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestDefaultTree(t *testing.T) {
+	t.Parallel()
 	ts := DefaultTree()
 	require.Len(t, ts, 32, "1+2+29")
 	tiers := map[Tier]int{}

@@ -9,6 +9,7 @@ import (
 )
 
 func TestParse(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in string
 		ok bool
@@ -39,6 +40,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestTreeRelations(t *testing.T) {
+	t.Parallel()
 	c := ID("ahz.s01.c07")
 	require.Equal(t, ID("ahz.s01"), c.Parent())
 	require.Equal(t, ID(""), ID("ahz").Parent())
@@ -54,6 +56,7 @@ func TestTreeRelations(t *testing.T) {
 }
 
 func TestSubtreeSQL(t *testing.T) {
+	t.Parallel()
 	cond, args := ID("ahz.s01").SubtreeSQL("tenant", 3)
 	require.Equal(t, "(tenant = $3 OR tenant LIKE $4)", cond)
 	require.Equal(t, []any{"ahz.s01", "ahz.s01.%"}, args)

@@ -45,6 +45,7 @@ func ids(ts []tenancy.Tenant) []tenancy.ID {
 }
 
 func TestTreeSeedAndQueries(t *testing.T) {
+	t.Parallel()
 	tr := seeded(t, testenv.EtcdClient(t))
 	require.Equal(t, 32, tr.Len())
 
@@ -80,6 +81,7 @@ func TestTreeSeedAndQueries(t *testing.T) {
 }
 
 func TestSeedRunsOnce(t *testing.T) {
+	t.Parallel()
 	tr := seeded(t, testenv.EtcdClient(t))
 	c, _ := tr.Get("ahz.s02.c03")
 	c.Name = "真实社区名称服务站"
@@ -98,6 +100,7 @@ func TestSeedRunsOnce(t *testing.T) {
 }
 
 func TestPutRefusesBadTenants(t *testing.T) {
+	t.Parallel()
 	etcd := testenv.StartEtcd(t)
 	tr := seeded(t, etcd.Client())
 	community := func(id tenancy.ID) tenancy.Tenant {
@@ -140,6 +143,7 @@ func TestPutRefusesBadTenants(t *testing.T) {
 }
 
 func TestDelete(t *testing.T) {
+	t.Parallel()
 	tr := seeded(t, testenv.EtcdClient(t))
 	ctx := t.Context()
 	require.ErrorIs(t, tr.Delete(ctx, "ahz.s01"), tenancy.ErrHasChildren)
@@ -155,6 +159,7 @@ func TestDelete(t *testing.T) {
 // A Put of a child racing a Delete of its parent never leaves an orphan: the parent
 // check and the write are one transaction.
 func TestNoOrphanUnderRace(t *testing.T) {
+	t.Parallel()
 	etcd := testenv.StartEtcd(t)
 	tr := seeded(t, etcd.Client())
 	ctx := t.Context()
@@ -189,6 +194,8 @@ func TestNoOrphanUnderRace(t *testing.T) {
 	}
 }
 
+// Not parallel: it gives the second tree one second to follow, which a test beside it
+// on a busy machine could take.
 func TestSecondTreeFollowsChanges(t *testing.T) {
 	etcd := testenv.StartEtcd(t)
 	a := seeded(t, etcd.Client())
@@ -207,6 +214,7 @@ func TestSecondTreeFollowsChanges(t *testing.T) {
 }
 
 func TestTreeSurvivesEtcdRestart(t *testing.T) {
+	t.Parallel()
 	etcd := testenv.StartEtcd(t)
 	a := seeded(t, etcd.Client())
 	b := openTree(t, etcd.Client())
@@ -220,6 +228,7 @@ func TestTreeSurvivesEtcdRestart(t *testing.T) {
 // A replica cut off while others change the tree, with the history compacted meanwhile,
 // cannot resume its watch: it reloads and then follows changes again.
 func TestTreeReloadsAfterCompactedGap(t *testing.T) {
+	t.Parallel()
 	etcd := testenv.StartEtcd(t)
 	a := seeded(t, etcd.Client())
 	proxy := etcd.CutProxy(t)
@@ -246,6 +255,7 @@ func TestTreeReloadsAfterCompactedGap(t *testing.T) {
 }
 
 func TestCreateIsAtomic(t *testing.T) {
+	t.Parallel()
 	e := testenv.StartEtcd(t)
 	tr := seeded(t, e.Client())
 	ctx := t.Context()
