@@ -163,7 +163,7 @@ func TestOpen311(t *testing.T) {
 
 // TestOpen311RoutesAreMethods: each Open311 call passes the kit's chain (a span named
 // after the route's method, with the jurisdiction as tenant) and is in the OpenAPI
-// document.
+// document. Not parallel: it swaps the global tracer provider.
 func TestOpen311RoutesAreMethods(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	prev := otel.GetTracerProvider()
