@@ -83,7 +83,7 @@ func (g *gate) await(ctx context.Context, name string, check func(context.Contex
 			return nil
 		}
 		if ctx.Err() != nil {
-			return errStopped(name, ctx)
+			return errStopped(ctx, name)
 		}
 		if retry != nil && !retry(err) {
 			return err
@@ -97,7 +97,7 @@ func (g *gate) await(ctx context.Context, name string, check func(context.Contex
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return errStopped(name, ctx)
+			return errStopped(ctx, name)
 		case <-t.C:
 		}
 		delay = min(2*delay, maxRetry)

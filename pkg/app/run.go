@@ -249,6 +249,6 @@ func loopActor(ctx context.Context, d *Deps, l Loop) (func() error, func(error))
 }
 
 // errStopped is what a wait ends with when the service is stopped meanwhile.
-func errStopped(name string, ctx context.Context) error {
+func errStopped(ctx context.Context, name string) error {
 	return fmt.Errorf("stopped while waiting for %s: %w", name, context.Cause(ctx))
 }

@@ -82,7 +82,7 @@ func TestStreamRoutesAreMethods(t *testing.T) {
 	for _, s := range rec.Ended() {
 		for _, kv := range s.Attributes() {
 			if kv.Key == "gaoxing.tenant" {
-				spans[s.Name()] = append(spans[s.Name()], kv.Value.Emit())
+				spans[s.Name()] = append(spans[s.Name()], kv.Value.String())
 			}
 		}
 	}

@@ -29,8 +29,8 @@ type Throttle struct {
 	AddressMax  time.Duration // the longest wait an address is given
 }
 
-// DefaultThrottle: 5 failures per name (20 per address) in 15 minutes are free; then
-// 1 s, 2 s, 4 s, … up to 1 minute per name and 15 minutes per address.
+// DefaultThrottle lets 5 failures per name (20 per address) in 15 minutes through free; then it
+// waits 1 s, 2 s, 4 s, … up to 1 minute per name and 15 minutes per address.
 var DefaultThrottle = Throttle{
 	Window: 15 * time.Minute, AccountFree: 5, AddressFree: 20,
 	Base: time.Second, AccountMax: time.Minute, AddressMax: 15 * time.Minute,
