@@ -82,19 +82,18 @@ func List(ctx context.Context, db *sqlstore.DB, tenant tenancy.ID, opts ListOpti
 }
 
 func scanRecords(rows *sql.Rows) ([]*commonv1.AuditRecord, error) {
-	defer func() { _ = rows.Close() }()
-	var recs []*commonv1.AuditRecord
-	for rows.Next() {
-		var (
-			r  commonv1.AuditRecord
-			us int64
-		)
-		if err := rows.Scan(&r.Tenant, &r.Sequence, &us, &r.Actor, &r.Action, &r.Resource,
-			&r.BeforeDigest, &r.AfterDigest, &r.TraceId, &r.PrevHash, &r.Hash); err != nil {
-			return nil, err
-		}
-		r.Time = timestamppb.New(time.UnixMicro(us))
-		recs = append(recs, &r)
+	return sqlstore.Collect(rows, scanRecord)
+}
+
+func scanRecord(row sqlstore.Scanner) (*commonv1.AuditRecord, error) {
+	var (
+		r  commonv1.AuditRecord
+		us int64
+	)
+	if err := row.Scan(&r.Tenant, &r.Sequence, &us, &r.Actor, &r.Action, &r.Resource,
+		&r.BeforeDigest, &r.AfterDigest, &r.TraceId, &r.PrevHash, &r.Hash); err != nil {
+		return nil, err
 	}
-	return recs, rows.Err()
+	r.Time = timestamppb.New(time.UnixMicro(us))
+	return &r, nil
 }

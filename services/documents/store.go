@@ -170,20 +170,7 @@ func (s *store) getDocument(ctx context.Context, t tenancy.ID, id string) (*docu
 // order, optionally of one owner and with deleted ones.
 func (s *store) listDocuments(ctx context.Context, t tenancy.ID, owner, after string, showDeleted bool, limit int) ([]*document, error) {
 	q := `SELECT ` + documentColumns + ` FROM documents WHERE tenant = $1 AND id > $2 AND ($3 = '' OR owner = $3) AND ($4 OR delete_us = 0) ORDER BY id LIMIT $5`
-	rows, err := s.db.Query(ctx, q, string(t), after, owner, showDeleted, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []*document
-	for rows.Next() {
-		d, err := scanDocument(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return sqlstore.QueryAll(ctx, s.db, scanDocument, q, string(t), after, owner, showDeleted, limit)
 }
 
 // insertDocument adds a new document with its first version.
@@ -261,22 +248,9 @@ func (s *store) listVersions(ctx context.Context, t tenancy.ID, id string, befor
 	if before <= 0 {
 		before = 1 << 30
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+versionColumns+` FROM document_versions
+	return sqlstore.QueryAll(ctx, s.db, scanVersion, `SELECT `+versionColumns+` FROM document_versions
 		WHERE tenant = $1 AND document_id = $2 AND version < $3 ORDER BY version DESC LIMIT $4`,
 		string(t), id, int64(before), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []*version
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 func (s *store) insertUpload(ctx context.Context, u *upload) error {
@@ -323,20 +297,7 @@ func (s *store) deleteUpload(ctx context.Context, t tenancy.ID, id string) (bool
 
 // expiredUploads lists uploads that expired before now (across tenants: the sweep's view).
 func (s *store) expiredUploads(ctx context.Context, now time.Time, limit int) ([]*upload, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE expire_us < $1 ORDER BY expire_us LIMIT $2`, micros(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []*upload
-	for rows.Next() {
-		u, err := scanUpload(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return sqlstore.QueryAll(ctx, s.db, scanUpload, `SELECT `+uploadColumns+` FROM uploads WHERE expire_us < $1 ORDER BY expire_us LIMIT $2`, micros(now), limit)
 }
 
 // knownObject reports whether a version row refers to this object version.
@@ -355,21 +316,8 @@ func (s *store) uploadExists(ctx context.Context, t tenancy.ID, id string) (bool
 
 // purgeable lists documents deleted before cutoff and not held (across tenants).
 func (s *store) purgeable(ctx context.Context, cutoff time.Time, limit int) ([]*document, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+documentColumns+` FROM documents
+	return sqlstore.QueryAll(ctx, s.db, scanDocument, `SELECT `+documentColumns+` FROM documents
 		WHERE delete_us > 0 AND delete_us < $1 AND legal_hold = FALSE ORDER BY delete_us LIMIT $2`, micros(cutoff), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []*document
-	for rows.Next() {
-		d, err := scanDocument(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
 }
 
 func (s *store) deleteDocument(ctx context.Context, t tenancy.ID, id string) error {

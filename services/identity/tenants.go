@@ -13,6 +13,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 )
 
@@ -253,21 +254,8 @@ func (c *Core) waitTenant(ctx context.Context, id tenancy.ID) error {
 // moveGrants re-grants at the new ids every grant held by an account or client at a
 // tenant of the moved subtree. Every subject that holds grants is one of ours.
 func (c *Core) moveGrants(ctx context.Context, old tenancy.ID, renamed func(tenancy.ID) tenancy.ID) error {
-	rows, err := c.db.Query(ctx, `SELECT id FROM users UNION ALL SELECT id FROM clients`)
+	subjects, err := sqlstore.QueryAll(ctx, c.db, sqlstore.ScanOne[string], `SELECT id FROM users UNION ALL SELECT id FROM clients`)
 	if err != nil {
-		return err
-	}
-	var subjects []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return err
-		}
-		subjects = append(subjects, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, s := range subjects {

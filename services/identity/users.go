@@ -16,6 +16,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/govid"
 	"github.com/gaoxing-gov/gaoxing/pkg/page"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 )
 
@@ -109,26 +110,20 @@ func (c *Core) ListUsers(ctx context.Context, tenant tenancy.ID, size int32, tok
 		return nil, "", err
 	}
 	cond, args := tenant.SubtreeSQL("tenant", 1)
-	rows, err := c.db.Query(ctx, `SELECT `+userSelect+` FROM users WHERE `+cond+` AND username > $3 ORDER BY username LIMIT $4`,
-		append(args, after, n+1)...)
+	rows, err := sqlstore.QueryAll(ctx, c.db, func(row sqlstore.Scanner) (userRow, error) { return scanUser(row.Scan) },
+		`SELECT `+userSelect+` FROM users WHERE `+cond+` AND username > $3 ORDER BY username LIMIT $4`, append(args, after, n+1)...)
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	var out []User
-	next := ""
-	for rows.Next() {
-		r, err := scanUser(rows.Scan)
-		if err != nil {
-			return nil, "", err
-		}
-		if len(out) == n {
-			next = page.Encode(out[n-1].Username, query)
-			break
-		}
+	out := make([]User, 0, min(len(rows), n))
+	for _, r := range rows[:min(len(rows), n)] {
 		out = append(out, c.masked(r))
 	}
-	return out, next, rows.Err()
+	next := ""
+	if len(rows) > n {
+		next = page.Encode(out[n-1].Username, query)
+	}
+	return out, next, nil
 }
 
 // FindUserByIDNumber finds a citizen in tenant's subtree by ID card number, through the

@@ -14,6 +14,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
@@ -278,21 +279,14 @@ func (s *store) addAlert(ctx context.Context, a *application, clock string, th c
 }
 
 func (s *store) alerts(ctx context.Context, t tenancy.ID, id string) ([]*mattersv1.Alert, error) {
-	rows, err := s.db.Query(ctx, `SELECT clock, threshold, escalated_to, create_us FROM application_alerts
-		WHERE tenant = $1 AND application_id = $2 ORDER BY create_us, clock, threshold`, string(t), id)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []*mattersv1.Alert
-	for rows.Next() {
+	return sqlstore.QueryAll(ctx, s.db, func(row sqlstore.Scanner) (*mattersv1.Alert, error) {
 		var al mattersv1.Alert
 		var th, us int64
-		if err := rows.Scan(&al.Clock, &th, &al.EscalatedTo, &us); err != nil {
+		if err := row.Scan(&al.Clock, &th, &al.EscalatedTo, &us); err != nil {
 			return nil, err
 		}
 		al.Threshold, al.CreateTime = int32(th), ts(time.UnixMicro(us))
-		out = append(out, &al)
-	}
-	return out, rows.Err()
+		return &al, nil
+	}, `SELECT clock, threshold, escalated_to, create_us FROM application_alerts
+		WHERE tenant = $1 AND application_id = $2 ORDER BY create_us, clock, threshold`, string(t), id)
 }

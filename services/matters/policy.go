@@ -278,24 +278,11 @@ func (s *service) ListPolicies(ctx context.Context, r *mattersv1.ListPoliciesReq
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT data FROM policies WHERE tenant = $1 ORDER BY code`, string(t))
+	policies, err := sqlstore.QueryAll(ctx, s.db, scanJSON[*mattersv1.Policy], `SELECT data FROM policies WHERE tenant = $1 ORDER BY code`, string(t))
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = rows.Close() }()
-	resp := &mattersv1.ListPoliciesResponse{}
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, err
-		}
-		p := &mattersv1.Policy{}
-		if err := unmarshal.Unmarshal([]byte(data), p); err != nil {
-			return nil, err
-		}
-		resp.Policies = append(resp.Policies, p)
-	}
-	return resp, rows.Err()
+	return &mattersv1.ListPoliciesResponse{Policies: policies}, nil
 }
 
 // checkProfile validates a profile and fills in its name.

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
@@ -97,20 +98,13 @@ type completedRow struct {
 // column col (one of groupColumn's, never user input).
 func (st *store) completed(ctx context.Context, t tenancy.ID, col string) ([]completedRow, error) {
 	where, args := t.SubtreeSQL("tenant", 1)
-	rows, err := st.db.Query(ctx, `SELECT `+col+`, working_days, on_time FROM applications WHERE `+where+` AND state = 6`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []completedRow
-	for rows.Next() {
+	return sqlstore.QueryAll(ctx, st.db, func(row sqlstore.Scanner) (completedRow, error) {
 		var r completedRow
 		var days, onTime int64
-		if err := rows.Scan(&r.key, &days, &onTime); err != nil {
-			return nil, err
+		if err := row.Scan(&r.key, &days, &onTime); err != nil {
+			return r, err
 		}
 		r.days, r.onTime = int(days), int(onTime)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return r, nil
+	}, `SELECT `+col+`, working_days, on_time FROM applications WHERE `+where+` AND state = 6`, args...)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
@@ -73,26 +74,22 @@ func (s *store) matter(ctx context.Context, code string, v int32) (*mattersv1.Ma
 
 // latestMatters lists the latest version of every matter, by code.
 func (s *store) latestMatters(ctx context.Context, audience mattersv1.Audience) ([]*mattersv1.Matter, error) {
-	rows, err := s.db.Query(ctx, `SELECT m.data FROM matter_versions m
+	return sqlstore.QueryAll(ctx, s.db, scanJSON[*mattersv1.Matter], `SELECT m.data FROM matter_versions m
 		WHERE m.version = (SELECT MAX(v.version) FROM matter_versions v WHERE v.code = m.code)
 		AND ($1 = 0 OR m.audience = $1) ORDER BY m.code`, int64(audience))
-	if err != nil {
+}
+
+// scanJSON reads a row of one column, a message stored as JSON.
+func scanJSON[M interface {
+	proto.Message
+	*T
+}, T any](row sqlstore.Scanner) (M, error) {
+	var data string
+	if err := row.Scan(&data); err != nil {
 		return nil, err
 	}
-	defer func() { _ = rows.Close() }()
-	var out []*mattersv1.Matter
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, err
-		}
-		m := &mattersv1.Matter{}
-		if err := unmarshal.Unmarshal([]byte(data), m); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	m := M(new(T))
+	return m, unmarshal.Unmarshal([]byte(data), m)
 }
 
 // insertMatter adds a version; sqlstore.ErrDuplicate when that version exists.
@@ -120,21 +117,14 @@ func (s *store) enabled(ctx context.Context, t tenancy.ID, code string) (bool, e
 }
 
 func (s *store) enablements(ctx context.Context, t tenancy.ID) ([]*mattersv1.Enablement, error) {
-	rows, err := s.db.Query(ctx, `SELECT code, local_note, create_us FROM matter_enablements WHERE tenant = $1 ORDER BY code`, string(t))
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []*mattersv1.Enablement
-	for rows.Next() {
+	return sqlstore.QueryAll(ctx, s.db, func(row sqlstore.Scanner) (*mattersv1.Enablement, error) {
 		var code, note string
 		var us int64
-		if err := rows.Scan(&code, &note, &us); err != nil {
+		if err := row.Scan(&code, &note, &us); err != nil {
 			return nil, err
 		}
-		out = append(out, &mattersv1.Enablement{Tenant: string(t), Matter: matterName(code), LocalNote: note, EnableTime: ts(time.UnixMicro(us))})
-	}
-	return out, rows.Err()
+		return &mattersv1.Enablement{Tenant: string(t), Matter: matterName(code), LocalNote: note, EnableTime: ts(time.UnixMicro(us))}, nil
+	}, `SELECT code, local_note, create_us FROM matter_enablements WHERE tenant = $1 ORDER BY code`, string(t))
 }
 
 const appColumns = `tenant, id, revision, data, clocks, next_check_us`
@@ -243,14 +233,5 @@ func (s *store) expiredCommitments(ctx context.Context, now time.Time, limit int
 
 // collect scans and closes rows of appColumns.
 func collect(rows *sql.Rows) ([]*application, error) {
-	defer func() { _ = rows.Close() }()
-	var out []*application
-	for rows.Next() {
-		a, err := scanApplication(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return sqlstore.Collect(rows, scanApplication)
 }

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
@@ -77,16 +78,10 @@ func statsSQL(t tenancy.ID, cols, group string) (string, []any) {
 // stats runs statsSQL.
 func (s *store) stats(ctx context.Context, t tenancy.ID, cols, group string, from, to int64, now time.Time) ([]*ticketsv1.TicketStatsRow, error) {
 	q, args := statsSQL(t, cols, group)
-	rows, err := s.db.Query(ctx, q, append(args, from, to, now.UnixMicro())...)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []*ticketsv1.TicketStatsRow
-	for rows.Next() {
+	return sqlstore.QueryAll(ctx, s.db, func(row sqlstore.Scanner) (*ticketsv1.TicketStatsRow, error) {
 		var r ticketsv1.TicketStatsRow
 		var scored, scoreSum int64
-		if err := rows.Scan(&r.Tenant, &r.Department, &r.Handler, &r.Total, &r.Responded, &r.RespondedOnTime,
+		if err := row.Scan(&r.Tenant, &r.Department, &r.Handler, &r.Total, &r.Responded, &r.RespondedOnTime,
 			&r.Closed, &r.ClosedOnTime, &r.Overdue, &r.Rated, &r.Satisfied, &scored, &scoreSum); err != nil {
 			return nil, err
 		}
@@ -94,9 +89,8 @@ func (s *store) stats(ctx context.Context, t tenancy.ID, cols, group string, fro
 		r.CloseOnTimeRate = share(r.ClosedOnTime, r.Closed)
 		r.SatisfiedRate = share(r.Satisfied, r.Rated)
 		r.MeanScore = share(scoreSum, scored)
-		out = append(out, &r)
-	}
-	return out, rows.Err()
+		return &r, nil
+	}, q, append(args, from, to, now.UnixMicro())...)
 }
 
 func share(n, of int64) float64 {

@@ -289,21 +289,8 @@ func (s *store) list(ctx context.Context, t tenancy.ID, f listFilter, after stri
 	args = append(args, args2...)
 	// $8 is compared with a BIGINT column first, so PostgreSQL types it BIGINT.
 	args = append(args, after, int64(f.state), limit, micros(f.overdueAt))
-	rows, err := s.db.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE (`+own+` OR `+assigned+`)
+	return sqlstore.QueryAll(ctx, s.db, s.scan, `SELECT `+ticketColumns+` FROM tickets WHERE (`+own+` OR `+assigned+`)
 		AND id > $5 AND ($6 = 0 OR state = $6) AND ((state < 6 AND close_due_us < $8) OR $8 = 0) ORDER BY id LIMIT $7`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []*ticket
-	for rows.Next() {
-		tk, err := s.scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, tk)
-	}
-	return out, rows.Err()
 }
 
 // sweepCursor is where a sweep pass is: the last (next_check_us, tenant, id) it read.
@@ -325,20 +312,7 @@ const dueQuery = `SELECT ` + ticketColumns + ` FROM tickets WHERE state < 6 AND 
 // dueTickets returns up to limit open tickets whose next check is at or before now,
 // after the cursor, across tenants: the sweep's view.
 func (s *store) dueTickets(ctx context.Context, now time.Time, after sweepCursor, limit int) ([]*ticket, error) {
-	rows, err := s.db.Query(ctx, dueQuery, now.UnixMicro(), after.nextCheck, after.tenant, after.id, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []*ticket
-	for rows.Next() {
-		tk, err := s.scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, tk)
-	}
-	return out, rows.Err()
+	return sqlstore.QueryAll(ctx, s.db, s.scan, dueQuery, now.UnixMicro(), after.nextCheck, after.tenant, after.id, limit)
 }
 
 // setNextCheck is the sweep's bookkeeping: it changes no state, so no revision.
@@ -365,21 +339,14 @@ func (s *store) addAlert(ctx context.Context, tk *ticket, clock string, th calen
 
 // alerts lists the crossings recorded for tk, oldest first.
 func (s *store) alerts(ctx context.Context, tk *ticket) ([]*ticketsv1.Alert, error) {
-	rows, err := s.db.Query(ctx, `SELECT clock, threshold, escalated_to, create_us FROM ticket_alerts
-		WHERE tenant = $1 AND ticket_id = $2 ORDER BY create_us, clock, threshold`, string(tk.Tenant), tk.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []*ticketsv1.Alert
-	for rows.Next() {
+	return sqlstore.QueryAll(ctx, s.db, func(row sqlstore.Scanner) (*ticketsv1.Alert, error) {
 		var a ticketsv1.Alert
 		var th, at int64
-		if err := rows.Scan(&a.Clock, &th, &a.EscalatedTo, &at); err != nil {
+		if err := row.Scan(&a.Clock, &th, &a.EscalatedTo, &at); err != nil {
 			return nil, err
 		}
 		a.Threshold, a.CreateTime = int32(th), ts(time.UnixMicro(at))
-		out = append(out, &a)
-	}
-	return out, rows.Err()
+		return &a, nil
+	}, `SELECT clock, threshold, escalated_to, create_us FROM ticket_alerts
+		WHERE tenant = $1 AND ticket_id = $2 ORDER BY create_us, clock, threshold`, string(tk.Tenant), tk.ID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
@@ -46,24 +47,17 @@ func (s *store) addUpdate(ctx context.Context, tk *ticket) error {
 // updates lists t's status changes made in [from, to), oldest first, after the position
 // (afterUs, afterID, afterRev), at most limit.
 func (s *store) updates(ctx context.Context, t tenancy.ID, from, to time.Time, afterUs int64, afterID string, afterRev int64, limit int) ([]update, error) {
-	rows, err := s.db.Query(ctx, `SELECT ticket_id, revision, state, description, update_us FROM ticket_updates
+	return sqlstore.QueryAll(ctx, s.db, func(row sqlstore.Scanner) (update, error) {
+		var u update
+		var state, at int64
+		if err := row.Scan(&u.TicketID, &u.Revision, &state, &u.Description, &at); err != nil {
+			return u, err
+		}
+		u.State, u.At = ticketsv1.State(state), time.UnixMicro(at).UTC()
+		return u, nil
+	}, `SELECT ticket_id, revision, state, description, update_us FROM ticket_updates
 		WHERE tenant = $1 AND update_us >= $2 AND update_us < $3
 		AND (update_us > $4 OR (update_us = $4 AND (ticket_id > $5 OR (ticket_id = $5 AND revision > $6))))
 		ORDER BY update_us, ticket_id, revision LIMIT $7`,
 		string(t), from.UnixMicro(), to.UnixMicro(), afterUs, afterID, afterRev, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []update
-	for rows.Next() {
-		var u update
-		var state, at int64
-		if err := rows.Scan(&u.TicketID, &u.Revision, &state, &u.Description, &at); err != nil {
-			return nil, err
-		}
-		u.State, u.At = ticketsv1.State(state), time.UnixMicro(at).UTC()
-		out = append(out, u)
-	}
-	return out, rows.Err()
 }

@@ -367,25 +367,18 @@ func (s *storage) revokeFamilies(ctx context.Context, by revocation, where strin
 	var tokens []live
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		n := len(args) + 1
-		rows, err := s.db.Query(ctx, fmt.Sprintf(`SELECT jti, expires_at FROM oidc_access_tokens
+		var err error
+		tokens, err = sqlstore.QueryAll(ctx, s.db, func(row sqlstore.Scanner) (live, error) {
+			var l live
+			var exp int64
+			err := row.Scan(&l.jti, &exp)
+			l.exp = time.UnixMicro(exp)
+			return l, err
+		}, fmt.Sprintf(`SELECT jti, expires_at FROM oidc_access_tokens
 			WHERE family_id IN (SELECT id FROM oidc_token_families WHERE %s) AND expires_at > $%d`, where, n), append(args, now.UnixMicro())...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var l live
-			var exp int64
-			if err := rows.Scan(&l.jti, &exp); err != nil {
-				return err
-			}
-			l.exp = time.UnixMicro(exp)
-			tokens = append(tokens, l)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
 		return s.endFamilies(ctx, by, now, n, where, args)
 	})
 	if err != nil {
@@ -400,23 +393,13 @@ func (s *storage) revokeFamilies(ctx context.Context, by revocation, where strin
 
 // endFamilies marks the live families matching where revoked and audits each.
 func (s *storage) endFamilies(ctx context.Context, by revocation, now time.Time, n int, where string, args []any) error {
-	rows, err := s.db.Query(ctx, fmt.Sprintf(`UPDATE oidc_token_families SET revoked_at = $%d WHERE %s AND revoked_at = 0
+	type ended struct{ id, tenant, subject, client string }
+	all, err := sqlstore.QueryAll(ctx, s.db, func(row sqlstore.Scanner) (ended, error) {
+		var e ended
+		return e, row.Scan(&e.id, &e.tenant, &e.subject, &e.client)
+	}, fmt.Sprintf(`UPDATE oidc_token_families SET revoked_at = $%d WHERE %s AND revoked_at = 0
 		RETURNING id, tenant, subject, client_id`, n, where), append(args, now.UnixMicro())...)
 	if err != nil {
-		return err
-	}
-	type ended struct{ id, tenant, subject, client string }
-	var all []ended
-	for rows.Next() {
-		var e ended
-		if err := rows.Scan(&e.id, &e.tenant, &e.subject, &e.client); err != nil {
-			rows.Close()
-			return err
-		}
-		all = append(all, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, e := range all {
