@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -17,6 +16,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	"github.com/gaoxing-gov/gaoxing/pkg/resname"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 )
@@ -49,18 +49,14 @@ const DefaultTimeout = 5 * time.Second
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Name is the reference of document id in tenant t.
-func Name(t tenancy.ID, id string) string { return "tenants/" + string(t) + "/documents/" + id }
+func Name(t tenancy.ID, id string) string { return resname.Name(t, "documents", id) }
 
 // Parse splits a reference tenants/{tenant}/documents/{id} into its tenant and id. A
 // malformed reference is an INVALID_ARGUMENT error with an INVALID_DOCUMENT violation on
 // field (the request field that held it, e.g. "materials[0].document").
 func Parse(field, name string) (tenancy.ID, string, error) {
-	rest, ok := strings.CutPrefix(name, "tenants/")
-	ten, id, ok2 := strings.Cut(rest, "/documents/")
-	if ok && ok2 && idPattern.MatchString(id) {
-		if t, err := tenancy.Parse(ten); err == nil {
-			return t, id, nil
-		}
+	if t, id, ok := resname.Split(name, "documents"); ok && idPattern.MatchString(id) {
+		return t, id, nil
 	}
 	return "", "", errs.Invalid(field, InvalidCode, field+" 应为文档名 tenants/{tenant}/documents/{id}")
 }

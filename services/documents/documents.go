@@ -20,6 +20,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/page"
+	"github.com/gaoxing-gov/gaoxing/pkg/resname"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
@@ -53,27 +54,11 @@ func newID(now time.Time) string {
 	return hex.EncodeToString(b[:])
 }
 
-func parseParent(parent string) (tenancy.ID, error) {
-	rest, ok := strings.CutPrefix(parent, "tenants/")
-	t, err := tenancy.Parse(rest)
-	if !ok || err != nil {
-		return "", errs.Invalid("parent", "INVALID_PARENT", "parent 应为 tenants/{tenant}")
-	}
-	return t, nil
-}
+func parseParent(parent string) (tenancy.ID, error) { return resname.Parent("parent", parent) }
 
 // parseName splits tenants/{tenant}/<collection>/{id}.
 func parseName(field, name, collection string) (tenancy.ID, string, error) {
-	parent, id, ok := strings.Cut(name, "/"+collection+"/")
-	bad := errs.Invalid(field, "INVALID_NAME", field+" 应为 tenants/{tenant}/"+collection+"/{id}")
-	if !ok || !idPattern.MatchString(id) {
-		return "", "", bad
-	}
-	t, err := parseParent(parent)
-	if err != nil {
-		return "", "", bad
-	}
-	return t, id, nil
+	return resname.Parse(field, name, collection, idPattern)
 }
 
 // validOwner checks an owner link: a resource name inside the same tenant, e.g.

@@ -5,8 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"regexp"
 	"runtime"
-	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -15,6 +15,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/resname"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
@@ -109,34 +110,16 @@ func newID(prefix string) string {
 
 // parseTenantName parses "tenants/{tenant}" (field names the request field).
 func parseTenantName(field, name string) (tenancy.ID, error) {
-	rest, ok := strings.CutPrefix(name, "tenants/")
-	if ok {
-		if id, err := tenancy.Parse(rest); err == nil {
-			return id, nil
-		}
+	if id, ok := resname.SplitTenant(name); ok {
+		return id, nil
 	}
 	return "", errs.Invalid(field, "INVALID_TENANT_NAME", field+" 应为 tenants/{tenant}")
 }
 
 // parseChildName parses "tenants/{tenant}/{collection}/{id}".
 func parseChildName(field, name, collection string) (tenancy.ID, string, error) {
-	bad := errs.Invalid(field, "INVALID_NAME", field+" 应为 tenants/{tenant}/"+collection+"/{id}")
-	rest, ok := strings.CutPrefix(name, "tenants/")
-	if !ok {
-		return "", "", bad
-	}
-	t, id, ok := strings.Cut(rest, "/"+collection+"/")
-	if !ok || id == "" || len(id) > 64 {
-		return "", "", bad
-	}
-	tid, err := tenancy.Parse(t)
-	if err != nil {
-		return "", "", bad
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return "", "", bad
-		}
-	}
-	return tid, id, nil
+	return resname.Parse(field, name, collection, childID)
 }
+
+// childID is the form of the ids identity makes (newID) and of role names.
+var childID = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)

@@ -20,6 +20,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/resname"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
@@ -47,27 +48,11 @@ func applicationName(t tenancy.ID, id string) string {
 	return "tenants/" + string(t) + "/applications/" + id
 }
 
-func parseParent(parent string) (tenancy.ID, error) {
-	rest, ok := strings.CutPrefix(parent, "tenants/")
-	t, err := tenancy.Parse(rest)
-	if !ok || err != nil {
-		return "", errs.Invalid("parent", "INVALID_PARENT", "parent 应为 tenants/{tenant}")
-	}
-	return t, nil
-}
+func parseParent(parent string) (tenancy.ID, error) { return resname.Parent("parent", parent) }
 
 // parseName splits tenants/{tenant}/applications/{id}.
 func parseName(name string) (tenancy.ID, string, error) {
-	parent, id, ok := strings.Cut(name, "/applications/")
-	bad := errs.Invalid("name", "INVALID_NAME", "name 应为 tenants/{tenant}/applications/{id}")
-	if !ok || !idPattern.MatchString(id) {
-		return "", "", bad
-	}
-	t, err := parseParent(parent)
-	if err != nil {
-		return "", "", bad
-	}
-	return t, id, nil
+	return resname.Parse("name", name, "applications", idPattern)
 }
 
 // text checks a required or optional free-text field.

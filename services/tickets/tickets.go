@@ -23,6 +23,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/govid"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/page"
+	"github.com/gaoxing-gov/gaoxing/pkg/resname"
 	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
@@ -58,27 +59,11 @@ var (
 
 func etag(rev int64) string { return strconv.FormatInt(rev, 10) }
 
-func parseParent(parent string) (tenancy.ID, error) {
-	rest, ok := strings.CutPrefix(parent, "tenants/")
-	t, err := tenancy.Parse(rest)
-	if !ok || err != nil {
-		return "", errs.Invalid("parent", "INVALID_PARENT", "parent 应为 tenants/{tenant}")
-	}
-	return t, nil
-}
+func parseParent(parent string) (tenancy.ID, error) { return resname.Parent("parent", parent) }
 
 // parseName splits tenants/{tenant}/tickets/{id}.
 func parseName(field, name string) (tenancy.ID, string, error) {
-	parent, id, ok := strings.Cut(name, "/tickets/")
-	bad := errs.Invalid(field, "INVALID_NAME", field+" 应为 tenants/{tenant}/tickets/{id}")
-	if !ok || !idPattern.MatchString(id) {
-		return "", "", bad
-	}
-	t, err := parseParent(parent)
-	if err != nil {
-		return "", "", bad
-	}
-	return t, id, nil
+	return resname.Parse(field, name, "tickets", idPattern)
 }
 
 // text checks a required or optional free-text field.
