@@ -11,12 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/check"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
@@ -68,13 +68,7 @@ func parseName(field, name string) (tenancy.ID, string, error) {
 
 // text checks a required or optional free-text field.
 func text(field, v string, required bool, maxRunes int) error {
-	switch {
-	case required && strings.TrimSpace(v) == "":
-		return errs.Invalid(field, "REQUIRED", field+" 不能为空")
-	case utf8.RuneCountInString(v) > maxRunes:
-		return errs.Invalid(field, "TOO_LONG", fmt.Sprintf("%s 不能超过 %d 个字", field, maxRunes))
-	}
-	return nil
+	return check.Text(field, v, required, maxRunes)
 }
 
 func (s *service) CreateTicket(ctx context.Context, r *ticketsv1.CreateTicketRequest) (*ticketsv1.Ticket, error) {
