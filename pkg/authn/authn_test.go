@@ -27,6 +27,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn/authntest"
+	"github.com/gaoxing-gov/gaoxing/pkg/clock"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 )
@@ -39,16 +40,8 @@ var clerk = authn.Principal{
 	ClientID: "console",
 }
 
-// clock is a settable time source for the verifier.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Now().UnixNano())
-	return c
-}
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+// newClock is a settable time source for the verifier, from now (wall time only).
+func newClock() *clock.Fake { return clock.NewFake(time.Now().Round(0)) }
 
 // requireCode checks err is the Unauthenticated (or other kind) error with code.
 func requireCode(t *testing.T, err error, kind errs.Kind, code string) {

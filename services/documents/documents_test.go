@@ -110,7 +110,7 @@ func TestPresignedFlow(t *testing.T) {
 		})
 		require.NoError(t, err)
 		put(t, late.GetUrl(), content)
-		clk.Add(16 * time.Minute)
+		clk.Advance(16 * time.Minute)
 		_, err = h.client.CommitUpload(ctx, &documentsv1.CommitUploadRequest{Name: late.GetName(), SizeBytes: int64(len(content)), Sha256: sum(content)})
 		code, stable = grpcCode(err)
 		require.Equal(t, codes.FailedPrecondition, code)

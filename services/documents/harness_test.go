@@ -23,6 +23,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
+	"github.com/gaoxing-gov/gaoxing/pkg/clock"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
@@ -226,25 +227,8 @@ func (h *harness) bucketObjects() []string {
 	return keys
 }
 
-// clock is a test clock that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().UTC()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a test clock that only moves when told, from now.
+func newClock() *clock.Fake { return clock.NewFake(time.Now().UTC()) }
 
 func (h *harness) downloadQuery(sub, name, rawQuery string) *http.Response {
 	h.t.Helper()

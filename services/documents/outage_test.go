@@ -135,7 +135,7 @@ func TestSweep(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, SweepReport{}, rep)
 
-	clk.Add(31 * 24 * time.Hour)
+	clk.Advance(31 * 24 * time.Hour)
 	rep, err = h.srv.sweeper.sweep(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, SweepReport{ExpiredUploads: 1, Orphans: 1, Purged: 1}, rep)

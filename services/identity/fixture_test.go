@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"io/fs"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
+	"github.com/gaoxing-gov/gaoxing/pkg/clock"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
@@ -29,24 +29,6 @@ var testArgon2 = Argon2Params{MemoryKiB: 1024, Time: 1, Threads: 1}
 // strongPassword passes the policy for any test username.
 const strongPassword = "Correct-Horse-42"
 
-// clock is a settable time for lockout tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // fixture is the logic over real stores: embedded etcd, a SQL database, the default
 // tenant tree and roles, and a platform administrator.
 type fixture struct {
@@ -56,7 +38,7 @@ type fixture struct {
 	tree  *tenancy.Tree
 	enf   *authz.Enforcer
 	ring  *sealed.Ring
-	clock *clock
+	clock *clock.Fake
 	admin string // subject of a platform_admin at ahz
 }
 
@@ -83,7 +65,7 @@ func newFixture(t testing.TB, dsn string, opts ...Options) *fixture {
 	require.NoError(t, err)
 	ring, err := sealed.ParseRing("k1="+sealed.NewKeySecret(), sealed.NewKeySecret())
 	require.NoError(t, err)
-	clk := &clock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clk := clock.NewFake(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	o := Options{Argon2: testArgon2, Now: clk.Now}
 	if len(opts) > 0 {
 		o = opts[0]

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/clock"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
@@ -40,24 +40,6 @@ const (
 	community = "ahz.s01.c01"
 )
 
-// clock is a test clock that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // cst is a wall-clock time in China.
 func cst(y int, m time.Month, d, h int) time.Time {
 	return time.Date(y, m, d, h, 0, 0, 0, calendar.Location)
@@ -67,7 +49,7 @@ func cst(y int, m time.Month, d, h int) time.Time {
 type harness struct {
 	t      testing.TB
 	srv    *Server
-	clock  *clock
+	clock  *clock.Fake
 	client mattersv1.MattersServiceClient
 	base   string // http://host:port/api/matters
 	tokens map[string]string
@@ -108,7 +90,7 @@ func startHarness(t testing.TB, dsn string, opts ...harnessOption) *harness {
 	t.Helper()
 	env := apptest.New(t, dsn)
 	srv := New(WithSweepInterval(time.Hour))
-	clk := &clock{t: cst(2025, time.September, 26, 10)} // Friday before the National Day holiday
+	clk := clock.NewFake(cst(2025, time.September, 26, 10)) // Friday before the National Day holiday
 	srv.now = clk.Now
 	h := &harness{t: t, env: env, srv: srv, clock: clk, base: env.URL + "/api/matters", tokens: map[string]string{},
 		client: mattersv1.NewMattersServiceClient(env.Conn)}

@@ -18,6 +18,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/clock"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
@@ -95,24 +96,6 @@ func (r *receiver) ids() []string {
 	return out
 }
 
-// clock is a test clock that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // cst is a wall-clock time in China.
 func cst(y int, m time.Month, d, h int) time.Time {
 	return time.Date(y, m, d, h, 0, 0, 0, calendar.Location)
@@ -122,7 +105,7 @@ func cst(y int, m time.Month, d, h int) time.Time {
 type harness struct {
 	t      testing.TB
 	srv    *Server
-	clock  *clock
+	clock  *clock.Fake
 	hook   *receiver
 	notify *receiver // the reminders channel
 	env    *apptest.Env
@@ -160,7 +143,7 @@ func startHarness(t testing.TB, dsn string, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(t, env, pre)
 	}
-	clk := &clock{t: cst(2026, time.November, 25, 10)} // a Wednesday
+	clk := clock.NewFake(cst(2026, time.November, 25, 10)) // a Wednesday
 	srv.now = clk.Now
 	env.Start(t, srv)
 
