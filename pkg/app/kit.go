@@ -60,20 +60,11 @@ func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB) (*Kit, e
 			}
 			return authenticate(m, next)
 		},
-		authz.Middleware(enforcer, Subject),
+		authz.Middleware(enforcer, authn.Subject),
 		idempotency.Middleware(db, idempotency.WithScope(func(ctx context.Context) string {
-			s, _ := Subject(ctx)
+			s, _ := authn.Subject(ctx)
 			return s
 		})),
 	))
 	return &Kit{Service: svc, Verifier: verifier, Enforcer: enforcer, Revocations: revocations}, nil
-}
-
-// Subject is the authenticated caller's subject, from the context authn filled.
-func Subject(ctx context.Context) (string, bool) {
-	p, ok := authn.FromContext(ctx)
-	if !ok || p.Subject == "" {
-		return "", false
-	}
-	return p.Subject, true
 }

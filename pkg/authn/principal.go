@@ -61,3 +61,13 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(contextKey{}).(Principal)
 	return p, ok
 }
+
+// Subject is the authenticated caller's subject; false when the call is unauthenticated
+// or its principal names no subject. Business logic records it as the actor of a change.
+func Subject(ctx context.Context) (string, bool) {
+	p, ok := FromContext(ctx)
+	if !ok || p.Subject == "" {
+		return "", false
+	}
+	return p.Subject, true
+}

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
@@ -82,7 +82,7 @@ func (s *service) checkClass(ctx context.Context, t tenancy.ID, c documentsv1.Cl
 	if c != documentsv1.Classification_CLASSIFICATION_CONFIDENTIAL {
 		return nil
 	}
-	sub, ok := app.Subject(ctx)
+	sub, ok := authn.Subject(ctx)
 	if !ok || !s.enforcer.Allowed(sub, t, ConfidentialObject, action) {
 		return ErrConfidentialDenied
 	}
@@ -195,7 +195,7 @@ func (s *service) plan(ctx context.Context, t tenancy.ID, spec uploadSpec) (*tar
 	set := s.settings.For(t)
 	now := s.now()
 	tg := &target{tenant: t, filename: SanitizeFilename(spec.filename), scanFirst: set.ScanRequired}
-	tg.creator, _ = app.Subject(ctx)
+	tg.creator, _ = authn.Subject(ctx)
 	if spec.filename == "" {
 		return nil, errs.Invalid("filename", "REQUIRED", "请提供文件名")
 	}

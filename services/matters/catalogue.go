@@ -15,8 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
@@ -368,7 +368,7 @@ func (s *service) offered(ctx context.Context, m *mattersv1.Matter, t tenancy.ID
 
 // subject is the caller's subject ("" for none).
 func subject(ctx context.Context) string {
-	sub, _ := app.Subject(ctx)
+	sub, _ := authn.Subject(ctx)
 	return sub
 }
 

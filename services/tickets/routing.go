@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -125,7 +125,7 @@ func (s *service) intakeDispatch(ctx context.Context, t tenancy.ID, in *ticketsv
 	if err := text("ticket.assignee_department", in.GetAssigneeDepartment(), true, 100); err != nil {
 		return "", "", false, err
 	}
-	sub, _ := app.Subject(ctx)
+	sub, _ := authn.Subject(ctx)
 	if !t.Contains(to) || !s.enforcer.Allowed(sub, to, Object, "assign") {
 		return "", "", false, ErrOutsideSubtree.WithField("ticket.assignee_tenant", "DISPATCH_OUTSIDE_SUBTREE", "只能派单到本单位及下级单位: "+string(to))
 	}

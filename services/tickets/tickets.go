@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/check"
@@ -393,7 +393,7 @@ func (s *service) change(ctx context.Context, field, name, tag string, authorize
 	}
 	before, prev := tk.proto(), tk.Revision
 	now := s.now()
-	sub, _ := app.Subject(ctx)
+	sub, _ := authn.Subject(ctx)
 	tk, eff, err := decide(tk, c, sub, s.rules(tk), now)
 	if err != nil {
 		return nil, err
@@ -447,7 +447,7 @@ func (s *service) rules(tk *ticket) rules {
 // in `ticket`, which it does not read); the row check is here.
 func (s *service) asAssignee(ctx context.Context) func(*ticket) error {
 	return func(tk *ticket) error {
-		sub, _ := app.Subject(ctx)
+		sub, _ := authn.Subject(ctx)
 		if !s.enforcer.Allowed(sub, tk.handlingTenant(), Object, "update") {
 			return ErrNotAssignee
 		}
@@ -483,7 +483,7 @@ func (s *service) DispatchTicket(ctx context.Context, r *ticketsv1.DispatchTicke
 		targets = append(targets, ct)
 		cmd.CoHandlers = append(cmd.CoHandlers, coHandler{Tenant: ct, Department: c.GetDepartment()})
 	}
-	sub, _ := app.Subject(ctx)
+	sub, _ := authn.Subject(ctx)
 	return s.change(ctx, "name", r.GetName(), r.GetEtag(), func(tk *ticket) error {
 		for _, target := range targets {
 			if !tk.Tenant.Contains(target) || !s.enforcer.Allowed(sub, target, Object, "assign") {
@@ -537,7 +537,7 @@ func (s *service) RequestExtension(ctx context.Context, r *ticketsv1.RequestExte
 // DecideExtension is for the tenant above the assignee (a street for its community, the
 // district for its street).
 func (s *service) DecideExtension(ctx context.Context, r *ticketsv1.DecideExtensionRequest) (*ticketsv1.Ticket, error) {
-	sub, _ := app.Subject(ctx)
+	sub, _ := authn.Subject(ctx)
 	above := func(tk *ticket) error {
 		at := tk.handlingTenant().Parent()
 		if at == "" {
@@ -603,7 +603,7 @@ func (s *service) MergeTicket(ctx context.Context, r *ticketsv1.MergeTicketReque
 	if into == r.GetName() {
 		return nil, errs.Invalid("into", "MERGE_SELF", "不能与自身合并")
 	}
-	sub, _ := app.Subject(ctx)
+	sub, _ := authn.Subject(ctx)
 	if !s.enforcer.Allowed(sub, intoTenant, Object, "assign") {
 		return nil, ErrMergeNotVisible
 	}
@@ -636,7 +636,7 @@ func (s *service) asCoHandler(ctx context.Context, tenant tenancy.ID) func(*tick
 		if err != nil {
 			return err
 		}
-		sub, _ := app.Subject(ctx)
+		sub, _ := authn.Subject(ctx)
 		if !s.enforcer.Allowed(sub, pt.Tenant, Object, "update") {
 			return ErrNotAssignee
 		}
