@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/infra"
+	"github.com/gaoxing-gov/gaoxing/pkg/objstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 )
 
@@ -323,7 +324,7 @@ func readCreds(t *testing.T, path string) credentials {
 
 func minioClient(t *testing.T, endpoint string, c credentials) *minio.Client {
 	t.Helper()
-	mc, err := infra.MinIOConfig{Endpoint: endpoint, AccessKey: c.AccessKey, SecretKey: c.SecretKey}.Client()
+	mc, err := objstore.Config{Endpoint: endpoint, AccessKey: c.AccessKey, SecretKey: c.SecretKey}.Client()
 	require.NoError(t, err)
 	return mc
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/infra"
+	"github.com/gaoxing-gov/gaoxing/pkg/objstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 )
 
@@ -255,16 +256,16 @@ func (l *launcher) startEtcd(ctx context.Context, c *component) (*infra.Etcd, *c
 	return etcd, client, nil
 }
 
-func (l *launcher) startMinIO(ctx context.Context, c *component) (infra.MinIOConfig, error) {
+func (l *launcher) startMinIO(ctx context.Context, c *component) (objstore.Config, error) {
 	creds, err := loadOrCreateCredentials(l.path("minio.json"))
 	if err != nil {
 		l.setState(c, stateFailed, err)
-		return infra.MinIOConfig{}, fmt.Errorf("minio credentials: %w", err)
+		return objstore.Config{}, fmt.Errorf("minio credentials: %w", err)
 	}
 	logFile, err := os.OpenFile(l.path("minio.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		l.setState(c, stateFailed, err)
-		return infra.MinIOConfig{}, err
+		return objstore.Config{}, err
 	}
 	l.onStop(nil, logFile.Close) // after MinIO has stopped writing to it
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
@@ -279,7 +280,7 @@ func (l *launcher) startMinIO(ctx context.Context, c *component) (infra.MinIOCon
 	})
 	if err != nil {
 		l.setState(c, stateFailed, err)
-		return infra.MinIOConfig{}, err
+		return objstore.Config{}, err
 	}
 	l.onStop(c, p.Stop)
 	l.mu.Lock()
@@ -301,7 +302,7 @@ func (l *launcher) startMinIO(ctx context.Context, c *component) (infra.MinIOCon
 
 // startServices gives every service its loopback listeners and runs it; a service whose
 // Run returns while the launcher is not stopping takes the launcher down.
-func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *clientv3.Client, minioCfg infra.MinIOConfig) error {
+func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *clientv3.Client, minioCfg objstore.Config) error {
 	if len(l.services) == 0 {
 		return nil
 	}

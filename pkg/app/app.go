@@ -8,7 +8,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/infra"
+	"github.com/gaoxing-gov/gaoxing/pkg/objstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 )
 
@@ -21,7 +21,7 @@ type Env struct {
 	DataDir string
 	// SQLDSN, when set, overrides DataDir (PostgreSQL in production).
 	SQLDSN string
-	MinIO  infra.MinIOConfig
+	MinIO  objstore.Config
 	// Peers are the other services' gRPC addresses by service name.
 	Peers map[string]string
 	// Logger is the process's logger; the service adds its own name (kit.New does).

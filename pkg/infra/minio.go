@@ -12,25 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/gaoxing-gov/gaoxing/pkg/objstore"
 )
-
-// MinIOConfig is how a service reaches MinIO.
-type MinIOConfig struct {
-	Endpoint             string // host:port
-	AccessKey, SecretKey string
-	UseSSL               bool
-	Bucket               string // the service's bucket; "" means the service's default
-}
-
-// Client returns a minio-go client for c.
-func (c MinIOConfig) Client() (*minio.Client, error) {
-	return minio.New(c.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(c.AccessKey, c.SecretKey, ""),
-		Secure: c.UseSSL,
-	})
-}
 
 // MinIOServer describes a MinIO server process to start. MinIO is AGPL, so Gaoxing runs
 // the unmodified binary as a child process and only talks to it over S3.
@@ -54,7 +37,7 @@ const StopGrace = 10 * time.Second
 // MinIOProcess is a running MinIO server.
 type MinIOProcess struct {
 	cmd      *exec.Cmd
-	config   MinIOConfig
+	config   objstore.Config
 	tail     *tailWriter
 	done     chan struct{}
 	waitErr  error
@@ -101,7 +84,7 @@ func startMinIOOnce(ctx context.Context, s MinIOServer) (*MinIOProcess, error) {
 		return nil, err
 	}
 	p := &MinIOProcess{
-		config: MinIOConfig{Endpoint: addr, AccessKey: s.AccessKey, SecretKey: s.SecretKey},
+		config: objstore.Config{Endpoint: addr, AccessKey: s.AccessKey, SecretKey: s.SecretKey},
 		tail:   &tailWriter{max: 4 << 10},
 		done:   make(chan struct{}),
 	}
@@ -147,7 +130,7 @@ func startMinIOOnce(ctx context.Context, s MinIOServer) (*MinIOProcess, error) {
 }
 
 // Config is how clients reach this server.
-func (p *MinIOProcess) Config() MinIOConfig { return p.config }
+func (p *MinIOProcess) Config() objstore.Config { return p.config }
 
 // PID is the server's process id.
 func (p *MinIOProcess) PID() int { return p.cmd.Process.Pid }

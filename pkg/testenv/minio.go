@@ -11,6 +11,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/infra"
+	"github.com/gaoxing-gov/gaoxing/pkg/objstore"
 )
 
 // MinIO is a MinIO server process owned by one test.
@@ -63,12 +64,12 @@ func (m *MinIO) start() {
 }
 
 // Config is how a service under test reaches this server (app.Env.MinIO).
-func (m *MinIO) Config() infra.MinIOConfig { return m.proc.Config() }
+func (m *MinIO) Config() objstore.Config { return m.proc.Config() }
 
 // Client returns a minio-go client with the root credentials.
 func (m *MinIO) Client() *minio.Client {
 	m.t.Helper()
-	c, err := infra.MinIOConfig{Endpoint: m.Endpoint, AccessKey: m.AccessKey, SecretKey: m.SecretKey}.Client()
+	c, err := objstore.Config{Endpoint: m.Endpoint, AccessKey: m.AccessKey, SecretKey: m.SecretKey}.Client()
 	if err != nil {
 		m.t.Fatalf("testenv: minio client: %v", err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
-	"github.com/gaoxing-gov/gaoxing/pkg/infra"
+	"github.com/gaoxing-gov/gaoxing/pkg/objstore"
 )
 
 // DefaultBucket is the deployment's one bucket; tenants are separated by key prefix.
@@ -47,7 +47,7 @@ type storage struct {
 	bucket string
 }
 
-func newStorage(cfg infra.MinIOConfig, bucket string) (*storage, error) {
+func newStorage(cfg objstore.Config, bucket string) (*storage, error) {
 	transport := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
