@@ -182,3 +182,22 @@ func From(err error) *Error {
 	}
 	return ErrInternal.Wrap(err)
 }
+
+// CheckEtag applies the etag rule of every service (gaoxing.common.v1, etag.proto) to a
+// request: an etag that is given must equal current, else ErrStaleVersion (ABORTED,
+// STALE_VERSION); an empty one skips the check.
+func CheckEtag(given, current string) error {
+	if given == "" {
+		return nil
+	}
+	return RequireEtag(given, current)
+}
+
+// RequireEtag is the rule for methods whose contract requires the etag: an empty or a
+// different one is ErrStaleVersion.
+func RequireEtag(given, current string) error {
+	if given != current {
+		return ErrStaleVersion
+	}
+	return nil
+}

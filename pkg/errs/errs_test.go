@@ -79,3 +79,31 @@ func TestHTTPBodyCarriesFieldsAndAuthChallenge(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, rec.Code)
 	require.Equal(t, `Bearer realm="gaoxing"`, rec.Header().Get("WWW-Authenticate"))
 }
+
+func TestEtagRule(t *testing.T) {
+	tests := []struct {
+		name, given, current string
+		check, require       bool // whether CheckEtag / RequireEtag accept
+	}{
+		{"same", "3", "3", true, true},
+		{"stale", "2", "3", false, false},
+		{"empty", "", "3", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, c := range []struct {
+				rule func(given, current string) error
+				ok   bool
+			}{{errs.CheckEtag, tt.check}, {errs.RequireEtag, tt.require}} {
+				err := c.rule(tt.given, tt.current)
+				if c.ok {
+					require.NoError(t, err)
+					continue
+				}
+				require.ErrorIs(t, err, errs.ErrStaleVersion)
+				require.Equal(t, errs.Aborted, errs.From(err).Kind)
+				require.Equal(t, "STALE_VERSION", errs.From(err).Code)
+			}
+		})
+	}
+}

@@ -103,10 +103,7 @@ func (s *service) load(ctx context.Context, name, action string) (*document, err
 }
 
 func checkEtag(d *document, etag string) error {
-	if etag != "" && etag != d.etag() {
-		return errs.ErrStaleVersion
-	}
-	return nil
+	return errs.CheckEtag(etag, d.etag())
 }
 
 func (s *service) GetDocument(ctx context.Context, r *documentsv1.GetDocumentRequest) (*documentsv1.Document, error) {

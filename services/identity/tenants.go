@@ -53,8 +53,8 @@ func (c *Core) tenant(id tenancy.ID, etag string) (tenancy.Tenant, error) {
 	if !ok {
 		return tenancy.Tenant{}, tenancy.ErrNotFound.WithMessage("租户 %s 不存在", id)
 	}
-	if etag != "" && etag != Etag(t) {
-		return tenancy.Tenant{}, errs.ErrStaleVersion
+	if err := errs.CheckEtag(etag, Etag(t)); err != nil {
+		return tenancy.Tenant{}, err
 	}
 	return t, nil
 }

@@ -272,8 +272,9 @@ func (s *service) change(ctx context.Context, name, tag string, c command) (*mat
 	if err != nil {
 		return nil, err
 	}
-	if tag != etag(a.Revision) {
-		return nil, errs.ErrStaleVersion
+	// The contract requires the etag here (gaoxing.common.v1 etag.proto).
+	if err := errs.RequireEtag(tag, etag(a.Revision)); err != nil {
+		return nil, err
 	}
 	m, err := s.st.matter(ctx, codeOf(a.App.GetMatter()), a.App.GetMatterVersion())
 	if err != nil {

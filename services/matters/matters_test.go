@@ -277,6 +277,9 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 	_, err = h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: "99"})
 	apptest.RequireCode(t, err, codes.Aborted, "STALE_VERSION")
+	// Application transitions require the etag (gaoxing.common.v1 etag.proto): none is refused alike.
+	_, err = h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName()})
+	apptest.RequireCode(t, err, codes.Aborted, "STALE_VERSION")
 	require.True(t, proto.Equal(before, snapshot()))
 
 	a, err = h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})

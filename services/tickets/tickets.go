@@ -388,8 +388,8 @@ func (s *service) change(ctx context.Context, field, name, tag string, authorize
 			return nil, err
 		}
 	}
-	if tag != "" && tag != etag(tk.Revision) {
-		return nil, errs.ErrStaleVersion
+	if err := errs.CheckEtag(tag, etag(tk.Revision)); err != nil {
+		return nil, err
 	}
 	before, prev := tk.proto(), tk.Revision
 	now := s.now()
