@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 )
 
 // envService records the Env it was given and serves /healthz until stopped.
