@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/idempotency"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 )
 
 // Kit is a service's transport kit with the standard chain wired in, and the shared
@@ -23,18 +25,20 @@ type Kit struct {
 	// Revocations is the set of revoked tokens the verifier refuses (from etcd, current
 	// within a watch round trip of identity's revocation).
 	Revocations *authn.Revocations
+	Tree        *tenancy.Tree
 }
 
-// Close releases the enforcer's etcd watch.
-func (k *Kit) Close() error { return k.Enforcer.Close() }
+// Close releases the enforcer's and the tenant tree's etcd watches.
+func (k *Kit) Close() error { return errors.Join(k.Enforcer.Close(), k.Tree.Close()) }
 
 // NewKit builds the service named name with the one chain every service uses, after the
 // kit's own tracing, metrics, logging and recovery: authentication (bearer tokens checked
 // offline against env.Auth, revoked ones refused through the revocation set in etcd;
-// optional on public methods), authorization (Casbin policy from etcd, each method's rule
-// from its contract or its route, failing closed) and idempotency keys (records in db,
-// scoped by the caller). A method registered with a malformed rule stops the service from
-// starting.
+// optional on public methods), the tenant check (tenancy.Guard over the tree in etcd: the
+// tenant a request names exists, is enabled and has this service), authorization (Casbin
+// policy from etcd, each method's rule from its contract or its route, failing closed)
+// and idempotency keys (records in db, scoped by the caller). A method registered with a
+// malformed rule stops the service from starting.
 func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB) (*Kit, error) {
 	if env.Logger == nil {
 		env.Logger = slog.Default()
@@ -52,6 +56,11 @@ func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB) (*Kit, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: authorization: %w", name, err)
 	}
+	tree, err := tenancy.OpenTree(ctx, env.Etcd, tenancy.DefaultTreePrefix)
+	if err != nil {
+		_ = enforcer.Close()
+		return nil, fmt.Errorf("%s: tenant tree: %w", name, err)
+	}
 	authenticate := verifier.Middleware()
 	svc := kit.New(name, kit.WithLogger(env.Logger), kit.WithRuleCheck(authz.CheckRule), kit.WithMiddleware(
 		func(m kit.Method, next endpoint.Endpoint) endpoint.Endpoint {
@@ -60,11 +69,12 @@ func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB) (*Kit, e
 			}
 			return authenticate(m, next)
 		},
+		tenancy.Guard(tree),
 		authz.Middleware(enforcer, authn.Subject),
 		idempotency.Middleware(db, idempotency.WithScope(func(ctx context.Context) string {
 			s, _ := authn.Subject(ctx)
 			return s
 		})),
 	))
-	return &Kit{Service: svc, Verifier: verifier, Enforcer: enforcer, Revocations: revocations}, nil
+	return &Kit{Service: svc, Verifier: verifier, Enforcer: enforcer, Revocations: revocations, Tree: tree}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -18,6 +19,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit/kittest"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	samplev1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/sample/v1"
 )
@@ -31,6 +33,7 @@ func TestNewKitChain(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 
+	probeTree(t, e.Client())
 	env := app.Env{Etcd: e.Client(), Auth: app.AuthConfig{Issuer: issuer.URL(), JWKSURL: issuer.JWKSURL(), Audience: issuer.Audience()}}
 	k, err := app.NewKit(t.Context(), env, "probe", db)
 	require.NoError(t, err)
@@ -62,6 +65,7 @@ func TestNewKitChain(t *testing.T) {
 		"the grant reaches the enforcer through its etcd watch")
 	require.Equal(t, codes.PermissionDenied, call(clerk, "ahz.s02"), "never sideways")
 	require.Equal(t, codes.PermissionDenied, call(clerk, "ahz"), "never upward")
+	require.Equal(t, codes.NotFound, call(clerk, "ahz.s01.c01.x9"), "a tenant the tree lacks is refused before authorization")
 }
 
 // TestKitRoutes: a plain-HTTP route passes the same chain with the rule declared beside
@@ -73,6 +77,7 @@ func TestKitRoutes(t *testing.T) {
 	db, err := sqlstore.Open(t.Context(), testenv.SQLite(t), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
+	probeTree(t, e.Client())
 	env := app.Env{Etcd: e.Client(), Auth: app.AuthConfig{Issuer: issuer.URL(), JWKSURL: issuer.JWKSURL(), Audience: issuer.Audience()}}
 	k, err := app.NewKit(t.Context(), env, "probe", db)
 	require.NoError(t, err)
@@ -138,4 +143,17 @@ func (probe) ListNotes(context.Context, *samplev1.ListNotesRequest) (*samplev1.L
 }
 func (probe) Ping(context.Context, *samplev1.PingRequest) (*samplev1.PingResponse, error) {
 	return &samplev1.PingResponse{}, nil
+}
+
+// probeTree writes a small tenant tree with the "probe" service enabled everywhere: the
+// chain refuses tenants the tree lacks.
+func probeTree(t *testing.T, c *clientv3.Client) {
+	t.Helper()
+	tree, err := tenancy.OpenTree(t.Context(), c, tenancy.DefaultTreePrefix)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tree.Close() })
+	for _, id := range []tenancy.ID{"ahz", "ahz.s01", "ahz.s01.c01", "ahz.s02"} {
+		tier := map[int]tenancy.Tier{1: tenancy.District, 2: tenancy.Street, 3: tenancy.Community}[id.Depth()]
+		require.NoError(t, tree.Put(t.Context(), tenancy.Tenant{ID: id, Name: string(id), Tier: tier, Enabled: true, Services: []string{"probe"}}))
+	}
 }

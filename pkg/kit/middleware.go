@@ -57,17 +57,46 @@ func (s *Service) metrics() Middleware {
 		svc, meth := attribute.String("service", m.Service), attribute.String("method", m.Name)
 		return func(ctx context.Context, req any) (any, error) {
 			start := time.Now()
-			resp, err := next(ctx, req)
+			mark := &tenantMark{}
+			resp, err := next(context.WithValue(ctx, tenantMarkKey{}, mark), req)
 			code := "OK"
 			if err != nil {
 				code = errs.From(err).Code
 			}
-			attrs := metric.WithAttributes(svc, meth, attribute.String("tenant", TenantOf(req)), attribute.String("code", code))
+			attrs := metric.WithAttributes(svc, meth, attribute.String("tenant", mark.label(req)), attribute.String("code", code))
 			calls.Add(ctx, 1, attrs)
 			dur.Record(ctx, time.Since(start).Seconds(), attrs)
 			return resp, err
 		}
 	}
+}
+
+// tenantMark carries, from the metrics middleware down the chain and back, the tenant
+// id the chain's tenant check admitted for this call.
+type tenantMark struct{ id string }
+
+type tenantMarkKey struct{}
+
+// MarkTenant records that the tenant the call names was checked against the tenant tree
+// (tenancy.Guard calls it). Metrics label a call with a marked id only: a label taken
+// from the raw request would let any caller mint new time series with made-up ids.
+func MarkTenant(ctx context.Context, id string) {
+	if m, ok := ctx.Value(tenantMarkKey{}).(*tenantMark); ok {
+		m.id = id
+	}
+}
+
+// label is the call's tenant label: the admitted id, "" when the call names no tenant,
+// "unchecked" when it names one the chain did not admit (malformed, unknown, refused
+// earlier, or a chain without the tenant check).
+func (m *tenantMark) label(req any) string {
+	switch {
+	case m.id != "":
+		return m.id
+	case TenantOf(req) == "":
+		return ""
+	}
+	return "unchecked"
 }
 
 // logging writes one line per failed call, and one at debug level per successful call.

@@ -23,9 +23,13 @@ var (
 	ErrInvalidClientCreds = errs.New(errs.Unauthenticated, "INVALID_CLIENT", "接入应用认证失败")
 	ErrTenantExists       = tenancy.ErrExists
 	ErrTenantMoveCycle    = errs.New(errs.InvalidArgument, "TENANT_MOVE_CYCLE", "不能把租户移到它自己或其下级租户之下")
-	ErrTenantOutside      = errs.New(errs.PermissionDenied, "TENANT_OUTSIDE_SUBTREE", "目标租户不在您的管辖范围内")
-	ErrRoleNotHeld        = errs.New(errs.PermissionDenied, "ROLE_NOT_HELD", "不能授予您自己在该租户未持有的角色")
-	ErrUnknownRole        = errs.New(errs.InvalidArgument, "UNKNOWN_ROLE", "角色不存在")
+	// ErrTenantMoveBlocked refuses a move the other services' data cannot follow yet:
+	// identity re-homes only its own rows, and a tree that disagrees with the data would
+	// strand every ticket, application and document of the moved tenants.
+	ErrTenantMoveBlocked = errs.New(errs.FailedPrecondition, "TENANT_MOVE_BLOCKED", "该租户或其下级租户已开通业务服务，其数据暂不能随租户迁移")
+	ErrTenantOutside     = errs.New(errs.PermissionDenied, "TENANT_OUTSIDE_SUBTREE", "目标租户不在您的管辖范围内")
+	ErrRoleNotHeld       = errs.New(errs.PermissionDenied, "ROLE_NOT_HELD", "不能授予您自己在该租户未持有的角色")
+	ErrUnknownRole       = errs.New(errs.InvalidArgument, "UNKNOWN_ROLE", "角色不存在")
 )
 
 // Status is an account's state: active ⇄ suspended, either → left (离职/注销, final).

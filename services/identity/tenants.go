@@ -174,6 +174,13 @@ func (c *Core) MoveTenant(ctx context.Context, id, newParent tenancy.ID, etag st
 	if _, ok := c.tree.Get(newID); ok {
 		return tenancy.Tenant{}, ErrTenantExists.WithMessage("租户 %s 已存在", newID)
 	}
+	for _, sub := range c.tree.Subtree(id) {
+		for _, svc := range sub.Services {
+			if svc != tenancy.TreeOwner {
+				return tenancy.Tenant{}, ErrTenantMoveBlocked.WithMessage("租户 %s 已开通 %s 服务，其数据暂不能随租户迁移；请先停用该服务", sub.ID, svc)
+			}
+		}
+	}
 	renamed := func(old tenancy.ID) tenancy.ID { return newID + old[len(id):] }
 
 	prefix := strings.TrimSuffix(c.opts.TreePrefix, "/") + "/"

@@ -71,6 +71,14 @@ func TestTenantOperations(t *testing.T) {
 		})
 	}
 
+	// While the community has services whose rows cannot follow it, the move is refused.
+	_, err = f.core.MoveTenant(admin, "ahz.s01.c30", "ahz.s02", "")
+	requireCode(t, err, errs.FailedPrecondition, "TENANT_MOVE_BLOCKED")
+	require.Equal(t, tree, snapshot(f.tree))
+	require.Equal(t, counts, f.counts(t))
+	_, err = f.core.SetTenantServices(admin, "ahz.s01.c30", nil, "")
+	require.NoError(t, err)
+
 	// A good move: the community, its accounts and its grants go to the other street.
 	u := f.user(t, admin, "ahz.s01.c30", "c30-clerk")
 	_, err = f.core.GrantRole(admin, "ahz.s01.c30", u.Name(), "window_clerk")

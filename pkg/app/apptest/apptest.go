@@ -1,7 +1,8 @@
 // Package apptest runs one service in-process for its tests, the way the launcher runs
-// it: real embedded etcd, a test token issuer, loopback listeners, the default roles
-// seeded, and a gRPC connection to it; peers it calls beside it (StartPeer); and the calls
-// tests make: HTTP with a bearer token, stable codes read from HTTP and gRPC errors.
+// it: real embedded etcd, a test token issuer, loopback listeners, the default roles and
+// tenant tree seeded, and a gRPC connection to it; peers it calls beside it (StartPeer);
+// and the calls tests make: HTTP with a bearer token, stable codes read from HTTP and
+// gRPC errors.
 // Every service's test harness starts from here.
 package apptest
 
@@ -56,6 +57,12 @@ func New(t testing.TB, dsn string) *Env {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = enf.Close() })
 	_, err = enf.Seed(context.Background(), authz.DefaultRoles())
+	require.NoError(t, err)
+	// The zone's tenant tree, as identity seeds it: the chain refuses tenants it lacks.
+	tree, err := tenancy.OpenTree(context.Background(), etcd.Client(), tenancy.DefaultTreePrefix)
+	require.NoError(t, err)
+	_, err = tree.Seed(context.Background(), tenancy.DefaultTree())
+	require.NoError(t, tree.Close())
 	require.NoError(t, err)
 	conn, err := kit.Dial(grpcLis.Addr().String())
 	require.NoError(t, err)
