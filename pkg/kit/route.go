@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-kit/kit/endpoint"
 	"google.golang.org/grpc/metadata"
@@ -43,6 +44,7 @@ type route struct {
 	token    func(*http.Request) string
 	form     int64
 	writeErr func(context.Context, http.ResponseWriter, error)
+	stream   time.Duration // deadline of a streaming call (Streaming); 0: the server's
 }
 
 // TenantFrom says where the route's tenant is (default: the {tenant} path variable, or
@@ -107,6 +109,9 @@ func (s *Service) Route(pattern, name string, rule Rule, h RouteFunc, opts ...Ro
 		return nil, h(c.W, c.R.WithContext(ctx))
 	}, unreadable)
 	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.stream > 0 {
+			extendDeadlines(w, rt.stream)
+		}
 		rw := &answer{ResponseWriter: w}
 		c := &HTTPCall{W: rw, R: r}
 		if rt.form > 0 {

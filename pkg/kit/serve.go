@@ -21,6 +21,48 @@ import (
 // ShutdownGrace is how long in-flight calls may finish after the context ends.
 const ShutdownGrace = 10 * time.Second
 
+// HTTP server deadlines. Every route's request (headers and body) must arrive within
+// ReadTimeout and its answer be written within WriteTimeout, so a client that trickles
+// bytes cannot hold a connection and its goroutine for ever; bodies of JSON calls are at
+// most a few MiB. Streaming routes (document uploads and downloads of up to 200 MiB)
+// extend both deadlines for themselves with Streaming.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 2 * time.Minute
+	WriteTimeout      = 2 * time.Minute
+	IdleTimeout       = 2 * time.Minute
+	// StreamTimeout is a streaming route's deadline: 200 MiB at 128 KiB/s, a slow
+	// mobile uplink, fits.
+	StreamTimeout = 30 * time.Minute
+)
+
+// Streaming lets a route read its body and write its answer for up to d from when it
+// starts, in place of the server's ReadTimeout and WriteTimeout (through
+// http.ResponseController, so only that call's connection gets the longer deadline).
+func Streaming(d time.Duration) RouteOption {
+	return func(r *route) { r.stream = d }
+}
+
+// extendDeadlines gives the call on w until d from now to read and write.
+func extendDeadlines(w http.ResponseWriter, d time.Duration) {
+	rc := http.NewResponseController(w)
+	deadline := time.Now().Add(d)
+	// An error means the writer cannot set deadlines (a test recorder): nothing to extend.
+	_ = rc.SetReadDeadline(deadline)
+	_ = rc.SetWriteDeadline(deadline)
+}
+
+// newHTTPServer is the HTTP server Serve runs, with its deadlines.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+	}
+}
+
 // noRPCMetrics keeps otelhttp and otelgrpc to tracing: the endpoint chain already records
 // RED metrics per method and tenant, and their own per-request histograms cost as much
 // as the rest of a no-op call together (measured in BenchmarkNoopOverHTTP).
@@ -58,11 +100,7 @@ func (s *Service) HTTPHandler() http.Handler {
 // Serve serves gRPC on grpcLis and HTTP on httpLis until ctx ends, then stops both,
 // letting in-flight calls finish for up to ShutdownGrace.
 func (s *Service) Serve(ctx context.Context, grpcLis, httpLis net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.HTTPHandler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := newHTTPServer(s.HTTPHandler())
 	var g run.Group
 	g.Add(func() error { return s.ServeGRPC(grpcLis) }, func(error) { s.StopGRPC() })
 	g.Add(func() error {

@@ -91,8 +91,8 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	}
 	// The streaming routes: the upload bypasses the gateway's small-body limit; the
 	// download is a custom verb on the gateway's own router.
-	k.Route("POST /v1/tenants/{tenant}/documents:upload", "UploadDocument", authz.Rule{Object: Object, Action: "create"}, svc.upload)
-	k.Route("GET /v1/{name=tenants/*/documents/*}:download", "DownloadDocument", authz.Rule{Object: Object, Action: "read"}, svc.download)
+	k.Route("POST /v1/tenants/{tenant}/documents:upload", "UploadDocument", authz.Rule{Object: Object, Action: "create"}, svc.upload, kit.Streaming(kit.StreamTimeout))
+	k.Route("GET /v1/{name=tenants/*/documents/*}:download", "DownloadDocument", authz.Rule{Object: Object, Action: "read"}, svc.download, kit.Streaming(kit.StreamTimeout))
 	k.Health().Add("storage", blob.ping)
 	// The sweep of expired uploads and orphaned objects runs on the leader only.
 	s.sweeper = &sweeper{svc: svc, grace: s.orphanGrace}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
 
@@ -114,18 +115,37 @@ func (o *open311) updates(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// paging reads page (from 1) and page_size (1–1000).
+// Open311 paging bounds: page_size 1–1000 and at most maxOffset items skipped, so that
+// no page number, however large, overflows the offset or makes a listing walk the whole
+// table (narrow the dates to reach further back).
+const (
+	maxPageSize = 1000
+	maxOffset   = 10000
+)
+
+// Paging errors of the Open311 routes, with stable codes in the GeoReport description.
+var (
+	ErrInvalidPage     = errs.New(errs.InvalidArgument, "INVALID_PAGE", "page 应为正整数，且翻页不能超过 10000 条")
+	ErrInvalidPageSize = errs.New(errs.InvalidArgument, "INVALID_PAGE_SIZE", "page_size 应为 1 到 1000 的整数")
+)
+
+// paging reads page (from 1) and page_size (1–1000). The page is parsed as a small
+// number and bounded with the size, so the offset it makes is always in range.
 func paging(q url.Values, defaultSize int) (pageNo, size int, err error) {
 	pageNo, size = 1, defaultSize
-	if v := q.Get("page"); v != "" {
-		if pageNo, err = strconv.Atoi(v); err != nil || pageNo < 1 {
-			return 0, 0, invalid("page 应为正整数")
-		}
-	}
 	if v := q.Get("page_size"); v != "" {
-		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > 1000 {
-			return 0, 0, invalid("page_size 应为 1 到 1000")
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 || n > maxPageSize {
+			return 0, 0, ErrInvalidPageSize
 		}
+		size = int(n)
+	}
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 || n > maxOffset || (n-1)*int64(size) > maxOffset {
+			return 0, 0, ErrInvalidPage
+		}
+		pageNo = int(n)
 	}
 	return pageNo, size, nil
 }

@@ -1,0 +1,4 @@
+package kit
+
+// NewHTTPServer exposes the server Serve runs, for its deadline tests.
+var NewHTTPServer = newHTTPServer
