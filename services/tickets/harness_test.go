@@ -121,10 +121,21 @@ type harness struct {
 // harnessOption adds to the environment before the service starts.
 type harnessOption func(t testing.TB, env *apptest.Env, h *harness)
 
-// withSettings stores the service's global settings (JSON) in etcd before it starts.
+// sourceClients registers the test's 12345 client as the hotline source.
+var sourceClients = map[string]string{hotline: Receiver(ticketsv1.Source_SOURCE_HOTLINE_12345)}
+
+// withSettings stores the service's global settings (JSON) in etcd before it starts,
+// with the harness's source clients unless they name their own.
 func withSettings(settings string) harnessOption {
 	return func(t testing.TB, env *apptest.Env, _ *harness) {
-		_, err := env.Etcd.Put(context.Background(), config.GlobalKey(Name), settings)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(settings), &m))
+		if _, ok := m["source_clients"]; !ok {
+			m["source_clients"] = sourceClients
+		}
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		_, err = env.Etcd.Put(context.Background(), config.GlobalKey(Name), string(b))
 		require.NoError(t, err)
 	}
 }
@@ -140,6 +151,7 @@ func startHarness(t testing.TB, dsn string, opts ...harnessOption) *harness {
 		ReceiverReminders: {URL: notify.srv.URL, Secret: notify.secret},
 	}, outbox.WithPollInterval(50*time.Millisecond)), WithSweepInterval(time.Hour))
 	pre := &harness{}
+	opts = append([]harnessOption{withSettings(`{}`)}, opts...)
 	for _, o := range opts {
 		o(t, env, pre)
 	}

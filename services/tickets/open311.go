@@ -213,7 +213,7 @@ func (o *open311) postRequest(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := strings.TrimSpace(r.PostFormValue("last_name") + r.PostFormValue("first_name"))
 	tk, err := o.svc.CreateTicket(ctx, &ticketsv1.CreateTicketRequest{Parent: "tenants/" + string(t), Ticket: &ticketsv1.Ticket{
-		Source: ticketsv1.Source_SOURCE_ONLINE, Category: code, Title: string(title), Description: desc, Address: address,
+		Category: code, Title: string(title), Description: desc, Address: address,
 		Complainant: &ticketsv1.Complainant{Name: name, Phone: r.PostFormValue("phone")},
 		ExternalId:  r.PostFormValue("attribute[external_id]"), AreaCode: r.PostFormValue("attribute[area_code]"),
 		Attachments: attachmentsOf(r.PostForm),

@@ -62,6 +62,14 @@ type Settings struct {
 	MaxExtensionDays int `json:"max_extension_days"`
 	// Routing dispatches new tickets automatically by location and category.
 	Routing Routing `json:"routing"`
+	// SourceClients registers the integration sources: a machine client's id (the
+	// subject of its client-credentials token, as identity issues it) → the source it is
+	// ("hotline_12345", "business_platform", "petition"). Only these clients file as
+	// those sources; read from the global settings only, as a source is platform-wide.
+	SourceClients map[string]string `json:"source_clients"`
+	// MaxBackdateDays bounds how far back a source client's received_time may lie
+	// (default DefaultMaxBackdateDays).
+	MaxBackdateDays int `json:"max_backdate_days"`
 }
 
 // DefaultSLA is the seed's rule: answered the same day, closed within 3 working days.
@@ -76,7 +84,7 @@ func DefaultSettings() Settings {
 	for _, c := range []string{"general", "enterprise", "market", "environment", "construction", "consultation", "suggestion"} {
 		cats[c] = DefaultSLA()
 	}
-	return Settings{Categories: cats, MaxExtensionDays: 10}
+	return Settings{Categories: cats, MaxExtensionDays: 10, MaxBackdateDays: DefaultMaxBackdateDays}
 }
 
 var categoryPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
@@ -106,6 +114,9 @@ func (s Settings) Validate() error {
 	}
 	if s.MaxExtensionDays <= 0 {
 		return fmt.Errorf("max_extension_days must be positive")
+	}
+	if err := s.validateSources(); err != nil {
+		return err
 	}
 	return s.Routing.Validate()
 }

@@ -99,8 +99,11 @@ func (s *service) prepareIntake(ctx context.Context, r *ticketsv1.CreateTicketRe
 	if in == nil {
 		return nil, errs.Invalid("ticket", "REQUIRED", "ticket 不能为空")
 	}
-	if _, ok := ticketsv1.Source_name[int32(in.GetSource())]; !ok || in.GetSource() == ticketsv1.Source_SOURCE_UNSPECIFIED {
-		return nil, errs.Invalid("ticket.source", "INVALID_SOURCE", "请选择诉求来源")
+	// Who files decides the source, the external id's scope and whether it may backdate.
+	now := s.now()
+	from, err := s.intakeOf(ctx, in, now)
+	if err != nil {
+		return nil, err
 	}
 	if in.GetExternalId() != "" && !externalPattern.MatchString(in.GetExternalId()) {
 		return nil, errs.Invalid("ticket.external_id", "INVALID_EXTERNAL_ID", "来源编号格式不正确")
@@ -142,13 +145,9 @@ func (s *service) prepareIntake(ctx context.Context, r *ticketsv1.CreateTicketRe
 	if err := s.checkAttachments(ctx, t, in.GetAttachments()); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	received, err := receivedAt(in, now)
-	if err != nil {
-		return nil, err
-	}
+	received := from.received
 	tk := &ticket{
-		Tenant: t, Revision: 1, Source: in.GetSource(), ExternalID: in.GetExternalId(), Category: in.GetCategory(),
+		Tenant: t, Revision: 1, Source: from.source, ExternalID: from.external, Category: in.GetCategory(),
 		Title: in.GetTitle(), Description: in.GetDescription(), Address: in.GetAddress(), AreaCode: in.GetAreaCode(),
 		Attachments: in.GetAttachments(),
 		Complainant: complainant{Name: in.GetComplainant().GetName(), Phone: in.GetComplainant().GetPhone(),
@@ -279,12 +278,9 @@ func (s *service) notify(ctx context.Context, tk *ticket) error {
 	return err
 }
 
-// maxBacklog is how far back a ticket's received_time may lie.
-const maxBacklog = 366 * 24 * time.Hour
-
-// receivedAt is when the source received in: its received_time, or now. A minute of
-// clock skew with the source is forgiven.
-func receivedAt(in *ticketsv1.Ticket, now time.Time) (time.Time, error) {
+// receivedAt is when the source received in: its received_time, or now, at most window
+// back. A minute of clock skew with the source is forgiven.
+func receivedAt(in *ticketsv1.Ticket, now time.Time, window time.Duration) (time.Time, error) {
 	if in.GetReceivedTime() == nil {
 		return now, nil
 	}
@@ -295,8 +291,9 @@ func receivedAt(in *ticketsv1.Ticket, now time.Time) (time.Time, error) {
 	switch {
 	case at.After(now.Add(time.Minute)):
 		return time.Time{}, errs.Invalid("ticket.received_time", "RECEIVED_IN_FUTURE", "接收时间不能晚于当前时间")
-	case at.Before(now.Add(-maxBacklog)):
-		return time.Time{}, errs.Invalid("ticket.received_time", "RECEIVED_TOO_LONG_AGO", "接收时间不能早于一年前")
+	case at.Before(now.Add(-window)):
+		return time.Time{}, errs.Invalid("ticket.received_time", "RECEIVED_TOO_LONG_AGO",
+			fmt.Sprintf("接收时间不能早于 %d 天前", int(window/(24*time.Hour))))
 	case at.After(now):
 		return now, nil
 	}

@@ -78,7 +78,7 @@ func TestIntakeIdempotent(t *testing.T) {
 		}{
 			{"unknown category", func(tk *ticketsv1.Ticket) { tk.Category = "ufo" }, "UNKNOWN_CATEGORY"},
 			{"bad credit code", func(tk *ticketsv1.Ticket) { tk.Complainant.CreditCode = "91350100M000100Y44" }, "INVALID_CREDIT_CODE"},
-			{"no source", func(tk *ticketsv1.Ticket) { tk.Source = ticketsv1.Source_SOURCE_UNSPECIFIED }, "INVALID_ARGUMENT"},
+			{"unknown source", func(tk *ticketsv1.Ticket) { tk.Source = 99 }, "INVALID_ARGUMENT"},
 			{"no title", func(tk *ticketsv1.Ticket) { tk.Title = " " }, "INVALID_ARGUMENT"},
 		}
 		for _, c := range bad {
