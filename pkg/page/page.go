@@ -18,6 +18,10 @@ const (
 	TokenField = "page_token"
 )
 
+// MaxSize is the largest page any List method returns, whatever maximum it asks Size
+// for: one call's work stays bounded even if a service's own cap is misconfigured.
+const MaxSize = 1000
+
 // maxTokenLen bounds what Decode will look at. Real tokens are a sort key plus a few
 // bytes of framing; anything far longer is not ours and is refused before decoding.
 const maxTokenLen = 4096
@@ -31,9 +35,10 @@ var (
 // Size is the page size to use for a request that asked for requested items: 0 means
 // def, more than maximum is clamped to maximum, negative is INVALID_PAGE_SIZE on field
 // page_size. A misconfigured def or maximum below 1 is raised to 1, and def is capped at
-// maximum, so a service never asks its store for an empty or unbounded page.
+// maximum, and maximum at MaxSize, so a service never asks its store for an empty or
+// unbounded page.
 func Size(requested int32, def, maximum int) (int, error) {
-	maximum = max(maximum, 1)
+	maximum = min(max(maximum, 1), MaxSize)
 	def = min(max(def, 1), maximum)
 	switch {
 	case requested < 0:

@@ -30,6 +30,8 @@ func TestSize(t *testing.T) {
 		{"default above max is capped", 0, 500, 100, 100},
 		{"non-positive default becomes 1", 0, 0, 100, 1},
 		{"non-positive max becomes 1", 5, 20, 0, 1},
+		{"a max above MaxSize is capped", 1 << 30, 20, 1 << 30, page.MaxSize},
+		{"the largest request is capped", 1<<31 - 1, 20, 500, 500},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
@@ -381,6 +382,26 @@ func TestReportAgainstTarget(t *testing.T) {
 			require.Equal(t, int32(4), r.GetP90WorkingDays(), g.group)
 			require.InDelta(t, 0.5, r.GetWithinTargetShare(), 1e-9, g.group)
 		}
+
+		// The window is bounded: completions before it are not counted, and a window longer
+		// than a year and a day, or ending before it starts, is refused.
+		last := finish[len(finish)-1]
+		before, err := h.client.ReportMatters(h.as(hallClerk), &mattersv1.ReportMattersRequest{Parent: "tenants/ahz",
+			EndTime: timestamppb.New(finish[0])})
+		require.NoError(t, err)
+		require.Empty(t, before.GetMatters())
+		for _, w := range []*mattersv1.ReportMattersRequest{
+			{Parent: "tenants/ahz", StartTime: timestamppb.New(time.Unix(0, 0)), EndTime: timestamppb.New(last)},
+			{Parent: "tenants/ahz", StartTime: timestamppb.New(last), EndTime: timestamppb.New(finish[0])},
+		} {
+			_, err = h.client.ReportMatters(h.as(hallClerk), w)
+			apptest.RequireField(t, err, "end_time", "INVALID_WINDOW")
+		}
+		_, err = h.client.ReportMatters(h.as(hallClerk), &mattersv1.ReportMattersRequest{Parent: "tenants/ahz",
+			StartTime: &timestamppb.Timestamp{Seconds: 1 << 62}})
+		apptest.RequireField(t, err, "start_time", "INVALID_WINDOW")
+		code, body := h.get(hallClerk, "/v1/tenants/ahz/matterReports?startTime=1970-01-01T00:00:00Z")
+		require.Equal(t, http.StatusOK, code, "a start alone covers a year from it: nothing then", string(body))
 
 		// A community sees its own subtree only: none of the district hall's applications.
 		_, err = h.client.ReportMatters(h.as(communityClerk), &mattersv1.ReportMattersRequest{Parent: "tenants/ahz"})

@@ -4,8 +4,10 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/page"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
@@ -18,6 +20,10 @@ var groupColumn = map[mattersv1.ReportGroup]string{
 	mattersv1.ReportGroup_REPORT_GROUP_TENANT:     "tenant",
 	mattersv1.ReportGroup_REPORT_GROUP_HANDLER:    "handler",
 }
+
+// MaxReportWindow is the longest window of completions one report covers: a year and a
+// day, so a calendar year with a leap day fits.
+const MaxReportWindow = 366 * 24 * time.Hour
 
 // ReportMatters reports the completed applications of the tenant's subtree per matter
 // (against its promised limit, the seed's targets), department, tenant or handler: how
@@ -36,7 +42,11 @@ func (s *service) ReportMatters(ctx context.Context, r *mattersv1.ReportMattersR
 	if !ok {
 		return nil, errs.Invalid("group_by", "INVALID_GROUP", "报表分组应为事项、部门、单位或承办人")
 	}
-	rows, err := s.st.completed(ctx, t, col)
+	from, to, err := page.Window(r.GetStartTime(), r.GetEndTime(), s.now(), MaxReportWindow)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.st.completed(ctx, t, col, from.UnixMicro(), to.UnixMicro())
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +106,7 @@ type completedRow struct {
 
 // completed reads the summary of every completed application in t's subtree, keyed by
 // column col (one of groupColumn's, never user input).
-func (st *store) completed(ctx context.Context, t tenancy.ID, col string) ([]completedRow, error) {
+func (st *store) completed(ctx context.Context, t tenancy.ID, col string, fromUs, toUs int64) ([]completedRow, error) {
 	where, args := t.SubtreeSQL("tenant", 1)
 	return sqlstore.QueryAll(ctx, st.db, func(row sqlstore.Scanner) (completedRow, error) {
 		var r completedRow
@@ -106,5 +116,6 @@ func (st *store) completed(ctx context.Context, t tenancy.ID, col string) ([]com
 		}
 		r.days, r.onTime = int(days), int(onTime)
 		return r, nil
-	}, `SELECT `+col+`, working_days, on_time FROM applications WHERE `+where+` AND state = 6`, args...)
+	}, `SELECT `+col+`, working_days, on_time FROM applications WHERE `+where+
+		` AND state = 6 AND complete_us >= $3 AND complete_us < $4`, append(args, fromUs, toUs)...)
 }

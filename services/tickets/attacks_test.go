@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -193,4 +194,28 @@ func TestAttackForgedSource(t *testing.T) {
 		require.Equal(t, a1.GetName(), a2.GetName())
 		require.Equal(t, 5, h.count(`SELECT COUNT(*) FROM tickets`))
 	})
+}
+
+// TestAttackUnboundedStats: statistics over all of history, or a window that ends before
+// it starts, are refused with INVALID_WINDOW; a missing bound is filled in, never open.
+func TestAttackUnboundedStats(t *testing.T) {
+	h := startHarness(t, "")
+	h.dispatched("stats-1")
+	now := h.clock.Now()
+	for _, tc := range []struct {
+		start, end *timestamppb.Timestamp
+		field      string
+	}{
+		{timestamppb.New(time.Unix(0, 0)), timestamppb.New(now), "end_time"},
+		{timestamppb.New(now), timestamppb.New(now.Add(-time.Hour)), "end_time"},
+		{&timestamppb.Timestamp{Seconds: -1 << 62}, nil, "start_time"},
+	} {
+		_, err := h.client.GetTicketStats(h.as(center), &ticketsv1.GetTicketStatsRequest{Parent: "tenants/ahz",
+			GroupBy: ticketsv1.StatsGroup_STATS_GROUP_TENANT, StartTime: tc.start, EndTime: tc.end})
+		apptest.RequireField(t, err, tc.field, "INVALID_WINDOW")
+	}
+	s, err := h.client.GetTicketStats(h.as(center), &ticketsv1.GetTicketStatsRequest{Parent: "tenants/ahz",
+		GroupBy: ticketsv1.StatsGroup_STATS_GROUP_TENANT})
+	require.NoError(t, err)
+	require.Len(t, s.GetRows(), 1, "without bounds: the year up to now, which holds the ticket dispatched just now")
 }

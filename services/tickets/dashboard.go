@@ -2,12 +2,12 @@ package tickets
 
 import (
 	"context"
-	"math"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/page"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -27,6 +27,11 @@ var groupBy = map[ticketsv1.StatsGroup]string{
 	ticketsv1.StatsGroup_STATS_GROUP_HANDLER:    `assignee_tenant, handler`,
 }
 
+// MaxStatsWindow is the longest window one GetTicketStats call covers (a missing start or
+// end is filled in from the other, or from now): a year and a day, so a calendar year
+// with a leap day fits.
+const MaxStatsWindow = 366 * 24 * time.Hour
+
 // GetTicketStats aggregates the tickets handled (assigned) in the parent's subtree and
 // received in the window, in one query over the columns copied out of each ticket,
 // through the (assignee_tenant, create_us) index.
@@ -39,18 +44,12 @@ func (s *service) GetTicketStats(ctx context.Context, r *ticketsv1.GetTicketStat
 	if !ok {
 		return nil, errs.Invalid("group_by", "INVALID_GROUP_BY", "请选择按单位、部门或承办人统计")
 	}
-	from, to := int64(math.MinInt64), int64(math.MaxInt64)
-	if r.GetStartTime() != nil {
-		from = r.GetStartTime().AsTime().UnixMicro()
-	}
-	if r.GetEndTime() != nil {
-		to = r.GetEndTime().AsTime().UnixMicro()
-	}
-	if from >= to {
-		return nil, errs.Invalid("end_time", "INVALID_WINDOW", "结束时间应晚于开始时间")
-	}
 	now := s.now()
-	rows, err := s.st.stats(ctx, t, cols, groupBy[r.GetGroupBy()], from, to, now)
+	from, to, err := page.Window(r.GetStartTime(), r.GetEndTime(), now, MaxStatsWindow)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.st.stats(ctx, t, cols, groupBy[r.GetGroupBy()], from.UnixMicro(), to.UnixMicro(), now)
 	if err != nil {
 		return nil, err
 	}

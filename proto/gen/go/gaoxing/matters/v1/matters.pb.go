@@ -2904,9 +2904,14 @@ func (x *RateApplicationRequest) GetComment() string {
 }
 
 type ReportMattersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`                                                       // tenants/{tenant}: the tenant and its subtree
-	GroupBy       ReportGroup            `protobuf:"varint,2,opt,name=group_by,json=groupBy,proto3,enum=gaoxing.matters.v1.ReportGroup" json:"group_by,omitempty"` // unspecified: per matter
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Parent  string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`                                                       // tenants/{tenant}: the tenant and its subtree
+	GroupBy ReportGroup            `protobuf:"varint,2,opt,name=group_by,json=groupBy,proto3,enum=gaoxing.matters.v1.ReportGroup" json:"group_by,omitempty"` // unspecified: per matter
+	// Applications completed in [start_time, end_time), at most 366 days; a missing bound
+	// is taken from the other (start_time + 366 days, end_time − 366 days), and without
+	// either the report covers the 366 days up to now.
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2953,6 +2958,20 @@ func (x *ReportMattersRequest) GetGroupBy() ReportGroup {
 		return x.GroupBy
 	}
 	return ReportGroup_REPORT_GROUP_UNSPECIFIED
+}
+
+func (x *ReportMattersRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *ReportMattersRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
 }
 
 // MatterReport is one matter's actual handling against its target.
@@ -4466,10 +4485,13 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x14\n" +
 	"\x05score\x18\x03 \x01(\x05R\x05score\x12\x18\n" +
-	"\acomment\x18\x04 \x01(\tR\acomment\"j\n" +
+	"\acomment\x18\x04 \x01(\tR\acomment\"\xdc\x01\n" +
 	"\x14ReportMattersRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12:\n" +
-	"\bgroup_by\x18\x02 \x01(\x0e2\x1f.gaoxing.matters.v1.ReportGroupR\agroupBy\"\xa9\x02\n" +
+	"\bgroup_by\x18\x02 \x01(\x0e2\x1f.gaoxing.matters.v1.ReportGroupR\agroupBy\x129\n" +
+	"\n" +
+	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xa9\x02\n" +
 	"\fMatterReport\x12\x16\n" +
 	"\x06matter\x18\x01 \x01(\tR\x06matter\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x121\n" +
@@ -4835,100 +4857,102 @@ var file_gaoxing_matters_v1_matters_proto_depIdxs = []int32{
 	25,  // 41: gaoxing.matters.v1.SupplyDeferredRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
 	25,  // 42: gaoxing.matters.v1.ResubmitApplicationRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
 	6,   // 43: gaoxing.matters.v1.ReportMattersRequest.group_by:type_name -> gaoxing.matters.v1.ReportGroup
-	9,   // 44: gaoxing.matters.v1.MatterReport.target:type_name -> gaoxing.matters.v1.Limit
-	42,  // 45: gaoxing.matters.v1.ReportMattersResponse.matters:type_name -> gaoxing.matters.v1.MatterReport
-	5,   // 46: gaoxing.matters.v1.ListApplicationsRequest.state:type_name -> gaoxing.matters.v1.State
-	29,  // 47: gaoxing.matters.v1.ListApplicationsResponse.applications:type_name -> gaoxing.matters.v1.Application
-	7,   // 48: gaoxing.matters.v1.ListQueueRequest.scope:type_name -> gaoxing.matters.v1.QueueScope
-	29,  // 49: gaoxing.matters.v1.ListQueueResponse.applications:type_name -> gaoxing.matters.v1.Application
-	65,  // 50: gaoxing.matters.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
-	49,  // 51: gaoxing.matters.v1.ListAlertsResponse.alerts:type_name -> gaoxing.matters.v1.Alert
-	63,  // 52: gaoxing.matters.v1.BundleMember.field_map:type_name -> gaoxing.matters.v1.BundleMember.FieldMapEntry
-	2,   // 53: gaoxing.matters.v1.Bundle.audience:type_name -> gaoxing.matters.v1.Audience
-	14,  // 54: gaoxing.matters.v1.Bundle.fields:type_name -> gaoxing.matters.v1.FormField
-	54,  // 55: gaoxing.matters.v1.Bundle.members:type_name -> gaoxing.matters.v1.BundleMember
-	55,  // 56: gaoxing.matters.v1.ListBundlesResponse.bundles:type_name -> gaoxing.matters.v1.Bundle
-	23,  // 57: gaoxing.matters.v1.SubmitBundleRequest.applicant:type_name -> gaoxing.matters.v1.Applicant
-	3,   // 58: gaoxing.matters.v1.SubmitBundleRequest.channel:type_name -> gaoxing.matters.v1.Channel
-	24,  // 59: gaoxing.matters.v1.SubmitBundleRequest.agent:type_name -> gaoxing.matters.v1.Agent
-	64,  // 60: gaoxing.matters.v1.SubmitBundleRequest.form:type_name -> gaoxing.matters.v1.SubmitBundleRequest.FormEntry
-	25,  // 61: gaoxing.matters.v1.SubmitBundleRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
-	23,  // 62: gaoxing.matters.v1.BundleApplication.applicant:type_name -> gaoxing.matters.v1.Applicant
-	8,   // 63: gaoxing.matters.v1.BundleApplication.state:type_name -> gaoxing.matters.v1.BundleState
-	29,  // 64: gaoxing.matters.v1.BundleApplication.members:type_name -> gaoxing.matters.v1.Application
-	65,  // 65: gaoxing.matters.v1.BundleApplication.create_time:type_name -> google.protobuf.Timestamp
-	65,  // 66: gaoxing.matters.v1.BundleApplication.complete_time:type_name -> google.protobuf.Timestamp
-	15,  // 67: gaoxing.matters.v1.MattersService.GetMatter:input_type -> gaoxing.matters.v1.GetMatterRequest
-	16,  // 68: gaoxing.matters.v1.MattersService.ListMatters:input_type -> gaoxing.matters.v1.ListMattersRequest
-	18,  // 69: gaoxing.matters.v1.MattersService.UpdateMatter:input_type -> gaoxing.matters.v1.UpdateMatterRequest
-	20,  // 70: gaoxing.matters.v1.MattersService.EnableMatter:input_type -> gaoxing.matters.v1.EnableMatterRequest
-	21,  // 71: gaoxing.matters.v1.MattersService.ListEnablements:input_type -> gaoxing.matters.v1.ListEnablementsRequest
-	30,  // 72: gaoxing.matters.v1.MattersService.SubmitApplication:input_type -> gaoxing.matters.v1.SubmitApplicationRequest
-	31,  // 73: gaoxing.matters.v1.MattersService.GetApplication:input_type -> gaoxing.matters.v1.GetApplicationRequest
-	44,  // 74: gaoxing.matters.v1.MattersService.ListApplications:input_type -> gaoxing.matters.v1.ListApplicationsRequest
-	32,  // 75: gaoxing.matters.v1.MattersService.AcceptApplication:input_type -> gaoxing.matters.v1.AcceptApplicationRequest
-	33,  // 76: gaoxing.matters.v1.MattersService.AcceptDeferred:input_type -> gaoxing.matters.v1.AcceptDeferredRequest
-	34,  // 77: gaoxing.matters.v1.MattersService.SupplyDeferred:input_type -> gaoxing.matters.v1.SupplyDeferredRequest
-	35,  // 78: gaoxing.matters.v1.MattersService.RequestCorrection:input_type -> gaoxing.matters.v1.RequestCorrectionRequest
-	36,  // 79: gaoxing.matters.v1.MattersService.ResubmitApplication:input_type -> gaoxing.matters.v1.ResubmitApplicationRequest
-	37,  // 80: gaoxing.matters.v1.MattersService.RejectApplication:input_type -> gaoxing.matters.v1.RejectApplicationRequest
-	38,  // 81: gaoxing.matters.v1.MattersService.CompleteStep:input_type -> gaoxing.matters.v1.CompleteStepRequest
-	39,  // 82: gaoxing.matters.v1.MattersService.WithdrawApplication:input_type -> gaoxing.matters.v1.WithdrawApplicationRequest
-	40,  // 83: gaoxing.matters.v1.MattersService.RateApplication:input_type -> gaoxing.matters.v1.RateApplicationRequest
-	41,  // 84: gaoxing.matters.v1.MattersService.ReportMatters:input_type -> gaoxing.matters.v1.ReportMattersRequest
-	46,  // 85: gaoxing.matters.v1.MattersService.AssignApplication:input_type -> gaoxing.matters.v1.AssignApplicationRequest
-	47,  // 86: gaoxing.matters.v1.MattersService.ListQueue:input_type -> gaoxing.matters.v1.ListQueueRequest
-	50,  // 87: gaoxing.matters.v1.MattersService.ListAlerts:input_type -> gaoxing.matters.v1.ListAlertsRequest
-	52,  // 88: gaoxing.matters.v1.MattersService.RectifyApplication:input_type -> gaoxing.matters.v1.RectifyApplicationRequest
-	53,  // 89: gaoxing.matters.v1.MattersService.MailCertificate:input_type -> gaoxing.matters.v1.MailCertificateRequest
-	56,  // 90: gaoxing.matters.v1.MattersService.GetBundle:input_type -> gaoxing.matters.v1.GetBundleRequest
-	57,  // 91: gaoxing.matters.v1.MattersService.ListBundles:input_type -> gaoxing.matters.v1.ListBundlesRequest
-	59,  // 92: gaoxing.matters.v1.MattersService.SubmitBundle:input_type -> gaoxing.matters.v1.SubmitBundleRequest
-	61,  // 93: gaoxing.matters.v1.MattersService.GetBundleApplication:input_type -> gaoxing.matters.v1.GetBundleApplicationRequest
-	66,  // 94: gaoxing.matters.v1.MattersService.UpdatePolicy:input_type -> gaoxing.matters.v1.UpdatePolicyRequest
-	67,  // 95: gaoxing.matters.v1.MattersService.ListPolicies:input_type -> gaoxing.matters.v1.ListPoliciesRequest
-	68,  // 96: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:input_type -> gaoxing.matters.v1.UpsertEnterpriseProfileRequest
-	69,  // 97: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:input_type -> gaoxing.matters.v1.ImportEnterpriseProfilesRequest
-	70,  // 98: gaoxing.matters.v1.MattersService.EvaluatePolicy:input_type -> gaoxing.matters.v1.EvaluatePolicyRequest
-	71,  // 99: gaoxing.matters.v1.MattersService.ListGrants:input_type -> gaoxing.matters.v1.ListGrantsRequest
-	13,  // 100: gaoxing.matters.v1.MattersService.GetMatter:output_type -> gaoxing.matters.v1.Matter
-	17,  // 101: gaoxing.matters.v1.MattersService.ListMatters:output_type -> gaoxing.matters.v1.ListMattersResponse
-	13,  // 102: gaoxing.matters.v1.MattersService.UpdateMatter:output_type -> gaoxing.matters.v1.Matter
-	19,  // 103: gaoxing.matters.v1.MattersService.EnableMatter:output_type -> gaoxing.matters.v1.Enablement
-	22,  // 104: gaoxing.matters.v1.MattersService.ListEnablements:output_type -> gaoxing.matters.v1.ListEnablementsResponse
-	29,  // 105: gaoxing.matters.v1.MattersService.SubmitApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 106: gaoxing.matters.v1.MattersService.GetApplication:output_type -> gaoxing.matters.v1.Application
-	45,  // 107: gaoxing.matters.v1.MattersService.ListApplications:output_type -> gaoxing.matters.v1.ListApplicationsResponse
-	29,  // 108: gaoxing.matters.v1.MattersService.AcceptApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 109: gaoxing.matters.v1.MattersService.AcceptDeferred:output_type -> gaoxing.matters.v1.Application
-	29,  // 110: gaoxing.matters.v1.MattersService.SupplyDeferred:output_type -> gaoxing.matters.v1.Application
-	29,  // 111: gaoxing.matters.v1.MattersService.RequestCorrection:output_type -> gaoxing.matters.v1.Application
-	29,  // 112: gaoxing.matters.v1.MattersService.ResubmitApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 113: gaoxing.matters.v1.MattersService.RejectApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 114: gaoxing.matters.v1.MattersService.CompleteStep:output_type -> gaoxing.matters.v1.Application
-	29,  // 115: gaoxing.matters.v1.MattersService.WithdrawApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 116: gaoxing.matters.v1.MattersService.RateApplication:output_type -> gaoxing.matters.v1.Application
-	43,  // 117: gaoxing.matters.v1.MattersService.ReportMatters:output_type -> gaoxing.matters.v1.ReportMattersResponse
-	29,  // 118: gaoxing.matters.v1.MattersService.AssignApplication:output_type -> gaoxing.matters.v1.Application
-	48,  // 119: gaoxing.matters.v1.MattersService.ListQueue:output_type -> gaoxing.matters.v1.ListQueueResponse
-	51,  // 120: gaoxing.matters.v1.MattersService.ListAlerts:output_type -> gaoxing.matters.v1.ListAlertsResponse
-	29,  // 121: gaoxing.matters.v1.MattersService.RectifyApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 122: gaoxing.matters.v1.MattersService.MailCertificate:output_type -> gaoxing.matters.v1.Application
-	55,  // 123: gaoxing.matters.v1.MattersService.GetBundle:output_type -> gaoxing.matters.v1.Bundle
-	58,  // 124: gaoxing.matters.v1.MattersService.ListBundles:output_type -> gaoxing.matters.v1.ListBundlesResponse
-	60,  // 125: gaoxing.matters.v1.MattersService.SubmitBundle:output_type -> gaoxing.matters.v1.BundleApplication
-	60,  // 126: gaoxing.matters.v1.MattersService.GetBundleApplication:output_type -> gaoxing.matters.v1.BundleApplication
-	72,  // 127: gaoxing.matters.v1.MattersService.UpdatePolicy:output_type -> gaoxing.matters.v1.Policy
-	73,  // 128: gaoxing.matters.v1.MattersService.ListPolicies:output_type -> gaoxing.matters.v1.ListPoliciesResponse
-	74,  // 129: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:output_type -> gaoxing.matters.v1.EnterpriseProfile
-	75,  // 130: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:output_type -> gaoxing.matters.v1.ImportEnterpriseProfilesResponse
-	76,  // 131: gaoxing.matters.v1.MattersService.EvaluatePolicy:output_type -> gaoxing.matters.v1.EvaluatePolicyResponse
-	77,  // 132: gaoxing.matters.v1.MattersService.ListGrants:output_type -> gaoxing.matters.v1.ListGrantsResponse
-	100, // [100:133] is the sub-list for method output_type
-	67,  // [67:100] is the sub-list for method input_type
-	67,  // [67:67] is the sub-list for extension type_name
-	67,  // [67:67] is the sub-list for extension extendee
-	0,   // [0:67] is the sub-list for field type_name
+	65,  // 44: gaoxing.matters.v1.ReportMattersRequest.start_time:type_name -> google.protobuf.Timestamp
+	65,  // 45: gaoxing.matters.v1.ReportMattersRequest.end_time:type_name -> google.protobuf.Timestamp
+	9,   // 46: gaoxing.matters.v1.MatterReport.target:type_name -> gaoxing.matters.v1.Limit
+	42,  // 47: gaoxing.matters.v1.ReportMattersResponse.matters:type_name -> gaoxing.matters.v1.MatterReport
+	5,   // 48: gaoxing.matters.v1.ListApplicationsRequest.state:type_name -> gaoxing.matters.v1.State
+	29,  // 49: gaoxing.matters.v1.ListApplicationsResponse.applications:type_name -> gaoxing.matters.v1.Application
+	7,   // 50: gaoxing.matters.v1.ListQueueRequest.scope:type_name -> gaoxing.matters.v1.QueueScope
+	29,  // 51: gaoxing.matters.v1.ListQueueResponse.applications:type_name -> gaoxing.matters.v1.Application
+	65,  // 52: gaoxing.matters.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
+	49,  // 53: gaoxing.matters.v1.ListAlertsResponse.alerts:type_name -> gaoxing.matters.v1.Alert
+	63,  // 54: gaoxing.matters.v1.BundleMember.field_map:type_name -> gaoxing.matters.v1.BundleMember.FieldMapEntry
+	2,   // 55: gaoxing.matters.v1.Bundle.audience:type_name -> gaoxing.matters.v1.Audience
+	14,  // 56: gaoxing.matters.v1.Bundle.fields:type_name -> gaoxing.matters.v1.FormField
+	54,  // 57: gaoxing.matters.v1.Bundle.members:type_name -> gaoxing.matters.v1.BundleMember
+	55,  // 58: gaoxing.matters.v1.ListBundlesResponse.bundles:type_name -> gaoxing.matters.v1.Bundle
+	23,  // 59: gaoxing.matters.v1.SubmitBundleRequest.applicant:type_name -> gaoxing.matters.v1.Applicant
+	3,   // 60: gaoxing.matters.v1.SubmitBundleRequest.channel:type_name -> gaoxing.matters.v1.Channel
+	24,  // 61: gaoxing.matters.v1.SubmitBundleRequest.agent:type_name -> gaoxing.matters.v1.Agent
+	64,  // 62: gaoxing.matters.v1.SubmitBundleRequest.form:type_name -> gaoxing.matters.v1.SubmitBundleRequest.FormEntry
+	25,  // 63: gaoxing.matters.v1.SubmitBundleRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
+	23,  // 64: gaoxing.matters.v1.BundleApplication.applicant:type_name -> gaoxing.matters.v1.Applicant
+	8,   // 65: gaoxing.matters.v1.BundleApplication.state:type_name -> gaoxing.matters.v1.BundleState
+	29,  // 66: gaoxing.matters.v1.BundleApplication.members:type_name -> gaoxing.matters.v1.Application
+	65,  // 67: gaoxing.matters.v1.BundleApplication.create_time:type_name -> google.protobuf.Timestamp
+	65,  // 68: gaoxing.matters.v1.BundleApplication.complete_time:type_name -> google.protobuf.Timestamp
+	15,  // 69: gaoxing.matters.v1.MattersService.GetMatter:input_type -> gaoxing.matters.v1.GetMatterRequest
+	16,  // 70: gaoxing.matters.v1.MattersService.ListMatters:input_type -> gaoxing.matters.v1.ListMattersRequest
+	18,  // 71: gaoxing.matters.v1.MattersService.UpdateMatter:input_type -> gaoxing.matters.v1.UpdateMatterRequest
+	20,  // 72: gaoxing.matters.v1.MattersService.EnableMatter:input_type -> gaoxing.matters.v1.EnableMatterRequest
+	21,  // 73: gaoxing.matters.v1.MattersService.ListEnablements:input_type -> gaoxing.matters.v1.ListEnablementsRequest
+	30,  // 74: gaoxing.matters.v1.MattersService.SubmitApplication:input_type -> gaoxing.matters.v1.SubmitApplicationRequest
+	31,  // 75: gaoxing.matters.v1.MattersService.GetApplication:input_type -> gaoxing.matters.v1.GetApplicationRequest
+	44,  // 76: gaoxing.matters.v1.MattersService.ListApplications:input_type -> gaoxing.matters.v1.ListApplicationsRequest
+	32,  // 77: gaoxing.matters.v1.MattersService.AcceptApplication:input_type -> gaoxing.matters.v1.AcceptApplicationRequest
+	33,  // 78: gaoxing.matters.v1.MattersService.AcceptDeferred:input_type -> gaoxing.matters.v1.AcceptDeferredRequest
+	34,  // 79: gaoxing.matters.v1.MattersService.SupplyDeferred:input_type -> gaoxing.matters.v1.SupplyDeferredRequest
+	35,  // 80: gaoxing.matters.v1.MattersService.RequestCorrection:input_type -> gaoxing.matters.v1.RequestCorrectionRequest
+	36,  // 81: gaoxing.matters.v1.MattersService.ResubmitApplication:input_type -> gaoxing.matters.v1.ResubmitApplicationRequest
+	37,  // 82: gaoxing.matters.v1.MattersService.RejectApplication:input_type -> gaoxing.matters.v1.RejectApplicationRequest
+	38,  // 83: gaoxing.matters.v1.MattersService.CompleteStep:input_type -> gaoxing.matters.v1.CompleteStepRequest
+	39,  // 84: gaoxing.matters.v1.MattersService.WithdrawApplication:input_type -> gaoxing.matters.v1.WithdrawApplicationRequest
+	40,  // 85: gaoxing.matters.v1.MattersService.RateApplication:input_type -> gaoxing.matters.v1.RateApplicationRequest
+	41,  // 86: gaoxing.matters.v1.MattersService.ReportMatters:input_type -> gaoxing.matters.v1.ReportMattersRequest
+	46,  // 87: gaoxing.matters.v1.MattersService.AssignApplication:input_type -> gaoxing.matters.v1.AssignApplicationRequest
+	47,  // 88: gaoxing.matters.v1.MattersService.ListQueue:input_type -> gaoxing.matters.v1.ListQueueRequest
+	50,  // 89: gaoxing.matters.v1.MattersService.ListAlerts:input_type -> gaoxing.matters.v1.ListAlertsRequest
+	52,  // 90: gaoxing.matters.v1.MattersService.RectifyApplication:input_type -> gaoxing.matters.v1.RectifyApplicationRequest
+	53,  // 91: gaoxing.matters.v1.MattersService.MailCertificate:input_type -> gaoxing.matters.v1.MailCertificateRequest
+	56,  // 92: gaoxing.matters.v1.MattersService.GetBundle:input_type -> gaoxing.matters.v1.GetBundleRequest
+	57,  // 93: gaoxing.matters.v1.MattersService.ListBundles:input_type -> gaoxing.matters.v1.ListBundlesRequest
+	59,  // 94: gaoxing.matters.v1.MattersService.SubmitBundle:input_type -> gaoxing.matters.v1.SubmitBundleRequest
+	61,  // 95: gaoxing.matters.v1.MattersService.GetBundleApplication:input_type -> gaoxing.matters.v1.GetBundleApplicationRequest
+	66,  // 96: gaoxing.matters.v1.MattersService.UpdatePolicy:input_type -> gaoxing.matters.v1.UpdatePolicyRequest
+	67,  // 97: gaoxing.matters.v1.MattersService.ListPolicies:input_type -> gaoxing.matters.v1.ListPoliciesRequest
+	68,  // 98: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:input_type -> gaoxing.matters.v1.UpsertEnterpriseProfileRequest
+	69,  // 99: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:input_type -> gaoxing.matters.v1.ImportEnterpriseProfilesRequest
+	70,  // 100: gaoxing.matters.v1.MattersService.EvaluatePolicy:input_type -> gaoxing.matters.v1.EvaluatePolicyRequest
+	71,  // 101: gaoxing.matters.v1.MattersService.ListGrants:input_type -> gaoxing.matters.v1.ListGrantsRequest
+	13,  // 102: gaoxing.matters.v1.MattersService.GetMatter:output_type -> gaoxing.matters.v1.Matter
+	17,  // 103: gaoxing.matters.v1.MattersService.ListMatters:output_type -> gaoxing.matters.v1.ListMattersResponse
+	13,  // 104: gaoxing.matters.v1.MattersService.UpdateMatter:output_type -> gaoxing.matters.v1.Matter
+	19,  // 105: gaoxing.matters.v1.MattersService.EnableMatter:output_type -> gaoxing.matters.v1.Enablement
+	22,  // 106: gaoxing.matters.v1.MattersService.ListEnablements:output_type -> gaoxing.matters.v1.ListEnablementsResponse
+	29,  // 107: gaoxing.matters.v1.MattersService.SubmitApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 108: gaoxing.matters.v1.MattersService.GetApplication:output_type -> gaoxing.matters.v1.Application
+	45,  // 109: gaoxing.matters.v1.MattersService.ListApplications:output_type -> gaoxing.matters.v1.ListApplicationsResponse
+	29,  // 110: gaoxing.matters.v1.MattersService.AcceptApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 111: gaoxing.matters.v1.MattersService.AcceptDeferred:output_type -> gaoxing.matters.v1.Application
+	29,  // 112: gaoxing.matters.v1.MattersService.SupplyDeferred:output_type -> gaoxing.matters.v1.Application
+	29,  // 113: gaoxing.matters.v1.MattersService.RequestCorrection:output_type -> gaoxing.matters.v1.Application
+	29,  // 114: gaoxing.matters.v1.MattersService.ResubmitApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 115: gaoxing.matters.v1.MattersService.RejectApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 116: gaoxing.matters.v1.MattersService.CompleteStep:output_type -> gaoxing.matters.v1.Application
+	29,  // 117: gaoxing.matters.v1.MattersService.WithdrawApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 118: gaoxing.matters.v1.MattersService.RateApplication:output_type -> gaoxing.matters.v1.Application
+	43,  // 119: gaoxing.matters.v1.MattersService.ReportMatters:output_type -> gaoxing.matters.v1.ReportMattersResponse
+	29,  // 120: gaoxing.matters.v1.MattersService.AssignApplication:output_type -> gaoxing.matters.v1.Application
+	48,  // 121: gaoxing.matters.v1.MattersService.ListQueue:output_type -> gaoxing.matters.v1.ListQueueResponse
+	51,  // 122: gaoxing.matters.v1.MattersService.ListAlerts:output_type -> gaoxing.matters.v1.ListAlertsResponse
+	29,  // 123: gaoxing.matters.v1.MattersService.RectifyApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 124: gaoxing.matters.v1.MattersService.MailCertificate:output_type -> gaoxing.matters.v1.Application
+	55,  // 125: gaoxing.matters.v1.MattersService.GetBundle:output_type -> gaoxing.matters.v1.Bundle
+	58,  // 126: gaoxing.matters.v1.MattersService.ListBundles:output_type -> gaoxing.matters.v1.ListBundlesResponse
+	60,  // 127: gaoxing.matters.v1.MattersService.SubmitBundle:output_type -> gaoxing.matters.v1.BundleApplication
+	60,  // 128: gaoxing.matters.v1.MattersService.GetBundleApplication:output_type -> gaoxing.matters.v1.BundleApplication
+	72,  // 129: gaoxing.matters.v1.MattersService.UpdatePolicy:output_type -> gaoxing.matters.v1.Policy
+	73,  // 130: gaoxing.matters.v1.MattersService.ListPolicies:output_type -> gaoxing.matters.v1.ListPoliciesResponse
+	74,  // 131: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:output_type -> gaoxing.matters.v1.EnterpriseProfile
+	75,  // 132: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:output_type -> gaoxing.matters.v1.ImportEnterpriseProfilesResponse
+	76,  // 133: gaoxing.matters.v1.MattersService.EvaluatePolicy:output_type -> gaoxing.matters.v1.EvaluatePolicyResponse
+	77,  // 134: gaoxing.matters.v1.MattersService.ListGrants:output_type -> gaoxing.matters.v1.ListGrantsResponse
+	102, // [102:135] is the sub-list for method output_type
+	69,  // [69:102] is the sub-list for method input_type
+	69,  // [69:69] is the sub-list for extension type_name
+	69,  // [69:69] is the sub-list for extension extendee
+	0,   // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_matters_v1_matters_proto_init() }
