@@ -3,8 +3,10 @@ package kit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/oklog/run"
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/health"
 )
 
@@ -92,9 +95,28 @@ func (s *Service) HTTPHandler() http.Handler {
 	root.Handle("GET /healthz", health.Live())
 	root.Handle("GET /readyz", s.health.Ready())
 	root.Handle("GET /metrics", promhttp.Handler())
-	root.Handle("/", otelhttp.NewHandler(s.mux, s.name, otelhttp.WithMeterProvider(noRPCMetrics),
+	root.Handle("/", otelhttp.NewHandler(s.recoverHTTP(s.mux), s.name, otelhttp.WithMeterProvider(noRPCMetrics),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path })))
 	return root
+}
+
+// recoverHTTP is the plain routes' safety net (the endpoint chain has its own): a panic
+// in a handler is answered as INTERNAL, its cause logged with the trace id, instead of a
+// dropped connection. http.ErrAbortHandler keeps its meaning (abort the response).
+func (s *Service) recoverHTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(v)
+				}
+				err := errs.ErrInternal.Wrap(fmt.Errorf("panic in %s %s: %v\n%s", r.Method, r.URL.Path, v, debug.Stack()))
+				s.log.ErrorContext(r.Context(), "handler panicked", "err", err.Error())
+				errs.WriteHTTP(r.Context(), w, err)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Serve serves gRPC on grpcLis and HTTP on httpLis until ctx ends, then stops both,

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -44,4 +45,25 @@ func TestHTTPDeadlines(t *testing.T) {
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 	require.Equal(t, "ok", string(body))
+}
+
+// TestHTTPPanicIsInternal: a plain route that panics answers 500 INTERNAL with the usual
+// error body, and the server keeps serving.
+func TestHTTPPanicIsInternal(t *testing.T) {
+	s := kit.New("probe")
+	s.HandleHTTP("GET /boom", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		var page []int
+		_ = page[len(page)-1+9] // an index out of range, as an unchecked page number makes
+	}))
+	srv := httptest.NewServer(s.HTTPHandler())
+	t.Cleanup(srv.Close)
+	for range 2 {
+		resp, err := http.Get(srv.URL + "/api/probe/boom")
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+		require.Contains(t, string(body), `"INTERNAL"`)
+		require.NotContains(t, string(body), "index out of range", "the cause stays in the log")
+	}
 }
