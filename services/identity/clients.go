@@ -125,6 +125,9 @@ func (c *Core) GetClient(ctx context.Context, tenant tenancy.ID, id string) (OAu
 // RotateClientSecret replaces a confidential client's secret; the old one stops working
 // at once. The new secret is returned this once.
 func (c *Core) RotateClientSecret(ctx context.Context, tenant tenancy.ID, id string) (OAuthClient, string, error) {
+	if err := c.checkAdministers(ctx, clientsObject, id, tenant); err != nil {
+		return OAuthClient{}, "", err
+	}
 	secret, digest := newSecret()
 	var out OAuthClient
 	err := c.db.InTx(ctx, func(ctx context.Context) error {
@@ -191,6 +194,9 @@ func (c *Core) CheckClientSecret(ctx context.Context, id, secret string) error {
 // client already has publishes the marker again, so a retry after an etcd failure
 // repairs it.
 func (c *Core) SetClientEnabled(ctx context.Context, tenant tenancy.ID, id string, enabled bool, version int64) (OAuthClient, error) {
+	if err := c.checkAdministers(ctx, clientsObject, id, tenant); err != nil {
+		return OAuthClient{}, err
+	}
 	var out OAuthClient
 	err := c.db.InTx(ctx, func(ctx context.Context) error {
 		r, err := c.clientWhere(ctx, `tenant = $1 AND id = $2`, string(tenant), id)

@@ -26,17 +26,54 @@ type RoleGrant struct {
 //  2. the caller holds R itself at T or above, or holds platform_admin at T or above —
 //     else ROLE_NOT_HELD. A tenant_admin therefore hands out only roles it has been given
 //     (tenant_admin included, so it can appoint a deputy below it), never platform_admin
-//     and never more than it holds; platform_admin may grant anything within its reach.
+//     and never more than it holds; platform_admin may grant anything within its reach;
+//  3. the caller administers the subject (checkAdministers): a grant never goes to, nor is
+//     taken from, an account that reaches beyond the caller — else OUTSIDE_ADMIN_SCOPE.
 func (c *Core) checkGrantor(ctx context.Context, role string, t tenancy.ID) error {
 	p, err := caller(ctx)
 	if err != nil {
 		return err
 	}
-	if !c.enforcer.Allowed(p.Subject, t, "identity.roles", "create") {
+	return c.mayGrant(p.Subject, role, t)
+}
+
+// mayGrant is checkGrantor's rule for sub.
+func (c *Core) mayGrant(sub, role string, t tenancy.ID) error {
+	if !c.enforcer.Allowed(sub, t, "identity.roles", "create") {
 		return ErrTenantOutside.WithMessage("租户 %s 不在您的管辖范围内，不能在此授权", t)
 	}
-	if !c.holds(p.Subject, PlatformAdmin, t) && !c.holds(p.Subject, role, t) {
+	if !c.holds(sub, PlatformAdmin, t) && !c.holds(sub, role, t) {
 		return ErrRoleNotHeld.WithMessage("您在租户 %s 未持有角色 %s，不能授予或收回", t, role)
+	}
+	return nil
+}
+
+// Who may change whom (管理范围). A caller may reset the password of, suspend, enable,
+// rotate the secret of, or grant and revoke roles of an account (a user or a machine
+// client) only if
+//
+//  1. it may administer accounts of that kind (object, update) at the account's home
+//     tenant, and
+//  2. every grant the account holds is one the caller could have made itself
+//     (mayGrant): at a tenant inside the caller's subtree, of a role the caller holds
+//     there or above, or the caller holds platform_admin there or above.
+//
+// Else an administrator could take over an account that reaches further than it does
+// (reset its password and sign in as it) or silence one sent from above (suspend a
+// district supervisor homed in its street). Both are refused with OUTSIDE_ADMIN_SCOPE,
+// before the account is read, so the answer does not tell whether it exists.
+func (c *Core) checkAdministers(ctx context.Context, object, sub string, home tenancy.ID) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	if !c.enforcer.Allowed(p.Subject, home, object, "update") {
+		return ErrOutsideAdminScope.WithMessage("账号所属租户 %s 不在您的管辖范围内", home)
+	}
+	for _, g := range c.enforcer.Grants(sub) {
+		if c.mayGrant(p.Subject, g.Role, g.Tenant) != nil {
+			return ErrOutsideAdminScope
+		}
 	}
 	return nil
 }
@@ -104,11 +141,18 @@ func (c *Core) prepareRoleChange(ctx context.Context, tenant tenancy.ID, subject
 	if err := c.knownRole(role); err != nil {
 		return "", err
 	}
-	sub, _, err := c.subjectOf(ctx, "subject", subjectName)
+	if err := c.checkGrantor(ctx, role, tenant); err != nil {
+		return "", err
+	}
+	object, sub, home, err := parseSubjectName("subject", subjectName)
 	if err != nil {
 		return "", err
 	}
-	return sub, c.checkGrantor(ctx, role, tenant)
+	if err := c.checkAdministers(ctx, object, sub, home); err != nil {
+		return "", err
+	}
+	sub, _, err = c.subjectOf(ctx, "subject", subjectName)
+	return sub, err
 }
 
 // ListRoles lists the subject's grants (each reaches its tenant's subtree); with a tenant,

@@ -79,6 +79,10 @@ func TestGrantRules(t *testing.T) {
 	_, err = f.core.ListRoles(f.as(t, clerk.ID), streetAdmin.Name(), "")
 	requireCode(t, err, errs.PermissionDenied, "PERMISSION_DENIED")
 
+	// The clerk now reaches beyond the street: the street admin no longer manages it.
+	err = f.core.RevokeRole(street, "ahz.s01.c01", clerk.Name(), "window_clerk")
+	requireCode(t, err, errs.PermissionDenied, "OUTSIDE_ADMIN_SCOPE")
+	require.NoError(t, f.core.RevokeRole(admin, "ahz.s02", clerk.Name(), "ticket_handler"))
 	require.NoError(t, f.core.RevokeRole(street, "ahz.s01.c01", clerk.Name(), "window_clerk"))
 	require.Eventually(t, func() bool {
 		return !other.Allowed(clerk.ID, "ahz.s01.c01", "matters.applications", "create")

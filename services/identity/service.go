@@ -30,6 +30,7 @@ var (
 	ErrTenantOutside     = errs.New(errs.PermissionDenied, "TENANT_OUTSIDE_SUBTREE", "目标租户不在您的管辖范围内")
 	ErrRoleNotHeld       = errs.New(errs.PermissionDenied, "ROLE_NOT_HELD", "不能授予您自己在该租户未持有的角色")
 	ErrUnknownRole       = errs.New(errs.InvalidArgument, "UNKNOWN_ROLE", "角色不存在")
+	ErrOutsideAdminScope = errs.New(errs.PermissionDenied, "OUTSIDE_ADMIN_SCOPE", "该账号持有超出您管辖范围的授权，您不能管理它")
 )
 
 // Status is an account's state: active ⇄ suspended, either → left (离职/注销, final).

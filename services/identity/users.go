@@ -153,6 +153,9 @@ func (c *Core) SetUserStatus(ctx context.Context, tenant tenancy.ID, id string, 
 	default:
 		return User{}, errs.Invalid("status", "INVALID_STATUS", "状态应为 active、suspended 或 left")
 	}
+	if err := c.checkAdministers(ctx, usersObject, id, tenant); err != nil {
+		return User{}, err
+	}
 	var out User
 	err := c.db.InTx(ctx, func(ctx context.Context) error {
 		r, err := c.userWhere(ctx, `tenant = $1 AND id = $2`, string(tenant), id)
@@ -225,6 +228,9 @@ func (c *Core) ChangePassword(ctx context.Context, current, next string) error {
 // ResetPassword is an administrator setting a new password; it lifts any wait on the
 // account's sign-ins and ends its sessions.
 func (c *Core) ResetPassword(ctx context.Context, tenant tenancy.ID, id, next string) (User, error) {
+	if err := c.checkAdministers(ctx, usersObject, id, tenant); err != nil {
+		return User{}, err
+	}
 	r, err := c.userWhere(ctx, `tenant = $1 AND id = $2`, string(tenant), id)
 	if err != nil {
 		return User{}, err
@@ -357,22 +363,35 @@ func (c *Core) AccountByID(ctx context.Context, id string) (Account, error) {
 
 // subjectOf resolves a user's or client's resource name to its subject and home tenant.
 func (c *Core) subjectOf(ctx context.Context, field, name string) (string, tenancy.ID, error) {
-	if strings.Contains(name, "/clients/") {
-		t, id, err := parseChildName(field, name, "clients")
-		if err != nil {
-			return "", "", err
-		}
+	object, id, t, err := parseSubjectName(field, name)
+	if err != nil {
+		return "", "", err
+	}
+	if object == clientsObject {
 		if _, err := c.clientWhere(ctx, `tenant = $1 AND id = $2`, string(t), id); err != nil {
 			return "", "", err
 		}
 		return id, t, nil
 	}
-	t, id, err := parseChildName(field, name, "users")
-	if err != nil {
-		return "", "", err
-	}
 	if _, err := c.userWhere(ctx, `tenant = $1 AND id = $2`, string(t), id); err != nil {
 		return "", "", fmt.Errorf("%s: %w", name, err)
 	}
 	return id, t, nil
+}
+
+// The objects administering accounts takes (checkAdministers).
+const (
+	usersObject   = "identity.users"
+	clientsObject = "identity.clients"
+)
+
+// parseSubjectName parses a user's or client's resource name, without looking it up:
+// the object administering it takes, its subject and its home tenant.
+func parseSubjectName(field, name string) (object, sub string, home tenancy.ID, err error) {
+	object, collection := usersObject, "users"
+	if strings.Contains(name, "/clients/") {
+		object, collection = clientsObject, "clients"
+	}
+	home, sub, err = parseChildName(field, name, collection)
+	return object, sub, home, err
 }
