@@ -24,9 +24,12 @@ const (
 
 // ListOptions selects a page of a tenant's records.
 type ListOptions struct {
-	PageSize  int32  // 0 means DefaultPageSize; capped at MaxPageSize
-	PageToken string // next_page_token of the previous page; "" for the first
-	Resource  string // only the records of this resource; "" for all
+	PageSize  int32     // 0 means DefaultPageSize; capped at MaxPageSize
+	PageToken string    // next_page_token of the previous page; "" for the first
+	Resource  string    // only the records of this resource; "" for all
+	Actor     string    // only the records of this actor; "" for all
+	Since     time.Time // only the records at or after Since; zero for no lower bound
+	Until     time.Time // only the records before Until; zero for no upper bound
 }
 
 const recordColumns = `tenant, sequence, time_us, actor, action, resource, before_digest, after_digest, trace_id, prev_hash, hash`
@@ -46,7 +49,14 @@ func List(ctx context.Context, db *sqlstore.DB, tenant tenancy.ID, opts ListOpti
 	if _, err := Seal(ctx, db); err != nil {
 		return nil, "", err
 	}
-	queryHash := page.Hash("audit.List", string(tenant), opts.Resource)
+	var since, until int64 = math.MinInt64, math.MaxInt64
+	if !opts.Since.IsZero() {
+		since = opts.Since.UnixMicro()
+	}
+	if !opts.Until.IsZero() {
+		until = opts.Until.UnixMicro()
+	}
+	queryHash := page.Hash("audit.List", string(tenant), opts.Resource, opts.Actor, strconv.FormatInt(since, 10), strconv.FormatInt(until, 10))
 	after, err := page.Decode(opts.PageToken, queryHash)
 	if err != nil {
 		return nil, "", err
@@ -57,15 +67,28 @@ func List(ctx context.Context, db *sqlstore.DB, tenant tenancy.ID, opts ListOpti
 			return nil, "", page.ErrInvalidToken.WithField(page.TokenField, page.ErrInvalidToken.Code, page.ErrInvalidToken.Message)
 		}
 	}
-	var rows *sql.Rows
-	if opts.Resource == "" {
-		rows, err = db.Query(ctx, `SELECT `+recordColumns+` FROM audit_records
-			WHERE tenant = $1 AND sequence < $2 ORDER BY sequence DESC LIMIT $3`, string(tenant), below, size+1)
-	} else {
-		rows, err = db.Query(ctx, `SELECT `+recordColumns+` FROM audit_records
-			WHERE tenant = $1 AND resource = $2 AND sequence < $3 ORDER BY sequence DESC LIMIT $4`,
-			string(tenant), opts.Resource, below, size+1)
+	// Only the conditions asked for, so each query can use its index (tenant with
+	// resource or actor, then sequence); values are always arguments.
+	where, args := `tenant = $1 AND sequence < $2`, []any{string(tenant), below}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where += fmt.Sprintf(" AND "+cond, len(args))
 	}
+	if opts.Resource != "" {
+		add("resource = $%d", opts.Resource)
+	}
+	if opts.Actor != "" {
+		add("actor = $%d", opts.Actor)
+	}
+	if !opts.Since.IsZero() {
+		add("time_us >= $%d", since)
+	}
+	if !opts.Until.IsZero() {
+		add("time_us < $%d", until)
+	}
+	args = append(args, size+1)
+	rows, err := db.Query(ctx, `SELECT `+recordColumns+` FROM audit_records WHERE `+where+
+		fmt.Sprintf(` ORDER BY sequence DESC LIMIT $%d`, len(args)), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("audit: list: %w", err)
 	}

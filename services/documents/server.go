@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
@@ -80,7 +81,7 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	}
 	d.Defer(settings.Close)
 	k := d.Kit
-	svc := &service{
+	svc := &service{API: audit.API{DB: d.DB},
 		db: d.DB, audit: d.Audit, st: store{db: d.DB}, blob: blob, settings: settings, enforcer: k.Enforcer,
 		scanner: s.scanner, log: k.Logger(), now: s.now,
 	}

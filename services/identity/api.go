@@ -6,6 +6,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
@@ -13,8 +14,12 @@ import (
 )
 
 // api is the IdentityService of the contract (kit.Register finds its methods by name):
-// it translates between the contract's messages and Core.
-type api struct{ c *Core }
+// it translates between the contract's messages and Core. The audit trail's methods are
+// audit.API's, over identity's database.
+type api struct {
+	c *Core
+	audit.API
+}
 
 func (a api) CreateTenant(ctx context.Context, r *identityv1.CreateTenantRequest) (*identityv1.Tenant, error) {
 	parent, err := parseTenantName("parent", r.GetParent())

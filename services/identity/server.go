@@ -105,7 +105,7 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		return fmt.Errorf("identity: bootstrap: %w", err)
 	}
 
-	if err := kit.Register(ctx, k.Service, api{core}, identityv1.IdentityService_ServiceDesc.ServiceName,
+	if err := kit.Register(ctx, k.Service, api{c: core, API: audit.API{DB: d.DB}}, identityv1.IdentityService_ServiceDesc.ServiceName,
 		identityv1.NewIdentityServiceClient, identityv1.RegisterIdentityServiceHandlerClient); err != nil {
 		return err
 	}

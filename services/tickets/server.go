@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
@@ -84,7 +85,7 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		}
 	}
 	k := d.Kit
-	svc := &service{
+	svc := &service{API: audit.API{DB: d.DB},
 		db: d.DB, audit: d.Audit, st: store{db: d.DB, ring: ring}, cal: cal, settings: settings, enforcer: k.Enforcer,
 		log: k.Logger(), now: s.now, wake: d.Deliver(s.endpoints, s.dispatchOpts...),
 	}

@@ -32,6 +32,8 @@ import (
 
 // service is the business logic; Server wires it to transports and infrastructure.
 type service struct {
+	// API serves ListAuditRecords and VerifyAuditChain over this service's chains.
+	audit.API
 	db       *sqlstore.DB
 	audit    *audit.Sealer // records audit in db and chains it
 	st       store

@@ -159,6 +159,380 @@ func (x *AuditRecord) GetHash() string {
 	return ""
 }
 
+// ListAuditRecordsRequest selects a page of one tenant's audit records, newest first.
+// Every service keeps its own chain per tenant in its own database, so each service's
+// contract has ListAuditRecords for the changes that service made.
+type ListAuditRecordsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tenant, "tenants/{tenant}": its own chain, not its subtree's (each tenant has one).
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Only the records of this resource name; empty for all.
+	Resource string `protobuf:"bytes,2,opt,name=resource,proto3" json:"resource,omitempty"`
+	// Only the records of this actor (a subject); empty for all.
+	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
+	// Only the records committed at or after start_time; absent for no lower bound.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Only the records committed before end_time; absent for no upper bound.
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Paging (see paging.proto): default 50, at most 500.
+	PageSize      int32  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditRecordsRequest) Reset() {
+	*x = ListAuditRecordsRequest{}
+	mi := &file_gaoxing_common_v1_audit_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditRecordsRequest) ProtoMessage() {}
+
+func (x *ListAuditRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_common_v1_audit_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditRecordsRequest.ProtoReflect.Descriptor instead.
+func (*ListAuditRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_common_v1_audit_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ListAuditRecordsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListAuditRecordsRequest) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *ListAuditRecordsRequest) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *ListAuditRecordsRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *ListAuditRecordsRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *ListAuditRecordsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAuditRecordsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListAuditRecordsResponse is a page of audit records, newest first.
+type ListAuditRecordsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Records       []*AuditRecord         `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditRecordsResponse) Reset() {
+	*x = ListAuditRecordsResponse{}
+	mi := &file_gaoxing_common_v1_audit_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditRecordsResponse) ProtoMessage() {}
+
+func (x *ListAuditRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_common_v1_audit_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditRecordsResponse.ProtoReflect.Descriptor instead.
+func (*ListAuditRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_gaoxing_common_v1_audit_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListAuditRecordsResponse) GetRecords() []*AuditRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ListAuditRecordsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// VerifyAuditChainRequest names the tenant whose chain to verify.
+type VerifyAuditChainRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tenant, "tenants/{tenant}".
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyAuditChainRequest) Reset() {
+	*x = VerifyAuditChainRequest{}
+	mi := &file_gaoxing_common_v1_audit_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyAuditChainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyAuditChainRequest) ProtoMessage() {}
+
+func (x *VerifyAuditChainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_common_v1_audit_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyAuditChainRequest.ProtoReflect.Descriptor instead.
+func (*VerifyAuditChainRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_common_v1_audit_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *VerifyAuditChainRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+// VerifyAuditChainResponse is what verifying one tenant's chain found.
+type VerifyAuditChainResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tenant, "tenants/{tenant}".
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Whether the chain is intact: no record edited, deleted or moved.
+	Ok bool `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	// How many records were read.
+	Records int64 `protobuf:"varint,3,opt,name=records,proto3" json:"records,omitempty"`
+	// The tenant's head as stored: keep head_hash outside the database to detect a later
+	// rewrite of the whole chain.
+	HeadSequence int64  `protobuf:"varint,4,opt,name=head_sequence,json=headSequence,proto3" json:"head_sequence,omitempty"`
+	HeadHash     string `protobuf:"bytes,5,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
+	// The breaks found, in chain order.
+	Problems []*AuditChainProblem `protobuf:"bytes,6,rep,name=problems,proto3" json:"problems,omitempty"`
+	// More problems were found than are listed.
+	Truncated bool `protobuf:"varint,7,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	// When the chain was verified.
+	VerifyTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=verify_time,json=verifyTime,proto3" json:"verify_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyAuditChainResponse) Reset() {
+	*x = VerifyAuditChainResponse{}
+	mi := &file_gaoxing_common_v1_audit_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyAuditChainResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyAuditChainResponse) ProtoMessage() {}
+
+func (x *VerifyAuditChainResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_common_v1_audit_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyAuditChainResponse.ProtoReflect.Descriptor instead.
+func (*VerifyAuditChainResponse) Descriptor() ([]byte, []int) {
+	return file_gaoxing_common_v1_audit_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *VerifyAuditChainResponse) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *VerifyAuditChainResponse) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *VerifyAuditChainResponse) GetRecords() int64 {
+	if x != nil {
+		return x.Records
+	}
+	return 0
+}
+
+func (x *VerifyAuditChainResponse) GetHeadSequence() int64 {
+	if x != nil {
+		return x.HeadSequence
+	}
+	return 0
+}
+
+func (x *VerifyAuditChainResponse) GetHeadHash() string {
+	if x != nil {
+		return x.HeadHash
+	}
+	return ""
+}
+
+func (x *VerifyAuditChainResponse) GetProblems() []*AuditChainProblem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+func (x *VerifyAuditChainResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+func (x *VerifyAuditChainResponse) GetVerifyTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VerifyTime
+	}
+	return nil
+}
+
+// AuditChainProblem is one break in a chain.
+type AuditChainProblem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The first sequence affected.
+	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// How the chain is broken: "modified", "missing", "moved", "broken_link" or
+	// "head_mismatch".
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// What was found, for the reader.
+	Detail        string `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditChainProblem) Reset() {
+	*x = AuditChainProblem{}
+	mi := &file_gaoxing_common_v1_audit_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditChainProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditChainProblem) ProtoMessage() {}
+
+func (x *AuditChainProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_common_v1_audit_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditChainProblem.ProtoReflect.Descriptor instead.
+func (*AuditChainProblem) Descriptor() ([]byte, []int) {
+	return file_gaoxing_common_v1_audit_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *AuditChainProblem) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *AuditChainProblem) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AuditChainProblem) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
 var File_gaoxing_common_v1_audit_proto protoreflect.FileDescriptor
 
 const file_gaoxing_common_v1_audit_proto_rawDesc = "" +
@@ -176,7 +550,36 @@ const file_gaoxing_common_v1_audit_proto_rawDesc = "" +
 	"\btrace_id\x18\t \x01(\tR\atraceId\x12\x1b\n" +
 	"\tprev_hash\x18\n" +
 	" \x01(\tR\bprevHash\x12\x12\n" +
-	"\x04hash\x18\v \x01(\tR\x04hashBHZFgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1;commonv1b\x06proto3"
+	"\x04hash\x18\v \x01(\tR\x04hash\"\x91\x02\n" +
+	"\x17ListAuditRecordsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1a\n" +
+	"\bresource\x18\x02 \x01(\tR\bresource\x12\x14\n" +
+	"\x05actor\x18\x03 \x01(\tR\x05actor\x129\n" +
+	"\n" +
+	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x1b\n" +
+	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\"|\n" +
+	"\x18ListAuditRecordsResponse\x128\n" +
+	"\arecords\x18\x01 \x03(\v2\x1e.gaoxing.common.v1.AuditRecordR\arecords\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"1\n" +
+	"\x17VerifyAuditChainRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\"\xbb\x02\n" +
+	"\x18VerifyAuditChainResponse\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x0e\n" +
+	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x18\n" +
+	"\arecords\x18\x03 \x01(\x03R\arecords\x12#\n" +
+	"\rhead_sequence\x18\x04 \x01(\x03R\fheadSequence\x12\x1b\n" +
+	"\thead_hash\x18\x05 \x01(\tR\bheadHash\x12@\n" +
+	"\bproblems\x18\x06 \x03(\v2$.gaoxing.common.v1.AuditChainProblemR\bproblems\x12\x1c\n" +
+	"\ttruncated\x18\a \x01(\bR\ttruncated\x12;\n" +
+	"\vverify_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"verifyTime\"[\n" +
+	"\x11AuditChainProblem\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detailBHZFgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1;commonv1b\x06proto3"
 
 var (
 	file_gaoxing_common_v1_audit_proto_rawDescOnce sync.Once
@@ -190,18 +593,28 @@ func file_gaoxing_common_v1_audit_proto_rawDescGZIP() []byte {
 	return file_gaoxing_common_v1_audit_proto_rawDescData
 }
 
-var file_gaoxing_common_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_gaoxing_common_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_gaoxing_common_v1_audit_proto_goTypes = []any{
-	(*AuditRecord)(nil),           // 0: gaoxing.common.v1.AuditRecord
-	(*timestamppb.Timestamp)(nil), // 1: google.protobuf.Timestamp
+	(*AuditRecord)(nil),              // 0: gaoxing.common.v1.AuditRecord
+	(*ListAuditRecordsRequest)(nil),  // 1: gaoxing.common.v1.ListAuditRecordsRequest
+	(*ListAuditRecordsResponse)(nil), // 2: gaoxing.common.v1.ListAuditRecordsResponse
+	(*VerifyAuditChainRequest)(nil),  // 3: gaoxing.common.v1.VerifyAuditChainRequest
+	(*VerifyAuditChainResponse)(nil), // 4: gaoxing.common.v1.VerifyAuditChainResponse
+	(*AuditChainProblem)(nil),        // 5: gaoxing.common.v1.AuditChainProblem
+	(*timestamppb.Timestamp)(nil),    // 6: google.protobuf.Timestamp
 }
 var file_gaoxing_common_v1_audit_proto_depIdxs = []int32{
-	1, // 0: gaoxing.common.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	6, // 0: gaoxing.common.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
+	6, // 1: gaoxing.common.v1.ListAuditRecordsRequest.start_time:type_name -> google.protobuf.Timestamp
+	6, // 2: gaoxing.common.v1.ListAuditRecordsRequest.end_time:type_name -> google.protobuf.Timestamp
+	0, // 3: gaoxing.common.v1.ListAuditRecordsResponse.records:type_name -> gaoxing.common.v1.AuditRecord
+	5, // 4: gaoxing.common.v1.VerifyAuditChainResponse.problems:type_name -> gaoxing.common.v1.AuditChainProblem
+	6, // 5: gaoxing.common.v1.VerifyAuditChainResponse.verify_time:type_name -> google.protobuf.Timestamp
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_common_v1_audit_proto_init() }
@@ -215,7 +628,7 @@ func file_gaoxing_common_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gaoxing_common_v1_audit_proto_rawDesc), len(file_gaoxing_common_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

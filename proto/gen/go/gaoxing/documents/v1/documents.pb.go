@@ -7,7 +7,7 @@
 package documentsv1
 
 import (
-	_ "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
+	v1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1365,7 +1365,7 @@ var File_gaoxing_documents_v1_documents_proto protoreflect.FileDescriptor
 
 const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\n" +
-	"$gaoxing/documents/v1/documents.proto\x12\x14gaoxing.documents.v1\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x05\n" +
+	"$gaoxing/documents/v1/documents.proto\x12\x14gaoxing.documents.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x05\n" +
 	"\bDocument\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x1a\n" +
@@ -1480,7 +1480,7 @@ const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\x12STATE_PENDING_SCAN\x10\x01\x12\x13\n" +
 	"\x0fSTATE_AVAILABLE\x10\x02\x12\x11\n" +
 	"\rSTATE_DELETED\x10\x03\x12\x12\n" +
-	"\x0eSTATE_INFECTED\x10\x042\xa7\v\n" +
+	"\x0eSTATE_INFECTED\x10\x042\xb9\r\n" +
 	"\x10DocumentsService\x12x\n" +
 	"\vGetDocument\x12(.gaoxing.documents.v1.GetDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"\x1f\x8a\xb5\x18\x1b\n" +
 	"\x13documents.documents\x12\x04read\x12\x89\x01\n" +
@@ -1503,7 +1503,11 @@ const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\vMarkScanned\x12(.gaoxing.documents.v1.MarkScannedRequest\x1a\x1e.gaoxing.documents.v1.Document\" \x8a\xb5\x18\x1c\n" +
 	"\x13documents.documents\x12\x05admin\x12\x86\x01\n" +
 	"\fListVersions\x12).gaoxing.documents.v1.ListVersionsRequest\x1a*.gaoxing.documents.v1.ListVersionsResponse\"\x1f\x8a\xb5\x18\x1b\n" +
-	"\x13documents.documents\x12\x04readBNZLgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1;documentsv1b\x06proto3"
+	"\x13documents.documents\x12\x04read\x12\x86\x01\n" +
+	"\x10ListAuditRecords\x12*.gaoxing.common.v1.ListAuditRecordsRequest\x1a+.gaoxing.common.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x15\n" +
+	"\raudit.records\x12\x04read\x12\x86\x01\n" +
+	"\x10VerifyAuditChain\x12*.gaoxing.common.v1.VerifyAuditChainRequest\x1a+.gaoxing.common.v1.VerifyAuditChainResponse\"\x19\x8a\xb5\x18\x15\n" +
+	"\raudit.records\x12\x04readBNZLgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1;documentsv1b\x06proto3"
 
 var (
 	file_gaoxing_documents_v1_documents_proto_rawDescOnce sync.Once
@@ -1520,26 +1524,30 @@ func file_gaoxing_documents_v1_documents_proto_rawDescGZIP() []byte {
 var file_gaoxing_documents_v1_documents_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_gaoxing_documents_v1_documents_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_gaoxing_documents_v1_documents_proto_goTypes = []any{
-	(Classification)(0),             // 0: gaoxing.documents.v1.Classification
-	(State)(0),                      // 1: gaoxing.documents.v1.State
-	(*Document)(nil),                // 2: gaoxing.documents.v1.Document
-	(*DocumentVersion)(nil),         // 3: gaoxing.documents.v1.DocumentVersion
-	(*Upload)(nil),                  // 4: gaoxing.documents.v1.Upload
-	(*DownloadURL)(nil),             // 5: gaoxing.documents.v1.DownloadURL
-	(*GetDocumentRequest)(nil),      // 6: gaoxing.documents.v1.GetDocumentRequest
-	(*ListDocumentsRequest)(nil),    // 7: gaoxing.documents.v1.ListDocumentsRequest
-	(*ListDocumentsResponse)(nil),   // 8: gaoxing.documents.v1.ListDocumentsResponse
-	(*CreateUploadRequest)(nil),     // 9: gaoxing.documents.v1.CreateUploadRequest
-	(*CommitUploadRequest)(nil),     // 10: gaoxing.documents.v1.CommitUploadRequest
-	(*GetDownloadURLRequest)(nil),   // 11: gaoxing.documents.v1.GetDownloadURLRequest
-	(*DeleteDocumentRequest)(nil),   // 12: gaoxing.documents.v1.DeleteDocumentRequest
-	(*UndeleteDocumentRequest)(nil), // 13: gaoxing.documents.v1.UndeleteDocumentRequest
-	(*SetLegalHoldRequest)(nil),     // 14: gaoxing.documents.v1.SetLegalHoldRequest
-	(*ReleaseLegalHoldRequest)(nil), // 15: gaoxing.documents.v1.ReleaseLegalHoldRequest
-	(*MarkScannedRequest)(nil),      // 16: gaoxing.documents.v1.MarkScannedRequest
-	(*ListVersionsRequest)(nil),     // 17: gaoxing.documents.v1.ListVersionsRequest
-	(*ListVersionsResponse)(nil),    // 18: gaoxing.documents.v1.ListVersionsResponse
-	(*timestamppb.Timestamp)(nil),   // 19: google.protobuf.Timestamp
+	(Classification)(0),                 // 0: gaoxing.documents.v1.Classification
+	(State)(0),                          // 1: gaoxing.documents.v1.State
+	(*Document)(nil),                    // 2: gaoxing.documents.v1.Document
+	(*DocumentVersion)(nil),             // 3: gaoxing.documents.v1.DocumentVersion
+	(*Upload)(nil),                      // 4: gaoxing.documents.v1.Upload
+	(*DownloadURL)(nil),                 // 5: gaoxing.documents.v1.DownloadURL
+	(*GetDocumentRequest)(nil),          // 6: gaoxing.documents.v1.GetDocumentRequest
+	(*ListDocumentsRequest)(nil),        // 7: gaoxing.documents.v1.ListDocumentsRequest
+	(*ListDocumentsResponse)(nil),       // 8: gaoxing.documents.v1.ListDocumentsResponse
+	(*CreateUploadRequest)(nil),         // 9: gaoxing.documents.v1.CreateUploadRequest
+	(*CommitUploadRequest)(nil),         // 10: gaoxing.documents.v1.CommitUploadRequest
+	(*GetDownloadURLRequest)(nil),       // 11: gaoxing.documents.v1.GetDownloadURLRequest
+	(*DeleteDocumentRequest)(nil),       // 12: gaoxing.documents.v1.DeleteDocumentRequest
+	(*UndeleteDocumentRequest)(nil),     // 13: gaoxing.documents.v1.UndeleteDocumentRequest
+	(*SetLegalHoldRequest)(nil),         // 14: gaoxing.documents.v1.SetLegalHoldRequest
+	(*ReleaseLegalHoldRequest)(nil),     // 15: gaoxing.documents.v1.ReleaseLegalHoldRequest
+	(*MarkScannedRequest)(nil),          // 16: gaoxing.documents.v1.MarkScannedRequest
+	(*ListVersionsRequest)(nil),         // 17: gaoxing.documents.v1.ListVersionsRequest
+	(*ListVersionsResponse)(nil),        // 18: gaoxing.documents.v1.ListVersionsResponse
+	(*timestamppb.Timestamp)(nil),       // 19: google.protobuf.Timestamp
+	(*v1.ListAuditRecordsRequest)(nil),  // 20: gaoxing.common.v1.ListAuditRecordsRequest
+	(*v1.VerifyAuditChainRequest)(nil),  // 21: gaoxing.common.v1.VerifyAuditChainRequest
+	(*v1.ListAuditRecordsResponse)(nil), // 22: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil), // 23: gaoxing.common.v1.VerifyAuditChainResponse
 }
 var file_gaoxing_documents_v1_documents_proto_depIdxs = []int32{
 	0,  // 0: gaoxing.documents.v1.Document.classification:type_name -> gaoxing.documents.v1.Classification
@@ -1567,19 +1575,23 @@ var file_gaoxing_documents_v1_documents_proto_depIdxs = []int32{
 	15, // 22: gaoxing.documents.v1.DocumentsService.ReleaseLegalHold:input_type -> gaoxing.documents.v1.ReleaseLegalHoldRequest
 	16, // 23: gaoxing.documents.v1.DocumentsService.MarkScanned:input_type -> gaoxing.documents.v1.MarkScannedRequest
 	17, // 24: gaoxing.documents.v1.DocumentsService.ListVersions:input_type -> gaoxing.documents.v1.ListVersionsRequest
-	2,  // 25: gaoxing.documents.v1.DocumentsService.GetDocument:output_type -> gaoxing.documents.v1.Document
-	8,  // 26: gaoxing.documents.v1.DocumentsService.ListDocuments:output_type -> gaoxing.documents.v1.ListDocumentsResponse
-	4,  // 27: gaoxing.documents.v1.DocumentsService.CreateUpload:output_type -> gaoxing.documents.v1.Upload
-	2,  // 28: gaoxing.documents.v1.DocumentsService.CommitUpload:output_type -> gaoxing.documents.v1.Document
-	5,  // 29: gaoxing.documents.v1.DocumentsService.GetDownloadURL:output_type -> gaoxing.documents.v1.DownloadURL
-	2,  // 30: gaoxing.documents.v1.DocumentsService.DeleteDocument:output_type -> gaoxing.documents.v1.Document
-	2,  // 31: gaoxing.documents.v1.DocumentsService.UndeleteDocument:output_type -> gaoxing.documents.v1.Document
-	2,  // 32: gaoxing.documents.v1.DocumentsService.SetLegalHold:output_type -> gaoxing.documents.v1.Document
-	2,  // 33: gaoxing.documents.v1.DocumentsService.ReleaseLegalHold:output_type -> gaoxing.documents.v1.Document
-	2,  // 34: gaoxing.documents.v1.DocumentsService.MarkScanned:output_type -> gaoxing.documents.v1.Document
-	18, // 35: gaoxing.documents.v1.DocumentsService.ListVersions:output_type -> gaoxing.documents.v1.ListVersionsResponse
-	25, // [25:36] is the sub-list for method output_type
-	14, // [14:25] is the sub-list for method input_type
+	20, // 25: gaoxing.documents.v1.DocumentsService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
+	21, // 26: gaoxing.documents.v1.DocumentsService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
+	2,  // 27: gaoxing.documents.v1.DocumentsService.GetDocument:output_type -> gaoxing.documents.v1.Document
+	8,  // 28: gaoxing.documents.v1.DocumentsService.ListDocuments:output_type -> gaoxing.documents.v1.ListDocumentsResponse
+	4,  // 29: gaoxing.documents.v1.DocumentsService.CreateUpload:output_type -> gaoxing.documents.v1.Upload
+	2,  // 30: gaoxing.documents.v1.DocumentsService.CommitUpload:output_type -> gaoxing.documents.v1.Document
+	5,  // 31: gaoxing.documents.v1.DocumentsService.GetDownloadURL:output_type -> gaoxing.documents.v1.DownloadURL
+	2,  // 32: gaoxing.documents.v1.DocumentsService.DeleteDocument:output_type -> gaoxing.documents.v1.Document
+	2,  // 33: gaoxing.documents.v1.DocumentsService.UndeleteDocument:output_type -> gaoxing.documents.v1.Document
+	2,  // 34: gaoxing.documents.v1.DocumentsService.SetLegalHold:output_type -> gaoxing.documents.v1.Document
+	2,  // 35: gaoxing.documents.v1.DocumentsService.ReleaseLegalHold:output_type -> gaoxing.documents.v1.Document
+	2,  // 36: gaoxing.documents.v1.DocumentsService.MarkScanned:output_type -> gaoxing.documents.v1.Document
+	18, // 37: gaoxing.documents.v1.DocumentsService.ListVersions:output_type -> gaoxing.documents.v1.ListVersionsResponse
+	22, // 38: gaoxing.documents.v1.DocumentsService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	23, // 39: gaoxing.documents.v1.DocumentsService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	27, // [27:40] is the sub-list for method output_type
+	14, // [14:27] is the sub-list for method input_type
 	14, // [14:14] is the sub-list for extension type_name
 	14, // [14:14] is the sub-list for extension extendee
 	0,  // [0:14] is the sub-list for field type_name

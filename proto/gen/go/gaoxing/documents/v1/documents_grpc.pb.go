@@ -8,6 +8,7 @@ package documentsv1
 
 import (
 	context "context"
+	v1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -30,6 +31,8 @@ const (
 	DocumentsService_ReleaseLegalHold_FullMethodName = "/gaoxing.documents.v1.DocumentsService/ReleaseLegalHold"
 	DocumentsService_MarkScanned_FullMethodName      = "/gaoxing.documents.v1.DocumentsService/MarkScanned"
 	DocumentsService_ListVersions_FullMethodName     = "/gaoxing.documents.v1.DocumentsService/ListVersions"
+	DocumentsService_ListAuditRecords_FullMethodName = "/gaoxing.documents.v1.DocumentsService/ListAuditRecords"
+	DocumentsService_VerifyAuditChain_FullMethodName = "/gaoxing.documents.v1.DocumentsService/VerifyAuditChain"
 )
 
 // DocumentsServiceClient is the client API for DocumentsService service.
@@ -67,6 +70,12 @@ type DocumentsServiceClient interface {
 	MarkScanned(ctx context.Context, in *MarkScannedRequest, opts ...grpc.CallOption) (*Document, error)
 	// ListVersions lists a document's versions, newest first.
 	ListVersions(ctx context.Context, in *ListVersionsRequest, opts ...grpc.CallOption) (*ListVersionsResponse, error)
+	// ListAuditRecords lists a tenant's audit records of the changes this service made,
+	// newest first, by resource, actor and time (纪工委 and supervisors read the trail).
+	ListAuditRecords(ctx context.Context, in *v1.ListAuditRecordsRequest, opts ...grpc.CallOption) (*v1.ListAuditRecordsResponse, error)
+	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
+	// record edited, deleted or moved. It changes nothing.
+	VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error)
 }
 
 type documentsServiceClient struct {
@@ -187,6 +196,26 @@ func (c *documentsServiceClient) ListVersions(ctx context.Context, in *ListVersi
 	return out, nil
 }
 
+func (c *documentsServiceClient) ListAuditRecords(ctx context.Context, in *v1.ListAuditRecordsRequest, opts ...grpc.CallOption) (*v1.ListAuditRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.ListAuditRecordsResponse)
+	err := c.cc.Invoke(ctx, DocumentsService_ListAuditRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *documentsServiceClient) VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.VerifyAuditChainResponse)
+	err := c.cc.Invoke(ctx, DocumentsService_VerifyAuditChain_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DocumentsServiceServer is the server API for DocumentsService service.
 // All implementations must embed UnimplementedDocumentsServiceServer
 // for forward compatibility.
@@ -222,6 +251,12 @@ type DocumentsServiceServer interface {
 	MarkScanned(context.Context, *MarkScannedRequest) (*Document, error)
 	// ListVersions lists a document's versions, newest first.
 	ListVersions(context.Context, *ListVersionsRequest) (*ListVersionsResponse, error)
+	// ListAuditRecords lists a tenant's audit records of the changes this service made,
+	// newest first, by resource, actor and time (纪工委 and supervisors read the trail).
+	ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error)
+	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
+	// record edited, deleted or moved. It changes nothing.
+	VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error)
 	mustEmbedUnimplementedDocumentsServiceServer()
 }
 
@@ -264,6 +299,12 @@ func (UnimplementedDocumentsServiceServer) MarkScanned(context.Context, *MarkSca
 }
 func (UnimplementedDocumentsServiceServer) ListVersions(context.Context, *ListVersionsRequest) (*ListVersionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListVersions not implemented")
+}
+func (UnimplementedDocumentsServiceServer) ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAuditRecords not implemented")
+}
+func (UnimplementedDocumentsServiceServer) VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyAuditChain not implemented")
 }
 func (UnimplementedDocumentsServiceServer) mustEmbedUnimplementedDocumentsServiceServer() {}
 func (UnimplementedDocumentsServiceServer) testEmbeddedByValue()                          {}
@@ -484,6 +525,42 @@ func _DocumentsService_ListVersions_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DocumentsService_ListAuditRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.ListAuditRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DocumentsServiceServer).ListAuditRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DocumentsService_ListAuditRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DocumentsServiceServer).ListAuditRecords(ctx, req.(*v1.ListAuditRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DocumentsService_VerifyAuditChain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.VerifyAuditChainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DocumentsServiceServer).VerifyAuditChain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DocumentsService_VerifyAuditChain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DocumentsServiceServer).VerifyAuditChain(ctx, req.(*v1.VerifyAuditChainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DocumentsService_ServiceDesc is the grpc.ServiceDesc for DocumentsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -534,6 +611,14 @@ var DocumentsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListVersions",
 			Handler:    _DocumentsService_ListVersions_Handler,
+		},
+		{
+			MethodName: "ListAuditRecords",
+			Handler:    _DocumentsService_ListAuditRecords_Handler,
+		},
+		{
+			MethodName: "VerifyAuditChain",
+			Handler:    _DocumentsService_VerifyAuditChain_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

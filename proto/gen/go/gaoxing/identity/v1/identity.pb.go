@@ -7,7 +7,7 @@
 package identityv1
 
 import (
-	_ "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
+	v1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1885,7 +1885,7 @@ var File_gaoxing_identity_v1_identity_proto protoreflect.FileDescriptor
 
 const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
-	"\"gaoxing/identity/v1/identity.proto\x12\x13gaoxing.identity.v1\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb5\x01\n" +
+	"\"gaoxing/identity/v1/identity.proto\x12\x13gaoxing.identity.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb5\x01\n" +
 	"\x06Tenant\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x12\n" +
@@ -2011,7 +2011,7 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\x17SetClientEnabledRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\x03R\aversion2\xf9\x13\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion2\x8b\x16\n" +
 	"\x0fIdentityService\x12u\n" +
 	"\fCreateTenant\x12(.gaoxing.identity.v1.CreateTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\"\x1e\x8a\xb5\x18\x1a\n" +
 	"\x10identity.tenants\x12\x06create\x12m\n" +
@@ -2055,7 +2055,11 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\x12RotateClientSecret\x12..gaoxing.identity.v1.RotateClientSecretRequest\x1a+.gaoxing.identity.v1.RegisterClientResponse\"\x1e\x8a\xb5\x18\x1a\n" +
 	"\x10identity.clients\x12\x06update\x12\x82\x01\n" +
 	"\x10SetClientEnabled\x12,.gaoxing.identity.v1.SetClientEnabledRequest\x1a .gaoxing.identity.v1.OAuthClient\"\x1e\x8a\xb5\x18\x1a\n" +
-	"\x10identity.clients\x12\x06updateBLZJgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/identity/v1;identityv1b\x06proto3"
+	"\x10identity.clients\x12\x06update\x12\x86\x01\n" +
+	"\x10ListAuditRecords\x12*.gaoxing.common.v1.ListAuditRecordsRequest\x1a+.gaoxing.common.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x15\n" +
+	"\raudit.records\x12\x04read\x12\x86\x01\n" +
+	"\x10VerifyAuditChain\x12*.gaoxing.common.v1.VerifyAuditChainRequest\x1a+.gaoxing.common.v1.VerifyAuditChainResponse\"\x19\x8a\xb5\x18\x15\n" +
+	"\raudit.records\x12\x04readBLZJgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/identity/v1;identityv1b\x06proto3"
 
 var (
 	file_gaoxing_identity_v1_identity_proto_rawDescOnce sync.Once
@@ -2071,38 +2075,42 @@ func file_gaoxing_identity_v1_identity_proto_rawDescGZIP() []byte {
 
 var file_gaoxing_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_gaoxing_identity_v1_identity_proto_goTypes = []any{
-	(*Tenant)(nil),                    // 0: gaoxing.identity.v1.Tenant
-	(*CreateTenantRequest)(nil),       // 1: gaoxing.identity.v1.CreateTenantRequest
-	(*GetTenantRequest)(nil),          // 2: gaoxing.identity.v1.GetTenantRequest
-	(*ListTenantsRequest)(nil),        // 3: gaoxing.identity.v1.ListTenantsRequest
-	(*ListTenantsResponse)(nil),       // 4: gaoxing.identity.v1.ListTenantsResponse
-	(*RenameTenantRequest)(nil),       // 5: gaoxing.identity.v1.RenameTenantRequest
-	(*MoveTenantRequest)(nil),         // 6: gaoxing.identity.v1.MoveTenantRequest
-	(*SetTenantEnabledRequest)(nil),   // 7: gaoxing.identity.v1.SetTenantEnabledRequest
-	(*SetTenantServicesRequest)(nil),  // 8: gaoxing.identity.v1.SetTenantServicesRequest
-	(*User)(nil),                      // 9: gaoxing.identity.v1.User
-	(*CreateUserRequest)(nil),         // 10: gaoxing.identity.v1.CreateUserRequest
-	(*GetUserRequest)(nil),            // 11: gaoxing.identity.v1.GetUserRequest
-	(*ListUsersRequest)(nil),          // 12: gaoxing.identity.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),         // 13: gaoxing.identity.v1.ListUsersResponse
-	(*FindUserByIDNumberRequest)(nil), // 14: gaoxing.identity.v1.FindUserByIDNumberRequest
-	(*SetUserStatusRequest)(nil),      // 15: gaoxing.identity.v1.SetUserStatusRequest
-	(*ChangePasswordRequest)(nil),     // 16: gaoxing.identity.v1.ChangePasswordRequest
-	(*ChangePasswordResponse)(nil),    // 17: gaoxing.identity.v1.ChangePasswordResponse
-	(*ResetPasswordRequest)(nil),      // 18: gaoxing.identity.v1.ResetPasswordRequest
-	(*RoleGrant)(nil),                 // 19: gaoxing.identity.v1.RoleGrant
-	(*GrantRoleRequest)(nil),          // 20: gaoxing.identity.v1.GrantRoleRequest
-	(*RevokeRoleRequest)(nil),         // 21: gaoxing.identity.v1.RevokeRoleRequest
-	(*RevokeRoleResponse)(nil),        // 22: gaoxing.identity.v1.RevokeRoleResponse
-	(*ListRolesRequest)(nil),          // 23: gaoxing.identity.v1.ListRolesRequest
-	(*ListRolesResponse)(nil),         // 24: gaoxing.identity.v1.ListRolesResponse
-	(*OAuthClient)(nil),               // 25: gaoxing.identity.v1.OAuthClient
-	(*RegisterClientRequest)(nil),     // 26: gaoxing.identity.v1.RegisterClientRequest
-	(*RegisterClientResponse)(nil),    // 27: gaoxing.identity.v1.RegisterClientResponse
-	(*GetClientRequest)(nil),          // 28: gaoxing.identity.v1.GetClientRequest
-	(*RotateClientSecretRequest)(nil), // 29: gaoxing.identity.v1.RotateClientSecretRequest
-	(*SetClientEnabledRequest)(nil),   // 30: gaoxing.identity.v1.SetClientEnabledRequest
-	(*timestamppb.Timestamp)(nil),     // 31: google.protobuf.Timestamp
+	(*Tenant)(nil),                      // 0: gaoxing.identity.v1.Tenant
+	(*CreateTenantRequest)(nil),         // 1: gaoxing.identity.v1.CreateTenantRequest
+	(*GetTenantRequest)(nil),            // 2: gaoxing.identity.v1.GetTenantRequest
+	(*ListTenantsRequest)(nil),          // 3: gaoxing.identity.v1.ListTenantsRequest
+	(*ListTenantsResponse)(nil),         // 4: gaoxing.identity.v1.ListTenantsResponse
+	(*RenameTenantRequest)(nil),         // 5: gaoxing.identity.v1.RenameTenantRequest
+	(*MoveTenantRequest)(nil),           // 6: gaoxing.identity.v1.MoveTenantRequest
+	(*SetTenantEnabledRequest)(nil),     // 7: gaoxing.identity.v1.SetTenantEnabledRequest
+	(*SetTenantServicesRequest)(nil),    // 8: gaoxing.identity.v1.SetTenantServicesRequest
+	(*User)(nil),                        // 9: gaoxing.identity.v1.User
+	(*CreateUserRequest)(nil),           // 10: gaoxing.identity.v1.CreateUserRequest
+	(*GetUserRequest)(nil),              // 11: gaoxing.identity.v1.GetUserRequest
+	(*ListUsersRequest)(nil),            // 12: gaoxing.identity.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),           // 13: gaoxing.identity.v1.ListUsersResponse
+	(*FindUserByIDNumberRequest)(nil),   // 14: gaoxing.identity.v1.FindUserByIDNumberRequest
+	(*SetUserStatusRequest)(nil),        // 15: gaoxing.identity.v1.SetUserStatusRequest
+	(*ChangePasswordRequest)(nil),       // 16: gaoxing.identity.v1.ChangePasswordRequest
+	(*ChangePasswordResponse)(nil),      // 17: gaoxing.identity.v1.ChangePasswordResponse
+	(*ResetPasswordRequest)(nil),        // 18: gaoxing.identity.v1.ResetPasswordRequest
+	(*RoleGrant)(nil),                   // 19: gaoxing.identity.v1.RoleGrant
+	(*GrantRoleRequest)(nil),            // 20: gaoxing.identity.v1.GrantRoleRequest
+	(*RevokeRoleRequest)(nil),           // 21: gaoxing.identity.v1.RevokeRoleRequest
+	(*RevokeRoleResponse)(nil),          // 22: gaoxing.identity.v1.RevokeRoleResponse
+	(*ListRolesRequest)(nil),            // 23: gaoxing.identity.v1.ListRolesRequest
+	(*ListRolesResponse)(nil),           // 24: gaoxing.identity.v1.ListRolesResponse
+	(*OAuthClient)(nil),                 // 25: gaoxing.identity.v1.OAuthClient
+	(*RegisterClientRequest)(nil),       // 26: gaoxing.identity.v1.RegisterClientRequest
+	(*RegisterClientResponse)(nil),      // 27: gaoxing.identity.v1.RegisterClientResponse
+	(*GetClientRequest)(nil),            // 28: gaoxing.identity.v1.GetClientRequest
+	(*RotateClientSecretRequest)(nil),   // 29: gaoxing.identity.v1.RotateClientSecretRequest
+	(*SetClientEnabledRequest)(nil),     // 30: gaoxing.identity.v1.SetClientEnabledRequest
+	(*timestamppb.Timestamp)(nil),       // 31: google.protobuf.Timestamp
+	(*v1.ListAuditRecordsRequest)(nil),  // 32: gaoxing.common.v1.ListAuditRecordsRequest
+	(*v1.VerifyAuditChainRequest)(nil),  // 33: gaoxing.common.v1.VerifyAuditChainRequest
+	(*v1.ListAuditRecordsResponse)(nil), // 34: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil), // 35: gaoxing.common.v1.VerifyAuditChainResponse
 }
 var file_gaoxing_identity_v1_identity_proto_depIdxs = []int32{
 	0,  // 0: gaoxing.identity.v1.CreateTenantRequest.tenant:type_name -> gaoxing.identity.v1.Tenant
@@ -2137,29 +2145,33 @@ var file_gaoxing_identity_v1_identity_proto_depIdxs = []int32{
 	28, // 29: gaoxing.identity.v1.IdentityService.GetClient:input_type -> gaoxing.identity.v1.GetClientRequest
 	29, // 30: gaoxing.identity.v1.IdentityService.RotateClientSecret:input_type -> gaoxing.identity.v1.RotateClientSecretRequest
 	30, // 31: gaoxing.identity.v1.IdentityService.SetClientEnabled:input_type -> gaoxing.identity.v1.SetClientEnabledRequest
-	0,  // 32: gaoxing.identity.v1.IdentityService.CreateTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 33: gaoxing.identity.v1.IdentityService.GetTenant:output_type -> gaoxing.identity.v1.Tenant
-	4,  // 34: gaoxing.identity.v1.IdentityService.ListTenants:output_type -> gaoxing.identity.v1.ListTenantsResponse
-	0,  // 35: gaoxing.identity.v1.IdentityService.RenameTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 36: gaoxing.identity.v1.IdentityService.MoveTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 37: gaoxing.identity.v1.IdentityService.SetTenantEnabled:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 38: gaoxing.identity.v1.IdentityService.SetTenantServices:output_type -> gaoxing.identity.v1.Tenant
-	9,  // 39: gaoxing.identity.v1.IdentityService.CreateUser:output_type -> gaoxing.identity.v1.User
-	9,  // 40: gaoxing.identity.v1.IdentityService.GetUser:output_type -> gaoxing.identity.v1.User
-	13, // 41: gaoxing.identity.v1.IdentityService.ListUsers:output_type -> gaoxing.identity.v1.ListUsersResponse
-	9,  // 42: gaoxing.identity.v1.IdentityService.FindUserByIDNumber:output_type -> gaoxing.identity.v1.User
-	9,  // 43: gaoxing.identity.v1.IdentityService.SetUserStatus:output_type -> gaoxing.identity.v1.User
-	17, // 44: gaoxing.identity.v1.IdentityService.ChangePassword:output_type -> gaoxing.identity.v1.ChangePasswordResponse
-	9,  // 45: gaoxing.identity.v1.IdentityService.ResetPassword:output_type -> gaoxing.identity.v1.User
-	19, // 46: gaoxing.identity.v1.IdentityService.GrantRole:output_type -> gaoxing.identity.v1.RoleGrant
-	22, // 47: gaoxing.identity.v1.IdentityService.RevokeRole:output_type -> gaoxing.identity.v1.RevokeRoleResponse
-	24, // 48: gaoxing.identity.v1.IdentityService.ListRoles:output_type -> gaoxing.identity.v1.ListRolesResponse
-	27, // 49: gaoxing.identity.v1.IdentityService.RegisterClient:output_type -> gaoxing.identity.v1.RegisterClientResponse
-	25, // 50: gaoxing.identity.v1.IdentityService.GetClient:output_type -> gaoxing.identity.v1.OAuthClient
-	27, // 51: gaoxing.identity.v1.IdentityService.RotateClientSecret:output_type -> gaoxing.identity.v1.RegisterClientResponse
-	25, // 52: gaoxing.identity.v1.IdentityService.SetClientEnabled:output_type -> gaoxing.identity.v1.OAuthClient
-	32, // [32:53] is the sub-list for method output_type
-	11, // [11:32] is the sub-list for method input_type
+	32, // 32: gaoxing.identity.v1.IdentityService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
+	33, // 33: gaoxing.identity.v1.IdentityService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
+	0,  // 34: gaoxing.identity.v1.IdentityService.CreateTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 35: gaoxing.identity.v1.IdentityService.GetTenant:output_type -> gaoxing.identity.v1.Tenant
+	4,  // 36: gaoxing.identity.v1.IdentityService.ListTenants:output_type -> gaoxing.identity.v1.ListTenantsResponse
+	0,  // 37: gaoxing.identity.v1.IdentityService.RenameTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 38: gaoxing.identity.v1.IdentityService.MoveTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 39: gaoxing.identity.v1.IdentityService.SetTenantEnabled:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 40: gaoxing.identity.v1.IdentityService.SetTenantServices:output_type -> gaoxing.identity.v1.Tenant
+	9,  // 41: gaoxing.identity.v1.IdentityService.CreateUser:output_type -> gaoxing.identity.v1.User
+	9,  // 42: gaoxing.identity.v1.IdentityService.GetUser:output_type -> gaoxing.identity.v1.User
+	13, // 43: gaoxing.identity.v1.IdentityService.ListUsers:output_type -> gaoxing.identity.v1.ListUsersResponse
+	9,  // 44: gaoxing.identity.v1.IdentityService.FindUserByIDNumber:output_type -> gaoxing.identity.v1.User
+	9,  // 45: gaoxing.identity.v1.IdentityService.SetUserStatus:output_type -> gaoxing.identity.v1.User
+	17, // 46: gaoxing.identity.v1.IdentityService.ChangePassword:output_type -> gaoxing.identity.v1.ChangePasswordResponse
+	9,  // 47: gaoxing.identity.v1.IdentityService.ResetPassword:output_type -> gaoxing.identity.v1.User
+	19, // 48: gaoxing.identity.v1.IdentityService.GrantRole:output_type -> gaoxing.identity.v1.RoleGrant
+	22, // 49: gaoxing.identity.v1.IdentityService.RevokeRole:output_type -> gaoxing.identity.v1.RevokeRoleResponse
+	24, // 50: gaoxing.identity.v1.IdentityService.ListRoles:output_type -> gaoxing.identity.v1.ListRolesResponse
+	27, // 51: gaoxing.identity.v1.IdentityService.RegisterClient:output_type -> gaoxing.identity.v1.RegisterClientResponse
+	25, // 52: gaoxing.identity.v1.IdentityService.GetClient:output_type -> gaoxing.identity.v1.OAuthClient
+	27, // 53: gaoxing.identity.v1.IdentityService.RotateClientSecret:output_type -> gaoxing.identity.v1.RegisterClientResponse
+	25, // 54: gaoxing.identity.v1.IdentityService.SetClientEnabled:output_type -> gaoxing.identity.v1.OAuthClient
+	34, // 55: gaoxing.identity.v1.IdentityService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	35, // 56: gaoxing.identity.v1.IdentityService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	34, // [34:57] is the sub-list for method output_type
+	11, // [11:34] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name

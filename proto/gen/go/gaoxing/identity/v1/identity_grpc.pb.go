@@ -8,6 +8,7 @@ package identityv1
 
 import (
 	context "context"
+	v1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -40,6 +41,8 @@ const (
 	IdentityService_GetClient_FullMethodName          = "/gaoxing.identity.v1.IdentityService/GetClient"
 	IdentityService_RotateClientSecret_FullMethodName = "/gaoxing.identity.v1.IdentityService/RotateClientSecret"
 	IdentityService_SetClientEnabled_FullMethodName   = "/gaoxing.identity.v1.IdentityService/SetClientEnabled"
+	IdentityService_ListAuditRecords_FullMethodName   = "/gaoxing.identity.v1.IdentityService/ListAuditRecords"
+	IdentityService_VerifyAuditChain_FullMethodName   = "/gaoxing.identity.v1.IdentityService/VerifyAuditChain"
 )
 
 // IdentityServiceClient is the client API for IdentityService service.
@@ -95,6 +98,12 @@ type IdentityServiceClient interface {
 	// SetClientEnabled disables a client or enables it again. A disabled client gets no
 	// tokens, and every token issued to it until then is refused at every service.
 	SetClientEnabled(ctx context.Context, in *SetClientEnabledRequest, opts ...grpc.CallOption) (*OAuthClient, error)
+	// ListAuditRecords lists a tenant's audit records of the changes this service made,
+	// newest first, by resource, actor and time (纪工委 and supervisors read the trail).
+	ListAuditRecords(ctx context.Context, in *v1.ListAuditRecordsRequest, opts ...grpc.CallOption) (*v1.ListAuditRecordsResponse, error)
+	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
+	// record edited, deleted or moved. It changes nothing.
+	VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error)
 }
 
 type identityServiceClient struct {
@@ -315,6 +324,26 @@ func (c *identityServiceClient) SetClientEnabled(ctx context.Context, in *SetCli
 	return out, nil
 }
 
+func (c *identityServiceClient) ListAuditRecords(ctx context.Context, in *v1.ListAuditRecordsRequest, opts ...grpc.CallOption) (*v1.ListAuditRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.ListAuditRecordsResponse)
+	err := c.cc.Invoke(ctx, IdentityService_ListAuditRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.VerifyAuditChainResponse)
+	err := c.cc.Invoke(ctx, IdentityService_VerifyAuditChain_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IdentityServiceServer is the server API for IdentityService service.
 // All implementations must embed UnimplementedIdentityServiceServer
 // for forward compatibility.
@@ -368,6 +397,12 @@ type IdentityServiceServer interface {
 	// SetClientEnabled disables a client or enables it again. A disabled client gets no
 	// tokens, and every token issued to it until then is refused at every service.
 	SetClientEnabled(context.Context, *SetClientEnabledRequest) (*OAuthClient, error)
+	// ListAuditRecords lists a tenant's audit records of the changes this service made,
+	// newest first, by resource, actor and time (纪工委 and supervisors read the trail).
+	ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error)
+	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
+	// record edited, deleted or moved. It changes nothing.
+	VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error)
 	mustEmbedUnimplementedIdentityServiceServer()
 }
 
@@ -440,6 +475,12 @@ func (UnimplementedIdentityServiceServer) RotateClientSecret(context.Context, *R
 }
 func (UnimplementedIdentityServiceServer) SetClientEnabled(context.Context, *SetClientEnabledRequest) (*OAuthClient, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetClientEnabled not implemented")
+}
+func (UnimplementedIdentityServiceServer) ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAuditRecords not implemented")
+}
+func (UnimplementedIdentityServiceServer) VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyAuditChain not implemented")
 }
 func (UnimplementedIdentityServiceServer) mustEmbedUnimplementedIdentityServiceServer() {}
 func (UnimplementedIdentityServiceServer) testEmbeddedByValue()                         {}
@@ -840,6 +881,42 @@ func _IdentityService_SetClientEnabled_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IdentityService_ListAuditRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.ListAuditRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).ListAuditRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_ListAuditRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).ListAuditRecords(ctx, req.(*v1.ListAuditRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_VerifyAuditChain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.VerifyAuditChainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).VerifyAuditChain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_VerifyAuditChain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).VerifyAuditChain(ctx, req.(*v1.VerifyAuditChainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IdentityService_ServiceDesc is the grpc.ServiceDesc for IdentityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -930,6 +1007,14 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetClientEnabled",
 			Handler:    _IdentityService_SetClientEnabled_Handler,
+		},
+		{
+			MethodName: "ListAuditRecords",
+			Handler:    _IdentityService_ListAuditRecords_Handler,
+		},
+		{
+			MethodName: "VerifyAuditChain",
+			Handler:    _IdentityService_VerifyAuditChain_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

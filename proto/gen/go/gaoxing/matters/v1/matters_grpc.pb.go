@@ -8,6 +8,7 @@ package mattersv1
 
 import (
 	context "context"
+	v1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -52,6 +53,8 @@ const (
 	MattersService_ImportEnterpriseProfiles_FullMethodName = "/gaoxing.matters.v1.MattersService/ImportEnterpriseProfiles"
 	MattersService_EvaluatePolicy_FullMethodName           = "/gaoxing.matters.v1.MattersService/EvaluatePolicy"
 	MattersService_ListGrants_FullMethodName               = "/gaoxing.matters.v1.MattersService/ListGrants"
+	MattersService_ListAuditRecords_FullMethodName         = "/gaoxing.matters.v1.MattersService/ListAuditRecords"
+	MattersService_VerifyAuditChain_FullMethodName         = "/gaoxing.matters.v1.MattersService/VerifyAuditChain"
 )
 
 // MattersServiceClient is the client API for MattersService service.
@@ -142,6 +145,12 @@ type MattersServiceClient interface {
 	EvaluatePolicy(ctx context.Context, in *EvaluatePolicyRequest, opts ...grpc.CallOption) (*EvaluatePolicyResponse, error)
 	// ListGrants lists the grants made in a tenant's subtree.
 	ListGrants(ctx context.Context, in *ListGrantsRequest, opts ...grpc.CallOption) (*ListGrantsResponse, error)
+	// ListAuditRecords lists a tenant's audit records of the changes this service made,
+	// newest first, by resource, actor and time (纪工委 and supervisors read the trail).
+	ListAuditRecords(ctx context.Context, in *v1.ListAuditRecordsRequest, opts ...grpc.CallOption) (*v1.ListAuditRecordsResponse, error)
+	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
+	// record edited, deleted or moved. It changes nothing.
+	VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error)
 }
 
 type mattersServiceClient struct {
@@ -482,6 +491,26 @@ func (c *mattersServiceClient) ListGrants(ctx context.Context, in *ListGrantsReq
 	return out, nil
 }
 
+func (c *mattersServiceClient) ListAuditRecords(ctx context.Context, in *v1.ListAuditRecordsRequest, opts ...grpc.CallOption) (*v1.ListAuditRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.ListAuditRecordsResponse)
+	err := c.cc.Invoke(ctx, MattersService_ListAuditRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.VerifyAuditChainResponse)
+	err := c.cc.Invoke(ctx, MattersService_VerifyAuditChain_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MattersServiceServer is the server API for MattersService service.
 // All implementations must embed UnimplementedMattersServiceServer
 // for forward compatibility.
@@ -570,6 +599,12 @@ type MattersServiceServer interface {
 	EvaluatePolicy(context.Context, *EvaluatePolicyRequest) (*EvaluatePolicyResponse, error)
 	// ListGrants lists the grants made in a tenant's subtree.
 	ListGrants(context.Context, *ListGrantsRequest) (*ListGrantsResponse, error)
+	// ListAuditRecords lists a tenant's audit records of the changes this service made,
+	// newest first, by resource, actor and time (纪工委 and supervisors read the trail).
+	ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error)
+	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
+	// record edited, deleted or moved. It changes nothing.
+	VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error)
 	mustEmbedUnimplementedMattersServiceServer()
 }
 
@@ -678,6 +713,12 @@ func (UnimplementedMattersServiceServer) EvaluatePolicy(context.Context, *Evalua
 }
 func (UnimplementedMattersServiceServer) ListGrants(context.Context, *ListGrantsRequest) (*ListGrantsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListGrants not implemented")
+}
+func (UnimplementedMattersServiceServer) ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAuditRecords not implemented")
+}
+func (UnimplementedMattersServiceServer) VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyAuditChain not implemented")
 }
 func (UnimplementedMattersServiceServer) mustEmbedUnimplementedMattersServiceServer() {}
 func (UnimplementedMattersServiceServer) testEmbeddedByValue()                        {}
@@ -1294,6 +1335,42 @@ func _MattersService_ListGrants_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MattersService_ListAuditRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.ListAuditRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).ListAuditRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_ListAuditRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).ListAuditRecords(ctx, req.(*v1.ListAuditRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_VerifyAuditChain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.VerifyAuditChainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).VerifyAuditChain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_VerifyAuditChain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).VerifyAuditChain(ctx, req.(*v1.VerifyAuditChainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MattersService_ServiceDesc is the grpc.ServiceDesc for MattersService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1432,6 +1509,14 @@ var MattersService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListGrants",
 			Handler:    _MattersService_ListGrants_Handler,
+		},
+		{
+			MethodName: "ListAuditRecords",
+			Handler:    _MattersService_ListAuditRecords_Handler,
+		},
+		{
+			MethodName: "VerifyAuditChain",
+			Handler:    _MattersService_VerifyAuditChain_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -2907,7 +2907,7 @@ var File_gaoxing_tickets_v1_tickets_proto protoreflect.FileDescriptor
 
 const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\n" +
-	" gaoxing/tickets/v1/tickets.proto\x12\x12gaoxing.tickets.v1\x1a\x1dgaoxing/common/v1/error.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x01\n" +
+	" gaoxing/tickets/v1/tickets.proto\x12\x12gaoxing.tickets.v1\x1a\x1dgaoxing/common/v1/error.proto\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x01\n" +
 	"\tCoHandler\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1e\n" +
 	"\n" +
@@ -3160,7 +3160,7 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\x17STATS_GROUP_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STATS_GROUP_TENANT\x10\x01\x12\x1a\n" +
 	"\x16STATS_GROUP_DEPARTMENT\x10\x02\x12\x17\n" +
-	"\x13STATS_GROUP_HANDLER\x10\x032\xa5\x16\n" +
+	"\x13STATS_GROUP_HANDLER\x10\x032\xb7\x18\n" +
 	"\x0eTicketsService\x12r\n" +
 	"\fCreateTicket\x12'.gaoxing.tickets.v1.CreateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
 	"\x0ftickets.tickets\x12\x06create\x12j\n" +
@@ -3212,7 +3212,11 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\x12BatchCreateTickets\x12-.gaoxing.tickets.v1.BatchCreateTicketsRequest\x1a..gaoxing.tickets.v1.BatchCreateTicketsResponse\"\x1d\x8a\xb5\x18\x19\n" +
 	"\x0ftickets.tickets\x12\x06create\x12y\n" +
 	"\x0eGetTicketStats\x12).gaoxing.tickets.v1.GetTicketStatsRequest\x1a\x1f.gaoxing.tickets.v1.TicketStats\"\x1b\x8a\xb5\x18\x17\n" +
-	"\x0ftickets.tickets\x12\x04readBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1;ticketsv1b\x06proto3"
+	"\x0ftickets.tickets\x12\x04read\x12\x86\x01\n" +
+	"\x10ListAuditRecords\x12*.gaoxing.common.v1.ListAuditRecordsRequest\x1a+.gaoxing.common.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x15\n" +
+	"\raudit.records\x12\x04read\x12\x86\x01\n" +
+	"\x10VerifyAuditChain\x12*.gaoxing.common.v1.VerifyAuditChainRequest\x1a+.gaoxing.common.v1.VerifyAuditChainResponse\"\x19\x8a\xb5\x18\x15\n" +
+	"\raudit.records\x12\x04readBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1;ticketsv1b\x06proto3"
 
 var (
 	file_gaoxing_tickets_v1_tickets_proto_rawDescOnce sync.Once
@@ -3229,47 +3233,51 @@ func file_gaoxing_tickets_v1_tickets_proto_rawDescGZIP() []byte {
 var file_gaoxing_tickets_v1_tickets_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_gaoxing_tickets_v1_tickets_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_gaoxing_tickets_v1_tickets_proto_goTypes = []any{
-	(Source)(0),                        // 0: gaoxing.tickets.v1.Source
-	(State)(0),                         // 1: gaoxing.tickets.v1.State
-	(Priority)(0),                      // 2: gaoxing.tickets.v1.Priority
-	(PartState)(0),                     // 3: gaoxing.tickets.v1.PartState
-	(StatsGroup)(0),                    // 4: gaoxing.tickets.v1.StatsGroup
-	(*CoHandler)(nil),                  // 5: gaoxing.tickets.v1.CoHandler
-	(*Complainant)(nil),                // 6: gaoxing.tickets.v1.Complainant
-	(*Extension)(nil),                  // 7: gaoxing.tickets.v1.Extension
-	(*Ticket)(nil),                     // 8: gaoxing.tickets.v1.Ticket
-	(*Alert)(nil),                      // 9: gaoxing.tickets.v1.Alert
-	(*CreateTicketRequest)(nil),        // 10: gaoxing.tickets.v1.CreateTicketRequest
-	(*GetTicketRequest)(nil),           // 11: gaoxing.tickets.v1.GetTicketRequest
-	(*ListTicketsRequest)(nil),         // 12: gaoxing.tickets.v1.ListTicketsRequest
-	(*ListTicketsResponse)(nil),        // 13: gaoxing.tickets.v1.ListTicketsResponse
-	(*DispatchTicketRequest)(nil),      // 14: gaoxing.tickets.v1.DispatchTicketRequest
-	(*ClaimTicketRequest)(nil),         // 15: gaoxing.tickets.v1.ClaimTicketRequest
-	(*StartTicketRequest)(nil),         // 16: gaoxing.tickets.v1.StartTicketRequest
-	(*ReplyTicketRequest)(nil),         // 17: gaoxing.tickets.v1.ReplyTicketRequest
-	(*ReturnTicketRequest)(nil),        // 18: gaoxing.tickets.v1.ReturnTicketRequest
-	(*PauseTicketRequest)(nil),         // 19: gaoxing.tickets.v1.PauseTicketRequest
-	(*ResumeTicketRequest)(nil),        // 20: gaoxing.tickets.v1.ResumeTicketRequest
-	(*RequestExtensionRequest)(nil),    // 21: gaoxing.tickets.v1.RequestExtensionRequest
-	(*DecideExtensionRequest)(nil),     // 22: gaoxing.tickets.v1.DecideExtensionRequest
-	(*MarkHardCaseRequest)(nil),        // 23: gaoxing.tickets.v1.MarkHardCaseRequest
-	(*ExplainTicketRequest)(nil),       // 24: gaoxing.tickets.v1.ExplainTicketRequest
-	(*CloseTicketRequest)(nil),         // 25: gaoxing.tickets.v1.CloseTicketRequest
-	(*VisitTicketRequest)(nil),         // 26: gaoxing.tickets.v1.VisitTicketRequest
-	(*RateTicketRequest)(nil),          // 27: gaoxing.tickets.v1.RateTicketRequest
-	(*ReopenTicketRequest)(nil),        // 28: gaoxing.tickets.v1.ReopenTicketRequest
-	(*UrgeTicketRequest)(nil),          // 29: gaoxing.tickets.v1.UrgeTicketRequest
-	(*MergeTicketRequest)(nil),         // 30: gaoxing.tickets.v1.MergeTicketRequest
-	(*ClaimPartRequest)(nil),           // 31: gaoxing.tickets.v1.ClaimPartRequest
-	(*FinishPartRequest)(nil),          // 32: gaoxing.tickets.v1.FinishPartRequest
-	(*BatchCreateTicketsRequest)(nil),  // 33: gaoxing.tickets.v1.BatchCreateTicketsRequest
-	(*BatchCreateTicketResult)(nil),    // 34: gaoxing.tickets.v1.BatchCreateTicketResult
-	(*BatchCreateTicketsResponse)(nil), // 35: gaoxing.tickets.v1.BatchCreateTicketsResponse
-	(*GetTicketStatsRequest)(nil),      // 36: gaoxing.tickets.v1.GetTicketStatsRequest
-	(*TicketStatsRow)(nil),             // 37: gaoxing.tickets.v1.TicketStatsRow
-	(*TicketStats)(nil),                // 38: gaoxing.tickets.v1.TicketStats
-	(*timestamppb.Timestamp)(nil),      // 39: google.protobuf.Timestamp
-	(*v1.Error)(nil),                   // 40: gaoxing.common.v1.Error
+	(Source)(0),                         // 0: gaoxing.tickets.v1.Source
+	(State)(0),                          // 1: gaoxing.tickets.v1.State
+	(Priority)(0),                       // 2: gaoxing.tickets.v1.Priority
+	(PartState)(0),                      // 3: gaoxing.tickets.v1.PartState
+	(StatsGroup)(0),                     // 4: gaoxing.tickets.v1.StatsGroup
+	(*CoHandler)(nil),                   // 5: gaoxing.tickets.v1.CoHandler
+	(*Complainant)(nil),                 // 6: gaoxing.tickets.v1.Complainant
+	(*Extension)(nil),                   // 7: gaoxing.tickets.v1.Extension
+	(*Ticket)(nil),                      // 8: gaoxing.tickets.v1.Ticket
+	(*Alert)(nil),                       // 9: gaoxing.tickets.v1.Alert
+	(*CreateTicketRequest)(nil),         // 10: gaoxing.tickets.v1.CreateTicketRequest
+	(*GetTicketRequest)(nil),            // 11: gaoxing.tickets.v1.GetTicketRequest
+	(*ListTicketsRequest)(nil),          // 12: gaoxing.tickets.v1.ListTicketsRequest
+	(*ListTicketsResponse)(nil),         // 13: gaoxing.tickets.v1.ListTicketsResponse
+	(*DispatchTicketRequest)(nil),       // 14: gaoxing.tickets.v1.DispatchTicketRequest
+	(*ClaimTicketRequest)(nil),          // 15: gaoxing.tickets.v1.ClaimTicketRequest
+	(*StartTicketRequest)(nil),          // 16: gaoxing.tickets.v1.StartTicketRequest
+	(*ReplyTicketRequest)(nil),          // 17: gaoxing.tickets.v1.ReplyTicketRequest
+	(*ReturnTicketRequest)(nil),         // 18: gaoxing.tickets.v1.ReturnTicketRequest
+	(*PauseTicketRequest)(nil),          // 19: gaoxing.tickets.v1.PauseTicketRequest
+	(*ResumeTicketRequest)(nil),         // 20: gaoxing.tickets.v1.ResumeTicketRequest
+	(*RequestExtensionRequest)(nil),     // 21: gaoxing.tickets.v1.RequestExtensionRequest
+	(*DecideExtensionRequest)(nil),      // 22: gaoxing.tickets.v1.DecideExtensionRequest
+	(*MarkHardCaseRequest)(nil),         // 23: gaoxing.tickets.v1.MarkHardCaseRequest
+	(*ExplainTicketRequest)(nil),        // 24: gaoxing.tickets.v1.ExplainTicketRequest
+	(*CloseTicketRequest)(nil),          // 25: gaoxing.tickets.v1.CloseTicketRequest
+	(*VisitTicketRequest)(nil),          // 26: gaoxing.tickets.v1.VisitTicketRequest
+	(*RateTicketRequest)(nil),           // 27: gaoxing.tickets.v1.RateTicketRequest
+	(*ReopenTicketRequest)(nil),         // 28: gaoxing.tickets.v1.ReopenTicketRequest
+	(*UrgeTicketRequest)(nil),           // 29: gaoxing.tickets.v1.UrgeTicketRequest
+	(*MergeTicketRequest)(nil),          // 30: gaoxing.tickets.v1.MergeTicketRequest
+	(*ClaimPartRequest)(nil),            // 31: gaoxing.tickets.v1.ClaimPartRequest
+	(*FinishPartRequest)(nil),           // 32: gaoxing.tickets.v1.FinishPartRequest
+	(*BatchCreateTicketsRequest)(nil),   // 33: gaoxing.tickets.v1.BatchCreateTicketsRequest
+	(*BatchCreateTicketResult)(nil),     // 34: gaoxing.tickets.v1.BatchCreateTicketResult
+	(*BatchCreateTicketsResponse)(nil),  // 35: gaoxing.tickets.v1.BatchCreateTicketsResponse
+	(*GetTicketStatsRequest)(nil),       // 36: gaoxing.tickets.v1.GetTicketStatsRequest
+	(*TicketStatsRow)(nil),              // 37: gaoxing.tickets.v1.TicketStatsRow
+	(*TicketStats)(nil),                 // 38: gaoxing.tickets.v1.TicketStats
+	(*timestamppb.Timestamp)(nil),       // 39: google.protobuf.Timestamp
+	(*v1.Error)(nil),                    // 40: gaoxing.common.v1.Error
+	(*v1.ListAuditRecordsRequest)(nil),  // 41: gaoxing.common.v1.ListAuditRecordsRequest
+	(*v1.VerifyAuditChainRequest)(nil),  // 42: gaoxing.common.v1.VerifyAuditChainRequest
+	(*v1.ListAuditRecordsResponse)(nil), // 43: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil), // 44: gaoxing.common.v1.VerifyAuditChainResponse
 }
 var file_gaoxing_tickets_v1_tickets_proto_depIdxs = []int32{
 	3,  // 0: gaoxing.tickets.v1.CoHandler.state:type_name -> gaoxing.tickets.v1.PartState
@@ -3328,32 +3336,36 @@ var file_gaoxing_tickets_v1_tickets_proto_depIdxs = []int32{
 	32, // 53: gaoxing.tickets.v1.TicketsService.FinishPart:input_type -> gaoxing.tickets.v1.FinishPartRequest
 	33, // 54: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:input_type -> gaoxing.tickets.v1.BatchCreateTicketsRequest
 	36, // 55: gaoxing.tickets.v1.TicketsService.GetTicketStats:input_type -> gaoxing.tickets.v1.GetTicketStatsRequest
-	8,  // 56: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 57: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
-	13, // 58: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
-	8,  // 59: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 60: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 61: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 62: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 63: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 64: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 65: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 66: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 67: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 68: gaoxing.tickets.v1.TicketsService.MarkHardCase:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 69: gaoxing.tickets.v1.TicketsService.ExplainTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 70: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 71: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 72: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 73: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 74: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 75: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 76: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 77: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
-	35, // 78: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:output_type -> gaoxing.tickets.v1.BatchCreateTicketsResponse
-	38, // 79: gaoxing.tickets.v1.TicketsService.GetTicketStats:output_type -> gaoxing.tickets.v1.TicketStats
-	56, // [56:80] is the sub-list for method output_type
-	32, // [32:56] is the sub-list for method input_type
+	41, // 56: gaoxing.tickets.v1.TicketsService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
+	42, // 57: gaoxing.tickets.v1.TicketsService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
+	8,  // 58: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 59: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
+	13, // 60: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
+	8,  // 61: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 62: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 63: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 64: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 65: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 66: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 67: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 68: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 69: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 70: gaoxing.tickets.v1.TicketsService.MarkHardCase:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 71: gaoxing.tickets.v1.TicketsService.ExplainTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 72: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 73: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 74: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 75: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 76: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 77: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 78: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 79: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
+	35, // 80: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:output_type -> gaoxing.tickets.v1.BatchCreateTicketsResponse
+	38, // 81: gaoxing.tickets.v1.TicketsService.GetTicketStats:output_type -> gaoxing.tickets.v1.TicketStats
+	43, // 82: gaoxing.tickets.v1.TicketsService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	44, // 83: gaoxing.tickets.v1.TicketsService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	58, // [58:84] is the sub-list for method output_type
+	32, // [32:58] is the sub-list for method input_type
 	32, // [32:32] is the sub-list for extension type_name
 	32, // [32:32] is the sub-list for extension extendee
 	0,  // [0:32] is the sub-list for field type_name

@@ -8,6 +8,7 @@ package ticketsv1
 
 import (
 	context "context"
+	v1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -43,6 +44,8 @@ const (
 	TicketsService_FinishPart_FullMethodName         = "/gaoxing.tickets.v1.TicketsService/FinishPart"
 	TicketsService_BatchCreateTickets_FullMethodName = "/gaoxing.tickets.v1.TicketsService/BatchCreateTickets"
 	TicketsService_GetTicketStats_FullMethodName     = "/gaoxing.tickets.v1.TicketsService/GetTicketStats"
+	TicketsService_ListAuditRecords_FullMethodName   = "/gaoxing.tickets.v1.TicketsService/ListAuditRecords"
+	TicketsService_VerifyAuditChain_FullMethodName   = "/gaoxing.tickets.v1.TicketsService/VerifyAuditChain"
 )
 
 // TicketsServiceClient is the client API for TicketsService service.
@@ -117,6 +120,12 @@ type TicketsServiceClient interface {
 	// counts and satisfaction of the tickets handled in a tenant's subtree, grouped by
 	// tenant, department or handler.
 	GetTicketStats(ctx context.Context, in *GetTicketStatsRequest, opts ...grpc.CallOption) (*TicketStats, error)
+	// ListAuditRecords lists a tenant's audit records of the changes this service made,
+	// newest first, by resource, actor and time (纪工委 and supervisors read the trail).
+	ListAuditRecords(ctx context.Context, in *v1.ListAuditRecordsRequest, opts ...grpc.CallOption) (*v1.ListAuditRecordsResponse, error)
+	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
+	// record edited, deleted or moved. It changes nothing.
+	VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error)
 }
 
 type ticketsServiceClient struct {
@@ -367,6 +376,26 @@ func (c *ticketsServiceClient) GetTicketStats(ctx context.Context, in *GetTicket
 	return out, nil
 }
 
+func (c *ticketsServiceClient) ListAuditRecords(ctx context.Context, in *v1.ListAuditRecordsRequest, opts ...grpc.CallOption) (*v1.ListAuditRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.ListAuditRecordsResponse)
+	err := c.cc.Invoke(ctx, TicketsService_ListAuditRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ticketsServiceClient) VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.VerifyAuditChainResponse)
+	err := c.cc.Invoke(ctx, TicketsService_VerifyAuditChain_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TicketsServiceServer is the server API for TicketsService service.
 // All implementations must embed UnimplementedTicketsServiceServer
 // for forward compatibility.
@@ -439,6 +468,12 @@ type TicketsServiceServer interface {
 	// counts and satisfaction of the tickets handled in a tenant's subtree, grouped by
 	// tenant, department or handler.
 	GetTicketStats(context.Context, *GetTicketStatsRequest) (*TicketStats, error)
+	// ListAuditRecords lists a tenant's audit records of the changes this service made,
+	// newest first, by resource, actor and time (纪工委 and supervisors read the trail).
+	ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error)
+	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
+	// record edited, deleted or moved. It changes nothing.
+	VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error)
 	mustEmbedUnimplementedTicketsServiceServer()
 }
 
@@ -520,6 +555,12 @@ func (UnimplementedTicketsServiceServer) BatchCreateTickets(context.Context, *Ba
 }
 func (UnimplementedTicketsServiceServer) GetTicketStats(context.Context, *GetTicketStatsRequest) (*TicketStats, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTicketStats not implemented")
+}
+func (UnimplementedTicketsServiceServer) ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAuditRecords not implemented")
+}
+func (UnimplementedTicketsServiceServer) VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyAuditChain not implemented")
 }
 func (UnimplementedTicketsServiceServer) mustEmbedUnimplementedTicketsServiceServer() {}
 func (UnimplementedTicketsServiceServer) testEmbeddedByValue()                        {}
@@ -974,6 +1015,42 @@ func _TicketsService_GetTicketStats_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TicketsService_ListAuditRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.ListAuditRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketsServiceServer).ListAuditRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketsService_ListAuditRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketsServiceServer).ListAuditRecords(ctx, req.(*v1.ListAuditRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TicketsService_VerifyAuditChain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.VerifyAuditChainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketsServiceServer).VerifyAuditChain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketsService_VerifyAuditChain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketsServiceServer).VerifyAuditChain(ctx, req.(*v1.VerifyAuditChainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TicketsService_ServiceDesc is the grpc.ServiceDesc for TicketsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1076,6 +1153,14 @@ var TicketsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetTicketStats",
 			Handler:    _TicketsService_GetTicketStats_Handler,
+		},
+		{
+			MethodName: "ListAuditRecords",
+			Handler:    _TicketsService_ListAuditRecords_Handler,
+		},
+		{
+			MethodName: "VerifyAuditChain",
+			Handler:    _TicketsService_VerifyAuditChain_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
