@@ -24,6 +24,7 @@ import (
 // tickets service's audit trail within its subtree and nowhere else; a handler reads none
 // of it; a chain rewritten behind the database's guard is reported.
 func TestAuditTrailForDiscipline(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
 	const (
 		discipline    = "u-discipline"     // 纪工委 at the district
