@@ -26,6 +26,9 @@ type Kit struct {
 	// within a watch round trip of identity's revocation).
 	Revocations *authn.Revocations
 	Tree        *tenancy.Tree
+	// Owners is the service's owner lookup for the owner check of APPLICANTS_OWN methods:
+	// a service with such methods sets it (Owners.Set) before registering them.
+	Owners *authz.Owners
 }
 
 // Close releases the enforcer's and the tenant tree's etcd watches.
@@ -62,6 +65,7 @@ func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB) (*Kit, e
 		return nil, fmt.Errorf("%s: tenant tree: %w", name, err)
 	}
 	authenticate := verifier.Middleware()
+	owners := &authz.Owners{}
 	svc := kit.New(name, kit.WithLogger(env.Logger), kit.WithRuleCheck(authz.CheckRule), kit.WithMiddleware(
 		func(m kit.Method, next endpoint.Endpoint) endpoint.Endpoint {
 			if m.Rule != nil && m.Rule.Public {
@@ -70,11 +74,11 @@ func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB) (*Kit, e
 			return authenticate(m, next)
 		},
 		tenancy.Guard(tree),
-		authz.Middleware(enforcer, authn.Subject),
+		authz.Middleware(enforcer, authn.Subject, authz.WithOwners(owners)),
 		idempotency.Middleware(db, idempotency.WithScope(func(ctx context.Context) string {
 			s, _ := authn.Subject(ctx)
 			return s
 		})),
 	))
-	return &Kit{Service: svc, Verifier: verifier, Enforcer: enforcer, Revocations: revocations, Tree: tree}, nil
+	return &Kit{Service: svc, Verifier: verifier, Enforcer: enforcer, Revocations: revocations, Tree: tree, Owners: owners}, nil
 }

@@ -34,6 +34,7 @@ const (
 	ClaimKind     = "kind"      // a Kind
 	ClaimScope    = "scope"     // space-separated scopes (RFC 9068)
 	ClaimClientID = "client_id" // the OAuth client the token was issued to (RFC 9068)
+	ClaimOrg      = "org"       // an enterprise account's enterprise: its unified social credit code
 )
 
 // Principal (主体) is the authenticated caller.
@@ -43,6 +44,9 @@ type Principal struct {
 	Kind     Kind
 	Scopes   []string
 	ClientID string
+	// Org is an enterprise account's enterprise (its unified social credit code), shared
+	// by the colleagues of one enterprise; "" for other kinds.
+	Org string
 }
 
 // HasScope reports whether the token was granted scope.

@@ -142,6 +142,7 @@ type claims struct {
 	Kind     Kind   `json:"kind"`
 	Scope    string `json:"scope"`
 	ClientID string `json:"client_id"`
+	Org      string `json:"org"`
 }
 
 // Verify checks token (the compact JWT, without "Bearer ") and returns its principal.
@@ -165,6 +166,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 		return Principal{}, v.failure(ctx, err)
 	}
 	p := Principal{Subject: c.Subject, Kind: c.Kind, ClientID: c.ClientID}
+	if c.Kind == Enterprise {
+		p.Org = c.Org // only an enterprise account speaks for an enterprise
+	}
 	if c.Scope != "" {
 		p.Scopes = strings.Fields(c.Scope)
 	}

@@ -300,6 +300,9 @@ func BenchmarkEnforce(b *testing.B) {
 		timed  int // calls in the percentile pass
 	}
 	ours := impl{"ours", func(s *scale, r request) bool { return s.ours.Allowed(r.sub, r.tenant, r.obj, r.act) }, 1 << 18}
+	// decide is the middleware's decision: allowed, and whether through staff roles (the
+	// owner axis), in the same lookups.
+	decide := impl{"decide", func(s *scale, r request) bool { return s.ours.Decide(r.sub, r.tenant, r.obj, r.act).Allowed }, 1 << 18}
 	stock := impl{"casbin", func(s *scale, r request) bool {
 		ok, err := s.stock.Enforce(r.sub, string(r.tenant), r.obj, r.act)
 		if err != nil {
@@ -311,7 +314,7 @@ func BenchmarkEnforce(b *testing.B) {
 		scale string
 		impl  impl
 	}{
-		{"zone", ours}, {"zone", stock}, {"province", ours}, {"province-active", ours},
+		{"zone", ours}, {"zone", decide}, {"zone", stock}, {"province", ours}, {"province", decide}, {"province-active", ours},
 		{"province-sample", ours}, {"province-sample", stock},
 	} {
 		b.Run(c.scale+"/"+c.impl.name, func(b *testing.B) {

@@ -31,8 +31,9 @@ var (
 // to etcd through the Adapter and return once this Enforcer enforces them. Every replica
 // of every service holds one.
 type Enforcer struct {
-	adapter *Adapter
-	log     *slog.Logger
+	adapter   *Adapter
+	log       *slog.Logger
+	applicant map[string]bool // applicant roles (Role.Applicant)
 
 	mu      sync.RWMutex
 	idx     *index
@@ -50,6 +51,20 @@ type Option func(*Enforcer)
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(e *Enforcer) { e.log = l } }
 
+// WithApplicantRoles sets which roles are applicant roles (default ApplicantRoles(): the
+// default roles marked applicant).
+func WithApplicantRoles(names ...string) Option {
+	return func(e *Enforcer) { e.applicant = roleSet(names) }
+}
+
+func roleSet(names []string) map[string]bool {
+	set := make(map[string]bool, len(names))
+	for _, n := range names {
+		set[n] = true
+	}
+	return set
+}
+
 // New loads the policy under prefix (DefaultPrefix in production) and keeps it current
 // until Close. It fails if etcd cannot be read within ctx.
 func New(ctx context.Context, client *clientv3.Client, prefix string, opts ...Option) (*Enforcer, error) {
@@ -59,6 +74,7 @@ func New(ctx context.Context, client *clientv3.Client, prefix string, opts ...Op
 		changed: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	WithApplicantRoles(ApplicantRoles()...)(e)
 	for _, o := range opts {
 		o(e)
 	}
@@ -92,6 +108,27 @@ func (e *Enforcer) Allowed(sub string, tenant tenancy.ID, obj, act string) bool 
 	return ok
 }
 
+// Decision is what Decide answers: whether the call is allowed, and whether a role that
+// is not an applicant role allows it.
+type Decision struct {
+	Allowed bool
+	// Staff: some staff role allows it. Allowed and not Staff means the caller holds the
+	// permission only as an applicant (citizen, enterprise, agent).
+	Staff bool
+}
+
+// Decide is Allowed, telling staff permission from applicant permission in the same
+// lookups.
+func (e *Enforcer) Decide(sub string, tenant tenancy.ID, obj, act string) Decision {
+	if !validSubject(sub) || !validTenant(string(tenant)) || !validObject(obj) || !validAction(act) {
+		return Decision{}
+	}
+	e.mu.RLock()
+	allowed, staff := e.idx.decide(sub, tenant, obj, act)
+	e.mu.RUnlock()
+	return Decision{Allowed: allowed, Staff: staff}
+}
+
 // Check is Allowed as an error for the caller to return: nil, or ErrDenied with a
 // message a clerk can read.
 func (e *Enforcer) Check(sub string, tenant tenancy.ID, obj, act string) error {
@@ -109,7 +146,18 @@ func (e *Enforcer) Scope(sub, obj, act string) Scope {
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.idx.scope(sub, obj, act)
+	return e.idx.scope(sub, obj, act, false)
+}
+
+// StaffScope is Scope through staff roles only (applicant roles left out): where sub may
+// call a staff-only method.
+func (e *Enforcer) StaffScope(sub, obj, act string) Scope {
+	if !validSubject(sub) || !validObject(obj) || !validAction(act) {
+		return Scope{}
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.idx.scope(sub, obj, act, true)
 }
 
 // Grant gives sub role at tenant (and so throughout its subtree).
@@ -263,7 +311,7 @@ func (e *Enforcer) advance(rev int64) {
 
 // reload builds a new index from the whole policy and swaps it in.
 func (e *Enforcer) reload(ctx context.Context) (int64, error) {
-	idx := newIndex()
+	idx := newIndex(e.applicant)
 	bad := 0
 	rev, err := e.adapter.scan(ctx, func(r rule, err error) {
 		if err == nil {

@@ -1,6 +1,9 @@
 package authz
 
-import "iter"
+import (
+	"iter"
+	"log/slog"
+)
 
 // Internals that the external tests (package authz_test, which may use testenv) check.
 
@@ -24,13 +27,13 @@ func Size(e *Enforcer) int {
 // FromLines builds an Enforcer without etcd from Casbin policy lines ("p"/"g" first),
 // for benchmarks at sizes etcd would take minutes to load.
 func FromLines(lines iter.Seq[[]string]) (*Enforcer, error) {
-	idx := newIndex()
+	idx := newIndex(roleSet(ApplicantRoles()))
 	for l := range lines {
 		if err := idx.apply(rule{ptype: l[0], fields: l[1:]}, true); err != nil {
 			return nil, err
 		}
 	}
-	return &Enforcer{idx: idx}, nil
+	return &Enforcer{idx: idx, log: slog.Default()}, nil
 }
 
 // SetPageSize makes loads read n keys per page until the test ends.

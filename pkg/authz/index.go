@@ -23,10 +23,11 @@ type actionRules map[string][]tenantRule
 
 // ruleSet is every p rule of one subject (a role, or a subject with denies).
 type ruleSet struct {
-	name    string
-	exact   map[string]actionRules // by object, "matters.applications"
-	service map[string]actionRules // by service, for the object pattern "matters.*"
-	any     actionRules            // object "*"
+	name      string
+	applicant bool                   // an applicant role (Role.Applicant): its allows do not make staff
+	exact     map[string]actionRules // by object, "matters.applications"
+	service   map[string]actionRules // by service, for the object pattern "matters.*"
+	any       actionRules            // object "*"
 }
 
 // grant is one g rule seen from its subject.
@@ -60,14 +61,15 @@ func (s *subject) at(i int) grant {
 }
 
 type index struct {
-	rules    map[string]*ruleSet // by p rule subject: roles, and subjects with denies
-	subjects map[string]subject  // subjects holding at least one grant
-	intern   map[string]string   // role names and tenant ids, shared by all rules
-	size     int                 // rules held
+	applicant map[string]bool     // the applicant roles' names
+	rules     map[string]*ruleSet // by p rule subject: roles, and subjects with denies
+	subjects  map[string]subject  // subjects holding at least one grant
+	intern    map[string]string   // role names and tenant ids, shared by all rules
+	size      int                 // rules held
 }
 
-func newIndex() *index {
-	return &index{rules: map[string]*ruleSet{}, subjects: map[string]subject{}, intern: map[string]string{}}
+func newIndex(applicant map[string]bool) *index {
+	return &index{applicant: applicant, rules: map[string]*ruleSet{}, subjects: map[string]subject{}, intern: map[string]string{}}
 }
 
 func (ix *index) subject(sub string) subject { return ix.subjects[sub] }
@@ -93,7 +95,7 @@ func (ix *index) str(s string) string {
 func (ix *index) ruleSet(name string) *ruleSet {
 	rs := ix.rules[name]
 	if rs == nil {
-		rs = &ruleSet{name: ix.str(name)}
+		rs = &ruleSet{name: ix.str(name), applicant: ix.applicant[name]}
 		ix.rules[rs.name] = rs
 		if !IsRole(name) {
 			if s := ix.subject(name); s.len() > 0 {
@@ -247,15 +249,21 @@ func (rs *ruleSet) match(t tenancy.ID, obj, svc, act string) (allow, deny bool) 
 // an ancestor-or-self of t, and no rule denies it, whether through such a role or on sub
 // itself.
 func (ix *index) allowed(sub string, t tenancy.ID, obj, act string) bool {
+	allowed, _ := ix.decide(sub, t, obj, act)
+	return allowed
+}
+
+// decide is allowed, and whether a role that is not an applicant role allows it (staff):
+// a caller allowed only through applicant roles is an applicant for this decision.
+func (ix *index) decide(sub string, t tenancy.ID, obj, act string) (allowed, staff bool) {
 	svc, _, _ := strings.Cut(obj, ".")
 	s := ix.subject(sub)
 	if s.direct != nil {
 		// Rules on the subject itself (denies only; see Permission.validate).
 		if _, deny := s.direct.match(t, obj, svc, act); deny {
-			return false
+			return false, false
 		}
 	}
-	allowed := false
 	for i := range s.len() {
 		g := s.at(i)
 		if !g.tenant.Contains(t) {
@@ -263,11 +271,12 @@ func (ix *index) allowed(sub string, t tenancy.ID, obj, act string) bool {
 		}
 		allow, deny := g.role.match(t, obj, svc, act)
 		if deny {
-			return false
+			return false, false
 		}
 		allowed = allowed || allow
+		staff = staff || (allow && !g.role.applicant)
 	}
-	return allowed
+	return allowed, staff
 }
 
 // scope collects, for Scope, the subtrees where a rule allows and where one denies.
@@ -312,7 +321,7 @@ func intersect(reach tenancy.ID, tenant string) (tenancy.ID, bool) {
 	return "", false
 }
 
-func (ix *index) scope(sub, obj, act string) Scope {
+func (ix *index) scope(sub, obj, act string, staffOnly bool) Scope {
 	svc, _, _ := strings.Cut(obj, ".")
 	var sc Scope
 	denied := false
@@ -322,6 +331,9 @@ func (ix *index) scope(sub, obj, act string) Scope {
 	}
 	for i := range s.len() {
 		g := s.at(i)
+		if staffOnly && g.role.applicant {
+			continue
+		}
 		g.role.scope(g.tenant, obj, svc, act, &sc, &denied)
 	}
 	if denied {

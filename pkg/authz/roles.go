@@ -11,9 +11,24 @@ import (
 
 // Role is a named set of permissions, e.g. window_clerk (窗口人员).
 type Role struct {
-	Name        string // "window_clerk"
-	Title       string // shown in the console, "窗口人员"
+	Name  string // "window_clerk"
+	Title string // shown in the console, "窗口人员"
+	// Applicant marks a role of people acting for themselves (citizen, enterprise, agent):
+	// a permission held only through such roles reaches only the caller's own records
+	// (methods marked APPLICANTS_OWN or APPLICANTS_FILE) and never a staff-only method.
+	Applicant   bool
 	Permissions []Permission
+}
+
+// ApplicantRoles are the names of the default roles marked applicant.
+func ApplicantRoles() []string {
+	var out []string
+	for _, r := range DefaultRoles() {
+		if r.Applicant {
+			out = append(out, r.Name)
+		}
+	}
+	return out
 }
 
 //go:embed default_roles.yaml
@@ -22,10 +37,11 @@ var defaultRolesYAML []byte
 // DefaultRoles is the zone's default role set (default_roles.yaml), ready for Seed.
 func DefaultRoles() []Role {
 	var file []struct {
-		Role  string              `yaml:"role"`
-		Title string              `yaml:"title"`
-		Allow map[string][]string `yaml:"allow"`
-		Deny  map[string][]string `yaml:"deny"`
+		Role      string              `yaml:"role"`
+		Title     string              `yaml:"title"`
+		Applicant bool                `yaml:"applicant"`
+		Allow     map[string][]string `yaml:"allow"`
+		Deny      map[string][]string `yaml:"deny"`
 	}
 	if err := yaml.Unmarshal(defaultRolesYAML, &file); err != nil {
 		// The file is embedded and covered by tests: failing here is a build defect.
@@ -33,7 +49,7 @@ func DefaultRoles() []Role {
 	}
 	roles := make([]Role, 0, len(file))
 	for _, f := range file {
-		r := Role{Name: f.Role, Title: f.Title}
+		r := Role{Name: f.Role, Title: f.Title, Applicant: f.Applicant}
 		for eft, rules := range map[Effect]map[string][]string{Allow: f.Allow, Deny: f.Deny} {
 			for obj, acts := range rules {
 				for _, act := range acts {

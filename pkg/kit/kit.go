@@ -26,7 +26,21 @@ type Rule struct {
 	PlatformWide bool
 	// Public marks a method anyone may call, signed in or not (public catalogue reads).
 	Public bool
+	// Applicants is what applicant callers (citizens, enterprises, agents) may do with the
+	// method; the zero value keeps it to staff.
+	Applicants Applicants
 }
+
+// Applicants is a method's owner scope for applicant callers (the contract's
+// gaoxing.common.v1.Applicants): pkg/authz enforces it.
+type Applicants int32
+
+// The owner scopes, numbered as in the contract.
+const (
+	StaffOnly      Applicants = 0 // APPLICANTS_UNSPECIFIED: applicant permission does not count
+	ApplicantsOwn  Applicants = 1 // APPLICANTS_OWN: applicants, on their own records only
+	ApplicantsFile Applicants = 2 // APPLICANTS_FILE: applicants file a record they then own
+)
 
 // Method describes one method to the middlewares, which key their behaviour on it.
 type Method struct {
@@ -139,6 +153,23 @@ func TenantOf(req any) string {
 		res = r.GetName()
 	}
 	return tenantOfName(res)
+}
+
+// RecordOf is the one record a request addresses, for owner checks: its `name`, or its
+// `parent` when that names a record rather than a tenant (the versions of a document),
+// or what a route reads from the request (RecordFrom; default the {name} path variable).
+// "" when the request addresses a tenant or a collection.
+func RecordOf(req any) string {
+	if c, ok := req.(*HTTPCall); ok {
+		return c.record
+	}
+	if r, ok := req.(interface{ GetName() string }); ok && r.GetName() != "" {
+		return r.GetName()
+	}
+	if r, ok := req.(interface{ GetParent() string }); ok && strings.Count(r.GetParent(), "/") >= 3 {
+		return r.GetParent()
+	}
+	return ""
 }
 
 // tenantOfName is the tenant of a resource name "tenants/{tenant}/...".

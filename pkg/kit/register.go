@@ -199,7 +199,8 @@ func ruleOf(md protoreflect.MethodDescriptor) *Rule {
 		return nil
 	}
 	r := proto.GetExtension(opts, commonv1.E_Rule).(*commonv1.Rule)
-	return &Rule{Object: r.GetObject(), Action: r.GetAction(), PlatformWide: r.GetPlatformWide(), Public: r.GetPublic()}
+	return &Rule{Object: r.GetObject(), Action: r.GetAction(), PlatformWide: r.GetPlatformWide(), Public: r.GetPublic(),
+		Applicants: Applicants(r.GetApplicants())}
 }
 
 // call makes an implementation's method an endpoint. The method was found and its

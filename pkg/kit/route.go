@@ -29,7 +29,8 @@ type HTTPCall struct {
 	R *http.Request
 
 	tenant string
-	err    error // the request could not be read (its form); answered before authentication
+	record string // the record addressed, for owner checks (RecordOf)
+	err    error  // the request could not be read (its form); answered before authentication
 }
 
 // Tenant is the tenant the call addresses, as the route reads it from the request;
@@ -41,6 +42,7 @@ type RouteOption func(*route)
 
 type route struct {
 	tenant   func(*http.Request) string
+	record   func(*http.Request) string
 	token    func(*http.Request) string
 	form     int64
 	writeErr func(context.Context, http.ResponseWriter, error)
@@ -51,6 +53,12 @@ type route struct {
 // the tenant of the resource name in {name}).
 func TenantFrom(f func(*http.Request) string) RouteOption {
 	return func(r *route) { r.tenant = f }
+}
+
+// RecordFrom says which record the call addresses, for owner checks (default: the {name}
+// path variable): an upload adding a version names its document in a query parameter.
+func RecordFrom(f func(*http.Request) string) RouteOption {
+	return func(r *route) { r.record = f }
 }
 
 // TokenFrom says where the caller's access token is when the protocol puts it somewhere
@@ -97,7 +105,7 @@ func (s *Service) Route(pattern, name string, rule Rule, h RouteFunc, opts ...Ro
 			panic(fmt.Sprintf("kit: route %s.%s (%q): the method is already a route", s.name, name, pattern))
 		}
 	}
-	rt := route{tenant: pathTenant, writeErr: errs.WriteHTTP}
+	rt := route{tenant: pathTenant, record: func(r *http.Request) string { return r.PathValue("name") }, writeErr: errs.WriteHTTP}
 	for _, o := range opts {
 		o(&rt)
 	}
@@ -117,7 +125,7 @@ func (s *Service) Route(pattern, name string, rule Rule, h RouteFunc, opts ...Ro
 		if rt.form > 0 {
 			c.err = readForm(w, r, rt.form)
 		}
-		c.tenant = rt.tenant(r)
+		c.tenant, c.record = rt.tenant(r), rt.record(r)
 		ctx := metadata.NewIncomingContext(r.Context(), callMetadata(r, rt.token))
 		if _, err := e(ctx, c); err != nil && !rw.began {
 			rt.writeErr(ctx, rw, err)

@@ -36,7 +36,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		inStep := h.submit(startUp(allStartUpMaterials...))
 		inStep, err := h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: inStep.GetName(), Etag: inStep.GetEtag()})
 		require.NoError(t, err)
-		inStep, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: inStep.GetName(), Etag: inStep.GetEtag(), Step: 0, Handler: "窗口一", Result: "受理"})
+		inStep, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: inStep.GetName(), Etag: inStep.GetEtag(), Step: 0, Result: "受理"})
 		require.NoError(t, err)
 		done := h.finish(h.submit(startUp(allStartUpMaterials...)))
 		code, body := apptest.PostJSON(t, h.base+"/v1/tenants/ahz/applications", h.tokens[hallClerk], startUp(allStartUpMaterials...), "Idempotency-Key", "window-1-0001")
@@ -69,7 +69,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			{"stale version", hallClerk, "/v1/" + inStep.GetName() + ":withdraw", "",
 				&mattersv1.WithdrawApplicationRequest{Etag: "1"}, http.StatusConflict, "STALE_VERSION"},
 			{"step closed twice", hallClerk, "/v1/" + inStep.GetName() + ":completeStep", "",
-				&mattersv1.CompleteStepRequest{Etag: inStep.GetEtag(), Step: 0, Handler: "窗口一", Result: "受理"}, http.StatusUnprocessableEntity, "STEP_ALREADY_CLOSED"},
+				&mattersv1.CompleteStepRequest{Etag: inStep.GetEtag(), Step: 0, Result: "受理"}, http.StatusUnprocessableEntity, "STEP_ALREADY_CLOSED"},
 			{"matter not enabled in the tenant", communityClerk, "/v1/tenants/" + community + "/applications", "",
 				resident, http.StatusUnprocessableEntity, "MATTER_NOT_ENABLED"},
 			{"tenant outside the caller's subtree", otherClerk, "/v1/" + short.GetName() + ":reject", "",

@@ -36,7 +36,7 @@ func (h *harness) finish(a *mattersv1.Application) *mattersv1.Application {
 	a, err := h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
 	require.NoError(h.t, err)
 	for step := int32(0); a.GetState() != mattersv1.State_STATE_COMPLETED; step++ {
-		a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: step, Handler: "窗口一", Result: "办结"})
+		a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: step, Result: "办结"})
 		require.NoError(h.t, err)
 	}
 	return a

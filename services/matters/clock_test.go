@@ -213,13 +213,13 @@ func TestStepOutsideLimitPausesClock(t *testing.T) {
 	a, err = h.client.AcceptApplication(h.as(communityClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
 	require.NoError(t, err)
 	for step := range int32(2) {
-		a, err = h.client.CompleteStep(h.as(communityClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: step, Handler: "民政专干", Result: "完成"})
+		a, err = h.client.CompleteStep(h.as(communityClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: step, Result: "完成"})
 		require.NoError(t, err)
 	}
 	require.Equal(t, "公示", a.GetSteps()[2].GetName())
 	require.True(t, a.GetPaused())
 	h.clock.Set(cst(2025, time.September, 8, 9)) // 公示 ends the next Monday: Tue 2 – Mon 8 = 5 working days
-	a, err = h.client.CompleteStep(h.as(communityClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 2, Handler: "民政专干", Result: "公示无异议"})
+	a, err = h.client.CompleteStep(h.as(communityClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 2, Result: "公示无异议"})
 	require.NoError(t, err)
 	require.False(t, a.GetPaused())
 	cal, err := calendar.New(calendar.Official()...)

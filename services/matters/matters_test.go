@@ -150,7 +150,7 @@ func TestStartUpOnTime(t *testing.T) {
 		// Statutory 3 working days: Sun 28, Mon 29, Tue 30 → end of Tue 30.
 		require.True(t, a.GetStatutoryDueTime().AsTime().Equal(cst(2025, time.October, 1, 0)), a.GetStatutoryDueTime().AsTime())
 
-		a = h.call(hallClerk, "/v1/"+a.GetName()+":completeStep", &mattersv1.CompleteStepRequest{Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "材料齐全，予以受理"})
+		a = h.call(hallClerk, "/v1/"+a.GetName()+":completeStep", &mattersv1.CompleteStepRequest{Etag: a.GetEtag(), Step: 0, Result: "材料齐全，予以受理"})
 		require.Equal(t, int32(1), a.GetCurrentStep())
 		h.clock.Set(cst(2025, time.September, 28, 15))
 		a = h.call(hallClerk, "/v1/"+a.GetName()+":completeStep", &mattersv1.CompleteStepRequest{Etag: a.GetEtag(), Step: 1,
@@ -228,9 +228,9 @@ func TestDeferredAcceptance(t *testing.T) {
 		// Fri 26 + 3 working days: Sun 28 (调休), Mon 29, Tue 30.
 		require.True(t, a.GetCommitmentDueTime().AsTime().Equal(cst(2025, time.October, 1, 0)), a.GetCommitmentDueTime().AsTime())
 
-		a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "容缺受理"})
+		a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Result: "容缺受理"})
 		require.NoError(t, err)
-		_, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 1, Handler: "审批科", Result: "准予登记"})
+		_, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 1, Result: "准予登记"})
 		apptest.RequireCode(t, err, codes.FailedPrecondition, "DEFERRED_MATERIALS_PENDING")
 
 		// A second application supplies in time and is accepted in full.
@@ -272,7 +272,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		return got
 	}
 	before := snapshot()
-	_, err := h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "x"})
+	_, err := h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Result: "x"})
 	apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
 	_, err = h.client.RateApplication(h.as(enterpriseUser), &mattersv1.RateApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Score: 5})
 	apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
@@ -285,10 +285,10 @@ func TestRefusalsChangeNothing(t *testing.T) {
 
 	a, err = h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
 	require.NoError(t, err)
-	a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "受理"})
+	a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Result: "受理"})
 	require.NoError(t, err)
 	before = snapshot()
-	_, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "受理"})
+	_, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Result: "受理"})
 	apptest.RequireCode(t, err, codes.FailedPrecondition, "STEP_ALREADY_CLOSED")
 	_, err = h.client.RejectApplication(h.as(hallClerk), &mattersv1.RejectApplicationRequest{Name: a.GetName(), Etag: a.GetEtag(), Reasons: []string{"不符合条件"}})
 	apptest.RequireCode(t, err, codes.FailedPrecondition, "ILLEGAL_TRANSITION")
@@ -342,7 +342,7 @@ func TestReportAgainstTarget(t *testing.T) {
 			a := h.submit(startUp(allStartUpMaterials...))
 			a, err := h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: a.GetName(), Etag: a.GetEtag()})
 			require.NoError(t, err)
-			a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Handler: "窗口一", Result: "受理"})
+			a, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 0, Result: "受理"})
 			require.NoError(t, err)
 			apps = append(apps, a)
 		}
@@ -351,7 +351,7 @@ func TestReportAgainstTarget(t *testing.T) {
 		finish := []time.Time{cst(2025, time.September, 26, 16), cst(2025, time.September, 28, 11), cst(2025, time.September, 29, 11), cst(2025, time.October, 9, 11)}
 		for i, a := range apps {
 			h.clock.Set(finish[i])
-			_, err := h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 1, Handler: "审批科", Result: "准予登记"})
+			_, err := h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: a.GetName(), Etag: a.GetEtag(), Step: 1, Result: "准予登记"})
 			require.NoError(t, err)
 		}
 		rep, err := h.client.ReportMatters(h.as(hallClerk), &mattersv1.ReportMattersRequest{Parent: "tenants/ahz"})

@@ -60,7 +60,7 @@ func TestQueueViews(t *testing.T) {
 		done, err = h.client.AcceptApplication(h.as(hallClerk), &mattersv1.AcceptApplicationRequest{Name: done.GetName(), Etag: done.GetEtag()})
 		require.NoError(t, err)
 		for step := range int32(2) {
-			done, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: done.GetName(), Etag: done.GetEtag(), Step: step, Handler: "窗口一", Result: "办结"})
+			done, err = h.client.CompleteStep(h.as(hallClerk), &mattersv1.CompleteStepRequest{Name: done.GetName(), Etag: done.GetEtag(), Step: step, Result: "办结"})
 			require.NoError(t, err)
 		}
 		green := startUp(allStartUpMaterials...)

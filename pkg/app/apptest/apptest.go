@@ -146,3 +146,11 @@ func (e *Env) Grant(t testing.TB, sub, role string, tenant tenancy.ID, kind auth
 	require.NoError(t, e.Enforcer.Grant(context.Background(), sub, role, tenant))
 	return e.Issuer.Token(authn.Principal{Subject: sub, Tenant: tenant, Kind: kind})
 }
+
+// GrantEnterprise gives an enterprise account sub role at tenant and returns a token for
+// it carrying its enterprise's credit code (the org claim).
+func (e *Env) GrantEnterprise(t testing.TB, sub, role string, tenant tenancy.ID, org string) string {
+	t.Helper()
+	require.NoError(t, e.Enforcer.Grant(context.Background(), sub, role, tenant))
+	return e.Issuer.Token(authn.Principal{Subject: sub, Tenant: tenant, Kind: authn.Enterprise, Org: org})
+}

@@ -246,6 +246,9 @@ func (i *Issuer) Token(p authn.Principal, opts ...TokenOption) string {
 	if p.ClientID == "" {
 		delete(m.claims, authn.ClaimClientID)
 	}
+	if p.Org != "" {
+		m.claims[authn.ClaimOrg] = p.Org
+	}
 	for _, o := range opts {
 		o(m)
 	}

@@ -22,6 +22,63 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Applicants is the owner scope of a method for applicant callers. Staff are never
+// narrowed by it: they see by tenant subtree.
+type Applicants int32
+
+const (
+	// Staff only (handling, statistics, queues, administration).
+	Applicants_APPLICANTS_UNSPECIFIED Applicants = 0
+	// Applicants too, on their own records only: a record addressed by `name` must be
+	// theirs (else NOT_FOUND), lists are filtered to theirs, and every Owner in the
+	// response must be theirs.
+	Applicants_APPLICANTS_OWN Applicants = 1
+	// Applicants too, filing a new record: the service records the caller as its owner,
+	// never an owner named in the request.
+	Applicants_APPLICANTS_FILE Applicants = 2
+)
+
+// Enum value maps for Applicants.
+var (
+	Applicants_name = map[int32]string{
+		0: "APPLICANTS_UNSPECIFIED",
+		1: "APPLICANTS_OWN",
+		2: "APPLICANTS_FILE",
+	}
+	Applicants_value = map[string]int32{
+		"APPLICANTS_UNSPECIFIED": 0,
+		"APPLICANTS_OWN":         1,
+		"APPLICANTS_FILE":        2,
+	}
+)
+
+func (x Applicants) Enum() *Applicants {
+	p := new(Applicants)
+	*p = x
+	return p
+}
+
+func (x Applicants) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Applicants) Descriptor() protoreflect.EnumDescriptor {
+	return file_gaoxing_common_v1_rule_proto_enumTypes[0].Descriptor()
+}
+
+func (Applicants) Type() protoreflect.EnumType {
+	return &file_gaoxing_common_v1_rule_proto_enumTypes[0]
+}
+
+func (x Applicants) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Applicants.Descriptor instead.
+func (Applicants) EnumDescriptor() ([]byte, []int) {
+	return file_gaoxing_common_v1_rule_proto_rawDescGZIP(), []int{0}
+}
+
 // Rule is what calling one method takes, declared in the contract beside the method
 // (`option (gaoxing.common.v1.rule) = {...}`): permission to do `action` on `object` at
 // the tenant the request names (its `parent` or `name`). Every method of every service
@@ -40,7 +97,12 @@ type Rule struct {
 	PlatformWide bool `protobuf:"varint,3,opt,name=platform_wide,json=platformWide,proto3" json:"platform_wide,omitempty"`
 	// Anyone may call the method, signed in or not (public catalogue reads); `object` and
 	// `action` are then not checked.
-	Public        bool `protobuf:"varint,4,opt,name=public,proto3" json:"public,omitempty"`
+	Public bool `protobuf:"varint,4,opt,name=public,proto3" json:"public,omitempty"`
+	// What an applicant (a citizen, an enterprise, an agent: a caller whose permission at
+	// the tenant comes only from roles marked applicant) may do with the method. Unset, the
+	// method is staff-only: applicant permission does not count and the call is refused
+	// with STAFF_ONLY.
+	Applicants    Applicants `protobuf:"varint,5,opt,name=applicants,proto3,enum=gaoxing.common.v1.Applicants" json:"applicants,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -103,6 +165,69 @@ func (x *Rule) GetPublic() bool {
 	return false
 }
 
+func (x *Rule) GetApplicants() Applicants {
+	if x != nil {
+		return x.Applicants
+	}
+	return Applicants_APPLICANTS_UNSPECIFIED
+}
+
+// Owner is who a record filed by a person belongs to: the account that filed it (or the
+// applicant account staff named), and for an enterprise the enterprise by its unified
+// social credit code, so that colleagues of one enterprise share its records. Output
+// only: services set it from the caller, never from a request.
+type Owner struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Subject       string                 `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	Org           string                 `protobuf:"bytes,2,opt,name=org,proto3" json:"org,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Owner) Reset() {
+	*x = Owner{}
+	mi := &file_gaoxing_common_v1_rule_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Owner) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Owner) ProtoMessage() {}
+
+func (x *Owner) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_common_v1_rule_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Owner.ProtoReflect.Descriptor instead.
+func (*Owner) Descriptor() ([]byte, []int) {
+	return file_gaoxing_common_v1_rule_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Owner) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *Owner) GetOrg() string {
+	if x != nil {
+		return x.Org
+	}
+	return ""
+}
+
 var file_gaoxing_common_v1_rule_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -127,12 +252,23 @@ var File_gaoxing_common_v1_rule_proto protoreflect.FileDescriptor
 
 const file_gaoxing_common_v1_rule_proto_rawDesc = "" +
 	"\n" +
-	"\x1cgaoxing/common/v1/rule.proto\x12\x11gaoxing.common.v1\x1a google/protobuf/descriptor.proto\"s\n" +
+	"\x1cgaoxing/common/v1/rule.proto\x12\x11gaoxing.common.v1\x1a google/protobuf/descriptor.proto\"\xb2\x01\n" +
 	"\x04Rule\x12\x16\n" +
 	"\x06object\x18\x01 \x01(\tR\x06object\x12\x16\n" +
 	"\x06action\x18\x02 \x01(\tR\x06action\x12#\n" +
 	"\rplatform_wide\x18\x03 \x01(\bR\fplatformWide\x12\x16\n" +
-	"\x06public\x18\x04 \x01(\bR\x06public:M\n" +
+	"\x06public\x18\x04 \x01(\bR\x06public\x12=\n" +
+	"\n" +
+	"applicants\x18\x05 \x01(\x0e2\x1d.gaoxing.common.v1.ApplicantsR\n" +
+	"applicants\"3\n" +
+	"\x05Owner\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x10\n" +
+	"\x03org\x18\x02 \x01(\tR\x03org*Q\n" +
+	"\n" +
+	"Applicants\x12\x1a\n" +
+	"\x16APPLICANTS_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eAPPLICANTS_OWN\x10\x01\x12\x13\n" +
+	"\x0fAPPLICANTS_FILE\x10\x02:M\n" +
 	"\x04rule\x12\x1e.google.protobuf.MethodOptions\x18ц\x03 \x01(\v2\x17.gaoxing.common.v1.RuleR\x04ruleBHZFgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1;commonv1b\x06proto3"
 
 var (
@@ -147,19 +283,23 @@ func file_gaoxing_common_v1_rule_proto_rawDescGZIP() []byte {
 	return file_gaoxing_common_v1_rule_proto_rawDescData
 }
 
-var file_gaoxing_common_v1_rule_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_gaoxing_common_v1_rule_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_gaoxing_common_v1_rule_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_gaoxing_common_v1_rule_proto_goTypes = []any{
-	(*Rule)(nil),                       // 0: gaoxing.common.v1.Rule
-	(*descriptorpb.MethodOptions)(nil), // 1: google.protobuf.MethodOptions
+	(Applicants)(0),                    // 0: gaoxing.common.v1.Applicants
+	(*Rule)(nil),                       // 1: gaoxing.common.v1.Rule
+	(*Owner)(nil),                      // 2: gaoxing.common.v1.Owner
+	(*descriptorpb.MethodOptions)(nil), // 3: google.protobuf.MethodOptions
 }
 var file_gaoxing_common_v1_rule_proto_depIdxs = []int32{
-	1, // 0: gaoxing.common.v1.rule:extendee -> google.protobuf.MethodOptions
-	0, // 1: gaoxing.common.v1.rule:type_name -> gaoxing.common.v1.Rule
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	1, // [1:2] is the sub-list for extension type_name
-	0, // [0:1] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	0, // 0: gaoxing.common.v1.Rule.applicants:type_name -> gaoxing.common.v1.Applicants
+	3, // 1: gaoxing.common.v1.rule:extendee -> google.protobuf.MethodOptions
+	1, // 2: gaoxing.common.v1.rule:type_name -> gaoxing.common.v1.Rule
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	2, // [2:3] is the sub-list for extension type_name
+	1, // [1:2] is the sub-list for extension extendee
+	0, // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_common_v1_rule_proto_init() }
@@ -172,13 +312,14 @@ func file_gaoxing_common_v1_rule_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gaoxing_common_v1_rule_proto_rawDesc), len(file_gaoxing_common_v1_rule_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   1,
+			NumEnums:      1,
+			NumMessages:   2,
 			NumExtensions: 1,
 			NumServices:   0,
 		},
 		GoTypes:           file_gaoxing_common_v1_rule_proto_goTypes,
 		DependencyIndexes: file_gaoxing_common_v1_rule_proto_depIdxs,
+		EnumInfos:         file_gaoxing_common_v1_rule_proto_enumTypes,
 		MessageInfos:      file_gaoxing_common_v1_rule_proto_msgTypes,
 		ExtensionInfos:    file_gaoxing_common_v1_rule_proto_extTypes,
 	}.Build()

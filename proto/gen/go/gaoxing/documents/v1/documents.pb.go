@@ -168,7 +168,11 @@ type Document struct {
 	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
 	PurgeTime  *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=purge_time,json=purgeTime,proto3" json:"purge_time,omitempty"`
 	// Changes on every update; send it back to make an update conditional.
-	Etag          string `protobuf:"bytes,17,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,17,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only: whose document it is, the account that uploaded it (for an enterprise,
+	// also its credit code). Unlike `owner` (the record it belongs to), it says who may see
+	// it and add versions as an applicant.
+	Holder        *v1.Owner `protobuf:"bytes,18,opt,name=holder,proto3" json:"holder,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -320,6 +324,13 @@ func (x *Document) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Document) GetHolder() *v1.Owner {
+	if x != nil {
+		return x.Holder
+	}
+	return nil
 }
 
 // DocumentVersion is one stored version of a document's bytes.
@@ -1365,7 +1376,7 @@ var File_gaoxing_documents_v1_documents_proto protoreflect.FileDescriptor
 
 const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\n" +
-	"$gaoxing/documents/v1/documents.proto\x12\x14gaoxing.documents.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x05\n" +
+	"$gaoxing/documents/v1/documents.proto\x12\x14gaoxing.documents.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf7\x05\n" +
 	"\bDocument\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x1a\n" +
@@ -1390,7 +1401,8 @@ const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"deleteTime\x129\n" +
 	"\n" +
 	"purge_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tpurgeTime\x12\x12\n" +
-	"\x04etag\x18\x11 \x01(\tR\x04etag\"\xbf\x02\n" +
+	"\x04etag\x18\x11 \x01(\tR\x04etag\x120\n" +
+	"\x06holder\x18\x12 \x01(\v2\x18.gaoxing.common.v1.OwnerR\x06holder\"\xbf\x02\n" +
 	"\x0fDocumentVersion\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x05R\aversion\x12\x1a\n" +
@@ -1480,18 +1492,18 @@ const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\x12STATE_PENDING_SCAN\x10\x01\x12\x13\n" +
 	"\x0fSTATE_AVAILABLE\x10\x02\x12\x11\n" +
 	"\rSTATE_DELETED\x10\x03\x12\x12\n" +
-	"\x0eSTATE_INFECTED\x10\x042\xb9\r\n" +
-	"\x10DocumentsService\x12x\n" +
-	"\vGetDocument\x12(.gaoxing.documents.v1.GetDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"\x1f\x8a\xb5\x18\x1b\n" +
-	"\x13documents.documents\x12\x04read\x12\x89\x01\n" +
-	"\rListDocuments\x12*.gaoxing.documents.v1.ListDocumentsRequest\x1a+.gaoxing.documents.v1.ListDocumentsResponse\"\x1f\x8a\xb5\x18\x1b\n" +
-	"\x13documents.documents\x12\x04read\x12z\n" +
-	"\fCreateUpload\x12).gaoxing.documents.v1.CreateUploadRequest\x1a\x1c.gaoxing.documents.v1.Upload\"!\x8a\xb5\x18\x1d\n" +
-	"\x13documents.documents\x12\x06create\x12|\n" +
-	"\fCommitUpload\x12).gaoxing.documents.v1.CommitUploadRequest\x1a\x1e.gaoxing.documents.v1.Document\"!\x8a\xb5\x18\x1d\n" +
-	"\x13documents.documents\x12\x06create\x12\x81\x01\n" +
-	"\x0eGetDownloadURL\x12+.gaoxing.documents.v1.GetDownloadURLRequest\x1a!.gaoxing.documents.v1.DownloadURL\"\x1f\x8a\xb5\x18\x1b\n" +
-	"\x13documents.documents\x12\x04read\x12\x80\x01\n" +
+	"\x0eSTATE_INFECTED\x10\x042\xc5\r\n" +
+	"\x10DocumentsService\x12z\n" +
+	"\vGetDocument\x12(.gaoxing.documents.v1.GetDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"!\x8a\xb5\x18\x1d\n" +
+	"\x13documents.documents\x12\x04read(\x01\x12\x8b\x01\n" +
+	"\rListDocuments\x12*.gaoxing.documents.v1.ListDocumentsRequest\x1a+.gaoxing.documents.v1.ListDocumentsResponse\"!\x8a\xb5\x18\x1d\n" +
+	"\x13documents.documents\x12\x04read(\x01\x12|\n" +
+	"\fCreateUpload\x12).gaoxing.documents.v1.CreateUploadRequest\x1a\x1c.gaoxing.documents.v1.Upload\"#\x8a\xb5\x18\x1f\n" +
+	"\x13documents.documents\x12\x06create(\x02\x12~\n" +
+	"\fCommitUpload\x12).gaoxing.documents.v1.CommitUploadRequest\x1a\x1e.gaoxing.documents.v1.Document\"#\x8a\xb5\x18\x1f\n" +
+	"\x13documents.documents\x12\x06create(\x01\x12\x83\x01\n" +
+	"\x0eGetDownloadURL\x12+.gaoxing.documents.v1.GetDownloadURLRequest\x1a!.gaoxing.documents.v1.DownloadURL\"!\x8a\xb5\x18\x1d\n" +
+	"\x13documents.documents\x12\x04read(\x01\x12\x80\x01\n" +
 	"\x0eDeleteDocument\x12+.gaoxing.documents.v1.DeleteDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"!\x8a\xb5\x18\x1d\n" +
 	"\x13documents.documents\x12\x06delete\x12\x84\x01\n" +
 	"\x10UndeleteDocument\x12-.gaoxing.documents.v1.UndeleteDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"!\x8a\xb5\x18\x1d\n" +
@@ -1501,9 +1513,9 @@ const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\x10ReleaseLegalHold\x12-.gaoxing.documents.v1.ReleaseLegalHoldRequest\x1a\x1e.gaoxing.documents.v1.Document\" \x8a\xb5\x18\x1c\n" +
 	"\x13documents.documents\x12\x05admin\x12y\n" +
 	"\vMarkScanned\x12(.gaoxing.documents.v1.MarkScannedRequest\x1a\x1e.gaoxing.documents.v1.Document\" \x8a\xb5\x18\x1c\n" +
-	"\x13documents.documents\x12\x05admin\x12\x86\x01\n" +
-	"\fListVersions\x12).gaoxing.documents.v1.ListVersionsRequest\x1a*.gaoxing.documents.v1.ListVersionsResponse\"\x1f\x8a\xb5\x18\x1b\n" +
-	"\x13documents.documents\x12\x04read\x12\x86\x01\n" +
+	"\x13documents.documents\x12\x05admin\x12\x88\x01\n" +
+	"\fListVersions\x12).gaoxing.documents.v1.ListVersionsRequest\x1a*.gaoxing.documents.v1.ListVersionsResponse\"!\x8a\xb5\x18\x1d\n" +
+	"\x13documents.documents\x12\x04read(\x01\x12\x86\x01\n" +
 	"\x10ListAuditRecords\x12*.gaoxing.common.v1.ListAuditRecordsRequest\x1a+.gaoxing.common.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x15\n" +
 	"\raudit.records\x12\x04read\x12\x86\x01\n" +
 	"\x10VerifyAuditChain\x12*.gaoxing.common.v1.VerifyAuditChainRequest\x1a+.gaoxing.common.v1.VerifyAuditChainResponse\"\x19\x8a\xb5\x18\x15\n" +
@@ -1544,10 +1556,11 @@ var file_gaoxing_documents_v1_documents_proto_goTypes = []any{
 	(*ListVersionsRequest)(nil),         // 17: gaoxing.documents.v1.ListVersionsRequest
 	(*ListVersionsResponse)(nil),        // 18: gaoxing.documents.v1.ListVersionsResponse
 	(*timestamppb.Timestamp)(nil),       // 19: google.protobuf.Timestamp
-	(*v1.ListAuditRecordsRequest)(nil),  // 20: gaoxing.common.v1.ListAuditRecordsRequest
-	(*v1.VerifyAuditChainRequest)(nil),  // 21: gaoxing.common.v1.VerifyAuditChainRequest
-	(*v1.ListAuditRecordsResponse)(nil), // 22: gaoxing.common.v1.ListAuditRecordsResponse
-	(*v1.VerifyAuditChainResponse)(nil), // 23: gaoxing.common.v1.VerifyAuditChainResponse
+	(*v1.Owner)(nil),                    // 20: gaoxing.common.v1.Owner
+	(*v1.ListAuditRecordsRequest)(nil),  // 21: gaoxing.common.v1.ListAuditRecordsRequest
+	(*v1.VerifyAuditChainRequest)(nil),  // 22: gaoxing.common.v1.VerifyAuditChainRequest
+	(*v1.ListAuditRecordsResponse)(nil), // 23: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil), // 24: gaoxing.common.v1.VerifyAuditChainResponse
 }
 var file_gaoxing_documents_v1_documents_proto_depIdxs = []int32{
 	0,  // 0: gaoxing.documents.v1.Document.classification:type_name -> gaoxing.documents.v1.Classification
@@ -1557,44 +1570,45 @@ var file_gaoxing_documents_v1_documents_proto_depIdxs = []int32{
 	19, // 4: gaoxing.documents.v1.Document.update_time:type_name -> google.protobuf.Timestamp
 	19, // 5: gaoxing.documents.v1.Document.delete_time:type_name -> google.protobuf.Timestamp
 	19, // 6: gaoxing.documents.v1.Document.purge_time:type_name -> google.protobuf.Timestamp
-	1,  // 7: gaoxing.documents.v1.DocumentVersion.state:type_name -> gaoxing.documents.v1.State
-	19, // 8: gaoxing.documents.v1.DocumentVersion.create_time:type_name -> google.protobuf.Timestamp
-	19, // 9: gaoxing.documents.v1.Upload.expire_time:type_name -> google.protobuf.Timestamp
-	19, // 10: gaoxing.documents.v1.DownloadURL.expire_time:type_name -> google.protobuf.Timestamp
-	2,  // 11: gaoxing.documents.v1.ListDocumentsResponse.documents:type_name -> gaoxing.documents.v1.Document
-	0,  // 12: gaoxing.documents.v1.CreateUploadRequest.classification:type_name -> gaoxing.documents.v1.Classification
-	3,  // 13: gaoxing.documents.v1.ListVersionsResponse.versions:type_name -> gaoxing.documents.v1.DocumentVersion
-	6,  // 14: gaoxing.documents.v1.DocumentsService.GetDocument:input_type -> gaoxing.documents.v1.GetDocumentRequest
-	7,  // 15: gaoxing.documents.v1.DocumentsService.ListDocuments:input_type -> gaoxing.documents.v1.ListDocumentsRequest
-	9,  // 16: gaoxing.documents.v1.DocumentsService.CreateUpload:input_type -> gaoxing.documents.v1.CreateUploadRequest
-	10, // 17: gaoxing.documents.v1.DocumentsService.CommitUpload:input_type -> gaoxing.documents.v1.CommitUploadRequest
-	11, // 18: gaoxing.documents.v1.DocumentsService.GetDownloadURL:input_type -> gaoxing.documents.v1.GetDownloadURLRequest
-	12, // 19: gaoxing.documents.v1.DocumentsService.DeleteDocument:input_type -> gaoxing.documents.v1.DeleteDocumentRequest
-	13, // 20: gaoxing.documents.v1.DocumentsService.UndeleteDocument:input_type -> gaoxing.documents.v1.UndeleteDocumentRequest
-	14, // 21: gaoxing.documents.v1.DocumentsService.SetLegalHold:input_type -> gaoxing.documents.v1.SetLegalHoldRequest
-	15, // 22: gaoxing.documents.v1.DocumentsService.ReleaseLegalHold:input_type -> gaoxing.documents.v1.ReleaseLegalHoldRequest
-	16, // 23: gaoxing.documents.v1.DocumentsService.MarkScanned:input_type -> gaoxing.documents.v1.MarkScannedRequest
-	17, // 24: gaoxing.documents.v1.DocumentsService.ListVersions:input_type -> gaoxing.documents.v1.ListVersionsRequest
-	20, // 25: gaoxing.documents.v1.DocumentsService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
-	21, // 26: gaoxing.documents.v1.DocumentsService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
-	2,  // 27: gaoxing.documents.v1.DocumentsService.GetDocument:output_type -> gaoxing.documents.v1.Document
-	8,  // 28: gaoxing.documents.v1.DocumentsService.ListDocuments:output_type -> gaoxing.documents.v1.ListDocumentsResponse
-	4,  // 29: gaoxing.documents.v1.DocumentsService.CreateUpload:output_type -> gaoxing.documents.v1.Upload
-	2,  // 30: gaoxing.documents.v1.DocumentsService.CommitUpload:output_type -> gaoxing.documents.v1.Document
-	5,  // 31: gaoxing.documents.v1.DocumentsService.GetDownloadURL:output_type -> gaoxing.documents.v1.DownloadURL
-	2,  // 32: gaoxing.documents.v1.DocumentsService.DeleteDocument:output_type -> gaoxing.documents.v1.Document
-	2,  // 33: gaoxing.documents.v1.DocumentsService.UndeleteDocument:output_type -> gaoxing.documents.v1.Document
-	2,  // 34: gaoxing.documents.v1.DocumentsService.SetLegalHold:output_type -> gaoxing.documents.v1.Document
-	2,  // 35: gaoxing.documents.v1.DocumentsService.ReleaseLegalHold:output_type -> gaoxing.documents.v1.Document
-	2,  // 36: gaoxing.documents.v1.DocumentsService.MarkScanned:output_type -> gaoxing.documents.v1.Document
-	18, // 37: gaoxing.documents.v1.DocumentsService.ListVersions:output_type -> gaoxing.documents.v1.ListVersionsResponse
-	22, // 38: gaoxing.documents.v1.DocumentsService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
-	23, // 39: gaoxing.documents.v1.DocumentsService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
-	27, // [27:40] is the sub-list for method output_type
-	14, // [14:27] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	20, // 7: gaoxing.documents.v1.Document.holder:type_name -> gaoxing.common.v1.Owner
+	1,  // 8: gaoxing.documents.v1.DocumentVersion.state:type_name -> gaoxing.documents.v1.State
+	19, // 9: gaoxing.documents.v1.DocumentVersion.create_time:type_name -> google.protobuf.Timestamp
+	19, // 10: gaoxing.documents.v1.Upload.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 11: gaoxing.documents.v1.DownloadURL.expire_time:type_name -> google.protobuf.Timestamp
+	2,  // 12: gaoxing.documents.v1.ListDocumentsResponse.documents:type_name -> gaoxing.documents.v1.Document
+	0,  // 13: gaoxing.documents.v1.CreateUploadRequest.classification:type_name -> gaoxing.documents.v1.Classification
+	3,  // 14: gaoxing.documents.v1.ListVersionsResponse.versions:type_name -> gaoxing.documents.v1.DocumentVersion
+	6,  // 15: gaoxing.documents.v1.DocumentsService.GetDocument:input_type -> gaoxing.documents.v1.GetDocumentRequest
+	7,  // 16: gaoxing.documents.v1.DocumentsService.ListDocuments:input_type -> gaoxing.documents.v1.ListDocumentsRequest
+	9,  // 17: gaoxing.documents.v1.DocumentsService.CreateUpload:input_type -> gaoxing.documents.v1.CreateUploadRequest
+	10, // 18: gaoxing.documents.v1.DocumentsService.CommitUpload:input_type -> gaoxing.documents.v1.CommitUploadRequest
+	11, // 19: gaoxing.documents.v1.DocumentsService.GetDownloadURL:input_type -> gaoxing.documents.v1.GetDownloadURLRequest
+	12, // 20: gaoxing.documents.v1.DocumentsService.DeleteDocument:input_type -> gaoxing.documents.v1.DeleteDocumentRequest
+	13, // 21: gaoxing.documents.v1.DocumentsService.UndeleteDocument:input_type -> gaoxing.documents.v1.UndeleteDocumentRequest
+	14, // 22: gaoxing.documents.v1.DocumentsService.SetLegalHold:input_type -> gaoxing.documents.v1.SetLegalHoldRequest
+	15, // 23: gaoxing.documents.v1.DocumentsService.ReleaseLegalHold:input_type -> gaoxing.documents.v1.ReleaseLegalHoldRequest
+	16, // 24: gaoxing.documents.v1.DocumentsService.MarkScanned:input_type -> gaoxing.documents.v1.MarkScannedRequest
+	17, // 25: gaoxing.documents.v1.DocumentsService.ListVersions:input_type -> gaoxing.documents.v1.ListVersionsRequest
+	21, // 26: gaoxing.documents.v1.DocumentsService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
+	22, // 27: gaoxing.documents.v1.DocumentsService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
+	2,  // 28: gaoxing.documents.v1.DocumentsService.GetDocument:output_type -> gaoxing.documents.v1.Document
+	8,  // 29: gaoxing.documents.v1.DocumentsService.ListDocuments:output_type -> gaoxing.documents.v1.ListDocumentsResponse
+	4,  // 30: gaoxing.documents.v1.DocumentsService.CreateUpload:output_type -> gaoxing.documents.v1.Upload
+	2,  // 31: gaoxing.documents.v1.DocumentsService.CommitUpload:output_type -> gaoxing.documents.v1.Document
+	5,  // 32: gaoxing.documents.v1.DocumentsService.GetDownloadURL:output_type -> gaoxing.documents.v1.DownloadURL
+	2,  // 33: gaoxing.documents.v1.DocumentsService.DeleteDocument:output_type -> gaoxing.documents.v1.Document
+	2,  // 34: gaoxing.documents.v1.DocumentsService.UndeleteDocument:output_type -> gaoxing.documents.v1.Document
+	2,  // 35: gaoxing.documents.v1.DocumentsService.SetLegalHold:output_type -> gaoxing.documents.v1.Document
+	2,  // 36: gaoxing.documents.v1.DocumentsService.ReleaseLegalHold:output_type -> gaoxing.documents.v1.Document
+	2,  // 37: gaoxing.documents.v1.DocumentsService.MarkScanned:output_type -> gaoxing.documents.v1.Document
+	18, // 38: gaoxing.documents.v1.DocumentsService.ListVersions:output_type -> gaoxing.documents.v1.ListVersionsResponse
+	23, // 39: gaoxing.documents.v1.DocumentsService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	24, // 40: gaoxing.documents.v1.DocumentsService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	28, // [28:41] is the sub-list for method output_type
+	15, // [15:28] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_documents_v1_documents_proto_init() }

@@ -1904,8 +1904,12 @@ type Application struct {
 	StepDueTime     *timestamppb.Timestamp `protobuf:"bytes,38,opt,name=step_due_time,json=stepDueTime,proto3" json:"step_due_time,omitempty"`           // the current step's promised deadline
 	FollowUpRating  int32                  `protobuf:"varint,39,opt,name=follow_up_rating,json=followUpRating,proto3" json:"follow_up_rating,omitempty"` // the rating after rectification (回访评价)
 	FollowUpComment string                 `protobuf:"bytes,40,opt,name=follow_up_comment,json=followUpComment,proto3" json:"follow_up_comment,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Output only: whose application it is (the applicant's account; for an enterprise,
+	// also its credit code), set from the caller when an applicant files, from
+	// applicant.subject and applicant.credit_code when staff file for them.
+	Owner         *v1.Owner `protobuf:"bytes,41,opt,name=owner,proto3" json:"owner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Application) Reset() {
@@ -2216,6 +2220,13 @@ func (x *Application) GetFollowUpComment() string {
 		return x.FollowUpComment
 	}
 	return ""
+}
+
+func (x *Application) GetOwner() *v1.Owner {
+	if x != nil {
+		return x.Owner
+	}
+	return nil
 }
 
 type SubmitApplicationRequest struct {
@@ -2696,7 +2707,6 @@ type CompleteStepRequest struct {
 	Etag  string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
 	// The step being closed, by index; a second close of the same step is refused.
 	Step            int32    `protobuf:"varint,3,opt,name=step,proto3" json:"step,omitempty"`
-	Handler         string   `protobuf:"bytes,4,opt,name=handler,proto3" json:"handler,omitempty"`
 	Result          string   `protobuf:"bytes,5,opt,name=result,proto3" json:"result,omitempty"`
 	ResultDocuments []string `protobuf:"bytes,6,rep,name=result_documents,json=resultDocuments,proto3" json:"result_documents,omitempty"`
 	unknownFields   protoimpl.UnknownFields
@@ -2752,13 +2762,6 @@ func (x *CompleteStepRequest) GetStep() int32 {
 		return x.Step
 	}
 	return 0
-}
-
-func (x *CompleteStepRequest) GetHandler() string {
-	if x != nil {
-		return x.Handler
-	}
-	return ""
 }
 
 func (x *CompleteStepRequest) GetResult() string {
@@ -4389,7 +4392,7 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\aMailing\x12\x18\n" +
 	"\acarrier\x18\x01 \x01(\tR\acarrier\x12'\n" +
 	"\x0ftracking_number\x18\x02 \x01(\tR\x0etrackingNumber\x127\n" +
-	"\tmail_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bmailTime\"\xef\x0e\n" +
+	"\tmail_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bmailTime\"\x9f\x0f\n" +
 	"\vApplication\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06matter\x18\x02 \x01(\tR\x06matter\x12%\n" +
@@ -4435,7 +4438,8 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\fescalated_to\x18% \x01(\tR\vescalatedTo\x12>\n" +
 	"\rstep_due_time\x18& \x01(\v2\x1a.google.protobuf.TimestampR\vstepDueTime\x12(\n" +
 	"\x10follow_up_rating\x18' \x01(\x05R\x0efollowUpRating\x12*\n" +
-	"\x11follow_up_comment\x18( \x01(\tR\x0ffollowUpComment\x1a7\n" +
+	"\x11follow_up_comment\x18( \x01(\tR\x0ffollowUpComment\x12.\n" +
+	"\x05owner\x18) \x01(\v2\x18.gaoxing.common.v1.OwnerR\x05owner\x1a7\n" +
 	"\tFormEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"u\n" +
@@ -4469,14 +4473,13 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x18RejectApplicationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x18\n" +
-	"\areasons\x18\x03 \x03(\tR\areasons\"\xae\x01\n" +
+	"\areasons\x18\x03 \x03(\tR\areasons\"\xa3\x01\n" +
 	"\x13CompleteStepRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x12\n" +
-	"\x04step\x18\x03 \x01(\x05R\x04step\x12\x18\n" +
-	"\ahandler\x18\x04 \x01(\tR\ahandler\x12\x16\n" +
+	"\x04step\x18\x03 \x01(\x05R\x04step\x12\x16\n" +
 	"\x06result\x18\x05 \x01(\tR\x06result\x12)\n" +
-	"\x10result_documents\x18\x06 \x03(\tR\x0fresultDocuments\"\\\n" +
+	"\x10result_documents\x18\x06 \x03(\tR\x0fresultDocumentsJ\x04\b\x04\x10\x05R\ahandler\"\\\n" +
 	"\x1aWithdrawApplicationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x16\n" +
@@ -4651,7 +4654,7 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x18BUNDLE_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18BUNDLE_STATE_IN_PROGRESS\x10\x01\x12\x1a\n" +
 	"\x16BUNDLE_STATE_COMPLETED\x10\x02\x12\x17\n" +
-	"\x13BUNDLE_STATE_CLOSED\x10\x032\xdd#\n" +
+	"\x13BUNDLE_STATE_CLOSED\x10\x032\xf0#\n" +
 	"\x0eMattersService\x12U\n" +
 	"\tGetMatter\x12$.gaoxing.matters.v1.GetMatterRequest\x1a\x1a.gaoxing.matters.v1.Matter\"\x06\x8a\xb5\x18\x02 \x01\x12f\n" +
 	"\vListMatters\x12&.gaoxing.matters.v1.ListMattersRequest\x1a'.gaoxing.matters.v1.ListMattersResponse\"\x06\x8a\xb5\x18\x02 \x01\x12r\n" +
@@ -4660,31 +4663,31 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\fEnableMatter\x12'.gaoxing.matters.v1.EnableMatterRequest\x1a\x1e.gaoxing.matters.v1.Enablement\"\x1d\x8a\xb5\x18\x19\n" +
 	"\x0fmatters.matters\x12\x06update\x12\x87\x01\n" +
 	"\x0fListEnablements\x12*.gaoxing.matters.v1.ListEnablementsRequest\x1a+.gaoxing.matters.v1.ListEnablementsResponse\"\x1b\x8a\xb5\x18\x17\n" +
-	"\x0fmatters.matters\x12\x04read\x12\x86\x01\n" +
-	"\x11SubmitApplication\x12,.gaoxing.matters.v1.SubmitApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
-	"\x14matters.applications\x12\x06create\x12~\n" +
-	"\x0eGetApplication\x12).gaoxing.matters.v1.GetApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\" \x8a\xb5\x18\x1c\n" +
-	"\x14matters.applications\x12\x04read\x12\x8f\x01\n" +
-	"\x10ListApplications\x12+.gaoxing.matters.v1.ListApplicationsRequest\x1a,.gaoxing.matters.v1.ListApplicationsResponse\" \x8a\xb5\x18\x1c\n" +
-	"\x14matters.applications\x12\x04read\x12\x87\x01\n" +
+	"\x0fmatters.matters\x12\x04read\x12\x88\x01\n" +
+	"\x11SubmitApplication\x12,.gaoxing.matters.v1.SubmitApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"$\x8a\xb5\x18 \n" +
+	"\x14matters.applications\x12\x06create(\x02\x12\x80\x01\n" +
+	"\x0eGetApplication\x12).gaoxing.matters.v1.GetApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14matters.applications\x12\x04read(\x01\x12\x91\x01\n" +
+	"\x10ListApplications\x12+.gaoxing.matters.v1.ListApplicationsRequest\x1a,.gaoxing.matters.v1.ListApplicationsResponse\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14matters.applications\x12\x04read(\x01\x12\x87\x01\n" +
 	"\x11AcceptApplication\x12,.gaoxing.matters.v1.AcceptApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"#\x8a\xb5\x18\x1f\n" +
 	"\x14matters.applications\x12\aapprove\x12\x81\x01\n" +
 	"\x0eAcceptDeferred\x12).gaoxing.matters.v1.AcceptDeferredRequest\x1a\x1f.gaoxing.matters.v1.Application\"#\x8a\xb5\x18\x1f\n" +
-	"\x14matters.applications\x12\aapprove\x12\x80\x01\n" +
-	"\x0eSupplyDeferred\x12).gaoxing.matters.v1.SupplyDeferredRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
-	"\x14matters.applications\x12\x06update\x12\x87\x01\n" +
+	"\x14matters.applications\x12\aapprove\x12\x82\x01\n" +
+	"\x0eSupplyDeferred\x12).gaoxing.matters.v1.SupplyDeferredRequest\x1a\x1f.gaoxing.matters.v1.Application\"$\x8a\xb5\x18 \n" +
+	"\x14matters.applications\x12\x06update(\x01\x12\x87\x01\n" +
 	"\x11RequestCorrection\x12,.gaoxing.matters.v1.RequestCorrectionRequest\x1a\x1f.gaoxing.matters.v1.Application\"#\x8a\xb5\x18\x1f\n" +
-	"\x14matters.applications\x12\aapprove\x12\x8a\x01\n" +
-	"\x13ResubmitApplication\x12..gaoxing.matters.v1.ResubmitApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
-	"\x14matters.applications\x12\x06update\x12\x87\x01\n" +
+	"\x14matters.applications\x12\aapprove\x12\x8c\x01\n" +
+	"\x13ResubmitApplication\x12..gaoxing.matters.v1.ResubmitApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"$\x8a\xb5\x18 \n" +
+	"\x14matters.applications\x12\x06update(\x01\x12\x87\x01\n" +
 	"\x11RejectApplication\x12,.gaoxing.matters.v1.RejectApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"#\x8a\xb5\x18\x1f\n" +
 	"\x14matters.applications\x12\aapprove\x12|\n" +
 	"\fCompleteStep\x12'.gaoxing.matters.v1.CompleteStepRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
-	"\x14matters.applications\x12\x06update\x12\x8a\x01\n" +
-	"\x13WithdrawApplication\x12..gaoxing.matters.v1.WithdrawApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
-	"\x14matters.applications\x12\x06update\x12}\n" +
-	"\x0fRateApplication\x12*.gaoxing.matters.v1.RateApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"\x1d\x8a\xb5\x18\x19\n" +
-	"\x0fmatters.ratings\x12\x06create\x12\x86\x01\n" +
+	"\x14matters.applications\x12\x06update\x12\x8c\x01\n" +
+	"\x13WithdrawApplication\x12..gaoxing.matters.v1.WithdrawApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"$\x8a\xb5\x18 \n" +
+	"\x14matters.applications\x12\x06update(\x01\x12\x7f\n" +
+	"\x0fRateApplication\x12*.gaoxing.matters.v1.RateApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0fmatters.ratings\x12\x06create(\x01\x12\x86\x01\n" +
 	"\rReportMatters\x12(.gaoxing.matters.v1.ReportMattersRequest\x1a).gaoxing.matters.v1.ReportMattersResponse\" \x8a\xb5\x18\x1c\n" +
 	"\x14matters.applications\x12\x04read\x12\x87\x01\n" +
 	"\x11AssignApplication\x12,.gaoxing.matters.v1.AssignApplicationRequest\x1a\x1f.gaoxing.matters.v1.Application\"#\x8a\xb5\x18\x1f\n" +
@@ -4699,11 +4702,11 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x0fMailCertificate\x12*.gaoxing.matters.v1.MailCertificateRequest\x1a\x1f.gaoxing.matters.v1.Application\"\"\x8a\xb5\x18\x1e\n" +
 	"\x14matters.applications\x12\x06update\x12U\n" +
 	"\tGetBundle\x12$.gaoxing.matters.v1.GetBundleRequest\x1a\x1a.gaoxing.matters.v1.Bundle\"\x06\x8a\xb5\x18\x02 \x01\x12f\n" +
-	"\vListBundles\x12&.gaoxing.matters.v1.ListBundlesRequest\x1a'.gaoxing.matters.v1.ListBundlesResponse\"\x06\x8a\xb5\x18\x02 \x01\x12\x82\x01\n" +
-	"\fSubmitBundle\x12'.gaoxing.matters.v1.SubmitBundleRequest\x1a%.gaoxing.matters.v1.BundleApplication\"\"\x8a\xb5\x18\x1e\n" +
-	"\x14matters.applications\x12\x06create\x12\x90\x01\n" +
-	"\x14GetBundleApplication\x12/.gaoxing.matters.v1.GetBundleApplicationRequest\x1a%.gaoxing.matters.v1.BundleApplication\" \x8a\xb5\x18\x1c\n" +
-	"\x14matters.applications\x12\x04read\x12r\n" +
+	"\vListBundles\x12&.gaoxing.matters.v1.ListBundlesRequest\x1a'.gaoxing.matters.v1.ListBundlesResponse\"\x06\x8a\xb5\x18\x02 \x01\x12\x84\x01\n" +
+	"\fSubmitBundle\x12'.gaoxing.matters.v1.SubmitBundleRequest\x1a%.gaoxing.matters.v1.BundleApplication\"$\x8a\xb5\x18 \n" +
+	"\x14matters.applications\x12\x06create(\x02\x12\x92\x01\n" +
+	"\x14GetBundleApplication\x12/.gaoxing.matters.v1.GetBundleApplicationRequest\x1a%.gaoxing.matters.v1.BundleApplication\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14matters.applications\x12\x04read(\x01\x12r\n" +
 	"\fUpdatePolicy\x12'.gaoxing.matters.v1.UpdatePolicyRequest\x1a\x1a.gaoxing.matters.v1.Policy\"\x1d\x8a\xb5\x18\x19\n" +
 	"\x0fmatters.matters\x12\x06update\x12~\n" +
 	"\fListPolicies\x12'.gaoxing.matters.v1.ListPoliciesRequest\x1a(.gaoxing.matters.v1.ListPoliciesResponse\"\x1b\x8a\xb5\x18\x17\n" +
@@ -4803,22 +4806,23 @@ var file_gaoxing_matters_v1_matters_proto_goTypes = []any{
 	nil,                                      // 63: gaoxing.matters.v1.BundleMember.FieldMapEntry
 	nil,                                      // 64: gaoxing.matters.v1.SubmitBundleRequest.FormEntry
 	(*timestamppb.Timestamp)(nil),            // 65: google.protobuf.Timestamp
-	(*UpdatePolicyRequest)(nil),              // 66: gaoxing.matters.v1.UpdatePolicyRequest
-	(*ListPoliciesRequest)(nil),              // 67: gaoxing.matters.v1.ListPoliciesRequest
-	(*UpsertEnterpriseProfileRequest)(nil),   // 68: gaoxing.matters.v1.UpsertEnterpriseProfileRequest
-	(*ImportEnterpriseProfilesRequest)(nil),  // 69: gaoxing.matters.v1.ImportEnterpriseProfilesRequest
-	(*EvaluatePolicyRequest)(nil),            // 70: gaoxing.matters.v1.EvaluatePolicyRequest
-	(*ListGrantsRequest)(nil),                // 71: gaoxing.matters.v1.ListGrantsRequest
-	(*v1.ListAuditRecordsRequest)(nil),       // 72: gaoxing.common.v1.ListAuditRecordsRequest
-	(*v1.VerifyAuditChainRequest)(nil),       // 73: gaoxing.common.v1.VerifyAuditChainRequest
-	(*Policy)(nil),                           // 74: gaoxing.matters.v1.Policy
-	(*ListPoliciesResponse)(nil),             // 75: gaoxing.matters.v1.ListPoliciesResponse
-	(*EnterpriseProfile)(nil),                // 76: gaoxing.matters.v1.EnterpriseProfile
-	(*ImportEnterpriseProfilesResponse)(nil), // 77: gaoxing.matters.v1.ImportEnterpriseProfilesResponse
-	(*EvaluatePolicyResponse)(nil),           // 78: gaoxing.matters.v1.EvaluatePolicyResponse
-	(*ListGrantsResponse)(nil),               // 79: gaoxing.matters.v1.ListGrantsResponse
-	(*v1.ListAuditRecordsResponse)(nil),      // 80: gaoxing.common.v1.ListAuditRecordsResponse
-	(*v1.VerifyAuditChainResponse)(nil),      // 81: gaoxing.common.v1.VerifyAuditChainResponse
+	(*v1.Owner)(nil),                         // 66: gaoxing.common.v1.Owner
+	(*UpdatePolicyRequest)(nil),              // 67: gaoxing.matters.v1.UpdatePolicyRequest
+	(*ListPoliciesRequest)(nil),              // 68: gaoxing.matters.v1.ListPoliciesRequest
+	(*UpsertEnterpriseProfileRequest)(nil),   // 69: gaoxing.matters.v1.UpsertEnterpriseProfileRequest
+	(*ImportEnterpriseProfilesRequest)(nil),  // 70: gaoxing.matters.v1.ImportEnterpriseProfilesRequest
+	(*EvaluatePolicyRequest)(nil),            // 71: gaoxing.matters.v1.EvaluatePolicyRequest
+	(*ListGrantsRequest)(nil),                // 72: gaoxing.matters.v1.ListGrantsRequest
+	(*v1.ListAuditRecordsRequest)(nil),       // 73: gaoxing.common.v1.ListAuditRecordsRequest
+	(*v1.VerifyAuditChainRequest)(nil),       // 74: gaoxing.common.v1.VerifyAuditChainRequest
+	(*Policy)(nil),                           // 75: gaoxing.matters.v1.Policy
+	(*ListPoliciesResponse)(nil),             // 76: gaoxing.matters.v1.ListPoliciesResponse
+	(*EnterpriseProfile)(nil),                // 77: gaoxing.matters.v1.EnterpriseProfile
+	(*ImportEnterpriseProfilesResponse)(nil), // 78: gaoxing.matters.v1.ImportEnterpriseProfilesResponse
+	(*EvaluatePolicyResponse)(nil),           // 79: gaoxing.matters.v1.EvaluatePolicyResponse
+	(*ListGrantsResponse)(nil),               // 80: gaoxing.matters.v1.ListGrantsResponse
+	(*v1.ListAuditRecordsResponse)(nil),      // 81: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil),      // 82: gaoxing.common.v1.VerifyAuditChainResponse
 }
 var file_gaoxing_matters_v1_matters_proto_depIdxs = []int32{
 	0,   // 0: gaoxing.matters.v1.Limit.unit:type_name -> gaoxing.matters.v1.Unit
@@ -4861,110 +4865,111 @@ var file_gaoxing_matters_v1_matters_proto_depIdxs = []int32{
 	62,  // 37: gaoxing.matters.v1.Application.form:type_name -> gaoxing.matters.v1.Application.FormEntry
 	28,  // 38: gaoxing.matters.v1.Application.mailing:type_name -> gaoxing.matters.v1.Mailing
 	65,  // 39: gaoxing.matters.v1.Application.step_due_time:type_name -> google.protobuf.Timestamp
-	29,  // 40: gaoxing.matters.v1.SubmitApplicationRequest.application:type_name -> gaoxing.matters.v1.Application
-	25,  // 41: gaoxing.matters.v1.SupplyDeferredRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
-	25,  // 42: gaoxing.matters.v1.ResubmitApplicationRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
-	6,   // 43: gaoxing.matters.v1.ReportMattersRequest.group_by:type_name -> gaoxing.matters.v1.ReportGroup
-	65,  // 44: gaoxing.matters.v1.ReportMattersRequest.start_time:type_name -> google.protobuf.Timestamp
-	65,  // 45: gaoxing.matters.v1.ReportMattersRequest.end_time:type_name -> google.protobuf.Timestamp
-	9,   // 46: gaoxing.matters.v1.MatterReport.target:type_name -> gaoxing.matters.v1.Limit
-	42,  // 47: gaoxing.matters.v1.ReportMattersResponse.matters:type_name -> gaoxing.matters.v1.MatterReport
-	5,   // 48: gaoxing.matters.v1.ListApplicationsRequest.state:type_name -> gaoxing.matters.v1.State
-	29,  // 49: gaoxing.matters.v1.ListApplicationsResponse.applications:type_name -> gaoxing.matters.v1.Application
-	7,   // 50: gaoxing.matters.v1.ListQueueRequest.scope:type_name -> gaoxing.matters.v1.QueueScope
-	29,  // 51: gaoxing.matters.v1.ListQueueResponse.applications:type_name -> gaoxing.matters.v1.Application
-	65,  // 52: gaoxing.matters.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
-	49,  // 53: gaoxing.matters.v1.ListAlertsResponse.alerts:type_name -> gaoxing.matters.v1.Alert
-	63,  // 54: gaoxing.matters.v1.BundleMember.field_map:type_name -> gaoxing.matters.v1.BundleMember.FieldMapEntry
-	2,   // 55: gaoxing.matters.v1.Bundle.audience:type_name -> gaoxing.matters.v1.Audience
-	14,  // 56: gaoxing.matters.v1.Bundle.fields:type_name -> gaoxing.matters.v1.FormField
-	54,  // 57: gaoxing.matters.v1.Bundle.members:type_name -> gaoxing.matters.v1.BundleMember
-	55,  // 58: gaoxing.matters.v1.ListBundlesResponse.bundles:type_name -> gaoxing.matters.v1.Bundle
-	23,  // 59: gaoxing.matters.v1.SubmitBundleRequest.applicant:type_name -> gaoxing.matters.v1.Applicant
-	3,   // 60: gaoxing.matters.v1.SubmitBundleRequest.channel:type_name -> gaoxing.matters.v1.Channel
-	24,  // 61: gaoxing.matters.v1.SubmitBundleRequest.agent:type_name -> gaoxing.matters.v1.Agent
-	64,  // 62: gaoxing.matters.v1.SubmitBundleRequest.form:type_name -> gaoxing.matters.v1.SubmitBundleRequest.FormEntry
-	25,  // 63: gaoxing.matters.v1.SubmitBundleRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
-	23,  // 64: gaoxing.matters.v1.BundleApplication.applicant:type_name -> gaoxing.matters.v1.Applicant
-	8,   // 65: gaoxing.matters.v1.BundleApplication.state:type_name -> gaoxing.matters.v1.BundleState
-	29,  // 66: gaoxing.matters.v1.BundleApplication.members:type_name -> gaoxing.matters.v1.Application
-	65,  // 67: gaoxing.matters.v1.BundleApplication.create_time:type_name -> google.protobuf.Timestamp
-	65,  // 68: gaoxing.matters.v1.BundleApplication.complete_time:type_name -> google.protobuf.Timestamp
-	15,  // 69: gaoxing.matters.v1.MattersService.GetMatter:input_type -> gaoxing.matters.v1.GetMatterRequest
-	16,  // 70: gaoxing.matters.v1.MattersService.ListMatters:input_type -> gaoxing.matters.v1.ListMattersRequest
-	18,  // 71: gaoxing.matters.v1.MattersService.UpdateMatter:input_type -> gaoxing.matters.v1.UpdateMatterRequest
-	20,  // 72: gaoxing.matters.v1.MattersService.EnableMatter:input_type -> gaoxing.matters.v1.EnableMatterRequest
-	21,  // 73: gaoxing.matters.v1.MattersService.ListEnablements:input_type -> gaoxing.matters.v1.ListEnablementsRequest
-	30,  // 74: gaoxing.matters.v1.MattersService.SubmitApplication:input_type -> gaoxing.matters.v1.SubmitApplicationRequest
-	31,  // 75: gaoxing.matters.v1.MattersService.GetApplication:input_type -> gaoxing.matters.v1.GetApplicationRequest
-	44,  // 76: gaoxing.matters.v1.MattersService.ListApplications:input_type -> gaoxing.matters.v1.ListApplicationsRequest
-	32,  // 77: gaoxing.matters.v1.MattersService.AcceptApplication:input_type -> gaoxing.matters.v1.AcceptApplicationRequest
-	33,  // 78: gaoxing.matters.v1.MattersService.AcceptDeferred:input_type -> gaoxing.matters.v1.AcceptDeferredRequest
-	34,  // 79: gaoxing.matters.v1.MattersService.SupplyDeferred:input_type -> gaoxing.matters.v1.SupplyDeferredRequest
-	35,  // 80: gaoxing.matters.v1.MattersService.RequestCorrection:input_type -> gaoxing.matters.v1.RequestCorrectionRequest
-	36,  // 81: gaoxing.matters.v1.MattersService.ResubmitApplication:input_type -> gaoxing.matters.v1.ResubmitApplicationRequest
-	37,  // 82: gaoxing.matters.v1.MattersService.RejectApplication:input_type -> gaoxing.matters.v1.RejectApplicationRequest
-	38,  // 83: gaoxing.matters.v1.MattersService.CompleteStep:input_type -> gaoxing.matters.v1.CompleteStepRequest
-	39,  // 84: gaoxing.matters.v1.MattersService.WithdrawApplication:input_type -> gaoxing.matters.v1.WithdrawApplicationRequest
-	40,  // 85: gaoxing.matters.v1.MattersService.RateApplication:input_type -> gaoxing.matters.v1.RateApplicationRequest
-	41,  // 86: gaoxing.matters.v1.MattersService.ReportMatters:input_type -> gaoxing.matters.v1.ReportMattersRequest
-	46,  // 87: gaoxing.matters.v1.MattersService.AssignApplication:input_type -> gaoxing.matters.v1.AssignApplicationRequest
-	47,  // 88: gaoxing.matters.v1.MattersService.ListQueue:input_type -> gaoxing.matters.v1.ListQueueRequest
-	50,  // 89: gaoxing.matters.v1.MattersService.ListAlerts:input_type -> gaoxing.matters.v1.ListAlertsRequest
-	52,  // 90: gaoxing.matters.v1.MattersService.RectifyApplication:input_type -> gaoxing.matters.v1.RectifyApplicationRequest
-	53,  // 91: gaoxing.matters.v1.MattersService.MailCertificate:input_type -> gaoxing.matters.v1.MailCertificateRequest
-	56,  // 92: gaoxing.matters.v1.MattersService.GetBundle:input_type -> gaoxing.matters.v1.GetBundleRequest
-	57,  // 93: gaoxing.matters.v1.MattersService.ListBundles:input_type -> gaoxing.matters.v1.ListBundlesRequest
-	59,  // 94: gaoxing.matters.v1.MattersService.SubmitBundle:input_type -> gaoxing.matters.v1.SubmitBundleRequest
-	61,  // 95: gaoxing.matters.v1.MattersService.GetBundleApplication:input_type -> gaoxing.matters.v1.GetBundleApplicationRequest
-	66,  // 96: gaoxing.matters.v1.MattersService.UpdatePolicy:input_type -> gaoxing.matters.v1.UpdatePolicyRequest
-	67,  // 97: gaoxing.matters.v1.MattersService.ListPolicies:input_type -> gaoxing.matters.v1.ListPoliciesRequest
-	68,  // 98: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:input_type -> gaoxing.matters.v1.UpsertEnterpriseProfileRequest
-	69,  // 99: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:input_type -> gaoxing.matters.v1.ImportEnterpriseProfilesRequest
-	70,  // 100: gaoxing.matters.v1.MattersService.EvaluatePolicy:input_type -> gaoxing.matters.v1.EvaluatePolicyRequest
-	71,  // 101: gaoxing.matters.v1.MattersService.ListGrants:input_type -> gaoxing.matters.v1.ListGrantsRequest
-	72,  // 102: gaoxing.matters.v1.MattersService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
-	73,  // 103: gaoxing.matters.v1.MattersService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
-	13,  // 104: gaoxing.matters.v1.MattersService.GetMatter:output_type -> gaoxing.matters.v1.Matter
-	17,  // 105: gaoxing.matters.v1.MattersService.ListMatters:output_type -> gaoxing.matters.v1.ListMattersResponse
-	13,  // 106: gaoxing.matters.v1.MattersService.UpdateMatter:output_type -> gaoxing.matters.v1.Matter
-	19,  // 107: gaoxing.matters.v1.MattersService.EnableMatter:output_type -> gaoxing.matters.v1.Enablement
-	22,  // 108: gaoxing.matters.v1.MattersService.ListEnablements:output_type -> gaoxing.matters.v1.ListEnablementsResponse
-	29,  // 109: gaoxing.matters.v1.MattersService.SubmitApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 110: gaoxing.matters.v1.MattersService.GetApplication:output_type -> gaoxing.matters.v1.Application
-	45,  // 111: gaoxing.matters.v1.MattersService.ListApplications:output_type -> gaoxing.matters.v1.ListApplicationsResponse
-	29,  // 112: gaoxing.matters.v1.MattersService.AcceptApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 113: gaoxing.matters.v1.MattersService.AcceptDeferred:output_type -> gaoxing.matters.v1.Application
-	29,  // 114: gaoxing.matters.v1.MattersService.SupplyDeferred:output_type -> gaoxing.matters.v1.Application
-	29,  // 115: gaoxing.matters.v1.MattersService.RequestCorrection:output_type -> gaoxing.matters.v1.Application
-	29,  // 116: gaoxing.matters.v1.MattersService.ResubmitApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 117: gaoxing.matters.v1.MattersService.RejectApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 118: gaoxing.matters.v1.MattersService.CompleteStep:output_type -> gaoxing.matters.v1.Application
-	29,  // 119: gaoxing.matters.v1.MattersService.WithdrawApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 120: gaoxing.matters.v1.MattersService.RateApplication:output_type -> gaoxing.matters.v1.Application
-	43,  // 121: gaoxing.matters.v1.MattersService.ReportMatters:output_type -> gaoxing.matters.v1.ReportMattersResponse
-	29,  // 122: gaoxing.matters.v1.MattersService.AssignApplication:output_type -> gaoxing.matters.v1.Application
-	48,  // 123: gaoxing.matters.v1.MattersService.ListQueue:output_type -> gaoxing.matters.v1.ListQueueResponse
-	51,  // 124: gaoxing.matters.v1.MattersService.ListAlerts:output_type -> gaoxing.matters.v1.ListAlertsResponse
-	29,  // 125: gaoxing.matters.v1.MattersService.RectifyApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 126: gaoxing.matters.v1.MattersService.MailCertificate:output_type -> gaoxing.matters.v1.Application
-	55,  // 127: gaoxing.matters.v1.MattersService.GetBundle:output_type -> gaoxing.matters.v1.Bundle
-	58,  // 128: gaoxing.matters.v1.MattersService.ListBundles:output_type -> gaoxing.matters.v1.ListBundlesResponse
-	60,  // 129: gaoxing.matters.v1.MattersService.SubmitBundle:output_type -> gaoxing.matters.v1.BundleApplication
-	60,  // 130: gaoxing.matters.v1.MattersService.GetBundleApplication:output_type -> gaoxing.matters.v1.BundleApplication
-	74,  // 131: gaoxing.matters.v1.MattersService.UpdatePolicy:output_type -> gaoxing.matters.v1.Policy
-	75,  // 132: gaoxing.matters.v1.MattersService.ListPolicies:output_type -> gaoxing.matters.v1.ListPoliciesResponse
-	76,  // 133: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:output_type -> gaoxing.matters.v1.EnterpriseProfile
-	77,  // 134: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:output_type -> gaoxing.matters.v1.ImportEnterpriseProfilesResponse
-	78,  // 135: gaoxing.matters.v1.MattersService.EvaluatePolicy:output_type -> gaoxing.matters.v1.EvaluatePolicyResponse
-	79,  // 136: gaoxing.matters.v1.MattersService.ListGrants:output_type -> gaoxing.matters.v1.ListGrantsResponse
-	80,  // 137: gaoxing.matters.v1.MattersService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
-	81,  // 138: gaoxing.matters.v1.MattersService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
-	104, // [104:139] is the sub-list for method output_type
-	69,  // [69:104] is the sub-list for method input_type
-	69,  // [69:69] is the sub-list for extension type_name
-	69,  // [69:69] is the sub-list for extension extendee
-	0,   // [0:69] is the sub-list for field type_name
+	66,  // 40: gaoxing.matters.v1.Application.owner:type_name -> gaoxing.common.v1.Owner
+	29,  // 41: gaoxing.matters.v1.SubmitApplicationRequest.application:type_name -> gaoxing.matters.v1.Application
+	25,  // 42: gaoxing.matters.v1.SupplyDeferredRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
+	25,  // 43: gaoxing.matters.v1.ResubmitApplicationRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
+	6,   // 44: gaoxing.matters.v1.ReportMattersRequest.group_by:type_name -> gaoxing.matters.v1.ReportGroup
+	65,  // 45: gaoxing.matters.v1.ReportMattersRequest.start_time:type_name -> google.protobuf.Timestamp
+	65,  // 46: gaoxing.matters.v1.ReportMattersRequest.end_time:type_name -> google.protobuf.Timestamp
+	9,   // 47: gaoxing.matters.v1.MatterReport.target:type_name -> gaoxing.matters.v1.Limit
+	42,  // 48: gaoxing.matters.v1.ReportMattersResponse.matters:type_name -> gaoxing.matters.v1.MatterReport
+	5,   // 49: gaoxing.matters.v1.ListApplicationsRequest.state:type_name -> gaoxing.matters.v1.State
+	29,  // 50: gaoxing.matters.v1.ListApplicationsResponse.applications:type_name -> gaoxing.matters.v1.Application
+	7,   // 51: gaoxing.matters.v1.ListQueueRequest.scope:type_name -> gaoxing.matters.v1.QueueScope
+	29,  // 52: gaoxing.matters.v1.ListQueueResponse.applications:type_name -> gaoxing.matters.v1.Application
+	65,  // 53: gaoxing.matters.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
+	49,  // 54: gaoxing.matters.v1.ListAlertsResponse.alerts:type_name -> gaoxing.matters.v1.Alert
+	63,  // 55: gaoxing.matters.v1.BundleMember.field_map:type_name -> gaoxing.matters.v1.BundleMember.FieldMapEntry
+	2,   // 56: gaoxing.matters.v1.Bundle.audience:type_name -> gaoxing.matters.v1.Audience
+	14,  // 57: gaoxing.matters.v1.Bundle.fields:type_name -> gaoxing.matters.v1.FormField
+	54,  // 58: gaoxing.matters.v1.Bundle.members:type_name -> gaoxing.matters.v1.BundleMember
+	55,  // 59: gaoxing.matters.v1.ListBundlesResponse.bundles:type_name -> gaoxing.matters.v1.Bundle
+	23,  // 60: gaoxing.matters.v1.SubmitBundleRequest.applicant:type_name -> gaoxing.matters.v1.Applicant
+	3,   // 61: gaoxing.matters.v1.SubmitBundleRequest.channel:type_name -> gaoxing.matters.v1.Channel
+	24,  // 62: gaoxing.matters.v1.SubmitBundleRequest.agent:type_name -> gaoxing.matters.v1.Agent
+	64,  // 63: gaoxing.matters.v1.SubmitBundleRequest.form:type_name -> gaoxing.matters.v1.SubmitBundleRequest.FormEntry
+	25,  // 64: gaoxing.matters.v1.SubmitBundleRequest.materials:type_name -> gaoxing.matters.v1.SubmittedMaterial
+	23,  // 65: gaoxing.matters.v1.BundleApplication.applicant:type_name -> gaoxing.matters.v1.Applicant
+	8,   // 66: gaoxing.matters.v1.BundleApplication.state:type_name -> gaoxing.matters.v1.BundleState
+	29,  // 67: gaoxing.matters.v1.BundleApplication.members:type_name -> gaoxing.matters.v1.Application
+	65,  // 68: gaoxing.matters.v1.BundleApplication.create_time:type_name -> google.protobuf.Timestamp
+	65,  // 69: gaoxing.matters.v1.BundleApplication.complete_time:type_name -> google.protobuf.Timestamp
+	15,  // 70: gaoxing.matters.v1.MattersService.GetMatter:input_type -> gaoxing.matters.v1.GetMatterRequest
+	16,  // 71: gaoxing.matters.v1.MattersService.ListMatters:input_type -> gaoxing.matters.v1.ListMattersRequest
+	18,  // 72: gaoxing.matters.v1.MattersService.UpdateMatter:input_type -> gaoxing.matters.v1.UpdateMatterRequest
+	20,  // 73: gaoxing.matters.v1.MattersService.EnableMatter:input_type -> gaoxing.matters.v1.EnableMatterRequest
+	21,  // 74: gaoxing.matters.v1.MattersService.ListEnablements:input_type -> gaoxing.matters.v1.ListEnablementsRequest
+	30,  // 75: gaoxing.matters.v1.MattersService.SubmitApplication:input_type -> gaoxing.matters.v1.SubmitApplicationRequest
+	31,  // 76: gaoxing.matters.v1.MattersService.GetApplication:input_type -> gaoxing.matters.v1.GetApplicationRequest
+	44,  // 77: gaoxing.matters.v1.MattersService.ListApplications:input_type -> gaoxing.matters.v1.ListApplicationsRequest
+	32,  // 78: gaoxing.matters.v1.MattersService.AcceptApplication:input_type -> gaoxing.matters.v1.AcceptApplicationRequest
+	33,  // 79: gaoxing.matters.v1.MattersService.AcceptDeferred:input_type -> gaoxing.matters.v1.AcceptDeferredRequest
+	34,  // 80: gaoxing.matters.v1.MattersService.SupplyDeferred:input_type -> gaoxing.matters.v1.SupplyDeferredRequest
+	35,  // 81: gaoxing.matters.v1.MattersService.RequestCorrection:input_type -> gaoxing.matters.v1.RequestCorrectionRequest
+	36,  // 82: gaoxing.matters.v1.MattersService.ResubmitApplication:input_type -> gaoxing.matters.v1.ResubmitApplicationRequest
+	37,  // 83: gaoxing.matters.v1.MattersService.RejectApplication:input_type -> gaoxing.matters.v1.RejectApplicationRequest
+	38,  // 84: gaoxing.matters.v1.MattersService.CompleteStep:input_type -> gaoxing.matters.v1.CompleteStepRequest
+	39,  // 85: gaoxing.matters.v1.MattersService.WithdrawApplication:input_type -> gaoxing.matters.v1.WithdrawApplicationRequest
+	40,  // 86: gaoxing.matters.v1.MattersService.RateApplication:input_type -> gaoxing.matters.v1.RateApplicationRequest
+	41,  // 87: gaoxing.matters.v1.MattersService.ReportMatters:input_type -> gaoxing.matters.v1.ReportMattersRequest
+	46,  // 88: gaoxing.matters.v1.MattersService.AssignApplication:input_type -> gaoxing.matters.v1.AssignApplicationRequest
+	47,  // 89: gaoxing.matters.v1.MattersService.ListQueue:input_type -> gaoxing.matters.v1.ListQueueRequest
+	50,  // 90: gaoxing.matters.v1.MattersService.ListAlerts:input_type -> gaoxing.matters.v1.ListAlertsRequest
+	52,  // 91: gaoxing.matters.v1.MattersService.RectifyApplication:input_type -> gaoxing.matters.v1.RectifyApplicationRequest
+	53,  // 92: gaoxing.matters.v1.MattersService.MailCertificate:input_type -> gaoxing.matters.v1.MailCertificateRequest
+	56,  // 93: gaoxing.matters.v1.MattersService.GetBundle:input_type -> gaoxing.matters.v1.GetBundleRequest
+	57,  // 94: gaoxing.matters.v1.MattersService.ListBundles:input_type -> gaoxing.matters.v1.ListBundlesRequest
+	59,  // 95: gaoxing.matters.v1.MattersService.SubmitBundle:input_type -> gaoxing.matters.v1.SubmitBundleRequest
+	61,  // 96: gaoxing.matters.v1.MattersService.GetBundleApplication:input_type -> gaoxing.matters.v1.GetBundleApplicationRequest
+	67,  // 97: gaoxing.matters.v1.MattersService.UpdatePolicy:input_type -> gaoxing.matters.v1.UpdatePolicyRequest
+	68,  // 98: gaoxing.matters.v1.MattersService.ListPolicies:input_type -> gaoxing.matters.v1.ListPoliciesRequest
+	69,  // 99: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:input_type -> gaoxing.matters.v1.UpsertEnterpriseProfileRequest
+	70,  // 100: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:input_type -> gaoxing.matters.v1.ImportEnterpriseProfilesRequest
+	71,  // 101: gaoxing.matters.v1.MattersService.EvaluatePolicy:input_type -> gaoxing.matters.v1.EvaluatePolicyRequest
+	72,  // 102: gaoxing.matters.v1.MattersService.ListGrants:input_type -> gaoxing.matters.v1.ListGrantsRequest
+	73,  // 103: gaoxing.matters.v1.MattersService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
+	74,  // 104: gaoxing.matters.v1.MattersService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
+	13,  // 105: gaoxing.matters.v1.MattersService.GetMatter:output_type -> gaoxing.matters.v1.Matter
+	17,  // 106: gaoxing.matters.v1.MattersService.ListMatters:output_type -> gaoxing.matters.v1.ListMattersResponse
+	13,  // 107: gaoxing.matters.v1.MattersService.UpdateMatter:output_type -> gaoxing.matters.v1.Matter
+	19,  // 108: gaoxing.matters.v1.MattersService.EnableMatter:output_type -> gaoxing.matters.v1.Enablement
+	22,  // 109: gaoxing.matters.v1.MattersService.ListEnablements:output_type -> gaoxing.matters.v1.ListEnablementsResponse
+	29,  // 110: gaoxing.matters.v1.MattersService.SubmitApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 111: gaoxing.matters.v1.MattersService.GetApplication:output_type -> gaoxing.matters.v1.Application
+	45,  // 112: gaoxing.matters.v1.MattersService.ListApplications:output_type -> gaoxing.matters.v1.ListApplicationsResponse
+	29,  // 113: gaoxing.matters.v1.MattersService.AcceptApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 114: gaoxing.matters.v1.MattersService.AcceptDeferred:output_type -> gaoxing.matters.v1.Application
+	29,  // 115: gaoxing.matters.v1.MattersService.SupplyDeferred:output_type -> gaoxing.matters.v1.Application
+	29,  // 116: gaoxing.matters.v1.MattersService.RequestCorrection:output_type -> gaoxing.matters.v1.Application
+	29,  // 117: gaoxing.matters.v1.MattersService.ResubmitApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 118: gaoxing.matters.v1.MattersService.RejectApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 119: gaoxing.matters.v1.MattersService.CompleteStep:output_type -> gaoxing.matters.v1.Application
+	29,  // 120: gaoxing.matters.v1.MattersService.WithdrawApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 121: gaoxing.matters.v1.MattersService.RateApplication:output_type -> gaoxing.matters.v1.Application
+	43,  // 122: gaoxing.matters.v1.MattersService.ReportMatters:output_type -> gaoxing.matters.v1.ReportMattersResponse
+	29,  // 123: gaoxing.matters.v1.MattersService.AssignApplication:output_type -> gaoxing.matters.v1.Application
+	48,  // 124: gaoxing.matters.v1.MattersService.ListQueue:output_type -> gaoxing.matters.v1.ListQueueResponse
+	51,  // 125: gaoxing.matters.v1.MattersService.ListAlerts:output_type -> gaoxing.matters.v1.ListAlertsResponse
+	29,  // 126: gaoxing.matters.v1.MattersService.RectifyApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 127: gaoxing.matters.v1.MattersService.MailCertificate:output_type -> gaoxing.matters.v1.Application
+	55,  // 128: gaoxing.matters.v1.MattersService.GetBundle:output_type -> gaoxing.matters.v1.Bundle
+	58,  // 129: gaoxing.matters.v1.MattersService.ListBundles:output_type -> gaoxing.matters.v1.ListBundlesResponse
+	60,  // 130: gaoxing.matters.v1.MattersService.SubmitBundle:output_type -> gaoxing.matters.v1.BundleApplication
+	60,  // 131: gaoxing.matters.v1.MattersService.GetBundleApplication:output_type -> gaoxing.matters.v1.BundleApplication
+	75,  // 132: gaoxing.matters.v1.MattersService.UpdatePolicy:output_type -> gaoxing.matters.v1.Policy
+	76,  // 133: gaoxing.matters.v1.MattersService.ListPolicies:output_type -> gaoxing.matters.v1.ListPoliciesResponse
+	77,  // 134: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:output_type -> gaoxing.matters.v1.EnterpriseProfile
+	78,  // 135: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:output_type -> gaoxing.matters.v1.ImportEnterpriseProfilesResponse
+	79,  // 136: gaoxing.matters.v1.MattersService.EvaluatePolicy:output_type -> gaoxing.matters.v1.EvaluatePolicyResponse
+	80,  // 137: gaoxing.matters.v1.MattersService.ListGrants:output_type -> gaoxing.matters.v1.ListGrantsResponse
+	81,  // 138: gaoxing.matters.v1.MattersService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	82,  // 139: gaoxing.matters.v1.MattersService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	105, // [105:140] is the sub-list for method output_type
+	70,  // [70:105] is the sub-list for method input_type
+	70,  // [70:70] is the sub-list for extension type_name
+	70,  // [70:70] is the sub-list for extension extendee
+	0,   // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_matters_v1_matters_proto_init() }

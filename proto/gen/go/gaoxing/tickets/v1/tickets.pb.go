@@ -617,11 +617,15 @@ type Ticket struct {
 	ReceivedTime *timestamppb.Timestamp `protobuf:"bytes,42,opt,name=received_time,json=receivedTime,proto3" json:"received_time,omitempty"`
 	// A hard case (疑难件): why, when the explanation to the complainant is due, and the
 	// explanation once given.
-	HardCase      bool                   `protobuf:"varint,43,opt,name=hard_case,json=hardCase,proto3" json:"hard_case,omitempty"`
-	HardReason    string                 `protobuf:"bytes,44,opt,name=hard_reason,json=hardReason,proto3" json:"hard_reason,omitempty"`
-	ExplainDue    *timestamppb.Timestamp `protobuf:"bytes,45,opt,name=explain_due,json=explainDue,proto3" json:"explain_due,omitempty"`
-	Explanation   string                 `protobuf:"bytes,46,opt,name=explanation,proto3" json:"explanation,omitempty"`
-	ExplainTime   *timestamppb.Timestamp `protobuf:"bytes,47,opt,name=explain_time,json=explainTime,proto3" json:"explain_time,omitempty"`
+	HardCase    bool                   `protobuf:"varint,43,opt,name=hard_case,json=hardCase,proto3" json:"hard_case,omitempty"`
+	HardReason  string                 `protobuf:"bytes,44,opt,name=hard_reason,json=hardReason,proto3" json:"hard_reason,omitempty"`
+	ExplainDue  *timestamppb.Timestamp `protobuf:"bytes,45,opt,name=explain_due,json=explainDue,proto3" json:"explain_due,omitempty"`
+	Explanation string                 `protobuf:"bytes,46,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	ExplainTime *timestamppb.Timestamp `protobuf:"bytes,47,opt,name=explain_time,json=explainTime,proto3" json:"explain_time,omitempty"`
+	// Output only: whose complaint it is when a citizen or an enterprise filed it
+	// themselves (the account; for an enterprise, also its credit code). Empty for tickets
+	// taken in by staff or received from other systems.
+	Owner         *v1.Owner `protobuf:"bytes,48,opt,name=owner,proto3" json:"owner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -981,6 +985,13 @@ func (x *Ticket) GetExplanation() string {
 func (x *Ticket) GetExplainTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.ExplainTime
+	}
+	return nil
+}
+
+func (x *Ticket) GetOwner() *v1.Owner {
+	if x != nil {
+		return x.Owner
 	}
 	return nil
 }
@@ -2927,7 +2938,7 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\fworking_days\x18\x01 \x01(\x05R\vworkingDays\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
 	"\frequested_by\x18\x03 \x01(\tR\vrequestedBy\x12=\n" +
-	"\frequest_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\"\xd1\x0f\n" +
+	"\frequest_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\"\x81\x10\n" +
 	"\x06Ticket\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x122\n" +
 	"\x06source\x18\x02 \x01(\x0e2\x1a.gaoxing.tickets.v1.SourceR\x06source\x12\x1f\n" +
@@ -2987,7 +2998,8 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\vexplain_due\x18- \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"explainDue\x12 \n" +
 	"\vexplanation\x18. \x01(\tR\vexplanation\x12=\n" +
-	"\fexplain_time\x18/ \x01(\v2\x1a.google.protobuf.TimestampR\vexplainTime\"\x9b\x01\n" +
+	"\fexplain_time\x18/ \x01(\v2\x1a.google.protobuf.TimestampR\vexplainTime\x12.\n" +
+	"\x05owner\x180 \x01(\v2\x18.gaoxing.common.v1.OwnerR\x05owner\"\x9b\x01\n" +
 	"\x05Alert\x12\x14\n" +
 	"\x05clock\x18\x01 \x01(\tR\x05clock\x12\x1c\n" +
 	"\tthreshold\x18\x02 \x01(\x05R\tthreshold\x12!\n" +
@@ -3160,14 +3172,14 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\x17STATS_GROUP_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STATS_GROUP_TENANT\x10\x01\x12\x1a\n" +
 	"\x16STATS_GROUP_DEPARTMENT\x10\x02\x12\x17\n" +
-	"\x13STATS_GROUP_HANDLER\x10\x032\xb7\x18\n" +
-	"\x0eTicketsService\x12r\n" +
-	"\fCreateTicket\x12'.gaoxing.tickets.v1.CreateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
-	"\x0ftickets.tickets\x12\x06create\x12j\n" +
-	"\tGetTicket\x12$.gaoxing.tickets.v1.GetTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1b\x8a\xb5\x18\x17\n" +
-	"\x0ftickets.tickets\x12\x04read\x12{\n" +
-	"\vListTickets\x12&.gaoxing.tickets.v1.ListTicketsRequest\x1a'.gaoxing.tickets.v1.ListTicketsResponse\"\x1b\x8a\xb5\x18\x17\n" +
-	"\x0ftickets.tickets\x12\x04read\x12v\n" +
+	"\x13STATS_GROUP_HANDLER\x10\x032\xbf\x18\n" +
+	"\x0eTicketsService\x12t\n" +
+	"\fCreateTicket\x12'.gaoxing.tickets.v1.CreateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06create(\x02\x12l\n" +
+	"\tGetTicket\x12$.gaoxing.tickets.v1.GetTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0ftickets.tickets\x12\x04read(\x01\x12}\n" +
+	"\vListTickets\x12&.gaoxing.tickets.v1.ListTicketsRequest\x1a'.gaoxing.tickets.v1.ListTicketsResponse\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0ftickets.tickets\x12\x04read(\x01\x12v\n" +
 	"\x0eDispatchTicket\x12).gaoxing.tickets.v1.DispatchTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
 	"\x0ftickets.tickets\x12\x06assign\x12r\n" +
 	"\vClaimTicket\x12&.gaoxing.tickets.v1.ClaimTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
@@ -3193,10 +3205,10 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\vCloseTicket\x12&.gaoxing.tickets.v1.CloseTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1e\x8a\xb5\x18\x1a\n" +
 	"\x0ftickets.tickets\x12\aapprove\x12p\n" +
 	"\vVisitTicket\x12&.gaoxing.tickets.v1.VisitTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
-	"\x0ftickets.tickets\x12\x06update\x12n\n" +
+	"\x0ftickets.tickets\x12\x06update\x12p\n" +
 	"\n" +
-	"RateTicket\x12%.gaoxing.tickets.v1.RateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
-	"\x0ftickets.tickets\x12\x06update\x12r\n" +
+	"RateTicket\x12%.gaoxing.tickets.v1.RateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
+	"\x0ftickets.tickets\x12\x06update(\x01\x12r\n" +
 	"\fReopenTicket\x12'.gaoxing.tickets.v1.ReopenTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1d\x8a\xb5\x18\x19\n" +
 	"\x0ftickets.tickets\x12\x06update\x12l\n" +
 	"\n" +
@@ -3273,11 +3285,12 @@ var file_gaoxing_tickets_v1_tickets_proto_goTypes = []any{
 	(*TicketStatsRow)(nil),              // 37: gaoxing.tickets.v1.TicketStatsRow
 	(*TicketStats)(nil),                 // 38: gaoxing.tickets.v1.TicketStats
 	(*timestamppb.Timestamp)(nil),       // 39: google.protobuf.Timestamp
-	(*v1.Error)(nil),                    // 40: gaoxing.common.v1.Error
-	(*v1.ListAuditRecordsRequest)(nil),  // 41: gaoxing.common.v1.ListAuditRecordsRequest
-	(*v1.VerifyAuditChainRequest)(nil),  // 42: gaoxing.common.v1.VerifyAuditChainRequest
-	(*v1.ListAuditRecordsResponse)(nil), // 43: gaoxing.common.v1.ListAuditRecordsResponse
-	(*v1.VerifyAuditChainResponse)(nil), // 44: gaoxing.common.v1.VerifyAuditChainResponse
+	(*v1.Owner)(nil),                    // 40: gaoxing.common.v1.Owner
+	(*v1.Error)(nil),                    // 41: gaoxing.common.v1.Error
+	(*v1.ListAuditRecordsRequest)(nil),  // 42: gaoxing.common.v1.ListAuditRecordsRequest
+	(*v1.VerifyAuditChainRequest)(nil),  // 43: gaoxing.common.v1.VerifyAuditChainRequest
+	(*v1.ListAuditRecordsResponse)(nil), // 44: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil), // 45: gaoxing.common.v1.VerifyAuditChainResponse
 }
 var file_gaoxing_tickets_v1_tickets_proto_depIdxs = []int32{
 	3,  // 0: gaoxing.tickets.v1.CoHandler.state:type_name -> gaoxing.tickets.v1.PartState
@@ -3298,77 +3311,78 @@ var file_gaoxing_tickets_v1_tickets_proto_depIdxs = []int32{
 	39, // 15: gaoxing.tickets.v1.Ticket.received_time:type_name -> google.protobuf.Timestamp
 	39, // 16: gaoxing.tickets.v1.Ticket.explain_due:type_name -> google.protobuf.Timestamp
 	39, // 17: gaoxing.tickets.v1.Ticket.explain_time:type_name -> google.protobuf.Timestamp
-	39, // 18: gaoxing.tickets.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 19: gaoxing.tickets.v1.CreateTicketRequest.ticket:type_name -> gaoxing.tickets.v1.Ticket
-	1,  // 20: gaoxing.tickets.v1.ListTicketsRequest.state:type_name -> gaoxing.tickets.v1.State
-	8,  // 21: gaoxing.tickets.v1.ListTicketsResponse.tickets:type_name -> gaoxing.tickets.v1.Ticket
-	5,  // 22: gaoxing.tickets.v1.DispatchTicketRequest.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
-	8,  // 23: gaoxing.tickets.v1.BatchCreateTicketsRequest.tickets:type_name -> gaoxing.tickets.v1.Ticket
-	8,  // 24: gaoxing.tickets.v1.BatchCreateTicketResult.ticket:type_name -> gaoxing.tickets.v1.Ticket
-	40, // 25: gaoxing.tickets.v1.BatchCreateTicketResult.error:type_name -> gaoxing.common.v1.Error
-	34, // 26: gaoxing.tickets.v1.BatchCreateTicketsResponse.results:type_name -> gaoxing.tickets.v1.BatchCreateTicketResult
-	4,  // 27: gaoxing.tickets.v1.GetTicketStatsRequest.group_by:type_name -> gaoxing.tickets.v1.StatsGroup
-	39, // 28: gaoxing.tickets.v1.GetTicketStatsRequest.start_time:type_name -> google.protobuf.Timestamp
-	39, // 29: gaoxing.tickets.v1.GetTicketStatsRequest.end_time:type_name -> google.protobuf.Timestamp
-	37, // 30: gaoxing.tickets.v1.TicketStats.rows:type_name -> gaoxing.tickets.v1.TicketStatsRow
-	39, // 31: gaoxing.tickets.v1.TicketStats.as_of:type_name -> google.protobuf.Timestamp
-	10, // 32: gaoxing.tickets.v1.TicketsService.CreateTicket:input_type -> gaoxing.tickets.v1.CreateTicketRequest
-	11, // 33: gaoxing.tickets.v1.TicketsService.GetTicket:input_type -> gaoxing.tickets.v1.GetTicketRequest
-	12, // 34: gaoxing.tickets.v1.TicketsService.ListTickets:input_type -> gaoxing.tickets.v1.ListTicketsRequest
-	14, // 35: gaoxing.tickets.v1.TicketsService.DispatchTicket:input_type -> gaoxing.tickets.v1.DispatchTicketRequest
-	15, // 36: gaoxing.tickets.v1.TicketsService.ClaimTicket:input_type -> gaoxing.tickets.v1.ClaimTicketRequest
-	16, // 37: gaoxing.tickets.v1.TicketsService.StartTicket:input_type -> gaoxing.tickets.v1.StartTicketRequest
-	17, // 38: gaoxing.tickets.v1.TicketsService.ReplyTicket:input_type -> gaoxing.tickets.v1.ReplyTicketRequest
-	18, // 39: gaoxing.tickets.v1.TicketsService.ReturnTicket:input_type -> gaoxing.tickets.v1.ReturnTicketRequest
-	19, // 40: gaoxing.tickets.v1.TicketsService.PauseTicket:input_type -> gaoxing.tickets.v1.PauseTicketRequest
-	20, // 41: gaoxing.tickets.v1.TicketsService.ResumeTicket:input_type -> gaoxing.tickets.v1.ResumeTicketRequest
-	21, // 42: gaoxing.tickets.v1.TicketsService.RequestExtension:input_type -> gaoxing.tickets.v1.RequestExtensionRequest
-	22, // 43: gaoxing.tickets.v1.TicketsService.DecideExtension:input_type -> gaoxing.tickets.v1.DecideExtensionRequest
-	23, // 44: gaoxing.tickets.v1.TicketsService.MarkHardCase:input_type -> gaoxing.tickets.v1.MarkHardCaseRequest
-	24, // 45: gaoxing.tickets.v1.TicketsService.ExplainTicket:input_type -> gaoxing.tickets.v1.ExplainTicketRequest
-	25, // 46: gaoxing.tickets.v1.TicketsService.CloseTicket:input_type -> gaoxing.tickets.v1.CloseTicketRequest
-	26, // 47: gaoxing.tickets.v1.TicketsService.VisitTicket:input_type -> gaoxing.tickets.v1.VisitTicketRequest
-	27, // 48: gaoxing.tickets.v1.TicketsService.RateTicket:input_type -> gaoxing.tickets.v1.RateTicketRequest
-	28, // 49: gaoxing.tickets.v1.TicketsService.ReopenTicket:input_type -> gaoxing.tickets.v1.ReopenTicketRequest
-	29, // 50: gaoxing.tickets.v1.TicketsService.UrgeTicket:input_type -> gaoxing.tickets.v1.UrgeTicketRequest
-	30, // 51: gaoxing.tickets.v1.TicketsService.MergeTicket:input_type -> gaoxing.tickets.v1.MergeTicketRequest
-	31, // 52: gaoxing.tickets.v1.TicketsService.ClaimPart:input_type -> gaoxing.tickets.v1.ClaimPartRequest
-	32, // 53: gaoxing.tickets.v1.TicketsService.FinishPart:input_type -> gaoxing.tickets.v1.FinishPartRequest
-	33, // 54: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:input_type -> gaoxing.tickets.v1.BatchCreateTicketsRequest
-	36, // 55: gaoxing.tickets.v1.TicketsService.GetTicketStats:input_type -> gaoxing.tickets.v1.GetTicketStatsRequest
-	41, // 56: gaoxing.tickets.v1.TicketsService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
-	42, // 57: gaoxing.tickets.v1.TicketsService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
-	8,  // 58: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 59: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
-	13, // 60: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
-	8,  // 61: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 62: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 63: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 64: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 65: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 66: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 67: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 68: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 69: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 70: gaoxing.tickets.v1.TicketsService.MarkHardCase:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 71: gaoxing.tickets.v1.TicketsService.ExplainTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 72: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 73: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 74: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 75: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 76: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 77: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 78: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 79: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
-	35, // 80: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:output_type -> gaoxing.tickets.v1.BatchCreateTicketsResponse
-	38, // 81: gaoxing.tickets.v1.TicketsService.GetTicketStats:output_type -> gaoxing.tickets.v1.TicketStats
-	43, // 82: gaoxing.tickets.v1.TicketsService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
-	44, // 83: gaoxing.tickets.v1.TicketsService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
-	58, // [58:84] is the sub-list for method output_type
-	32, // [32:58] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	40, // 18: gaoxing.tickets.v1.Ticket.owner:type_name -> gaoxing.common.v1.Owner
+	39, // 19: gaoxing.tickets.v1.Alert.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 20: gaoxing.tickets.v1.CreateTicketRequest.ticket:type_name -> gaoxing.tickets.v1.Ticket
+	1,  // 21: gaoxing.tickets.v1.ListTicketsRequest.state:type_name -> gaoxing.tickets.v1.State
+	8,  // 22: gaoxing.tickets.v1.ListTicketsResponse.tickets:type_name -> gaoxing.tickets.v1.Ticket
+	5,  // 23: gaoxing.tickets.v1.DispatchTicketRequest.co_handlers:type_name -> gaoxing.tickets.v1.CoHandler
+	8,  // 24: gaoxing.tickets.v1.BatchCreateTicketsRequest.tickets:type_name -> gaoxing.tickets.v1.Ticket
+	8,  // 25: gaoxing.tickets.v1.BatchCreateTicketResult.ticket:type_name -> gaoxing.tickets.v1.Ticket
+	41, // 26: gaoxing.tickets.v1.BatchCreateTicketResult.error:type_name -> gaoxing.common.v1.Error
+	34, // 27: gaoxing.tickets.v1.BatchCreateTicketsResponse.results:type_name -> gaoxing.tickets.v1.BatchCreateTicketResult
+	4,  // 28: gaoxing.tickets.v1.GetTicketStatsRequest.group_by:type_name -> gaoxing.tickets.v1.StatsGroup
+	39, // 29: gaoxing.tickets.v1.GetTicketStatsRequest.start_time:type_name -> google.protobuf.Timestamp
+	39, // 30: gaoxing.tickets.v1.GetTicketStatsRequest.end_time:type_name -> google.protobuf.Timestamp
+	37, // 31: gaoxing.tickets.v1.TicketStats.rows:type_name -> gaoxing.tickets.v1.TicketStatsRow
+	39, // 32: gaoxing.tickets.v1.TicketStats.as_of:type_name -> google.protobuf.Timestamp
+	10, // 33: gaoxing.tickets.v1.TicketsService.CreateTicket:input_type -> gaoxing.tickets.v1.CreateTicketRequest
+	11, // 34: gaoxing.tickets.v1.TicketsService.GetTicket:input_type -> gaoxing.tickets.v1.GetTicketRequest
+	12, // 35: gaoxing.tickets.v1.TicketsService.ListTickets:input_type -> gaoxing.tickets.v1.ListTicketsRequest
+	14, // 36: gaoxing.tickets.v1.TicketsService.DispatchTicket:input_type -> gaoxing.tickets.v1.DispatchTicketRequest
+	15, // 37: gaoxing.tickets.v1.TicketsService.ClaimTicket:input_type -> gaoxing.tickets.v1.ClaimTicketRequest
+	16, // 38: gaoxing.tickets.v1.TicketsService.StartTicket:input_type -> gaoxing.tickets.v1.StartTicketRequest
+	17, // 39: gaoxing.tickets.v1.TicketsService.ReplyTicket:input_type -> gaoxing.tickets.v1.ReplyTicketRequest
+	18, // 40: gaoxing.tickets.v1.TicketsService.ReturnTicket:input_type -> gaoxing.tickets.v1.ReturnTicketRequest
+	19, // 41: gaoxing.tickets.v1.TicketsService.PauseTicket:input_type -> gaoxing.tickets.v1.PauseTicketRequest
+	20, // 42: gaoxing.tickets.v1.TicketsService.ResumeTicket:input_type -> gaoxing.tickets.v1.ResumeTicketRequest
+	21, // 43: gaoxing.tickets.v1.TicketsService.RequestExtension:input_type -> gaoxing.tickets.v1.RequestExtensionRequest
+	22, // 44: gaoxing.tickets.v1.TicketsService.DecideExtension:input_type -> gaoxing.tickets.v1.DecideExtensionRequest
+	23, // 45: gaoxing.tickets.v1.TicketsService.MarkHardCase:input_type -> gaoxing.tickets.v1.MarkHardCaseRequest
+	24, // 46: gaoxing.tickets.v1.TicketsService.ExplainTicket:input_type -> gaoxing.tickets.v1.ExplainTicketRequest
+	25, // 47: gaoxing.tickets.v1.TicketsService.CloseTicket:input_type -> gaoxing.tickets.v1.CloseTicketRequest
+	26, // 48: gaoxing.tickets.v1.TicketsService.VisitTicket:input_type -> gaoxing.tickets.v1.VisitTicketRequest
+	27, // 49: gaoxing.tickets.v1.TicketsService.RateTicket:input_type -> gaoxing.tickets.v1.RateTicketRequest
+	28, // 50: gaoxing.tickets.v1.TicketsService.ReopenTicket:input_type -> gaoxing.tickets.v1.ReopenTicketRequest
+	29, // 51: gaoxing.tickets.v1.TicketsService.UrgeTicket:input_type -> gaoxing.tickets.v1.UrgeTicketRequest
+	30, // 52: gaoxing.tickets.v1.TicketsService.MergeTicket:input_type -> gaoxing.tickets.v1.MergeTicketRequest
+	31, // 53: gaoxing.tickets.v1.TicketsService.ClaimPart:input_type -> gaoxing.tickets.v1.ClaimPartRequest
+	32, // 54: gaoxing.tickets.v1.TicketsService.FinishPart:input_type -> gaoxing.tickets.v1.FinishPartRequest
+	33, // 55: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:input_type -> gaoxing.tickets.v1.BatchCreateTicketsRequest
+	36, // 56: gaoxing.tickets.v1.TicketsService.GetTicketStats:input_type -> gaoxing.tickets.v1.GetTicketStatsRequest
+	42, // 57: gaoxing.tickets.v1.TicketsService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
+	43, // 58: gaoxing.tickets.v1.TicketsService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
+	8,  // 59: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 60: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
+	13, // 61: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
+	8,  // 62: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 63: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 64: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 65: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 66: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 67: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 68: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 69: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 70: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 71: gaoxing.tickets.v1.TicketsService.MarkHardCase:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 72: gaoxing.tickets.v1.TicketsService.ExplainTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 73: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 74: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 75: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 76: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 77: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 78: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 79: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 80: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
+	35, // 81: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:output_type -> gaoxing.tickets.v1.BatchCreateTicketsResponse
+	38, // 82: gaoxing.tickets.v1.TicketsService.GetTicketStats:output_type -> gaoxing.tickets.v1.TicketStats
+	44, // 83: gaoxing.tickets.v1.TicketsService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	45, // 84: gaoxing.tickets.v1.TicketsService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	59, // [59:85] is the sub-list for method output_type
+	33, // [33:59] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_tickets_v1_tickets_proto_init() }
