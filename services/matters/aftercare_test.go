@@ -32,7 +32,7 @@ func TestRatingRectificationFollowUp(t *testing.T) {
 	_, err = rate(hallClerk, 1)
 	apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 	_, err = rate("u-other-enterprise", 1)
-	apptest.RequireCode(t, err, codes.PermissionDenied, "NOT_APPLICANT")
+	apptest.RequireCode(t, err, codes.NotFound, "APPLICATION_NOT_FOUND") // not its own: not there for it
 
 	a, err = rate(enterpriseUser, 1)
 	require.NoError(t, err)

@@ -84,8 +84,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 				noSign, http.StatusBadRequest, "BUNDLE_FIELD_MISSING"},
 			{"rating by a clerk", hallClerk, "/v1/" + done.GetName() + ":rate", "",
 				&mattersv1.RateApplicationRequest{Etag: done.GetEtag(), Score: 1}, http.StatusForbidden, "PERMISSION_DENIED"},
+			// Another applicant's application is not there for it (ownership).
 			{"rating by someone who is not the applicant", "u-other-enterprise", "/v1/" + done.GetName() + ":rate", "",
-				&mattersv1.RateApplicationRequest{Etag: done.GetEtag(), Score: 1}, http.StatusForbidden, "NOT_APPLICANT"},
+				&mattersv1.RateApplicationRequest{Etag: done.GetEtag(), Score: 1}, http.StatusNotFound, "APPLICATION_NOT_FOUND"},
 		} {
 			before := h.fingerprint()
 			var code int

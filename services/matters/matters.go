@@ -15,6 +15,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/check"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
@@ -23,6 +24,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/resname"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
 
@@ -185,19 +187,31 @@ func (s *service) prepare(ctx context.Context, t tenancy.ID, in *mattersv1.Appli
 	}
 	applicant := proto.Clone(in.GetApplicant()).(*mattersv1.Applicant)
 	handler, window := "", ""
-	if p, ok := authn.FromContext(ctx); ok {
-		switch p.Kind {
-		case authn.Enterprise, authn.Citizen:
+	var owner *commonv1.Owner
+	p, _ := authn.FromContext(ctx)
+	switch acc := authz.AccessFrom(ctx); {
+	case acc.Applicant:
+		// Applicants own what they file, whatever the request says; the 绿色通道 is
+		// staff's to grant.
+		if in.GetGreenChannel() {
+			return nil, ErrGreenChannelStaffOnly
+		}
+		if p.Kind == authn.Enterprise || p.Kind == authn.Citizen {
 			applicant.Subject = p.Subject // people file for themselves
-		case authn.Staff:
+		}
+		owner = acc.Owner()
+	default:
+		if p.Kind == authn.Staff {
 			handler, window = p.Subject, in.GetWindow() // the clerk who took it in handles it
 		}
+		// Staff file for the applicant they name: its account, and its enterprise.
+		owner = &commonv1.Owner{Subject: applicant.GetSubject(), Org: strings.ToUpper(strings.TrimSpace(applicant.GetCreditCode()))}
 	}
 	a := &application{Tenant: t, Revision: 1, App: &mattersv1.Application{
 		Matter: m.GetName(), MatterVersion: m.GetVersion(), Applicant: applicant, Channel: ch, Agent: in.GetAgent(),
 		GreenChannel: in.GetGreenChannel(), State: mattersv1.State_STATE_SUBMITTED, SubmittedBy: subject(ctx),
 		CreateTime: ts(now), UpdateTime: ts(now), Department: m.GetDepartment(), Handler: handler, Window: window,
-		Form: in.GetForm(),
+		Form: in.GetForm(), Owner: owner,
 	}}
 	merge(a.App, in.GetMaterials())
 	a.Clocks = clocks{
@@ -397,9 +411,6 @@ func (s *service) RejectApplication(ctx context.Context, r *mattersv1.RejectAppl
 // CompleteStep closes the current step with its handler and result and the working days
 // it took; after the last step the application is complete (办结).
 func (s *service) CompleteStep(ctx context.Context, r *mattersv1.CompleteStepRequest) (*mattersv1.Application, error) {
-	if err := text("handler", r.GetHandler(), true, 100); err != nil {
-		return nil, err
-	}
 	if err := text("result", r.GetResult(), true, 2000); err != nil {
 		return nil, err
 	}
@@ -408,8 +419,9 @@ func (s *service) CompleteStep(ctx context.Context, r *mattersv1.CompleteStepReq
 			return nil, err
 		}
 	}
-	return s.change(ctx, r.GetName(), r.GetEtag(), completeStepCmd{Step: r.GetStep(), Handler: r.GetHandler(),
-		Result: r.GetResult(), ResultDocuments: r.GetResultDocuments()})
+	return s.change(ctx, r.GetName(), r.GetEtag(), completeStepCmd{Step: r.GetStep(),
+		Handler: subject(ctx), // the handler recorded is the caller, never a name from the request
+		Result:  r.GetResult(), ResultDocuments: r.GetResultDocuments()})
 }
 
 func (s *service) WithdrawApplication(ctx context.Context, r *mattersv1.WithdrawApplicationRequest) (*mattersv1.Application, error) {

@@ -154,7 +154,7 @@ func TestStartUpOnTime(t *testing.T) {
 		require.Equal(t, int32(1), a.GetCurrentStep())
 		h.clock.Set(cst(2025, time.September, 28, 15))
 		a = h.call(hallClerk, "/v1/"+a.GetName()+":completeStep", &mattersv1.CompleteStepRequest{Etag: a.GetEtag(), Step: 1,
-			Handler: "审批科张科长", Result: "准予设立登记", ResultDocuments: []string{doc(district, "LICENSE1")}})
+			Result: "准予设立登记", ResultDocuments: []string{doc(district, "LICENSE1")}})
 		require.Equal(t, mattersv1.State_STATE_COMPLETED, a.GetState())
 		require.Equal(t, int32(1), a.GetWorkingDaysUsed())
 		require.Equal(t, int32(1), a.GetSteps()[1].GetWorkingDaysUsed())

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/page"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
@@ -48,9 +49,11 @@ func (s *service) ListApplications(ctx context.Context, r *mattersv1.ListApplica
 	}
 	own, args := t.SubtreeSQL("tenant", 1)
 	args = append(args, afterTenant, afterID, int64(r.GetState()), code, r.GetHandler(), green, size+1)
+	// An applicant lists its own applications only (its enterprise's, for an enterprise).
+	mine, more := authz.AccessFrom(ctx).OwnerFilter("owner_subject", "owner_org", 10)
 	rows, err := s.db.Query(ctx, `SELECT `+appColumns+` FROM applications WHERE `+own+`
 		AND (tenant > $3 OR (tenant = $3 AND id > $4)) AND ($5 = 0 OR state = $5) AND ($6 = '' OR matter_code = $6)
-		AND ($7 = '' OR handler = $7) AND ($8 = 0 OR green = 1) ORDER BY tenant, id LIMIT $9`, args...)
+		AND ($7 = '' OR handler = $7) AND ($8 = 0 OR green = 1)`+mine+` ORDER BY tenant, id LIMIT $9`, append(args, more...)...)
 	if err != nil {
 		return nil, err
 	}

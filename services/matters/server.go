@@ -10,6 +10,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
@@ -99,6 +100,7 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		return err
 	}
 	s.svc = svc
+	k.Owners.Set(authz.OwnerLookup{Owner: svc.ownerOf, NotFound: notFound})
 	if err := kit.Register(ctx, k.Service, svc, mattersv1.MattersService_ServiceDesc.ServiceName,
 		mattersv1.NewMattersServiceClient, mattersv1.RegisterMattersServiceHandlerClient); err != nil {
 		return err

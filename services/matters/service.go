@@ -1,9 +1,12 @@
 package matters
 
 import (
+	"context"
 	"fmt"
+	"strings"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 )
 
 // Name is the service's short name (/api/matters/, authz objects matters.*).
@@ -34,13 +37,16 @@ var (
 	ErrCommitmentExpired   = errs.New(errs.FailedPrecondition, "COMMITMENT_EXPIRED", "容缺承诺期限已过")
 	ErrNotApplicant        = errs.New(errs.PermissionDenied, "NOT_APPLICANT", "只有申请人可以评价")
 	ErrAlreadyRated        = errs.New(errs.FailedPrecondition, "ALREADY_RATED", "该办件已评价")
-	ErrRectificationOpen   = errs.New(errs.FailedPrecondition, "RECTIFICATION_PENDING", "差评整改尚未完成，完成后方可回访评价")
-	ErrNoRectification     = errs.New(errs.FailedPrecondition, "NO_OPEN_RECTIFICATION", "该办件没有待办的差评整改")
-	ErrAlreadyMailed       = errs.New(errs.FailedPrecondition, "ALREADY_MAILED", "该办件证照已寄出")
-	ErrFormFieldMissing    = errs.New(errs.InvalidArgument, "FORM_FIELD_MISSING", "申请表缺少必填项")
-	ErrBundleNotFound      = errs.New(errs.NotFound, "BUNDLE_NOT_FOUND", "一件事主题不存在")
-	ErrBundleFieldMissing  = errs.New(errs.InvalidArgument, "BUNDLE_FIELD_MISSING", "一件事申请表缺少成员事项所需的填写项")
-	ErrPolicyNotFound      = errs.New(errs.NotFound, "POLICY_NOT_FOUND", "政策不存在")
+	// ErrGreenChannelStaffOnly: the 绿色通道 is granted by staff, never claimed by an
+	// applicant.
+	ErrGreenChannelStaffOnly = errs.New(errs.PermissionDenied, "GREEN_CHANNEL_STAFF_ONLY", "绿色通道由工作人员设置")
+	ErrRectificationOpen     = errs.New(errs.FailedPrecondition, "RECTIFICATION_PENDING", "差评整改尚未完成，完成后方可回访评价")
+	ErrNoRectification       = errs.New(errs.FailedPrecondition, "NO_OPEN_RECTIFICATION", "该办件没有待办的差评整改")
+	ErrAlreadyMailed         = errs.New(errs.FailedPrecondition, "ALREADY_MAILED", "该办件证照已寄出")
+	ErrFormFieldMissing      = errs.New(errs.InvalidArgument, "FORM_FIELD_MISSING", "申请表缺少必填项")
+	ErrBundleNotFound        = errs.New(errs.NotFound, "BUNDLE_NOT_FOUND", "一件事主题不存在")
+	ErrBundleFieldMissing    = errs.New(errs.InvalidArgument, "BUNDLE_FIELD_MISSING", "一件事申请表缺少成员事项所需的填写项")
+	ErrPolicyNotFound        = errs.New(errs.NotFound, "POLICY_NOT_FOUND", "政策不存在")
 )
 
 // Settings are the service's settings in pkg/config (etcd key
@@ -65,4 +71,30 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("max_commitment_days must be 1-90")
 	}
 	return nil
+}
+
+// ownerOf is whose record name is, for the owner check of applicants (authz.OwnerLookup):
+// an application or a bundle application, one indexed read.
+func (s *service) ownerOf(ctx context.Context, name string) (*commonv1.Owner, error) {
+	if parent, id, ok := strings.Cut(name, "/bundleApplications/"); ok {
+		t, err := parseParent(parent)
+		if err != nil || !bundleIDPattern.MatchString(id) {
+			return nil, notFound(name)
+		}
+		return s.st.bundleOwner(ctx, t, id)
+	}
+	t, id, err := parseName(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.st.owner(ctx, t, id)
+}
+
+// notFound is the answer for a record an applicant may not see: the same as for one
+// that does not exist.
+func notFound(name string) error {
+	if strings.Contains(name, "/bundleApplications/") {
+		return ErrApplicationNotFound.WithMessage("一件事办件不存在: %s", name)
+	}
+	return ErrApplicationNotFound.WithMessage("办件不存在: %s", name)
 }

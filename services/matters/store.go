@@ -15,6 +15,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
 
@@ -197,9 +198,33 @@ func (s *store) insert(ctx context.Context, a *application) error {
 		return err
 	}
 	args := append([]any{string(a.Tenant), a.ID, codeOf(a.App.GetMatter()), a.App.GetCreateTime().AsTime().UnixMicro()}, cols...)
-	_, err = s.db.Exec(ctx, `INSERT INTO applications (tenant, id, matter_code, create_us, `+rowColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`, args...)
+	args = append(args, a.App.GetOwner().GetSubject(), a.App.GetOwner().GetOrg())
+	_, err = s.db.Exec(ctx, `INSERT INTO applications (tenant, id, matter_code, create_us, `+rowColumns+`, owner_subject, owner_org)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`, args...)
 	return err
+}
+
+// owner is whose application (tenant, id) is, for the owner check of applicants.
+func (s *store) owner(ctx context.Context, t tenancy.ID, id string) (*commonv1.Owner, error) {
+	var o commonv1.Owner
+	err := s.db.QueryRow(ctx, `SELECT owner_subject, owner_org FROM applications WHERE tenant = $1 AND id = $2`,
+		string(t), id).Scan(&o.Subject, &o.Org)
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, ErrApplicationNotFound.WithMessage("办件不存在: %s", applicationName(t, id))
+	}
+	return &o, err
+}
+
+// bundleOwner is whose bundle application (tenant, id) is: its members' owner (they are
+// filed together, by one caller).
+func (s *store) bundleOwner(ctx context.Context, t tenancy.ID, id string) (*commonv1.Owner, error) {
+	var o commonv1.Owner
+	err := s.db.QueryRow(ctx, `SELECT owner_subject, owner_org FROM applications WHERE tenant = $1 AND bundle_id = $2 LIMIT 1`,
+		string(t), id).Scan(&o.Subject, &o.Org)
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, ErrApplicationNotFound.WithMessage("一件事办件不存在: %s", bundleApplicationName(t, id))
+	}
+	return &o, err
 }
 
 // update writes a if its revision is still prev; false when it was not.
