@@ -210,6 +210,11 @@ func (s *service) plan(ctx context.Context, t tenancy.ID, spec uploadSpec) (*tar
 		if err != nil {
 			return nil, err
 		}
+		if !authz.AccessFrom(ctx).Owns(d.holder()) {
+			// A new version of another's document: only its holder or staff add one, and
+			// an applicant does not learn that it exists.
+			return nil, notFound(spec.document)
+		}
 		if !d.Deleted.IsZero() {
 			return nil, ErrDeleted
 		}
@@ -278,9 +283,10 @@ func (s *service) commit(ctx context.Context, tg *target, obj stored, extra func
 			}
 		}
 		var before *documentsv1.Document
+		holder := authz.AccessFrom(ctx).Owner() // the uploader's, for a new document
 		d := &document{
 			Tenant: tg.tenant, ID: tg.docID, Owner: tg.owner, Classification: tg.class, Category: tg.category,
-			Created: now, Revision: 1,
+			Created: now, Revision: 1, HolderSubject: holder.GetSubject(), HolderOrg: holder.GetOrg(),
 		}
 		if tg.existing != nil {
 			cur, err := s.st.getDocument(ctx, tg.tenant, tg.docID)

@@ -52,6 +52,7 @@ type harness struct {
 	base   string // http://host:port/api/documents
 	tokens map[string]string
 	http   *http.Client
+	env    *apptest.Env
 }
 
 type harnessOptions struct {
@@ -87,6 +88,7 @@ func startHarness(t testing.TB, o harnessOptions) *harness {
 		base:   env.URL + "/api/documents",
 		tokens: map[string]string{},
 		http:   &http.Client{Transport: &http.Transport{DisableCompression: true}},
+		env:    env,
 	}
 	for sub, g := range map[string]struct {
 		role   string

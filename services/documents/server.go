@@ -86,14 +86,15 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		scanner: s.scanner, log: k.Logger(), now: s.now,
 	}
 	s.svc = svc
+	k.Owners.Set(authz.OwnerLookup{Owner: svc.st.ownerOf, NotFound: notFound})
 	if err := kit.Register(ctx, k.Service, svc, documentsv1.DocumentsService_ServiceDesc.ServiceName,
 		documentsv1.NewDocumentsServiceClient, documentsv1.RegisterDocumentsServiceHandlerClient); err != nil {
 		return err
 	}
 	// The streaming routes: the upload bypasses the gateway's small-body limit; the
 	// download is a custom verb on the gateway's own router.
-	k.Route("POST /v1/tenants/{tenant}/documents:upload", "UploadDocument", authz.Rule{Object: Object, Action: "create"}, svc.upload, kit.Streaming(kit.StreamTimeout))
-	k.Route("GET /v1/{name=tenants/*/documents/*}:download", "DownloadDocument", authz.Rule{Object: Object, Action: "read"}, svc.download, kit.Streaming(kit.StreamTimeout))
+	k.Route("POST /v1/tenants/{tenant}/documents:upload", "UploadDocument", authz.Rule{Object: Object, Action: "create", Applicants: kit.ApplicantsFile}, svc.upload, kit.Streaming(kit.StreamTimeout))
+	k.Route("GET /v1/{name=tenants/*/documents/*}:download", "DownloadDocument", authz.Rule{Object: Object, Action: "read", Applicants: kit.ApplicantsOwn}, svc.download, kit.Streaming(kit.StreamTimeout))
 	k.Health().Add("storage", blob.ping)
 	// The sweep of expired uploads and orphaned objects runs on the leader only.
 	s.sweeper = &sweeper{svc: svc, grace: s.orphanGrace}

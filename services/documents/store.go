@@ -6,20 +6,27 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 )
 
 // document is one row of documents: a document and its current version.
 type document struct {
-	Tenant         tenancy.ID
-	ID             string
-	Owner          string
+	Tenant tenancy.ID
+	ID     string
+	Owner  string
+	// Holder is whose the document is (the uploader's account, an enterprise's credit
+	// code), in the owner_subject and owner_org columns.
+	HolderSubject  string
+	HolderOrg      string
 	Filename       string
 	ContentType    string
 	Size           int64
@@ -107,6 +114,39 @@ func fromMicros(us int64) time.Time {
 	return time.UnixMicro(us).UTC()
 }
 
+// holder is whose d is.
+func (d *document) holder() *commonv1.Owner {
+	return &commonv1.Owner{Subject: d.HolderSubject, Org: d.HolderOrg}
+}
+
+// ownerOf is whose record name is, for the owner check of applicants
+// (authz.OwnerLookup): a document's holder, or an upload's creator. One indexed read.
+func (s *store) ownerOf(ctx context.Context, name string) (*commonv1.Owner, error) {
+	var o commonv1.Owner
+	var err error
+	if t, id, perr := parseName("name", name, "uploads"); perr == nil {
+		err = s.db.QueryRow(ctx, `SELECT creator FROM uploads WHERE tenant = $1 AND id = $2`, string(t), id).Scan(&o.Subject)
+	} else if t, id, perr := parseName("name", name, "documents"); perr == nil {
+		err = s.db.QueryRow(ctx, `SELECT owner_subject, owner_org FROM documents WHERE tenant = $1 AND id = $2`, string(t), id).
+			Scan(&o.Subject, &o.Org)
+	} else {
+		return nil, perr
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(name)
+	}
+	return &o, err
+}
+
+// notFound is the answer for a record an applicant may not see: the same as for one
+// that does not exist.
+func notFound(name string) error {
+	if strings.Contains(name, "/uploads/") {
+		return ErrUploadNotFound.WithMessage("上传任务不存在或已提交: %s", name)
+	}
+	return ErrDocumentNotFound.WithMessage("材料不存在: %s", name)
+}
+
 // proto is the API view of d.
 func (d *document) proto(s Settings) *documentsv1.Document {
 	p := &documentsv1.Document{
@@ -125,6 +165,7 @@ func (d *document) proto(s Settings) *documentsv1.Document {
 		CreateTime:     ts(d.Created),
 		UpdateTime:     ts(d.Updated),
 		Etag:           d.etag(),
+		Holder:         d.holder(),
 	}
 	if !d.Deleted.IsZero() {
 		p.State = documentsv1.State_STATE_DELETED
@@ -138,7 +179,7 @@ func (d *document) proto(s Settings) *documentsv1.Document {
 type store struct{ db *sqlstore.DB }
 
 const documentColumns = `tenant, id, owner, filename, content_type, size_bytes, sha256, classification, category,
-	version, scan_state, legal_hold, retain_until_us, create_us, update_us, delete_us, revision`
+	version, scan_state, legal_hold, retain_until_us, create_us, update_us, delete_us, revision, owner_subject, owner_org`
 
 func scanDocument(row interface{ Scan(...any) error }) (*document, error) {
 	var d document
@@ -146,7 +187,7 @@ func scanDocument(row interface{ Scan(...any) error }) (*document, error) {
 	var class, state, ver int64
 	var retain, created, updated, deleted int64
 	err := row.Scan(&tenant, &d.ID, &d.Owner, &d.Filename, &d.ContentType, &d.Size, &d.SHA256, &class, &d.Category,
-		&ver, &state, &d.LegalHold, &retain, &created, &updated, &deleted, &d.Revision)
+		&ver, &state, &d.LegalHold, &retain, &created, &updated, &deleted, &d.Revision, &d.HolderSubject, &d.HolderOrg)
 	if err != nil {
 		return nil, err
 	}
@@ -169,17 +210,20 @@ func (s *store) getDocument(ctx context.Context, t tenancy.ID, id string) (*docu
 // listDocuments returns up to limit documents of t after the id after, in id (creation)
 // order, optionally of one owner and with deleted ones.
 func (s *store) listDocuments(ctx context.Context, t tenancy.ID, owner, after string, showDeleted bool, limit int) ([]*document, error) {
-	q := `SELECT ` + documentColumns + ` FROM documents WHERE tenant = $1 AND id > $2 AND ($3 = '' OR owner = $3) AND ($4 OR delete_us = 0) ORDER BY id LIMIT $5`
-	return sqlstore.QueryAll(ctx, s.db, scanDocument, q, string(t), after, owner, showDeleted, limit)
+	// An applicant lists its own documents only (its enterprise's, for an enterprise).
+	mine, more := authz.AccessFrom(ctx).OwnerFilter("owner_subject", "owner_org", 6)
+	q := `SELECT ` + documentColumns + ` FROM documents WHERE tenant = $1 AND id > $2 AND ($3 = '' OR owner = $3) AND ($4 OR delete_us = 0)` +
+		mine + ` ORDER BY id LIMIT $5`
+	return sqlstore.QueryAll(ctx, s.db, scanDocument, q, append([]any{string(t), after, owner, showDeleted, limit}, more...)...)
 }
 
 // insertDocument adds a new document with its first version.
 func (s *store) insertDocument(ctx context.Context, d *document, v *version) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO documents (`+documentColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		string(d.Tenant), d.ID, d.Owner, d.Filename, d.ContentType, d.Size, d.SHA256, int64(d.Classification), d.Category,
 		int64(d.Version), int64(d.ScanState), d.LegalHold, micros(d.RetainUntil), micros(d.Created), micros(d.Updated),
-		micros(d.Deleted), d.Revision)
+		micros(d.Deleted), d.Revision, d.HolderSubject, d.HolderOrg)
 	if err != nil {
 		return err
 	}

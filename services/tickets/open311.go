@@ -35,8 +35,11 @@ type route func(pattern, name string, rule authz.Rule, h kit.RouteFunc, opts ...
 // routes registers the façade on the kit.
 func (o *open311) routes(add route) {
 	public := authz.Rule{Public: true}
-	read := authz.Rule{Object: Object, Action: "read"}
-	create := authz.Rule{Object: Object, Action: "create"}
+	// Applicants read the requests they filed (the list is filtered, one request is
+	// checked in readTicket); the feed of updates across requests is staff's.
+	read := authz.Rule{Object: Object, Action: "read", Applicants: kit.ApplicantsOwn}
+	feed := authz.Rule{Object: Object, Action: "read"}
+	create := authz.Rule{Object: Object, Action: "create", Applicants: kit.ApplicantsFile}
 	geo := []kit.RouteOption{kit.ParseForm(64 << 10), kit.TenantFrom(jurisdictionID), kit.WriteErrors(writeGeoError)}
 	keyed := append(slices.Clip(geo), kit.TokenFrom(apiKey))
 	add("GET /open311/v2/services.json", "Open311.ListServices", public, o.services, geo...)
@@ -45,7 +48,7 @@ func (o *open311) routes(add route) {
 	add("GET /open311/v2/requests.json", "Open311.GetServiceRequests", read, o.getRequests, keyed...)
 	add("GET /open311/v2/requests/{id}", "Open311.GetServiceRequest", read, o.getRequest, keyed...)
 	add("GET /open311/v2/tokens/{token}", "Open311.GetToken", read, o.getToken, keyed...)
-	add("GET /open311/v2/servicerequestupdates.json", "Open311.GetServiceRequestUpdates", read, o.updates, keyed...)
+	add("GET /open311/v2/servicerequestupdates.json", "Open311.GetServiceRequestUpdates", feed, o.updates, keyed...)
 }
 
 // jurisdictionID is the tenant a call addresses, for the chain's authorization.
@@ -281,7 +284,14 @@ func (o *open311) readTicket(r *http.Request, param, what string) (*ticket, erro
 	if err != nil || !ok || !idPattern.MatchString(id) {
 		return nil, invalid("jurisdiction_id 或 %s 不正确", what)
 	}
-	return o.svc.st.get(r.Context(), t, id)
+	tk, err := o.svc.st.get(r.Context(), t, id)
+	if err != nil {
+		return nil, err
+	}
+	if !authz.AccessFrom(r.Context()).Owns(tk.owner()) {
+		return nil, ticketNotFound(tk.name()) // another's request is not there for an applicant
+	}
+	return tk, nil
 }
 
 // getRequests lists a jurisdiction's requests, filtered as GeoReport defines

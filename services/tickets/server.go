@@ -10,6 +10,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
@@ -98,6 +99,7 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	}
 	d.Defer(func() { _ = svc.docs.Close() })
 	s.svc = svc
+	k.Owners.Set(authz.OwnerLookup{Owner: svc.st.ownerOf, NotFound: ticketNotFound})
 	if err := kit.Register(ctx, k.Service, svc, ticketsv1.TicketsService_ServiceDesc.ServiceName,
 		ticketsv1.NewTicketsServiceClient, ticketsv1.RegisterTicketsServiceHandlerClient); err != nil {
 		return err

@@ -10,11 +10,13 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/redact"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
+	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
 
@@ -70,6 +72,18 @@ type ticket struct {
 	Parts             []*part            `json:"parts,omitempty"`
 	Created           time.Time          `json:"created"`
 	Updated           time.Time          `json:"updated"`
+	// Owner is set when a citizen or an enterprise filed the ticket themselves (also in
+	// the owner_subject and owner_org columns, which lists filter on).
+	OwnerSubject string `json:"owner_subject,omitempty"`
+	OwnerOrg     string `json:"owner_org,omitempty"`
+}
+
+// owner is whose the ticket is; nil for one no applicant filed.
+func (tk *ticket) owner() *commonv1.Owner {
+	if tk.OwnerSubject == "" && tk.OwnerOrg == "" {
+		return nil
+	}
+	return &commonv1.Owner{Subject: tk.OwnerSubject, Org: tk.OwnerOrg}
 }
 
 type complainant struct {
@@ -132,7 +146,7 @@ func (tk *ticket) proto() *ticketsv1.Ticket {
 		State: tk.State, AssigneeTenant: string(tk.AssigneeTenant), AssigneeDepartment: tk.AssigneeDept,
 		AssigneeHandler: tk.Handler, Priority: tk.Priority, UrgeCount: tk.UrgeCount,
 		ResponseDue: ts(tk.ResponseDue.At), ResponseDueProvisional: tk.ResponseDue.Provisional,
-		CloseDue: ts(tk.CloseDue.At), CloseDueProvisional: tk.CloseDue.Provisional,
+		CloseDue: ts(tk.CloseDue.At), CloseDueProvisional: tk.CloseDue.Provisional, Owner: tk.owner(),
 		Paused: tk.CloseClock.Paused(), ResponseTime: ts(tk.Responded), ReturnCount: tk.ReturnCount,
 		ReturnReason: tk.ReturnReason, Reply: tk.Reply, CloseSummary: tk.CloseSummary, VisitNote: tk.VisitNote,
 		Rated: tk.Rated, Satisfied: tk.Satisfied, RatingComment: tk.RatingComment,
@@ -202,6 +216,28 @@ func complainantContext(tk *ticket) string {
 	return "tickets/" + string(tk.Tenant) + "/" + tk.ID + "/complainant"
 }
 
+// ownerOf is whose ticket name is, for the owner check of applicants
+// (authz.OwnerLookup): one indexed read.
+func (s *store) ownerOf(ctx context.Context, name string) (*commonv1.Owner, error) {
+	t, id, err := parseName("name", name)
+	if err != nil {
+		return nil, err
+	}
+	var o commonv1.Owner
+	err = s.db.QueryRow(ctx, `SELECT owner_subject, owner_org FROM tickets WHERE tenant = $1 AND id = $2`, string(t), id).
+		Scan(&o.Subject, &o.Org)
+	if errors.Is(err, sqlstore.ErrNotFound) {
+		return nil, ticketNotFound(name)
+	}
+	return &o, err
+}
+
+// ticketNotFound is the answer for a ticket an applicant may not see: the same as for one
+// that does not exist.
+func ticketNotFound(name string) error {
+	return ErrTicketNotFound.WithMessage("工单不存在: %s", name)
+}
+
 func (s *store) get(ctx context.Context, t tenancy.ID, id string) (*ticket, error) {
 	tk, err := s.scan(s.db.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE tenant = $1 AND id = $2`, string(t), id))
 	if errors.Is(err, sqlstore.ErrNotFound) {
@@ -250,9 +286,10 @@ func (s *store) insert(ctx context.Context, tk *ticket) error {
 	}
 	args := append([]any{string(tk.Tenant), tk.ID, int64(tk.Source), tk.ExternalID, int64(tk.State), string(tk.AssigneeTenant),
 		tk.CloseDue.At.UnixMicro(), tk.NextCheck, tk.Created.UnixMicro(), tk.Updated.UnixMicro(), tk.Revision, data}, dashboardColumns(tk)...)
+	args = append(args, tk.OwnerSubject, tk.OwnerOrg)
 	_, err = s.db.Exec(ctx, `INSERT INTO tickets (tenant, id, source, external_id, state, assignee_tenant, close_due_us,
-		next_check_us, create_us, update_us, revision, data, `+dashboardNames+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`, args...)
+		next_check_us, create_us, update_us, revision, data, `+dashboardNames+`, owner_subject, owner_org)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`, args...)
 	return err
 }
 
@@ -289,8 +326,11 @@ func (s *store) list(ctx context.Context, t tenancy.ID, f listFilter, after stri
 	args = append(args, args2...)
 	// $8 is compared with a BIGINT column first, so PostgreSQL types it BIGINT.
 	args = append(args, after, int64(f.state), limit, micros(f.overdueAt))
+	// An applicant lists the tickets it filed only (its enterprise's, for an enterprise).
+	mine, more := authz.AccessFrom(ctx).OwnerFilter("owner_subject", "owner_org", 9)
 	return sqlstore.QueryAll(ctx, s.db, s.scan, `SELECT `+ticketColumns+` FROM tickets WHERE (`+own+` OR `+assigned+`)
-		AND id > $5 AND ($6 = 0 OR state = $6) AND ((state < 6 AND close_due_us < $8) OR $8 = 0) ORDER BY id LIMIT $7`, args...)
+		AND id > $5 AND ($6 = 0 OR state = $6) AND ((state < 6 AND close_due_us < $8) OR $8 = 0)`+mine+` ORDER BY id LIMIT $7`,
+		append(args, more...)...)
 }
 
 // sweepCursor is where a sweep pass is: the last (next_check_us, tenant, id) it read.

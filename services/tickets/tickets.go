@@ -158,6 +158,9 @@ func (s *service) prepareIntake(ctx context.Context, r *ticketsv1.CreateTicketRe
 		ResponseClock: calendar.NewClock(received, sla.Response), CloseClock: calendar.NewClock(received, sla.Close),
 		Created: received, Updated: now,
 	}
+	if acc := authz.AccessFrom(ctx); acc.Applicant {
+		tk.OwnerSubject, tk.OwnerOrg = acc.Subject, acc.Org // applicants own what they file
+	}
 	if err := s.computeDues(tk, now); err != nil {
 		return nil, err
 	}
