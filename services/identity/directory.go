@@ -27,6 +27,7 @@ type Account struct {
 	Kind                      authn.Kind
 	Status                    string
 	SessionsAfter             time.Time // sign-ins before this are over (password changed)
+	Org                       string    // an enterprise's credit code, the tokens' org claim
 }
 
 // Client is an OAuth client: a machine client (court, legal aid, 12345) or the console.

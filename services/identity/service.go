@@ -75,7 +75,11 @@ func (u User) Name() string { return "tenants/" + string(u.Tenant) + "/users/" +
 
 // Account is the user as the OpenID Provider sees it.
 func (u User) Account() Account {
-	return Account{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Tenant: u.Tenant, Kind: u.Kind, Status: string(u.Status)}
+	a := Account{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Tenant: u.Tenant, Kind: u.Kind, Status: string(u.Status)}
+	if u.Kind == authn.Enterprise {
+		a.Org = u.CreditCode // colleagues of one enterprise share its records
+	}
+	return a
 }
 
 // Account is the user as the OpenID Provider sees it, with when its sessions last ended.

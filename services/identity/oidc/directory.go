@@ -41,6 +41,9 @@ type Account struct {
 	// SessionsAfter ends older sign-ins (the password was changed or reset): their
 	// refresh tokens are refused.
 	SessionsAfter time.Time
+	// Org is an enterprise account's enterprise (its credit code), put in access tokens
+	// as the org claim.
+	Org string
 }
 
 // Client (接入应用) is an OAuth client: the console (public, authorization code + PKCE) or

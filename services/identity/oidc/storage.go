@@ -627,7 +627,7 @@ func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, id string, 
 // ---- claims ----
 
 // GetPrivateClaimsFromRequest adds what pkg/authn reads: home tenant, kind and scope.
-func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, scopes []string) (map[string]any, error) {
+func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, scopes []string) (map[string]any, error) {
 	var tenant tenancy.ID
 	var kind authn.Kind
 	switch r := req.(type) {
@@ -640,11 +640,22 @@ func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenReq
 	default:
 		return nil, fmt.Errorf("oidc: unexpected token request %T", req)
 	}
-	return map[string]any{
+	claims := map[string]any{
 		authn.ClaimTenant: string(tenant),
 		authn.ClaimKind:   string(kind),
 		authn.ClaimScope:  strings.Join(scopes, " "),
-	}, nil
+	}
+	if kind == authn.Enterprise {
+		// The enterprise the account acts for: colleagues share its records.
+		acc, err := s.dir.AccountByID(ctx, req.GetSubject())
+		if err != nil {
+			return nil, err
+		}
+		if acc.Org != "" {
+			claims[authn.ClaimOrg] = acc.Org
+		}
+	}
+	return claims, nil
 }
 
 func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
