@@ -48,21 +48,7 @@ const (
 	filing                      // APPLICANTS_FILE: filing a new record of their own
 )
 
-// pendingApplicants is the owner scope of the methods open to applicants, for a contract
-// that does not declare it yet (before Rule.applicants exists); the matrix then uses this
-// table instead of the option. Delete it once the option is in the contracts.
-var pendingApplicants = map[string]applicants{
-	"documents.GetDocument": ownOnly, "documents.ListDocuments": ownOnly, "documents.CreateUpload": filing,
-	"documents.CommitUpload": ownOnly, "documents.GetDownloadURL": ownOnly, "documents.ListVersions": ownOnly,
-	"matters.SubmitApplication": filing, "matters.GetApplication": ownOnly, "matters.ListApplications": ownOnly,
-	"matters.SupplyDeferred": ownOnly, "matters.ResubmitApplication": ownOnly, "matters.WithdrawApplication": ownOnly,
-	"matters.RateApplication": ownOnly, "matters.SubmitBundle": filing, "matters.GetBundleApplication": ownOnly,
-	"tickets.CreateTicket": filing, "tickets.GetTicket": ownOnly, "tickets.ListTickets": ownOnly,
-	"tickets.RateTicket": ownOnly,
-}
-
-// applicantsOf reads the method's owner scope from its rule when the contract has the
-// field, else from pendingApplicants.
+// applicantsOf reads the method's owner scope from its rule (staff only when it has none).
 func applicantsOf(m *method) applicants {
 	opts := m.desc.Options()
 	if opts != nil && proto.HasExtension(opts, commonv1.E_Rule) {
@@ -71,7 +57,7 @@ func applicantsOf(m *method) applicants {
 			return applicants(r.Get(fd).Enum())
 		}
 	}
-	return pendingApplicants[m.key()]
+	return staffOnly
 }
 
 // permits reports whether role may do action on object by the default role set:
@@ -193,43 +179,7 @@ var exceptions = map[cellKey]exception{
 	{"identity.ListRoles", "platform_admin", unknown}: {allowed, "the tenant only filters the subject's grants"},
 }
 
-// knownGaps are the methods whose applicant cells (citizen, enterprise, agent) differ
-// today from the expectation, because ownership enforcement is still on its way: the
-// matrix logs those cells and does not fail on them. The expectations above are as the
-// personas say they must be; this list is the only thing that keeps the matrix green on
-// them. Delete it when ownership lands: any cell still differing then fails, and an entry
-// whose cells all pass already fails the matrix as stale.
-var knownGaps = map[string]string{
-	// Applicants reach another person's record by its name.
-	"documents.GetDocument":        gapOwn,
-	"documents.GetDownloadURL":     gapOwn,
-	"documents.ListVersions":       gapOwn,
-	"documents.CommitUpload":       gapOwn,
-	"documents.ListDocuments":      gapList,
-	"matters.GetApplication":       gapOwn,
-	"matters.GetBundleApplication": gapOwn,
-	"matters.SupplyDeferred":       gapOwn,
-	"matters.ResubmitApplication":  gapOwn,
-	"matters.WithdrawApplication":  gapOwn,
-	"matters.RateApplication":      gapOwn,
-	"matters.ListApplications":     gapList,
-	"tickets.GetTicket":            gapOwn,
-	"tickets.ListTickets":          gapList,
-	// Applicants pass staff-only methods their role's permission happens to cover.
-	"matters.CompleteStep":       gapStaff,
-	"matters.ListAlerts":         gapStaff,
-	"matters.ListEnablements":    gapStaff,
-	"matters.ListGrants":         gapStaff,
-	"matters.ListPolicies":       gapStaff,
-	"matters.ListQueue":          gapStaff,
-	"matters.MailCertificate":    gapStaff,
-	"matters.ReportMatters":      gapStaff,
-	"tickets.BatchCreateTickets": gapStaff,
-	"tickets.GetTicketStats":     gapStaff,
-}
-
-const (
-	gapOwn   = "ownership: an applicant reaches only their own records (NOT_FOUND for others)"
-	gapList  = "ownership: an applicant's list holds only their own records"
-	gapStaff = "ownership: a staff-only method refuses applicants (STAFF_ONLY)"
-)
+// knownGaps are methods whose cells may differ from the expectation for a stated reason,
+// logged but not failed; the matrix fails on an entry no longer needed. It is empty: the
+// ownership axis is enforced everywhere the expectations say.
+var knownGaps = map[string]string{}

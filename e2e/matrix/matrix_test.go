@@ -157,6 +157,10 @@ var bodies = map[string]string{
 	"tickets.ExplainTicket":    `{"explanation":"正在协调处理"}`,
 	"tickets.ClaimPart":        `{"tenant":"{tenant}"}`,
 	"tickets.FinishPart":       `{"tenant":"{tenant}","result":"已完成"}`,
+	// The tree must stay as seeded for the cells after these: they set what is already so
+	// (every fixture tenant is an enabled street or community with these services).
+	"identity.SetTenantEnabled":  `{"enabled":true}`,
+	"identity.SetTenantServices": `{"services":["matters","tickets","documents"]}`,
 }
 
 // destructive methods run after every other method, in this order, because they take

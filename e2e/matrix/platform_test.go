@@ -296,8 +296,8 @@ func (p *platform) seed(t *testing.T) {
 		if f.holder != "own:agent" {
 			var tk ticketsv1.Ticket
 			p.create(t, p.urls["tickets"]+"/v1/"+tenant+"/tickets", f.token, &ticketsv1.Ticket{
-				Source: ticketsv1.Source_SOURCE_ONLINE, Category: "general",
-				Title: "夜间施工噪声扰民", Description: "小区旁工地夜间施工，噪声很大。",
+				Category: "general", // the source is the caller's: walk-in for staff, online for applicants
+				Title:    "夜间施工噪声扰民", Description: "小区旁工地夜间施工，噪声很大。",
 				Complainant: &ticketsv1.Complainant{Name: "投诉人", Phone: "13800000000"},
 			}, &tk)
 			p.fx.put("tickets", f.holder, tk.GetName())
