@@ -8,7 +8,6 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
-	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 )
@@ -75,11 +74,10 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	if err := d.Await(ctx, "storage", blob.ensureBucket); err != nil {
 		return err
 	}
-	settings, err := config.Watch(ctx, d.Env.Etcd, Name, DefaultSettings(), config.WithLogger(d.Log))
+	settings, err := app.Settings(ctx, d, DefaultSettings())
 	if err != nil {
 		return err
 	}
-	d.Defer(settings.Close)
 	k := d.Kit
 	svc := &service{API: audit.API{DB: d.DB},
 		db: d.DB, audit: d.Audit, st: store{db: d.DB}, blob: blob, settings: settings, enforcer: k.Enforcer,

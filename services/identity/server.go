@@ -75,19 +75,12 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 
 func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	log := d.Log.With("service", Name)
-	ring := s.Ring
-	if ring == nil {
-		var err error
-		if ring, err = app.SealingKeys(d.Env, log); err != nil {
-			return err
-		}
+	ring, err := d.Sealing(s.Ring)
+	if err != nil {
+		return err
 	}
 	k := d.Kit
-	tree, err := tenancy.OpenTree(ctx, d.Env.Etcd, tenancy.DefaultTreePrefix)
-	if err != nil {
-		return fmt.Errorf("identity: tenant tree: %w", err)
-	}
-	d.Defer(func() { _ = tree.Close() })
+	tree := k.Tree // the chain's own copy of the tree, which identity owns and seeds
 	if _, err := tree.Seed(ctx, tenancy.DefaultTree()); err != nil {
 		return fmt.Errorf("identity: seeding the tenant tree: %w", err)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
-	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
@@ -66,14 +65,13 @@ func (s *Server) Run(ctx context.Context, env app.Env) error {
 }
 
 func (s *Server) build(ctx context.Context, d *app.Deps) error {
-	settings, err := config.Watch(ctx, d.Env.Etcd, Name, DefaultSettings(), config.WithLogger(d.Log))
+	settings, err := app.Settings(ctx, d, DefaultSettings())
 	if err != nil {
 		return err
 	}
-	d.Defer(settings.Close)
-	cal, err := calendar.Watch(ctx, d.Env.Etcd, calendar.WithLogger(d.Log))
+	cal, err := d.Calendar(ctx)
 	if err != nil {
-		return fmt.Errorf("matters: calendar: %w", err)
+		return err
 	}
 	bundles, err := SeedBundles()
 	if err != nil {

@@ -1,0 +1,43 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/config"
+	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
+)
+
+// Settings follows the service's dynamic settings in etcd (config.Watch under the
+// service's name, defaults until an operator sets them) until the service stops.
+func Settings[T config.Validator](ctx context.Context, d *Deps, defaults T) (*config.Settings[T], error) {
+	s, err := config.Watch(ctx, d.Env.Etcd, d.Name, defaults, config.WithLogger(d.Log))
+	if err != nil {
+		return nil, fmt.Errorf("%s: settings: %w", d.Name, err)
+	}
+	d.Defer(s.Close)
+	return s, nil
+}
+
+// Calendar follows the official working-day calendar in etcd while ctx lasts.
+func (d *Deps) Calendar(ctx context.Context) (*calendar.Calendar, error) {
+	cal, err := calendar.Watch(ctx, d.Env.Etcd, calendar.WithLogger(d.Log))
+	if err != nil {
+		return nil, fmt.Errorf("%s: calendar: %w", d.Name, err)
+	}
+	return cal, nil
+}
+
+// Sealing is ring when the service was given one (tests), else the environment's
+// (SealingKeys).
+func (d *Deps) Sealing(ring *sealed.Ring) (*sealed.Ring, error) {
+	if ring != nil {
+		return ring, nil
+	}
+	r, err := SealingKeys(d.Env, d.Log)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Name, err)
+	}
+	return r, nil
+}
