@@ -86,11 +86,13 @@ func New(ctx context.Context, client *clientv3.Client, prefix string, opts ...Op
 	wctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	go e.watch(wctx, rev)
+	live.add(e)
 	return e, nil
 }
 
 // Close stops the watch; decisions keep using the last policy seen.
 func (e *Enforcer) Close() error {
+	live.remove(e)
 	e.cancel()
 	<-e.done
 	return nil
@@ -285,6 +287,11 @@ func (e *Enforcer) write(ctx context.Context, puts, deletes []rule) error {
 	if err != nil || rev == 0 {
 		return err
 	}
+	return e.waitApplied(ctx, rev)
+}
+
+// waitApplied returns once the index reflects etcd revision rev.
+func (e *Enforcer) waitApplied(ctx context.Context, rev int64) error {
 	for {
 		e.mu.RLock()
 		applied, ch := e.applied, e.changed

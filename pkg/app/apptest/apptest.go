@@ -144,6 +144,7 @@ func (e *Env) Launch(t testing.TB, svc app.Service) <-chan error {
 func (e *Env) Grant(t testing.TB, sub, role string, tenant tenancy.ID, kind authn.Kind) string {
 	t.Helper()
 	require.NoError(t, e.Enforcer.Grant(context.Background(), sub, role, tenant))
+	e.syncPolicy(t)
 	return e.Issuer.Token(authn.Principal{Subject: sub, Tenant: tenant, Kind: kind})
 }
 
@@ -152,5 +153,16 @@ func (e *Env) Grant(t testing.TB, sub, role string, tenant tenancy.ID, kind auth
 func (e *Env) GrantEnterprise(t testing.TB, sub, role string, tenant tenancy.ID, org string) string {
 	t.Helper()
 	require.NoError(t, e.Enforcer.Grant(context.Background(), sub, role, tenant))
+	e.syncPolicy(t)
 	return e.Issuer.Token(authn.Principal{Subject: sub, Tenant: tenant, Kind: authn.Enterprise, Org: org})
+}
+
+// syncPolicy waits until the services running in this process enforce the policy as it
+// now is in etcd, so that a grant is in force before the test uses it (each service
+// follows etcd through its own watch, which under load may be a moment behind).
+func (e *Env) syncPolicy(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, e.Enforcer.Sync(ctx))
 }
