@@ -374,9 +374,10 @@ func TestIsolationMatrix(t *testing.T) {
 	usedGaps := map[string]bool{}
 	var newGaps []string
 	for _, c := range cells {
-		if c.got == allowed {
+		switch c.got {
+		case allowed:
 			nAllowed++
-		} else if c.got == denied {
+		case denied:
 			nDenied++
 		}
 		key := c.m.key()
