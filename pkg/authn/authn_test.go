@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -39,6 +40,21 @@ var clerk = authn.Principal{
 	Scopes:   []string{"openid", "tickets"},
 	ClientID: "console",
 }
+
+// agent is a 帮代办 agent mandated by a citizen and an enterprise.
+var agent = authn.Principal{
+	Subject: "u-agent", Tenant: "ahz", Kind: authn.Staff,
+	ActsFor: authn.Mandates{Subjects: []string{"u-alice"}, Orgs: []string{"91350100M000100Y43"}},
+}
+
+// tooMany is one mandate more than a token may carry.
+var tooMany = func() []string {
+	out := make([]string, authn.MaxMandates+1)
+	for i := range out {
+		out[i] = fmt.Sprintf("sub:u-%d", i)
+	}
+	return out
+}()
 
 // newClock is a settable time source for the verifier, from now (wall time only).
 func newClock() *clock.Fake { return clock.NewFake(time.Now().Round(0)) }
@@ -78,6 +94,10 @@ func TestVerify(t *testing.T) {
 				{name: "no tenant", p: authn.Principal{Subject: "u-1", Kind: authn.Citizen}, code: "TOKEN_INVALID"},
 				{name: "unknown kind", p: authn.Principal{Subject: "u-1", Tenant: "ahz", Kind: "admin"}, code: "TOKEN_INVALID"},
 				{name: "no subject", p: authn.Principal{Tenant: "ahz", Kind: authn.Staff}, code: "TOKEN_INVALID"},
+				{name: "agent with mandates", p: agent},
+				{name: "mandate of no kind", p: clerk, opts: []authntest.TokenOption{authntest.Claim(authn.ClaimActsFor, []string{"u-1"})}, code: "TOKEN_INVALID"},
+				{name: "mandate of no party", p: clerk, opts: []authntest.TokenOption{authntest.Claim(authn.ClaimActsFor, []string{"org:"})}, code: "TOKEN_INVALID"},
+				{name: "too many mandates", p: clerk, opts: []authntest.TokenOption{authntest.Claim(authn.ClaimActsFor, tooMany)}, code: "TOKEN_INVALID"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					got, err := v.Verify(t.Context(), iss.Token(tc.p, tc.opts...))

@@ -28,3 +28,18 @@ func TestSubject(t *testing.T) {
 		})
 	}
 }
+
+func TestParseMandates(t *testing.T) {
+	m := authn.Mandates{Subjects: []string{"u-alice", "u-bob"}, Orgs: []string{"91350100M000100Y43"}}
+	require.Equal(t, []string{"sub:u-alice", "sub:u-bob", "org:91350100M000100Y43"}, m.Claim())
+	got, err := authn.ParseMandates(m.Claim())
+	require.NoError(t, err)
+	require.Equal(t, m, got)
+	for _, bad := range [][]string{{"u-alice"}, {"sub:"}, {"user:u-alice"}, {":x"}} {
+		_, err := authn.ParseMandates(bad)
+		require.Error(t, err, "%q", bad)
+	}
+	none, err := authn.ParseMandates(nil)
+	require.NoError(t, err)
+	require.True(t, none.Empty())
+}

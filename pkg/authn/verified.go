@@ -57,5 +57,6 @@ func (c *verified) put(token string, t verifiedToken) {
 func (t verifiedToken) principal() Principal {
 	p := t.p
 	p.Scopes = slices.Clone(p.Scopes)
+	p.ActsFor = Mandates{Subjects: slices.Clone(p.ActsFor.Subjects), Orgs: slices.Clone(p.ActsFor.Orgs)}
 	return p
 }

@@ -138,11 +138,12 @@ func (v *Verifier) Refresh(ctx context.Context) error { return v.keys.refresh(ct
 // claims is what an access token says.
 type claims struct {
 	jwt.RegisteredClaims
-	Tenant   string `json:"tenant"`
-	Kind     Kind   `json:"kind"`
-	Scope    string `json:"scope"`
-	ClientID string `json:"client_id"`
-	Org      string `json:"org"`
+	Tenant   string   `json:"tenant"`
+	Kind     Kind     `json:"kind"`
+	Scope    string   `json:"scope"`
+	ClientID string   `json:"client_id"`
+	Org      string   `json:"org"`
+	ActsFor  []string `json:"acts_for"`
 }
 
 // Verify checks token (the compact JWT, without "Bearer ") and returns its principal.
@@ -171,6 +172,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	}
 	if c.Scope != "" {
 		p.Scopes = strings.Fields(c.Scope)
+	}
+	if len(c.ActsFor) > 0 && c.Kind != Service { // people act for others, systems do not
+		if p.ActsFor, err = ParseMandates(c.ActsFor); err != nil {
+			return Principal{}, ErrTokenInvalid.Wrap(fmt.Errorf("acts_for claim: %w", err))
+		}
 	}
 	if p.Subject == "" {
 		return Principal{}, ErrTokenInvalid.Wrap(errors.New("no sub claim"))

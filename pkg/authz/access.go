@@ -3,6 +3,8 @@ package authz
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
@@ -18,6 +20,9 @@ var (
 	// ErrForeignOwner is what the response check turns a record of someone else into: a
 	// defect in a service's filter, never shown to the caller as data.
 	ErrForeignOwner = errs.New(errs.Internal, "OWNER_CHECK_FAILED", "服务内部错误")
+	// ErrNotMandated refuses a 帮代办 agent filing for an applicant that has not
+	// mandated it (委托).
+	ErrNotMandated = errs.New(errs.PermissionDenied, "NOT_MANDATED", "您未受该申请人委托，不能代其办理")
 )
 
 // Access is who the caller is on the owner axis, for this call: staff (every record the
@@ -29,6 +34,9 @@ type Access struct {
 	Applicant bool
 	Subject   string // the caller's account
 	Org       string // an enterprise's credit code; "" for anyone else
+	// ActsFor: the parties that mandated a 帮代办 agent (委托): their records are the
+	// agent's too. Empty for anyone else.
+	ActsFor authn.Mandates
 }
 
 // Owner is the owner a record the caller files gets: the caller's account, and for an
@@ -38,7 +46,7 @@ func (a Access) Owner() *commonv1.Owner {
 }
 
 // Owns reports whether the caller may see and change a record owned by o: staff always;
-// an applicant when o is its account, or its enterprise's.
+// an applicant when o is its account, or its enterprise's, or a party that mandated it.
 func (a Access) Owns(o *commonv1.Owner) bool {
 	if !a.Applicant {
 		return true
@@ -48,22 +56,61 @@ func (a Access) Owns(o *commonv1.Owner) bool {
 		return true
 	case a.Org != "" && o.GetOrg() == a.Org:
 		return true
+	case o.GetSubject() != "" && slices.Contains(a.ActsFor.Subjects, o.GetSubject()):
+		return true
+	case o.GetOrg() != "" && slices.Contains(a.ActsFor.Orgs, o.GetOrg()):
+		return true
 	}
 	return false
 }
 
-// OwnerFilter is the SQL condition that keeps an applicant to its own rows, given the
-// owner columns (e.g. "owner_subject", "owner_org") and the first free placeholder
-// number: "" and no arguments for staff, else " AND (...)" to append to a WHERE clause,
-// with its arguments.
+// MandatedBy reports whether every party o names (its account, its enterprise; at least
+// one) has mandated the caller: an agent may then file a record owned by o.
+func (a Access) MandatedBy(o *commonv1.Owner) bool {
+	sub, org := o.GetSubject(), o.GetOrg()
+	if sub == "" && org == "" {
+		return false
+	}
+	return (sub == "" || slices.Contains(a.ActsFor.Subjects, sub)) && (org == "" || slices.Contains(a.ActsFor.Orgs, org))
+}
+
+// OwnerFilter is the SQL condition that keeps an applicant to its own rows (and those of
+// the parties that mandated it), given the owner columns (e.g. "owner_subject",
+// "owner_org") and the first free placeholder number: "" and no arguments for staff,
+// else " AND (...)" to append to a WHERE clause, with its arguments. Every value is a
+// placeholder; the mandates' IN lists are bounded by authn.MaxMandates.
 func (a Access) OwnerFilter(subjectCol, orgCol string, next int) (string, []any) {
 	if !a.Applicant {
 		return "", nil
 	}
-	if a.Org == "" {
-		return fmt.Sprintf(" AND %s = $%d", subjectCol, next), []any{a.Subject}
+	var conds []string
+	var args []any
+	match := func(col string, values ...string) {
+		if len(values) == 0 {
+			return
+		}
+		marks := make([]string, len(values))
+		for i, v := range values {
+			marks[i] = fmt.Sprintf("$%d", next)
+			args = append(args, v)
+			next++
+		}
+		if len(values) == 1 {
+			conds = append(conds, col+" = "+marks[0])
+			return
+		}
+		conds = append(conds, col+" IN ("+strings.Join(marks, ", ")+")")
 	}
-	return fmt.Sprintf(" AND (%s = $%d OR %s = $%d)", subjectCol, next, orgCol, next+1), []any{a.Subject, a.Org}
+	match(subjectCol, a.Subject)
+	if a.Org != "" {
+		match(orgCol, a.Org)
+	}
+	match(subjectCol, a.ActsFor.Subjects...)
+	match(orgCol, a.ActsFor.Orgs...)
+	if len(conds) == 1 {
+		return " AND " + conds[0], args
+	}
+	return " AND (" + strings.Join(conds, " OR ") + ")", args
 }
 
 type accessKey struct{}
@@ -90,6 +137,9 @@ func accessOf(p authn.Principal, staff bool) Access {
 	a := Access{Applicant: !staff || applicantKind(p.Kind), Subject: p.Subject}
 	if a.Applicant && p.Kind == authn.Enterprise {
 		a.Org = p.Org
+	}
+	if a.Applicant && len(p.ActsFor.Subjects)+len(p.ActsFor.Orgs) <= authn.MaxMandates {
+		a.ActsFor = p.ActsFor // the verifier bounds them; a principal made elsewhere gets none past it
 	}
 	return a
 }

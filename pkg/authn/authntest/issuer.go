@@ -249,6 +249,9 @@ func (i *Issuer) Token(p authn.Principal, opts ...TokenOption) string {
 	if p.Org != "" {
 		m.claims[authn.ClaimOrg] = p.Org
 	}
+	if !p.ActsFor.Empty() {
+		m.claims[authn.ClaimActsFor] = p.ActsFor.Claim()
+	}
 	for _, o := range opts {
 		o(m)
 	}
