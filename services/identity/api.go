@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"fmt"
 
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -161,6 +162,39 @@ func (a api) ResetPassword(ctx context.Context, r *identityv1.ResetPasswordReque
 	}
 	u, err := a.c.ResetPassword(ctx, t, id, r.GetNewPassword())
 	return userPB(u), err
+}
+
+func (a api) SetMandates(ctx context.Context, r *identityv1.SetMandatesRequest) (*identityv1.Mandates, error) {
+	t, id, err := parseChildName("name", r.GetName(), "users")
+	if err != nil {
+		return nil, err
+	}
+	var in authn.Mandates
+	for i, m := range r.GetMandates() {
+		switch {
+		case (m.GetSubject() == "") == (m.GetCreditCode() == ""):
+			return nil, errs.Invalid(fmt.Sprintf("mandates[%d]", i), "INVALID_MANDATE", "每项委托应填写委托人账号或统一社会信用代码之一")
+		case m.GetSubject() != "":
+			in.Subjects = append(in.Subjects, m.GetSubject())
+		default:
+			in.Orgs = append(in.Orgs, m.GetCreditCode())
+		}
+	}
+	if len(r.GetMandates()) > authn.MaxMandates {
+		return nil, ErrTooManyMandates
+	}
+	out, err := a.c.SetMandates(ctx, t, id, in)
+	if err != nil {
+		return nil, err
+	}
+	resp := &identityv1.Mandates{Name: r.GetName()}
+	for _, s := range out.Subjects {
+		resp.Mandates = append(resp.Mandates, &identityv1.Mandate{Subject: s})
+	}
+	for _, o := range out.Orgs {
+		resp.Mandates = append(resp.Mandates, &identityv1.Mandate{CreditCode: o})
+	}
+	return resp, nil
 }
 
 func (a api) GrantRole(ctx context.Context, r *identityv1.GrantRoleRequest) (*identityv1.RoleGrant, error) {

@@ -28,6 +28,7 @@ type Account struct {
 	Status                    string
 	SessionsAfter             time.Time // sign-ins before this are over (password changed)
 	Org                       string    // an enterprise's credit code, the tokens' org claim
+	ActsFor                   []string  // an agent's mandates, the tokens' acts_for claim (authn.Mandates.Claim)
 }
 
 // Client is an OAuth client: a machine client (court, legal aid, 12345) or the console.

@@ -352,13 +352,18 @@ func (c *Core) check(ctx context.Context, r userRow, password string, keys []thr
 }
 
 // AccountByID returns the account whose subject is id, whatever its status (the
-// provider refuses tokens for a status other than active).
+// provider refuses tokens for a status other than active), with its mandates while it
+// holds the agent role.
 func (c *Core) AccountByID(ctx context.Context, id string) (Account, error) {
 	r, err := c.userWhere(ctx, `id = $1`, id)
 	if err != nil {
 		return Account{}, err
 	}
-	return r.Account(), nil
+	a := r.Account()
+	if a.ActsFor, err = c.actsFor(ctx, id); err != nil {
+		return Account{}, err
+	}
+	return a, nil
 }
 
 // subjectOf resolves a user's or client's resource name to its subject and home tenant.

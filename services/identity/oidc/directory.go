@@ -44,6 +44,9 @@ type Account struct {
 	// Org is an enterprise account's enterprise (its credit code), put in access tokens
 	// as the org claim.
 	Org string
+	// ActsFor is a 帮代办 agent's mandates ("sub:…", "org:…"), put in access tokens as
+	// the acts_for claim; AccountByID fills it, only while the account holds the agent role.
+	ActsFor []string
 }
 
 // Client (接入应用) is an OAuth client: the console (public, authorization code + PKCE) or

@@ -626,7 +626,8 @@ func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, id string, 
 
 // ---- claims ----
 
-// GetPrivateClaimsFromRequest adds what pkg/authn reads: home tenant, kind and scope.
+// GetPrivateClaimsFromRequest adds what pkg/authn reads: home tenant, kind and scope,
+// an enterprise's org and an agent's acts_for.
 func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, scopes []string) (map[string]any, error) {
 	var tenant tenancy.ID
 	var kind authn.Kind
@@ -645,15 +646,20 @@ func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenR
 		authn.ClaimKind:   string(kind),
 		authn.ClaimScope:  strings.Join(scopes, " "),
 	}
-	if kind == authn.Enterprise {
+	if kind == authn.Service {
+		return claims, nil
+	}
+	acc, err := s.dir.AccountByID(ctx, req.GetSubject())
+	if err != nil {
+		return nil, err
+	}
+	if kind == authn.Enterprise && acc.Org != "" {
 		// The enterprise the account acts for: colleagues share its records.
-		acc, err := s.dir.AccountByID(ctx, req.GetSubject())
-		if err != nil {
-			return nil, err
-		}
-		if acc.Org != "" {
-			claims[authn.ClaimOrg] = acc.Org
-		}
+		claims[authn.ClaimOrg] = acc.Org
+	}
+	if len(acc.ActsFor) > 0 {
+		// The parties that mandated a 帮代办 agent: their records are its too.
+		claims[authn.ClaimActsFor] = acc.ActsFor
 	}
 	return claims, nil
 }

@@ -1175,6 +1175,169 @@ func (x *ResetPasswordRequest) GetNewPassword() string {
 	return ""
 }
 
+// Mandate is one party that mandated an agent: exactly one of its fields is set.
+type Mandate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A citizen's account (its subject, the id of a citizen user).
+	Subject string `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// An enterprise's unified social credit code.
+	CreditCode    string `protobuf:"bytes,2,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Mandate) Reset() {
+	*x = Mandate{}
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Mandate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Mandate) ProtoMessage() {}
+
+func (x *Mandate) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Mandate.ProtoReflect.Descriptor instead.
+func (*Mandate) Descriptor() ([]byte, []int) {
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *Mandate) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *Mandate) GetCreditCode() string {
+	if x != nil {
+		return x.CreditCode
+	}
+	return ""
+}
+
+type SetMandatesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The agent's account: tenants/{tenant}/users/{user}.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The whole list (it replaces the previous one); at most 100.
+	Mandates      []*Mandate `protobuf:"bytes,2,rep,name=mandates,proto3" json:"mandates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetMandatesRequest) Reset() {
+	*x = SetMandatesRequest{}
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetMandatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetMandatesRequest) ProtoMessage() {}
+
+func (x *SetMandatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetMandatesRequest.ProtoReflect.Descriptor instead.
+func (*SetMandatesRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SetMandatesRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SetMandatesRequest) GetMandates() []*Mandate {
+	if x != nil {
+		return x.Mandates
+	}
+	return nil
+}
+
+// Mandates are the parties an agent acts for.
+type Mandates struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// tenants/{tenant}/users/{user}
+	Name          string     `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Mandates      []*Mandate `protobuf:"bytes,2,rep,name=mandates,proto3" json:"mandates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Mandates) Reset() {
+	*x = Mandates{}
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Mandates) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Mandates) ProtoMessage() {}
+
+func (x *Mandates) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Mandates.ProtoReflect.Descriptor instead.
+func (*Mandates) Descriptor() ([]byte, []int) {
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Mandates) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Mandates) GetMandates() []*Mandate {
+	if x != nil {
+		return x.Mandates
+	}
+	return nil
+}
+
 // RoleGrant is one grant: subject holds role at tenant and throughout its subtree.
 type RoleGrant struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1191,7 +1354,7 @@ type RoleGrant struct {
 
 func (x *RoleGrant) Reset() {
 	*x = RoleGrant{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[19]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1203,7 +1366,7 @@ func (x *RoleGrant) String() string {
 func (*RoleGrant) ProtoMessage() {}
 
 func (x *RoleGrant) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[19]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1216,7 +1379,7 @@ func (x *RoleGrant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoleGrant.ProtoReflect.Descriptor instead.
 func (*RoleGrant) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{19}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RoleGrant) GetSubject() string {
@@ -1260,7 +1423,7 @@ type GrantRoleRequest struct {
 
 func (x *GrantRoleRequest) Reset() {
 	*x = GrantRoleRequest{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[20]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1272,7 +1435,7 @@ func (x *GrantRoleRequest) String() string {
 func (*GrantRoleRequest) ProtoMessage() {}
 
 func (x *GrantRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[20]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1285,7 +1448,7 @@ func (x *GrantRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrantRoleRequest.ProtoReflect.Descriptor instead.
 func (*GrantRoleRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{20}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GrantRoleRequest) GetTenant() string {
@@ -1320,7 +1483,7 @@ type RevokeRoleRequest struct {
 
 func (x *RevokeRoleRequest) Reset() {
 	*x = RevokeRoleRequest{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[21]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1332,7 +1495,7 @@ func (x *RevokeRoleRequest) String() string {
 func (*RevokeRoleRequest) ProtoMessage() {}
 
 func (x *RevokeRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[21]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1508,7 @@ func (x *RevokeRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeRoleRequest.ProtoReflect.Descriptor instead.
 func (*RevokeRoleRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{21}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RevokeRoleRequest) GetTenant() string {
@@ -1377,7 +1540,7 @@ type RevokeRoleResponse struct {
 
 func (x *RevokeRoleResponse) Reset() {
 	*x = RevokeRoleResponse{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[22]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1389,7 +1552,7 @@ func (x *RevokeRoleResponse) String() string {
 func (*RevokeRoleResponse) ProtoMessage() {}
 
 func (x *RevokeRoleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[22]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1402,7 +1565,7 @@ func (x *RevokeRoleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeRoleResponse.ProtoReflect.Descriptor instead.
 func (*RevokeRoleResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{22}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{25}
 }
 
 type ListRolesRequest struct {
@@ -1417,7 +1580,7 @@ type ListRolesRequest struct {
 
 func (x *ListRolesRequest) Reset() {
 	*x = ListRolesRequest{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[23]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1429,7 +1592,7 @@ func (x *ListRolesRequest) String() string {
 func (*ListRolesRequest) ProtoMessage() {}
 
 func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[23]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +1605,7 @@ func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesRequest.ProtoReflect.Descriptor instead.
 func (*ListRolesRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{23}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListRolesRequest) GetSubject() string {
@@ -1468,7 +1631,7 @@ type ListRolesResponse struct {
 
 func (x *ListRolesResponse) Reset() {
 	*x = ListRolesResponse{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[24]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1643,7 @@ func (x *ListRolesResponse) String() string {
 func (*ListRolesResponse) ProtoMessage() {}
 
 func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[24]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1656,7 @@ func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesResponse.ProtoReflect.Descriptor instead.
 func (*ListRolesResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{24}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListRolesResponse) GetGrants() []*RoleGrant {
@@ -1525,7 +1688,7 @@ type OAuthClient struct {
 
 func (x *OAuthClient) Reset() {
 	*x = OAuthClient{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[25]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1537,7 +1700,7 @@ func (x *OAuthClient) String() string {
 func (*OAuthClient) ProtoMessage() {}
 
 func (x *OAuthClient) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[25]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1550,7 +1713,7 @@ func (x *OAuthClient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OAuthClient.ProtoReflect.Descriptor instead.
 func (*OAuthClient) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{25}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *OAuthClient) GetName() string {
@@ -1629,7 +1792,7 @@ type RegisterClientRequest struct {
 
 func (x *RegisterClientRequest) Reset() {
 	*x = RegisterClientRequest{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[26]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1641,7 +1804,7 @@ func (x *RegisterClientRequest) String() string {
 func (*RegisterClientRequest) ProtoMessage() {}
 
 func (x *RegisterClientRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[26]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1654,7 +1817,7 @@ func (x *RegisterClientRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterClientRequest.ProtoReflect.Descriptor instead.
 func (*RegisterClientRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{26}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RegisterClientRequest) GetParent() string {
@@ -1689,7 +1852,7 @@ type RegisterClientResponse struct {
 
 func (x *RegisterClientResponse) Reset() {
 	*x = RegisterClientResponse{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[27]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1701,7 +1864,7 @@ func (x *RegisterClientResponse) String() string {
 func (*RegisterClientResponse) ProtoMessage() {}
 
 func (x *RegisterClientResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[27]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1714,7 +1877,7 @@ func (x *RegisterClientResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterClientResponse.ProtoReflect.Descriptor instead.
 func (*RegisterClientResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{27}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RegisterClientResponse) GetClient() *OAuthClient {
@@ -1740,7 +1903,7 @@ type GetClientRequest struct {
 
 func (x *GetClientRequest) Reset() {
 	*x = GetClientRequest{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1752,7 +1915,7 @@ func (x *GetClientRequest) String() string {
 func (*GetClientRequest) ProtoMessage() {}
 
 func (x *GetClientRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1765,7 +1928,7 @@ func (x *GetClientRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClientRequest.ProtoReflect.Descriptor instead.
 func (*GetClientRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{28}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetClientRequest) GetName() string {
@@ -1784,7 +1947,7 @@ type RotateClientSecretRequest struct {
 
 func (x *RotateClientSecretRequest) Reset() {
 	*x = RotateClientSecretRequest{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1796,7 +1959,7 @@ func (x *RotateClientSecretRequest) String() string {
 func (*RotateClientSecretRequest) ProtoMessage() {}
 
 func (x *RotateClientSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1809,7 +1972,7 @@ func (x *RotateClientSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClientSecretRequest.ProtoReflect.Descriptor instead.
 func (*RotateClientSecretRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{29}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RotateClientSecretRequest) GetName() string {
@@ -1832,7 +1995,7 @@ type SetClientEnabledRequest struct {
 
 func (x *SetClientEnabledRequest) Reset() {
 	*x = SetClientEnabledRequest{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1844,7 +2007,7 @@ func (x *SetClientEnabledRequest) String() string {
 func (*SetClientEnabledRequest) ProtoMessage() {}
 
 func (x *SetClientEnabledRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1857,7 +2020,7 @@ func (x *SetClientEnabledRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClientEnabledRequest.ProtoReflect.Descriptor instead.
 func (*SetClientEnabledRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{30}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SetClientEnabledRequest) GetName() string {
@@ -1966,7 +2129,17 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\x16ChangePasswordResponse\"M\n" +
 	"\x14ResetPasswordRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fnew_password\x18\x02 \x01(\tR\vnewPassword\"g\n" +
+	"\fnew_password\x18\x02 \x01(\tR\vnewPassword\"D\n" +
+	"\aMandate\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x1f\n" +
+	"\vcredit_code\x18\x02 \x01(\tR\n" +
+	"creditCode\"b\n" +
+	"\x12SetMandatesRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
+	"\bmandates\x18\x02 \x03(\v2\x1c.gaoxing.identity.v1.MandateR\bmandates\"X\n" +
+	"\bMandates\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
+	"\bmandates\x18\x02 \x03(\v2\x1c.gaoxing.identity.v1.MandateR\bmandates\"g\n" +
 	"\tRoleGrant\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12\x16\n" +
@@ -2011,7 +2184,7 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\x17SetClientEnabledRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\x03R\aversion2\x8b\x16\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion2\x80\x17\n" +
 	"\x0fIdentityService\x12u\n" +
 	"\fCreateTenant\x12(.gaoxing.identity.v1.CreateTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\"\x1e\x8a\xb5\x18\x1a\n" +
 	"\x10identity.tenants\x12\x06create\x12m\n" +
@@ -2041,6 +2214,8 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\x0eidentity.users\x12\x06update\x12q\n" +
 	"\x0eChangePassword\x12*.gaoxing.identity.v1.ChangePasswordRequest\x1a+.gaoxing.identity.v1.ChangePasswordResponse\"\x06\x8a\xb5\x18\x02 \x01\x12s\n" +
 	"\rResetPassword\x12).gaoxing.identity.v1.ResetPasswordRequest\x1a\x19.gaoxing.identity.v1.User\"\x1c\x8a\xb5\x18\x18\n" +
+	"\x0eidentity.users\x12\x06update\x12s\n" +
+	"\vSetMandates\x12'.gaoxing.identity.v1.SetMandatesRequest\x1a\x1d.gaoxing.identity.v1.Mandates\"\x1c\x8a\xb5\x18\x18\n" +
 	"\x0eidentity.users\x12\x06update\x12r\n" +
 	"\tGrantRole\x12%.gaoxing.identity.v1.GrantRoleRequest\x1a\x1e.gaoxing.identity.v1.RoleGrant\"\x1e\x8a\xb5\x18\x1a\n" +
 	"\x0eidentity.roles\x12\x06create\x18\x01\x12}\n" +
@@ -2073,7 +2248,7 @@ func file_gaoxing_identity_v1_identity_proto_rawDescGZIP() []byte {
 	return file_gaoxing_identity_v1_identity_proto_rawDescData
 }
 
-var file_gaoxing_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_gaoxing_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_gaoxing_identity_v1_identity_proto_goTypes = []any{
 	(*Tenant)(nil),                      // 0: gaoxing.identity.v1.Tenant
 	(*CreateTenantRequest)(nil),         // 1: gaoxing.identity.v1.CreateTenantRequest
@@ -2094,87 +2269,94 @@ var file_gaoxing_identity_v1_identity_proto_goTypes = []any{
 	(*ChangePasswordRequest)(nil),       // 16: gaoxing.identity.v1.ChangePasswordRequest
 	(*ChangePasswordResponse)(nil),      // 17: gaoxing.identity.v1.ChangePasswordResponse
 	(*ResetPasswordRequest)(nil),        // 18: gaoxing.identity.v1.ResetPasswordRequest
-	(*RoleGrant)(nil),                   // 19: gaoxing.identity.v1.RoleGrant
-	(*GrantRoleRequest)(nil),            // 20: gaoxing.identity.v1.GrantRoleRequest
-	(*RevokeRoleRequest)(nil),           // 21: gaoxing.identity.v1.RevokeRoleRequest
-	(*RevokeRoleResponse)(nil),          // 22: gaoxing.identity.v1.RevokeRoleResponse
-	(*ListRolesRequest)(nil),            // 23: gaoxing.identity.v1.ListRolesRequest
-	(*ListRolesResponse)(nil),           // 24: gaoxing.identity.v1.ListRolesResponse
-	(*OAuthClient)(nil),                 // 25: gaoxing.identity.v1.OAuthClient
-	(*RegisterClientRequest)(nil),       // 26: gaoxing.identity.v1.RegisterClientRequest
-	(*RegisterClientResponse)(nil),      // 27: gaoxing.identity.v1.RegisterClientResponse
-	(*GetClientRequest)(nil),            // 28: gaoxing.identity.v1.GetClientRequest
-	(*RotateClientSecretRequest)(nil),   // 29: gaoxing.identity.v1.RotateClientSecretRequest
-	(*SetClientEnabledRequest)(nil),     // 30: gaoxing.identity.v1.SetClientEnabledRequest
-	(*timestamppb.Timestamp)(nil),       // 31: google.protobuf.Timestamp
-	(*v1.ListAuditRecordsRequest)(nil),  // 32: gaoxing.common.v1.ListAuditRecordsRequest
-	(*v1.VerifyAuditChainRequest)(nil),  // 33: gaoxing.common.v1.VerifyAuditChainRequest
-	(*v1.ListAuditRecordsResponse)(nil), // 34: gaoxing.common.v1.ListAuditRecordsResponse
-	(*v1.VerifyAuditChainResponse)(nil), // 35: gaoxing.common.v1.VerifyAuditChainResponse
+	(*Mandate)(nil),                     // 19: gaoxing.identity.v1.Mandate
+	(*SetMandatesRequest)(nil),          // 20: gaoxing.identity.v1.SetMandatesRequest
+	(*Mandates)(nil),                    // 21: gaoxing.identity.v1.Mandates
+	(*RoleGrant)(nil),                   // 22: gaoxing.identity.v1.RoleGrant
+	(*GrantRoleRequest)(nil),            // 23: gaoxing.identity.v1.GrantRoleRequest
+	(*RevokeRoleRequest)(nil),           // 24: gaoxing.identity.v1.RevokeRoleRequest
+	(*RevokeRoleResponse)(nil),          // 25: gaoxing.identity.v1.RevokeRoleResponse
+	(*ListRolesRequest)(nil),            // 26: gaoxing.identity.v1.ListRolesRequest
+	(*ListRolesResponse)(nil),           // 27: gaoxing.identity.v1.ListRolesResponse
+	(*OAuthClient)(nil),                 // 28: gaoxing.identity.v1.OAuthClient
+	(*RegisterClientRequest)(nil),       // 29: gaoxing.identity.v1.RegisterClientRequest
+	(*RegisterClientResponse)(nil),      // 30: gaoxing.identity.v1.RegisterClientResponse
+	(*GetClientRequest)(nil),            // 31: gaoxing.identity.v1.GetClientRequest
+	(*RotateClientSecretRequest)(nil),   // 32: gaoxing.identity.v1.RotateClientSecretRequest
+	(*SetClientEnabledRequest)(nil),     // 33: gaoxing.identity.v1.SetClientEnabledRequest
+	(*timestamppb.Timestamp)(nil),       // 34: google.protobuf.Timestamp
+	(*v1.ListAuditRecordsRequest)(nil),  // 35: gaoxing.common.v1.ListAuditRecordsRequest
+	(*v1.VerifyAuditChainRequest)(nil),  // 36: gaoxing.common.v1.VerifyAuditChainRequest
+	(*v1.ListAuditRecordsResponse)(nil), // 37: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil), // 38: gaoxing.common.v1.VerifyAuditChainResponse
 }
 var file_gaoxing_identity_v1_identity_proto_depIdxs = []int32{
 	0,  // 0: gaoxing.identity.v1.CreateTenantRequest.tenant:type_name -> gaoxing.identity.v1.Tenant
 	0,  // 1: gaoxing.identity.v1.ListTenantsResponse.tenants:type_name -> gaoxing.identity.v1.Tenant
-	31, // 2: gaoxing.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
-	31, // 3: gaoxing.identity.v1.User.update_time:type_name -> google.protobuf.Timestamp
-	31, // 4: gaoxing.identity.v1.User.locked_until:type_name -> google.protobuf.Timestamp
+	34, // 2: gaoxing.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	34, // 3: gaoxing.identity.v1.User.update_time:type_name -> google.protobuf.Timestamp
+	34, // 4: gaoxing.identity.v1.User.locked_until:type_name -> google.protobuf.Timestamp
 	9,  // 5: gaoxing.identity.v1.CreateUserRequest.user:type_name -> gaoxing.identity.v1.User
 	9,  // 6: gaoxing.identity.v1.ListUsersResponse.users:type_name -> gaoxing.identity.v1.User
-	19, // 7: gaoxing.identity.v1.ListRolesResponse.grants:type_name -> gaoxing.identity.v1.RoleGrant
-	31, // 8: gaoxing.identity.v1.OAuthClient.create_time:type_name -> google.protobuf.Timestamp
-	25, // 9: gaoxing.identity.v1.RegisterClientRequest.client:type_name -> gaoxing.identity.v1.OAuthClient
-	25, // 10: gaoxing.identity.v1.RegisterClientResponse.client:type_name -> gaoxing.identity.v1.OAuthClient
-	1,  // 11: gaoxing.identity.v1.IdentityService.CreateTenant:input_type -> gaoxing.identity.v1.CreateTenantRequest
-	2,  // 12: gaoxing.identity.v1.IdentityService.GetTenant:input_type -> gaoxing.identity.v1.GetTenantRequest
-	3,  // 13: gaoxing.identity.v1.IdentityService.ListTenants:input_type -> gaoxing.identity.v1.ListTenantsRequest
-	5,  // 14: gaoxing.identity.v1.IdentityService.RenameTenant:input_type -> gaoxing.identity.v1.RenameTenantRequest
-	6,  // 15: gaoxing.identity.v1.IdentityService.MoveTenant:input_type -> gaoxing.identity.v1.MoveTenantRequest
-	7,  // 16: gaoxing.identity.v1.IdentityService.SetTenantEnabled:input_type -> gaoxing.identity.v1.SetTenantEnabledRequest
-	8,  // 17: gaoxing.identity.v1.IdentityService.SetTenantServices:input_type -> gaoxing.identity.v1.SetTenantServicesRequest
-	10, // 18: gaoxing.identity.v1.IdentityService.CreateUser:input_type -> gaoxing.identity.v1.CreateUserRequest
-	11, // 19: gaoxing.identity.v1.IdentityService.GetUser:input_type -> gaoxing.identity.v1.GetUserRequest
-	12, // 20: gaoxing.identity.v1.IdentityService.ListUsers:input_type -> gaoxing.identity.v1.ListUsersRequest
-	14, // 21: gaoxing.identity.v1.IdentityService.FindUserByIDNumber:input_type -> gaoxing.identity.v1.FindUserByIDNumberRequest
-	15, // 22: gaoxing.identity.v1.IdentityService.SetUserStatus:input_type -> gaoxing.identity.v1.SetUserStatusRequest
-	16, // 23: gaoxing.identity.v1.IdentityService.ChangePassword:input_type -> gaoxing.identity.v1.ChangePasswordRequest
-	18, // 24: gaoxing.identity.v1.IdentityService.ResetPassword:input_type -> gaoxing.identity.v1.ResetPasswordRequest
-	20, // 25: gaoxing.identity.v1.IdentityService.GrantRole:input_type -> gaoxing.identity.v1.GrantRoleRequest
-	21, // 26: gaoxing.identity.v1.IdentityService.RevokeRole:input_type -> gaoxing.identity.v1.RevokeRoleRequest
-	23, // 27: gaoxing.identity.v1.IdentityService.ListRoles:input_type -> gaoxing.identity.v1.ListRolesRequest
-	26, // 28: gaoxing.identity.v1.IdentityService.RegisterClient:input_type -> gaoxing.identity.v1.RegisterClientRequest
-	28, // 29: gaoxing.identity.v1.IdentityService.GetClient:input_type -> gaoxing.identity.v1.GetClientRequest
-	29, // 30: gaoxing.identity.v1.IdentityService.RotateClientSecret:input_type -> gaoxing.identity.v1.RotateClientSecretRequest
-	30, // 31: gaoxing.identity.v1.IdentityService.SetClientEnabled:input_type -> gaoxing.identity.v1.SetClientEnabledRequest
-	32, // 32: gaoxing.identity.v1.IdentityService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
-	33, // 33: gaoxing.identity.v1.IdentityService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
-	0,  // 34: gaoxing.identity.v1.IdentityService.CreateTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 35: gaoxing.identity.v1.IdentityService.GetTenant:output_type -> gaoxing.identity.v1.Tenant
-	4,  // 36: gaoxing.identity.v1.IdentityService.ListTenants:output_type -> gaoxing.identity.v1.ListTenantsResponse
-	0,  // 37: gaoxing.identity.v1.IdentityService.RenameTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 38: gaoxing.identity.v1.IdentityService.MoveTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 39: gaoxing.identity.v1.IdentityService.SetTenantEnabled:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 40: gaoxing.identity.v1.IdentityService.SetTenantServices:output_type -> gaoxing.identity.v1.Tenant
-	9,  // 41: gaoxing.identity.v1.IdentityService.CreateUser:output_type -> gaoxing.identity.v1.User
-	9,  // 42: gaoxing.identity.v1.IdentityService.GetUser:output_type -> gaoxing.identity.v1.User
-	13, // 43: gaoxing.identity.v1.IdentityService.ListUsers:output_type -> gaoxing.identity.v1.ListUsersResponse
-	9,  // 44: gaoxing.identity.v1.IdentityService.FindUserByIDNumber:output_type -> gaoxing.identity.v1.User
-	9,  // 45: gaoxing.identity.v1.IdentityService.SetUserStatus:output_type -> gaoxing.identity.v1.User
-	17, // 46: gaoxing.identity.v1.IdentityService.ChangePassword:output_type -> gaoxing.identity.v1.ChangePasswordResponse
-	9,  // 47: gaoxing.identity.v1.IdentityService.ResetPassword:output_type -> gaoxing.identity.v1.User
-	19, // 48: gaoxing.identity.v1.IdentityService.GrantRole:output_type -> gaoxing.identity.v1.RoleGrant
-	22, // 49: gaoxing.identity.v1.IdentityService.RevokeRole:output_type -> gaoxing.identity.v1.RevokeRoleResponse
-	24, // 50: gaoxing.identity.v1.IdentityService.ListRoles:output_type -> gaoxing.identity.v1.ListRolesResponse
-	27, // 51: gaoxing.identity.v1.IdentityService.RegisterClient:output_type -> gaoxing.identity.v1.RegisterClientResponse
-	25, // 52: gaoxing.identity.v1.IdentityService.GetClient:output_type -> gaoxing.identity.v1.OAuthClient
-	27, // 53: gaoxing.identity.v1.IdentityService.RotateClientSecret:output_type -> gaoxing.identity.v1.RegisterClientResponse
-	25, // 54: gaoxing.identity.v1.IdentityService.SetClientEnabled:output_type -> gaoxing.identity.v1.OAuthClient
-	34, // 55: gaoxing.identity.v1.IdentityService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
-	35, // 56: gaoxing.identity.v1.IdentityService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
-	34, // [34:57] is the sub-list for method output_type
-	11, // [11:34] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	19, // 7: gaoxing.identity.v1.SetMandatesRequest.mandates:type_name -> gaoxing.identity.v1.Mandate
+	19, // 8: gaoxing.identity.v1.Mandates.mandates:type_name -> gaoxing.identity.v1.Mandate
+	22, // 9: gaoxing.identity.v1.ListRolesResponse.grants:type_name -> gaoxing.identity.v1.RoleGrant
+	34, // 10: gaoxing.identity.v1.OAuthClient.create_time:type_name -> google.protobuf.Timestamp
+	28, // 11: gaoxing.identity.v1.RegisterClientRequest.client:type_name -> gaoxing.identity.v1.OAuthClient
+	28, // 12: gaoxing.identity.v1.RegisterClientResponse.client:type_name -> gaoxing.identity.v1.OAuthClient
+	1,  // 13: gaoxing.identity.v1.IdentityService.CreateTenant:input_type -> gaoxing.identity.v1.CreateTenantRequest
+	2,  // 14: gaoxing.identity.v1.IdentityService.GetTenant:input_type -> gaoxing.identity.v1.GetTenantRequest
+	3,  // 15: gaoxing.identity.v1.IdentityService.ListTenants:input_type -> gaoxing.identity.v1.ListTenantsRequest
+	5,  // 16: gaoxing.identity.v1.IdentityService.RenameTenant:input_type -> gaoxing.identity.v1.RenameTenantRequest
+	6,  // 17: gaoxing.identity.v1.IdentityService.MoveTenant:input_type -> gaoxing.identity.v1.MoveTenantRequest
+	7,  // 18: gaoxing.identity.v1.IdentityService.SetTenantEnabled:input_type -> gaoxing.identity.v1.SetTenantEnabledRequest
+	8,  // 19: gaoxing.identity.v1.IdentityService.SetTenantServices:input_type -> gaoxing.identity.v1.SetTenantServicesRequest
+	10, // 20: gaoxing.identity.v1.IdentityService.CreateUser:input_type -> gaoxing.identity.v1.CreateUserRequest
+	11, // 21: gaoxing.identity.v1.IdentityService.GetUser:input_type -> gaoxing.identity.v1.GetUserRequest
+	12, // 22: gaoxing.identity.v1.IdentityService.ListUsers:input_type -> gaoxing.identity.v1.ListUsersRequest
+	14, // 23: gaoxing.identity.v1.IdentityService.FindUserByIDNumber:input_type -> gaoxing.identity.v1.FindUserByIDNumberRequest
+	15, // 24: gaoxing.identity.v1.IdentityService.SetUserStatus:input_type -> gaoxing.identity.v1.SetUserStatusRequest
+	16, // 25: gaoxing.identity.v1.IdentityService.ChangePassword:input_type -> gaoxing.identity.v1.ChangePasswordRequest
+	18, // 26: gaoxing.identity.v1.IdentityService.ResetPassword:input_type -> gaoxing.identity.v1.ResetPasswordRequest
+	20, // 27: gaoxing.identity.v1.IdentityService.SetMandates:input_type -> gaoxing.identity.v1.SetMandatesRequest
+	23, // 28: gaoxing.identity.v1.IdentityService.GrantRole:input_type -> gaoxing.identity.v1.GrantRoleRequest
+	24, // 29: gaoxing.identity.v1.IdentityService.RevokeRole:input_type -> gaoxing.identity.v1.RevokeRoleRequest
+	26, // 30: gaoxing.identity.v1.IdentityService.ListRoles:input_type -> gaoxing.identity.v1.ListRolesRequest
+	29, // 31: gaoxing.identity.v1.IdentityService.RegisterClient:input_type -> gaoxing.identity.v1.RegisterClientRequest
+	31, // 32: gaoxing.identity.v1.IdentityService.GetClient:input_type -> gaoxing.identity.v1.GetClientRequest
+	32, // 33: gaoxing.identity.v1.IdentityService.RotateClientSecret:input_type -> gaoxing.identity.v1.RotateClientSecretRequest
+	33, // 34: gaoxing.identity.v1.IdentityService.SetClientEnabled:input_type -> gaoxing.identity.v1.SetClientEnabledRequest
+	35, // 35: gaoxing.identity.v1.IdentityService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
+	36, // 36: gaoxing.identity.v1.IdentityService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
+	0,  // 37: gaoxing.identity.v1.IdentityService.CreateTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 38: gaoxing.identity.v1.IdentityService.GetTenant:output_type -> gaoxing.identity.v1.Tenant
+	4,  // 39: gaoxing.identity.v1.IdentityService.ListTenants:output_type -> gaoxing.identity.v1.ListTenantsResponse
+	0,  // 40: gaoxing.identity.v1.IdentityService.RenameTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 41: gaoxing.identity.v1.IdentityService.MoveTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 42: gaoxing.identity.v1.IdentityService.SetTenantEnabled:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 43: gaoxing.identity.v1.IdentityService.SetTenantServices:output_type -> gaoxing.identity.v1.Tenant
+	9,  // 44: gaoxing.identity.v1.IdentityService.CreateUser:output_type -> gaoxing.identity.v1.User
+	9,  // 45: gaoxing.identity.v1.IdentityService.GetUser:output_type -> gaoxing.identity.v1.User
+	13, // 46: gaoxing.identity.v1.IdentityService.ListUsers:output_type -> gaoxing.identity.v1.ListUsersResponse
+	9,  // 47: gaoxing.identity.v1.IdentityService.FindUserByIDNumber:output_type -> gaoxing.identity.v1.User
+	9,  // 48: gaoxing.identity.v1.IdentityService.SetUserStatus:output_type -> gaoxing.identity.v1.User
+	17, // 49: gaoxing.identity.v1.IdentityService.ChangePassword:output_type -> gaoxing.identity.v1.ChangePasswordResponse
+	9,  // 50: gaoxing.identity.v1.IdentityService.ResetPassword:output_type -> gaoxing.identity.v1.User
+	21, // 51: gaoxing.identity.v1.IdentityService.SetMandates:output_type -> gaoxing.identity.v1.Mandates
+	22, // 52: gaoxing.identity.v1.IdentityService.GrantRole:output_type -> gaoxing.identity.v1.RoleGrant
+	25, // 53: gaoxing.identity.v1.IdentityService.RevokeRole:output_type -> gaoxing.identity.v1.RevokeRoleResponse
+	27, // 54: gaoxing.identity.v1.IdentityService.ListRoles:output_type -> gaoxing.identity.v1.ListRolesResponse
+	30, // 55: gaoxing.identity.v1.IdentityService.RegisterClient:output_type -> gaoxing.identity.v1.RegisterClientResponse
+	28, // 56: gaoxing.identity.v1.IdentityService.GetClient:output_type -> gaoxing.identity.v1.OAuthClient
+	30, // 57: gaoxing.identity.v1.IdentityService.RotateClientSecret:output_type -> gaoxing.identity.v1.RegisterClientResponse
+	28, // 58: gaoxing.identity.v1.IdentityService.SetClientEnabled:output_type -> gaoxing.identity.v1.OAuthClient
+	37, // 59: gaoxing.identity.v1.IdentityService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	38, // 60: gaoxing.identity.v1.IdentityService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	37, // [37:61] is the sub-list for method output_type
+	13, // [13:37] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_identity_v1_identity_proto_init() }
@@ -2188,7 +2370,7 @@ func file_gaoxing_identity_v1_identity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gaoxing_identity_v1_identity_proto_rawDesc), len(file_gaoxing_identity_v1_identity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

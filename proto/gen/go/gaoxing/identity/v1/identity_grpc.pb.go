@@ -34,6 +34,7 @@ const (
 	IdentityService_SetUserStatus_FullMethodName      = "/gaoxing.identity.v1.IdentityService/SetUserStatus"
 	IdentityService_ChangePassword_FullMethodName     = "/gaoxing.identity.v1.IdentityService/ChangePassword"
 	IdentityService_ResetPassword_FullMethodName      = "/gaoxing.identity.v1.IdentityService/ResetPassword"
+	IdentityService_SetMandates_FullMethodName        = "/gaoxing.identity.v1.IdentityService/SetMandates"
 	IdentityService_GrantRole_FullMethodName          = "/gaoxing.identity.v1.IdentityService/GrantRole"
 	IdentityService_RevokeRole_FullMethodName         = "/gaoxing.identity.v1.IdentityService/RevokeRole"
 	IdentityService_ListRoles_FullMethodName          = "/gaoxing.identity.v1.IdentityService/ListRoles"
@@ -82,6 +83,10 @@ type IdentityServiceClient interface {
 	ChangePassword(ctx context.Context, in *ChangePasswordRequest, opts ...grpc.CallOption) (*ChangePasswordResponse, error)
 	// ResetPassword is an administrator setting a new password; it also lifts a lockout.
 	ResetPassword(ctx context.Context, in *ResetPasswordRequest, opts ...grpc.CallOption) (*User, error)
+	// SetMandates sets the parties that mandated a 帮代办 agent (委托): citizens' accounts and
+	// enterprises. The account must hold the agent role (an empty list clears them); its
+	// access tokens carry them (acts_for) and its earlier tokens end.
+	SetMandates(ctx context.Context, in *SetMandatesRequest, opts ...grpc.CallOption) (*Mandates, error)
 	// GrantRole gives a user or client a role at a tenant (and so its subtree).
 	GrantRole(ctx context.Context, in *GrantRoleRequest, opts ...grpc.CallOption) (*RoleGrant, error)
 	// RevokeRole takes a grant back.
@@ -254,6 +259,16 @@ func (c *identityServiceClient) ResetPassword(ctx context.Context, in *ResetPass
 	return out, nil
 }
 
+func (c *identityServiceClient) SetMandates(ctx context.Context, in *SetMandatesRequest, opts ...grpc.CallOption) (*Mandates, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Mandates)
+	err := c.cc.Invoke(ctx, IdentityService_SetMandates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *identityServiceClient) GrantRole(ctx context.Context, in *GrantRoleRequest, opts ...grpc.CallOption) (*RoleGrant, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RoleGrant)
@@ -381,6 +396,10 @@ type IdentityServiceServer interface {
 	ChangePassword(context.Context, *ChangePasswordRequest) (*ChangePasswordResponse, error)
 	// ResetPassword is an administrator setting a new password; it also lifts a lockout.
 	ResetPassword(context.Context, *ResetPasswordRequest) (*User, error)
+	// SetMandates sets the parties that mandated a 帮代办 agent (委托): citizens' accounts and
+	// enterprises. The account must hold the agent role (an empty list clears them); its
+	// access tokens carry them (acts_for) and its earlier tokens end.
+	SetMandates(context.Context, *SetMandatesRequest) (*Mandates, error)
 	// GrantRole gives a user or client a role at a tenant (and so its subtree).
 	GrantRole(context.Context, *GrantRoleRequest) (*RoleGrant, error)
 	// RevokeRole takes a grant back.
@@ -454,6 +473,9 @@ func (UnimplementedIdentityServiceServer) ChangePassword(context.Context, *Chang
 }
 func (UnimplementedIdentityServiceServer) ResetPassword(context.Context, *ResetPasswordRequest) (*User, error) {
 	return nil, status.Error(codes.Unimplemented, "method ResetPassword not implemented")
+}
+func (UnimplementedIdentityServiceServer) SetMandates(context.Context, *SetMandatesRequest) (*Mandates, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetMandates not implemented")
 }
 func (UnimplementedIdentityServiceServer) GrantRole(context.Context, *GrantRoleRequest) (*RoleGrant, error) {
 	return nil, status.Error(codes.Unimplemented, "method GrantRole not implemented")
@@ -755,6 +777,24 @@ func _IdentityService_ResetPassword_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IdentityService_SetMandates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetMandatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).SetMandates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_SetMandates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).SetMandates(ctx, req.(*SetMandatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IdentityService_GrantRole_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GrantRoleRequest)
 	if err := dec(in); err != nil {
@@ -979,6 +1019,10 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResetPassword",
 			Handler:    _IdentityService_ResetPassword_Handler,
+		},
+		{
+			MethodName: "SetMandates",
+			Handler:    _IdentityService_SetMandates_Handler,
 		},
 		{
 			MethodName: "GrantRole",
