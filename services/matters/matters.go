@@ -196,10 +196,18 @@ func (s *service) prepare(ctx context.Context, t tenancy.ID, in *mattersv1.Appli
 		if in.GetGreenChannel() {
 			return nil, ErrGreenChannelStaffOnly
 		}
-		if p.Kind == authn.Enterprise || p.Kind == authn.Citizen {
+		named := &commonv1.Owner{Subject: applicant.GetSubject(), Org: strings.ToUpper(strings.TrimSpace(applicant.GetCreditCode()))}
+		switch {
+		case p.Kind == authn.Enterprise || p.Kind == authn.Citizen:
 			applicant.Subject = p.Subject // people file for themselves
+			owner = acc.Owner()
+		case named.GetSubject() == "" && named.GetOrg() == "":
+			owner = acc.Owner() // an agent naming no account files as itself
+		case acc.MandatedBy(named):
+			owner = named // a 帮代办 agent files for a party that mandated it (委托)
+		default:
+			return nil, authz.ErrNotMandated
 		}
-		owner = acc.Owner()
 	default:
 		if p.Kind == authn.Staff {
 			handler, window = p.Subject, in.GetWindow() // the clerk who took it in handles it

@@ -158,3 +158,65 @@ func TestScenarioOwnership(t *testing.T) {
 		require.Equal(t, hallClerk, ours.GetSteps()[0].GetHandler())
 	})
 }
+
+// TestScenarioAgent: a 帮代办 agent mandated by one resident files for it and reaches
+// that resident's applications besides its own; another resident's it can neither read
+// nor file for. Both engines.
+func TestScenarioAgent(t *testing.T) {
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		h := startHarness(t, dsn)
+		h.grant(neighbour, "citizen", community, authn.Citizen)
+		const agent = "u-agent"
+		h.tokens[agent] = h.env.GrantAgent(t, agent, community, authn.Mandates{Subjects: []string{citizenUser}})
+		require.Eventually(t, func() bool {
+			code, _ := h.get(agent, "/v1/tenants/"+community+"/applications")
+			return code == http.StatusOK
+		}, 10*time.Second, 20*time.Millisecond)
+
+		// The resident's own filing (through the clerk) and the neighbour's.
+		theirs := h.employment()
+		victim, err := h.client.SubmitApplication(h.as(communityClerk), &mattersv1.SubmitApplicationRequest{Parent: "tenants/" + community,
+			Application: &mattersv1.Application{Matter: "matters/LHJYDJ", Channel: mattersv1.Channel_CHANNEL_WINDOW,
+				Applicant: &mattersv1.Applicant{Name: "孙八", Subject: neighbour},
+				Materials: []*mattersv1.SubmittedMaterial{{Name: "居民身份证", Document: doc(community, "ID8")}}}})
+		require.NoError(t, err)
+
+		filing := func(subject string) *mattersv1.Application {
+			return &mattersv1.Application{Matter: "matters/LHJYDJ", Channel: mattersv1.Channel_CHANNEL_ONLINE,
+				Applicant: &mattersv1.Applicant{Name: "代办申请人", Subject: subject},
+				Materials: []*mattersv1.SubmittedMaterial{{Name: "居民身份证", Document: doc(community, "ID9")}}}
+		}
+		path := "/v1/tenants/" + community + "/applications"
+		// Filed for the mandator, the application is the mandator's: both reach it.
+		forThem := h.postApp(agent, path, filing(citizenUser))
+		require.Equal(t, citizenUser, forThem.GetOwner().GetSubject())
+		require.Equal(t, agent, forThem.GetSubmittedBy())
+		require.Equal(t, forThem.GetName(), h.readAs(agent, forThem.GetName()).GetName())
+		require.Equal(t, forThem.GetName(), h.readAs(citizenUser, forThem.GetName()).GetName())
+		// Naming no one, the agent files as itself.
+		own := h.postApp(agent, path, filing(""))
+		require.Equal(t, agent, own.GetOwner().GetSubject())
+
+		// It lists the mandator's and its own, and reads the mandator's earlier one.
+		require.ElementsMatch(t, []string{theirs.GetName(), forThem.GetName(), own.GetName()}, h.listAs(agent, community))
+		require.Equal(t, theirs.GetName(), h.readAs(agent, theirs.GetName()).GetName())
+		require.ElementsMatch(t, []string{theirs.GetName(), forThem.GetName()}, h.listAs(citizenUser, community))
+
+		// The neighbour never mandated it: its application is "not found", and filing for
+		// it is refused and writes nothing.
+		code, body := h.get(agent, "/v1/"+victim.GetName())
+		require.Equal(t, http.StatusNotFound, code, string(body))
+		require.Equal(t, "APPLICATION_NOT_FOUND", apptest.StableCode(body))
+		before := h.count(`SELECT COUNT(*) FROM applications`)
+		code, body = h.post(agent, path, filing(neighbour))
+		require.Equal(t, http.StatusForbidden, code, string(body))
+		require.Equal(t, "NOT_MANDATED", apptest.StableCode(body))
+		require.Equal(t, before, h.count(`SELECT COUNT(*) FROM applications`))
+		require.NotContains(t, h.listAs(neighbour, community), own.GetName())
+
+		// Mandates make no staff: the queues stay closed.
+		code, body = h.get(agent, "/v1/tenants/"+community+"/queue")
+		require.Equal(t, http.StatusForbidden, code, string(body))
+		require.Equal(t, "STAFF_ONLY", apptest.StableCode(body))
+	})
+}

@@ -157,6 +157,15 @@ func (e *Env) GrantEnterprise(t testing.TB, sub, role string, tenant tenancy.ID,
 	return e.Issuer.Token(authn.Principal{Subject: sub, Tenant: tenant, Kind: authn.Enterprise, Org: org})
 }
 
+// GrantAgent gives sub the 帮代办 agent role at tenant and returns a token for it (a
+// staff account) carrying the parties that mandated it (the acts_for claim).
+func (e *Env) GrantAgent(t testing.TB, sub string, tenant tenancy.ID, mandates authn.Mandates) string {
+	t.Helper()
+	require.NoError(t, e.Enforcer.Grant(context.Background(), sub, "agent", tenant))
+	e.syncPolicy(t)
+	return e.Issuer.Token(authn.Principal{Subject: sub, Tenant: tenant, Kind: authn.Staff, ActsFor: mandates})
+}
+
 // syncPolicy waits until the services running in this process enforce the policy as it
 // now is in etcd, so that a grant is in force before the test uses it (each service
 // follows etcd through its own watch, which under load may be a moment behind).
