@@ -103,6 +103,8 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		mattersv1.NewMattersServiceClient, mattersv1.RegisterMattersServiceHandlerClient); err != nil {
 		return err
 	}
+	// Applications filed before they carried an owner get the one their record names.
+	d.Go(app.Loop{Name: Name + "-owner-backfill", Leader: true, Run: svc.backfillOwners})
 	// The 容缺 and SLA sweeps run on the leader only.
 	d.Go(app.Loop{Name: Name + "-commitments", Leader: true, Run: func(ctx context.Context) error {
 		return svc.sweepLoop(ctx, s.sweepInterval)
