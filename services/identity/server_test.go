@@ -237,6 +237,25 @@ func TestServiceOverTheWire(t *testing.T) {
 	require.Len(t, roles.GetGrants(), 1)
 	require.Equal(t, "租户管理员", roles.GetGrants()[0].GetTitle())
 
+	// Mandates of an agent over the API: a citizen and an enterprise; each mandate names
+	// one party.
+	agent, err := r.conn.CreateUser(ctx, &identityv1.CreateUserRequest{Parent: "tenants/ahz.s01",
+		User: &identityv1.User{Username: "agent-01", DisplayName: "帮代办员", Kind: "staff"}, Password: strongPassword})
+	require.NoError(t, err)
+	_, err = r.conn.GrantRole(ctx, &identityv1.GrantRoleRequest{Tenant: "tenants/ahz.s01", Subject: agent.GetName(), Role: AgentRole})
+	require.NoError(t, err)
+	ms, err := r.conn.SetMandates(ctx, &identityv1.SetMandatesRequest{Name: agent.GetName(), Mandates: []*identityv1.Mandate{
+		{Subject: u.GetId()}, {CreditCode: "91350100M000100Y43"}}})
+	require.NoError(t, err)
+	require.Len(t, ms.GetMandates(), 2)
+	_, err = r.conn.SetMandates(ctx, &identityv1.SetMandatesRequest{Name: agent.GetName(), Mandates: []*identityv1.Mandate{
+		{Subject: u.GetId(), CreditCode: "91350100M000100Y43"}}})
+	requireCode(t, err, errs.InvalidArgument, "INVALID_ARGUMENT")
+	require.Equal(t, "INVALID_MANDATE", errs.From(err).Violations[0].Code)
+	// The street's admin holds no agent role, so it does not administer the agent.
+	_, err = r.conn.SetMandates(r.call(t, street.GetId()), &identityv1.SetMandatesRequest{Name: agent.GetName()})
+	requireCode(t, err, errs.PermissionDenied, "OUTSIDE_ADMIN_SCOPE")
+
 	_, err = r.conn.MoveTenant(ctx, &identityv1.MoveTenantRequest{Name: "tenants/ahz.s01", NewParent: "tenants/ahz.s01.c02"})
 	requireCode(t, err, errs.InvalidArgument, "TENANT_MOVE_CYCLE")
 	tn, err := r.conn.RenameTenant(r.call(t, street.GetId()), &identityv1.RenameTenantRequest{Name: "tenants/ahz.s01", DisplayName: "第一街道党群服务中心"})

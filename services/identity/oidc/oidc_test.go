@@ -339,6 +339,21 @@ func TestGoOIDCDiscoversAndVerifies(t *testing.T) {
 	require.Equal(t, "zhangsan", info["preferred_username"])
 }
 
+// TestAgentTokenCarriesMandates: the access token of an account the directory gives
+// mandates carries them (acts_for), and pkg/authn reads them into the principal.
+func TestAgentTokenCarriesMandates(t *testing.T) {
+	e := start(t, testenv.SQLite(t))
+	m := authn.Mandates{Subjects: []string{"u-2001"}, Orgs: []string{"91350100M000100Y43"}}
+	e.dir.mu.Lock()
+	acc := e.dir.accounts["zhangsan"]
+	acc.ActsFor = m.Claim()
+	e.dir.accounts["zhangsan"] = acc
+	e.dir.mu.Unlock()
+	p, err := e.verifier().Verify(t.Context(), e.signIn("tickets").AccessToken)
+	require.NoError(t, err)
+	require.Equal(t, m, p.ActsFor)
+}
+
 // TestClientCredentials: a machine client gets a token pkg/authn accepts as a service
 // principal of the client's tenant; an unknown client, a wrong secret, a scope the client
 // does not hold and a public client are refused.
