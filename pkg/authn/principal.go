@@ -86,7 +86,7 @@ func ParseMandates(values []string) (Mandates, error) {
 		case kind == "org":
 			m.Orgs = append(m.Orgs, party)
 		default:
-			return Mandates{}, fmt.Errorf("mandate %q is neither sub: nor org:", v)
+			return Mandates{}, fmt.Errorf("mandate %q names neither a sub nor an org", v)
 		}
 	}
 	return m, nil
