@@ -105,6 +105,26 @@ func (d *Deps) close() {
 	_ = d.DB.Close()
 }
 
+// Server is what a service's Server embeds to be an app.Service: Declare gives it the
+// service's Spec in the service's New, and it runs that (Run) and is ready (Ready) once
+// the service serves.
+type Server struct {
+	Readiness
+	spec Spec
+}
+
+// Declare sets the Spec the server runs; its Ready is the server's own.
+func (s *Server) Declare(spec Spec) {
+	spec.Ready = &s.Readiness
+	s.spec = spec
+}
+
+// Name is the declared service's name.
+func (s *Server) Name() string { return s.spec.Name }
+
+// Run runs the declared service until ctx ends (see Run).
+func (s *Server) Run(ctx context.Context, env Env) error { return Run(ctx, env, s.spec) }
+
 // Readiness is closed once a service serves. A service's Server embeds it (the zero
 // value is ready to use; it gives the Server its Ready method) and hands it to
 // Spec.Ready.

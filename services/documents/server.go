@@ -17,7 +17,7 @@ var migrationFiles embed.FS
 
 // Server is the documents service as the launcher runs it (app.Service).
 type Server struct {
-	app.Readiness
+	app.Server
 	bucket        string
 	scanner       Scanner
 	sweepInterval time.Duration
@@ -49,19 +49,12 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	s.Declare(app.Spec{Name: Name, Migrations: migrationFiles, Audit: true, Build: s.build})
 	return s
 }
 
-// Name is "documents".
-func (s *Server) Name() string { return Name }
-
-// Run serves until ctx ends. The bucket is created (with object locking) if missing;
-// until storage answers, the service waits and says so on /readyz.
-func (s *Server) Run(ctx context.Context, env app.Env) error {
-	return app.Run(ctx, env, app.Spec{Name: Name, Migrations: migrationFiles, Audit: true,
-		Ready: &s.Readiness, Build: s.build})
-}
-
+// build wires the service. The bucket is created (with object locking) if missing; until
+// storage answers, the service waits and says so on /readyz.
 func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	bucket := s.bucket
 	if d.Env.MinIO.Bucket != "" && bucket == DefaultBucket {

@@ -24,7 +24,7 @@ var migrationFiles embed.FS
 
 // Server is the tickets service as the launcher runs it (app.Service).
 type Server struct {
-	app.Readiness
+	app.Server
 	ring          *sealed.Ring
 	endpoints     outbox.Endpoints
 	sweepInterval time.Duration
@@ -56,16 +56,8 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	s.Declare(app.Spec{Name: Name, Migrations: migrationFiles, Audit: true, Tables: []app.Tables{outbox.Migrate}, Build: s.build})
 	return s
-}
-
-// Name is "tickets".
-func (s *Server) Name() string { return Name }
-
-// Run serves until ctx ends.
-func (s *Server) Run(ctx context.Context, env app.Env) error {
-	return app.Run(ctx, env, app.Spec{Name: Name, Migrations: migrationFiles, Audit: true, Tables: []app.Tables{outbox.Migrate},
-		Ready: &s.Readiness, Build: s.build})
 }
 
 func (s *Server) build(ctx context.Context, d *app.Deps) error {
