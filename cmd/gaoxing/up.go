@@ -33,7 +33,7 @@ type upConfig struct {
 }
 
 const (
-	startTimeout      = time.Minute      // etcd and MinIO, each
+	startTimeout      = 3 * time.Minute  // etcd and MinIO, each (MinIO starts slowly on a busy machine)
 	serviceReadyWait  = 30 * time.Second // services' /readyz before "ready" is printed anyway
 	serviceStopGrace  = 20 * time.Second // a service's Run must return within this after cancel
 	frontStopGrace    = 5 * time.Second
