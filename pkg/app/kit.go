@@ -31,8 +31,10 @@ type Kit struct {
 	Owners *authz.Owners
 }
 
-// Close releases the enforcer's and the tenant tree's etcd watches.
-func (k *Kit) Close() error { return errors.Join(k.Enforcer.Close(), k.Tree.Close()) }
+// Close releases the etcd watches of the enforcer, the tenant tree and the revocations.
+func (k *Kit) Close() error {
+	return errors.Join(k.Enforcer.Close(), k.Tree.Close(), k.Revocations.Close())
+}
 
 // NewKit builds the service named name with the one chain every service uses, after the
 // kit's own tracing, metrics, logging and recovery: authentication (bearer tokens checked
@@ -46,22 +48,24 @@ func NewKit(ctx context.Context, env Env, name string, db *sqlstore.DB) (*Kit, e
 	if env.Logger == nil {
 		env.Logger = slog.Default()
 	}
-	// Revocations follow etcd until ctx (the service's run) ends.
+	// Revocations follow etcd until Close (the service's run ends).
 	revocations, err := authn.WatchRevocations(ctx, env.Etcd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: token revocations: %w", name, err)
 	}
 	verifier, err := authn.NewVerifier(env.Auth.Issuer, env.Auth.Audience, env.Auth.Keys(), authn.WithRevocations(revocations))
 	if err != nil {
+		_ = revocations.Close()
 		return nil, fmt.Errorf("%s: token verifier: %w", name, err)
 	}
 	enforcer, err := authz.New(ctx, env.Etcd, authz.DefaultPrefix, authz.WithLogger(env.Logger))
 	if err != nil {
+		_ = revocations.Close()
 		return nil, fmt.Errorf("%s: authorization: %w", name, err)
 	}
 	tree, err := tenancy.OpenTree(ctx, env.Etcd, tenancy.DefaultTreePrefix)
 	if err != nil {
-		_ = enforcer.Close()
+		_ = errors.Join(enforcer.Close(), revocations.Close())
 		return nil, fmt.Errorf("%s: tenant tree: %w", name, err)
 	}
 	authenticate := verifier.Middleware()

@@ -96,23 +96,38 @@ type Revocations struct {
 	log     *slog.Logger
 	reloads atomic.Int64
 
+	cancel context.CancelFunc
+	done   chan struct{}
+
 	mu       sync.RWMutex
 	revoked  map[string]struct{}
 	subjects map[string]time.Time // subject → tokens issued before this are refused
 	clients  map[string]time.Time // client_id → likewise
 }
 
-// WatchRevocations loads the revoked set and keeps it current until ctx ends. After a gap
-// in the watch (compaction, a lost leader, a restart) it reloads the whole set, so no
-// revocation is missed for longer than the gap.
+// WatchRevocations loads the revoked set and keeps it current until ctx ends or Close.
+// After a gap in the watch (compaction, a lost leader, a restart) it reloads the whole
+// set, so no revocation is missed for longer than the gap.
 func WatchRevocations(ctx context.Context, client *clientv3.Client) (*Revocations, error) {
-	r := &Revocations{client: client, log: slog.Default().With("component", "authn.revocations")}
+	r := &Revocations{client: client, log: slog.Default().With("component", "authn.revocations"), done: make(chan struct{})}
 	rev, err := r.reload(ctx)
 	if err != nil {
 		return nil, err
 	}
-	go r.watch(ctx, rev)
+	wctx, cancel := context.WithCancel(ctx)
+	r.cancel = cancel
+	go func() {
+		defer close(r.done)
+		r.watch(wctx, rev)
+	}()
 	return r, nil
+}
+
+// Close stops the watch and returns once it has stopped.
+func (r *Revocations) Close() error {
+	r.cancel()
+	<-r.done
+	return nil
 }
 
 // Revoked reports whether the token jti has been revoked by its id.
