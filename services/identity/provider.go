@@ -27,6 +27,9 @@ func OIDCProvider(cfg oidc.Config) ProviderFunc {
 		if cfg.Audit == nil {
 			cfg.Audit = deps.Audit
 		}
+		if cfg.Revocations == nil {
+			cfg.Revocations = deps.Revocations
+		}
 		if strings.HasPrefix(cfg.Issuer, "http://") {
 			cfg.Insecure = true
 		}

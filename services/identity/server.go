@@ -11,6 +11,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
@@ -32,9 +33,11 @@ type ProviderDeps struct {
 	Directory Directory
 	DB        *sqlstore.DB
 	Audit     *audit.Sealer // records audit in DB and chains it
-	Etcd      *clientv3.Client
-	Ring      *sealed.Ring // the service's sealing keys, for the provider's signing keys at rest
-	Logger    *slog.Logger
+	// Revocations is the revoked-token set the service's kit follows.
+	Revocations *authn.Revocations
+	Etcd        *clientv3.Client
+	Ring        *sealed.Ring // the service's sealing keys, for the provider's signing keys at rest
+	Logger      *slog.Logger
 	// Go declares the provider's background loops, run with the service.
 	Go func(...app.Loop)
 }
@@ -104,7 +107,7 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	}
 	if s.Provider != nil {
 		routes, err := s.Provider(ctx, ProviderDeps{Issuer: d.Env.Auth.Issuer, Directory: core, DB: d.DB, Audit: d.Audit,
-			Etcd: d.Env.Etcd, Ring: ring, Logger: log, Go: d.Go})
+			Etcd: d.Env.Etcd, Ring: ring, Logger: log, Go: d.Go, Revocations: k.Revocations})
 		if err != nil {
 			return fmt.Errorf("identity: OpenID Provider: %w", err)
 		}

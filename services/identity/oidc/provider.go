@@ -72,6 +72,9 @@ type Config struct {
 	// Audit records sign-ins and revocations in the database given to New and chains
 	// them; nil makes one nobody runs, so records are chained when read.
 	Audit *audit.Sealer
+	// Revocations is the revoked-token set the service already follows (its kit's); nil
+	// makes the provider follow one of its own.
+	Revocations *authn.Revocations
 	// Insecure allows an http:// issuer on a loopback address, for development and tests.
 	Insecure bool
 	Logger   *slog.Logger
@@ -100,9 +103,12 @@ func New(ctx context.Context, cfg Config, dir Directory, db *sqlstore.DB, etcd *
 	if err := audit.Migrate(ctx, db); err != nil { // sign-ins and revocations are audited
 		return nil, err
 	}
-	revoked, err := authn.WatchRevocations(ctx, etcd)
-	if err != nil {
-		return nil, err
+	var err error
+	revoked := cfg.Revocations
+	if revoked == nil {
+		if revoked, err = authn.WatchRevocations(ctx, etcd); err != nil {
+			return nil, err
+		}
 	}
 	issuerURL, _ := url.Parse(cfg.Issuer)
 	p := &Provider{cfg: cfg, prefix: strings.TrimSuffix(issuerURL.Path, "/")}
