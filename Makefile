@@ -17,16 +17,21 @@ GOTESTFLAGS ?= -count=1 -p 2 -timeout 30m
 
 PLUGINS := $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2
 SERVERS := $(BIN)/minio $(BIN)/etcd
+# The trace and metrics stores `make run` starts beside the platform (and the e2e tests use);
+# promtool runs the alerting rules' unit tests.
+OBSERVE := $(BIN)/jaeger $(BIN)/prometheus $(BIN)/promtool
+ALERT_RULES := charts/gaoxing/alerts/gaoxing.rules.yaml
 # The chart's tests install it into a real kube-apiserver and run skaffold, which runs helm.
 KUBE_TOOLS := $(BIN)/kube-apiserver $(BIN)/skaffold $(BIN)/helm
-TOOLS   := $(BIN)/buf $(PLUGINS) $(SERVERS) $(BIN)/golangci-lint $(KUBE_TOOLS)
+TOOLS   := $(BIN)/buf $(PLUGINS) $(SERVERS) $(OBSERVE) $(BIN)/golangci-lint $(KUBE_TOOLS)
 
-.PHONY: help run test test-unit test-e2e test-charts render lint proto tools test-tools verify postgres clean
+.PHONY: help run test test-unit test-e2e test-charts test-alerts render lint proto tools test-tools verify postgres clean
 
 help:
 	@echo "make run      start Gaoxing on this machine (embedded etcd, MinIO, every service) at http://127.0.0.1:8080"
 	@echo "make test     every test, against real etcd, MinIO, PostgreSQL, SQLite and a kube-apiserver"
 	@echo "make test-e2e only the end-to-end tests (launcher and services as processes)"
+	@echo "make test-alerts the chart's alerting rules against their unit tests (promtool)"
 	@echo "make test-charts the Helm chart: render, pod security, install into a real kube-apiserver, skaffold"
 	@echo "make render   the manifests skaffold deploys (no image build)"
 	@echo "make lint     golangci-lint over every module"
@@ -34,11 +39,11 @@ help:
 	@echo "make verify   generated code current, module boundaries kept, every module builds alone"
 	@echo "make tools    build the pinned tools and servers into bin/"
 
-run: $(SERVERS)
+run: $(SERVERS) $(OBSERVE)
 	go build -o $(BIN)/gaoxing ./cmd/gaoxing
-	$(BIN)/gaoxing up --data $(CURDIR)/data
+	$(BIN)/gaoxing up --data $(CURDIR)/data --alert-rules $(CURDIR)/$(ALERT_RULES)
 
-test: test-tools postgres $(KUBE_TOOLS)
+test: test-tools postgres $(KUBE_TOOLS) test-alerts
 	go test $(GOTESTFLAGS) $(PACKAGES)
 	cd charts && GOWORK=off go test $(GOTESTFLAGS) ./...
 
@@ -50,7 +55,7 @@ test-e2e: test-tools
 
 # The chart's module (outside the workspace): render and golden tests, install/upgrade/
 # rollback into a real kube-apiserver, skaffold diagnose and render.
-test-charts: $(BIN)/etcd $(KUBE_TOOLS)
+test-charts: $(BIN)/etcd $(KUBE_TOOLS) test-alerts
 	cd charts && GOWORK=off go test $(GOTESTFLAGS) ./...
 
 # The manifests skaffold would deploy, without building images (no Docker needed). Its
@@ -74,7 +79,12 @@ postgres:
 
 tools: $(TOOLS)
 
-test-tools: $(SERVERS)
+test-tools: $(SERVERS) $(OBSERVE)
+
+# Each alerting rule of the chart against series written for it (promtool's unit tests).
+test-alerts: $(BIN)/promtool
+	promtool check rules $(ALERT_RULES)
+	cd charts/gaoxing/alerts && promtool test rules *_test.yaml
 
 # Each tool is built from a pinned module in tools/ (go.mod + go.sum fix every version), once;
 # the Go build cache makes a rebuild after a version bump cheap.
@@ -101,6 +111,19 @@ $(BIN)/etcd: tools/etcd/go.mod tools/etcd/go.sum
 $(BIN)/golangci-lint: tools/lint/go.mod tools/lint/go.sum
 	@echo ">> building golangci-lint (about 4 minutes on a cold cache)"
 	cd tools/lint && GOWORK=off go build -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+# Jaeger v2 (the traces of `make run` and the e2e tests); its UI is a placeholder when built
+# from the module, the query API is what Gaoxing reads.
+$(BIN)/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
+	@echo ">> building Jaeger (about 4 to 12 minutes on a cold cache; once)"
+	cd tools/jaeger && GOWORK=off go build -o $@ github.com/jaegertracing/jaeger/cmd/jaeger
+
+# Prometheus with only static, file and HTTP service discovery (remove_all_sd): the
+# launcher names its targets, and the cloud discovery SDKs would triple the build.
+$(BIN)/prometheus $(BIN)/promtool &: tools/prometheus/go.mod tools/prometheus/go.sum
+	@echo ">> building Prometheus and promtool (about 3 minutes on a cold cache)"
+	cd tools/prometheus && GOWORK=off go build -tags remove_all_sd -o $(BIN)/ \
+		github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
 
 # Built without the release scripts, so the version the binaries report is set here
 # from the pinned module (Helm checks a chart's kubeVersion against the API server's).
