@@ -86,6 +86,7 @@ require (
 )
 
 require (
+	github.com/XSAM/otelsql v0.44.0
 	github.com/casbin/casbin/v2 v2.135.0
 	github.com/gaoxing-gov/gaoxing/proto v0.0.0
 	github.com/go-kit/kit v0.13.0

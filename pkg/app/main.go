@@ -93,7 +93,10 @@ func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) 
 	}()
 	env.Logger = tel.Logger()
 
-	env.Etcd, err = clientv3.New(clientv3.Config{Endpoints: etcd, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	env.Etcd, err = clientv3.New(clientv3.Config{
+		Endpoints: etcd, DialTimeout: 5 * time.Second, Logger: zap.NewNop(),
+		DialOptions: telemetry.GRPCClientOptions(), // etcd calls are spans of the call that makes them
+	})
 	if err != nil {
 		return fmt.Errorf("etcd: %w", err)
 	}

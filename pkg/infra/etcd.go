@@ -10,6 +10,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+
+	"github.com/gaoxing-gov/gaoxing/pkg/telemetry"
 )
 
 // EtcdConfig configures an embedded single-member etcd.
@@ -77,6 +79,7 @@ func (e *Etcd) Client() (*clientv3.Client, error) {
 		Endpoints:   []string{e.Endpoint},
 		DialTimeout: 5 * time.Second,
 		Logger:      zap.NewNop(),
+		DialOptions: telemetry.GRPCClientOptions(),
 	})
 }
 

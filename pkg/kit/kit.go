@@ -104,7 +104,7 @@ func New(name string, opts ...Option) *Service {
 	}
 	s.log = s.log.With("service", name)
 	s.health = health.New()
-	s.grpc = newGRPCServer()
+	s.grpc = newGRPCServer(name)
 	healthpb.RegisterHealthServer(s.grpc, s.health.GRPC(name))
 	s.gateway = newGateway()
 	s.mux = http.NewServeMux()

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/kit/endpoint"
@@ -15,29 +17,61 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/telemetry"
 )
+
+// httpSpan marks an HTTP call's context until the first method of the chain names the
+// call's server span after itself ("POST matters.CreateApplication").
+type httpSpan struct {
+	method string
+	named  atomic.Bool
+}
+
+type httpSpanKey struct{}
+
+func markHTTPSpan(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), httpSpanKey{}, &httpSpan{method: r.Method})))
+	})
+}
+
+func nameHTTPSpan(ctx context.Context, name string) {
+	if h, ok := ctx.Value(httpSpanKey{}).(*httpSpan); ok && h.named.CompareAndSwap(false, true) {
+		trace.SpanFromContext(ctx).SetName(h.method + " " + name)
+	}
+}
 
 const instrumentation = "github.com/gaoxing-gov/gaoxing/pkg/kit"
 
-// tracing opens one span per call, named "<service>.<Method>", with the service, method
-// and tenant as attributes (never request contents: they may hold PII).
+// tracing opens one span per call, named "<service>.<Method>", with the service, method,
+// tenant and the record addressed (or created) as attributes (never request contents:
+// they may hold PII). An HTTP call's server span takes the method's name too.
 func tracing(m Method, next endpoint.Endpoint) endpoint.Endpoint {
 	tracer := otel.Tracer(instrumentation)
 	name := m.FullName()
 	base := []attribute.KeyValue{
-		attribute.String("gaoxing.service", m.Service),
-		attribute.String("gaoxing.method", m.Name),
+		telemetry.ServiceKey.String(m.Service),
+		telemetry.MethodKey.String(m.Name),
 	}
 	return func(ctx context.Context, req any) (any, error) {
+		nameHTTPSpan(ctx, name)
 		ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(base...))
 		defer span.End()
 		if t := TenantOf(req); t != "" {
-			span.SetAttributes(attribute.String("gaoxing.tenant", t))
+			span.SetAttributes(telemetry.TenantKey.String(t))
+		}
+		if r := RecordOf(req); r != "" {
+			span.SetAttributes(telemetry.RecordKey.String(r))
 		}
 		resp, err := next(ctx, req)
+		if err == nil && RecordOf(req) == "" {
+			if r, ok := resp.(interface{ GetName() string }); ok && r.GetName() != "" {
+				span.SetAttributes(telemetry.RecordKey.String(r.GetName())) // a record created
+			}
+		}
 		if err != nil {
 			e := errs.From(err)
-			span.SetAttributes(attribute.String("gaoxing.error_code", e.Code))
+			span.SetAttributes(telemetry.ErrorCodeKey.String(e.Code))
 			if e.Kind == errs.Internal || e.Kind == errs.Unavailable {
 				span.SetStatus(codes.Error, e.Code)
 			}
@@ -46,7 +80,8 @@ func tracing(m Method, next endpoint.Endpoint) endpoint.Endpoint {
 	}
 }
 
-// metrics records RED metrics per service, method, tenant and outcome code.
+// metrics records RED metrics per service, method, tenant and outcome code (and the
+// code's status class).
 func (s *Service) metrics() Middleware {
 	meter := otel.Meter(instrumentation)
 	calls, _ := meter.Int64Counter("gaoxing.rpc.calls", metric.WithDescription("Calls per method and outcome."))
@@ -59,17 +94,23 @@ func (s *Service) metrics() Middleware {
 			start := time.Now()
 			mark := &tenantMark{}
 			resp, err := next(context.WithValue(ctx, tenantMarkKey{}, mark), req)
-			code := "OK"
+			code, class := "OK", "2xx"
 			if err != nil {
-				code = errs.From(err).Code
+				e := errs.From(err)
+				code, class = e.Code, statusClass[e.Kind.HTTPStatus()/100]
 			}
-			attrs := metric.WithAttributes(svc, meth, attribute.String("tenant", mark.label(req)), attribute.String("code", code))
+			attrs := metric.WithAttributes(svc, meth, attribute.String("tenant", mark.label(req)),
+				attribute.String("code", code), attribute.String("class", class))
 			calls.Add(ctx, 1, attrs)
 			dur.Record(ctx, time.Since(start).Seconds(), attrs)
 			return resp, err
 		}
 	}
 }
+
+// statusClass is the class label of a failed call: its HTTP status class, so alerts on
+// server errors need no list of the codes that are (the code decides it: no new series).
+var statusClass = map[int]string{4: "4xx", 5: "5xx"}
 
 // tenantMark carries, from the metrics middleware down the chain and back, the tenant
 // id the chain's tenant check admitted for this call.

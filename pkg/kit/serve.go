@@ -14,11 +14,13 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/health"
+	"github.com/gaoxing-gov/gaoxing/pkg/telemetry"
 )
 
 // ShutdownGrace is how long in-flight calls may finish after the context ends.
@@ -71,9 +73,10 @@ func newHTTPServer(h http.Handler) *http.Server {
 // as the rest of a no-op call together (measured in BenchmarkNoopOverHTTP).
 var noRPCMetrics = noop.NewMeterProvider()
 
-func newGRPCServer() *grpc.Server {
+func newGRPCServer(service string) *grpc.Server {
 	return grpc.NewServer(
-		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithMeterProvider(noRPCMetrics))),
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithMeterProvider(noRPCMetrics),
+			otelgrpc.WithSpanAttributes(telemetry.ServiceKey.String(service)))),
 		grpc.MaxRecvMsgSize(4<<20),
 	)
 }
@@ -95,8 +98,13 @@ func (s *Service) HTTPHandler() http.Handler {
 	root.Handle("GET /healthz", health.Live())
 	root.Handle("GET /readyz", s.health.Ready())
 	root.Handle("GET /metrics", promhttp.Handler())
-	root.Handle("/", otelhttp.NewHandler(s.recoverHTTP(s.mux), s.name, otelhttp.WithMeterProvider(noRPCMetrics),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path })))
+	// The span is named by the method the call reaches (tracing renames it, see
+	// httpSpan), else by the service's prefix: never by the raw path, whose ids would
+	// make every record its own operation.
+	prefix := " /api/" + s.name
+	root.Handle("/", otelhttp.NewHandler(markHTTPSpan(s.recoverHTTP(s.mux)), s.name, otelhttp.WithMeterProvider(noRPCMetrics),
+		otelhttp.WithSpanOptions(trace.WithAttributes(telemetry.ServiceKey.String(s.name))),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + prefix })))
 	return root
 }
 

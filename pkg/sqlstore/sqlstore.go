@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,8 +14,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/XSAM/otelsql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric/noop"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/gaoxing-gov/gaoxing/pkg/telemetry"
 )
 
 // Dialect names the SQL engine behind a DB.
@@ -98,7 +104,7 @@ func Open(ctx context.Context, dsn string, migrations fs.FS, opts ...Option) (*D
 }
 
 func openPostgres(dsn string, cfg config) (*DB, error) {
-	pool, err := sql.Open("pgx", dsn)
+	pool, err := openTraced("pgx", dsn, Postgres)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 	}
@@ -137,7 +143,7 @@ func openSQLite(path string, cfg config) (*DB, error) {
 	// BEGIN IMMEDIATE takes the write lock at once, so a transaction that reads and then
 	// writes never fails to upgrade its lock because another process wrote in between.
 	w.Set("_txlock", "immediate")
-	writer, err := sql.Open("sqlite", path+"?"+w.Encode())
+	writer, err := openTraced("sqlite", path+"?"+w.Encode(), SQLite)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite writer: %w", err)
 	}
@@ -153,7 +159,7 @@ func openSQLite(path string, cfg config) (*DB, error) {
 
 	r := cloneValues(common)
 	r.Add("_pragma", "query_only(1)")
-	reader, err := sql.Open("sqlite", path+"?"+r.Encode())
+	reader, err := openTraced("sqlite", path+"?"+r.Encode(), SQLite)
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlstore: open sqlite reader: %w", err)
@@ -166,6 +172,29 @@ func openSQLite(path string, cfg config) (*DB, error) {
 	reader.SetMaxIdleConns(n)
 	return &DB{dialect: SQLite, writer: writer, reader: reader}, nil
 }
+
+// openTraced opens a pool whose statements are spans, children of the call that runs them:
+// the statement text (placeholders, never the values bound to them), its kind, the
+// engine. Statements outside a traced call (migrations, background loops) are not traced,
+// and rows, session resets and connects are left out: they would double the spans of a
+// call without saying more.
+func openTraced(driverName, dsn string, d Dialect) (*sql.DB, error) {
+	return otelsql.Open(driverName, dsn,
+		otelsql.WithAttributes(attribute.String("db.system.name", dbSystem[d])),
+		otelsql.WithMeterProvider(noop.NewMeterProvider()),
+		otelsql.WithSpanOptions(otelsql.SpanOptions{
+			DisableErrSkip:       true,
+			OmitConnResetSession: true,
+			OmitRows:             true,
+			OmitConnectorConnect: true,
+			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
+				return telemetry.InCall(ctx)
+			},
+		}))
+}
+
+// dbSystem is the semantic-convention name of each engine.
+var dbSystem = map[Dialect]string{Postgres: "postgresql", SQLite: "sqlite"}
 
 func cloneValues(v url.Values) url.Values {
 	c := url.Values{}

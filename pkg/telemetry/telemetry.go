@@ -26,6 +26,9 @@ type Options struct {
 	Version   string     // service.version: the build's version, if known
 	LogLevel  slog.Level // the least severe level logged (the zero value is Info)
 	LogWriter io.Writer  // where JSON log lines go (default os.Stderr)
+	// SpansByService exports each span under the service named by its gaoxing.service
+	// attribute instead of Service: the launcher runs every service in one process.
+	SpansByService bool
 }
 
 // Telemetry is the process's set-up, to be shut down when the process ends.
@@ -92,7 +95,7 @@ func Setup(ctx context.Context, opts Options) (*Telemetry, error) {
 		return nil, resErr
 	}
 	var err error
-	if t.tracer, t.exportsTraces, err = newTracerProvider(ctx, res); err != nil {
+	if t.tracer, t.exportsTraces, err = newTracerProvider(ctx, res, opts.SpansByService); err != nil {
 		return nil, err
 	}
 	if t.meter, t.exportsMetrics, err = newMeterProvider(ctx, res); err != nil {
@@ -170,7 +173,7 @@ func newResource(ctx context.Context, opts Options) (*resource.Resource, error) 
 	return res, nil
 }
 
-func newTracerProvider(ctx context.Context, res *resource.Resource) (*sdktrace.TracerProvider, bool, error) {
+func newTracerProvider(ctx context.Context, res *resource.Resource, byServices bool) (*sdktrace.TracerProvider, bool, error) {
 	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
 	exporting := false
 	if exporterWanted("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
@@ -179,6 +182,12 @@ func newTracerProvider(ctx context.Context, res *resource.Resource) (*sdktrace.T
 			return nil, false, fmt.Errorf("telemetry: span exporter: %w", err)
 		}
 		if !autoexport.IsNoneSpanExporter(exp) {
+			// Spans of dependencies carry the service they ran for; only worth the
+			// lookup when they leave the process.
+			opts = append(opts, sdktrace.WithSpanProcessor(serviceStamp{}))
+			if byServices {
+				exp = newByService(exp, res)
+			}
 			opts = append(opts, sdktrace.WithBatcher(exp))
 			exporting = true
 		}
