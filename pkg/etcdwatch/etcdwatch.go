@@ -8,10 +8,26 @@ package etcdwatch
 
 import (
 	"context"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"log/slog"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// The views' health, per view (its Name), for the etcd-unreachable alert and the ops
+// pages: whether the view follows etcd now, how often it had to reload after a gap, and
+// how often a reload failed (etcd away).
+var (
+	meter        = otel.Meter("github.com/gaoxing-gov/gaoxing/pkg/etcdwatch")
+	connected, _ = meter.Int64Gauge("gaoxing.etcdwatch.connected",
+		metric.WithDescription("1 while the view follows etcd, 0 while its watch is broken and etcd cannot be read."))
+	reloads, _ = meter.Int64Counter("gaoxing.etcdwatch.reloads",
+		metric.WithDescription("Reloads of the whole view (at start and after each watch gap)."))
+	reloadFailures, _ = meter.Int64Counter("gaoxing.etcdwatch.reload_failures",
+		metric.WithDescription("Reloads that failed (etcd unreachable or refusing)."))
 )
 
 // Watch describes one followed prefix.
@@ -33,12 +49,14 @@ type Watch struct {
 // client is closed; rev 0 means nothing was read yet, so it reloads first. After a gap it
 // reloads, retrying with backoff (100 ms doubling to 5 s) while etcd is away.
 func (w Watch) Follow(ctx context.Context, rev int64) {
+	view := metric.WithAttributes(attribute.String("view", w.Name))
 	backoff := 100 * time.Millisecond
 	for {
 		if rev != 0 {
 			wctx, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
 			for resp := range w.Client.Watch(wctx, w.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1)) {
 				if resp.Err() != nil {
+					connected.Record(ctx, 0, view)
 					w.Log.Warn(w.Name+" watch interrupted", "err", resp.Err())
 					break
 				}
@@ -52,6 +70,8 @@ func (w Watch) Follow(ctx context.Context, rev int64) {
 		for ctx.Err() == nil && w.Client.Ctx().Err() == nil {
 			r, err := w.Reload(ctx)
 			if err == nil {
+				connected.Record(ctx, 1, view)
+				reloads.Add(ctx, 1, view)
 				w.Log.Info(w.Name+" reloaded after a watch gap", "revision", r)
 				if w.Reloaded != nil {
 					w.Reloaded(r)
@@ -59,6 +79,8 @@ func (w Watch) Follow(ctx context.Context, rev int64) {
 				rev, backoff = r, 100*time.Millisecond
 				break
 			}
+			connected.Record(ctx, 0, view)
+			reloadFailures.Add(ctx, 1, view)
 			w.Log.Warn(w.Name+" reload failed", "err", err)
 			select {
 			case <-ctx.Done():

@@ -14,6 +14,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // DefaultPrefix is the etcd key prefix under which elections are held; an election's
@@ -30,6 +33,7 @@ const (
 type Leader struct {
 	client     *clientv3.Client
 	name       string
+	loop       metric.MeasurementOption // the loop label of its metrics: name
 	prefix     string
 	key        string
 	identity   string
@@ -40,6 +44,11 @@ type Leader struct {
 	// when it is cancelled, even while fn is still winding down.
 	term atomic.Pointer[context.Context]
 }
+
+// held is 1 on the replica that leads a loop and 0 on the other candidates: the sum per
+// loop is the number of leaders, and 0 for a while means the loop's work is not done.
+var held, _ = otel.Meter("github.com/gaoxing-gov/gaoxing/pkg/leader").Int64UpDownCounter("gaoxing.leader.held",
+	metric.WithDescription("1 while this replica leads the loop, else 0."))
 
 // Option configures a Leader.
 type Option func(*Leader)
@@ -75,6 +84,7 @@ func New(client *clientv3.Client, name string, opts ...Option) *Leader {
 	for _, o := range opts {
 		o(l)
 	}
+	l.loop = metric.WithAttributes(attribute.String("loop", l.name))
 	l.key = strings.TrimSuffix(l.prefix, "/") + "/" + l.name
 	l.log = l.log.With("election", name)
 	return l
@@ -107,6 +117,7 @@ func (l *Leader) Run(ctx context.Context, fn func(ctx context.Context) error) er
 	if l.client == nil || fn == nil || l.name == "" {
 		return errors.New("leader: nil client, nil fn or empty name")
 	}
+	held.Add(ctx, 0, l.loop) // the series exists while a candidate runs, held or not
 	for ctx.Err() == nil {
 		if err := l.serve(ctx, fn); err != nil && ctx.Err() == nil {
 			l.log.WarnContext(ctx, "leader: term ended", "err", err)
@@ -164,7 +175,9 @@ func (l *Leader) serve(ctx context.Context, fn func(ctx context.Context) error) 
 
 	l.term.Store(&leadCtx)
 	l.log.InfoContext(ctx, "leader: elected", "identity", l.identity)
+	held.Add(ctx, 1, l.loop)
 	err = fn(leadCtx)
+	held.Add(ctx, -1, l.loop)
 	cause := context.Cause(leadCtx)
 	lose(nil)
 	l.term.Store(nil)

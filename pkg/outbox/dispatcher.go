@@ -9,6 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 )
@@ -262,6 +266,16 @@ func (d *Dispatcher) deliver(ctx context.Context, ev claimedEvent) {
 	}
 }
 
+// The outbox's delivery outcomes per receiver and topic: the dead-letter alert watches
+// dead, the ops pages show both.
+var (
+	outboxMeter  = otel.Meter("github.com/gaoxing-gov/gaoxing/pkg/outbox")
+	delivered, _ = outboxMeter.Int64Counter("gaoxing.outbox.delivered",
+		metric.WithDescription("Events delivered to their receiver."))
+	dead, _ = outboxMeter.Int64Counter("gaoxing.outbox.dead",
+		metric.WithDescription("Events set aside as dead (attempts exhausted or refused for good)."))
+)
+
 var errClaimLost = errors.New("outbox: claim lost before the outcome was recorded")
 
 func (d *Dispatcher) mark(ctx context.Context, ev claimedEvent, sendErr error) error {
@@ -271,6 +285,9 @@ func (d *Dispatcher) mark(ctx context.Context, ev claimedEvent, sendErr error) e
 		_, err := d.db.Exec(ctx, `UPDATE outbox_events
 			SET status = 'delivered', attempts = $2, delivered_us = $3, last_error = '', claim_token = '', claim_until_us = 0
 			WHERE id = $1 AND status = 'pending'`, ev.ID, ev.Attempt, now.UnixMicro())
+		if err == nil {
+			delivered.Add(ctx, 1, metric.WithAttributes(attribute.String("receiver", ev.Receiver), attribute.String("topic", ev.Topic)))
+		}
 		return err
 	}
 	msg := sendErr.Error()
@@ -294,6 +311,7 @@ func (d *Dispatcher) mark(ctx context.Context, ev claimedEvent, sendErr error) e
 		return errClaimLost
 	}
 	if state == Dead {
+		dead.Add(ctx, 1, metric.WithAttributes(attribute.String("receiver", ev.Receiver), attribute.String("topic", ev.Topic)))
 		d.log.ErrorContext(ctx, "outbox: event is dead", "delivery", ev.ID, "attempts", ev.Attempt, "err", msg)
 	}
 	return nil
