@@ -30,6 +30,10 @@ type upConfig struct {
 	Addr      string // the one HTTP port: status page and /api/<service>/
 	EtcdAddr  string // etcd client address; port 0 picks a free one
 	MinIOAddr string // MinIO S3 address; port 0 picks a free one
+	// Observe runs Jaeger and Prometheus beside the platform (observe.go).
+	Observe        bool
+	AlertRules     string        // a Prometheus rule file for Prometheus to evaluate
+	ScrapeInterval time.Duration // Prometheus's scrape and evaluation interval
 }
 
 const (
@@ -56,6 +60,9 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "HTTP `address` of the status page and the /api/<service>/ routes")
 	fs.StringVar(&cfg.EtcdAddr, "etcd-addr", "127.0.0.1:0", "client `address` of the embedded etcd (port 0: a free port)")
 	fs.StringVar(&cfg.MinIOAddr, "minio-addr", "127.0.0.1:0", "S3 `address` of the MinIO server (port 0: a free port)")
+	fs.BoolVar(&cfg.Observe, "observe", true, "run Jaeger (traces) and Prometheus (metrics, alerts) too, when they are built")
+	fs.StringVar(&cfg.AlertRules, "alert-rules", "", "Prometheus alerting-rule `file` to evaluate (the chart's alerts/gaoxing.rules.yaml)")
+	fs.DurationVar(&cfg.ScrapeInterval, "scrape-interval", 15*time.Second, "how often Prometheus scrapes the services and evaluates the rules")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: gaoxing up [flags]\n\nRuns etcd, MinIO and every service on this machine; Ctrl-C stops them.\n\n")
 		fs.PrintDefaults()
@@ -91,6 +98,7 @@ type launcher struct {
 	dataDir    string // absolute
 	frontAddr  string // where the one HTTP port listens, once it does
 	minioBin   string
+	jaegerURL  string // the query API, when Jaeger runs
 	starts     int64
 	components []*component
 	proxies    map[string]http.Handler // by service name
@@ -199,6 +207,12 @@ func (l *launcher) start(ctx context.Context) error {
 		serviceCs[i] = l.add(&component{name: s.Name(), kind: kindService, route: "/api/" + s.Name() + "/"})
 	}
 
+	if l.cfg.Observe {
+		// First, so that the services' spans have somewhere to go from their start.
+		if err := l.startJaeger(ctx); err != nil {
+			return err
+		}
+	}
 	etcd, client, err := l.startEtcd(ctx, etcdC)
 	if err != nil {
 		return err
@@ -221,7 +235,13 @@ func (l *launcher) start(ctx context.Context) error {
 	}
 	fmt.Fprintf(l.out, "gaoxing: minio %s (credentials in %s)\n", minioCfg.Endpoint, l.path("minio.json"))
 
-	return l.startServices(ctx, serviceCs, client, minioCfg)
+	if err := l.startServices(ctx, serviceCs, client, minioCfg); err != nil {
+		return err
+	}
+	if l.cfg.Observe {
+		return l.startPrometheus(ctx, serviceCs)
+	}
+	return nil
 }
 
 func (l *launcher) startEtcd(ctx context.Context, c *component) (*infra.Etcd, *clientv3.Client, error) {
