@@ -23,8 +23,10 @@ const AdminUsername = "admin"
 // platform_admin there. Its password is password (EnvAdminPassword in production) or, if
 // empty, a random one written once to log. There is never a fixed default. Replicas
 // starting together are safe: the username is unique, and the replica that loses takes
-// back the grant it made. It reports whether it created the account.
-func (c *Core) Bootstrap(ctx context.Context, password string, log *slog.Logger) (bool, error) {
+// back the grant it made. console, when known, is where to sign in, logged beside the
+// password. It reports whether it created the account. The first sign-in must choose a
+// new password before it completes.
+func (c *Core) Bootstrap(ctx context.Context, password, console string, log *slog.Logger) (bool, error) {
 	n, err := c.userCount(ctx)
 	if err != nil || n > 0 {
 		return false, err
@@ -45,6 +47,9 @@ func (c *Core) Bootstrap(ctx context.Context, password string, log *slog.Logger)
 	r := userRow{User: User{ID: newID("u-"), Tenant: root, Username: AdminUsername, DisplayName: "平台管理员",
 		Kind: authn.Staff, Status: Active, Version: 1, CreateTime: now, UpdateTime: now}}
 	r.passwordHash = hashPassword(password, c.opts.Argon2)
+	// Whoever printed or holds this password is not the administrator's own secret: the
+	// first sign-in chooses a new one before it completes.
+	r.mustChange = true
 	// Grant first: if the account then fails to appear, a grant to a subject nobody holds
 	// is harmless, while an account without its grant could never administer anything.
 	if err := c.enforcer.Grant(ctx, r.ID, PlatformAdmin, root); err != nil {
@@ -64,8 +69,8 @@ func (c *Core) Bootstrap(ctx context.Context, password string, log *slog.Logger)
 	if generated {
 		// The attribute key is deliberately not one redact masks: this is the one time the
 		// password is shown. Change it after the first login.
-		log.Warn("bootstrap: platform administrator created; this password is shown only once, change it after signing in",
-			"username", AdminUsername, "tenant", string(root), "first_login", password)
+		log.Warn("bootstrap: platform administrator created; this password is shown only once, the first sign-in chooses a new one",
+			"username", AdminUsername, "tenant", string(root), "first_login", password, "console", console)
 	} else {
 		log.Info("bootstrap: platform administrator created with the password from "+EnvAdminPassword,
 			"username", AdminUsername, "tenant", string(root))

@@ -31,7 +31,7 @@ func TestMachineClients(t *testing.T) {
 	requireCode(t, f.core.CheckClientSecret(ctx, "svc-nobody", secret), errs.Unauthenticated, "INVALID_CLIENT")
 	dc, err := f.core.Client(ctx, cl.ID)
 	require.NoError(t, err)
-	require.Equal(t, Client{ID: "svc-court-01", Tenant: "ahz", Scopes: []string{"legalaid.cases", "documents.documents"}, Confidential: true}, dc)
+	require.Equal(t, Client{ID: "svc-court-01", Tenant: "ahz", DisplayName: "区人民法院", Scopes: []string{"legalaid.cases", "documents.documents"}, Confidential: true}, dc)
 	_, err = f.core.Client(ctx, "svc-nobody")
 	requireCode(t, err, errs.NotFound, "CLIENT_NOT_FOUND")
 

@@ -18,6 +18,10 @@ type Directory interface {
 	// Client returns a machine or console client; CheckClientSecret verifies a secret in constant time.
 	Client(ctx context.Context, id string) (Client, error)
 	CheckClientSecret(ctx context.Context, id, secret string) error
+	// ChooseNewPassword sets the password a sign-in was told to choose (the account's
+	// MustChangePassword): checked by the password policy, different from the current one;
+	// it ends the account's sessions and lifts the requirement.
+	ChooseNewPassword(ctx context.Context, id, next string) error
 }
 
 // Account is a person's account as the OpenID Provider sees it.
@@ -29,15 +33,21 @@ type Account struct {
 	SessionsAfter             time.Time // sign-ins before this are over (password changed)
 	Org                       string    // an enterprise's credit code, the tokens' org claim
 	ActsFor                   []string  // an agent's mandates, the tokens' acts_for claim (authn.Mandates.Claim)
+	// MustChangePassword: someone else chose the password (bootstrap, an administrator);
+	// the sign-in must choose a new one (ChooseNewPassword) before it completes.
+	MustChangePassword bool
 }
 
 // Client is an OAuth client: a machine client (court, legal aid, 12345) or the console.
 type Client struct {
 	ID           string
 	Tenant       tenancy.ID
+	DisplayName  string
 	Scopes       []string
 	RedirectURIs []string
+	LogoutURIs   []string
 	Public       bool
 	Confidential bool
+	Device       bool
 	Disabled     bool
 }

@@ -69,3 +69,7 @@ func (o oidcDirectory) Client(ctx context.Context, id string) (oidc.Client, erro
 func (o oidcDirectory) CheckClientSecret(ctx context.Context, id, secret string) error {
 	return o.d.CheckClientSecret(ctx, id, secret)
 }
+
+func (o oidcDirectory) ChooseNewPassword(ctx context.Context, id, next string) error {
+	return o.d.ChooseNewPassword(ctx, id, next)
+}

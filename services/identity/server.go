@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -59,6 +60,10 @@ type Server struct {
 	// AdminPassword is the bootstrap administrator's password; "" reads EnvAdminPassword,
 	// and if that is empty too a random one is printed once.
 	AdminPassword string
+	// ConsoleRedirectURIs and ConsoleLogoutURIs are the console client's exact redirect and
+	// post-logout URIs; nil reads EnvConsoleRedirectURIs and EnvConsoleLogoutURIs, and if
+	// those are unset too they follow from the issuer (FirstPartyClients).
+	ConsoleRedirectURIs, ConsoleLogoutURIs []string
 
 	onReady func(*Core) // tests: the logic, once serving
 }
@@ -97,7 +102,28 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	if password == "" {
 		password = adminPasswordFromEnv()
 	}
-	if _, err := core.Bootstrap(ctx, password, log); err != nil {
+	redirect, logout := s.ConsoleRedirectURIs, s.ConsoleLogoutURIs
+	if redirect == nil {
+		redirect = envList(EnvConsoleRedirectURIs)
+	}
+	if logout == nil {
+		logout = envList(EnvConsoleLogoutURIs)
+	}
+	clients := FirstPartyClients(d.Env.Auth.Issuer, redirect, logout)
+	changed, err := core.EnsureClients(ctx, clients)
+	if err != nil {
+		return fmt.Errorf("identity: registering the platform's clients: %w", err)
+	}
+	console := ""
+	for _, c := range clients {
+		if c.ID == ConsoleClientID {
+			console = c.LogoutURIs[0]
+		}
+		if slices.Contains(changed, c.ID) {
+			log.Info("bootstrap: client registered from configuration", "client_id", c.ID, "redirect_uris", c.RedirectURIs, "logout_uris", c.LogoutURIs)
+		}
+	}
+	if _, err := core.Bootstrap(ctx, password, console, log); err != nil {
 		return fmt.Errorf("identity: bootstrap: %w", err)
 	}
 

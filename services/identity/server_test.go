@@ -139,6 +139,7 @@ func TestBootstrapPrintsOnce(t *testing.T) {
 	acc, err := first.core.Authenticate(t.Context(), AdminUsername, password, "")
 	require.NoError(t, err)
 	require.True(t, first.core.holds(acc.ID, PlatformAdmin, "ahz"))
+	require.True(t, acc.MustChangePassword, "the first sign-in chooses a new password")
 
 	// A restart against the same database and etcd creates nobody and prints nothing.
 	first.stop()

@@ -31,6 +31,9 @@ var (
 	ErrRoleNotHeld       = errs.New(errs.PermissionDenied, "ROLE_NOT_HELD", "不能授予您自己在该租户未持有的角色")
 	ErrUnknownRole       = errs.New(errs.InvalidArgument, "UNKNOWN_ROLE", "角色不存在")
 	ErrOutsideAdminScope = errs.New(errs.PermissionDenied, "OUTSIDE_ADMIN_SCOPE", "该账号持有超出您管辖范围的授权，您不能管理它")
+	// ErrNoPasswordChangeDue refuses setting a password without the current one for an
+	// account whose sign-in was not told to choose one.
+	ErrNoPasswordChangeDue = errs.New(errs.FailedPrecondition, "NO_PASSWORD_CHANGE_DUE", "该账号无需修改初始密码，请使用修改密码功能")
 )
 
 // Status is an account's state: active ⇄ suspended, either → left (离职/注销, final).
@@ -82,10 +85,11 @@ func (u User) Account() Account {
 	return a
 }
 
-// Account is the user as the OpenID Provider sees it, with when its sessions last ended.
+// Account is the user as the OpenID Provider sees it, with when its sessions last ended
+// and whether its next sign-in must choose a new password.
 func (r userRow) Account() Account {
 	a := r.User.Account()
-	a.SessionsAfter = r.sessionsAfter
+	a.SessionsAfter, a.MustChangePassword = r.sessionsAfter, r.mustChange
 	return a
 }
 
@@ -107,7 +111,9 @@ type OAuthClient struct {
 	DisplayName  string
 	Scopes       []string
 	RedirectURIs []string
+	LogoutURIs   []string // where a sign-out may return (none: the redirect URIs)
 	Public       bool
+	Device       bool // may use the device flow (RFC 8628): the command line
 	Disabled     bool // gets no tokens; those it held are revoked
 	Version      int64
 	CreateTime   time.Time
@@ -118,5 +124,6 @@ func (c OAuthClient) Name() string { return "tenants/" + string(c.Tenant) + "/cl
 
 // Directory view of the client.
 func (c OAuthClient) directory() Client {
-	return Client{ID: c.ID, Tenant: c.Tenant, Scopes: c.Scopes, RedirectURIs: c.RedirectURIs, Public: c.Public, Confidential: !c.Public, Disabled: c.Disabled}
+	return Client{ID: c.ID, Tenant: c.Tenant, DisplayName: c.DisplayName, Scopes: c.Scopes, RedirectURIs: c.RedirectURIs, LogoutURIs: c.LogoutURIs,
+		Public: c.Public, Confidential: !c.Public, Device: c.Device, Disabled: c.Disabled}
 }

@@ -21,20 +21,21 @@ type userRow struct {
 	failedLogins   int64
 	lockouts       int64
 	sessionsAfter  time.Time
+	mustChange     bool // the next sign-in must choose a new password
 }
 
 const userColumns = `id, tenant, username, display_name, kind, status, credit_code, id_number_sealed,
 	password_hash, failed_logins, lockouts, locked_until, version, create_time, update_time`
 
 // userSelect is what scanUser reads: the columns written on insert and those changed later.
-const userSelect = userColumns + `, sessions_after`
+const userSelect = userColumns + `, sessions_after, must_change_password`
 
 func scanUser(scan func(...any) error) (userRow, error) {
 	var r userRow
 	var tenant, kind, status string
 	var locked, created, updated, sessionsAfter int64
 	err := scan(&r.ID, &tenant, &r.Username, &r.DisplayName, &kind, &status, &r.CreditCode, &r.idNumberSealed,
-		&r.passwordHash, &r.failedLogins, &r.lockouts, &locked, &r.Version, &created, &updated, &sessionsAfter)
+		&r.passwordHash, &r.failedLogins, &r.lockouts, &locked, &r.Version, &created, &updated, &sessionsAfter, &r.mustChange)
 	if err != nil {
 		return userRow{}, err
 	}
@@ -80,10 +81,10 @@ func (c *Core) userWhere(ctx context.Context, cond string, args ...any) (userRow
 
 func (c *Core) insertUser(ctx context.Context, r userRow, idIndex string) error {
 	now := r.CreateTime.UnixMicro()
-	_, err := c.db.Exec(ctx, `INSERT INTO users (`+userColumns+`, id_number_index)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, 0, 1, $10, $10, $11)`,
+	_, err := c.db.Exec(ctx, `INSERT INTO users (`+userColumns+`, id_number_index, must_change_password)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, 0, 1, $10, $10, $11, $12)`,
 		r.ID, string(r.Tenant), r.Username, r.DisplayName, string(r.Kind), string(r.Status), r.CreditCode,
-		r.idNumberSealed, r.passwordHash, now, idIndex)
+		r.idNumberSealed, r.passwordHash, now, idIndex, r.mustChange)
 	if errors.Is(err, sqlstore.ErrDuplicate) {
 		if strings.Contains(err.Error(), "id_number") {
 			return ErrIDNumberTaken
@@ -106,16 +107,16 @@ type clientRow struct {
 	secretHash string
 }
 
-const clientColumns = `id, tenant, display_name, scopes, redirect_uris, public, secret_hash, version, create_time, disabled`
+const clientColumns = `id, tenant, display_name, scopes, redirect_uris, public, secret_hash, version, create_time, disabled, logout_uris, device`
 
 func scanClient(scan func(...any) error) (clientRow, error) {
 	var r clientRow
-	var tenant, scopes, uris string
+	var tenant, scopes, uris, logout string
 	var created int64
-	if err := scan(&r.ID, &tenant, &r.DisplayName, &scopes, &uris, &r.Public, &r.secretHash, &r.Version, &created, &r.Disabled); err != nil {
+	if err := scan(&r.ID, &tenant, &r.DisplayName, &scopes, &uris, &r.Public, &r.secretHash, &r.Version, &created, &r.Disabled, &logout, &r.Device); err != nil {
 		return clientRow{}, err
 	}
-	r.Tenant, r.Scopes, r.RedirectURIs = tenancy.ID(tenant), fields(scopes), fields(uris)
+	r.Tenant, r.Scopes, r.RedirectURIs, r.LogoutURIs = tenancy.ID(tenant), fields(scopes), fields(uris), fields(logout)
 	r.CreateTime = time.UnixMicro(created).UTC()
 	return r, nil
 }

@@ -74,6 +74,8 @@ func (c *Core) CreateUser(ctx context.Context, in NewUser) (User, error) {
 		return User{}, err
 	}
 	r.passwordHash = hashPassword(in.Password, c.opts.Argon2)
+	// An administrator chose this password: the person chooses their own at first sign-in.
+	r.mustChange = true
 	r.CreateTime, r.UpdateTime, r.Version = c.now(), c.now(), 1
 	u := c.masked(r)
 	err := c.db.InTx(ctx, func(ctx context.Context) error {
@@ -222,7 +224,36 @@ func (c *Core) ChangePassword(ctx context.Context, current, next string) error {
 	if current == next {
 		return ErrWeakPassword.WithMessage("新密码不能与当前密码相同").WithField("new_password", "WEAK_PASSWORD", "新密码不能与当前密码相同")
 	}
-	return c.setPassword(ctx, r, next, "identity.ChangePassword")
+	return c.setPassword(ctx, r, next, false, "", "identity.ChangePassword")
+}
+
+// ChooseNewPassword is the new password a sign-in was told to choose (the account's
+// must_change_password, set when the bootstrap or an administrator chose its password):
+// the sign-in proved the current password a moment ago at the OpenID Provider, which
+// calls this before it completes. It passes the policy and differs from the current one;
+// the account's sessions end as for any change, and the requirement is lifted.
+func (c *Core) ChooseNewPassword(ctx context.Context, id, next string) error {
+	r, err := c.userWhere(ctx, `id = $1`, id)
+	if err != nil {
+		return err
+	}
+	if !r.mustChange {
+		return ErrNoPasswordChangeDue
+	}
+	if r.Status != Active {
+		return ErrAccountSuspended
+	}
+	if err := checkPolicy(next, r.Username); err != nil {
+		return err
+	}
+	same, err := c.checkPassword(ctx, next, r.passwordHash)
+	if err != nil {
+		return err
+	}
+	if same {
+		return ErrWeakPassword.WithMessage("新密码不能与当前密码相同").WithField("new_password", "WEAK_PASSWORD", "新密码不能与当前密码相同")
+	}
+	return c.setPassword(ctx, r, next, false, r.ID, "identity.ChooseNewPassword") // no token yet: the person is the actor
 }
 
 // ResetPassword is an administrator setting a new password; it lifts any wait on the
@@ -238,7 +269,8 @@ func (c *Core) ResetPassword(ctx context.Context, tenant tenancy.ID, id, next st
 	if err := checkPolicy(next, r.Username); err != nil {
 		return User{}, err
 	}
-	if err := c.setPassword(ctx, r, next, "identity.ResetPassword"); err != nil {
+	// The administrator knows this password: the person chooses their own at sign-in.
+	if err := c.setPassword(ctx, r, next, true, "", "identity.ResetPassword"); err != nil {
 		return User{}, err
 	}
 	return c.GetUser(ctx, tenant, id)
@@ -248,13 +280,16 @@ func (c *Core) ResetPassword(ctx context.Context, tenant tenancy.ID, id, next st
 // before now can no longer refresh (sessions_after), the provider revokes them and
 // publishes every access token they hold by its id, and a marker in etcd refuses any
 // other token of the account issued before this second began (tokens carry their issue
-// time in whole seconds, and a sign-in right after the change must work).
-func (c *Core) setPassword(ctx context.Context, r userRow, password, action string) error {
+// time in whole seconds, and a sign-in right after the change must work). mustChange
+// says whether the next sign-in must choose another (someone else chose this one); actor
+// is who is audited, "" for the caller.
+func (c *Core) setPassword(ctx context.Context, r userRow, password string, mustChange bool, actor, action string) error {
 	hash := hashPassword(password, c.opts.Argon2)
 	now := c.now()
 	err := c.db.InTx(ctx, func(ctx context.Context) error {
 		res, err := c.db.Exec(ctx, `UPDATE users SET password_hash = $1, failed_logins = 0, lockouts = 0, locked_until = 0,
-			sessions_after = $2, version = version + 1, update_time = $2 WHERE id = $3 AND version = $4`, hash, now.UnixMicro(), r.ID, r.Version)
+			sessions_after = $2, must_change_password = $5, version = version + 1, update_time = $2 WHERE id = $3 AND version = $4`,
+			hash, now.UnixMicro(), r.ID, r.Version, mustChange)
 		if err != nil {
 			return err
 		}
@@ -265,8 +300,8 @@ func (c *Core) setPassword(ctx context.Context, r userRow, password, action stri
 			return err
 		}
 		// The digest covers the account, never the password or its hash.
-		_, err = c.audit.Record(ctx, audit.Entry{Tenant: r.Tenant, Action: action, Resource: r.Name(),
-			Before: map[string]any{"version": r.Version}, After: map[string]any{"version": r.Version + 1, "sessions_ended": true}})
+		_, err = c.audit.Record(ctx, audit.Entry{Tenant: r.Tenant, Actor: actor, Action: action, Resource: r.Name(),
+			Before: map[string]any{"version": r.Version}, After: map[string]any{"version": r.Version + 1, "sessions_ended": true, "must_change_password": mustChange}})
 		return err
 	})
 	if err != nil {

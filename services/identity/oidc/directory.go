@@ -25,6 +25,11 @@ type Directory interface {
 	// and random, so a SHA-256 (or HMAC) comparison is as safe as a password hash here,
 	// where argon2id would cap token issuance at a few dozen per second.
 	CheckClientSecret(ctx context.Context, id, secret string) error
+	// ChooseNewPassword sets the new password of an account whose MustChangePassword is
+	// set, during its sign-in: the password policy decides (errors carry WEAK_PASSWORD and
+	// a message shown as it is); the account's other sessions end and the requirement is
+	// lifted. It refuses an account without the requirement.
+	ChooseNewPassword(ctx context.Context, id, next string) error
 }
 
 // AccountActive is the Status of an account that may sign in and keep its sessions.
@@ -47,16 +52,23 @@ type Account struct {
 	// ActsFor is a 帮代办 agent's mandates ("sub:…", "org:…"), put in access tokens as
 	// the acts_for claim; AccountByID fills it, only while the account holds the agent role.
 	ActsFor []string
+	// MustChangePassword: someone else chose the password (the bootstrap, an
+	// administrator); the sign-in chooses a new one before it completes.
+	MustChangePassword bool
 }
 
-// Client (接入应用) is an OAuth client: the console (public, authorization code + PKCE) or
-// a machine client such as a court system (confidential, client credentials).
+// Client (接入应用) is an OAuth client: the console (public, authorization code + PKCE),
+// the command line (public, device flow) or a machine client such as a court system
+// (confidential, client credentials).
 type Client struct {
 	ID           string
 	Tenant       tenancy.ID // the tenant a machine client acts for
+	DisplayName  string     // shown when a person approves a device
 	Scopes       []string   // scopes the client may be granted
 	RedirectURIs []string   // exact redirect URIs; none for a machine-only client
+	LogoutURIs   []string   // exact pages a sign-out may return to; none: the redirect URIs
 	Public       bool       // no secret: must use PKCE with S256
 	Confidential bool       // has a secret: may use client credentials
+	Device       bool       // may use the device authorization grant (RFC 8628)
 	Disabled     bool       // gets no tokens (its existing ones are revoked by identity)
 }

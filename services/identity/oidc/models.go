@@ -98,11 +98,19 @@ type opClient struct {
 	devMode  bool
 }
 
-func (c *opClient) GetID() string                    { return c.c.ID }
-func (c *opClient) RedirectURIs() []string           { return c.c.RedirectURIs }
-func (c *opClient) PostLogoutRedirectURIs() []string { return c.c.RedirectURIs }
+func (c *opClient) GetID() string          { return c.c.ID }
+func (c *opClient) RedirectURIs() []string { return c.c.RedirectURIs }
+func (c *opClient) PostLogoutRedirectURIs() []string {
+	if len(c.c.LogoutURIs) > 0 {
+		return c.c.LogoutURIs
+	}
+	return c.c.RedirectURIs
+}
 func (c *opClient) ApplicationType() op.ApplicationType {
-	if c.c.Public {
+	switch {
+	case c.c.Public && len(c.c.RedirectURIs) == 0:
+		return op.ApplicationTypeNative // the command line
+	case c.c.Public:
 		return op.ApplicationTypeUserAgent
 	}
 	return op.ApplicationTypeWeb
@@ -122,7 +130,13 @@ func (c *opClient) ResponseTypes() []oidc.ResponseType {
 func (c *opClient) GrantTypes() []oidc.GrantType {
 	var g []oidc.GrantType
 	if len(c.c.RedirectURIs) > 0 {
-		g = append(g, oidc.GrantTypeCode, oidc.GrantTypeRefreshToken)
+		g = append(g, oidc.GrantTypeCode)
+	}
+	if c.c.Device {
+		g = append(g, oidc.GrantTypeDeviceCode)
+	}
+	if len(c.c.RedirectURIs) > 0 || c.c.Device {
+		g = append(g, oidc.GrantTypeRefreshToken)
 	}
 	if c.c.Confidential && !c.c.Public {
 		g = append(g, oidc.GrantTypeClientCredentials)

@@ -99,6 +99,29 @@ func (d *directory) CheckClientSecret(_ context.Context, id, secret string) erro
 	return nil
 }
 
+// ChooseNewPassword keeps the provider's side of the rule: only an account told to
+// choose one, and a policy (here only a length) that refuses with WEAK_PASSWORD.
+func (d *directory) ChooseNewPassword(_ context.Context, id, next string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for name, a := range d.accounts {
+		if a.ID != id {
+			continue
+		}
+		if !a.MustChangePassword {
+			return errs.New(errs.FailedPrecondition, "NO_PASSWORD_CHANGE_DUE", "该账号无需修改初始密码")
+		}
+		if len(next) < 10 || next == d.passwords[name] {
+			return errs.New(errs.InvalidArgument, "WEAK_PASSWORD", "密码强度不足：至少 10 个字符")
+		}
+		a.MustChangePassword = false
+		a.SessionsAfter = time.Now()
+		d.accounts[name], d.passwords[name] = a, next
+		return nil
+	}
+	return errs.ErrNotFound
+}
+
 func (d *directory) suspend(username string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -120,11 +143,13 @@ func newDirectory() *directory {
 		accounts: map[string]idp.Account{
 			"zhangsan": clerkAccount,
 			"lisi":     {ID: "u-1002", Username: "lisi", DisplayName: "李四", Tenant: "ahz.s02", Kind: authn.Citizen, Status: "suspended"},
+			"wangwu":   newcomerAccount,
 		},
-		passwords: map[string]string{"zhangsan": clerkPassword, "lisi": "Li-Si-2026!"},
+		passwords: map[string]string{"zhangsan": clerkPassword, "lisi": "Li-Si-2026!", "wangwu": newcomerPassword},
 		clients: map[string]idp.Client{
 			"console": {ID: "console", Tenant: "ahz", Scopes: []string{"tickets"}, RedirectURIs: []string{consoleRedirect}, Public: true},
 			"court-1": {ID: "court-1", Tenant: "ahz.s01", Scopes: []string{"cases.read", "cases.write"}, Confidential: true},
+			"cli":     {ID: "cli", Tenant: "ahz", DisplayName: "高兴办命令行工具", Scopes: []string{"openid", "profile", "offline_access"}, Public: true, Device: true},
 		},
 		secrets: map[string]string{"court-1": courtSecret},
 	}

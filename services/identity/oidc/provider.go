@@ -60,6 +60,9 @@ type Config struct {
 	// token lasts unused; RefreshMaxAge is the absolute end of a sign-in, which no rotation
 	// extends.
 	AccessTTL, IDTokenTTL, RefreshTTL, RefreshMaxAge, AuthRequestTTL time.Duration
+	// DeviceLifetime is how long a device's user code waits to be entered and approved;
+	// DevicePollInterval how often the device is told to ask. Zero takes the defaults.
+	DeviceLifetime, DevicePollInterval time.Duration
 	// KeyRotation is how long one key signs before a new one is made (default
 	// DefaultKeyRotation; negative never rotates by age).
 	KeyRotation time.Duration
@@ -135,6 +138,11 @@ func New(ctx context.Context, cfg Config, dir Directory, db *sqlstore.DB, etcd *
 		GrantTypeRefreshToken:    true,
 		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeOfflineAccess},
 		SupportedClaims:          append(append([]string(nil), op.DefaultSupportedClaims...), authn.ClaimTenant, authn.ClaimKind, authn.ClaimScope),
+		// The command line's sign-in: the person enters the user code on our page.
+		DeviceAuthorization: op.DeviceAuthorizationConfig{
+			Lifetime: cfg.DeviceLifetime, PollInterval: cfg.DevicePollInterval,
+			UserFormPath: p.prefix + "/device", UserCode: op.UserCodeBase20,
+		},
 	}
 	// The key encrypts opaque access tokens, which we never issue; random per process.
 	_, _ = rand.Read(opCfg.CryptoKey[:])
@@ -174,12 +182,13 @@ func (c *Config) defaults() error {
 	}{
 		{&c.AccessTTL, DefaultAccessTTL}, {&c.IDTokenTTL, DefaultIDTokenTTL}, {&c.RefreshTTL, DefaultRefreshTTL}, {&c.RefreshMaxAge, DefaultRefreshMaxAge},
 		{&c.AuthRequestTTL, DefaultAuthRequestTTL}, {&c.KeyRotation, DefaultKeyRotation}, {&c.KeyPublishAhead, DefaultKeyPublishAhead},
+		{&c.DeviceLifetime, DefaultDeviceLifetime}, {&c.DevicePollInterval, DefaultDevicePollInterval},
 	} {
 		if *d.v == 0 {
 			*d.v = d.def
 		}
 	}
-	if c.AccessTTL < 0 || c.IDTokenTTL < 0 || c.RefreshTTL < 0 || c.RefreshMaxAge < 0 || c.AuthRequestTTL < 0 {
+	if c.AccessTTL < 0 || c.IDTokenTTL < 0 || c.RefreshTTL < 0 || c.RefreshMaxAge < 0 || c.AuthRequestTTL < 0 || c.DeviceLifetime < 0 || c.DevicePollInterval < time.Second {
 		return errors.New("oidc: token lifetimes must be positive")
 	}
 	if c.Logger == nil {
@@ -204,6 +213,7 @@ var opPaths = []string{
 	"/authorize/callback",
 	"/oauth/token",
 	"/oauth/introspect",
+	"/device_authorization",
 	"/userinfo",
 	"/revoke",
 	"/end_session",
@@ -222,6 +232,10 @@ func (p *Provider) Routes() map[string]http.Handler {
 	routes["GET /login"] = http.HandlerFunc(p.login.show)
 	routes["POST /login"] = http.HandlerFunc(p.login.submit)
 	routes["GET /logged-out"] = http.HandlerFunc(p.login.loggedOut)
+	routes["POST /password"] = http.HandlerFunc(p.login.choosePassword)
+	routes["GET /device"] = http.HandlerFunc(p.login.showDevice)
+	routes["POST /device"] = http.HandlerFunc(p.login.submitDevice)
+	routes["POST /device/approve"] = http.HandlerFunc(p.login.approveDevice)
 	return routes
 }
 

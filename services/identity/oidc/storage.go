@@ -203,7 +203,12 @@ func clientResource(t tenancy.ID, id string) string { return "tenants/" + string
 
 func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	jti, exp := randomID(16), s.now().Add(s.cfg.AccessTTL)
-	if a, ok := req.(*authRequest); ok {
+	switch a := req.(type) {
+	case *authRequest:
+		if err := s.recordAccess(ctx, jti, "", a.ClientID, a.Subject, exp); err != nil {
+			return "", time.Time{}, err
+		}
+	case *op.DeviceAuthorizationState:
 		if err := s.recordAccess(ctx, jti, "", a.ClientID, a.Subject, exp); err != nil {
 			return "", time.Time{}, err
 		}
@@ -247,21 +252,32 @@ func (s *storage) insertRefresh(ctx context.Context, family string, created time
 func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	jti, exp := randomID(16), s.now().Add(s.cfg.AccessTTL)
 	var refresh string
-	switch r := req.(type) {
-	case *authRequest:
-		err := s.db.InTx(ctx, func(ctx context.Context) error {
+	// A sign-in's first tokens start its family.
+	newFamily := func(client, subject string, tenant tenancy.ID, authTime time.Time, scopes []string) error {
+		return s.db.InTx(ctx, func(ctx context.Context) error {
 			family, created := randomID(12), s.now()
 			if _, err := s.db.Exec(ctx, `INSERT INTO oidc_token_families (id, client_id, subject, tenant, auth_time, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6)`, family, r.ClientID, r.Subject, string(r.Tenant), r.AuthTime.UnixMicro(), created.UnixMicro()); err != nil {
+				VALUES ($1, $2, $3, $4, $5, $6)`, family, client, subject, string(tenant), authTime.UnixMicro(), created.UnixMicro()); err != nil {
 				return err
 			}
 			var err error
-			if refresh, err = s.insertRefresh(ctx, family, created, r.Scopes); err != nil {
+			if refresh, err = s.insertRefresh(ctx, family, created, scopes); err != nil {
 				return err
 			}
-			return s.recordAccess(ctx, jti, family, r.ClientID, r.Subject, exp)
+			return s.recordAccess(ctx, jti, family, client, subject, exp)
 		})
+	}
+	switch r := req.(type) {
+	case *authRequest:
+		if err := newFamily(r.ClientID, r.Subject, r.Tenant, r.AuthTime, r.Scopes); err != nil {
+			return "", "", time.Time{}, err
+		}
+	case *op.DeviceAuthorizationState:
+		acc, err := s.deviceAccount(ctx, r)
 		if err != nil {
+			return "", "", time.Time{}, err
+		}
+		if err := newFamily(r.ClientID, r.Subject, acc.Tenant, r.AuthTime, r.Scopes); err != nil {
 			return "", "", time.Time{}, err
 		}
 	case *refreshRequest:
@@ -638,6 +654,12 @@ func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenR
 		tenant, kind = r.Tenant, r.Kind
 	case *machineRequest:
 		tenant, kind = r.Tenant, authn.Service
+	case *op.DeviceAuthorizationState:
+		acc, err := s.deviceAccount(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		tenant, kind = acc.Tenant, acc.Kind
 	default:
 		return nil, fmt.Errorf("oidc: unexpected token request %T", req)
 	}
@@ -752,6 +774,8 @@ func (s *storage) prune(ctx context.Context) error {
 	now := s.now().UnixMicro()
 	for _, q := range []string{
 		`DELETE FROM oidc_auth_requests WHERE expires_at < $1`,
+		`DELETE FROM oidc_device_authorizations WHERE expires_at < $1`,
+		`DELETE FROM oidc_signin_steps WHERE expires_at < $1`,
 		`DELETE FROM oidc_access_tokens WHERE expires_at < $1`,
 		`DELETE FROM oidc_refresh_tokens WHERE expires_at < $1`,
 		`DELETE FROM oidc_token_families WHERE created_at < $1
