@@ -15,6 +15,9 @@ commands:
   up        run etcd, MinIO and every service on this machine behind one HTTP port
   tenant    apply the tenant tree from a file (idempotent; prints what changed)
   calendar  load or list the official working-day calendar (a new year each November)
+  login     sign in for scripts: approve a user code in the browser; keeps the tokens
+  api       call the platform as the signed-in person: gaoxing api GET /api/...
+  logout    end the command line's sign-in and forget its tokens
   version   print the version
   help      print this help
 
@@ -44,6 +47,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return tenantCommand(context.Background(), args[1:], stdout, stderr)
 	case "calendar":
 		return calendarCommand(context.Background(), args[1:], stdout, stderr)
+	case "login", "api", "logout":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return map[string]func(context.Context, []string, io.Writer, io.Writer) int{
+			"login": loginCommand, "api": apiCommand, "logout": logoutCommand,
+		}[args[0]](ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "gaoxing", versionString())
 		return 0

@@ -10,7 +10,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/services/documents"
 	"github.com/gaoxing-gov/gaoxing/services/identity"
 )
@@ -30,7 +28,8 @@ import (
 // through the launcher's one port, as a browser and a court's system do.
 
 const (
-	adminPassword   = "Root-Secret-2026"
+	initialPassword = "Root-Initial-2026"                   // the bootstrap's, from the secret
+	adminPassword   = "Root-Secret-2026"                    // the one the first sign-in chooses
 	consoleRedirect = "http://127.0.0.1:9/console/callback" // never dialled: the client stops there
 )
 
@@ -43,18 +42,37 @@ type platform struct {
 func startPlatform(t *testing.T) *platform {
 	t.Helper()
 	dataDir := t.TempDir()
-	r := startLauncher(t, dataDir, &identity.Server{AdminPassword: adminPassword, Provider: identity.New().Provider}, documents.New())
+	// The console's public client comes from identity's configuration, as an installer
+	// sets it (GAOXING_CONSOLE_REDIRECT_URIS).
+	r := startLauncher(t, dataDir, &identity.Server{AdminPassword: initialPassword, Provider: identity.New().Provider,
+		ConsoleRedirectURIs: []string{consoleRedirect}}, documents.New())
 	waitReady(t, r.base)
 	p := &platform{running: r, issuer: r.base + "/api/identity"}
-	// The console's public client, as the platform's installer registers it (no API can
-	// before anyone has a token).
-	db, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(dataDir, "identity", "identity.db"), nil)
-	require.NoError(t, err)
-	defer db.Close()
-	_, err = db.Exec(t.Context(), `INSERT INTO clients (id, tenant, display_name, scopes, redirect_uris, public, secret_hash, version, create_time, update_time)
-		VALUES ('console', 'ahz', '控制台', 'openid profile offline_access', $1, TRUE, '', 1, 0, 0)`, consoleRedirect)
-	require.NoError(t, err)
+	p.firstSignIn(t)
 	return p
+}
+
+var stepField = regexp.MustCompile(`name="step" value="([^"]+)"`)
+
+// firstSignIn is the administrator's first sign-in: the bootstrap's password is accepted,
+// but the code comes only after a new password (adminPassword) is chosen.
+func (p *platform) firstSignIn(t *testing.T) {
+	t.Helper()
+	id, verifier, browser := p.loginForm(t)
+	resp, err := browser.PostForm(p.issuer+"/login", url.Values{"id": {id}, "username": {identity.AdminUsername}, "password": {initialPassword}})
+	require.NoError(t, err)
+	body := readAll(t, resp)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Contains(t, body, "首次登录请设置新密码")
+	m := stepField.FindStringSubmatch(body)
+	require.NotNil(t, m, body)
+	resp, err = browser.PostForm(p.issuer+"/password", url.Values{"step": {m[1]}, "new_password": {adminPassword}, "confirm_password": {adminPassword}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusFound, resp.StatusCode, readAll(t, resp))
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, p.tokenRequest(t, url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")},
+		"redirect_uri": {consoleRedirect}, "client_id": {"console"}, "code_verifier": {verifier}}, "", nil))
 }
 
 // tokens are what a sign-in gives the console.

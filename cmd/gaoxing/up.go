@@ -182,6 +182,7 @@ func (l *launcher) run(ctx context.Context) error {
 	if err == nil {
 		fmt.Fprintf(l.out, "gaoxing: ready in %s; status at http://%s/ — Ctrl-C to stop\n",
 			time.Since(began).Round(time.Millisecond), front.Addr())
+		l.printSignIn("http://" + front.Addr().String())
 		select {
 		case <-ctx.Done():
 		case err = <-l.failed:
@@ -547,4 +548,18 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// printSignIn says where people sign in: the console in a browser and, for scripts,
+// gaoxing login. On a data directory's first start the administrator's one-time password
+// is in the log just above (first_login); its first sign-in chooses a new one.
+func (l *launcher) printSignIn(base string) {
+	l.mu.Lock()
+	first := l.starts == 1
+	l.mu.Unlock()
+	fmt.Fprintf(l.out, "gaoxing: console at %s/ ; scripts: gaoxing login --url %s, then gaoxing api GET /api/...\n", base, base)
+	if first {
+		fmt.Fprintln(l.out, "gaoxing: first start: sign in as admin with the first_login password in the log above"+
+			" (or $GAOXING_ADMIN_PASSWORD); the first sign-in chooses a new one")
+	}
 }
