@@ -59,6 +59,8 @@ type loginView struct {
 	Code     string // the error's stable code, for scripts and tests (data-code)
 	Notice   string // a message that is not an error (signed out, device approved)
 	MinRunes int
+	// ReturnTo is the origin the sign-in goes back to, allowed as a form target (returnOrigin).
+	ReturnTo string
 }
 
 var loginTemplate = template.Must(template.New("login").Parse(`<!DOCTYPE html>
@@ -135,7 +137,11 @@ func (l *loginPage) render(w http.ResponseWriter, status int, v loginView) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	formAction := "'self'"
+	if v.ReturnTo != "" {
+		formAction += " " + v.ReturnTo
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+"; frame-ancestors 'none'")
 	h.Set("Referrer-Policy", "no-referrer")
 	if v.Title == "" {
 		v.Title = "登录"
@@ -194,6 +200,24 @@ func (l *loginPage) pending(ctx context.Context, id string) bool {
 	return err == nil && !a.IsDone
 }
 
+// returnOrigin is the origin of the redirect URI (registered for its client) that
+// authorization request id goes back to. Browsers apply a page's form-action to the
+// redirects that follow its form's post, so with 'self' alone a sign-in for a client on
+// another origin (the console on the launcher's other loopback name, a dev server) would
+// be blocked after the password was accepted; the pages that end a sign-in allow that one
+// origin too.
+func (l *loginPage) returnOrigin(ctx context.Context, id string) string {
+	a, err := l.store.authRequest(ctx, id)
+	if err != nil {
+		return ""
+	}
+	u, err := url.Parse(a.RedirectURI)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(u.Host, " ;,'\"") {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 // loggedOut is where end_session lands when the client names no page of its own.
 func (l *loginPage) loggedOut(w http.ResponseWriter, _ *http.Request) {
 	l.render(w, http.StatusOK, loginView{Notice: "您已安全退出登录。"})
@@ -205,7 +229,7 @@ func (l *loginPage) show(w http.ResponseWriter, r *http.Request) {
 		l.fail(w, ErrLoginRequestInvalid)
 		return
 	}
-	l.render(w, http.StatusOK, loginView{Form: formLogin, ID: id})
+	l.render(w, http.StatusOK, loginView{Form: formLogin, ID: id, ReturnTo: l.returnOrigin(r.Context(), id)})
 }
 
 // parseForm reads a posted form of at most maxLoginForm bytes.
@@ -226,10 +250,11 @@ func (l *loginPage) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if username == "" || password == "" {
-		l.render(w, http.StatusBadRequest, loginView{Form: formLogin, ID: id, Username: username, Error: ErrLoginFieldsMissing.Message, Code: ErrLoginFieldsMissing.Code})
+		l.render(w, http.StatusBadRequest, loginView{Form: formLogin, ID: id, Username: username, Error: ErrLoginFieldsMissing.Message,
+			Code: ErrLoginFieldsMissing.Code, ReturnTo: l.returnOrigin(ctx, id)})
 		return
 	}
-	acc, ok := l.authenticate(w, r, loginView{Form: formLogin, ID: id, Username: username}, username, password)
+	acc, ok := l.authenticate(w, r, loginView{Form: formLogin, ID: id, Username: username, ReturnTo: l.returnOrigin(ctx, id)}, username, password)
 	if !ok {
 		return
 	}
@@ -278,7 +303,11 @@ func (l *loginPage) askNewPassword(w http.ResponseWriter, r *http.Request, acc A
 		l.fail(w, errLoginFailed)
 		return
 	}
-	l.render(w, http.StatusOK, loginView{Form: formPassword, Title: "设置新密码", Step: token, Username: acc.Username, MinRunes: minPasswordRunes})
+	v := loginView{Form: formPassword, Title: "设置新密码", Step: token, Username: acc.Username, MinRunes: minPasswordRunes}
+	if next.Flow == flowAuth {
+		v.ReturnTo = l.returnOrigin(r.Context(), next.FlowID)
+	}
+	l.render(w, http.StatusOK, v)
 }
 
 // minPasswordRunes is the shortest password the directory's policy accepts, said on the form.
@@ -304,6 +333,9 @@ func (l *loginPage) choosePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := loginView{Form: formPassword, Title: "设置新密码", Step: token, Username: acc.Username, MinRunes: minPasswordRunes}
+	if step.Flow == flowAuth {
+		form.ReturnTo = l.returnOrigin(ctx, step.FlowID)
+	}
 	if next != confirm {
 		form.Error, form.Code = ErrPasswordMismatch.Message, ErrPasswordMismatch.Code
 		l.render(w, http.StatusBadRequest, form)

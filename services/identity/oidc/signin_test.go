@@ -56,6 +56,8 @@ func TestFirstSignInChoosesNewPassword(t *testing.T) {
 
 		resp, body := b.login(e.issuer, id, "wangwu", newcomerPassword)
 		require.Equal(t, http.StatusOK, resp.StatusCode, "no redirect to the client yet")
+		// The form's post ends in a redirect to the console: its origin is a form target.
+		require.Contains(t, resp.Header.Get("Content-Security-Policy"), "form-action 'self' http://127.0.0.1:9;")
 		require.Contains(t, body, "首次登录请设置新密码")
 		require.Contains(t, body, `<label for="new_password">新密码</label>`)
 		require.Contains(t, body, `<label for="confirm_password">`)
