@@ -39,6 +39,9 @@ const (
 	PauseSupplement PauseReason = "supplement" // 补正: waiting for corrected or missing materials
 	PauseCommitment PauseReason = "commitment" // 容缺: accepted on a signed promise to supply materials
 	PauseExtension  PauseReason = "extension"  // 延期: an approved extension
+	// PauseSuspension: a period the law does not count in a trial-time limit (审限扣除:
+	// 公告, 鉴定, 管辖权异议, 中止诉讼, 和解期间).
+	PauseSuspension PauseReason = "suspension"
 )
 
 // Errors of Clock.
@@ -47,7 +50,7 @@ var (
 	ErrClockNotPaused  = errs.New(errs.FailedPrecondition, "CLOCK_NOT_PAUSED", "计时未暂停，无需恢复")
 	ErrClockTimeOrder  = errs.New(errs.InvalidArgument, "CLOCK_TIME_ORDER", "计时的暂停、恢复时间先后顺序有误")
 	ErrClockInvalid    = errs.New(errs.InvalidArgument, "CLOCK_INVALID", "计时数据无效")
-	ErrUnknownReason   = errs.New(errs.InvalidArgument, "CLOCK_PAUSE_REASON", "暂停原因无效，应为补正、容缺或延期")
+	ErrUnknownReason   = errs.New(errs.InvalidArgument, "CLOCK_PAUSE_REASON", "暂停原因无效，应为补正、容缺、延期或审限扣除")
 	errClockStartUnset = ErrClockInvalid.WithMessage("计时缺少起始时间")
 )
 
@@ -91,7 +94,7 @@ func (k *Clock) Resume(at time.Time) error {
 }
 
 func (r PauseReason) valid() bool {
-	return r == PauseSupplement || r == PauseCommitment || r == PauseExtension
+	return r == PauseSupplement || r == PauseCommitment || r == PauseExtension || r == PauseSuspension
 }
 
 // Validate checks a stored clock: a start, a valid limit and office hours, and pauses in
