@@ -61,7 +61,7 @@ func TestCaseFlow(t *testing.T) {
 		// A 10-day appraisal, recorded after the fact, moves the deadline by 10 days.
 		h.clock.Set(cst(2026, time.December, 20, 10))
 		c, err = h.client.SuspendTrial(h.as(courtGX), &legalaidv1.SuspendTrialRequest{Name: c.GetName(), Etag: c.GetEtag(),
-			Reason: legalaidv1.SuspensionReason_SUSPENSION_REASON_APPRAISAL,
+			Reason:    legalaidv1.SuspensionReason_SUSPENSION_REASON_APPRAISAL,
 			StartTime: timestamppb.New(cst(2026, time.December, 3, 10)), EndTime: timestamppb.New(cst(2026, time.December, 13, 10))})
 		require.NoError(t, err)
 		require.True(t, c.GetTrial().GetDueTime().AsTime().Sub(due) >= 10*24*time.Hour, "%s vs %s", c.GetTrial().GetDueTime().AsTime(), due)

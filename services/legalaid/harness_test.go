@@ -157,8 +157,8 @@ func (h *harness) as(sub string) context.Context { return apptest.As(h.tokens[su
 // newCase is a commercial case of the test enterprise against otherCode.
 func newCase() *legalaidv1.Case {
 	return &legalaidv1.Case{
-		CaseType:  legalaidv1.CaseType_CASE_TYPE_COMMERCIAL,
-		Applicant: &legalaidv1.Party{Name: "辽宁示例精密制造有限公司", CreditCode: enterpriseCode},
+		CaseType:       legalaidv1.CaseType_CASE_TYPE_COMMERCIAL,
+		Applicant:      &legalaidv1.Party{Name: "辽宁示例精密制造有限公司", CreditCode: enterpriseCode},
 		Counterparties: []*legalaidv1.Party{{Name: "示例贸易有限公司", CreditCode: otherCode}},
 		Claims:         "请求判令被告支付货款及逾期付款利息", ClaimAmount: "1250000.50",
 		Hardship: map[string]string{"revenue_drop_percent": "42.5"},

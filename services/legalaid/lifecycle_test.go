@@ -118,7 +118,10 @@ func TestDecide(t *testing.T) {
 				require.Equal(t, []string{"营业收入同比下降30%以上"}, lc.Fee.Reasons)
 			}},
 		{name: "fee support refused", from: received, cmd: feeCmd{Approve: false}, to: received,
-			check: func(t *testing.T, lc *legalCase) { require.False(t, lc.Fee.Eligible); require.Zero(t, lc.Fee.AmountFen) }},
+			check: func(t *testing.T, lc *legalCase) {
+				require.False(t, lc.Fee.Eligible)
+				require.Zero(t, lc.Fee.AmountFen)
+			}},
 		{name: "fee support on a closed case", from: closed, cmd: feeCmd{Approve: true}, err: "CASE_CLOSED"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
