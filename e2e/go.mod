@@ -135,6 +135,7 @@ require (
 	github.com/gaoxing-gov/gaoxing/proto v0.0.0
 	github.com/gaoxing-gov/gaoxing/services/documents v0.0.0
 	github.com/gaoxing-gov/gaoxing/services/identity v0.0.0
+	github.com/gaoxing-gov/gaoxing/services/legalaid v0.0.0
 	github.com/gaoxing-gov/gaoxing/services/matters v0.0.0
 	github.com/gaoxing-gov/gaoxing/services/tickets v0.0.0
 	go.yaml.in/yaml/v3 v3.0.6
@@ -144,6 +145,7 @@ require (
 replace (
 	github.com/gaoxing-gov/gaoxing/services/documents => ../services/documents
 	github.com/gaoxing-gov/gaoxing/services/identity => ../services/identity
+	github.com/gaoxing-gov/gaoxing/services/legalaid => ../services/legalaid
 	github.com/gaoxing-gov/gaoxing/services/matters => ../services/matters
 	github.com/gaoxing-gov/gaoxing/services/tickets => ../services/tickets
 )
