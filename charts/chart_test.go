@@ -664,9 +664,9 @@ func TestWebhooks(t *testing.T) {
 	c := loadChart(t)
 	for _, secret := range []string{"", "gaoxing-webhooks"} {
 		r := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml", "secrets.webhooks.existingSecret="+secret))
-		for _, svc := range []string{"identity", "documents", "matters", "tickets"} {
+		for _, svc := range []string{"identity", "documents", "matters", "tickets", "legalaid"} {
 			pod := podTemplates(r)["Deployment/"+componentName(svc)].Spec
-			want := secret != "" && (svc == "tickets" || svc == "matters")
+			want := secret != "" && (svc == "tickets" || svc == "matters" || svc == "legalaid")
 			dir, set := envMap(pod.Containers[0].Env)["GAOXING_WEBHOOKS_DIR"]
 			require.Equal(t, want, set, "%s env (secret %q)", svc, secret)
 			mounted := false

@@ -16,7 +16,7 @@ import (
 // skaffoldArtifacts are the images skaffold.yaml builds with ko: every service and the
 // launcher the tenant hook Job runs.
 var skaffoldArtifacts = []string{
-	"gaoxing/documents", "gaoxing/gaoxing", "gaoxing/identity", "gaoxing/matters", "gaoxing/tickets",
+	"gaoxing/documents", "gaoxing/gaoxing", "gaoxing/identity", "gaoxing/legalaid", "gaoxing/matters", "gaoxing/tickets",
 }
 
 // TestSkaffold runs the real skaffold (and the helm it calls) on the repository's
@@ -65,7 +65,7 @@ func TestSkaffold(t *testing.T) {
 
 	t.Run("diagnose", func(t *testing.T) {
 		out := run(t, "diagnose")
-		require.Contains(t, out, "Number of artifacts: 5")
+		require.Contains(t, out, "Number of artifacts: 6")
 		for _, image := range skaffoldArtifacts {
 			require.Contains(t, out, "Ko artifact: "+image)
 		}
@@ -77,7 +77,7 @@ func TestSkaffold(t *testing.T) {
 	}{
 		{"pooled", skaffoldArtifacts},
 		{"district", skaffoldArtifacts},
-		// Street and community releases use the district's identity and tenant tree.
+		// Street and community releases use the district's identity, tenant tree and legal aid.
 		{"street", []string{"gaoxing/documents", "gaoxing/matters", "gaoxing/tickets"}},
 		{"community", []string{"gaoxing/documents", "gaoxing/matters", "gaoxing/tickets"}},
 	}

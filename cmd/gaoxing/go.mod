@@ -149,3 +149,7 @@ replace github.com/gaoxing-gov/gaoxing/services/tickets => ../../services/ticket
 require github.com/gaoxing-gov/gaoxing/services/matters v0.0.0
 
 replace github.com/gaoxing-gov/gaoxing/services/matters => ../../services/matters
+
+require github.com/gaoxing-gov/gaoxing/services/legalaid v0.0.0
+
+replace github.com/gaoxing-gov/gaoxing/services/legalaid => ../../services/legalaid

@@ -4,6 +4,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/services/documents"
 	"github.com/gaoxing-gov/gaoxing/services/identity"
+	"github.com/gaoxing-gov/gaoxing/services/legalaid"
 	"github.com/gaoxing-gov/gaoxing/services/matters"
 	"github.com/gaoxing-gov/gaoxing/services/tickets"
 )
@@ -15,4 +16,5 @@ var registry = []app.Service{
 	documents.New(),
 	matters.New(),
 	tickets.New(),
+	legalaid.New(),
 }
