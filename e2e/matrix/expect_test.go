@@ -38,6 +38,11 @@ var relations = []relation{own, other, sibling, parent, child, unknown}
 // mandated them): they reach their own records only, and never a staff-only method.
 var applicantRoles = map[string]bool{"citizen": true, "enterprise": true, "agent": true}
 
+// caseScoped are the staff roles legalaid narrows further than the subtree: a court's
+// client reaches the cases filed with its court, a lawyer the cases assigned to them. The
+// fixtures' cases are neither (and the matrix's court clients are mapped to no court).
+var caseScoped = map[string]bool{"court_clerk": true, "legal_aid_lawyer": true}
+
 // applicants is a method's owner scope for applicant callers, as the contract declares
 // it (gaoxing.common.v1.Rule.applicants).
 type applicants int
@@ -112,6 +117,8 @@ func expect(m *method, role authz.Role, rel relation) (outcome, string) {
 		return denied, "unknown tenant"
 	case rel == sibling || rel == parent:
 		return denied, "outside the caller's subtree"
+	case m.service == "legalaid" && m.scope == scopeRecord && caseScoped[role.Name]:
+		return denied, "a court reaches only the cases filed with it, a lawyer only those assigned to them (CASE_NOT_FOUND)"
 	}
 	if applicantRoles[role.Name] {
 		switch scope := applicantsOf(m); {

@@ -27,9 +27,11 @@ import (
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 	identityv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/identity/v1"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
+	legalaidv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/legalaid/v1"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 	"github.com/gaoxing-gov/gaoxing/services/documents"
 	"github.com/gaoxing-gov/gaoxing/services/identity"
+	"github.com/gaoxing-gov/gaoxing/services/legalaid"
 	"github.com/gaoxing-gov/gaoxing/services/matters"
 	"github.com/gaoxing-gov/gaoxing/services/tickets"
 )
@@ -41,6 +43,8 @@ const (
 	parentT  tenancy.ID = "ahz.s01" // also where the callers of the child relation are granted
 	unknownT tenancy.ID = "ahz.s01.c99x"
 	citizenB            = "m-citizen-b" // another person at home: owns the "other" records
+	// enterpriseOrg is the credit code the enterprise callers' tokens carry (org claim).
+	enterpriseOrg = "91210300MA0XY10015"
 )
 
 // platform is every service running in-process, as the launcher runs them, with a test
@@ -56,7 +60,7 @@ type platform struct {
 }
 
 // startPlatform runs identity (which seeds the tenant tree and the roles), then
-// documents, matters and tickets with documents as their peer, and waits for each.
+// documents, matters, tickets and legalaid with documents as their peer, and waits for each.
 func startPlatform(t *testing.T) *platform {
 	t.Helper()
 	base := apptest.New(t, "")
@@ -64,11 +68,11 @@ func startPlatform(t *testing.T) *platform {
 	p := &platform{env: base, urls: map[string]string{}, tokens: map[string]map[tenancy.ID]string{},
 		http: &http.Client{Timeout: 30 * time.Second}}
 	envs := map[string]*apptest.Env{"identity": base}
-	for _, name := range []string{"documents", "matters", "tickets"} {
+	for _, name := range []string{"documents", "matters", "tickets", "legalaid"} {
 		envs[name] = peerEnv(t, base)
 	}
 	envs["documents"].MinIO = m.Config()
-	for _, name := range []string{"matters", "tickets"} {
+	for _, name := range []string{"matters", "tickets", "legalaid"} {
 		envs[name].Peers = map[string]string{"documents": envs["documents"].GRPC.Addr().String()}
 	}
 	done := map[string]<-chan error{}
@@ -82,7 +86,8 @@ func startPlatform(t *testing.T) *platform {
 	start("documents", documents.New())
 	start("matters", matters.New())
 	start("tickets", tickets.New())
-	for _, name := range []string{"documents", "matters", "tickets"} {
+	start("legalaid", legalaid.New())
+	for _, name := range []string{"documents", "matters", "tickets", "legalaid"} {
 		p.waitReady(t, envs[name].URL, done[name])
 	}
 	return p
@@ -124,7 +129,7 @@ func kindOf(role string) authn.Kind {
 	case "citizen":
 		return authn.Citizen
 	case "enterprise":
-		return authn.Enterprise
+		return authn.Enterprise // its token carries enterpriseOrg (grantAll)
 	case "court_clerk":
 		return authn.Service // a court's system, by client credentials
 	}
@@ -144,6 +149,10 @@ func (p *platform) grantAll(t *testing.T, roles []authz.Role) {
 	for _, r := range roles {
 		p.tokens[r.Name] = map[tenancy.ID]string{}
 		for _, at := range []tenancy.ID{home, parentT} {
+			if r.Name == "enterprise" {
+				p.tokens[r.Name][at] = p.env.GrantEnterprise(t, subject(r.Name, at), r.Name, at, enterpriseOrg)
+				continue
+			}
 			p.tokens[r.Name][at] = p.env.Grant(t, subject(r.Name, at), r.Name, at, kindOf(r.Name))
 		}
 	}
@@ -160,6 +169,7 @@ func (p *platform) grantAll(t *testing.T, roles []authz.Role) {
 	for svc, path := range map[string]string{
 		"identity": "/v1/tenants/" + string(home) + "/users", "documents": "/v1/tenants/" + string(home) + "/documents",
 		"matters": "/v1/tenants/" + string(home) + "/applications", "tickets": "/v1/tenants/" + string(home) + "/tickets",
+		"legalaid": "/v1/policy",
 	} {
 		require.Eventually(t, func() bool {
 			st, _ := p.do(t, http.MethodGet, p.urls[svc]+path, last, nil)
@@ -236,6 +246,23 @@ func (p *platform) seed(t *testing.T) {
 		{"parent", admin(parentT), parentT},
 	}
 
+	// Legal aid is the district's in the seeded tree; the relations' tenants get it too, so
+	// that its cells meet the access rules rather than SERVICE_NOT_ENABLED.
+	for _, at := range []tenancy.ID{home, siblingT, parentT} {
+		var out identityv1.Tenant
+		p.create(t, p.urls["identity"]+"/v1/tenants/"+string(at)+":setServices", admin(parentT), &identityv1.SetTenantServicesRequest{
+			Name: "tenants/" + string(at), Services: []string{"matters", "tickets", "documents", "legalaid"}}, &out)
+	}
+	require.Eventually(t, func() bool {
+		for _, at := range []tenancy.ID{home, siblingT, parentT} {
+			st, _ := p.do(t, http.MethodGet, p.urls["legalaid"]+"/v1/tenants/"+string(at)+"/cases", admin(at), nil)
+			if st != http.StatusOK {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 20*time.Millisecond, "legalaid enabled")
+
 	// Matters the applications and bundles need, offered at every tenant with records.
 	for _, at := range []tenancy.ID{home, siblingT, parentT} {
 		for _, code := range []string{"LHJYDJ", "CSYXZM", "XSEHK", "CXJMYB"} {
@@ -301,6 +328,24 @@ func (p *platform) seed(t *testing.T) {
 				Complainant: &ticketsv1.Complainant{Name: "投诉人", Phone: "13800000000"},
 			}, &tk)
 			p.fx.put("tickets", f.holder, tk.GetName())
+		}
+
+		// legalaid: a case — the enterprise's own, the coordinator's ("staff"), and one filed
+		// by an administrator for the other relations.
+		if f.holder != "own:citizen" && f.holder != "own:agent" {
+			tok := f.token
+			switch f.holder {
+			case "staff":
+				tok = p.tokens["legal_coordinator"][home]
+			case "other":
+				tok = admin(home)
+			}
+			var c legalaidv1.Case
+			p.create(t, p.urls["legalaid"]+"/v1/"+tenant+"/cases", tok, &legalaidv1.Case{
+				CaseType: legalaidv1.CaseType_CASE_TYPE_COMMERCIAL, Claims: "货款纠纷", ClaimAmount: "1000.00",
+				Applicant: &legalaidv1.Party{Name: "矩阵企业" + f.holder, CreditCode: enterpriseOrg},
+			}, &c)
+			p.fx.put("cases", f.holder, c.GetName())
 		}
 
 		// identity: an account and a machine client (staff records: administrators file them).

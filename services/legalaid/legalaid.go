@@ -101,6 +101,13 @@ func (n narrow) sees(lc *legalCase) bool {
 	return lc.Assignee == n.assignee
 }
 
+// visible refuses, before any check of the request, a case the caller cannot reach: the
+// answer is the same whatever else the request holds.
+func (s *service) visible(ctx context.Context, name string) error {
+	_, _, err := s.load(ctx, "name", name)
+	return err
+}
+
 // load reads the case name addresses, as the caller may see it: one out of reach is
 // CASE_NOT_FOUND, as if it did not exist.
 func (s *service) load(ctx context.Context, field, name string) (*legalCase, narrow, error) {
@@ -433,6 +440,9 @@ func (s *service) change(ctx context.Context, name, tag string, c command) (*leg
 var subjectPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:._@-]{0,127}$`)
 
 func (s *service) AssessFeeSupport(ctx context.Context, r *legalaidv1.AssessFeeSupportRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	if err := check.Text("note", r.GetNote(), false, 500); err != nil {
 		return nil, err
 	}
@@ -443,6 +453,9 @@ func (s *service) AssessFeeSupport(ctx context.Context, r *legalaidv1.AssessFeeS
 var ErrAssigneeCannotHandle = errs.New(errs.InvalidArgument, "ASSIGNEE_CANNOT_HANDLE", "被指派人无权办理该案件")
 
 func (s *service) AssignCase(ctx context.Context, r *legalaidv1.AssignCaseRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	role := r.GetRole()
 	if role != legalaidv1.AssigneeRole_ASSIGNEE_ROLE_LEGAL_ADVISER && role != legalaidv1.AssigneeRole_ASSIGNEE_ROLE_LAWYER {
 		return nil, errs.Invalid("role", "INVALID_ROLE", "应指派给区法律顾问或法援律师")
@@ -461,6 +474,9 @@ func (s *service) AssignCase(ctx context.Context, r *legalaidv1.AssignCaseReques
 }
 
 func (s *service) FileCase(ctx context.Context, r *legalaidv1.FileCaseRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	if _, ok := s.settings.Get().Courts[r.GetCourt()]; !ok {
 		return nil, ErrUnknownCourt.WithField("court", ErrUnknownCourt.Code, "法院不存在: "+r.GetCourt())
 	}
@@ -468,6 +484,10 @@ func (s *service) FileCase(ctx context.Context, r *legalaidv1.FileCaseRequest) (
 }
 
 func (s *service) RecordDocketing(ctx context.Context, r *legalaidv1.RecordDocketingRequest) (*legalaidv1.Case, error) {
+	lc, _, err := s.load(ctx, "name", r.GetName())
+	if err != nil {
+		return nil, err
+	}
 	if err := check.Text("title", r.GetTitle(), true, 200); err != nil {
 		return nil, err
 	}
@@ -475,10 +495,6 @@ func (s *service) RecordDocketing(ctx context.Context, r *legalaidv1.RecordDocke
 	if r.GetCourtCaseNumber() != "" {
 		num = normalizeCaseNumber(r.GetCourtCaseNumber())
 		cn, err := parseCaseNumber(num, s.now())
-		if err != nil {
-			return nil, err
-		}
-		lc, _, err := s.load(ctx, "name", r.GetName())
 		if err != nil {
 			return nil, err
 		}
@@ -496,6 +512,12 @@ func (s *service) RecordDocketing(ctx context.Context, r *legalaidv1.RecordDocke
 }
 
 func (s *service) StrikeDocketEntry(ctx context.Context, r *legalaidv1.StrikeDocketEntryRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
+	if r.GetEntry() == "" {
+		return nil, errs.Invalid("entry", "REQUIRED", "请指明卷宗登记")
+	}
 	if err := check.Text("reason", r.GetReason(), true, 500); err != nil {
 		return nil, err
 	}
@@ -512,6 +534,9 @@ func (s *service) DeleteDocketEntry(ctx context.Context, r *legalaidv1.DeleteDoc
 }
 
 func (s *service) ReserveCourtDate(ctx context.Context, r *legalaidv1.ReserveCourtDateRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	if r.GetStartTime() == nil || r.GetStartTime().CheckValid() != nil {
 		return nil, errs.Invalid("start_time", "REQUIRED", "开庭时间不能为空")
 	}
@@ -527,6 +552,9 @@ func (s *service) ReserveCourtDate(ctx context.Context, r *legalaidv1.ReserveCou
 }
 
 func (s *service) NotifyCourtDate(ctx context.Context, r *legalaidv1.NotifyCourtDateRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	switch r.GetOutcome() {
 	case legalaidv1.HearingOutcome_HEARING_OUTCOME_HELD, legalaidv1.HearingOutcome_HEARING_OUTCOME_ADJOURNED,
 		legalaidv1.HearingOutcome_HEARING_OUTCOME_CANCELLED, legalaidv1.HearingOutcome_HEARING_OUTCOME_SCHEDULED:
@@ -540,6 +568,9 @@ func (s *service) NotifyCourtDate(ctx context.Context, r *legalaidv1.NotifyCourt
 }
 
 func (s *service) SuspendTrial(ctx context.Context, r *legalaidv1.SuspendTrialRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	if r.GetReason() == legalaidv1.SuspensionReason_SUSPENSION_REASON_UNSPECIFIED || legalaidv1.SuspensionReason_name[int32(r.GetReason())] == "" {
 		return nil, errs.Invalid("reason", "INVALID_REASON", "扣除事由应为公告、鉴定、管辖权异议、中止诉讼或和解期间")
 	}
@@ -561,6 +592,9 @@ func (s *service) ResumeTrial(ctx context.Context, r *legalaidv1.ResumeTrialRequ
 }
 
 func (s *service) ExtendTrial(ctx context.Context, r *legalaidv1.ExtendTrialRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	if r.GetDays() <= 0 || r.GetDays() > 366 {
 		return nil, errs.Invalid("days", "INVALID_DAYS", "延长天数应为 1—366")
 	}
@@ -574,6 +608,9 @@ func (s *service) ExtendTrial(ctx context.Context, r *legalaidv1.ExtendTrialRequ
 }
 
 func (s *service) RecordJudgment(ctx context.Context, r *legalaidv1.RecordJudgmentRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	if err := check.Text("outcome", r.GetOutcome(), true, 2000); err != nil {
 		return nil, err
 	}
@@ -581,6 +618,9 @@ func (s *service) RecordJudgment(ctx context.Context, r *legalaidv1.RecordJudgme
 }
 
 func (s *service) RecordEnforcement(ctx context.Context, r *legalaidv1.RecordEnforcementRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	if r.GetStatus() != legalaidv1.EnforcementStatus_ENFORCEMENT_STATUS_ONGOING && r.GetStatus() != legalaidv1.EnforcementStatus_ENFORCEMENT_STATUS_CONCLUDED {
 		return nil, errs.Invalid("status", "INVALID_STATUS", "执行状态不正确")
 	}
@@ -588,6 +628,9 @@ func (s *service) RecordEnforcement(ctx context.Context, r *legalaidv1.RecordEnf
 }
 
 func (s *service) AddPreservation(ctx context.Context, r *legalaidv1.AddPreservationRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	in := r.GetPreservation()
 	if in == nil {
 		return nil, errs.Invalid("preservation", "REQUIRED", "保全措施不能为空")
@@ -640,6 +683,12 @@ func (s *service) AddPreservation(ctx context.Context, r *legalaidv1.AddPreserva
 }
 
 func (s *service) ReleasePreservation(ctx context.Context, r *legalaidv1.ReleasePreservationRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
+	if r.GetPreservation() == "" {
+		return nil, errs.Invalid("preservation", "REQUIRED", "请指明要解除的保全措施")
+	}
 	return s.change(ctx, r.GetName(), r.GetEtag(), releaseCmd{ID: r.GetPreservation()})
 }
 
@@ -683,6 +732,9 @@ func (s *service) GetPreservationReport(ctx context.Context, r *legalaidv1.GetPr
 }
 
 func (s *service) AddBankruptcyStep(ctx context.Context, r *legalaidv1.AddBankruptcyStepRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	in := r.GetStep()
 	if in == nil || in.GetKind() == legalaidv1.StepKind_STEP_KIND_UNSPECIFIED || legalaidv1.StepKind_name[int32(in.GetKind())] == "" {
 		return nil, errs.Invalid("step.kind", "INVALID_KIND", "府院联动事项类型不正确")
@@ -701,6 +753,12 @@ func (s *service) AddBankruptcyStep(ctx context.Context, r *legalaidv1.AddBankru
 }
 
 func (s *service) CompleteBankruptcyStep(ctx context.Context, r *legalaidv1.CompleteBankruptcyStepRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
+	if r.GetStep() == "" {
+		return nil, errs.Invalid("step", "REQUIRED", "请指明府院联动事项")
+	}
 	if err := check.Text("result", r.GetResult(), true, 2000); err != nil {
 		return nil, err
 	}
@@ -708,6 +766,9 @@ func (s *service) CompleteBankruptcyStep(ctx context.Context, r *legalaidv1.Comp
 }
 
 func (s *service) AddCaseFile(ctx context.Context, r *legalaidv1.AddCaseFileRequest) (*legalaidv1.Case, error) {
+	if err := s.visible(ctx, r.GetName()); err != nil {
+		return nil, err
+	}
 	if err := s.docs.Check(ctx, "document", r.GetDocument()); err != nil {
 		return nil, err
 	}

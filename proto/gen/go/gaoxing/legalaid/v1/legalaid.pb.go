@@ -4231,7 +4231,7 @@ const file_gaoxing_legalaid_v1_legalaid_proto_rawDesc = "" +
 	"\x11EnforcementStatus\x12\"\n" +
 	"\x1eENFORCEMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aENFORCEMENT_STATUS_ONGOING\x10\x01\x12 \n" +
-	"\x1cENFORCEMENT_STATUS_CONCLUDED\x10\x022\xee\x17\n" +
+	"\x1cENFORCEMENT_STATUS_CONCLUDED\x10\x022\xf0\x17\n" +
 	"\x0fLegalAidService\x12o\n" +
 	"\n" +
 	"CreateCase\x12&.gaoxing.legalaid.v1.CreateCaseRequest\x1a\x19.gaoxing.legalaid.v1.Case\"\x1e\x8a\xb5\x18\x1a\n" +
@@ -4278,9 +4278,9 @@ const file_gaoxing_legalaid_v1_legalaid_proto_rawDesc = "" +
 	"\x16CompleteBankruptcyStep\x122.gaoxing.legalaid.v1.CompleteBankruptcyStepRequest\x1a\x19.gaoxing.legalaid.v1.Case\"\x1c\x8a\xb5\x18\x18\n" +
 	"\x0elegalaid.cases\x12\x06update\x12o\n" +
 	"\vAddCaseFile\x12'.gaoxing.legalaid.v1.AddCaseFileRequest\x1a\x19.gaoxing.legalaid.v1.Case\"\x1c\x8a\xb5\x18\x18\n" +
-	"\x0elegalaid.cases\x12\x06update\x12m\n" +
-	"\tGetPolicy\x12%.gaoxing.legalaid.v1.GetPolicyRequest\x1a\x1b.gaoxing.legalaid.v1.Policy\"\x1c\x8a\xb5\x18\x18\n" +
-	"\x0elegalaid.cases\x12\x04read\x18\x01\x12\x86\x01\n" +
+	"\x0elegalaid.cases\x12\x06update\x12o\n" +
+	"\tGetPolicy\x12%.gaoxing.legalaid.v1.GetPolicyRequest\x1a\x1b.gaoxing.legalaid.v1.Policy\"\x1e\x8a\xb5\x18\x1a\n" +
+	"\x0elegalaid.cases\x12\x04read\x18\x01(\x01\x12\x86\x01\n" +
 	"\x10ListAuditRecords\x12*.gaoxing.common.v1.ListAuditRecordsRequest\x1a+.gaoxing.common.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x15\n" +
 	"\raudit.records\x12\x04read\x12\x86\x01\n" +
 	"\x10VerifyAuditChain\x12*.gaoxing.common.v1.VerifyAuditChainRequest\x1a+.gaoxing.common.v1.VerifyAuditChainResponse\"\x19\x8a\xb5\x18\x15\n" +

@@ -119,7 +119,7 @@ type LegalAidServiceClient interface {
 	// under legal hold while the case is open.
 	AddCaseFile(ctx context.Context, in *AddCaseFileRequest, opts ...grpc.CallOption) (*Case, error)
 	// GetPolicy says what this deployment supports (ECF GetPolicy): operations, case types,
-	// courts, the registration and trial limits.
+	// courts, the registration and trial limits. Enterprises may read it too.
 	GetPolicy(ctx context.Context, in *GetPolicyRequest, opts ...grpc.CallOption) (*Policy, error)
 	// ListAuditRecords lists a tenant's audit records of this service's changes.
 	ListAuditRecords(ctx context.Context, in *v1.ListAuditRecordsRequest, opts ...grpc.CallOption) (*v1.ListAuditRecordsResponse, error)
@@ -457,7 +457,7 @@ type LegalAidServiceServer interface {
 	// under legal hold while the case is open.
 	AddCaseFile(context.Context, *AddCaseFileRequest) (*Case, error)
 	// GetPolicy says what this deployment supports (ECF GetPolicy): operations, case types,
-	// courts, the registration and trial limits.
+	// courts, the registration and trial limits. Enterprises may read it too.
 	GetPolicy(context.Context, *GetPolicyRequest) (*Policy, error)
 	// ListAuditRecords lists a tenant's audit records of this service's changes.
 	ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error)
