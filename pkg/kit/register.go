@@ -81,10 +81,13 @@ func (s *Service) RegisterService(service string, impl any) error {
 	desc := &grpc.ServiceDesc{ServiceName: service, Metadata: sd.ParentFile().Path()}
 	v := reflect.ValueOf(impl)
 	for _, b := range bindings {
+		// A new message per call: a method value of one message (Type().New().Interface)
+		// would hand every concurrent call the same request to decode into.
+		typ := b.request.ProtoReflect().Type()
 		m := &method{
 			Method:     b.Method,
 			fullMethod: "/" + service + "/" + b.Name,
-			newRequest: b.request.ProtoReflect().Type().New().Interface,
+			newRequest: func() proto.Message { return typ.New().Interface() },
 			endpoint:   s.wrap(b.Method, call(v.Method(b.index))),
 		}
 		s.methods[m.fullMethod] = m

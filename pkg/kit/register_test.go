@@ -3,9 +3,12 @@ package kit_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/go-kit/kit/endpoint"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
@@ -14,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
+	"github.com/gaoxing-gov/gaoxing/pkg/kit/kittest"
 	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
 	samplev1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/sample/v1"
 )
@@ -154,4 +158,34 @@ func (notesWithText) GetNote(_ context.Context, r *samplev1.GetNoteRequest) (*sa
 
 func (notesWithText) CreateNote(context.Context, *samplev1.CreateNoteRequest) (*samplev1.Note, error) {
 	return nil, errNoteNotFound
+}
+
+// echo answers GetNote with the name it was asked for.
+type echo struct{ complete }
+
+func (echo) GetNote(_ context.Context, r *samplev1.GetNoteRequest) (*samplev1.Note, error) {
+	return &samplev1.Note{Name: r.GetName()}, nil
+}
+
+// TestConcurrentCallsGetTheirOwnRequest: every gRPC call decodes into a request of its
+// own, so concurrent calls of one method never see each other's fields.
+func TestConcurrentCallsGetTheirOwnRequest(t *testing.T) {
+	t.Parallel()
+	svc := kit.New("sample")
+	require.NoError(t, kit.Register(t.Context(), svc, echo{}, samplev1.NotesService_ServiceDesc.ServiceName,
+		samplev1.NewNotesServiceClient, samplev1.RegisterNotesServiceHandlerClient))
+	client := samplev1.NewNotesServiceClient(kittest.Serve(t, svc).Conn)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 100 {
+				name := fmt.Sprintf("tenants/ahz/notes/N%03d%03d", g, i)
+				got, err := client.GetNote(t.Context(), &samplev1.GetNoteRequest{Name: name})
+				if !assert.NoError(t, err) || !assert.Equal(t, name, got.GetName()) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
