@@ -14,6 +14,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/clock"
@@ -195,7 +196,22 @@ func (h *harness) registered(number string) *legalaidv1.Case {
 	return c
 }
 
-// auditCount is how many audit records the service holds for tenant t.
+// auditCount is how many audit records the district holds (of resource, when given);
+// audit.List chains the pending ones first.
+func (h *harness) auditCount(resource string) int {
+	h.t.Helper()
+	n, token := 0, ""
+	for {
+		recs, next, err := audit.List(context.Background(), h.srv.svc.db, district, audit.ListOptions{PageSize: 500, PageToken: token, Resource: resource})
+		require.NoError(h.t, err)
+		n += len(recs)
+		if token = next; token == "" {
+			return n
+		}
+	}
+}
+
+// count runs a COUNT query on the service's database.
 func (h *harness) count(q string, args ...any) int {
 	h.t.Helper()
 	var n int64

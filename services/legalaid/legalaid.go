@@ -179,6 +179,14 @@ func (s *service) CreateCase(ctx context.Context, r *legalaidv1.CreateCaseReques
 		}
 		lc.Counterparties = append(lc.Counterparties, p)
 	}
+	// One party once: the searches by party read one row per case.
+	seen := map[string]bool{lc.Applicant.CreditCode: true, "name:" + lc.Applicant.Name: true}
+	for i, p := range lc.Counterparties {
+		if (p.CreditCode != "" && seen[p.CreditCode]) || seen["name:"+p.Name] {
+			return nil, errs.Invalid(fmt.Sprintf("case.counterparties[%d]", i), "DUPLICATE_PARTY", "当事人重复")
+		}
+		seen[p.CreditCode], seen["name:"+p.Name] = p.CreditCode != "", true
+	}
 	if len(in.GetHardship()) > 20 {
 		return nil, errs.Invalid("case.hardship", "TOO_MANY", "困难情况不超过 20 项")
 	}

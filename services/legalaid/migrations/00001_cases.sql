@@ -27,12 +27,14 @@ CREATE TABLE cases (
 -- A case number is unique per court.
 CREATE UNIQUE INDEX IF NOT EXISTS cases_number ON cases (court, case_number) WHERE case_number <> '';
 -- Lists page by id within a tenant's subtree; the narrowed views each have their index.
-CREATE INDEX IF NOT EXISTS cases_id ON cases (id);
-CREATE INDEX IF NOT EXISTS cases_state ON cases (state, id);
-CREATE INDEX IF NOT EXISTS cases_court ON cases (court, id) WHERE court <> '';
-CREATE INDEX IF NOT EXISTS cases_assignee ON cases (assignee, id) WHERE assignee <> '';
-CREATE INDEX IF NOT EXISTS cases_owner_subject ON cases (owner_subject, id) WHERE owner_subject <> '';
-CREATE INDEX IF NOT EXISTS cases_owner_org ON cases (owner_org, id) WHERE owner_org <> '';
+-- (Lists order by (id, tenant): ids run by day and number, so the newest come last.)
+CREATE INDEX IF NOT EXISTS cases_id ON cases (id, tenant);
+CREATE INDEX IF NOT EXISTS cases_state ON cases (state, id, tenant);
+CREATE INDEX IF NOT EXISTS cases_court ON cases (court, id, tenant);
+CREATE INDEX IF NOT EXISTS cases_assignee ON cases (assignee, id, tenant);
+CREATE INDEX IF NOT EXISTS cases_owner_subject ON cases (owner_subject, id, tenant) WHERE owner_subject <> '';
+CREATE INDEX IF NOT EXISTS cases_owner_org ON cases (owner_org, id, tenant) WHERE owner_org <> '';
+CREATE INDEX IF NOT EXISTS cases_case_number ON cases (case_number, id, tenant) WHERE case_number <> '';
 -- The SLA sweep reads the open cases whose next check is due, in this order.
 CREATE INDEX IF NOT EXISTS cases_sweep ON cases (next_check_us, tenant, id) WHERE state < 6;
 
@@ -47,8 +49,13 @@ CREATE TABLE case_parties (
     credit_code TEXT NOT NULL,
     PRIMARY KEY (tenant, case_id, seq)
 );
-CREATE INDEX IF NOT EXISTS case_parties_credit ON case_parties (credit_code, case_id) WHERE credit_code <> '';
-CREATE INDEX IF NOT EXISTS case_parties_name ON case_parties (name, case_id);
+-- A search by party pages through these in the lists' order (case id, tenant).
+CREATE INDEX IF NOT EXISTS case_parties_credit ON case_parties (credit_code, case_id, tenant) WHERE credit_code <> '';
+CREATE INDEX IF NOT EXISTS case_parties_name ON case_parties (name, case_id, tenant);
+-- The conflict check looks for a party on one side only: a busy enterprise's own cases
+-- (it is the applicant in most) are not read to find the few against it.
+CREATE INDEX IF NOT EXISTS case_parties_side_credit ON case_parties (credit_code, side, case_id) WHERE credit_code <> '';
+CREATE INDEX IF NOT EXISTS case_parties_side_name ON case_parties (name, side, case_id);
 
 -- Threshold crossings (50/75/100 %) recorded by the sweep, once per case, clock and threshold.
 CREATE TABLE case_alerts (
