@@ -266,7 +266,7 @@ func (lc *legalCase) apply(c command, by string, r rules, now time.Time) error {
 		if slices.ContainsFunc(lc.Files, func(f caseFile) bool { return f.Document == c.Document }) {
 			return nil
 		}
-		lc.Files = append(lc.Files, caseFile{Document: c.Document, Confidential: c.Confidential, Hold: true, By: by})
+		lc.Files = append(lc.Files, caseFile{Document: c.Document, Confidential: c.Confidential, By: by})
 	default:
 		return fmt.Errorf("legalaid: unknown command %T", c)
 	}

@@ -1637,7 +1637,8 @@ type CaseFile struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Document     string                 `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`
 	Confidential bool                   `protobuf:"varint,2,opt,name=confidential,proto3" json:"confidential,omitempty"`
-	// Held (法律保全) while the case is open.
+	// Whether the documents service holds it (法律保全). Not set by this service yet:
+	// holding takes documents.documents admin, which case handlers do not have.
 	LegalHold     bool   `protobuf:"varint,3,opt,name=legal_hold,json=legalHold,proto3" json:"legal_hold,omitempty"`
 	AddedBy       string `protobuf:"bytes,4,opt,name=added_by,json=addedBy,proto3" json:"added_by,omitempty"`
 	unknownFields protoimpl.UnknownFields

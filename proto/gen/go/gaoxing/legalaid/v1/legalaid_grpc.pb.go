@@ -115,8 +115,9 @@ type LegalAidServiceClient interface {
 	AddBankruptcyStep(ctx context.Context, in *AddBankruptcyStepRequest, opts ...grpc.CallOption) (*Case, error)
 	// CompleteBankruptcyStep marks a step done.
 	CompleteBankruptcyStep(ctx context.Context, in *CompleteBankruptcyStepRequest, opts ...grpc.CallOption) (*Case, error)
-	// AddCaseFile adds a document of the documents service to the case file and puts it
-	// under legal hold while the case is open.
+	// AddCaseFile adds a document of the documents service to the case file, checked as
+	// the caller (readable, not deleted, not infected; a confidential one needs
+	// documents.confidential).
 	AddCaseFile(ctx context.Context, in *AddCaseFileRequest, opts ...grpc.CallOption) (*Case, error)
 	// GetPolicy says what this deployment supports (ECF GetPolicy): operations, case types,
 	// courts, the registration and trial limits. Enterprises may read it too.
@@ -453,8 +454,9 @@ type LegalAidServiceServer interface {
 	AddBankruptcyStep(context.Context, *AddBankruptcyStepRequest) (*Case, error)
 	// CompleteBankruptcyStep marks a step done.
 	CompleteBankruptcyStep(context.Context, *CompleteBankruptcyStepRequest) (*Case, error)
-	// AddCaseFile adds a document of the documents service to the case file and puts it
-	// under legal hold while the case is open.
+	// AddCaseFile adds a document of the documents service to the case file, checked as
+	// the caller (readable, not deleted, not infected; a confidential one needs
+	// documents.confidential).
 	AddCaseFile(context.Context, *AddCaseFileRequest) (*Case, error)
 	// GetPolicy says what this deployment supports (ECF GetPolicy): operations, case types,
 	// courts, the registration and trial limits. Enterprises may read it too.
