@@ -25,7 +25,7 @@ const ObjectCaseload = "legalaid.caseload"
 var (
 	ErrCaseNotFound       = errs.New(errs.NotFound, "CASE_NOT_FOUND", "案件不存在")
 	ErrIllegalTransition  = errs.New(errs.FailedPrecondition, "ILLEGAL_TRANSITION", "案件当前状态不允许此操作")
-	ErrCaseClosed         = errs.New(errs.FailedPrecondition, "CASE_CLOSED", "案件已结案或撤回，不能再变更")
+	ErrCaseClosed         = errs.New(errs.FailedPrecondition, "CASE_CLOSED", "案件已结案，不能再变更")
 	ErrInvalidCaseNumber  = errs.New(errs.InvalidArgument, "INVALID_CASE_NUMBER", "案号格式不正确，应如（2026）辽0391民初123号")
 	ErrDuplicateNumber    = errs.New(errs.AlreadyExists, "DUPLICATE_CASE_NUMBER", "该法院已有相同案号的案件")
 	ErrCaseNumberMismatch = errs.New(errs.FailedPrecondition, "CASE_NUMBER_MISMATCH", "案号与案件已登记的案号不一致")

@@ -40,8 +40,6 @@ const (
 	State_STATE_ENFORCING State = 5
 	// 已结案.
 	State_STATE_CLOSED State = 6
-	// 已撤回.
-	State_STATE_WITHDRAWN State = 7
 )
 
 // Enum value maps for State.
@@ -54,7 +52,6 @@ var (
 		4: "STATE_REGISTERED",
 		5: "STATE_ENFORCING",
 		6: "STATE_CLOSED",
-		7: "STATE_WITHDRAWN",
 	}
 	State_value = map[string]int32{
 		"STATE_UNSPECIFIED": 0,
@@ -64,7 +61,6 @@ var (
 		"STATE_REGISTERED":  4,
 		"STATE_ENFORCING":   5,
 		"STATE_CLOSED":      6,
-		"STATE_WITHDRAWN":   7,
 	}
 )
 
@@ -4161,7 +4157,7 @@ const file_gaoxing_legalaid_v1_legalaid_proto_rawDesc = "" +
 	"trial_days\x18\x05 \x03(\v2*.gaoxing.legalaid.v1.Policy.TrialDaysEntryR\ttrialDays\x1a<\n" +
 	"\x0eTrialDaysEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01*\xa9\x01\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01*\x94\x01\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSTATE_RECEIVED\x10\x01\x12\x12\n" +
@@ -4169,8 +4165,7 @@ const file_gaoxing_legalaid_v1_legalaid_proto_rawDesc = "" +
 	"\vSTATE_FILED\x10\x03\x12\x14\n" +
 	"\x10STATE_REGISTERED\x10\x04\x12\x13\n" +
 	"\x0fSTATE_ENFORCING\x10\x05\x12\x10\n" +
-	"\fSTATE_CLOSED\x10\x06\x12\x13\n" +
-	"\x0fSTATE_WITHDRAWN\x10\a*\xa2\x01\n" +
+	"\fSTATE_CLOSED\x10\x06*\xa2\x01\n" +
 	"\bCaseType\x12\x19\n" +
 	"\x15CASE_TYPE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCASE_TYPE_CIVIL\x10\x01\x12\x18\n" +
