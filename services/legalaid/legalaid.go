@@ -104,14 +104,14 @@ func (n narrow) sees(lc *legalCase) bool {
 // visible refuses, before any check of the request, a case the caller cannot reach: the
 // answer is the same whatever else the request holds.
 func (s *service) visible(ctx context.Context, name string) error {
-	_, _, err := s.load(ctx, "name", name)
+	_, _, err := s.load(ctx, name)
 	return err
 }
 
 // load reads the case name addresses, as the caller may see it: one out of reach is
 // CASE_NOT_FOUND, as if it did not exist.
-func (s *service) load(ctx context.Context, field, name string) (*legalCase, narrow, error) {
-	t, id, err := parseName(field, name)
+func (s *service) load(ctx context.Context, name string) (*legalCase, narrow, error) {
+	t, id, err := parseName("name", name)
 	if err != nil {
 		return nil, narrow{}, err
 	}
@@ -199,7 +199,7 @@ func (s *service) CreateCase(ctx context.Context, r *legalaidv1.CreateCaseReques
 		}
 	}
 	lc.Hardship = in.GetHardship()
-	if err := s.arrival(ctx, lc, in, set); err != nil {
+	if err := s.arrival(ctx, lc, in); err != nil {
 		return nil, err
 	}
 	lc.RegClock = calendar.NewClock(now, calendar.Duration{N: set.RegistrationDays, Unit: calendar.WorkingDays})
@@ -236,7 +236,7 @@ func (s *service) CreateCase(ctx context.Context, r *legalaidv1.CreateCaseReques
 // court's client files court referrals, linked to its court; an enterprise files online
 // for itself; staff say whether it came in at a window, from a ticket or from a steward.
 // A lawyer who takes a case in has it assigned.
-func (s *service) arrival(ctx context.Context, lc *legalCase, in *legalaidv1.Case, set Settings) error {
+func (s *service) arrival(ctx context.Context, lc *legalCase, in *legalaidv1.Case) error {
 	acc := authz.AccessFrom(ctx)
 	sub := acc.Subject
 	asked := in.GetArrival()
@@ -337,7 +337,7 @@ func (s *service) notify(ctx context.Context, lc *legalCase, action string) erro
 }
 
 func (s *service) GetCase(ctx context.Context, r *legalaidv1.GetCaseRequest) (*legalaidv1.Case, error) {
-	lc, n, err := s.load(ctx, "name", r.GetName())
+	lc, n, err := s.load(ctx, r.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +401,7 @@ func (s *service) ListCases(ctx context.Context, r *legalaidv1.ListCasesRequest)
 // change is one transition: load the case as the caller sees it, check the etag, decide
 // c (lifecycle.go), then write, audit and tell the court, in one transaction.
 func (s *service) change(ctx context.Context, name, tag string, c command) (*legalaidv1.Case, error) {
-	lc, n, err := s.load(ctx, "name", name)
+	lc, n, err := s.load(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -492,7 +492,7 @@ func (s *service) FileCase(ctx context.Context, r *legalaidv1.FileCaseRequest) (
 }
 
 func (s *service) RecordDocketing(ctx context.Context, r *legalaidv1.RecordDocketingRequest) (*legalaidv1.Case, error) {
-	lc, _, err := s.load(ctx, "name", r.GetName())
+	lc, _, err := s.load(ctx, r.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -535,7 +535,7 @@ func (s *service) StrikeDocketEntry(ctx context.Context, r *legalaidv1.StrikeDoc
 // DeleteDocketEntry refuses: a docket is a record of what was filed; an entry filed in
 // error is struck, a confidential one sealed, and both stay listed.
 func (s *service) DeleteDocketEntry(ctx context.Context, r *legalaidv1.DeleteDocketEntryRequest) (*legalaidv1.Case, error) {
-	if _, _, err := s.load(ctx, "name", r.GetName()); err != nil {
+	if _, _, err := s.load(ctx, r.GetName()); err != nil {
 		return nil, err
 	}
 	return nil, ErrEntryPermanent

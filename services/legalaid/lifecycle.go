@@ -330,7 +330,7 @@ func (lc *legalCase) suspend(c suspendCmd, now time.Time) error {
 		}
 	}
 	t.Statutory.Pauses = slices.Clone(t.Clock.Pauses)
-	t.Suspensions = append(t.Suspensions, suspension{Reason: c.Reason, Start: c.Start, End: c.End})
+	t.Suspensions = append(t.Suspensions, suspension(c))
 	return nil
 }
 
