@@ -147,7 +147,12 @@ func TestMockCourt(t *testing.T) {
 		defer func() { _ = resp.Body.Close() }()
 		rep = mockCourtReport{}
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&rep))
-		return rep.Unique == rev-fromRev+1
+		retried := false
+		for _, n := range rep.Attempts {
+			retried = retried || n > 1
+		}
+		// Every revision, and the refused one again (its retry may come after the rest).
+		return rep.Unique == rev-fromRev+1 && retried
 	}, 30*time.Second, 100*time.Millisecond, "revision %d, court report %+v", rev, &rep)
 	require.Empty(t, rep.LastError)
 	var revisions []int
