@@ -26,6 +26,10 @@ var forwarded = map[string]bool{
 	"If-Match":        true,
 }
 
+// answered are the response headers a method may set (grpc.SetHeader) that reach HTTP
+// clients as themselves rather than as Grpc-Metadata-*: caching of public reads.
+var answered = map[string]string{"cache-control": "Cache-Control"}
+
 func newGateway() *runtime.ServeMux {
 	return runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
@@ -37,6 +41,12 @@ func newGateway() *runtime.ServeMux {
 				return strings.ToLower(h), true
 			}
 			return runtime.DefaultHeaderMatcher(h)
+		}),
+		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
+			if h, ok := answered[strings.ToLower(key)]; ok {
+				return h, true
+			}
+			return runtime.MetadataHeaderPrefix + key, true
 		}),
 		runtime.WithErrorHandler(func(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
 			errs.WriteHTTP(ctx, w, gatewayError(err))

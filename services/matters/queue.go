@@ -9,6 +9,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/govid"
 	"github.com/gaoxing-gov/gaoxing/pkg/page"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
@@ -37,7 +38,11 @@ func (s *service) ListApplications(ctx context.Context, r *mattersv1.ListApplica
 	if err != nil {
 		return nil, err
 	}
-	query := page.Hash("applications", string(t), r.GetState().String(), code, r.GetHandler(), strconv.FormatBool(r.GetGreenChannel()))
+	org := govid.NormalizeCreditCode(r.GetCreditCode())
+	if org != "" && govid.ValidateCreditCode(org) != nil {
+		return nil, errs.Invalid("credit_code", "INVALID_CREDIT_CODE", "统一社会信用代码无效")
+	}
+	query := page.Hash("applications", string(t), r.GetState().String(), code, r.GetHandler(), strconv.FormatBool(r.GetGreenChannel()), org)
 	after, err := page.Decode(r.GetPageToken(), query)
 	if err != nil {
 		return nil, err
@@ -48,12 +53,12 @@ func (s *service) ListApplications(ctx context.Context, r *mattersv1.ListApplica
 		green = 1
 	}
 	own, args := t.SubtreeSQL("tenant", 1)
-	args = append(args, afterTenant, afterID, int64(r.GetState()), code, r.GetHandler(), green, size+1)
+	args = append(args, afterTenant, afterID, int64(r.GetState()), code, r.GetHandler(), green, size+1, org)
 	// An applicant lists its own applications only (its enterprise's, for an enterprise).
-	mine, more := authz.AccessFrom(ctx).OwnerFilter("owner_subject", "owner_org", 10)
+	mine, more := authz.AccessFrom(ctx).OwnerFilter("owner_subject", "owner_org", 11)
 	rows, err := s.db.Query(ctx, `SELECT `+appColumns+` FROM applications WHERE `+own+`
 		AND (tenant > $3 OR (tenant = $3 AND id > $4)) AND ($5 = 0 OR state = $5) AND ($6 = '' OR matter_code = $6)
-		AND ($7 = '' OR handler = $7) AND ($8 = 0 OR green = 1)`+mine+` ORDER BY tenant, id LIMIT $9`, append(args, more...)...)
+		AND ($7 = '' OR handler = $7) AND ($8 = 0 OR green = 1) AND ($10 = '' OR owner_org = $10)`+mine+` ORDER BY tenant, id LIMIT $9`, append(args, more...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -316,6 +316,7 @@ func (s *store) update(ctx context.Context, tk *ticket, prev int64) (bool, error
 type listFilter struct {
 	state     ticketsv1.State
 	overdueAt time.Time
+	org       string // the owner's credit code; "" for any
 }
 
 // list returns up to limit tickets received in, or assigned into, t's subtree, after the
@@ -325,11 +326,12 @@ func (s *store) list(ctx context.Context, t tenancy.ID, f listFilter, after stri
 	assigned, args2 := t.SubtreeSQL("assignee_tenant", 3)
 	args = append(args, args2...)
 	// $8 is compared with a BIGINT column first, so PostgreSQL types it BIGINT.
-	args = append(args, after, int64(f.state), limit, micros(f.overdueAt))
+	args = append(args, after, int64(f.state), limit, micros(f.overdueAt), f.org)
 	// An applicant lists the tickets it filed only (its enterprise's, for an enterprise).
-	mine, more := authz.AccessFrom(ctx).OwnerFilter("owner_subject", "owner_org", 9)
+	mine, more := authz.AccessFrom(ctx).OwnerFilter("owner_subject", "owner_org", 10)
 	return sqlstore.QueryAll(ctx, s.db, s.scan, `SELECT `+ticketColumns+` FROM tickets WHERE (`+own+` OR `+assigned+`)
-		AND id > $5 AND ($6 = 0 OR state = $6) AND ((state < 6 AND close_due_us < $8) OR $8 = 0)`+mine+` ORDER BY id LIMIT $7`,
+		AND id > $5 AND ($6 = 0 OR state = $6) AND ((state < 6 AND close_due_us < $8) OR $8 = 0)
+		AND ($9 = '' OR owner_org = $9)`+mine+` ORDER BY id LIMIT $7`,
 		append(args, more...)...)
 }
 

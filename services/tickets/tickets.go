@@ -347,12 +347,16 @@ func (s *service) ListTickets(ctx context.Context, r *ticketsv1.ListTicketsReque
 	if err != nil {
 		return nil, err
 	}
-	query := page.Hash("tickets", string(t), r.GetState().String(), strconv.FormatBool(r.GetOverdue()))
+	org := govid.NormalizeCreditCode(r.GetCreditCode())
+	if org != "" && govid.ValidateCreditCode(org) != nil {
+		return nil, errs.Invalid("credit_code", "INVALID_CREDIT_CODE", "统一社会信用代码无效")
+	}
+	query := page.Hash("tickets", string(t), r.GetState().String(), strconv.FormatBool(r.GetOverdue()), org)
 	after, err := page.Decode(r.GetPageToken(), query)
 	if err != nil {
 		return nil, err
 	}
-	f := listFilter{state: r.GetState()}
+	f := listFilter{state: r.GetState(), org: org}
 	if r.GetOverdue() {
 		f.overdueAt = s.now()
 	}

@@ -3134,6 +3134,7 @@ type ListApplicationsRequest struct {
 	Matter        string                 `protobuf:"bytes,5,opt,name=matter,proto3" json:"matter,omitempty"`                                  // matters/{code}; empty: every matter
 	Handler       string                 `protobuf:"bytes,6,opt,name=handler,proto3" json:"handler,omitempty"`                                // a subject; empty: anyone's
 	GreenChannel  bool                   `protobuf:"varint,7,opt,name=green_channel,json=greenChannel,proto3" json:"green_channel,omitempty"` // only green-channel applications
+	CreditCode    string                 `protobuf:"bytes,8,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"`        // only those filed by this enterprise (its owner); empty: anyone's
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3215,6 +3216,13 @@ func (x *ListApplicationsRequest) GetGreenChannel() bool {
 		return x.GreenChannel
 	}
 	return false
+}
+
+func (x *ListApplicationsRequest) GetCreditCode() string {
+	if x != nil {
+		return x.CreditCode
+	}
+	return ""
 }
 
 type ListApplicationsResponse struct {
@@ -4505,7 +4513,7 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x13within_target_share\x18\a \x01(\x01R\x11withinTargetShare\x12\x10\n" +
 	"\x03key\x18\b \x01(\tR\x03key\"S\n" +
 	"\x15ReportMattersResponse\x12:\n" +
-	"\amatters\x18\x01 \x03(\v2 .gaoxing.matters.v1.MatterReportR\amatters\"\xf5\x01\n" +
+	"\amatters\x18\x01 \x03(\v2 .gaoxing.matters.v1.MatterReportR\amatters\"\x96\x02\n" +
 	"\x17ListApplicationsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12/\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x19.gaoxing.matters.v1.StateR\x05state\x12\x1b\n" +
@@ -4514,7 +4522,9 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tR\tpageToken\x12\x16\n" +
 	"\x06matter\x18\x05 \x01(\tR\x06matter\x12\x18\n" +
 	"\ahandler\x18\x06 \x01(\tR\ahandler\x12#\n" +
-	"\rgreen_channel\x18\a \x01(\bR\fgreenChannel\"\x87\x01\n" +
+	"\rgreen_channel\x18\a \x01(\bR\fgreenChannel\x12\x1f\n" +
+	"\vcredit_code\x18\b \x01(\tR\n" +
+	"creditCode\"\x87\x01\n" +
 	"\x18ListApplicationsResponse\x12C\n" +
 	"\fapplications\x18\x01 \x03(\v2\x1f.gaoxing.matters.v1.ApplicationR\fapplications\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"t\n" +
@@ -4654,7 +4664,7 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x18BUNDLE_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18BUNDLE_STATE_IN_PROGRESS\x10\x01\x12\x1a\n" +
 	"\x16BUNDLE_STATE_COMPLETED\x10\x02\x12\x17\n" +
-	"\x13BUNDLE_STATE_CLOSED\x10\x032\xf0#\n" +
+	"\x13BUNDLE_STATE_CLOSED\x10\x032\xb3!\n" +
 	"\x0eMattersService\x12U\n" +
 	"\tGetMatter\x12$.gaoxing.matters.v1.GetMatterRequest\x1a\x1a.gaoxing.matters.v1.Matter\"\x06\x8a\xb5\x18\x02 \x01\x12f\n" +
 	"\vListMatters\x12&.gaoxing.matters.v1.ListMattersRequest\x1a'.gaoxing.matters.v1.ListMattersResponse\"\x06\x8a\xb5\x18\x02 \x01\x12r\n" +
@@ -4710,11 +4720,7 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\fUpdatePolicy\x12'.gaoxing.matters.v1.UpdatePolicyRequest\x1a\x1a.gaoxing.matters.v1.Policy\"\x1d\x8a\xb5\x18\x19\n" +
 	"\x0fmatters.matters\x12\x06update\x12~\n" +
 	"\fListPolicies\x12'.gaoxing.matters.v1.ListPoliciesRequest\x1a(.gaoxing.matters.v1.ListPoliciesResponse\"\x1b\x8a\xb5\x18\x17\n" +
-	"\x0fmatters.matters\x12\x04read\x12\x93\x01\n" +
-	"\x17UpsertEnterpriseProfile\x122.gaoxing.matters.v1.UpsertEnterpriseProfileRequest\x1a%.gaoxing.matters.v1.EnterpriseProfile\"\x1d\x8a\xb5\x18\x19\n" +
-	"\x0fmatters.matters\x12\x06update\x12\xa4\x01\n" +
-	"\x18ImportEnterpriseProfiles\x123.gaoxing.matters.v1.ImportEnterpriseProfilesRequest\x1a4.gaoxing.matters.v1.ImportEnterpriseProfilesResponse\"\x1d\x8a\xb5\x18\x19\n" +
-	"\x0fmatters.matters\x12\x06update\x12\x86\x01\n" +
+	"\x0fmatters.matters\x12\x04read\x12\x86\x01\n" +
 	"\x0eEvaluatePolicy\x12).gaoxing.matters.v1.EvaluatePolicyRequest\x1a*.gaoxing.matters.v1.EvaluatePolicyResponse\"\x1d\x8a\xb5\x18\x19\n" +
 	"\x0fmatters.matters\x12\x06update\x12}\n" +
 	"\n" +
@@ -4740,89 +4746,85 @@ func file_gaoxing_matters_v1_matters_proto_rawDescGZIP() []byte {
 var file_gaoxing_matters_v1_matters_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
 var file_gaoxing_matters_v1_matters_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_gaoxing_matters_v1_matters_proto_goTypes = []any{
-	(Unit)(0),                                // 0: gaoxing.matters.v1.Unit
-	(MatterType)(0),                          // 1: gaoxing.matters.v1.MatterType
-	(Audience)(0),                            // 2: gaoxing.matters.v1.Audience
-	(Channel)(0),                             // 3: gaoxing.matters.v1.Channel
-	(Requirement)(0),                         // 4: gaoxing.matters.v1.Requirement
-	(State)(0),                               // 5: gaoxing.matters.v1.State
-	(ReportGroup)(0),                         // 6: gaoxing.matters.v1.ReportGroup
-	(QueueScope)(0),                          // 7: gaoxing.matters.v1.QueueScope
-	(BundleState)(0),                         // 8: gaoxing.matters.v1.BundleState
-	(*Limit)(nil),                            // 9: gaoxing.matters.v1.Limit
-	(*Material)(nil),                         // 10: gaoxing.matters.v1.Material
-	(*Step)(nil),                             // 11: gaoxing.matters.v1.Step
-	(*Fee)(nil),                              // 12: gaoxing.matters.v1.Fee
-	(*Matter)(nil),                           // 13: gaoxing.matters.v1.Matter
-	(*FormField)(nil),                        // 14: gaoxing.matters.v1.FormField
-	(*GetMatterRequest)(nil),                 // 15: gaoxing.matters.v1.GetMatterRequest
-	(*ListMattersRequest)(nil),               // 16: gaoxing.matters.v1.ListMattersRequest
-	(*ListMattersResponse)(nil),              // 17: gaoxing.matters.v1.ListMattersResponse
-	(*UpdateMatterRequest)(nil),              // 18: gaoxing.matters.v1.UpdateMatterRequest
-	(*Enablement)(nil),                       // 19: gaoxing.matters.v1.Enablement
-	(*EnableMatterRequest)(nil),              // 20: gaoxing.matters.v1.EnableMatterRequest
-	(*ListEnablementsRequest)(nil),           // 21: gaoxing.matters.v1.ListEnablementsRequest
-	(*ListEnablementsResponse)(nil),          // 22: gaoxing.matters.v1.ListEnablementsResponse
-	(*Applicant)(nil),                        // 23: gaoxing.matters.v1.Applicant
-	(*Agent)(nil),                            // 24: gaoxing.matters.v1.Agent
-	(*SubmittedMaterial)(nil),                // 25: gaoxing.matters.v1.SubmittedMaterial
-	(*StepRecord)(nil),                       // 26: gaoxing.matters.v1.StepRecord
-	(*Rectification)(nil),                    // 27: gaoxing.matters.v1.Rectification
-	(*Mailing)(nil),                          // 28: gaoxing.matters.v1.Mailing
-	(*Application)(nil),                      // 29: gaoxing.matters.v1.Application
-	(*SubmitApplicationRequest)(nil),         // 30: gaoxing.matters.v1.SubmitApplicationRequest
-	(*GetApplicationRequest)(nil),            // 31: gaoxing.matters.v1.GetApplicationRequest
-	(*AcceptApplicationRequest)(nil),         // 32: gaoxing.matters.v1.AcceptApplicationRequest
-	(*AcceptDeferredRequest)(nil),            // 33: gaoxing.matters.v1.AcceptDeferredRequest
-	(*SupplyDeferredRequest)(nil),            // 34: gaoxing.matters.v1.SupplyDeferredRequest
-	(*RequestCorrectionRequest)(nil),         // 35: gaoxing.matters.v1.RequestCorrectionRequest
-	(*ResubmitApplicationRequest)(nil),       // 36: gaoxing.matters.v1.ResubmitApplicationRequest
-	(*RejectApplicationRequest)(nil),         // 37: gaoxing.matters.v1.RejectApplicationRequest
-	(*CompleteStepRequest)(nil),              // 38: gaoxing.matters.v1.CompleteStepRequest
-	(*WithdrawApplicationRequest)(nil),       // 39: gaoxing.matters.v1.WithdrawApplicationRequest
-	(*RateApplicationRequest)(nil),           // 40: gaoxing.matters.v1.RateApplicationRequest
-	(*ReportMattersRequest)(nil),             // 41: gaoxing.matters.v1.ReportMattersRequest
-	(*MatterReport)(nil),                     // 42: gaoxing.matters.v1.MatterReport
-	(*ReportMattersResponse)(nil),            // 43: gaoxing.matters.v1.ReportMattersResponse
-	(*ListApplicationsRequest)(nil),          // 44: gaoxing.matters.v1.ListApplicationsRequest
-	(*ListApplicationsResponse)(nil),         // 45: gaoxing.matters.v1.ListApplicationsResponse
-	(*AssignApplicationRequest)(nil),         // 46: gaoxing.matters.v1.AssignApplicationRequest
-	(*ListQueueRequest)(nil),                 // 47: gaoxing.matters.v1.ListQueueRequest
-	(*ListQueueResponse)(nil),                // 48: gaoxing.matters.v1.ListQueueResponse
-	(*Alert)(nil),                            // 49: gaoxing.matters.v1.Alert
-	(*ListAlertsRequest)(nil),                // 50: gaoxing.matters.v1.ListAlertsRequest
-	(*ListAlertsResponse)(nil),               // 51: gaoxing.matters.v1.ListAlertsResponse
-	(*RectifyApplicationRequest)(nil),        // 52: gaoxing.matters.v1.RectifyApplicationRequest
-	(*MailCertificateRequest)(nil),           // 53: gaoxing.matters.v1.MailCertificateRequest
-	(*BundleMember)(nil),                     // 54: gaoxing.matters.v1.BundleMember
-	(*Bundle)(nil),                           // 55: gaoxing.matters.v1.Bundle
-	(*GetBundleRequest)(nil),                 // 56: gaoxing.matters.v1.GetBundleRequest
-	(*ListBundlesRequest)(nil),               // 57: gaoxing.matters.v1.ListBundlesRequest
-	(*ListBundlesResponse)(nil),              // 58: gaoxing.matters.v1.ListBundlesResponse
-	(*SubmitBundleRequest)(nil),              // 59: gaoxing.matters.v1.SubmitBundleRequest
-	(*BundleApplication)(nil),                // 60: gaoxing.matters.v1.BundleApplication
-	(*GetBundleApplicationRequest)(nil),      // 61: gaoxing.matters.v1.GetBundleApplicationRequest
-	nil,                                      // 62: gaoxing.matters.v1.Application.FormEntry
-	nil,                                      // 63: gaoxing.matters.v1.BundleMember.FieldMapEntry
-	nil,                                      // 64: gaoxing.matters.v1.SubmitBundleRequest.FormEntry
-	(*timestamppb.Timestamp)(nil),            // 65: google.protobuf.Timestamp
-	(*v1.Owner)(nil),                         // 66: gaoxing.common.v1.Owner
-	(*UpdatePolicyRequest)(nil),              // 67: gaoxing.matters.v1.UpdatePolicyRequest
-	(*ListPoliciesRequest)(nil),              // 68: gaoxing.matters.v1.ListPoliciesRequest
-	(*UpsertEnterpriseProfileRequest)(nil),   // 69: gaoxing.matters.v1.UpsertEnterpriseProfileRequest
-	(*ImportEnterpriseProfilesRequest)(nil),  // 70: gaoxing.matters.v1.ImportEnterpriseProfilesRequest
-	(*EvaluatePolicyRequest)(nil),            // 71: gaoxing.matters.v1.EvaluatePolicyRequest
-	(*ListGrantsRequest)(nil),                // 72: gaoxing.matters.v1.ListGrantsRequest
-	(*v1.ListAuditRecordsRequest)(nil),       // 73: gaoxing.common.v1.ListAuditRecordsRequest
-	(*v1.VerifyAuditChainRequest)(nil),       // 74: gaoxing.common.v1.VerifyAuditChainRequest
-	(*Policy)(nil),                           // 75: gaoxing.matters.v1.Policy
-	(*ListPoliciesResponse)(nil),             // 76: gaoxing.matters.v1.ListPoliciesResponse
-	(*EnterpriseProfile)(nil),                // 77: gaoxing.matters.v1.EnterpriseProfile
-	(*ImportEnterpriseProfilesResponse)(nil), // 78: gaoxing.matters.v1.ImportEnterpriseProfilesResponse
-	(*EvaluatePolicyResponse)(nil),           // 79: gaoxing.matters.v1.EvaluatePolicyResponse
-	(*ListGrantsResponse)(nil),               // 80: gaoxing.matters.v1.ListGrantsResponse
-	(*v1.ListAuditRecordsResponse)(nil),      // 81: gaoxing.common.v1.ListAuditRecordsResponse
-	(*v1.VerifyAuditChainResponse)(nil),      // 82: gaoxing.common.v1.VerifyAuditChainResponse
+	(Unit)(0),                           // 0: gaoxing.matters.v1.Unit
+	(MatterType)(0),                     // 1: gaoxing.matters.v1.MatterType
+	(Audience)(0),                       // 2: gaoxing.matters.v1.Audience
+	(Channel)(0),                        // 3: gaoxing.matters.v1.Channel
+	(Requirement)(0),                    // 4: gaoxing.matters.v1.Requirement
+	(State)(0),                          // 5: gaoxing.matters.v1.State
+	(ReportGroup)(0),                    // 6: gaoxing.matters.v1.ReportGroup
+	(QueueScope)(0),                     // 7: gaoxing.matters.v1.QueueScope
+	(BundleState)(0),                    // 8: gaoxing.matters.v1.BundleState
+	(*Limit)(nil),                       // 9: gaoxing.matters.v1.Limit
+	(*Material)(nil),                    // 10: gaoxing.matters.v1.Material
+	(*Step)(nil),                        // 11: gaoxing.matters.v1.Step
+	(*Fee)(nil),                         // 12: gaoxing.matters.v1.Fee
+	(*Matter)(nil),                      // 13: gaoxing.matters.v1.Matter
+	(*FormField)(nil),                   // 14: gaoxing.matters.v1.FormField
+	(*GetMatterRequest)(nil),            // 15: gaoxing.matters.v1.GetMatterRequest
+	(*ListMattersRequest)(nil),          // 16: gaoxing.matters.v1.ListMattersRequest
+	(*ListMattersResponse)(nil),         // 17: gaoxing.matters.v1.ListMattersResponse
+	(*UpdateMatterRequest)(nil),         // 18: gaoxing.matters.v1.UpdateMatterRequest
+	(*Enablement)(nil),                  // 19: gaoxing.matters.v1.Enablement
+	(*EnableMatterRequest)(nil),         // 20: gaoxing.matters.v1.EnableMatterRequest
+	(*ListEnablementsRequest)(nil),      // 21: gaoxing.matters.v1.ListEnablementsRequest
+	(*ListEnablementsResponse)(nil),     // 22: gaoxing.matters.v1.ListEnablementsResponse
+	(*Applicant)(nil),                   // 23: gaoxing.matters.v1.Applicant
+	(*Agent)(nil),                       // 24: gaoxing.matters.v1.Agent
+	(*SubmittedMaterial)(nil),           // 25: gaoxing.matters.v1.SubmittedMaterial
+	(*StepRecord)(nil),                  // 26: gaoxing.matters.v1.StepRecord
+	(*Rectification)(nil),               // 27: gaoxing.matters.v1.Rectification
+	(*Mailing)(nil),                     // 28: gaoxing.matters.v1.Mailing
+	(*Application)(nil),                 // 29: gaoxing.matters.v1.Application
+	(*SubmitApplicationRequest)(nil),    // 30: gaoxing.matters.v1.SubmitApplicationRequest
+	(*GetApplicationRequest)(nil),       // 31: gaoxing.matters.v1.GetApplicationRequest
+	(*AcceptApplicationRequest)(nil),    // 32: gaoxing.matters.v1.AcceptApplicationRequest
+	(*AcceptDeferredRequest)(nil),       // 33: gaoxing.matters.v1.AcceptDeferredRequest
+	(*SupplyDeferredRequest)(nil),       // 34: gaoxing.matters.v1.SupplyDeferredRequest
+	(*RequestCorrectionRequest)(nil),    // 35: gaoxing.matters.v1.RequestCorrectionRequest
+	(*ResubmitApplicationRequest)(nil),  // 36: gaoxing.matters.v1.ResubmitApplicationRequest
+	(*RejectApplicationRequest)(nil),    // 37: gaoxing.matters.v1.RejectApplicationRequest
+	(*CompleteStepRequest)(nil),         // 38: gaoxing.matters.v1.CompleteStepRequest
+	(*WithdrawApplicationRequest)(nil),  // 39: gaoxing.matters.v1.WithdrawApplicationRequest
+	(*RateApplicationRequest)(nil),      // 40: gaoxing.matters.v1.RateApplicationRequest
+	(*ReportMattersRequest)(nil),        // 41: gaoxing.matters.v1.ReportMattersRequest
+	(*MatterReport)(nil),                // 42: gaoxing.matters.v1.MatterReport
+	(*ReportMattersResponse)(nil),       // 43: gaoxing.matters.v1.ReportMattersResponse
+	(*ListApplicationsRequest)(nil),     // 44: gaoxing.matters.v1.ListApplicationsRequest
+	(*ListApplicationsResponse)(nil),    // 45: gaoxing.matters.v1.ListApplicationsResponse
+	(*AssignApplicationRequest)(nil),    // 46: gaoxing.matters.v1.AssignApplicationRequest
+	(*ListQueueRequest)(nil),            // 47: gaoxing.matters.v1.ListQueueRequest
+	(*ListQueueResponse)(nil),           // 48: gaoxing.matters.v1.ListQueueResponse
+	(*Alert)(nil),                       // 49: gaoxing.matters.v1.Alert
+	(*ListAlertsRequest)(nil),           // 50: gaoxing.matters.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),          // 51: gaoxing.matters.v1.ListAlertsResponse
+	(*RectifyApplicationRequest)(nil),   // 52: gaoxing.matters.v1.RectifyApplicationRequest
+	(*MailCertificateRequest)(nil),      // 53: gaoxing.matters.v1.MailCertificateRequest
+	(*BundleMember)(nil),                // 54: gaoxing.matters.v1.BundleMember
+	(*Bundle)(nil),                      // 55: gaoxing.matters.v1.Bundle
+	(*GetBundleRequest)(nil),            // 56: gaoxing.matters.v1.GetBundleRequest
+	(*ListBundlesRequest)(nil),          // 57: gaoxing.matters.v1.ListBundlesRequest
+	(*ListBundlesResponse)(nil),         // 58: gaoxing.matters.v1.ListBundlesResponse
+	(*SubmitBundleRequest)(nil),         // 59: gaoxing.matters.v1.SubmitBundleRequest
+	(*BundleApplication)(nil),           // 60: gaoxing.matters.v1.BundleApplication
+	(*GetBundleApplicationRequest)(nil), // 61: gaoxing.matters.v1.GetBundleApplicationRequest
+	nil,                                 // 62: gaoxing.matters.v1.Application.FormEntry
+	nil,                                 // 63: gaoxing.matters.v1.BundleMember.FieldMapEntry
+	nil,                                 // 64: gaoxing.matters.v1.SubmitBundleRequest.FormEntry
+	(*timestamppb.Timestamp)(nil),       // 65: google.protobuf.Timestamp
+	(*v1.Owner)(nil),                    // 66: gaoxing.common.v1.Owner
+	(*UpdatePolicyRequest)(nil),         // 67: gaoxing.matters.v1.UpdatePolicyRequest
+	(*ListPoliciesRequest)(nil),         // 68: gaoxing.matters.v1.ListPoliciesRequest
+	(*EvaluatePolicyRequest)(nil),       // 69: gaoxing.matters.v1.EvaluatePolicyRequest
+	(*ListGrantsRequest)(nil),           // 70: gaoxing.matters.v1.ListGrantsRequest
+	(*v1.ListAuditRecordsRequest)(nil),  // 71: gaoxing.common.v1.ListAuditRecordsRequest
+	(*v1.VerifyAuditChainRequest)(nil),  // 72: gaoxing.common.v1.VerifyAuditChainRequest
+	(*Policy)(nil),                      // 73: gaoxing.matters.v1.Policy
+	(*ListPoliciesResponse)(nil),        // 74: gaoxing.matters.v1.ListPoliciesResponse
+	(*EvaluatePolicyResponse)(nil),      // 75: gaoxing.matters.v1.EvaluatePolicyResponse
+	(*ListGrantsResponse)(nil),          // 76: gaoxing.matters.v1.ListGrantsResponse
+	(*v1.ListAuditRecordsResponse)(nil), // 77: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil), // 78: gaoxing.common.v1.VerifyAuditChainResponse
 }
 var file_gaoxing_matters_v1_matters_proto_depIdxs = []int32{
 	0,   // 0: gaoxing.matters.v1.Limit.unit:type_name -> gaoxing.matters.v1.Unit
@@ -4924,49 +4926,45 @@ var file_gaoxing_matters_v1_matters_proto_depIdxs = []int32{
 	61,  // 96: gaoxing.matters.v1.MattersService.GetBundleApplication:input_type -> gaoxing.matters.v1.GetBundleApplicationRequest
 	67,  // 97: gaoxing.matters.v1.MattersService.UpdatePolicy:input_type -> gaoxing.matters.v1.UpdatePolicyRequest
 	68,  // 98: gaoxing.matters.v1.MattersService.ListPolicies:input_type -> gaoxing.matters.v1.ListPoliciesRequest
-	69,  // 99: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:input_type -> gaoxing.matters.v1.UpsertEnterpriseProfileRequest
-	70,  // 100: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:input_type -> gaoxing.matters.v1.ImportEnterpriseProfilesRequest
-	71,  // 101: gaoxing.matters.v1.MattersService.EvaluatePolicy:input_type -> gaoxing.matters.v1.EvaluatePolicyRequest
-	72,  // 102: gaoxing.matters.v1.MattersService.ListGrants:input_type -> gaoxing.matters.v1.ListGrantsRequest
-	73,  // 103: gaoxing.matters.v1.MattersService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
-	74,  // 104: gaoxing.matters.v1.MattersService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
-	13,  // 105: gaoxing.matters.v1.MattersService.GetMatter:output_type -> gaoxing.matters.v1.Matter
-	17,  // 106: gaoxing.matters.v1.MattersService.ListMatters:output_type -> gaoxing.matters.v1.ListMattersResponse
-	13,  // 107: gaoxing.matters.v1.MattersService.UpdateMatter:output_type -> gaoxing.matters.v1.Matter
-	19,  // 108: gaoxing.matters.v1.MattersService.EnableMatter:output_type -> gaoxing.matters.v1.Enablement
-	22,  // 109: gaoxing.matters.v1.MattersService.ListEnablements:output_type -> gaoxing.matters.v1.ListEnablementsResponse
-	29,  // 110: gaoxing.matters.v1.MattersService.SubmitApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 111: gaoxing.matters.v1.MattersService.GetApplication:output_type -> gaoxing.matters.v1.Application
-	45,  // 112: gaoxing.matters.v1.MattersService.ListApplications:output_type -> gaoxing.matters.v1.ListApplicationsResponse
-	29,  // 113: gaoxing.matters.v1.MattersService.AcceptApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 114: gaoxing.matters.v1.MattersService.AcceptDeferred:output_type -> gaoxing.matters.v1.Application
-	29,  // 115: gaoxing.matters.v1.MattersService.SupplyDeferred:output_type -> gaoxing.matters.v1.Application
-	29,  // 116: gaoxing.matters.v1.MattersService.RequestCorrection:output_type -> gaoxing.matters.v1.Application
-	29,  // 117: gaoxing.matters.v1.MattersService.ResubmitApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 118: gaoxing.matters.v1.MattersService.RejectApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 119: gaoxing.matters.v1.MattersService.CompleteStep:output_type -> gaoxing.matters.v1.Application
-	29,  // 120: gaoxing.matters.v1.MattersService.WithdrawApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 121: gaoxing.matters.v1.MattersService.RateApplication:output_type -> gaoxing.matters.v1.Application
-	43,  // 122: gaoxing.matters.v1.MattersService.ReportMatters:output_type -> gaoxing.matters.v1.ReportMattersResponse
-	29,  // 123: gaoxing.matters.v1.MattersService.AssignApplication:output_type -> gaoxing.matters.v1.Application
-	48,  // 124: gaoxing.matters.v1.MattersService.ListQueue:output_type -> gaoxing.matters.v1.ListQueueResponse
-	51,  // 125: gaoxing.matters.v1.MattersService.ListAlerts:output_type -> gaoxing.matters.v1.ListAlertsResponse
-	29,  // 126: gaoxing.matters.v1.MattersService.RectifyApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 127: gaoxing.matters.v1.MattersService.MailCertificate:output_type -> gaoxing.matters.v1.Application
-	55,  // 128: gaoxing.matters.v1.MattersService.GetBundle:output_type -> gaoxing.matters.v1.Bundle
-	58,  // 129: gaoxing.matters.v1.MattersService.ListBundles:output_type -> gaoxing.matters.v1.ListBundlesResponse
-	60,  // 130: gaoxing.matters.v1.MattersService.SubmitBundle:output_type -> gaoxing.matters.v1.BundleApplication
-	60,  // 131: gaoxing.matters.v1.MattersService.GetBundleApplication:output_type -> gaoxing.matters.v1.BundleApplication
-	75,  // 132: gaoxing.matters.v1.MattersService.UpdatePolicy:output_type -> gaoxing.matters.v1.Policy
-	76,  // 133: gaoxing.matters.v1.MattersService.ListPolicies:output_type -> gaoxing.matters.v1.ListPoliciesResponse
-	77,  // 134: gaoxing.matters.v1.MattersService.UpsertEnterpriseProfile:output_type -> gaoxing.matters.v1.EnterpriseProfile
-	78,  // 135: gaoxing.matters.v1.MattersService.ImportEnterpriseProfiles:output_type -> gaoxing.matters.v1.ImportEnterpriseProfilesResponse
-	79,  // 136: gaoxing.matters.v1.MattersService.EvaluatePolicy:output_type -> gaoxing.matters.v1.EvaluatePolicyResponse
-	80,  // 137: gaoxing.matters.v1.MattersService.ListGrants:output_type -> gaoxing.matters.v1.ListGrantsResponse
-	81,  // 138: gaoxing.matters.v1.MattersService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
-	82,  // 139: gaoxing.matters.v1.MattersService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
-	105, // [105:140] is the sub-list for method output_type
-	70,  // [70:105] is the sub-list for method input_type
+	69,  // 99: gaoxing.matters.v1.MattersService.EvaluatePolicy:input_type -> gaoxing.matters.v1.EvaluatePolicyRequest
+	70,  // 100: gaoxing.matters.v1.MattersService.ListGrants:input_type -> gaoxing.matters.v1.ListGrantsRequest
+	71,  // 101: gaoxing.matters.v1.MattersService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
+	72,  // 102: gaoxing.matters.v1.MattersService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
+	13,  // 103: gaoxing.matters.v1.MattersService.GetMatter:output_type -> gaoxing.matters.v1.Matter
+	17,  // 104: gaoxing.matters.v1.MattersService.ListMatters:output_type -> gaoxing.matters.v1.ListMattersResponse
+	13,  // 105: gaoxing.matters.v1.MattersService.UpdateMatter:output_type -> gaoxing.matters.v1.Matter
+	19,  // 106: gaoxing.matters.v1.MattersService.EnableMatter:output_type -> gaoxing.matters.v1.Enablement
+	22,  // 107: gaoxing.matters.v1.MattersService.ListEnablements:output_type -> gaoxing.matters.v1.ListEnablementsResponse
+	29,  // 108: gaoxing.matters.v1.MattersService.SubmitApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 109: gaoxing.matters.v1.MattersService.GetApplication:output_type -> gaoxing.matters.v1.Application
+	45,  // 110: gaoxing.matters.v1.MattersService.ListApplications:output_type -> gaoxing.matters.v1.ListApplicationsResponse
+	29,  // 111: gaoxing.matters.v1.MattersService.AcceptApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 112: gaoxing.matters.v1.MattersService.AcceptDeferred:output_type -> gaoxing.matters.v1.Application
+	29,  // 113: gaoxing.matters.v1.MattersService.SupplyDeferred:output_type -> gaoxing.matters.v1.Application
+	29,  // 114: gaoxing.matters.v1.MattersService.RequestCorrection:output_type -> gaoxing.matters.v1.Application
+	29,  // 115: gaoxing.matters.v1.MattersService.ResubmitApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 116: gaoxing.matters.v1.MattersService.RejectApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 117: gaoxing.matters.v1.MattersService.CompleteStep:output_type -> gaoxing.matters.v1.Application
+	29,  // 118: gaoxing.matters.v1.MattersService.WithdrawApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 119: gaoxing.matters.v1.MattersService.RateApplication:output_type -> gaoxing.matters.v1.Application
+	43,  // 120: gaoxing.matters.v1.MattersService.ReportMatters:output_type -> gaoxing.matters.v1.ReportMattersResponse
+	29,  // 121: gaoxing.matters.v1.MattersService.AssignApplication:output_type -> gaoxing.matters.v1.Application
+	48,  // 122: gaoxing.matters.v1.MattersService.ListQueue:output_type -> gaoxing.matters.v1.ListQueueResponse
+	51,  // 123: gaoxing.matters.v1.MattersService.ListAlerts:output_type -> gaoxing.matters.v1.ListAlertsResponse
+	29,  // 124: gaoxing.matters.v1.MattersService.RectifyApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 125: gaoxing.matters.v1.MattersService.MailCertificate:output_type -> gaoxing.matters.v1.Application
+	55,  // 126: gaoxing.matters.v1.MattersService.GetBundle:output_type -> gaoxing.matters.v1.Bundle
+	58,  // 127: gaoxing.matters.v1.MattersService.ListBundles:output_type -> gaoxing.matters.v1.ListBundlesResponse
+	60,  // 128: gaoxing.matters.v1.MattersService.SubmitBundle:output_type -> gaoxing.matters.v1.BundleApplication
+	60,  // 129: gaoxing.matters.v1.MattersService.GetBundleApplication:output_type -> gaoxing.matters.v1.BundleApplication
+	73,  // 130: gaoxing.matters.v1.MattersService.UpdatePolicy:output_type -> gaoxing.matters.v1.Policy
+	74,  // 131: gaoxing.matters.v1.MattersService.ListPolicies:output_type -> gaoxing.matters.v1.ListPoliciesResponse
+	75,  // 132: gaoxing.matters.v1.MattersService.EvaluatePolicy:output_type -> gaoxing.matters.v1.EvaluatePolicyResponse
+	76,  // 133: gaoxing.matters.v1.MattersService.ListGrants:output_type -> gaoxing.matters.v1.ListGrantsResponse
+	77,  // 134: gaoxing.matters.v1.MattersService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	78,  // 135: gaoxing.matters.v1.MattersService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	103, // [103:136] is the sub-list for method output_type
+	70,  // [70:103] is the sub-list for method input_type
 	70,  // [70:70] is the sub-list for extension type_name
 	70,  // [70:70] is the sub-list for extension extendee
 	0,   // [0:70] is the sub-list for field type_name

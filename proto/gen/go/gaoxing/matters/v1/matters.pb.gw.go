@@ -1303,96 +1303,6 @@ func local_request_MattersService_ListPolicies_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
-func request_MattersService_UpsertEnterpriseProfile_0(ctx context.Context, marshaler runtime.Marshaler, client MattersServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
-	var (
-		protoReq UpsertEnterpriseProfileRequest
-		metadata runtime.ServerMetadata
-		err      error
-	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	val, ok := pathParams["parent"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
-	}
-	protoReq.Parent, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
-	}
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-	}
-	msg, err := client.UpsertEnterpriseProfile(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
-	return msg, metadata, err
-}
-
-func local_request_MattersService_UpsertEnterpriseProfile_0(ctx context.Context, marshaler runtime.Marshaler, server MattersServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
-	var (
-		protoReq UpsertEnterpriseProfileRequest
-		metadata runtime.ServerMetadata
-		err      error
-	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	val, ok := pathParams["parent"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
-	}
-	protoReq.Parent, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
-	}
-	msg, err := server.UpsertEnterpriseProfile(ctx, &protoReq)
-	return msg, metadata, err
-}
-
-func request_MattersService_ImportEnterpriseProfiles_0(ctx context.Context, marshaler runtime.Marshaler, client MattersServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
-	var (
-		protoReq ImportEnterpriseProfilesRequest
-		metadata runtime.ServerMetadata
-		err      error
-	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	val, ok := pathParams["parent"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
-	}
-	protoReq.Parent, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
-	}
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-	}
-	msg, err := client.ImportEnterpriseProfiles(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
-	return msg, metadata, err
-}
-
-func local_request_MattersService_ImportEnterpriseProfiles_0(ctx context.Context, marshaler runtime.Marshaler, server MattersServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
-	var (
-		protoReq ImportEnterpriseProfilesRequest
-		metadata runtime.ServerMetadata
-		err      error
-	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	val, ok := pathParams["parent"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
-	}
-	protoReq.Parent, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
-	}
-	msg, err := server.ImportEnterpriseProfiles(ctx, &protoReq)
-	return msg, metadata, err
-}
-
 func request_MattersService_EvaluatePolicy_0(ctx context.Context, marshaler runtime.Marshaler, client MattersServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq EvaluatePolicyRequest
@@ -2169,46 +2079,6 @@ func RegisterMattersServiceHandlerServer(ctx context.Context, mux *runtime.Serve
 		}
 		forward_MattersService_ListPolicies_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodPost, pattern_MattersService_UpsertEnterpriseProfile_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
-		ctx, cancel := context.WithCancel(req.Context())
-		defer cancel()
-		var stream runtime.ServerTransportStream
-		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
-		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/gaoxing.matters.v1.MattersService/UpsertEnterpriseProfile", runtime.WithHTTPPathPattern("/v1/{parent=tenants/*}/enterpriseProfiles"))
-		if err != nil {
-			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		resp, md, err := local_request_MattersService_UpsertEnterpriseProfile_0(annotatedContext, inboundMarshaler, server, req, pathParams)
-		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
-		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
-		if err != nil {
-			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		forward_MattersService_UpsertEnterpriseProfile_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
-	})
-	mux.Handle(http.MethodPost, pattern_MattersService_ImportEnterpriseProfiles_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
-		ctx, cancel := context.WithCancel(req.Context())
-		defer cancel()
-		var stream runtime.ServerTransportStream
-		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
-		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/gaoxing.matters.v1.MattersService/ImportEnterpriseProfiles", runtime.WithHTTPPathPattern("/v1/{parent=tenants/*}/enterpriseProfiles:import"))
-		if err != nil {
-			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		resp, md, err := local_request_MattersService_ImportEnterpriseProfiles_0(annotatedContext, inboundMarshaler, server, req, pathParams)
-		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
-		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
-		if err != nil {
-			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		forward_MattersService_ImportEnterpriseProfiles_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
-	})
 	mux.Handle(http.MethodPost, pattern_MattersService_EvaluatePolicy_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -2822,40 +2692,6 @@ func RegisterMattersServiceHandlerClient(ctx context.Context, mux *runtime.Serve
 		}
 		forward_MattersService_ListPolicies_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodPost, pattern_MattersService_UpsertEnterpriseProfile_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
-		ctx, cancel := context.WithCancel(req.Context())
-		defer cancel()
-		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/gaoxing.matters.v1.MattersService/UpsertEnterpriseProfile", runtime.WithHTTPPathPattern("/v1/{parent=tenants/*}/enterpriseProfiles"))
-		if err != nil {
-			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		resp, md, err := request_MattersService_UpsertEnterpriseProfile_0(annotatedContext, inboundMarshaler, client, req, pathParams)
-		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
-		if err != nil {
-			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		forward_MattersService_UpsertEnterpriseProfile_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
-	})
-	mux.Handle(http.MethodPost, pattern_MattersService_ImportEnterpriseProfiles_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
-		ctx, cancel := context.WithCancel(req.Context())
-		defer cancel()
-		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/gaoxing.matters.v1.MattersService/ImportEnterpriseProfiles", runtime.WithHTTPPathPattern("/v1/{parent=tenants/*}/enterpriseProfiles:import"))
-		if err != nil {
-			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		resp, md, err := request_MattersService_ImportEnterpriseProfiles_0(annotatedContext, inboundMarshaler, client, req, pathParams)
-		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
-		if err != nil {
-			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		forward_MattersService_ImportEnterpriseProfiles_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
-	})
 	mux.Handle(http.MethodPost, pattern_MattersService_EvaluatePolicy_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -2928,77 +2764,73 @@ func RegisterMattersServiceHandlerClient(ctx context.Context, mux *runtime.Serve
 }
 
 var (
-	pattern_MattersService_GetMatter_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "matters", "name"}, ""))
-	pattern_MattersService_ListMatters_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "matters"}, ""))
-	pattern_MattersService_UpdateMatter_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "matters"}, ""))
-	pattern_MattersService_EnableMatter_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "enablements"}, ""))
-	pattern_MattersService_ListEnablements_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "enablements"}, ""))
-	pattern_MattersService_SubmitApplication_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "applications"}, ""))
-	pattern_MattersService_GetApplication_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, ""))
-	pattern_MattersService_ListApplications_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "applications"}, ""))
-	pattern_MattersService_AcceptApplication_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "accept"))
-	pattern_MattersService_AcceptDeferred_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "acceptDeferred"))
-	pattern_MattersService_SupplyDeferred_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "supplyDeferred"))
-	pattern_MattersService_RequestCorrection_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "requestCorrection"))
-	pattern_MattersService_ResubmitApplication_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "resubmit"))
-	pattern_MattersService_RejectApplication_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "reject"))
-	pattern_MattersService_CompleteStep_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "completeStep"))
-	pattern_MattersService_WithdrawApplication_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "withdraw"))
-	pattern_MattersService_RateApplication_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "rate"))
-	pattern_MattersService_ReportMatters_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "matterReports"}, ""))
-	pattern_MattersService_AssignApplication_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "assign"))
-	pattern_MattersService_ListQueue_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "queue"}, ""))
-	pattern_MattersService_ListAlerts_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "tenants", "applications", "name", "alerts"}, ""))
-	pattern_MattersService_RectifyApplication_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "rectify"))
-	pattern_MattersService_MailCertificate_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "mail"))
-	pattern_MattersService_GetBundle_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "bundles", "name"}, ""))
-	pattern_MattersService_ListBundles_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "bundles"}, ""))
-	pattern_MattersService_SubmitBundle_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "bundleApplications"}, ""))
-	pattern_MattersService_GetBundleApplication_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "bundleApplications", "name"}, ""))
-	pattern_MattersService_UpdatePolicy_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "policies"}, ""))
-	pattern_MattersService_ListPolicies_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "policies"}, ""))
-	pattern_MattersService_UpsertEnterpriseProfile_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "enterpriseProfiles"}, ""))
-	pattern_MattersService_ImportEnterpriseProfiles_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "enterpriseProfiles"}, "import"))
-	pattern_MattersService_EvaluatePolicy_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "policies", "name"}, "evaluate"))
-	pattern_MattersService_ListGrants_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "grants"}, ""))
-	pattern_MattersService_ListAuditRecords_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "auditRecords"}, ""))
-	pattern_MattersService_VerifyAuditChain_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "auditRecords"}, "verify"))
+	pattern_MattersService_GetMatter_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "matters", "name"}, ""))
+	pattern_MattersService_ListMatters_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "matters"}, ""))
+	pattern_MattersService_UpdateMatter_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "matters"}, ""))
+	pattern_MattersService_EnableMatter_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "enablements"}, ""))
+	pattern_MattersService_ListEnablements_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "enablements"}, ""))
+	pattern_MattersService_SubmitApplication_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "applications"}, ""))
+	pattern_MattersService_GetApplication_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, ""))
+	pattern_MattersService_ListApplications_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "applications"}, ""))
+	pattern_MattersService_AcceptApplication_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "accept"))
+	pattern_MattersService_AcceptDeferred_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "acceptDeferred"))
+	pattern_MattersService_SupplyDeferred_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "supplyDeferred"))
+	pattern_MattersService_RequestCorrection_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "requestCorrection"))
+	pattern_MattersService_ResubmitApplication_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "resubmit"))
+	pattern_MattersService_RejectApplication_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "reject"))
+	pattern_MattersService_CompleteStep_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "completeStep"))
+	pattern_MattersService_WithdrawApplication_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "withdraw"))
+	pattern_MattersService_RateApplication_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "rate"))
+	pattern_MattersService_ReportMatters_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "matterReports"}, ""))
+	pattern_MattersService_AssignApplication_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "assign"))
+	pattern_MattersService_ListQueue_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "queue"}, ""))
+	pattern_MattersService_ListAlerts_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "tenants", "applications", "name", "alerts"}, ""))
+	pattern_MattersService_RectifyApplication_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "rectify"))
+	pattern_MattersService_MailCertificate_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "applications", "name"}, "mail"))
+	pattern_MattersService_GetBundle_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "bundles", "name"}, ""))
+	pattern_MattersService_ListBundles_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "bundles"}, ""))
+	pattern_MattersService_SubmitBundle_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "bundleApplications"}, ""))
+	pattern_MattersService_GetBundleApplication_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "bundleApplications", "name"}, ""))
+	pattern_MattersService_UpdatePolicy_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "policies"}, ""))
+	pattern_MattersService_ListPolicies_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "policies"}, ""))
+	pattern_MattersService_EvaluatePolicy_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "tenants", "policies", "name"}, "evaluate"))
+	pattern_MattersService_ListGrants_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "grants"}, ""))
+	pattern_MattersService_ListAuditRecords_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "auditRecords"}, ""))
+	pattern_MattersService_VerifyAuditChain_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tenants", "parent", "auditRecords"}, "verify"))
 )
 
 var (
-	forward_MattersService_GetMatter_0                = runtime.ForwardResponseMessage
-	forward_MattersService_ListMatters_0              = runtime.ForwardResponseMessage
-	forward_MattersService_UpdateMatter_0             = runtime.ForwardResponseMessage
-	forward_MattersService_EnableMatter_0             = runtime.ForwardResponseMessage
-	forward_MattersService_ListEnablements_0          = runtime.ForwardResponseMessage
-	forward_MattersService_SubmitApplication_0        = runtime.ForwardResponseMessage
-	forward_MattersService_GetApplication_0           = runtime.ForwardResponseMessage
-	forward_MattersService_ListApplications_0         = runtime.ForwardResponseMessage
-	forward_MattersService_AcceptApplication_0        = runtime.ForwardResponseMessage
-	forward_MattersService_AcceptDeferred_0           = runtime.ForwardResponseMessage
-	forward_MattersService_SupplyDeferred_0           = runtime.ForwardResponseMessage
-	forward_MattersService_RequestCorrection_0        = runtime.ForwardResponseMessage
-	forward_MattersService_ResubmitApplication_0      = runtime.ForwardResponseMessage
-	forward_MattersService_RejectApplication_0        = runtime.ForwardResponseMessage
-	forward_MattersService_CompleteStep_0             = runtime.ForwardResponseMessage
-	forward_MattersService_WithdrawApplication_0      = runtime.ForwardResponseMessage
-	forward_MattersService_RateApplication_0          = runtime.ForwardResponseMessage
-	forward_MattersService_ReportMatters_0            = runtime.ForwardResponseMessage
-	forward_MattersService_AssignApplication_0        = runtime.ForwardResponseMessage
-	forward_MattersService_ListQueue_0                = runtime.ForwardResponseMessage
-	forward_MattersService_ListAlerts_0               = runtime.ForwardResponseMessage
-	forward_MattersService_RectifyApplication_0       = runtime.ForwardResponseMessage
-	forward_MattersService_MailCertificate_0          = runtime.ForwardResponseMessage
-	forward_MattersService_GetBundle_0                = runtime.ForwardResponseMessage
-	forward_MattersService_ListBundles_0              = runtime.ForwardResponseMessage
-	forward_MattersService_SubmitBundle_0             = runtime.ForwardResponseMessage
-	forward_MattersService_GetBundleApplication_0     = runtime.ForwardResponseMessage
-	forward_MattersService_UpdatePolicy_0             = runtime.ForwardResponseMessage
-	forward_MattersService_ListPolicies_0             = runtime.ForwardResponseMessage
-	forward_MattersService_UpsertEnterpriseProfile_0  = runtime.ForwardResponseMessage
-	forward_MattersService_ImportEnterpriseProfiles_0 = runtime.ForwardResponseMessage
-	forward_MattersService_EvaluatePolicy_0           = runtime.ForwardResponseMessage
-	forward_MattersService_ListGrants_0               = runtime.ForwardResponseMessage
-	forward_MattersService_ListAuditRecords_0         = runtime.ForwardResponseMessage
-	forward_MattersService_VerifyAuditChain_0         = runtime.ForwardResponseMessage
+	forward_MattersService_GetMatter_0            = runtime.ForwardResponseMessage
+	forward_MattersService_ListMatters_0          = runtime.ForwardResponseMessage
+	forward_MattersService_UpdateMatter_0         = runtime.ForwardResponseMessage
+	forward_MattersService_EnableMatter_0         = runtime.ForwardResponseMessage
+	forward_MattersService_ListEnablements_0      = runtime.ForwardResponseMessage
+	forward_MattersService_SubmitApplication_0    = runtime.ForwardResponseMessage
+	forward_MattersService_GetApplication_0       = runtime.ForwardResponseMessage
+	forward_MattersService_ListApplications_0     = runtime.ForwardResponseMessage
+	forward_MattersService_AcceptApplication_0    = runtime.ForwardResponseMessage
+	forward_MattersService_AcceptDeferred_0       = runtime.ForwardResponseMessage
+	forward_MattersService_SupplyDeferred_0       = runtime.ForwardResponseMessage
+	forward_MattersService_RequestCorrection_0    = runtime.ForwardResponseMessage
+	forward_MattersService_ResubmitApplication_0  = runtime.ForwardResponseMessage
+	forward_MattersService_RejectApplication_0    = runtime.ForwardResponseMessage
+	forward_MattersService_CompleteStep_0         = runtime.ForwardResponseMessage
+	forward_MattersService_WithdrawApplication_0  = runtime.ForwardResponseMessage
+	forward_MattersService_RateApplication_0      = runtime.ForwardResponseMessage
+	forward_MattersService_ReportMatters_0        = runtime.ForwardResponseMessage
+	forward_MattersService_AssignApplication_0    = runtime.ForwardResponseMessage
+	forward_MattersService_ListQueue_0            = runtime.ForwardResponseMessage
+	forward_MattersService_ListAlerts_0           = runtime.ForwardResponseMessage
+	forward_MattersService_RectifyApplication_0   = runtime.ForwardResponseMessage
+	forward_MattersService_MailCertificate_0      = runtime.ForwardResponseMessage
+	forward_MattersService_GetBundle_0            = runtime.ForwardResponseMessage
+	forward_MattersService_ListBundles_0          = runtime.ForwardResponseMessage
+	forward_MattersService_SubmitBundle_0         = runtime.ForwardResponseMessage
+	forward_MattersService_GetBundleApplication_0 = runtime.ForwardResponseMessage
+	forward_MattersService_UpdatePolicy_0         = runtime.ForwardResponseMessage
+	forward_MattersService_ListPolicies_0         = runtime.ForwardResponseMessage
+	forward_MattersService_EvaluatePolicy_0       = runtime.ForwardResponseMessage
+	forward_MattersService_ListGrants_0           = runtime.ForwardResponseMessage
+	forward_MattersService_ListAuditRecords_0     = runtime.ForwardResponseMessage
+	forward_MattersService_VerifyAuditChain_0     = runtime.ForwardResponseMessage
 )

@@ -20,41 +20,39 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MattersService_GetMatter_FullMethodName                = "/gaoxing.matters.v1.MattersService/GetMatter"
-	MattersService_ListMatters_FullMethodName              = "/gaoxing.matters.v1.MattersService/ListMatters"
-	MattersService_UpdateMatter_FullMethodName             = "/gaoxing.matters.v1.MattersService/UpdateMatter"
-	MattersService_EnableMatter_FullMethodName             = "/gaoxing.matters.v1.MattersService/EnableMatter"
-	MattersService_ListEnablements_FullMethodName          = "/gaoxing.matters.v1.MattersService/ListEnablements"
-	MattersService_SubmitApplication_FullMethodName        = "/gaoxing.matters.v1.MattersService/SubmitApplication"
-	MattersService_GetApplication_FullMethodName           = "/gaoxing.matters.v1.MattersService/GetApplication"
-	MattersService_ListApplications_FullMethodName         = "/gaoxing.matters.v1.MattersService/ListApplications"
-	MattersService_AcceptApplication_FullMethodName        = "/gaoxing.matters.v1.MattersService/AcceptApplication"
-	MattersService_AcceptDeferred_FullMethodName           = "/gaoxing.matters.v1.MattersService/AcceptDeferred"
-	MattersService_SupplyDeferred_FullMethodName           = "/gaoxing.matters.v1.MattersService/SupplyDeferred"
-	MattersService_RequestCorrection_FullMethodName        = "/gaoxing.matters.v1.MattersService/RequestCorrection"
-	MattersService_ResubmitApplication_FullMethodName      = "/gaoxing.matters.v1.MattersService/ResubmitApplication"
-	MattersService_RejectApplication_FullMethodName        = "/gaoxing.matters.v1.MattersService/RejectApplication"
-	MattersService_CompleteStep_FullMethodName             = "/gaoxing.matters.v1.MattersService/CompleteStep"
-	MattersService_WithdrawApplication_FullMethodName      = "/gaoxing.matters.v1.MattersService/WithdrawApplication"
-	MattersService_RateApplication_FullMethodName          = "/gaoxing.matters.v1.MattersService/RateApplication"
-	MattersService_ReportMatters_FullMethodName            = "/gaoxing.matters.v1.MattersService/ReportMatters"
-	MattersService_AssignApplication_FullMethodName        = "/gaoxing.matters.v1.MattersService/AssignApplication"
-	MattersService_ListQueue_FullMethodName                = "/gaoxing.matters.v1.MattersService/ListQueue"
-	MattersService_ListAlerts_FullMethodName               = "/gaoxing.matters.v1.MattersService/ListAlerts"
-	MattersService_RectifyApplication_FullMethodName       = "/gaoxing.matters.v1.MattersService/RectifyApplication"
-	MattersService_MailCertificate_FullMethodName          = "/gaoxing.matters.v1.MattersService/MailCertificate"
-	MattersService_GetBundle_FullMethodName                = "/gaoxing.matters.v1.MattersService/GetBundle"
-	MattersService_ListBundles_FullMethodName              = "/gaoxing.matters.v1.MattersService/ListBundles"
-	MattersService_SubmitBundle_FullMethodName             = "/gaoxing.matters.v1.MattersService/SubmitBundle"
-	MattersService_GetBundleApplication_FullMethodName     = "/gaoxing.matters.v1.MattersService/GetBundleApplication"
-	MattersService_UpdatePolicy_FullMethodName             = "/gaoxing.matters.v1.MattersService/UpdatePolicy"
-	MattersService_ListPolicies_FullMethodName             = "/gaoxing.matters.v1.MattersService/ListPolicies"
-	MattersService_UpsertEnterpriseProfile_FullMethodName  = "/gaoxing.matters.v1.MattersService/UpsertEnterpriseProfile"
-	MattersService_ImportEnterpriseProfiles_FullMethodName = "/gaoxing.matters.v1.MattersService/ImportEnterpriseProfiles"
-	MattersService_EvaluatePolicy_FullMethodName           = "/gaoxing.matters.v1.MattersService/EvaluatePolicy"
-	MattersService_ListGrants_FullMethodName               = "/gaoxing.matters.v1.MattersService/ListGrants"
-	MattersService_ListAuditRecords_FullMethodName         = "/gaoxing.matters.v1.MattersService/ListAuditRecords"
-	MattersService_VerifyAuditChain_FullMethodName         = "/gaoxing.matters.v1.MattersService/VerifyAuditChain"
+	MattersService_GetMatter_FullMethodName            = "/gaoxing.matters.v1.MattersService/GetMatter"
+	MattersService_ListMatters_FullMethodName          = "/gaoxing.matters.v1.MattersService/ListMatters"
+	MattersService_UpdateMatter_FullMethodName         = "/gaoxing.matters.v1.MattersService/UpdateMatter"
+	MattersService_EnableMatter_FullMethodName         = "/gaoxing.matters.v1.MattersService/EnableMatter"
+	MattersService_ListEnablements_FullMethodName      = "/gaoxing.matters.v1.MattersService/ListEnablements"
+	MattersService_SubmitApplication_FullMethodName    = "/gaoxing.matters.v1.MattersService/SubmitApplication"
+	MattersService_GetApplication_FullMethodName       = "/gaoxing.matters.v1.MattersService/GetApplication"
+	MattersService_ListApplications_FullMethodName     = "/gaoxing.matters.v1.MattersService/ListApplications"
+	MattersService_AcceptApplication_FullMethodName    = "/gaoxing.matters.v1.MattersService/AcceptApplication"
+	MattersService_AcceptDeferred_FullMethodName       = "/gaoxing.matters.v1.MattersService/AcceptDeferred"
+	MattersService_SupplyDeferred_FullMethodName       = "/gaoxing.matters.v1.MattersService/SupplyDeferred"
+	MattersService_RequestCorrection_FullMethodName    = "/gaoxing.matters.v1.MattersService/RequestCorrection"
+	MattersService_ResubmitApplication_FullMethodName  = "/gaoxing.matters.v1.MattersService/ResubmitApplication"
+	MattersService_RejectApplication_FullMethodName    = "/gaoxing.matters.v1.MattersService/RejectApplication"
+	MattersService_CompleteStep_FullMethodName         = "/gaoxing.matters.v1.MattersService/CompleteStep"
+	MattersService_WithdrawApplication_FullMethodName  = "/gaoxing.matters.v1.MattersService/WithdrawApplication"
+	MattersService_RateApplication_FullMethodName      = "/gaoxing.matters.v1.MattersService/RateApplication"
+	MattersService_ReportMatters_FullMethodName        = "/gaoxing.matters.v1.MattersService/ReportMatters"
+	MattersService_AssignApplication_FullMethodName    = "/gaoxing.matters.v1.MattersService/AssignApplication"
+	MattersService_ListQueue_FullMethodName            = "/gaoxing.matters.v1.MattersService/ListQueue"
+	MattersService_ListAlerts_FullMethodName           = "/gaoxing.matters.v1.MattersService/ListAlerts"
+	MattersService_RectifyApplication_FullMethodName   = "/gaoxing.matters.v1.MattersService/RectifyApplication"
+	MattersService_MailCertificate_FullMethodName      = "/gaoxing.matters.v1.MattersService/MailCertificate"
+	MattersService_GetBundle_FullMethodName            = "/gaoxing.matters.v1.MattersService/GetBundle"
+	MattersService_ListBundles_FullMethodName          = "/gaoxing.matters.v1.MattersService/ListBundles"
+	MattersService_SubmitBundle_FullMethodName         = "/gaoxing.matters.v1.MattersService/SubmitBundle"
+	MattersService_GetBundleApplication_FullMethodName = "/gaoxing.matters.v1.MattersService/GetBundleApplication"
+	MattersService_UpdatePolicy_FullMethodName         = "/gaoxing.matters.v1.MattersService/UpdatePolicy"
+	MattersService_ListPolicies_FullMethodName         = "/gaoxing.matters.v1.MattersService/ListPolicies"
+	MattersService_EvaluatePolicy_FullMethodName       = "/gaoxing.matters.v1.MattersService/EvaluatePolicy"
+	MattersService_ListGrants_FullMethodName           = "/gaoxing.matters.v1.MattersService/ListGrants"
+	MattersService_ListAuditRecords_FullMethodName     = "/gaoxing.matters.v1.MattersService/ListAuditRecords"
+	MattersService_VerifyAuditChain_FullMethodName     = "/gaoxing.matters.v1.MattersService/VerifyAuditChain"
 )
 
 // MattersServiceClient is the client API for MattersService service.
@@ -135,13 +133,10 @@ type MattersServiceClient interface {
 	UpdatePolicy(ctx context.Context, in *UpdatePolicyRequest, opts ...grpc.CallOption) (*Policy, error)
 	// ListPolicies lists a tenant's policies.
 	ListPolicies(ctx context.Context, in *ListPoliciesRequest, opts ...grpc.CallOption) (*ListPoliciesResponse, error)
-	// UpsertEnterpriseProfile creates or replaces one enterprise profile (企业画像).
-	UpsertEnterpriseProfile(ctx context.Context, in *UpsertEnterpriseProfileRequest, opts ...grpc.CallOption) (*EnterpriseProfile, error)
-	// ImportEnterpriseProfiles upserts many profiles at once, all or nothing.
-	ImportEnterpriseProfiles(ctx context.Context, in *ImportEnterpriseProfilesRequest, opts ...grpc.CallOption) (*ImportEnterpriseProfilesResponse, error)
-	// EvaluatePolicy matches a policy's rule against every profile in the policy's tenant
-	// subtree and grants it to the enterprises that qualify, without an application.
-	// Evaluating again adds only new grants.
+	// EvaluatePolicy matches a policy's rule against every enterprise of the policy's tenant
+	// subtree in the enterprise register (the stewardship service, read as the caller) and
+	// grants it to the enterprises that qualify, without an application. Evaluating again
+	// adds only new grants.
 	EvaluatePolicy(ctx context.Context, in *EvaluatePolicyRequest, opts ...grpc.CallOption) (*EvaluatePolicyResponse, error)
 	// ListGrants lists the grants made in a tenant's subtree.
 	ListGrants(ctx context.Context, in *ListGrantsRequest, opts ...grpc.CallOption) (*ListGrantsResponse, error)
@@ -451,26 +446,6 @@ func (c *mattersServiceClient) ListPolicies(ctx context.Context, in *ListPolicie
 	return out, nil
 }
 
-func (c *mattersServiceClient) UpsertEnterpriseProfile(ctx context.Context, in *UpsertEnterpriseProfileRequest, opts ...grpc.CallOption) (*EnterpriseProfile, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(EnterpriseProfile)
-	err := c.cc.Invoke(ctx, MattersService_UpsertEnterpriseProfile_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *mattersServiceClient) ImportEnterpriseProfiles(ctx context.Context, in *ImportEnterpriseProfilesRequest, opts ...grpc.CallOption) (*ImportEnterpriseProfilesResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ImportEnterpriseProfilesResponse)
-	err := c.cc.Invoke(ctx, MattersService_ImportEnterpriseProfiles_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 func (c *mattersServiceClient) EvaluatePolicy(ctx context.Context, in *EvaluatePolicyRequest, opts ...grpc.CallOption) (*EvaluatePolicyResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(EvaluatePolicyResponse)
@@ -589,13 +564,10 @@ type MattersServiceServer interface {
 	UpdatePolicy(context.Context, *UpdatePolicyRequest) (*Policy, error)
 	// ListPolicies lists a tenant's policies.
 	ListPolicies(context.Context, *ListPoliciesRequest) (*ListPoliciesResponse, error)
-	// UpsertEnterpriseProfile creates or replaces one enterprise profile (企业画像).
-	UpsertEnterpriseProfile(context.Context, *UpsertEnterpriseProfileRequest) (*EnterpriseProfile, error)
-	// ImportEnterpriseProfiles upserts many profiles at once, all or nothing.
-	ImportEnterpriseProfiles(context.Context, *ImportEnterpriseProfilesRequest) (*ImportEnterpriseProfilesResponse, error)
-	// EvaluatePolicy matches a policy's rule against every profile in the policy's tenant
-	// subtree and grants it to the enterprises that qualify, without an application.
-	// Evaluating again adds only new grants.
+	// EvaluatePolicy matches a policy's rule against every enterprise of the policy's tenant
+	// subtree in the enterprise register (the stewardship service, read as the caller) and
+	// grants it to the enterprises that qualify, without an application. Evaluating again
+	// adds only new grants.
 	EvaluatePolicy(context.Context, *EvaluatePolicyRequest) (*EvaluatePolicyResponse, error)
 	// ListGrants lists the grants made in a tenant's subtree.
 	ListGrants(context.Context, *ListGrantsRequest) (*ListGrantsResponse, error)
@@ -701,12 +673,6 @@ func (UnimplementedMattersServiceServer) UpdatePolicy(context.Context, *UpdatePo
 }
 func (UnimplementedMattersServiceServer) ListPolicies(context.Context, *ListPoliciesRequest) (*ListPoliciesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPolicies not implemented")
-}
-func (UnimplementedMattersServiceServer) UpsertEnterpriseProfile(context.Context, *UpsertEnterpriseProfileRequest) (*EnterpriseProfile, error) {
-	return nil, status.Error(codes.Unimplemented, "method UpsertEnterpriseProfile not implemented")
-}
-func (UnimplementedMattersServiceServer) ImportEnterpriseProfiles(context.Context, *ImportEnterpriseProfilesRequest) (*ImportEnterpriseProfilesResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method ImportEnterpriseProfiles not implemented")
 }
 func (UnimplementedMattersServiceServer) EvaluatePolicy(context.Context, *EvaluatePolicyRequest) (*EvaluatePolicyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EvaluatePolicy not implemented")
@@ -1263,42 +1229,6 @@ func _MattersService_ListPolicies_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
-func _MattersService_UpsertEnterpriseProfile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(UpsertEnterpriseProfileRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(MattersServiceServer).UpsertEnterpriseProfile(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: MattersService_UpsertEnterpriseProfile_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(MattersServiceServer).UpsertEnterpriseProfile(ctx, req.(*UpsertEnterpriseProfileRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _MattersService_ImportEnterpriseProfiles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ImportEnterpriseProfilesRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(MattersServiceServer).ImportEnterpriseProfiles(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: MattersService_ImportEnterpriseProfiles_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(MattersServiceServer).ImportEnterpriseProfiles(ctx, req.(*ImportEnterpriseProfilesRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 func _MattersService_EvaluatePolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(EvaluatePolicyRequest)
 	if err := dec(in); err != nil {
@@ -1493,14 +1423,6 @@ var MattersService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListPolicies",
 			Handler:    _MattersService_ListPolicies_Handler,
-		},
-		{
-			MethodName: "UpsertEnterpriseProfile",
-			Handler:    _MattersService_UpsertEnterpriseProfile_Handler,
-		},
-		{
-			MethodName: "ImportEnterpriseProfiles",
-			Handler:    _MattersService_ImportEnterpriseProfiles_Handler,
 		},
 		{
 			MethodName: "EvaluatePolicy",

@@ -415,10 +415,11 @@ func (x *Policy) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
-// EnterpriseProfile is what the rules see of an enterprise (企业画像).
+// EnterpriseProfile is what the rules see of an enterprise (企业画像), read from the
+// enterprise register the stewardship service keeps.
 type EnterpriseProfile struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
-	Name             string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`                               // tenants/{tenant}/enterpriseProfiles/{credit_code}
+	Name             string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`                               // the register's name: tenants/{tenant}/enterprises/{credit_code}
 	CreditCode       string                 `protobuf:"bytes,2,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"` // unified social credit code (GB 32100)
 	EnterpriseName   string                 `protobuf:"bytes,3,opt,name=enterprise_name,json=enterpriseName,proto3" json:"enterprise_name,omitempty"`
 	Industry         string                 `protobuf:"bytes,4,opt,name=industry,proto3" json:"industry,omitempty"`
@@ -530,7 +531,7 @@ type Grant struct {
 	Name           string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // tenants/{tenant}/grants/{policy_code}.{credit_code}
 	Policy         string                 `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
 	PolicyVersion  int32                  `protobuf:"varint,3,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
-	Enterprise     string                 `protobuf:"bytes,4,opt,name=enterprise,proto3" json:"enterprise,omitempty"` // the profile's name
+	Enterprise     string                 `protobuf:"bytes,4,opt,name=enterprise,proto3" json:"enterprise,omitempty"` // the enterprise in the register
 	EnterpriseName string                 `protobuf:"bytes,5,opt,name=enterprise_name,json=enterpriseName,proto3" json:"enterprise_name,omitempty"`
 	// Which rules matched, innermost first, each as "label: attribute op value (actual)".
 	Explanation   []string               `protobuf:"bytes,6,rep,name=explanation,proto3" json:"explanation,omitempty"`
@@ -758,154 +759,6 @@ func (x *ListPoliciesResponse) GetPolicies() []*Policy {
 	return nil
 }
 
-type UpsertEnterpriseProfileRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	Profile       *EnterpriseProfile     `protobuf:"bytes,2,opt,name=profile,proto3" json:"profile,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *UpsertEnterpriseProfileRequest) Reset() {
-	*x = UpsertEnterpriseProfileRequest{}
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[9]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *UpsertEnterpriseProfileRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*UpsertEnterpriseProfileRequest) ProtoMessage() {}
-
-func (x *UpsertEnterpriseProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[9]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use UpsertEnterpriseProfileRequest.ProtoReflect.Descriptor instead.
-func (*UpsertEnterpriseProfileRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_policy_proto_rawDescGZIP(), []int{9}
-}
-
-func (x *UpsertEnterpriseProfileRequest) GetParent() string {
-	if x != nil {
-		return x.Parent
-	}
-	return ""
-}
-
-func (x *UpsertEnterpriseProfileRequest) GetProfile() *EnterpriseProfile {
-	if x != nil {
-		return x.Profile
-	}
-	return nil
-}
-
-type ImportEnterpriseProfilesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	Profiles      []*EnterpriseProfile   `protobuf:"bytes,2,rep,name=profiles,proto3" json:"profiles,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ImportEnterpriseProfilesRequest) Reset() {
-	*x = ImportEnterpriseProfilesRequest{}
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[10]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ImportEnterpriseProfilesRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ImportEnterpriseProfilesRequest) ProtoMessage() {}
-
-func (x *ImportEnterpriseProfilesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[10]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ImportEnterpriseProfilesRequest.ProtoReflect.Descriptor instead.
-func (*ImportEnterpriseProfilesRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_policy_proto_rawDescGZIP(), []int{10}
-}
-
-func (x *ImportEnterpriseProfilesRequest) GetParent() string {
-	if x != nil {
-		return x.Parent
-	}
-	return ""
-}
-
-func (x *ImportEnterpriseProfilesRequest) GetProfiles() []*EnterpriseProfile {
-	if x != nil {
-		return x.Profiles
-	}
-	return nil
-}
-
-type ImportEnterpriseProfilesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Imported      int32                  `protobuf:"varint,1,opt,name=imported,proto3" json:"imported,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ImportEnterpriseProfilesResponse) Reset() {
-	*x = ImportEnterpriseProfilesResponse{}
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[11]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ImportEnterpriseProfilesResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ImportEnterpriseProfilesResponse) ProtoMessage() {}
-
-func (x *ImportEnterpriseProfilesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[11]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ImportEnterpriseProfilesResponse.ProtoReflect.Descriptor instead.
-func (*ImportEnterpriseProfilesResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_policy_proto_rawDescGZIP(), []int{11}
-}
-
-func (x *ImportEnterpriseProfilesResponse) GetImported() int32 {
-	if x != nil {
-		return x.Imported
-	}
-	return 0
-}
-
 type EvaluatePolicyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // tenants/{tenant}/policies/{code}
@@ -915,7 +768,7 @@ type EvaluatePolicyRequest struct {
 
 func (x *EvaluatePolicyRequest) Reset() {
 	*x = EvaluatePolicyRequest{}
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[12]
+	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -927,7 +780,7 @@ func (x *EvaluatePolicyRequest) String() string {
 func (*EvaluatePolicyRequest) ProtoMessage() {}
 
 func (x *EvaluatePolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[12]
+	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -940,7 +793,7 @@ func (x *EvaluatePolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluatePolicyRequest.ProtoReflect.Descriptor instead.
 func (*EvaluatePolicyRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_policy_proto_rawDescGZIP(), []int{12}
+	return file_gaoxing_matters_v1_policy_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EvaluatePolicyRequest) GetName() string {
@@ -961,7 +814,7 @@ type EvaluatePolicyResponse struct {
 
 func (x *EvaluatePolicyResponse) Reset() {
 	*x = EvaluatePolicyResponse{}
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[13]
+	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -973,7 +826,7 @@ func (x *EvaluatePolicyResponse) String() string {
 func (*EvaluatePolicyResponse) ProtoMessage() {}
 
 func (x *EvaluatePolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[13]
+	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -986,7 +839,7 @@ func (x *EvaluatePolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluatePolicyResponse.ProtoReflect.Descriptor instead.
 func (*EvaluatePolicyResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_policy_proto_rawDescGZIP(), []int{13}
+	return file_gaoxing_matters_v1_policy_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EvaluatePolicyResponse) GetEvaluated() int32 {
@@ -1022,7 +875,7 @@ type ListGrantsRequest struct {
 
 func (x *ListGrantsRequest) Reset() {
 	*x = ListGrantsRequest{}
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[14]
+	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +887,7 @@ func (x *ListGrantsRequest) String() string {
 func (*ListGrantsRequest) ProtoMessage() {}
 
 func (x *ListGrantsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[14]
+	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +900,7 @@ func (x *ListGrantsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGrantsRequest.ProtoReflect.Descriptor instead.
 func (*ListGrantsRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_policy_proto_rawDescGZIP(), []int{14}
+	return file_gaoxing_matters_v1_policy_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListGrantsRequest) GetParent() string {
@@ -1088,7 +941,7 @@ type ListGrantsResponse struct {
 
 func (x *ListGrantsResponse) Reset() {
 	*x = ListGrantsResponse{}
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[15]
+	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1100,7 +953,7 @@ func (x *ListGrantsResponse) String() string {
 func (*ListGrantsResponse) ProtoMessage() {}
 
 func (x *ListGrantsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[15]
+	mi := &file_gaoxing_matters_v1_policy_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1113,7 +966,7 @@ func (x *ListGrantsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGrantsResponse.ProtoReflect.Descriptor instead.
 func (*ListGrantsResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_matters_v1_policy_proto_rawDescGZIP(), []int{15}
+	return file_gaoxing_matters_v1_policy_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListGrantsResponse) GetGrants() []*Grant {
@@ -1193,15 +1046,7 @@ const file_gaoxing_matters_v1_policy_proto_rawDesc = "" +
 	"\x13ListPoliciesRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\"N\n" +
 	"\x14ListPoliciesResponse\x126\n" +
-	"\bpolicies\x18\x01 \x03(\v2\x1a.gaoxing.matters.v1.PolicyR\bpolicies\"y\n" +
-	"\x1eUpsertEnterpriseProfileRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12?\n" +
-	"\aprofile\x18\x02 \x01(\v2%.gaoxing.matters.v1.EnterpriseProfileR\aprofile\"|\n" +
-	"\x1fImportEnterpriseProfilesRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12A\n" +
-	"\bprofiles\x18\x02 \x03(\v2%.gaoxing.matters.v1.EnterpriseProfileR\bprofiles\">\n" +
-	" ImportEnterpriseProfilesResponse\x12\x1a\n" +
-	"\bimported\x18\x01 \x01(\x05R\bimported\"+\n" +
+	"\bpolicies\x18\x01 \x03(\v2\x1a.gaoxing.matters.v1.PolicyR\bpolicies\"+\n" +
 	"\x15EvaluatePolicyRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x83\x01\n" +
 	"\x16EvaluatePolicyResponse\x12\x1c\n" +
@@ -1245,27 +1090,24 @@ func file_gaoxing_matters_v1_policy_proto_rawDescGZIP() []byte {
 }
 
 var file_gaoxing_matters_v1_policy_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gaoxing_matters_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_gaoxing_matters_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_gaoxing_matters_v1_policy_proto_goTypes = []any{
-	(Operator)(0),                            // 0: gaoxing.matters.v1.Operator
-	(*Condition)(nil),                        // 1: gaoxing.matters.v1.Condition
-	(*RuleSet)(nil),                          // 2: gaoxing.matters.v1.RuleSet
-	(*Rule)(nil),                             // 3: gaoxing.matters.v1.Rule
-	(*Policy)(nil),                           // 4: gaoxing.matters.v1.Policy
-	(*EnterpriseProfile)(nil),                // 5: gaoxing.matters.v1.EnterpriseProfile
-	(*Grant)(nil),                            // 6: gaoxing.matters.v1.Grant
-	(*UpdatePolicyRequest)(nil),              // 7: gaoxing.matters.v1.UpdatePolicyRequest
-	(*ListPoliciesRequest)(nil),              // 8: gaoxing.matters.v1.ListPoliciesRequest
-	(*ListPoliciesResponse)(nil),             // 9: gaoxing.matters.v1.ListPoliciesResponse
-	(*UpsertEnterpriseProfileRequest)(nil),   // 10: gaoxing.matters.v1.UpsertEnterpriseProfileRequest
-	(*ImportEnterpriseProfilesRequest)(nil),  // 11: gaoxing.matters.v1.ImportEnterpriseProfilesRequest
-	(*ImportEnterpriseProfilesResponse)(nil), // 12: gaoxing.matters.v1.ImportEnterpriseProfilesResponse
-	(*EvaluatePolicyRequest)(nil),            // 13: gaoxing.matters.v1.EvaluatePolicyRequest
-	(*EvaluatePolicyResponse)(nil),           // 14: gaoxing.matters.v1.EvaluatePolicyResponse
-	(*ListGrantsRequest)(nil),                // 15: gaoxing.matters.v1.ListGrantsRequest
-	(*ListGrantsResponse)(nil),               // 16: gaoxing.matters.v1.ListGrantsResponse
-	nil,                                      // 17: gaoxing.matters.v1.EnterpriseProfile.AttributesEntry
-	(*timestamppb.Timestamp)(nil),            // 18: google.protobuf.Timestamp
+	(Operator)(0),                  // 0: gaoxing.matters.v1.Operator
+	(*Condition)(nil),              // 1: gaoxing.matters.v1.Condition
+	(*RuleSet)(nil),                // 2: gaoxing.matters.v1.RuleSet
+	(*Rule)(nil),                   // 3: gaoxing.matters.v1.Rule
+	(*Policy)(nil),                 // 4: gaoxing.matters.v1.Policy
+	(*EnterpriseProfile)(nil),      // 5: gaoxing.matters.v1.EnterpriseProfile
+	(*Grant)(nil),                  // 6: gaoxing.matters.v1.Grant
+	(*UpdatePolicyRequest)(nil),    // 7: gaoxing.matters.v1.UpdatePolicyRequest
+	(*ListPoliciesRequest)(nil),    // 8: gaoxing.matters.v1.ListPoliciesRequest
+	(*ListPoliciesResponse)(nil),   // 9: gaoxing.matters.v1.ListPoliciesResponse
+	(*EvaluatePolicyRequest)(nil),  // 10: gaoxing.matters.v1.EvaluatePolicyRequest
+	(*EvaluatePolicyResponse)(nil), // 11: gaoxing.matters.v1.EvaluatePolicyResponse
+	(*ListGrantsRequest)(nil),      // 12: gaoxing.matters.v1.ListGrantsRequest
+	(*ListGrantsResponse)(nil),     // 13: gaoxing.matters.v1.ListGrantsResponse
+	nil,                            // 14: gaoxing.matters.v1.EnterpriseProfile.AttributesEntry
+	(*timestamppb.Timestamp)(nil),  // 15: google.protobuf.Timestamp
 }
 var file_gaoxing_matters_v1_policy_proto_depIdxs = []int32{
 	0,  // 0: gaoxing.matters.v1.Condition.operator:type_name -> gaoxing.matters.v1.Operator
@@ -1274,21 +1116,19 @@ var file_gaoxing_matters_v1_policy_proto_depIdxs = []int32{
 	2,  // 3: gaoxing.matters.v1.Rule.any:type_name -> gaoxing.matters.v1.RuleSet
 	1,  // 4: gaoxing.matters.v1.Rule.condition:type_name -> gaoxing.matters.v1.Condition
 	3,  // 5: gaoxing.matters.v1.Policy.rule:type_name -> gaoxing.matters.v1.Rule
-	18, // 6: gaoxing.matters.v1.Policy.update_time:type_name -> google.protobuf.Timestamp
-	17, // 7: gaoxing.matters.v1.EnterpriseProfile.attributes:type_name -> gaoxing.matters.v1.EnterpriseProfile.AttributesEntry
-	18, // 8: gaoxing.matters.v1.EnterpriseProfile.update_time:type_name -> google.protobuf.Timestamp
-	18, // 9: gaoxing.matters.v1.Grant.create_time:type_name -> google.protobuf.Timestamp
+	15, // 6: gaoxing.matters.v1.Policy.update_time:type_name -> google.protobuf.Timestamp
+	14, // 7: gaoxing.matters.v1.EnterpriseProfile.attributes:type_name -> gaoxing.matters.v1.EnterpriseProfile.AttributesEntry
+	15, // 8: gaoxing.matters.v1.EnterpriseProfile.update_time:type_name -> google.protobuf.Timestamp
+	15, // 9: gaoxing.matters.v1.Grant.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 10: gaoxing.matters.v1.UpdatePolicyRequest.policy:type_name -> gaoxing.matters.v1.Policy
 	4,  // 11: gaoxing.matters.v1.ListPoliciesResponse.policies:type_name -> gaoxing.matters.v1.Policy
-	5,  // 12: gaoxing.matters.v1.UpsertEnterpriseProfileRequest.profile:type_name -> gaoxing.matters.v1.EnterpriseProfile
-	5,  // 13: gaoxing.matters.v1.ImportEnterpriseProfilesRequest.profiles:type_name -> gaoxing.matters.v1.EnterpriseProfile
-	6,  // 14: gaoxing.matters.v1.EvaluatePolicyResponse.grants:type_name -> gaoxing.matters.v1.Grant
-	6,  // 15: gaoxing.matters.v1.ListGrantsResponse.grants:type_name -> gaoxing.matters.v1.Grant
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	6,  // 12: gaoxing.matters.v1.EvaluatePolicyResponse.grants:type_name -> gaoxing.matters.v1.Grant
+	6,  // 13: gaoxing.matters.v1.ListGrantsResponse.grants:type_name -> gaoxing.matters.v1.Grant
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_matters_v1_policy_proto_init() }
@@ -1307,7 +1147,7 @@ func file_gaoxing_matters_v1_policy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gaoxing_matters_v1_policy_proto_rawDesc), len(file_gaoxing_matters_v1_policy_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1176,7 +1176,9 @@ type ListTicketsRequest struct {
 	// Only tickets in this state (unspecified: all).
 	State State `protobuf:"varint,4,opt,name=state,proto3,enum=gaoxing.tickets.v1.State" json:"state,omitempty"`
 	// Only open tickets past their close deadline (超期未办结).
-	Overdue       bool `protobuf:"varint,5,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	Overdue bool `protobuf:"varint,5,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	// Only tickets an enterprise filed itself (its owner's credit code); empty: anyone's.
+	CreditCode    string `protobuf:"bytes,6,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1244,6 +1246,13 @@ func (x *ListTicketsRequest) GetOverdue() bool {
 		return x.Overdue
 	}
 	return false
+}
+
+func (x *ListTicketsRequest) GetCreditCode() string {
+	if x != nil {
+		return x.CreditCode
+	}
+	return ""
 }
 
 type ListTicketsResponse struct {
@@ -3010,14 +3019,16 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x122\n" +
 	"\x06ticket\x18\x02 \x01(\v2\x1a.gaoxing.tickets.v1.TicketR\x06ticket\"&\n" +
 	"\x10GetTicketRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xb3\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xd4\x01\n" +
 	"\x12ListTicketsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12/\n" +
 	"\x05state\x18\x04 \x01(\x0e2\x19.gaoxing.tickets.v1.StateR\x05state\x12\x18\n" +
-	"\aoverdue\x18\x05 \x01(\bR\aoverdue\"s\n" +
+	"\aoverdue\x18\x05 \x01(\bR\aoverdue\x12\x1f\n" +
+	"\vcredit_code\x18\x06 \x01(\tR\n" +
+	"creditCode\"s\n" +
 	"\x13ListTicketsResponse\x124\n" +
 	"\atickets\x18\x01 \x03(\v2\x1a.gaoxing.tickets.v1.TicketR\atickets\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd9\x01\n" +
