@@ -6,6 +6,7 @@ require (
 	github.com/gaoxing-gov/gaoxing/pkg v0.0.0
 	github.com/gaoxing-gov/gaoxing/proto v0.0.0
 	github.com/gaoxing-gov/gaoxing/services/documents v0.0.0
+	github.com/gaoxing-gov/gaoxing/services/stewardship v0.0.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.47.0
 	go.yaml.in/yaml/v3 v3.0.6
@@ -125,4 +126,6 @@ replace (
 	github.com/gaoxing-gov/gaoxing/pkg => ../../pkg
 	github.com/gaoxing-gov/gaoxing/proto => ../../proto
 	github.com/gaoxing-gov/gaoxing/services/documents => ../documents
+	github.com/gaoxing-gov/gaoxing/services/stewardship => ../stewardship
+	github.com/gaoxing-gov/gaoxing/services/tickets => ../tickets
 )

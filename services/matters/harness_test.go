@@ -21,7 +21,9 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	documentsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
+	stewardshipv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/stewardship/v1"
 	"github.com/gaoxing-gov/gaoxing/services/documents"
+	"github.com/gaoxing-gov/gaoxing/services/stewardship"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -55,6 +57,8 @@ type harness struct {
 	tokens map[string]string
 	env    *apptest.Env
 	docs   string // the documents service's HTTP base, with withDocuments
+	// register is the stewardship service's client, with withRegister.
+	register stewardshipv1.StewardshipServiceClient
 }
 
 // uploadDoc streams a small PDF into the documents service as sub at tenant and returns
@@ -83,6 +87,15 @@ func withDocuments() harnessOption {
 		m := testenv.StartMinIO(t)
 		docs := env.StartPeer(t, documents.New(), func(e *app.Env) { e.MinIO = m.Config() })
 		h.docs = docs.URL + "/api/documents"
+	}
+}
+
+// withRegister starts the stewardship service, which keeps the enterprise register
+// 免申即享 reads; h.register is a client of it.
+func withRegister() harnessOption {
+	return func(t testing.TB, env *apptest.Env, h *harness) {
+		peer := env.StartPeer(t, stewardship.New(), nil)
+		h.register = stewardshipv1.NewStewardshipServiceClient(peer.Conn)
 	}
 }
 

@@ -41,6 +41,7 @@ type service struct {
 	now      func() time.Time
 	bundles  map[string]*mattersv1.Bundle // the 一件事 bundles, by code (catalogue data)
 	docs     *docref.Checker              // nil when the documents service is not known: references are checked for form only
+	register *register                    // the enterprise register (stewardship), read by 免申即享
 	slaCount calendar.Crossings
 }
 

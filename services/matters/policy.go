@@ -14,7 +14,6 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
-	"github.com/gaoxing-gov/gaoxing/pkg/govid"
 	"github.com/gaoxing-gov/gaoxing/pkg/page"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
@@ -27,7 +26,6 @@ import (
 
 const (
 	maxRuleDepth    = 8
-	maxImport       = 1000
 	dateLayout      = "2006-01-02"
 	policyGrantsCap = 10000 // grants returned by one evaluation
 )
@@ -215,10 +213,6 @@ func policyName(t tenancy.ID, code string) string {
 	return "tenants/" + string(t) + "/policies/" + code
 }
 
-func profileName(t tenancy.ID, code string) string {
-	return "tenants/" + string(t) + "/enterpriseProfiles/" + code
-}
-
 // UpdatePolicy defines or replaces a policy at a tenant; each change is version n+1.
 func (s *service) UpdatePolicy(ctx context.Context, r *mattersv1.UpdatePolicyRequest) (*mattersv1.Policy, error) {
 	t, err := parseParent(r.GetParent())
@@ -285,106 +279,8 @@ func (s *service) ListPolicies(ctx context.Context, r *mattersv1.ListPoliciesReq
 	return &mattersv1.ListPoliciesResponse{Policies: policies}, nil
 }
 
-// checkProfile validates a profile and fills in its name.
-func checkProfile(field string, t tenancy.ID, in *mattersv1.EnterpriseProfile, now time.Time) (*mattersv1.EnterpriseProfile, error) {
-	if in == nil {
-		return nil, errs.Invalid(field, "REQUIRED", "企业画像不能为空")
-	}
-	p := proto.Clone(in).(*mattersv1.EnterpriseProfile)
-	p.CreditCode = govid.NormalizeCreditCode(p.GetCreditCode())
-	if err := govid.ValidateCreditCode(p.GetCreditCode()); err != nil {
-		return nil, errs.Invalid(field+".credit_code", "INVALID_CREDIT_CODE", "统一社会信用代码无效")
-	}
-	if err := text(field+".enterprise_name", p.GetEnterpriseName(), true, 200); err != nil {
-		return nil, err
-	}
-	if p.GetRegistrationDate() != "" {
-		if _, err := time.Parse(dateLayout, p.GetRegistrationDate()); err != nil {
-			return nil, errs.Invalid(field+".registration_date", "INVALID_DATE", "成立日期应为 YYYY-MM-DD")
-		}
-	}
-	for k, v := range p.GetAttributes() {
-		if !fieldKeyPattern.MatchString(k) {
-			return nil, errs.Invalid(field+".attributes", "INVALID_ATTRIBUTE", "属性名应为小写字母、数字和下划线")
-		}
-		if err := text(field+".attributes."+k, v, false, 500); err != nil {
-			return nil, err
-		}
-	}
-	p.Name, p.UpdateTime = profileName(t, p.GetCreditCode()), ts(now)
-	return p, nil
-}
-
-func (s *service) putProfile(ctx context.Context, t tenancy.ID, p *mattersv1.EnterpriseProfile, now time.Time) error {
-	data, err := marshal.Marshal(p)
-	if err != nil {
-		return err
-	}
-	_, err = s.db.Exec(ctx, `INSERT INTO enterprise_profiles (tenant, credit_code, update_us, data) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (tenant, credit_code) DO UPDATE SET update_us = excluded.update_us, data = excluded.data`,
-		string(t), p.GetCreditCode(), now.UnixMicro(), string(data))
-	return err
-}
-
-func (s *service) UpsertEnterpriseProfile(ctx context.Context, r *mattersv1.UpsertEnterpriseProfileRequest) (*mattersv1.EnterpriseProfile, error) {
-	t, err := parseParent(r.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	p, err := checkProfile("profile", t, r.GetProfile(), now)
-	if err != nil {
-		return nil, err
-	}
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		if err := s.putProfile(ctx, t, p, now); err != nil {
-			return err
-		}
-		_, err := s.audit.Record(ctx, audit.Entry{Tenant: t, Action: "matters.UpsertEnterpriseProfile", Resource: p.GetName(), After: p, Time: now})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// ImportEnterpriseProfiles upserts a batch, all or nothing: one bad profile refuses all.
-func (s *service) ImportEnterpriseProfiles(ctx context.Context, r *mattersv1.ImportEnterpriseProfilesRequest) (*mattersv1.ImportEnterpriseProfilesResponse, error) {
-	t, err := parseParent(r.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if n := len(r.GetProfiles()); n == 0 || n > maxImport {
-		return nil, errs.Invalid("profiles", "INVALID_COUNT", fmt.Sprintf("一次导入 1—%d 条企业画像", maxImport))
-	}
-	now := s.now()
-	var ps []*mattersv1.EnterpriseProfile
-	for i, in := range r.GetProfiles() {
-		p, err := checkProfile(fmt.Sprintf("profiles[%d]", i), t, in, now)
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, p)
-	}
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		for _, p := range ps {
-			if err := s.putProfile(ctx, t, p, now); err != nil {
-				return err
-			}
-		}
-		_, err := s.audit.Record(ctx, audit.Entry{Tenant: t, Action: "matters.ImportEnterpriseProfiles",
-			Resource: "tenants/" + string(t) + "/enterpriseProfiles", After: map[string]int{"imported": len(ps)}, Time: now})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &mattersv1.ImportEnterpriseProfilesResponse{Imported: int32(len(ps))}, nil
-}
-
 // EvaluatePolicy grants a policy to every enterprise in the policy tenant's subtree whose
-// profile meets its rule. A grant's key is (tenant, policy, enterprise): evaluating again
+// profile in the enterprise register (stewardship, register.go) meets its rule. A grant's key is (tenant, policy, enterprise): evaluating again
 // adds only the enterprises that newly qualify.
 func (s *service) EvaluatePolicy(ctx context.Context, r *mattersv1.EvaluatePolicyRequest) (*mattersv1.EvaluatePolicyResponse, error) {
 	parent, code, ok := strings.Cut(r.GetName(), "/policies/")
@@ -396,8 +292,7 @@ func (s *service) EvaluatePolicy(ctx context.Context, r *mattersv1.EvaluatePolic
 	if err != nil {
 		return nil, err
 	}
-	where, args := t.SubtreeSQL("tenant", 1)
-	rows, err := s.db.Query(ctx, `SELECT tenant, data FROM enterprise_profiles WHERE `+where+` ORDER BY tenant, credit_code`, args...)
+	profiles, err := s.register.profiles(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -407,28 +302,12 @@ func (s *service) EvaluatePolicy(ctx context.Context, r *mattersv1.EvaluatePolic
 		why     []string
 	}
 	var matched []candidate
-	evaluated := 0
-	for rows.Next() {
-		var tenant, data string
-		if err := rows.Scan(&tenant, &data); err != nil {
-			_ = rows.Close()
-			return nil, err
-		}
-		p := &mattersv1.EnterpriseProfile{}
-		if err := unmarshal.Unmarshal([]byte(data), p); err != nil {
-			_ = rows.Close()
-			return nil, err
-		}
-		evaluated++
-		if ok, why := evalRule(pol.GetRule(), p); ok {
-			matched = append(matched, candidate{tenancy.ID(tenant), p, why})
+	evaluated := len(profiles)
+	for _, p := range profiles {
+		if ok, why := evalRule(pol.GetRule(), p.profile); ok {
+			matched = append(matched, candidate{p.tenant, p.profile, why})
 		}
 	}
-	if err := rows.Err(); err != nil {
-		_ = rows.Close()
-		return nil, err
-	}
-	_ = rows.Close()
 	now := s.now()
 	resp := &mattersv1.EvaluatePolicyResponse{Evaluated: int32(evaluated)}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {

@@ -10,9 +10,11 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/govid"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
+	stewardshipv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/stewardship/v1"
 )
 
 // creditCode is a valid unified social credit code numbered i.
@@ -38,18 +40,21 @@ func anyOf(label string, rules ...*mattersv1.Rule) *mattersv1.Rule {
 }
 
 // 免申即享: a policy's declarative rule (manufacturing or software, 规上 or 瞪羚, registered
-// before 2024, tax status normal, at least 50 staff) is evaluated against imported
-// profiles; the qualifying enterprises get grants, each saying which conditions it met;
-// a second evaluation adds nothing, a newly qualifying profile adds one. Both engines.
+// before 2024, tax status normal, at least 50 staff) is evaluated against the enterprise
+// register, which the stewardship service keeps (a real one runs beside matters); the
+// qualifying enterprises get grants, each saying which conditions it met; a second
+// evaluation adds nothing, an enterprise that the register now shows qualifying adds one.
+// Both engines.
 func TestPolicyGrantsWithoutApplication(t *testing.T) {
 	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
-		h := startHarness(t, dsn)
-		profile := func(i int, industry, tag, registered, tax, staff string) *mattersv1.EnterpriseProfile {
-			return &mattersv1.EnterpriseProfile{CreditCode: creditCode(i), EnterpriseName: fmt.Sprintf("示例企业%d", i), Industry: industry,
+		h := startHarness(t, dsn, withRegister())
+		steward := h.env.Grant(t, "u-steward", "steward", district, authn.Staff)
+		profile := func(i int, industry, tag, registered, tax, staff string) *stewardshipv1.Enterprise {
+			return &stewardshipv1.Enterprise{CreditCode: creditCode(i), EnterpriseName: fmt.Sprintf("示例企业%d", i), Industry: industry,
 				ScaleTags: []string{tag}, RegistrationDate: registered, TaxStatus: tax, Attributes: map[string]string{"employees": staff}}
 		}
-		profiles := []*mattersv1.EnterpriseProfile{
+		profiles := []*stewardshipv1.Enterprise{
 			profile(1, "制造业", "规上", "2020-03-01", "正常", "120"),       // qualifies
 			profile(2, "软件和信息技术服务业", "瞪羚", "2023-06-30", "正常", "55"), // qualifies
 			profile(3, "制造业", "规上", "2024-02-01", "正常", "300"),       // registered too late
@@ -57,8 +62,8 @@ func TestPolicyGrantsWithoutApplication(t *testing.T) {
 			profile(5, "制造业", "雏鹰", "2018-01-01", "正常", "60"),        // neither 规上 nor 瞪羚
 			profile(6, "制造业", "规上", "2018-01-01", "非正常", "90"),       // tax status
 		}
-		code, body := h.post(districtAdmin, "/v1/tenants/ahz/enterpriseProfiles:import", &mattersv1.ImportEnterpriseProfilesRequest{Parent: "tenants/ahz", Profiles: profiles})
-		require.Equal(t, http.StatusOK, code, string(body))
+		_, err := h.register.ImportEnterprises(apptest.As(steward), &stewardshipv1.ImportEnterprisesRequest{Parent: "tenants/ahz", Enterprises: profiles})
+		require.NoError(t, err)
 
 		policy := &mattersv1.Policy{Code: "GSQY-WJ", Title: "规上及瞪羚企业稳岗奖励", Benefit: "按在岗职工人数每人 500 元",
 			Rule: all("稳岗奖励条件",
@@ -72,13 +77,13 @@ func TestPolicyGrantsWithoutApplication(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "tenants/ahz/policies/GSQY-WJ", p.GetName())
 
-		code, body = h.post(districtAdmin, "/v1/tenants/ahz/policies/GSQY-WJ:evaluate", &mattersv1.EvaluatePolicyRequest{Name: p.GetName()})
+		code, body := h.post(districtAdmin, "/v1/tenants/ahz/policies/GSQY-WJ:evaluate", &mattersv1.EvaluatePolicyRequest{Name: p.GetName()})
 		require.Equal(t, http.StatusOK, code, string(body))
 		var res mattersv1.EvaluatePolicyResponse
 		require.NoError(t, protojson.Unmarshal(body, &res))
 		require.Equal(t, int32(6), res.GetEvaluated())
 		require.Equal(t, int32(2), res.GetGranted())
-		require.Equal(t, "tenants/ahz/enterpriseProfiles/"+creditCode(1), res.GetGrants()[0].GetEnterprise())
+		require.Equal(t, "tenants/ahz/enterprises/"+creditCode(1), res.GetGrants()[0].GetEnterprise())
 		require.Equal(t, []string{
 			"稳岗奖励条件：行业：industry 属于 [制造业、软件和信息技术服务业]（实际：制造业）",
 			"稳岗奖励条件：规模：scale_tags 包含 规上（实际：规上）",
@@ -92,8 +97,8 @@ func TestPolicyGrantsWithoutApplication(t *testing.T) {
 		again, err := h.client.EvaluatePolicy(h.as(districtAdmin), &mattersv1.EvaluatePolicyRequest{Name: p.GetName()})
 		require.NoError(t, err)
 		require.Zero(t, again.GetGranted())
-		_, err = h.client.UpsertEnterpriseProfile(h.as(districtAdmin), &mattersv1.UpsertEnterpriseProfileRequest{Parent: "tenants/ahz",
-			Profile: profile(6, "制造业", "规上", "2018-01-01", "正常", "90")})
+		_, err = h.register.ImportEnterprises(apptest.As(steward), &stewardshipv1.ImportEnterprisesRequest{Parent: "tenants/ahz",
+			Enterprises: []*stewardshipv1.Enterprise{profile(6, "制造业", "规上", "2018-01-01", "正常", "90")}})
 		require.NoError(t, err)
 		again, err = h.client.EvaluatePolicy(h.as(districtAdmin), &mattersv1.EvaluatePolicyRequest{Name: p.GetName()})
 		require.NoError(t, err)
@@ -109,8 +114,8 @@ func TestPolicyGrantsWithoutApplication(t *testing.T) {
 	})
 }
 
-// A bad rule or a bad profile is refused with its field and stores nothing; an import
-// with one bad profile imports none.
+// A bad rule is refused with its field and stores nothing; so is an evaluation while
+// the register cannot be asked.
 func TestPolicyBadInput(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, testenv.SQLite(t))
@@ -130,18 +135,13 @@ func TestPolicyBadInput(t *testing.T) {
 			Policy: &mattersv1.Policy{Code: "BAD", Title: "坏规则", Benefit: "无", Rule: c.rule}})
 		apptest.RequireField(t, err, c.field, "INVALID_RULE")
 	}
-	good := &mattersv1.EnterpriseProfile{CreditCode: creditCode(1), EnterpriseName: "示例企业"}
-	bad := &mattersv1.EnterpriseProfile{CreditCode: "91210300700000001X", EnterpriseName: "校验位错"}
-	_, err := h.client.ImportEnterpriseProfiles(h.as(districtAdmin), &mattersv1.ImportEnterpriseProfilesRequest{Parent: "tenants/ahz",
-		Profiles: []*mattersv1.EnterpriseProfile{good, bad}})
-	apptest.RequireField(t, err, "profiles[1].credit_code", "INVALID_CREDIT_CODE")
-	_, err = h.client.EvaluatePolicy(h.as(districtAdmin), &mattersv1.EvaluatePolicyRequest{Name: "tenants/ahz/policies/NONE"})
+	_, err := h.client.EvaluatePolicy(h.as(districtAdmin), &mattersv1.EvaluatePolicyRequest{Name: "tenants/ahz/policies/NONE"})
 	apptest.RequireCode(t, err, codes.NotFound, "POLICY_NOT_FOUND")
 	// A clerk administers no policies.
 	_, err = h.client.UpdatePolicy(h.as(hallClerk), &mattersv1.UpdatePolicyRequest{Parent: "tenants/ahz",
 		Policy: &mattersv1.Policy{Code: "X", Title: "x", Benefit: "x", Rule: cond("industry", mattersv1.Operator_OPERATOR_EQ, "制造业")}})
 	apptest.RequireCode(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
-	for _, table := range []string{"policies", "enterprise_profiles", "grants", "audit_records", "audit_pending"} {
+	for _, table := range []string{"policies", "grants", "audit_records", "audit_pending"} {
 		require.Zero(t, h.count(`SELECT COUNT(*) FROM `+table), table)
 	}
 }

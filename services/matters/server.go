@@ -86,6 +86,11 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		return fmt.Errorf("matters: %w", err)
 	}
 	d.Defer(func() { _ = svc.docs.Close() })
+	// 免申即享 reads enterprise profiles from the register the stewardship service keeps.
+	if svc.register, err = dialRegister(d.Env.Peers["stewardship"], d.Log); err != nil {
+		return fmt.Errorf("matters: %w", err)
+	}
+	d.Defer(func() { _ = svc.register.Close() })
 	if err := svc.seed(ctx); err != nil {
 		return err
 	}
