@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 
 	"github.com/go-kit/kit/endpoint"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -246,20 +247,49 @@ func (s *Service) Local() grpc.ClientConnInterface { return local{s} }
 
 type local struct{ s *Service }
 
-func (l local) Invoke(ctx context.Context, name string, args, reply any, _ ...grpc.CallOption) error {
+func (l local) Invoke(ctx context.Context, name string, args, reply any, opts ...grpc.CallOption) error {
 	m, ok := l.s.methods[name]
 	if !ok {
 		return status.Errorf(codes.Unimplemented, "method %s is not registered", name)
 	}
 	md, _ := metadata.FromOutgoingContext(ctx)
 	ctx = metadata.NewIncomingContext(metadata.NewOutgoingContext(ctx, nil), md)
+	// Headers the method sets (grpc.SetHeader) reach the caller as over a network: the
+	// gateway asks for them with grpc.Header and answers them over HTTP.
+	st := &localStream{method: name}
+	ctx = grpc.NewContextWithServerTransportStream(ctx, st)
 	resp, err := m.endpoint(ctx, args)
+	for _, o := range opts {
+		if h, ok := o.(grpc.HeaderCallOption); ok && h.HeaderAddr != nil {
+			*h.HeaderAddr = st.header
+		}
+	}
 	if err != nil {
 		return errs.From(err)
 	}
 	moveInto(reply.(proto.Message), resp.(proto.Message))
 	return nil
 }
+
+// localStream keeps the headers a method sets during an in-process call.
+type localStream struct {
+	method string
+	mu     sync.Mutex
+	header metadata.MD
+}
+
+func (s *localStream) Method() string { return s.method }
+
+func (s *localStream) SetHeader(md metadata.MD) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.header = metadata.Join(s.header, md)
+	return nil
+}
+
+func (s *localStream) SendHeader(md metadata.MD) error { return s.SetHeader(md) }
+
+func (s *localStream) SetTrailer(metadata.MD) error { return nil }
 
 func (local) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
 	return nil, status.Error(codes.Unimplemented, "streaming methods are not supported")
