@@ -664,7 +664,7 @@ func TestWebhooks(t *testing.T) {
 	c := loadChart(t)
 	for _, secret := range []string{"", "gaoxing-webhooks"} {
 		r := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml", "secrets.webhooks.existingSecret="+secret))
-		for _, svc := range []string{"identity", "documents", "matters", "tickets", "legalaid"} {
+		for _, svc := range []string{"identity", "documents", "matters", "tickets", "legalaid", "stewardship"} {
 			pod := podTemplates(r)["Deployment/"+componentName(svc)].Spec
 			want := secret != "" && (svc == "tickets" || svc == "matters" || svc == "legalaid")
 			dir, set := envMap(pod.Containers[0].Env)["GAOXING_WEBHOOKS_DIR"]

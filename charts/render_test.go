@@ -48,7 +48,7 @@ var shapes = []shape{
 }
 
 // serviceNames are the platform's services, the keys of .Values.services.
-var serviceNames = []string{"documents", "identity", "legalaid", "matters", "tickets"}
+var serviceNames = []string{"documents", "identity", "legalaid", "matters", "stewardship", "tickets"}
 
 // object is one rendered Kubernetes object: its source text, its kind and, for the kinds
 // Kubernetes knows, the strictly decoded typed value.

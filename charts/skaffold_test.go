@@ -16,7 +16,8 @@ import (
 // skaffoldArtifacts are the images skaffold.yaml builds with ko: every service and the
 // launcher the tenant hook Job runs.
 var skaffoldArtifacts = []string{
-	"gaoxing/documents", "gaoxing/gaoxing", "gaoxing/identity", "gaoxing/legalaid", "gaoxing/matters", "gaoxing/tickets",
+	"gaoxing/documents", "gaoxing/gaoxing", "gaoxing/identity", "gaoxing/legalaid", "gaoxing/matters", "gaoxing/stewardship",
+	"gaoxing/tickets",
 }
 
 // TestSkaffold runs the real skaffold (and the helm it calls) on the repository's
@@ -65,7 +66,7 @@ func TestSkaffold(t *testing.T) {
 
 	t.Run("diagnose", func(t *testing.T) {
 		out := run(t, "diagnose")
-		require.Contains(t, out, "Number of artifacts: 6")
+		require.Contains(t, out, "Number of artifacts: 7")
 		for _, image := range skaffoldArtifacts {
 			require.Contains(t, out, "Ko artifact: "+image)
 		}

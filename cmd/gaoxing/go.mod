@@ -153,3 +153,7 @@ replace github.com/gaoxing-gov/gaoxing/services/matters => ../../services/matter
 require github.com/gaoxing-gov/gaoxing/services/legalaid v0.0.0
 
 replace github.com/gaoxing-gov/gaoxing/services/legalaid => ../../services/legalaid
+
+require github.com/gaoxing-gov/gaoxing/services/stewardship v0.0.0
+
+replace github.com/gaoxing-gov/gaoxing/services/stewardship => ../../services/stewardship

@@ -6,6 +6,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/services/identity"
 	"github.com/gaoxing-gov/gaoxing/services/legalaid"
 	"github.com/gaoxing-gov/gaoxing/services/matters"
+	"github.com/gaoxing-gov/gaoxing/services/stewardship"
 	"github.com/gaoxing-gov/gaoxing/services/tickets"
 )
 
@@ -17,4 +18,7 @@ var registry = []app.Service{
 	matters.New(),
 	tickets.New(),
 	legalaid.New(),
+	// The enterprise register, stewards and the arrears ledger; on first start it loads
+	// the demonstration register and the 502-entry ledger.
+	stewardship.New(stewardship.WithDemoData()),
 }
