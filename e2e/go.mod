@@ -137,6 +137,7 @@ require (
 	github.com/gaoxing-gov/gaoxing/services/identity v0.0.0
 	github.com/gaoxing-gov/gaoxing/services/legalaid v0.0.0
 	github.com/gaoxing-gov/gaoxing/services/matters v0.0.0
+	github.com/gaoxing-gov/gaoxing/services/stewardship v0.0.0
 	github.com/gaoxing-gov/gaoxing/services/tickets v0.0.0
 	go.yaml.in/yaml/v3 v3.0.6
 	google.golang.org/protobuf v1.36.12
@@ -147,5 +148,6 @@ replace (
 	github.com/gaoxing-gov/gaoxing/services/identity => ../services/identity
 	github.com/gaoxing-gov/gaoxing/services/legalaid => ../services/legalaid
 	github.com/gaoxing-gov/gaoxing/services/matters => ../services/matters
+	github.com/gaoxing-gov/gaoxing/services/stewardship => ../services/stewardship
 	github.com/gaoxing-gov/gaoxing/services/tickets => ../services/tickets
 )

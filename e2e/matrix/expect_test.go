@@ -106,6 +106,8 @@ func expect(m *method, role authz.Role, rel relation) (outcome, string) {
 		rule = r
 	}
 	switch {
+	case rule.GetPublic() && m.scope != scopeNone && rel == unknown:
+		return denied, "public, but the tenant check runs for every caller: unknown tenant"
 	case rule.GetPublic():
 		return allowed, "public method"
 	case !permits(role, rule.GetObject(), rule.GetAction()):
@@ -184,6 +186,11 @@ var exceptions = map[cellKey]exception{
 	{"identity.ListRoles", "supervisor", unknown}:     {allowed, "the tenant only filters the subject's grants"},
 	{"identity.ListRoles", "tenant_admin", unknown}:   {allowed, "the tenant only filters the subject's grants"},
 	{"identity.ListRoles", "platform_admin", unknown}: {allowed, "the tenant only filters the subject's grants"},
+	// An enterprise's record in the register is the enterprise's own by its credit code;
+	// the matrix's enterprise and agent callers carry none (and no mandates), so no
+	// register entry is theirs.
+	{"stewardship.GetEnterprise", "enterprise", own}: {denied, "the caller's token names no enterprise (ENTERPRISE_NOT_FOUND)"},
+	{"stewardship.GetEnterprise", "agent", own}:      {denied, "the agent holds no mandate (ENTERPRISE_NOT_FOUND)"},
 }
 
 // knownGaps are methods whose cells may differ from the expectation for a stated reason,

@@ -30,7 +30,7 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 // services are the services the matrix covers: every one the launcher runs.
-var services = []string{"identity", "documents", "matters", "tickets", "legalaid"}
+var services = []string{"identity", "documents", "matters", "tickets", "legalaid", "stewardship"}
 
 // addressing is what a method's HTTP path names.
 type addressing int
@@ -160,7 +160,7 @@ var bodies = map[string]string{
 	// The tree must stay as seeded for the cells after these: they set what is already so
 	// (every fixture tenant is an enabled street or community with these services).
 	"identity.SetTenantEnabled":  `{"enabled":true}`,
-	"identity.SetTenantServices": `{"services":["matters","tickets","documents","legalaid"]}`,
+	"identity.SetTenantServices": `{"services":["matters","tickets","documents","legalaid","stewardship"]}`,
 }
 
 // destructive methods run after every other method, in this order, because they take

@@ -21,6 +21,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/authz"
+	"github.com/gaoxing-gov/gaoxing/pkg/govid"
 	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
@@ -28,11 +29,13 @@ import (
 	identityv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/identity/v1"
 	legalaidv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/legalaid/v1"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
+	stewardshipv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/stewardship/v1"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 	"github.com/gaoxing-gov/gaoxing/services/documents"
 	"github.com/gaoxing-gov/gaoxing/services/identity"
 	"github.com/gaoxing-gov/gaoxing/services/legalaid"
 	"github.com/gaoxing-gov/gaoxing/services/matters"
+	"github.com/gaoxing-gov/gaoxing/services/stewardship"
 	"github.com/gaoxing-gov/gaoxing/services/tickets"
 )
 
@@ -60,7 +63,9 @@ type platform struct {
 }
 
 // startPlatform runs identity (which seeds the tenant tree and the roles), then
-// documents, matters, tickets and legalaid with documents as their peer, and waits for each.
+// documents, matters, tickets, legalaid and stewardship with their peers (documents for
+// all; stewardship for matters' 免申即享; matters, tickets and legalaid for stewardship's
+// 360° view), and waits for each.
 func startPlatform(t *testing.T) *platform {
 	t.Helper()
 	base := apptest.New(t, "")
@@ -68,13 +73,17 @@ func startPlatform(t *testing.T) *platform {
 	p := &platform{env: base, urls: map[string]string{}, tokens: map[string]map[tenancy.ID]string{},
 		http: &http.Client{Timeout: 30 * time.Second}}
 	envs := map[string]*apptest.Env{"identity": base}
-	for _, name := range []string{"documents", "matters", "tickets", "legalaid"} {
+	peered := []string{"documents", "matters", "tickets", "legalaid", "stewardship"}
+	for _, name := range peered {
 		envs[name] = peerEnv(t, base)
 	}
 	envs["documents"].MinIO = m.Config()
-	for _, name := range []string{"matters", "tickets", "legalaid"} {
-		envs[name].Peers = map[string]string{"documents": envs["documents"].GRPC.Addr().String()}
-	}
+	addr := func(name string) string { return envs[name].GRPC.Addr().String() }
+	envs["matters"].Peers = map[string]string{"documents": addr("documents"), "stewardship": addr("stewardship")}
+	envs["tickets"].Peers = map[string]string{"documents": addr("documents")}
+	envs["legalaid"].Peers = map[string]string{"documents": addr("documents")}
+	envs["stewardship"].Peers = map[string]string{"documents": addr("documents"), "matters": addr("matters"), "tickets": addr("tickets"),
+		"legalaid": addr("legalaid")}
 	done := map[string]<-chan error{}
 	start := func(name string, svc app.Service) {
 		done[name] = envs[name].Launch(t, svc)
@@ -87,7 +96,9 @@ func startPlatform(t *testing.T) *platform {
 	start("matters", matters.New())
 	start("tickets", tickets.New())
 	start("legalaid", legalaid.New())
-	for _, name := range []string{"documents", "matters", "tickets", "legalaid"} {
+	// Every cell of the public opportunity reads comes from this one address.
+	start("stewardship", stewardship.New(stewardship.WithPublicRate(1000, 1000)))
+	for _, name := range peered {
 		p.waitReady(t, envs[name].URL, done[name])
 	}
 	return p
@@ -169,7 +180,8 @@ func (p *platform) grantAll(t *testing.T, roles []authz.Role) {
 	for svc, path := range map[string]string{
 		"identity": "/v1/tenants/" + string(home) + "/users", "documents": "/v1/tenants/" + string(home) + "/documents",
 		"matters": "/v1/tenants/" + string(home) + "/applications", "tickets": "/v1/tenants/" + string(home) + "/tickets",
-		"legalaid": "/v1/policy",
+		"legalaid":    "/v1/policy",
+		"stewardship": "/v1/tenants/" + string(home) + "/enterprises",
 	} {
 		require.Eventually(t, func() bool {
 			st, _ := p.do(t, http.MethodGet, p.urls[svc]+path, last, nil)
@@ -348,6 +360,12 @@ func (p *platform) seed(t *testing.T) {
 			p.fx.put("cases", f.holder, c.GetName())
 		}
 
+		// stewardship: an enterprise of the register with a problem raised, a debt of the
+		// ledger and a published opportunity item (staff records: administrators file them).
+		if !strings.HasPrefix(f.holder, "own:") {
+			p.seedStewardship(t, i, f.holder, f.at, admin(f.at))
+		}
+
 		// identity: an account and a machine client (staff records: administrators file them).
 		if !strings.HasPrefix(f.holder, "own:") {
 			tok := admin(f.at)
@@ -370,6 +388,41 @@ func (p *platform) seed(t *testing.T) {
 	}
 	b, _ := json.MarshalIndent(p.fx, "", "  ")
 	t.Logf("fixtures:\n%s", b)
+}
+
+// seedStewardship files holder's stewardship records in at as token: an enterprise
+// numbered i, a problem raised about it, a debt owed to it, a published opportunity.
+func (p *platform) seedStewardship(t *testing.T, i int, holder string, at tenancy.ID, token string) {
+	t.Helper()
+	tenant := "tenants/" + string(at)
+	first := fmt.Sprintf("91510100MA%07d", 8000000+i)
+	check, ok := govid.CreditCodeCheck(first)
+	require.True(t, ok)
+	cc := first + string(check)
+	var imp stewardshipv1.ImportEnterprisesResponse
+	p.create(t, p.urls["stewardship"]+"/v1/"+tenant+"/enterprises:import", token, &stewardshipv1.ImportEnterprisesRequest{
+		Parent: tenant, Enterprises: []*stewardshipv1.Enterprise{{CreditCode: cc, EnterpriseName: "矩阵企业" + holder, Industry: "制造业"}},
+	}, &imp)
+	enterprise := tenant + "/enterprises/" + cc
+	p.fx.put("enterprises", holder, enterprise)
+	var pr stewardshipv1.Problem
+	p.create(t, p.urls["stewardship"]+"/v1/"+enterprise+"/problems", token, &stewardshipv1.Problem{
+		Category: "enterprise", Title: "用地手续", Description: "二期用地手续办理慢", OwnerDepartment: "自然资源和住建办",
+	}, &pr)
+	p.fx.put("problems", holder, pr.GetName())
+	no := fmt.Sprintf("QK-2020-%04d", 100+i)
+	var dr stewardshipv1.ImportDebtsResponse
+	p.create(t, p.urls["stewardship"]+"/v1/"+tenant+"/debts:import", token, &stewardshipv1.ImportDebtsRequest{Parent: tenant, Debts: []*stewardshipv1.Debt{{
+		LedgerNo: no, CreditorCreditCode: cc, CreditorName: "矩阵企业" + holder, DebtorDepartment: "财政金融办", Amount: "1000.00",
+		Since: "2020-01-01", Subject: "工程款", Class: stewardshipv1.DebtClass_DEBT_CLASS_SWEEP,
+	}}}, &dr)
+	p.fx.put("debts", holder, tenant+"/debts/"+no)
+	var o stewardshipv1.Opportunity
+	p.create(t, p.urls["stewardship"]+"/v1/"+tenant+"/opportunities", token, &stewardshipv1.Opportunity{
+		Theme: "科技创新", Period: "2026-Q4", Title: "场景开放", Description: "开放中试线", Department: "科技经济发展办",
+	}, &o)
+	p.create(t, p.urls["stewardship"]+"/v1/"+o.GetName()+":publish", token, &stewardshipv1.PublishOpportunityRequest{}, &o)
+	p.fx.put("opportunities", holder, o.GetName())
 }
 
 // subjectOf is the account a fixture is filed for.
