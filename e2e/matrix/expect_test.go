@@ -191,6 +191,7 @@ var exceptions = map[cellKey]exception{
 	// register entry is theirs.
 	{"stewardship.GetEnterprise", "enterprise", own}: {denied, "the caller's token names no enterprise (ENTERPRISE_NOT_FOUND)"},
 	{"stewardship.GetEnterprise", "agent", own}:      {denied, "the agent holds no mandate (ENTERPRISE_NOT_FOUND)"},
+	{"stewardship.GetEnrolment", "enterprise", own}:  {denied, "the caller's token names no enterprise (ENROLMENT_NOT_FOUND)"},
 }
 
 // knownGaps are methods whose cells may differ from the expectation for a stated reason,

@@ -360,8 +360,9 @@ func (p *platform) seed(t *testing.T) {
 			p.fx.put("cases", f.holder, c.GetName())
 		}
 
-		// stewardship: an enterprise of the register with a problem raised, a debt of the
-		// ledger and a published opportunity item (staff records: administrators file them).
+		// stewardship: an enterprise of the register with a problem raised and a programme
+		// enrolment, a debt of the ledger, a published opportunity item and a suggestion
+		// (staff records: administrators file them).
 		if !strings.HasPrefix(f.holder, "own:") {
 			p.seedStewardship(t, i, f.holder, f.at, admin(f.at))
 		}
@@ -423,6 +424,16 @@ func (p *platform) seedStewardship(t *testing.T, i int, holder string, at tenanc
 	}, &o)
 	p.create(t, p.urls["stewardship"]+"/v1/"+o.GetName()+":publish", token, &stewardshipv1.PublishOpportunityRequest{}, &o)
 	p.fx.put("opportunities", holder, o.GetName())
+	var en stewardshipv1.Enrolment
+	p.create(t, p.urls["stewardship"]+"/v1/"+enterprise+"/enrolments", token, &stewardshipv1.Enrolment{
+		Programme: "倍增计划", Baseline: "1000000", Target: "2000000",
+	}, &en)
+	p.fx.put("enrolments", holder, en.GetName())
+	var sg stewardshipv1.Suggestion
+	p.create(t, p.urls["stewardship"]+"/v1/"+tenant+"/suggestions", token, &stewardshipv1.Suggestion{
+		Title: "园区用工共享", Content: "淡旺季共享技术工人",
+	}, &sg)
+	p.fx.put("suggestions", holder, sg.GetName())
 }
 
 // subjectOf is the account a fixture is filed for.

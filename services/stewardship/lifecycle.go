@@ -54,7 +54,7 @@ func (pay) isCommand()      {}
 // decide applies c to l.
 func decide(l ledger, c command) (ledger, error) {
 	if l.class == stewardshipv1.DebtClass_DEBT_CLASS_SETTLED {
-		return l, ErrDebtState.WithMessage("欠款已结清")
+		return l, ErrIllegalTransition.WithMessage("欠款已结清")
 	}
 	switch c := c.(type) {
 	case classify:
@@ -68,7 +68,7 @@ func decide(l ledger, c command) (ledger, error) {
 				return l, errs.Invalid("disputed", "UNDISPUTED_NOT_DISPUTED", "无争议的欠款不能列为争议")
 			}
 			if l.paid > 0 {
-				return l, ErrDebtState.WithMessage("已开始拨付的欠款不能改列争议")
+				return l, ErrIllegalTransition.WithMessage("已开始拨付的欠款不能改列争议")
 			}
 			l.instalments = nil // a plan for a disputed debt no longer stands
 		default:
@@ -152,7 +152,118 @@ func (l ledger) payable() error {
 	case l.disputed || l.class == stewardshipv1.DebtClass_DEBT_CLASS_DISPUTED:
 		return ErrDebtDisputed
 	case l.class != stewardshipv1.DebtClass_DEBT_CLASS_SWEEP:
-		return ErrDebtState.WithMessage("欠款须先列入扫尾台账，才能制定分期计划或付款")
+		return ErrIllegalTransition.WithMessage("欠款须先列入扫尾台账，才能制定分期计划或付款")
 	}
 	return nil
+}
+
+// A growth-programme enrolment's rules: milestones are reached while enrolled or
+// recognised; the review (审核认定) is decided once; awards go to recognised enrolments
+// only and are paid once each.
+
+type enrolmentCommand interface{ isEnrolmentCommand() }
+
+type reachMilestone struct {
+	number int
+	date   string
+}
+
+type review struct {
+	recognised bool
+	note       string
+}
+
+type grantAward struct {
+	kind   stewardshipv1.AwardKind
+	amount int64
+	basis  string
+}
+
+type payAward struct {
+	number          int
+	date, reference string
+}
+
+func (reachMilestone) isEnrolmentCommand() {}
+func (review) isEnrolmentCommand()         {}
+func (grantAward) isEnrolmentCommand()     {}
+func (payAward) isEnrolmentCommand()       {}
+
+// decideEnrolment applies c to a copy of e.
+func decideEnrolment(e *stewardshipv1.Enrolment, c enrolmentCommand) (*stewardshipv1.Enrolment, error) {
+	next := clone(e)
+	switch c := c.(type) {
+	case reachMilestone:
+		if e.GetState() == stewardshipv1.EnrolmentState_ENROLMENT_STATE_REJECTED {
+			return nil, ErrIllegalTransition.WithMessage("未通过审核认定的企业不再记录里程碑")
+		}
+		if c.number < 1 || c.number > len(next.GetMilestones()) {
+			return nil, errs.Invalid("milestone", "NO_SUCH_MILESTONE", "没有这个里程碑")
+		}
+		next.Milestones[c.number-1].ReachedDate = c.date
+	case review:
+		if e.GetState() != stewardshipv1.EnrolmentState_ENROLMENT_STATE_ENROLLED {
+			return nil, ErrIllegalTransition.WithMessage("审核认定已有结论")
+		}
+		next.State, next.ReviewNote = stewardshipv1.EnrolmentState_ENROLMENT_STATE_REJECTED, c.note
+		if c.recognised {
+			next.State = stewardshipv1.EnrolmentState_ENROLMENT_STATE_RECOGNISED
+		}
+	case grantAward:
+		if e.GetState() != stewardshipv1.EnrolmentState_ENROLMENT_STATE_RECOGNISED {
+			return nil, errs.New(errs.FailedPrecondition, "NOT_RECOGNISED", "通过审核认定后才能给予奖励")
+		}
+		next.Awards = append(next.Awards, &stewardshipv1.Award{Number: int32(len(e.GetAwards()) + 1), Kind: c.kind, Amount: formatMoney(c.amount), Basis: c.basis})
+	case payAward:
+		if c.number < 1 || c.number > len(next.GetAwards()) {
+			return nil, errs.Invalid("award", "NO_SUCH_AWARD", "没有这项奖励")
+		}
+		a := next.Awards[c.number-1]
+		if a.GetPaid() {
+			return nil, errs.New(errs.FailedPrecondition, "ALREADY_PAID", "该奖励已拨付")
+		}
+		a.Paid, a.PayDate, a.Reference = true, c.date, c.reference
+	default:
+		return nil, fmt.Errorf("stewardship: unknown command %T", c)
+	}
+	var awarded, paid int64
+	for _, a := range next.GetAwards() {
+		fen, err := parseMoney("amount", a.GetAmount(), false)
+		if err != nil {
+			return nil, err
+		}
+		awarded += fen
+		if a.GetPaid() {
+			paid += fen
+		}
+	}
+	next.Awarded, next.Paid = formatMoney(awarded), formatMoney(paid)
+	return next, nil
+}
+
+// decideSuggestion: a submitted suggestion is adopted or not; an adopted one becomes
+// enacted when the policy it became is named (at once, or later); nothing else changes.
+func decideSuggestion(s *stewardshipv1.Suggestion, adopted bool, note, policy string) (*stewardshipv1.Suggestion, error) {
+	next := clone(s)
+	switch s.GetState() {
+	case stewardshipv1.SuggestionState_SUGGESTION_STATE_SUBMITTED:
+		if !adopted {
+			if policy != "" {
+				return nil, errs.Invalid("policy", "NOT_ADOPTED", "未采纳的建议没有转化的制度")
+			}
+			next.State, next.DecisionNote = stewardshipv1.SuggestionState_SUGGESTION_STATE_NOT_ADOPTED, note
+			return next, nil
+		}
+		next.State, next.DecisionNote = stewardshipv1.SuggestionState_SUGGESTION_STATE_ADOPTED, note
+	case stewardshipv1.SuggestionState_SUGGESTION_STATE_ADOPTED:
+		if !adopted || policy == "" {
+			return nil, errs.Invalid("policy", "REQUIRED", "已采纳的建议只能补充其转化的制度")
+		}
+	default:
+		return nil, errs.New(errs.FailedPrecondition, "ILLEGAL_TRANSITION", "该建议已有结论")
+	}
+	if policy != "" {
+		next.State, next.Policy = stewardshipv1.SuggestionState_SUGGESTION_STATE_ENACTED, policy
+	}
+	return next, nil
 }

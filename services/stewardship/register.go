@@ -346,9 +346,21 @@ func (s *service) enterpriseAt(ctx context.Context, field, name string) (*enterp
 	return e, nil
 }
 
-// ownerOf is the owner of an enterprise record: the enterprise itself, so that its own
-// accounts (which carry its credit code) read it.
+// ownerOf is the owner of an enterprise record, or of a programme enrolment: the
+// enterprise itself, so that its own accounts (which carry its credit code) read it.
 func (s *service) ownerOf(ctx context.Context, name string) (*commonv1.Owner, error) {
+	if strings.Contains(name, "/enrolments/") {
+		t, id, err := parseEnrolment(name)
+		if err != nil {
+			return nil, err
+		}
+		var cc string
+		err = s.db.QueryRow(ctx, `SELECT credit_code FROM records WHERE tenant = $1 AND kind = 'enrolment' AND id = $2`, string(t), id).Scan(&cc)
+		if errors.Is(err, sqlstore.ErrNotFound) {
+			return nil, enrolmentNotFound(name)
+		}
+		return &commonv1.Owner{Org: cc}, err
+	}
 	e, err := s.enterpriseAt(ctx, "name", name)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
@@ -87,7 +88,12 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		}
 	}
 	s.svc = svc
-	k.Owners.Set(authz.OwnerLookup{Owner: svc.ownerOf, NotFound: enterpriseNotFound})
+	k.Owners.Set(authz.OwnerLookup{Owner: svc.ownerOf, NotFound: func(name string) error {
+		if strings.Contains(name, "/enrolments/") {
+			return enrolmentNotFound(name)
+		}
+		return enterpriseNotFound(name)
+	}})
 	return kit.Register(ctx, k.Service, svc, stewardshipv1.StewardshipService_ServiceDesc.ServiceName,
 		stewardshipv1.NewStewardshipServiceClient, stewardshipv1.RegisterStewardshipServiceHandlerClient)
 }

@@ -28,7 +28,7 @@ var (
 	ErrPlanMismatch        = errs.New(errs.InvalidArgument, "PLAN_MISMATCH", "分期计划合计须等于欠款余额")
 	ErrOverBalance         = errs.New(errs.InvalidArgument, "PAYMENT_OVER_BALANCE", "付款金额超过欠款余额")
 	ErrDebtDisputed        = errs.New(errs.FailedPrecondition, "DEBT_DISPUTED", "有争议的欠款不能制定分期计划或付款")
-	ErrDebtState           = errs.New(errs.FailedPrecondition, "ILLEGAL_TRANSITION", "欠款当前状态不允许此操作")
+	ErrIllegalTransition   = errs.New(errs.FailedPrecondition, "ILLEGAL_TRANSITION", "当前状态不允许此操作")
 	ErrOpportunityNotFound = errs.New(errs.NotFound, "OPPORTUNITY_NOT_FOUND", "机会清单条目不存在")
 	ErrPeriodRequired      = errs.New(errs.InvalidArgument, "PERIOD_REQUIRED", "发布前须填写清单期次")
 	ErrRateLimited         = errs.New(errs.ResourceExhausted, "RATE_LIMITED", "请求过于频繁，请稍后再试")

@@ -152,7 +152,23 @@ func (s *service) localParts(ctx context.Context, e *enterprise) ([]*stewardship
 		ap.Items = append(ap.Items, &stewardshipv1.Item{Name: d.proto().GetName(), Title: d.department + " " + d.facts.Subject + " 余额 " +
 			formatMoney(d.ledger.balance()) + " 元", State: d.ledger.class.String(), Time: ts(d.updated)})
 	}
-	return []*stewardshipv1.Part{vp, pp, ap}, nil
+	enrolments, err := s.awardsOf(ctx, cc)
+	if err != nil {
+		return nil, err
+	}
+	wp := &stewardshipv1.Part{Part: "awards", Source: Name, Available: true}
+	for _, en := range enrolments {
+		for _, a := range en.GetAwards() {
+			state := "GRANTED"
+			if a.GetPaid() {
+				state = "PAID"
+			}
+			wp.Items = append(wp.Items, &stewardshipv1.Item{Name: en.GetName(), Title: en.GetProgramme() + " " + a.GetKind().String() + " " + a.GetAmount() + " 元",
+				State: state, Time: en.GetUpdateTime()})
+		}
+	}
+	wp.Total = int32(len(wp.Items))
+	return []*stewardshipv1.Part{vp, pp, ap, wp}, nil
 }
 
 func firstLine(s string) string {

@@ -146,5 +146,5 @@ func TestViewWithPeerDown(t *testing.T) {
 		got[p.GetPart()] = state
 	}
 	require.Equal(t, map[string]string{"visits": "available", "problems": "available", "arrears": "available",
-		"applications": "PEER_NOT_CONFIGURED", "tickets": "DEADLINE_EXCEEDED"}, got)
+		"awards": "available", "applications": "PEER_NOT_CONFIGURED", "tickets": "DEADLINE_EXCEEDED"}, got)
 }

@@ -173,9 +173,14 @@ func (s *service) RaiseProblem(ctx context.Context, r *stewardshipv1.RaiseProble
 	if v := in.GetVisit(); v != "" && !strings.HasPrefix(v, e.record.GetName()+"/visits/") {
 		return nil, errs.Invalid("problem.visit", "INVALID_NAME", "走访记录须属于该企业")
 	}
+	if m := in.GetMeeting(); m != "" {
+		if err := s.meetingExists(ctx, "problem.meeting", m, e.tenant); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now()
 	p := &stewardshipv1.Problem{Enterprise: e.record.GetName(), EnterpriseName: e.record.GetEnterpriseName(), Category: in.GetCategory(),
-		Title: in.GetTitle(), Description: in.GetDescription(), OwnerDepartment: in.GetOwnerDepartment(), Visit: in.GetVisit(),
+		Title: in.GetTitle(), Description: in.GetDescription(), OwnerDepartment: in.GetOwnerDepartment(), Visit: in.GetVisit(), Meeting: in.GetMeeting(),
 		State: stewardshipv1.ProblemState_PROBLEM_STATE_OPEN, RaisedBy: caller(ctx), CreateTime: ts(now), UpdateTime: ts(now)}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		if v := p.GetVisit(); v != "" {

@@ -25,7 +25,7 @@ var File_gaoxing_stewardship_v1_stewardship_proto protoreflect.FileDescriptor
 
 const file_gaoxing_stewardship_v1_stewardship_proto_rawDesc = "" +
 	"\n" +
-	"(gaoxing/stewardship/v1/stewardship.proto\x12\x16gaoxing.stewardship.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\"gaoxing/stewardship/v1/types.proto2\xe8\x1e\n" +
+	"(gaoxing/stewardship/v1/stewardship.proto\x12\x16gaoxing.stewardship.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\"gaoxing/stewardship/v1/types.proto2\xa1.\n" +
 	"\x12StewardshipService\x12\x9f\x01\n" +
 	"\x11ImportEnterprises\x120.gaoxing.stewardship.v1.ImportEnterprisesRequest\x1a1.gaoxing.stewardship.v1.ImportEnterprisesResponse\"%\x8a\xb5\x18!\n" +
 	"\x17stewardship.enterprises\x12\x06create\x12\x88\x01\n" +
@@ -76,7 +76,36 @@ const file_gaoxing_stewardship_v1_stewardship_proto_rawDesc = "" +
 	"\x13WithdrawOpportunity\x122.gaoxing.stewardship.v1.WithdrawOpportunityRequest\x1a#.gaoxing.stewardship.v1.Opportunity\"'\x8a\xb5\x18#\n" +
 	"\x19stewardship.opportunities\x12\x06update\x12\x9b\x01\n" +
 	"\x1aListPublishedOpportunities\x129.gaoxing.stewardship.v1.ListPublishedOpportunitiesRequest\x1a:.gaoxing.stewardship.v1.ListPublishedOpportunitiesResponse\"\x06\x8a\xb5\x18\x02 \x01\x12\x84\x01\n" +
-	"\x17GetPublishedOpportunity\x126.gaoxing.stewardship.v1.GetPublishedOpportunityRequest\x1a).gaoxing.stewardship.v1.PublicOpportunity\"\x06\x8a\xb5\x18\x02 \x01\x12\x8f\x01\n" +
+	"\x17GetPublishedOpportunity\x126.gaoxing.stewardship.v1.GetPublishedOpportunityRequest\x1a).gaoxing.stewardship.v1.PublicOpportunity\"\x06\x8a\xb5\x18\x02 \x01\x12\x9a\x01\n" +
+	"\x14RecordStartupPackage\x123.gaoxing.stewardship.v1.RecordStartupPackageRequest\x1a&.gaoxing.stewardship.v1.StartupPackage\"%\x8a\xb5\x18!\n" +
+	"\x17stewardship.enterprises\x12\x06update\x12\x92\x01\n" +
+	"\x11GetStartupPackage\x120.gaoxing.stewardship.v1.GetStartupPackageRequest\x1a&.gaoxing.stewardship.v1.StartupPackage\"#\x8a\xb5\x18\x1f\n" +
+	"\x17stewardship.enterprises\x12\x04read\x12\x88\x01\n" +
+	"\x0eEnrolProgramme\x12-.gaoxing.stewardship.v1.EnrolProgrammeRequest\x1a!.gaoxing.stewardship.v1.Enrolment\"$\x8a\xb5\x18 \n" +
+	"\x16stewardship.programmes\x12\x06create\x12\x84\x01\n" +
+	"\fGetEnrolment\x12+.gaoxing.stewardship.v1.GetEnrolmentRequest\x1a!.gaoxing.stewardship.v1.Enrolment\"$\x8a\xb5\x18 \n" +
+	"\x16stewardship.programmes\x12\x04read(\x01\x12\x93\x01\n" +
+	"\x0eListEnrolments\x12-.gaoxing.stewardship.v1.ListEnrolmentsRequest\x1a..gaoxing.stewardship.v1.ListEnrolmentsResponse\"\"\x8a\xb5\x18\x1e\n" +
+	"\x16stewardship.programmes\x12\x04read\x12\x88\x01\n" +
+	"\x0eReachMilestone\x12-.gaoxing.stewardship.v1.ReachMilestoneRequest\x1a!.gaoxing.stewardship.v1.Enrolment\"$\x8a\xb5\x18 \n" +
+	"\x16stewardship.programmes\x12\x06update\x12\x8a\x01\n" +
+	"\x0fReviewEnrolment\x12..gaoxing.stewardship.v1.ReviewEnrolmentRequest\x1a!.gaoxing.stewardship.v1.Enrolment\"$\x8a\xb5\x18 \n" +
+	"\x16stewardship.programmes\x12\x06update\x12\x80\x01\n" +
+	"\n" +
+	"GrantAward\x12).gaoxing.stewardship.v1.GrantAwardRequest\x1a!.gaoxing.stewardship.v1.Enrolment\"$\x8a\xb5\x18 \n" +
+	"\x16stewardship.programmes\x12\x06update\x12|\n" +
+	"\bPayAward\x12'.gaoxing.stewardship.v1.PayAwardRequest\x1a!.gaoxing.stewardship.v1.Enrolment\"$\x8a\xb5\x18 \n" +
+	"\x16stewardship.programmes\x12\x06update\x12\x82\x01\n" +
+	"\rCreateMeeting\x12,.gaoxing.stewardship.v1.CreateMeetingRequest\x1a\x1f.gaoxing.stewardship.v1.Meeting\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14stewardship.meetings\x12\x06create\x12\x8b\x01\n" +
+	"\fListMeetings\x12+.gaoxing.stewardship.v1.ListMeetingsRequest\x1a,.gaoxing.stewardship.v1.ListMeetingsResponse\" \x8a\xb5\x18\x1c\n" +
+	"\x14stewardship.meetings\x12\x04read\x12\x8b\x01\n" +
+	"\x10CreateSuggestion\x12/.gaoxing.stewardship.v1.CreateSuggestionRequest\x1a\".gaoxing.stewardship.v1.Suggestion\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14stewardship.meetings\x12\x06create\x12\x8b\x01\n" +
+	"\x10DecideSuggestion\x12/.gaoxing.stewardship.v1.DecideSuggestionRequest\x1a\".gaoxing.stewardship.v1.Suggestion\"\"\x8a\xb5\x18\x1e\n" +
+	"\x14stewardship.meetings\x12\x06update\x12\x94\x01\n" +
+	"\x0fListSuggestions\x12..gaoxing.stewardship.v1.ListSuggestionsRequest\x1a/.gaoxing.stewardship.v1.ListSuggestionsResponse\" \x8a\xb5\x18\x1c\n" +
+	"\x14stewardship.meetings\x12\x04read\x12\x8f\x01\n" +
 	"\x10GetEnterprise360\x12/.gaoxing.stewardship.v1.GetEnterprise360Request\x1a%.gaoxing.stewardship.v1.Enterprise360\"#\x8a\xb5\x18\x1f\n" +
 	"\x17stewardship.enterprises\x12\x04read\x12\x86\x01\n" +
 	"\x10ListAuditRecords\x12*.gaoxing.common.v1.ListAuditRecordsRequest\x1a+.gaoxing.common.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x15\n" +
@@ -110,30 +139,51 @@ var file_gaoxing_stewardship_v1_stewardship_proto_goTypes = []any{
 	(*WithdrawOpportunityRequest)(nil),         // 22: gaoxing.stewardship.v1.WithdrawOpportunityRequest
 	(*ListPublishedOpportunitiesRequest)(nil),  // 23: gaoxing.stewardship.v1.ListPublishedOpportunitiesRequest
 	(*GetPublishedOpportunityRequest)(nil),     // 24: gaoxing.stewardship.v1.GetPublishedOpportunityRequest
-	(*GetEnterprise360Request)(nil),            // 25: gaoxing.stewardship.v1.GetEnterprise360Request
-	(*v1.ListAuditRecordsRequest)(nil),         // 26: gaoxing.common.v1.ListAuditRecordsRequest
-	(*v1.VerifyAuditChainRequest)(nil),         // 27: gaoxing.common.v1.VerifyAuditChainRequest
-	(*ImportEnterprisesResponse)(nil),          // 28: gaoxing.stewardship.v1.ImportEnterprisesResponse
-	(*Enterprise)(nil),                         // 29: gaoxing.stewardship.v1.Enterprise
-	(*ListEnterprisesResponse)(nil),            // 30: gaoxing.stewardship.v1.ListEnterprisesResponse
-	(*Assignment)(nil),                         // 31: gaoxing.stewardship.v1.Assignment
-	(*ListAssignmentsResponse)(nil),            // 32: gaoxing.stewardship.v1.ListAssignmentsResponse
-	(*StewardWorkload)(nil),                    // 33: gaoxing.stewardship.v1.StewardWorkload
-	(*Visit)(nil),                              // 34: gaoxing.stewardship.v1.Visit
-	(*ListVisitsResponse)(nil),                 // 35: gaoxing.stewardship.v1.ListVisitsResponse
-	(*Problem)(nil),                            // 36: gaoxing.stewardship.v1.Problem
-	(*ListProblemsResponse)(nil),               // 37: gaoxing.stewardship.v1.ListProblemsResponse
-	(*ImportDebtsResponse)(nil),                // 38: gaoxing.stewardship.v1.ImportDebtsResponse
-	(*Debt)(nil),                               // 39: gaoxing.stewardship.v1.Debt
-	(*ListDebtsResponse)(nil),                  // 40: gaoxing.stewardship.v1.ListDebtsResponse
-	(*ArrearsReport)(nil),                      // 41: gaoxing.stewardship.v1.ArrearsReport
-	(*Opportunity)(nil),                        // 42: gaoxing.stewardship.v1.Opportunity
-	(*ListOpportunitiesResponse)(nil),          // 43: gaoxing.stewardship.v1.ListOpportunitiesResponse
-	(*ListPublishedOpportunitiesResponse)(nil), // 44: gaoxing.stewardship.v1.ListPublishedOpportunitiesResponse
-	(*PublicOpportunity)(nil),                  // 45: gaoxing.stewardship.v1.PublicOpportunity
-	(*Enterprise360)(nil),                      // 46: gaoxing.stewardship.v1.Enterprise360
-	(*v1.ListAuditRecordsResponse)(nil),        // 47: gaoxing.common.v1.ListAuditRecordsResponse
-	(*v1.VerifyAuditChainResponse)(nil),        // 48: gaoxing.common.v1.VerifyAuditChainResponse
+	(*RecordStartupPackageRequest)(nil),        // 25: gaoxing.stewardship.v1.RecordStartupPackageRequest
+	(*GetStartupPackageRequest)(nil),           // 26: gaoxing.stewardship.v1.GetStartupPackageRequest
+	(*EnrolProgrammeRequest)(nil),              // 27: gaoxing.stewardship.v1.EnrolProgrammeRequest
+	(*GetEnrolmentRequest)(nil),                // 28: gaoxing.stewardship.v1.GetEnrolmentRequest
+	(*ListEnrolmentsRequest)(nil),              // 29: gaoxing.stewardship.v1.ListEnrolmentsRequest
+	(*ReachMilestoneRequest)(nil),              // 30: gaoxing.stewardship.v1.ReachMilestoneRequest
+	(*ReviewEnrolmentRequest)(nil),             // 31: gaoxing.stewardship.v1.ReviewEnrolmentRequest
+	(*GrantAwardRequest)(nil),                  // 32: gaoxing.stewardship.v1.GrantAwardRequest
+	(*PayAwardRequest)(nil),                    // 33: gaoxing.stewardship.v1.PayAwardRequest
+	(*CreateMeetingRequest)(nil),               // 34: gaoxing.stewardship.v1.CreateMeetingRequest
+	(*ListMeetingsRequest)(nil),                // 35: gaoxing.stewardship.v1.ListMeetingsRequest
+	(*CreateSuggestionRequest)(nil),            // 36: gaoxing.stewardship.v1.CreateSuggestionRequest
+	(*DecideSuggestionRequest)(nil),            // 37: gaoxing.stewardship.v1.DecideSuggestionRequest
+	(*ListSuggestionsRequest)(nil),             // 38: gaoxing.stewardship.v1.ListSuggestionsRequest
+	(*GetEnterprise360Request)(nil),            // 39: gaoxing.stewardship.v1.GetEnterprise360Request
+	(*v1.ListAuditRecordsRequest)(nil),         // 40: gaoxing.common.v1.ListAuditRecordsRequest
+	(*v1.VerifyAuditChainRequest)(nil),         // 41: gaoxing.common.v1.VerifyAuditChainRequest
+	(*ImportEnterprisesResponse)(nil),          // 42: gaoxing.stewardship.v1.ImportEnterprisesResponse
+	(*Enterprise)(nil),                         // 43: gaoxing.stewardship.v1.Enterprise
+	(*ListEnterprisesResponse)(nil),            // 44: gaoxing.stewardship.v1.ListEnterprisesResponse
+	(*Assignment)(nil),                         // 45: gaoxing.stewardship.v1.Assignment
+	(*ListAssignmentsResponse)(nil),            // 46: gaoxing.stewardship.v1.ListAssignmentsResponse
+	(*StewardWorkload)(nil),                    // 47: gaoxing.stewardship.v1.StewardWorkload
+	(*Visit)(nil),                              // 48: gaoxing.stewardship.v1.Visit
+	(*ListVisitsResponse)(nil),                 // 49: gaoxing.stewardship.v1.ListVisitsResponse
+	(*Problem)(nil),                            // 50: gaoxing.stewardship.v1.Problem
+	(*ListProblemsResponse)(nil),               // 51: gaoxing.stewardship.v1.ListProblemsResponse
+	(*ImportDebtsResponse)(nil),                // 52: gaoxing.stewardship.v1.ImportDebtsResponse
+	(*Debt)(nil),                               // 53: gaoxing.stewardship.v1.Debt
+	(*ListDebtsResponse)(nil),                  // 54: gaoxing.stewardship.v1.ListDebtsResponse
+	(*ArrearsReport)(nil),                      // 55: gaoxing.stewardship.v1.ArrearsReport
+	(*Opportunity)(nil),                        // 56: gaoxing.stewardship.v1.Opportunity
+	(*ListOpportunitiesResponse)(nil),          // 57: gaoxing.stewardship.v1.ListOpportunitiesResponse
+	(*ListPublishedOpportunitiesResponse)(nil), // 58: gaoxing.stewardship.v1.ListPublishedOpportunitiesResponse
+	(*PublicOpportunity)(nil),                  // 59: gaoxing.stewardship.v1.PublicOpportunity
+	(*StartupPackage)(nil),                     // 60: gaoxing.stewardship.v1.StartupPackage
+	(*Enrolment)(nil),                          // 61: gaoxing.stewardship.v1.Enrolment
+	(*ListEnrolmentsResponse)(nil),             // 62: gaoxing.stewardship.v1.ListEnrolmentsResponse
+	(*Meeting)(nil),                            // 63: gaoxing.stewardship.v1.Meeting
+	(*ListMeetingsResponse)(nil),               // 64: gaoxing.stewardship.v1.ListMeetingsResponse
+	(*Suggestion)(nil),                         // 65: gaoxing.stewardship.v1.Suggestion
+	(*ListSuggestionsResponse)(nil),            // 66: gaoxing.stewardship.v1.ListSuggestionsResponse
+	(*Enterprise360)(nil),                      // 67: gaoxing.stewardship.v1.Enterprise360
+	(*v1.ListAuditRecordsResponse)(nil),        // 68: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil),        // 69: gaoxing.common.v1.VerifyAuditChainResponse
 }
 var file_gaoxing_stewardship_v1_stewardship_proto_depIdxs = []int32{
 	0,  // 0: gaoxing.stewardship.v1.StewardshipService.ImportEnterprises:input_type -> gaoxing.stewardship.v1.ImportEnterprisesRequest
@@ -161,39 +211,67 @@ var file_gaoxing_stewardship_v1_stewardship_proto_depIdxs = []int32{
 	22, // 22: gaoxing.stewardship.v1.StewardshipService.WithdrawOpportunity:input_type -> gaoxing.stewardship.v1.WithdrawOpportunityRequest
 	23, // 23: gaoxing.stewardship.v1.StewardshipService.ListPublishedOpportunities:input_type -> gaoxing.stewardship.v1.ListPublishedOpportunitiesRequest
 	24, // 24: gaoxing.stewardship.v1.StewardshipService.GetPublishedOpportunity:input_type -> gaoxing.stewardship.v1.GetPublishedOpportunityRequest
-	25, // 25: gaoxing.stewardship.v1.StewardshipService.GetEnterprise360:input_type -> gaoxing.stewardship.v1.GetEnterprise360Request
-	26, // 26: gaoxing.stewardship.v1.StewardshipService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
-	27, // 27: gaoxing.stewardship.v1.StewardshipService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
-	28, // 28: gaoxing.stewardship.v1.StewardshipService.ImportEnterprises:output_type -> gaoxing.stewardship.v1.ImportEnterprisesResponse
-	29, // 29: gaoxing.stewardship.v1.StewardshipService.GetEnterprise:output_type -> gaoxing.stewardship.v1.Enterprise
-	30, // 30: gaoxing.stewardship.v1.StewardshipService.ListEnterprises:output_type -> gaoxing.stewardship.v1.ListEnterprisesResponse
-	31, // 31: gaoxing.stewardship.v1.StewardshipService.AssignSteward:output_type -> gaoxing.stewardship.v1.Assignment
-	32, // 32: gaoxing.stewardship.v1.StewardshipService.ListAssignments:output_type -> gaoxing.stewardship.v1.ListAssignmentsResponse
-	33, // 33: gaoxing.stewardship.v1.StewardshipService.GetStewardWorkload:output_type -> gaoxing.stewardship.v1.StewardWorkload
-	34, // 34: gaoxing.stewardship.v1.StewardshipService.CreateVisit:output_type -> gaoxing.stewardship.v1.Visit
-	35, // 35: gaoxing.stewardship.v1.StewardshipService.ListVisits:output_type -> gaoxing.stewardship.v1.ListVisitsResponse
-	36, // 36: gaoxing.stewardship.v1.StewardshipService.RaiseProblem:output_type -> gaoxing.stewardship.v1.Problem
-	36, // 37: gaoxing.stewardship.v1.StewardshipService.GetProblem:output_type -> gaoxing.stewardship.v1.Problem
-	37, // 38: gaoxing.stewardship.v1.StewardshipService.ListProblems:output_type -> gaoxing.stewardship.v1.ListProblemsResponse
-	36, // 39: gaoxing.stewardship.v1.StewardshipService.OpenProblemTicket:output_type -> gaoxing.stewardship.v1.Problem
-	38, // 40: gaoxing.stewardship.v1.StewardshipService.ImportDebts:output_type -> gaoxing.stewardship.v1.ImportDebtsResponse
-	39, // 41: gaoxing.stewardship.v1.StewardshipService.GetDebt:output_type -> gaoxing.stewardship.v1.Debt
-	40, // 42: gaoxing.stewardship.v1.StewardshipService.ListDebts:output_type -> gaoxing.stewardship.v1.ListDebtsResponse
-	39, // 43: gaoxing.stewardship.v1.StewardshipService.ClassifyDebt:output_type -> gaoxing.stewardship.v1.Debt
-	39, // 44: gaoxing.stewardship.v1.StewardshipService.PlanInstalments:output_type -> gaoxing.stewardship.v1.Debt
-	39, // 45: gaoxing.stewardship.v1.StewardshipService.RecordPayment:output_type -> gaoxing.stewardship.v1.Debt
-	41, // 46: gaoxing.stewardship.v1.StewardshipService.GetArrearsReport:output_type -> gaoxing.stewardship.v1.ArrearsReport
-	42, // 47: gaoxing.stewardship.v1.StewardshipService.CreateOpportunity:output_type -> gaoxing.stewardship.v1.Opportunity
-	43, // 48: gaoxing.stewardship.v1.StewardshipService.ListOpportunities:output_type -> gaoxing.stewardship.v1.ListOpportunitiesResponse
-	42, // 49: gaoxing.stewardship.v1.StewardshipService.PublishOpportunity:output_type -> gaoxing.stewardship.v1.Opportunity
-	42, // 50: gaoxing.stewardship.v1.StewardshipService.WithdrawOpportunity:output_type -> gaoxing.stewardship.v1.Opportunity
-	44, // 51: gaoxing.stewardship.v1.StewardshipService.ListPublishedOpportunities:output_type -> gaoxing.stewardship.v1.ListPublishedOpportunitiesResponse
-	45, // 52: gaoxing.stewardship.v1.StewardshipService.GetPublishedOpportunity:output_type -> gaoxing.stewardship.v1.PublicOpportunity
-	46, // 53: gaoxing.stewardship.v1.StewardshipService.GetEnterprise360:output_type -> gaoxing.stewardship.v1.Enterprise360
-	47, // 54: gaoxing.stewardship.v1.StewardshipService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
-	48, // 55: gaoxing.stewardship.v1.StewardshipService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
-	28, // [28:56] is the sub-list for method output_type
-	0,  // [0:28] is the sub-list for method input_type
+	25, // 25: gaoxing.stewardship.v1.StewardshipService.RecordStartupPackage:input_type -> gaoxing.stewardship.v1.RecordStartupPackageRequest
+	26, // 26: gaoxing.stewardship.v1.StewardshipService.GetStartupPackage:input_type -> gaoxing.stewardship.v1.GetStartupPackageRequest
+	27, // 27: gaoxing.stewardship.v1.StewardshipService.EnrolProgramme:input_type -> gaoxing.stewardship.v1.EnrolProgrammeRequest
+	28, // 28: gaoxing.stewardship.v1.StewardshipService.GetEnrolment:input_type -> gaoxing.stewardship.v1.GetEnrolmentRequest
+	29, // 29: gaoxing.stewardship.v1.StewardshipService.ListEnrolments:input_type -> gaoxing.stewardship.v1.ListEnrolmentsRequest
+	30, // 30: gaoxing.stewardship.v1.StewardshipService.ReachMilestone:input_type -> gaoxing.stewardship.v1.ReachMilestoneRequest
+	31, // 31: gaoxing.stewardship.v1.StewardshipService.ReviewEnrolment:input_type -> gaoxing.stewardship.v1.ReviewEnrolmentRequest
+	32, // 32: gaoxing.stewardship.v1.StewardshipService.GrantAward:input_type -> gaoxing.stewardship.v1.GrantAwardRequest
+	33, // 33: gaoxing.stewardship.v1.StewardshipService.PayAward:input_type -> gaoxing.stewardship.v1.PayAwardRequest
+	34, // 34: gaoxing.stewardship.v1.StewardshipService.CreateMeeting:input_type -> gaoxing.stewardship.v1.CreateMeetingRequest
+	35, // 35: gaoxing.stewardship.v1.StewardshipService.ListMeetings:input_type -> gaoxing.stewardship.v1.ListMeetingsRequest
+	36, // 36: gaoxing.stewardship.v1.StewardshipService.CreateSuggestion:input_type -> gaoxing.stewardship.v1.CreateSuggestionRequest
+	37, // 37: gaoxing.stewardship.v1.StewardshipService.DecideSuggestion:input_type -> gaoxing.stewardship.v1.DecideSuggestionRequest
+	38, // 38: gaoxing.stewardship.v1.StewardshipService.ListSuggestions:input_type -> gaoxing.stewardship.v1.ListSuggestionsRequest
+	39, // 39: gaoxing.stewardship.v1.StewardshipService.GetEnterprise360:input_type -> gaoxing.stewardship.v1.GetEnterprise360Request
+	40, // 40: gaoxing.stewardship.v1.StewardshipService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
+	41, // 41: gaoxing.stewardship.v1.StewardshipService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
+	42, // 42: gaoxing.stewardship.v1.StewardshipService.ImportEnterprises:output_type -> gaoxing.stewardship.v1.ImportEnterprisesResponse
+	43, // 43: gaoxing.stewardship.v1.StewardshipService.GetEnterprise:output_type -> gaoxing.stewardship.v1.Enterprise
+	44, // 44: gaoxing.stewardship.v1.StewardshipService.ListEnterprises:output_type -> gaoxing.stewardship.v1.ListEnterprisesResponse
+	45, // 45: gaoxing.stewardship.v1.StewardshipService.AssignSteward:output_type -> gaoxing.stewardship.v1.Assignment
+	46, // 46: gaoxing.stewardship.v1.StewardshipService.ListAssignments:output_type -> gaoxing.stewardship.v1.ListAssignmentsResponse
+	47, // 47: gaoxing.stewardship.v1.StewardshipService.GetStewardWorkload:output_type -> gaoxing.stewardship.v1.StewardWorkload
+	48, // 48: gaoxing.stewardship.v1.StewardshipService.CreateVisit:output_type -> gaoxing.stewardship.v1.Visit
+	49, // 49: gaoxing.stewardship.v1.StewardshipService.ListVisits:output_type -> gaoxing.stewardship.v1.ListVisitsResponse
+	50, // 50: gaoxing.stewardship.v1.StewardshipService.RaiseProblem:output_type -> gaoxing.stewardship.v1.Problem
+	50, // 51: gaoxing.stewardship.v1.StewardshipService.GetProblem:output_type -> gaoxing.stewardship.v1.Problem
+	51, // 52: gaoxing.stewardship.v1.StewardshipService.ListProblems:output_type -> gaoxing.stewardship.v1.ListProblemsResponse
+	50, // 53: gaoxing.stewardship.v1.StewardshipService.OpenProblemTicket:output_type -> gaoxing.stewardship.v1.Problem
+	52, // 54: gaoxing.stewardship.v1.StewardshipService.ImportDebts:output_type -> gaoxing.stewardship.v1.ImportDebtsResponse
+	53, // 55: gaoxing.stewardship.v1.StewardshipService.GetDebt:output_type -> gaoxing.stewardship.v1.Debt
+	54, // 56: gaoxing.stewardship.v1.StewardshipService.ListDebts:output_type -> gaoxing.stewardship.v1.ListDebtsResponse
+	53, // 57: gaoxing.stewardship.v1.StewardshipService.ClassifyDebt:output_type -> gaoxing.stewardship.v1.Debt
+	53, // 58: gaoxing.stewardship.v1.StewardshipService.PlanInstalments:output_type -> gaoxing.stewardship.v1.Debt
+	53, // 59: gaoxing.stewardship.v1.StewardshipService.RecordPayment:output_type -> gaoxing.stewardship.v1.Debt
+	55, // 60: gaoxing.stewardship.v1.StewardshipService.GetArrearsReport:output_type -> gaoxing.stewardship.v1.ArrearsReport
+	56, // 61: gaoxing.stewardship.v1.StewardshipService.CreateOpportunity:output_type -> gaoxing.stewardship.v1.Opportunity
+	57, // 62: gaoxing.stewardship.v1.StewardshipService.ListOpportunities:output_type -> gaoxing.stewardship.v1.ListOpportunitiesResponse
+	56, // 63: gaoxing.stewardship.v1.StewardshipService.PublishOpportunity:output_type -> gaoxing.stewardship.v1.Opportunity
+	56, // 64: gaoxing.stewardship.v1.StewardshipService.WithdrawOpportunity:output_type -> gaoxing.stewardship.v1.Opportunity
+	58, // 65: gaoxing.stewardship.v1.StewardshipService.ListPublishedOpportunities:output_type -> gaoxing.stewardship.v1.ListPublishedOpportunitiesResponse
+	59, // 66: gaoxing.stewardship.v1.StewardshipService.GetPublishedOpportunity:output_type -> gaoxing.stewardship.v1.PublicOpportunity
+	60, // 67: gaoxing.stewardship.v1.StewardshipService.RecordStartupPackage:output_type -> gaoxing.stewardship.v1.StartupPackage
+	60, // 68: gaoxing.stewardship.v1.StewardshipService.GetStartupPackage:output_type -> gaoxing.stewardship.v1.StartupPackage
+	61, // 69: gaoxing.stewardship.v1.StewardshipService.EnrolProgramme:output_type -> gaoxing.stewardship.v1.Enrolment
+	61, // 70: gaoxing.stewardship.v1.StewardshipService.GetEnrolment:output_type -> gaoxing.stewardship.v1.Enrolment
+	62, // 71: gaoxing.stewardship.v1.StewardshipService.ListEnrolments:output_type -> gaoxing.stewardship.v1.ListEnrolmentsResponse
+	61, // 72: gaoxing.stewardship.v1.StewardshipService.ReachMilestone:output_type -> gaoxing.stewardship.v1.Enrolment
+	61, // 73: gaoxing.stewardship.v1.StewardshipService.ReviewEnrolment:output_type -> gaoxing.stewardship.v1.Enrolment
+	61, // 74: gaoxing.stewardship.v1.StewardshipService.GrantAward:output_type -> gaoxing.stewardship.v1.Enrolment
+	61, // 75: gaoxing.stewardship.v1.StewardshipService.PayAward:output_type -> gaoxing.stewardship.v1.Enrolment
+	63, // 76: gaoxing.stewardship.v1.StewardshipService.CreateMeeting:output_type -> gaoxing.stewardship.v1.Meeting
+	64, // 77: gaoxing.stewardship.v1.StewardshipService.ListMeetings:output_type -> gaoxing.stewardship.v1.ListMeetingsResponse
+	65, // 78: gaoxing.stewardship.v1.StewardshipService.CreateSuggestion:output_type -> gaoxing.stewardship.v1.Suggestion
+	65, // 79: gaoxing.stewardship.v1.StewardshipService.DecideSuggestion:output_type -> gaoxing.stewardship.v1.Suggestion
+	66, // 80: gaoxing.stewardship.v1.StewardshipService.ListSuggestions:output_type -> gaoxing.stewardship.v1.ListSuggestionsResponse
+	67, // 81: gaoxing.stewardship.v1.StewardshipService.GetEnterprise360:output_type -> gaoxing.stewardship.v1.Enterprise360
+	68, // 82: gaoxing.stewardship.v1.StewardshipService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	69, // 83: gaoxing.stewardship.v1.StewardshipService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	42, // [42:84] is the sub-list for method output_type
+	0,  // [0:42] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name

@@ -45,6 +45,20 @@ const (
 	StewardshipService_WithdrawOpportunity_FullMethodName        = "/gaoxing.stewardship.v1.StewardshipService/WithdrawOpportunity"
 	StewardshipService_ListPublishedOpportunities_FullMethodName = "/gaoxing.stewardship.v1.StewardshipService/ListPublishedOpportunities"
 	StewardshipService_GetPublishedOpportunity_FullMethodName    = "/gaoxing.stewardship.v1.StewardshipService/GetPublishedOpportunity"
+	StewardshipService_RecordStartupPackage_FullMethodName       = "/gaoxing.stewardship.v1.StewardshipService/RecordStartupPackage"
+	StewardshipService_GetStartupPackage_FullMethodName          = "/gaoxing.stewardship.v1.StewardshipService/GetStartupPackage"
+	StewardshipService_EnrolProgramme_FullMethodName             = "/gaoxing.stewardship.v1.StewardshipService/EnrolProgramme"
+	StewardshipService_GetEnrolment_FullMethodName               = "/gaoxing.stewardship.v1.StewardshipService/GetEnrolment"
+	StewardshipService_ListEnrolments_FullMethodName             = "/gaoxing.stewardship.v1.StewardshipService/ListEnrolments"
+	StewardshipService_ReachMilestone_FullMethodName             = "/gaoxing.stewardship.v1.StewardshipService/ReachMilestone"
+	StewardshipService_ReviewEnrolment_FullMethodName            = "/gaoxing.stewardship.v1.StewardshipService/ReviewEnrolment"
+	StewardshipService_GrantAward_FullMethodName                 = "/gaoxing.stewardship.v1.StewardshipService/GrantAward"
+	StewardshipService_PayAward_FullMethodName                   = "/gaoxing.stewardship.v1.StewardshipService/PayAward"
+	StewardshipService_CreateMeeting_FullMethodName              = "/gaoxing.stewardship.v1.StewardshipService/CreateMeeting"
+	StewardshipService_ListMeetings_FullMethodName               = "/gaoxing.stewardship.v1.StewardshipService/ListMeetings"
+	StewardshipService_CreateSuggestion_FullMethodName           = "/gaoxing.stewardship.v1.StewardshipService/CreateSuggestion"
+	StewardshipService_DecideSuggestion_FullMethodName           = "/gaoxing.stewardship.v1.StewardshipService/DecideSuggestion"
+	StewardshipService_ListSuggestions_FullMethodName            = "/gaoxing.stewardship.v1.StewardshipService/ListSuggestions"
 	StewardshipService_GetEnterprise360_FullMethodName           = "/gaoxing.stewardship.v1.StewardshipService/GetEnterprise360"
 	StewardshipService_ListAuditRecords_FullMethodName           = "/gaoxing.stewardship.v1.StewardshipService/ListAuditRecords"
 	StewardshipService_VerifyAuditChain_FullMethodName           = "/gaoxing.stewardship.v1.StewardshipService/VerifyAuditChain"
@@ -130,6 +144,42 @@ type StewardshipServiceClient interface {
 	ListPublishedOpportunities(ctx context.Context, in *ListPublishedOpportunitiesRequest, opts ...grpc.CallOption) (*ListPublishedOpportunitiesResponse, error)
 	// GetPublishedOpportunity returns one published item; any other is not found.
 	GetPublishedOpportunity(ctx context.Context, in *GetPublishedOpportunityRequest, opts ...grpc.CallOption) (*PublicOpportunity, error)
+	// RecordStartupPackage records the zero-cost start-up package (零成本开办) a new
+	// enterprise received: its first set of seals free, the tax-control device and its
+	// first-year service fee waived, linked to its 企业开办 application in matters (checked
+	// there, as the caller). Recording again replaces it.
+	RecordStartupPackage(ctx context.Context, in *RecordStartupPackageRequest, opts ...grpc.CallOption) (*StartupPackage, error)
+	// GetStartupPackage returns an enterprise's start-up package (empty when none was
+	// recorded: it is a singleton of the enterprise).
+	GetStartupPackage(ctx context.Context, in *GetStartupPackageRequest, opts ...grpc.CallOption) (*StartupPackage, error)
+	// EnrolProgramme enrols an enterprise in a growth programme (倍增计划) with its baseline,
+	// target and milestones.
+	EnrolProgramme(ctx context.Context, in *EnrolProgrammeRequest, opts ...grpc.CallOption) (*Enrolment, error)
+	// GetEnrolment returns an enrolment with its awards; the enterprise reads its own.
+	GetEnrolment(ctx context.Context, in *GetEnrolmentRequest, opts ...grpc.CallOption) (*Enrolment, error)
+	// ListEnrolments lists the enrolments of a tenant's subtree.
+	ListEnrolments(ctx context.Context, in *ListEnrolmentsRequest, opts ...grpc.CallOption) (*ListEnrolmentsResponse, error)
+	// ReachMilestone records that an enrolled enterprise reached one of its milestones.
+	ReachMilestone(ctx context.Context, in *ReachMilestoneRequest, opts ...grpc.CallOption) (*Enrolment, error)
+	// ReviewEnrolment decides the review (审核认定): recognised enterprises may be awarded.
+	ReviewEnrolment(ctx context.Context, in *ReviewEnrolmentRequest, opts ...grpc.CallOption) (*Enrolment, error)
+	// GrantAward grants a recognised enrolment an award: income-tax, personal-tax or
+	// fixed-asset-investment, with its amount and basis.
+	GrantAward(ctx context.Context, in *GrantAwardRequest, opts ...grpc.CallOption) (*Enrolment, error)
+	// PayAward records that a granted award was paid.
+	PayAward(ctx context.Context, in *PayAwardRequest, opts ...grpc.CallOption) (*Enrolment, error)
+	// CreateMeeting records a 营商会客厅 meeting: who came, the minutes; the problems raised
+	// there are raised with RaiseProblem naming the meeting.
+	CreateMeeting(ctx context.Context, in *CreateMeetingRequest, opts ...grpc.CallOption) (*Meeting, error)
+	// ListMeetings lists a tenant's meetings, newest first.
+	ListMeetings(ctx context.Context, in *ListMeetingsRequest, opts ...grpc.CallOption) (*ListMeetingsResponse, error)
+	// CreateSuggestion records a 建言献策 suggestion.
+	CreateSuggestion(ctx context.Context, in *CreateSuggestionRequest, opts ...grpc.CallOption) (*Suggestion, error)
+	// DecideSuggestion adopts a suggestion or not, with the reason; an adopted one later
+	// names the policy it became (the same call, with policy set).
+	DecideSuggestion(ctx context.Context, in *DecideSuggestionRequest, opts ...grpc.CallOption) (*Suggestion, error)
+	// ListSuggestions lists a tenant's suggestions by adoption status.
+	ListSuggestions(ctx context.Context, in *ListSuggestionsRequest, opts ...grpc.CallOption) (*ListSuggestionsResponse, error)
 	// GetEnterprise360 gathers what the zone knows of an enterprise: its record, stewards,
 	// visits, problems and arrears here, and its applications (matters), tickets and cases
 	// (legal aid) from their services, concurrently, each within its own deadline; a part
@@ -401,6 +451,146 @@ func (c *stewardshipServiceClient) GetPublishedOpportunity(ctx context.Context, 
 	return out, nil
 }
 
+func (c *stewardshipServiceClient) RecordStartupPackage(ctx context.Context, in *RecordStartupPackageRequest, opts ...grpc.CallOption) (*StartupPackage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartupPackage)
+	err := c.cc.Invoke(ctx, StewardshipService_RecordStartupPackage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) GetStartupPackage(ctx context.Context, in *GetStartupPackageRequest, opts ...grpc.CallOption) (*StartupPackage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartupPackage)
+	err := c.cc.Invoke(ctx, StewardshipService_GetStartupPackage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) EnrolProgramme(ctx context.Context, in *EnrolProgrammeRequest, opts ...grpc.CallOption) (*Enrolment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Enrolment)
+	err := c.cc.Invoke(ctx, StewardshipService_EnrolProgramme_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) GetEnrolment(ctx context.Context, in *GetEnrolmentRequest, opts ...grpc.CallOption) (*Enrolment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Enrolment)
+	err := c.cc.Invoke(ctx, StewardshipService_GetEnrolment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) ListEnrolments(ctx context.Context, in *ListEnrolmentsRequest, opts ...grpc.CallOption) (*ListEnrolmentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListEnrolmentsResponse)
+	err := c.cc.Invoke(ctx, StewardshipService_ListEnrolments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) ReachMilestone(ctx context.Context, in *ReachMilestoneRequest, opts ...grpc.CallOption) (*Enrolment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Enrolment)
+	err := c.cc.Invoke(ctx, StewardshipService_ReachMilestone_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) ReviewEnrolment(ctx context.Context, in *ReviewEnrolmentRequest, opts ...grpc.CallOption) (*Enrolment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Enrolment)
+	err := c.cc.Invoke(ctx, StewardshipService_ReviewEnrolment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) GrantAward(ctx context.Context, in *GrantAwardRequest, opts ...grpc.CallOption) (*Enrolment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Enrolment)
+	err := c.cc.Invoke(ctx, StewardshipService_GrantAward_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) PayAward(ctx context.Context, in *PayAwardRequest, opts ...grpc.CallOption) (*Enrolment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Enrolment)
+	err := c.cc.Invoke(ctx, StewardshipService_PayAward_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) CreateMeeting(ctx context.Context, in *CreateMeetingRequest, opts ...grpc.CallOption) (*Meeting, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Meeting)
+	err := c.cc.Invoke(ctx, StewardshipService_CreateMeeting_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) ListMeetings(ctx context.Context, in *ListMeetingsRequest, opts ...grpc.CallOption) (*ListMeetingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMeetingsResponse)
+	err := c.cc.Invoke(ctx, StewardshipService_ListMeetings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) CreateSuggestion(ctx context.Context, in *CreateSuggestionRequest, opts ...grpc.CallOption) (*Suggestion, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Suggestion)
+	err := c.cc.Invoke(ctx, StewardshipService_CreateSuggestion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) DecideSuggestion(ctx context.Context, in *DecideSuggestionRequest, opts ...grpc.CallOption) (*Suggestion, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Suggestion)
+	err := c.cc.Invoke(ctx, StewardshipService_DecideSuggestion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stewardshipServiceClient) ListSuggestions(ctx context.Context, in *ListSuggestionsRequest, opts ...grpc.CallOption) (*ListSuggestionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSuggestionsResponse)
+	err := c.cc.Invoke(ctx, StewardshipService_ListSuggestions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *stewardshipServiceClient) GetEnterprise360(ctx context.Context, in *GetEnterprise360Request, opts ...grpc.CallOption) (*Enterprise360, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Enterprise360)
@@ -511,6 +701,42 @@ type StewardshipServiceServer interface {
 	ListPublishedOpportunities(context.Context, *ListPublishedOpportunitiesRequest) (*ListPublishedOpportunitiesResponse, error)
 	// GetPublishedOpportunity returns one published item; any other is not found.
 	GetPublishedOpportunity(context.Context, *GetPublishedOpportunityRequest) (*PublicOpportunity, error)
+	// RecordStartupPackage records the zero-cost start-up package (零成本开办) a new
+	// enterprise received: its first set of seals free, the tax-control device and its
+	// first-year service fee waived, linked to its 企业开办 application in matters (checked
+	// there, as the caller). Recording again replaces it.
+	RecordStartupPackage(context.Context, *RecordStartupPackageRequest) (*StartupPackage, error)
+	// GetStartupPackage returns an enterprise's start-up package (empty when none was
+	// recorded: it is a singleton of the enterprise).
+	GetStartupPackage(context.Context, *GetStartupPackageRequest) (*StartupPackage, error)
+	// EnrolProgramme enrols an enterprise in a growth programme (倍增计划) with its baseline,
+	// target and milestones.
+	EnrolProgramme(context.Context, *EnrolProgrammeRequest) (*Enrolment, error)
+	// GetEnrolment returns an enrolment with its awards; the enterprise reads its own.
+	GetEnrolment(context.Context, *GetEnrolmentRequest) (*Enrolment, error)
+	// ListEnrolments lists the enrolments of a tenant's subtree.
+	ListEnrolments(context.Context, *ListEnrolmentsRequest) (*ListEnrolmentsResponse, error)
+	// ReachMilestone records that an enrolled enterprise reached one of its milestones.
+	ReachMilestone(context.Context, *ReachMilestoneRequest) (*Enrolment, error)
+	// ReviewEnrolment decides the review (审核认定): recognised enterprises may be awarded.
+	ReviewEnrolment(context.Context, *ReviewEnrolmentRequest) (*Enrolment, error)
+	// GrantAward grants a recognised enrolment an award: income-tax, personal-tax or
+	// fixed-asset-investment, with its amount and basis.
+	GrantAward(context.Context, *GrantAwardRequest) (*Enrolment, error)
+	// PayAward records that a granted award was paid.
+	PayAward(context.Context, *PayAwardRequest) (*Enrolment, error)
+	// CreateMeeting records a 营商会客厅 meeting: who came, the minutes; the problems raised
+	// there are raised with RaiseProblem naming the meeting.
+	CreateMeeting(context.Context, *CreateMeetingRequest) (*Meeting, error)
+	// ListMeetings lists a tenant's meetings, newest first.
+	ListMeetings(context.Context, *ListMeetingsRequest) (*ListMeetingsResponse, error)
+	// CreateSuggestion records a 建言献策 suggestion.
+	CreateSuggestion(context.Context, *CreateSuggestionRequest) (*Suggestion, error)
+	// DecideSuggestion adopts a suggestion or not, with the reason; an adopted one later
+	// names the policy it became (the same call, with policy set).
+	DecideSuggestion(context.Context, *DecideSuggestionRequest) (*Suggestion, error)
+	// ListSuggestions lists a tenant's suggestions by adoption status.
+	ListSuggestions(context.Context, *ListSuggestionsRequest) (*ListSuggestionsResponse, error)
 	// GetEnterprise360 gathers what the zone knows of an enterprise: its record, stewards,
 	// visits, problems and arrears here, and its applications (matters), tickets and cases
 	// (legal aid) from their services, concurrently, each within its own deadline; a part
@@ -606,6 +832,48 @@ func (UnimplementedStewardshipServiceServer) ListPublishedOpportunities(context.
 }
 func (UnimplementedStewardshipServiceServer) GetPublishedOpportunity(context.Context, *GetPublishedOpportunityRequest) (*PublicOpportunity, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPublishedOpportunity not implemented")
+}
+func (UnimplementedStewardshipServiceServer) RecordStartupPackage(context.Context, *RecordStartupPackageRequest) (*StartupPackage, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordStartupPackage not implemented")
+}
+func (UnimplementedStewardshipServiceServer) GetStartupPackage(context.Context, *GetStartupPackageRequest) (*StartupPackage, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetStartupPackage not implemented")
+}
+func (UnimplementedStewardshipServiceServer) EnrolProgramme(context.Context, *EnrolProgrammeRequest) (*Enrolment, error) {
+	return nil, status.Error(codes.Unimplemented, "method EnrolProgramme not implemented")
+}
+func (UnimplementedStewardshipServiceServer) GetEnrolment(context.Context, *GetEnrolmentRequest) (*Enrolment, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEnrolment not implemented")
+}
+func (UnimplementedStewardshipServiceServer) ListEnrolments(context.Context, *ListEnrolmentsRequest) (*ListEnrolmentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListEnrolments not implemented")
+}
+func (UnimplementedStewardshipServiceServer) ReachMilestone(context.Context, *ReachMilestoneRequest) (*Enrolment, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReachMilestone not implemented")
+}
+func (UnimplementedStewardshipServiceServer) ReviewEnrolment(context.Context, *ReviewEnrolmentRequest) (*Enrolment, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReviewEnrolment not implemented")
+}
+func (UnimplementedStewardshipServiceServer) GrantAward(context.Context, *GrantAwardRequest) (*Enrolment, error) {
+	return nil, status.Error(codes.Unimplemented, "method GrantAward not implemented")
+}
+func (UnimplementedStewardshipServiceServer) PayAward(context.Context, *PayAwardRequest) (*Enrolment, error) {
+	return nil, status.Error(codes.Unimplemented, "method PayAward not implemented")
+}
+func (UnimplementedStewardshipServiceServer) CreateMeeting(context.Context, *CreateMeetingRequest) (*Meeting, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateMeeting not implemented")
+}
+func (UnimplementedStewardshipServiceServer) ListMeetings(context.Context, *ListMeetingsRequest) (*ListMeetingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMeetings not implemented")
+}
+func (UnimplementedStewardshipServiceServer) CreateSuggestion(context.Context, *CreateSuggestionRequest) (*Suggestion, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSuggestion not implemented")
+}
+func (UnimplementedStewardshipServiceServer) DecideSuggestion(context.Context, *DecideSuggestionRequest) (*Suggestion, error) {
+	return nil, status.Error(codes.Unimplemented, "method DecideSuggestion not implemented")
+}
+func (UnimplementedStewardshipServiceServer) ListSuggestions(context.Context, *ListSuggestionsRequest) (*ListSuggestionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSuggestions not implemented")
 }
 func (UnimplementedStewardshipServiceServer) GetEnterprise360(context.Context, *GetEnterprise360Request) (*Enterprise360, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetEnterprise360 not implemented")
@@ -1087,6 +1355,258 @@ func _StewardshipService_GetPublishedOpportunity_Handler(srv interface{}, ctx co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StewardshipService_RecordStartupPackage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordStartupPackageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).RecordStartupPackage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_RecordStartupPackage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).RecordStartupPackage(ctx, req.(*RecordStartupPackageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_GetStartupPackage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStartupPackageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).GetStartupPackage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_GetStartupPackage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).GetStartupPackage(ctx, req.(*GetStartupPackageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_EnrolProgramme_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnrolProgrammeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).EnrolProgramme(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_EnrolProgramme_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).EnrolProgramme(ctx, req.(*EnrolProgrammeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_GetEnrolment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEnrolmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).GetEnrolment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_GetEnrolment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).GetEnrolment(ctx, req.(*GetEnrolmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_ListEnrolments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListEnrolmentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).ListEnrolments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_ListEnrolments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).ListEnrolments(ctx, req.(*ListEnrolmentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_ReachMilestone_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReachMilestoneRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).ReachMilestone(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_ReachMilestone_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).ReachMilestone(ctx, req.(*ReachMilestoneRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_ReviewEnrolment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReviewEnrolmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).ReviewEnrolment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_ReviewEnrolment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).ReviewEnrolment(ctx, req.(*ReviewEnrolmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_GrantAward_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GrantAwardRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).GrantAward(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_GrantAward_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).GrantAward(ctx, req.(*GrantAwardRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_PayAward_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PayAwardRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).PayAward(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_PayAward_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).PayAward(ctx, req.(*PayAwardRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_CreateMeeting_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateMeetingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).CreateMeeting(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_CreateMeeting_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).CreateMeeting(ctx, req.(*CreateMeetingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_ListMeetings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMeetingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).ListMeetings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_ListMeetings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).ListMeetings(ctx, req.(*ListMeetingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_CreateSuggestion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSuggestionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).CreateSuggestion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_CreateSuggestion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).CreateSuggestion(ctx, req.(*CreateSuggestionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_DecideSuggestion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideSuggestionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).DecideSuggestion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_DecideSuggestion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).DecideSuggestion(ctx, req.(*DecideSuggestionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StewardshipService_ListSuggestions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSuggestionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StewardshipServiceServer).ListSuggestions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StewardshipService_ListSuggestions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StewardshipServiceServer).ListSuggestions(ctx, req.(*ListSuggestionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _StewardshipService_GetEnterprise360_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetEnterprise360Request)
 	if err := dec(in); err != nil {
@@ -1247,6 +1767,62 @@ var StewardshipService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetPublishedOpportunity",
 			Handler:    _StewardshipService_GetPublishedOpportunity_Handler,
+		},
+		{
+			MethodName: "RecordStartupPackage",
+			Handler:    _StewardshipService_RecordStartupPackage_Handler,
+		},
+		{
+			MethodName: "GetStartupPackage",
+			Handler:    _StewardshipService_GetStartupPackage_Handler,
+		},
+		{
+			MethodName: "EnrolProgramme",
+			Handler:    _StewardshipService_EnrolProgramme_Handler,
+		},
+		{
+			MethodName: "GetEnrolment",
+			Handler:    _StewardshipService_GetEnrolment_Handler,
+		},
+		{
+			MethodName: "ListEnrolments",
+			Handler:    _StewardshipService_ListEnrolments_Handler,
+		},
+		{
+			MethodName: "ReachMilestone",
+			Handler:    _StewardshipService_ReachMilestone_Handler,
+		},
+		{
+			MethodName: "ReviewEnrolment",
+			Handler:    _StewardshipService_ReviewEnrolment_Handler,
+		},
+		{
+			MethodName: "GrantAward",
+			Handler:    _StewardshipService_GrantAward_Handler,
+		},
+		{
+			MethodName: "PayAward",
+			Handler:    _StewardshipService_PayAward_Handler,
+		},
+		{
+			MethodName: "CreateMeeting",
+			Handler:    _StewardshipService_CreateMeeting_Handler,
+		},
+		{
+			MethodName: "ListMeetings",
+			Handler:    _StewardshipService_ListMeetings_Handler,
+		},
+		{
+			MethodName: "CreateSuggestion",
+			Handler:    _StewardshipService_CreateSuggestion_Handler,
+		},
+		{
+			MethodName: "DecideSuggestion",
+			Handler:    _StewardshipService_DecideSuggestion_Handler,
+		},
+		{
+			MethodName: "ListSuggestions",
+			Handler:    _StewardshipService_ListSuggestions_Handler,
 		},
 		{
 			MethodName: "GetEnterprise360",

@@ -294,6 +294,221 @@ func (OpportunityState) EnumDescriptor() ([]byte, []int) {
 	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
+// StartupBenefit is one part of the zero-cost start-up package.
+type StartupBenefit int32
+
+const (
+	StartupBenefit_STARTUP_BENEFIT_UNSPECIFIED    StartupBenefit = 0
+	StartupBenefit_STARTUP_BENEFIT_SEALS          StartupBenefit = 1 // the first set of seals, free (首套公章)
+	StartupBenefit_STARTUP_BENEFIT_TAX_DEVICE     StartupBenefit = 2 // the tax-control device, waived (税控盘)
+	StartupBenefit_STARTUP_BENEFIT_FIRST_YEAR_FEE StartupBenefit = 3 // its first-year service fee, waived
+)
+
+// Enum value maps for StartupBenefit.
+var (
+	StartupBenefit_name = map[int32]string{
+		0: "STARTUP_BENEFIT_UNSPECIFIED",
+		1: "STARTUP_BENEFIT_SEALS",
+		2: "STARTUP_BENEFIT_TAX_DEVICE",
+		3: "STARTUP_BENEFIT_FIRST_YEAR_FEE",
+	}
+	StartupBenefit_value = map[string]int32{
+		"STARTUP_BENEFIT_UNSPECIFIED":    0,
+		"STARTUP_BENEFIT_SEALS":          1,
+		"STARTUP_BENEFIT_TAX_DEVICE":     2,
+		"STARTUP_BENEFIT_FIRST_YEAR_FEE": 3,
+	}
+)
+
+func (x StartupBenefit) Enum() *StartupBenefit {
+	p := new(StartupBenefit)
+	*p = x
+	return p
+}
+
+func (x StartupBenefit) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StartupBenefit) Descriptor() protoreflect.EnumDescriptor {
+	return file_gaoxing_stewardship_v1_types_proto_enumTypes[5].Descriptor()
+}
+
+func (StartupBenefit) Type() protoreflect.EnumType {
+	return &file_gaoxing_stewardship_v1_types_proto_enumTypes[5]
+}
+
+func (x StartupBenefit) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StartupBenefit.Descriptor instead.
+func (StartupBenefit) EnumDescriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
+// EnrolmentState is where an enrolment in a growth programme is.
+type EnrolmentState int32
+
+const (
+	EnrolmentState_ENROLMENT_STATE_UNSPECIFIED EnrolmentState = 0
+	EnrolmentState_ENROLMENT_STATE_ENROLLED    EnrolmentState = 1
+	EnrolmentState_ENROLMENT_STATE_RECOGNISED  EnrolmentState = 2 // 审核认定 passed: awards may be granted
+	EnrolmentState_ENROLMENT_STATE_REJECTED    EnrolmentState = 3
+)
+
+// Enum value maps for EnrolmentState.
+var (
+	EnrolmentState_name = map[int32]string{
+		0: "ENROLMENT_STATE_UNSPECIFIED",
+		1: "ENROLMENT_STATE_ENROLLED",
+		2: "ENROLMENT_STATE_RECOGNISED",
+		3: "ENROLMENT_STATE_REJECTED",
+	}
+	EnrolmentState_value = map[string]int32{
+		"ENROLMENT_STATE_UNSPECIFIED": 0,
+		"ENROLMENT_STATE_ENROLLED":    1,
+		"ENROLMENT_STATE_RECOGNISED":  2,
+		"ENROLMENT_STATE_REJECTED":    3,
+	}
+)
+
+func (x EnrolmentState) Enum() *EnrolmentState {
+	p := new(EnrolmentState)
+	*p = x
+	return p
+}
+
+func (x EnrolmentState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EnrolmentState) Descriptor() protoreflect.EnumDescriptor {
+	return file_gaoxing_stewardship_v1_types_proto_enumTypes[6].Descriptor()
+}
+
+func (EnrolmentState) Type() protoreflect.EnumType {
+	return &file_gaoxing_stewardship_v1_types_proto_enumTypes[6]
+}
+
+func (x EnrolmentState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EnrolmentState.Descriptor instead.
+func (EnrolmentState) EnumDescriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{6}
+}
+
+// AwardKind is what an award rewards (倍增计划 专项奖励).
+type AwardKind int32
+
+const (
+	AwardKind_AWARD_KIND_UNSPECIFIED  AwardKind = 0
+	AwardKind_AWARD_KIND_INCOME_TAX   AwardKind = 1 // 企业所得税
+	AwardKind_AWARD_KIND_PERSONAL_TAX AwardKind = 2 // 个人所得税
+	AwardKind_AWARD_KIND_FIXED_ASSET  AwardKind = 3 // 固定资产投资
+)
+
+// Enum value maps for AwardKind.
+var (
+	AwardKind_name = map[int32]string{
+		0: "AWARD_KIND_UNSPECIFIED",
+		1: "AWARD_KIND_INCOME_TAX",
+		2: "AWARD_KIND_PERSONAL_TAX",
+		3: "AWARD_KIND_FIXED_ASSET",
+	}
+	AwardKind_value = map[string]int32{
+		"AWARD_KIND_UNSPECIFIED":  0,
+		"AWARD_KIND_INCOME_TAX":   1,
+		"AWARD_KIND_PERSONAL_TAX": 2,
+		"AWARD_KIND_FIXED_ASSET":  3,
+	}
+)
+
+func (x AwardKind) Enum() *AwardKind {
+	p := new(AwardKind)
+	*p = x
+	return p
+}
+
+func (x AwardKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AwardKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_gaoxing_stewardship_v1_types_proto_enumTypes[7].Descriptor()
+}
+
+func (AwardKind) Type() protoreflect.EnumType {
+	return &file_gaoxing_stewardship_v1_types_proto_enumTypes[7]
+}
+
+func (x AwardKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AwardKind.Descriptor instead.
+func (AwardKind) EnumDescriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{7}
+}
+
+// SuggestionState is where a 建言献策 suggestion is.
+type SuggestionState int32
+
+const (
+	SuggestionState_SUGGESTION_STATE_UNSPECIFIED SuggestionState = 0
+	SuggestionState_SUGGESTION_STATE_SUBMITTED   SuggestionState = 1
+	SuggestionState_SUGGESTION_STATE_ADOPTED     SuggestionState = 2
+	SuggestionState_SUGGESTION_STATE_NOT_ADOPTED SuggestionState = 3
+	SuggestionState_SUGGESTION_STATE_ENACTED     SuggestionState = 4 // became a policy (制度成果)
+)
+
+// Enum value maps for SuggestionState.
+var (
+	SuggestionState_name = map[int32]string{
+		0: "SUGGESTION_STATE_UNSPECIFIED",
+		1: "SUGGESTION_STATE_SUBMITTED",
+		2: "SUGGESTION_STATE_ADOPTED",
+		3: "SUGGESTION_STATE_NOT_ADOPTED",
+		4: "SUGGESTION_STATE_ENACTED",
+	}
+	SuggestionState_value = map[string]int32{
+		"SUGGESTION_STATE_UNSPECIFIED": 0,
+		"SUGGESTION_STATE_SUBMITTED":   1,
+		"SUGGESTION_STATE_ADOPTED":     2,
+		"SUGGESTION_STATE_NOT_ADOPTED": 3,
+		"SUGGESTION_STATE_ENACTED":     4,
+	}
+)
+
+func (x SuggestionState) Enum() *SuggestionState {
+	p := new(SuggestionState)
+	*p = x
+	return p
+}
+
+func (x SuggestionState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SuggestionState) Descriptor() protoreflect.EnumDescriptor {
+	return file_gaoxing_stewardship_v1_types_proto_enumTypes[8].Descriptor()
+}
+
+func (SuggestionState) Type() protoreflect.EnumType {
+	return &file_gaoxing_stewardship_v1_types_proto_enumTypes[8]
+}
+
+func (x SuggestionState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SuggestionState.Descriptor instead.
+func (SuggestionState) EnumDescriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{8}
+}
+
 // Contact is a person to talk to at an enterprise. The phone is sealed at rest and
 // masked in every answer.
 type Contact struct {
@@ -1703,13 +1918,14 @@ type Problem struct {
 	Title           string                 `protobuf:"bytes,5,opt,name=title,proto3" json:"title,omitempty"`
 	Description     string                 `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
 	OwnerDepartment string                 `protobuf:"bytes,7,opt,name=owner_department,json=ownerDepartment,proto3" json:"owner_department,omitempty"` // 责任部门
-	Visit           string                 `protobuf:"bytes,8,opt,name=visit,proto3" json:"visit,omitempty"`                                            // the visit it was raised on, if any
+	Visit           string                 `protobuf:"bytes,8,opt,name=visit,proto3" json:"visit,omitempty"`                                            // the visit it was raised on, if any (or meeting)
 	State           ProblemState           `protobuf:"varint,9,opt,name=state,proto3,enum=gaoxing.stewardship.v1.ProblemState" json:"state,omitempty"`
 	Ticket          string                 `protobuf:"bytes,10,opt,name=ticket,proto3" json:"ticket,omitempty"`                              // tenants/{tenant}/tickets/{id} once opened
 	TicketState     string                 `protobuf:"bytes,11,opt,name=ticket_state,json=ticketState,proto3" json:"ticket_state,omitempty"` // the ticket's state as last seen (STATE_CLOSED, …)
 	RaisedBy        string                 `protobuf:"bytes,12,opt,name=raised_by,json=raisedBy,proto3" json:"raised_by,omitempty"`          // output only
 	CreateTime      *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime      *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Meeting         string                 `protobuf:"bytes,15,opt,name=meeting,proto3" json:"meeting,omitempty"` // the 营商会客厅 meeting it was raised at, if any
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -1840,6 +2056,13 @@ func (x *Problem) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Problem) GetMeeting() string {
+	if x != nil {
+		return x.Meeting
+	}
+	return ""
 }
 
 type RaiseProblemRequest struct {
@@ -3991,6 +4214,1629 @@ func (x *Enterprise360) GetParts() []*Part {
 	return nil
 }
 
+// StartupItem is one benefit received, with its value and date.
+type StartupItem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Benefit       StartupBenefit         `protobuf:"varint,1,opt,name=benefit,proto3,enum=gaoxing.stewardship.v1.StartupBenefit" json:"benefit,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`                                   // Money: what the enterprise did not pay
+	ReceivedDate  string                 `protobuf:"bytes,3,opt,name=received_date,json=receivedDate,proto3" json:"received_date,omitempty"` // YYYY-MM-DD
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartupItem) Reset() {
+	*x = StartupItem{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartupItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartupItem) ProtoMessage() {}
+
+func (x *StartupItem) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartupItem.ProtoReflect.Descriptor instead.
+func (*StartupItem) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *StartupItem) GetBenefit() StartupBenefit {
+	if x != nil {
+		return x.Benefit
+	}
+	return StartupBenefit_STARTUP_BENEFIT_UNSPECIFIED
+}
+
+func (x *StartupItem) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *StartupItem) GetReceivedDate() string {
+	if x != nil {
+		return x.ReceivedDate
+	}
+	return ""
+}
+
+// StartupPackage is what a new enterprise received under 零成本开办.
+type StartupPackage struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Name              string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`               // tenants/{tenant}/enterprises/{credit_code}/startupPackage
+	Application       string                 `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"` // its 企业开办 application in matters: tenants/{tenant}/applications/{id}
+	Items             []*StartupItem         `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	Total             string                 `protobuf:"bytes,4,opt,name=total,proto3" json:"total,omitempty"`                                                     // Money, output only
+	BankAccountOpened bool                   `protobuf:"varint,5,opt,name=bank_account_opened,json=bankAccountOpened,proto3" json:"bank_account_opened,omitempty"` // opened through the one-stop service (一站式): handed to a steward
+	RecordedBy        string                 `protobuf:"bytes,6,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`                         // output only
+	UpdateTime        *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *StartupPackage) Reset() {
+	*x = StartupPackage{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartupPackage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartupPackage) ProtoMessage() {}
+
+func (x *StartupPackage) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartupPackage.ProtoReflect.Descriptor instead.
+func (*StartupPackage) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *StartupPackage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *StartupPackage) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *StartupPackage) GetItems() []*StartupItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *StartupPackage) GetTotal() string {
+	if x != nil {
+		return x.Total
+	}
+	return ""
+}
+
+func (x *StartupPackage) GetBankAccountOpened() bool {
+	if x != nil {
+		return x.BankAccountOpened
+	}
+	return false
+}
+
+func (x *StartupPackage) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
+func (x *StartupPackage) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+type RecordStartupPackageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // the enterprise
+	Package       *StartupPackage        `protobuf:"bytes,2,opt,name=package,proto3" json:"package,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordStartupPackageRequest) Reset() {
+	*x = RecordStartupPackageRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordStartupPackageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordStartupPackageRequest) ProtoMessage() {}
+
+func (x *RecordStartupPackageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordStartupPackageRequest.ProtoReflect.Descriptor instead.
+func (*RecordStartupPackageRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *RecordStartupPackageRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RecordStartupPackageRequest) GetPackage() *StartupPackage {
+	if x != nil {
+		return x.Package
+	}
+	return nil
+}
+
+type GetStartupPackageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // the enterprise
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStartupPackageRequest) Reset() {
+	*x = GetStartupPackageRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStartupPackageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStartupPackageRequest) ProtoMessage() {}
+
+func (x *GetStartupPackageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStartupPackageRequest.ProtoReflect.Descriptor instead.
+func (*GetStartupPackageRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *GetStartupPackageRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Milestone is one step of an enrolment's growth plan.
+type Milestone struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Title         string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	DueDate       string                 `protobuf:"bytes,2,opt,name=due_date,json=dueDate,proto3" json:"due_date,omitempty"`             // YYYY-MM-DD
+	ReachedDate   string                 `protobuf:"bytes,3,opt,name=reached_date,json=reachedDate,proto3" json:"reached_date,omitempty"` // output only
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Milestone) Reset() {
+	*x = Milestone{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Milestone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Milestone) ProtoMessage() {}
+
+func (x *Milestone) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Milestone.ProtoReflect.Descriptor instead.
+func (*Milestone) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *Milestone) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Milestone) GetDueDate() string {
+	if x != nil {
+		return x.DueDate
+	}
+	return ""
+}
+
+func (x *Milestone) GetReachedDate() string {
+	if x != nil {
+		return x.ReachedDate
+	}
+	return ""
+}
+
+// Award is money granted to a recognised enrolment.
+type Award struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Number        int32                  `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"` // output only: 1, 2, …
+	Kind          AwardKind              `protobuf:"varint,2,opt,name=kind,proto3,enum=gaoxing.stewardship.v1.AwardKind" json:"kind,omitempty"`
+	Amount        string                 `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`                  // Money
+	Basis         string                 `protobuf:"bytes,4,opt,name=basis,proto3" json:"basis,omitempty"`                    // the rule or document it rests on
+	Paid          bool                   `protobuf:"varint,5,opt,name=paid,proto3" json:"paid,omitempty"`                     // output only
+	PayDate       string                 `protobuf:"bytes,6,opt,name=pay_date,json=payDate,proto3" json:"pay_date,omitempty"` // output only
+	Reference     string                 `protobuf:"bytes,7,opt,name=reference,proto3" json:"reference,omitempty"`            // output only: the payment voucher
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Award) Reset() {
+	*x = Award{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Award) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Award) ProtoMessage() {}
+
+func (x *Award) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Award.ProtoReflect.Descriptor instead.
+func (*Award) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *Award) GetNumber() int32 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *Award) GetKind() AwardKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AwardKind_AWARD_KIND_UNSPECIFIED
+}
+
+func (x *Award) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+func (x *Award) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *Award) GetPaid() bool {
+	if x != nil {
+		return x.Paid
+	}
+	return false
+}
+
+func (x *Award) GetPayDate() string {
+	if x != nil {
+		return x.PayDate
+	}
+	return ""
+}
+
+func (x *Award) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+// Enrolment is one enterprise in one growth programme.
+type Enrolment struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Name           string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // tenants/{tenant}/enrolments/{id}
+	Enterprise     string                 `protobuf:"bytes,2,opt,name=enterprise,proto3" json:"enterprise,omitempty"`
+	EnterpriseName string                 `protobuf:"bytes,3,opt,name=enterprise_name,json=enterpriseName,proto3" json:"enterprise_name,omitempty"`
+	Programme      string                 `protobuf:"bytes,4,opt,name=programme,proto3" json:"programme,omitempty"` // e.g. 倍增计划, 雏鹰培育
+	Baseline       string                 `protobuf:"bytes,5,opt,name=baseline,proto3" json:"baseline,omitempty"`   // Money: revenue in the base year
+	Target         string                 `protobuf:"bytes,6,opt,name=target,proto3" json:"target,omitempty"`       // Money: revenue aimed at
+	Milestones     []*Milestone           `protobuf:"bytes,7,rep,name=milestones,proto3" json:"milestones,omitempty"`
+	State          EnrolmentState         `protobuf:"varint,8,opt,name=state,proto3,enum=gaoxing.stewardship.v1.EnrolmentState" json:"state,omitempty"`
+	ReviewNote     string                 `protobuf:"bytes,9,opt,name=review_note,json=reviewNote,proto3" json:"review_note,omitempty"`
+	Awards         []*Award               `protobuf:"bytes,10,rep,name=awards,proto3" json:"awards,omitempty"`
+	Awarded        string                 `protobuf:"bytes,11,opt,name=awarded,proto3" json:"awarded,omitempty"` // Money, output only: granted in total
+	Paid           string                 `protobuf:"bytes,12,opt,name=paid,proto3" json:"paid,omitempty"`       // Money, output only
+	Owner          *v1.Owner              `protobuf:"bytes,13,opt,name=owner,proto3" json:"owner,omitempty"`     // output only: the enterprise
+	UpdateTime     *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Enrolment) Reset() {
+	*x = Enrolment{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Enrolment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Enrolment) ProtoMessage() {}
+
+func (x *Enrolment) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Enrolment.ProtoReflect.Descriptor instead.
+func (*Enrolment) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *Enrolment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Enrolment) GetEnterprise() string {
+	if x != nil {
+		return x.Enterprise
+	}
+	return ""
+}
+
+func (x *Enrolment) GetEnterpriseName() string {
+	if x != nil {
+		return x.EnterpriseName
+	}
+	return ""
+}
+
+func (x *Enrolment) GetProgramme() string {
+	if x != nil {
+		return x.Programme
+	}
+	return ""
+}
+
+func (x *Enrolment) GetBaseline() string {
+	if x != nil {
+		return x.Baseline
+	}
+	return ""
+}
+
+func (x *Enrolment) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *Enrolment) GetMilestones() []*Milestone {
+	if x != nil {
+		return x.Milestones
+	}
+	return nil
+}
+
+func (x *Enrolment) GetState() EnrolmentState {
+	if x != nil {
+		return x.State
+	}
+	return EnrolmentState_ENROLMENT_STATE_UNSPECIFIED
+}
+
+func (x *Enrolment) GetReviewNote() string {
+	if x != nil {
+		return x.ReviewNote
+	}
+	return ""
+}
+
+func (x *Enrolment) GetAwards() []*Award {
+	if x != nil {
+		return x.Awards
+	}
+	return nil
+}
+
+func (x *Enrolment) GetAwarded() string {
+	if x != nil {
+		return x.Awarded
+	}
+	return ""
+}
+
+func (x *Enrolment) GetPaid() string {
+	if x != nil {
+		return x.Paid
+	}
+	return ""
+}
+
+func (x *Enrolment) GetOwner() *v1.Owner {
+	if x != nil {
+		return x.Owner
+	}
+	return nil
+}
+
+func (x *Enrolment) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+type EnrolProgrammeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"` // the enterprise
+	Enrolment     *Enrolment             `protobuf:"bytes,2,opt,name=enrolment,proto3" json:"enrolment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnrolProgrammeRequest) Reset() {
+	*x = EnrolProgrammeRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnrolProgrammeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnrolProgrammeRequest) ProtoMessage() {}
+
+func (x *EnrolProgrammeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnrolProgrammeRequest.ProtoReflect.Descriptor instead.
+func (*EnrolProgrammeRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *EnrolProgrammeRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *EnrolProgrammeRequest) GetEnrolment() *Enrolment {
+	if x != nil {
+		return x.Enrolment
+	}
+	return nil
+}
+
+type GetEnrolmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEnrolmentRequest) Reset() {
+	*x = GetEnrolmentRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEnrolmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEnrolmentRequest) ProtoMessage() {}
+
+func (x *GetEnrolmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEnrolmentRequest.ProtoReflect.Descriptor instead.
+func (*GetEnrolmentRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *GetEnrolmentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ListEnrolmentsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	State         EnrolmentState         `protobuf:"varint,2,opt,name=state,proto3,enum=gaoxing.stewardship.v1.EnrolmentState" json:"state,omitempty"`
+	PageSize      int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEnrolmentsRequest) Reset() {
+	*x = ListEnrolmentsRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEnrolmentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEnrolmentsRequest) ProtoMessage() {}
+
+func (x *ListEnrolmentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEnrolmentsRequest.ProtoReflect.Descriptor instead.
+func (*ListEnrolmentsRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ListEnrolmentsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListEnrolmentsRequest) GetState() EnrolmentState {
+	if x != nil {
+		return x.State
+	}
+	return EnrolmentState_ENROLMENT_STATE_UNSPECIFIED
+}
+
+func (x *ListEnrolmentsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListEnrolmentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListEnrolmentsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Enrolments    []*Enrolment           `protobuf:"bytes,1,rep,name=enrolments,proto3" json:"enrolments,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEnrolmentsResponse) Reset() {
+	*x = ListEnrolmentsResponse{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEnrolmentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEnrolmentsResponse) ProtoMessage() {}
+
+func (x *ListEnrolmentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEnrolmentsResponse.ProtoReflect.Descriptor instead.
+func (*ListEnrolmentsResponse) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ListEnrolmentsResponse) GetEnrolments() []*Enrolment {
+	if x != nil {
+		return x.Enrolments
+	}
+	return nil
+}
+
+func (x *ListEnrolmentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type ReachMilestoneRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Milestone     int32                  `protobuf:"varint,2,opt,name=milestone,proto3" json:"milestone,omitempty"` // 1-based
+	ReachedDate   string                 `protobuf:"bytes,3,opt,name=reached_date,json=reachedDate,proto3" json:"reached_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReachMilestoneRequest) Reset() {
+	*x = ReachMilestoneRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReachMilestoneRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReachMilestoneRequest) ProtoMessage() {}
+
+func (x *ReachMilestoneRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReachMilestoneRequest.ProtoReflect.Descriptor instead.
+func (*ReachMilestoneRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ReachMilestoneRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReachMilestoneRequest) GetMilestone() int32 {
+	if x != nil {
+		return x.Milestone
+	}
+	return 0
+}
+
+func (x *ReachMilestoneRequest) GetReachedDate() string {
+	if x != nil {
+		return x.ReachedDate
+	}
+	return ""
+}
+
+type ReviewEnrolmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Recognised    bool                   `protobuf:"varint,2,opt,name=recognised,proto3" json:"recognised,omitempty"`
+	Note          string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReviewEnrolmentRequest) Reset() {
+	*x = ReviewEnrolmentRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReviewEnrolmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReviewEnrolmentRequest) ProtoMessage() {}
+
+func (x *ReviewEnrolmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReviewEnrolmentRequest.ProtoReflect.Descriptor instead.
+func (*ReviewEnrolmentRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *ReviewEnrolmentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReviewEnrolmentRequest) GetRecognised() bool {
+	if x != nil {
+		return x.Recognised
+	}
+	return false
+}
+
+func (x *ReviewEnrolmentRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type GrantAwardRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Award         *Award                 `protobuf:"bytes,2,opt,name=award,proto3" json:"award,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantAwardRequest) Reset() {
+	*x = GrantAwardRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantAwardRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantAwardRequest) ProtoMessage() {}
+
+func (x *GrantAwardRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantAwardRequest.ProtoReflect.Descriptor instead.
+func (*GrantAwardRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *GrantAwardRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GrantAwardRequest) GetAward() *Award {
+	if x != nil {
+		return x.Award
+	}
+	return nil
+}
+
+type PayAwardRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Award         int32                  `protobuf:"varint,2,opt,name=award,proto3" json:"award,omitempty"` // its number
+	PayDate       string                 `protobuf:"bytes,3,opt,name=pay_date,json=payDate,proto3" json:"pay_date,omitempty"`
+	Reference     string                 `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PayAwardRequest) Reset() {
+	*x = PayAwardRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PayAwardRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PayAwardRequest) ProtoMessage() {}
+
+func (x *PayAwardRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PayAwardRequest.ProtoReflect.Descriptor instead.
+func (*PayAwardRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *PayAwardRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PayAwardRequest) GetAward() int32 {
+	if x != nil {
+		return x.Award
+	}
+	return 0
+}
+
+func (x *PayAwardRequest) GetPayDate() string {
+	if x != nil {
+		return x.PayDate
+	}
+	return ""
+}
+
+func (x *PayAwardRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+// Meeting is a 营商会客厅 meeting with enterprises.
+type Meeting struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // tenants/{tenant}/meetings/{id}
+	MeetingDate   string                 `protobuf:"bytes,2,opt,name=meeting_date,json=meetingDate,proto3" json:"meeting_date,omitempty"`
+	Title         string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	Enterprises   []string               `protobuf:"bytes,4,rep,name=enterprises,proto3" json:"enterprises,omitempty"` // enterprises that came (register names)
+	Officials     []string               `protobuf:"bytes,5,rep,name=officials,proto3" json:"officials,omitempty"`     // 服务专班 members who took part
+	Minutes       string                 `protobuf:"bytes,6,opt,name=minutes,proto3" json:"minutes,omitempty"`
+	RecordedBy    string                 `protobuf:"bytes,7,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"` // output only
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Meeting) Reset() {
+	*x = Meeting{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Meeting) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Meeting) ProtoMessage() {}
+
+func (x *Meeting) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Meeting.ProtoReflect.Descriptor instead.
+func (*Meeting) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *Meeting) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Meeting) GetMeetingDate() string {
+	if x != nil {
+		return x.MeetingDate
+	}
+	return ""
+}
+
+func (x *Meeting) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Meeting) GetEnterprises() []string {
+	if x != nil {
+		return x.Enterprises
+	}
+	return nil
+}
+
+func (x *Meeting) GetOfficials() []string {
+	if x != nil {
+		return x.Officials
+	}
+	return nil
+}
+
+func (x *Meeting) GetMinutes() string {
+	if x != nil {
+		return x.Minutes
+	}
+	return ""
+}
+
+func (x *Meeting) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
+func (x *Meeting) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+type CreateMeetingRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	Meeting       *Meeting               `protobuf:"bytes,2,opt,name=meeting,proto3" json:"meeting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateMeetingRequest) Reset() {
+	*x = CreateMeetingRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMeetingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMeetingRequest) ProtoMessage() {}
+
+func (x *CreateMeetingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMeetingRequest.ProtoReflect.Descriptor instead.
+func (*CreateMeetingRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *CreateMeetingRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateMeetingRequest) GetMeeting() *Meeting {
+	if x != nil {
+		return x.Meeting
+	}
+	return nil
+}
+
+type ListMeetingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMeetingsRequest) Reset() {
+	*x = ListMeetingsRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMeetingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMeetingsRequest) ProtoMessage() {}
+
+func (x *ListMeetingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMeetingsRequest.ProtoReflect.Descriptor instead.
+func (*ListMeetingsRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *ListMeetingsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListMeetingsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMeetingsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListMeetingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Meetings      []*Meeting             `protobuf:"bytes,1,rep,name=meetings,proto3" json:"meetings,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMeetingsResponse) Reset() {
+	*x = ListMeetingsResponse{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMeetingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMeetingsResponse) ProtoMessage() {}
+
+func (x *ListMeetingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMeetingsResponse.ProtoReflect.Descriptor instead.
+func (*ListMeetingsResponse) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *ListMeetingsResponse) GetMeetings() []*Meeting {
+	if x != nil {
+		return x.Meetings
+	}
+	return nil
+}
+
+func (x *ListMeetingsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Suggestion is a suggestion for the business environment.
+type Suggestion struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`             // tenants/{tenant}/suggestions/{id}
+	Enterprise    string                 `protobuf:"bytes,2,opt,name=enterprise,proto3" json:"enterprise,omitempty"` // who suggested it, when an enterprise of the register
+	Title         string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	Content       string                 `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
+	Meeting       string                 `protobuf:"bytes,5,opt,name=meeting,proto3" json:"meeting,omitempty"` // the meeting it came from, if any
+	State         SuggestionState        `protobuf:"varint,6,opt,name=state,proto3,enum=gaoxing.stewardship.v1.SuggestionState" json:"state,omitempty"`
+	DecisionNote  string                 `protobuf:"bytes,7,opt,name=decision_note,json=decisionNote,proto3" json:"decision_note,omitempty"`
+	Policy        string                 `protobuf:"bytes,8,opt,name=policy,proto3" json:"policy,omitempty"` // the policy it became (title and document number)
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Suggestion) Reset() {
+	*x = Suggestion{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Suggestion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Suggestion) ProtoMessage() {}
+
+func (x *Suggestion) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Suggestion.ProtoReflect.Descriptor instead.
+func (*Suggestion) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *Suggestion) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Suggestion) GetEnterprise() string {
+	if x != nil {
+		return x.Enterprise
+	}
+	return ""
+}
+
+func (x *Suggestion) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Suggestion) GetContent() string {
+	if x != nil {
+		return x.Content
+	}
+	return ""
+}
+
+func (x *Suggestion) GetMeeting() string {
+	if x != nil {
+		return x.Meeting
+	}
+	return ""
+}
+
+func (x *Suggestion) GetState() SuggestionState {
+	if x != nil {
+		return x.State
+	}
+	return SuggestionState_SUGGESTION_STATE_UNSPECIFIED
+}
+
+func (x *Suggestion) GetDecisionNote() string {
+	if x != nil {
+		return x.DecisionNote
+	}
+	return ""
+}
+
+func (x *Suggestion) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *Suggestion) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+type CreateSuggestionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	Suggestion    *Suggestion            `protobuf:"bytes,2,opt,name=suggestion,proto3" json:"suggestion,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSuggestionRequest) Reset() {
+	*x = CreateSuggestionRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSuggestionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSuggestionRequest) ProtoMessage() {}
+
+func (x *CreateSuggestionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSuggestionRequest.ProtoReflect.Descriptor instead.
+func (*CreateSuggestionRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *CreateSuggestionRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateSuggestionRequest) GetSuggestion() *Suggestion {
+	if x != nil {
+		return x.Suggestion
+	}
+	return nil
+}
+
+type DecideSuggestionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Adopted       bool                   `protobuf:"varint,2,opt,name=adopted,proto3" json:"adopted,omitempty"`
+	Note          string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	Policy        string                 `protobuf:"bytes,4,opt,name=policy,proto3" json:"policy,omitempty"` // set on an adopted suggestion: it is enacted
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideSuggestionRequest) Reset() {
+	*x = DecideSuggestionRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideSuggestionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideSuggestionRequest) ProtoMessage() {}
+
+func (x *DecideSuggestionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideSuggestionRequest.ProtoReflect.Descriptor instead.
+func (*DecideSuggestionRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *DecideSuggestionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DecideSuggestionRequest) GetAdopted() bool {
+	if x != nil {
+		return x.Adopted
+	}
+	return false
+}
+
+func (x *DecideSuggestionRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *DecideSuggestionRequest) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+type ListSuggestionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	State         SuggestionState        `protobuf:"varint,2,opt,name=state,proto3,enum=gaoxing.stewardship.v1.SuggestionState" json:"state,omitempty"`
+	PageSize      int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSuggestionsRequest) Reset() {
+	*x = ListSuggestionsRequest{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSuggestionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSuggestionsRequest) ProtoMessage() {}
+
+func (x *ListSuggestionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSuggestionsRequest.ProtoReflect.Descriptor instead.
+func (*ListSuggestionsRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *ListSuggestionsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListSuggestionsRequest) GetState() SuggestionState {
+	if x != nil {
+		return x.State
+	}
+	return SuggestionState_SUGGESTION_STATE_UNSPECIFIED
+}
+
+func (x *ListSuggestionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSuggestionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListSuggestionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Suggestions   []*Suggestion          `protobuf:"bytes,1,rep,name=suggestions,proto3" json:"suggestions,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSuggestionsResponse) Reset() {
+	*x = ListSuggestionsResponse{}
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSuggestionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSuggestionsResponse) ProtoMessage() {}
+
+func (x *ListSuggestionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_stewardship_v1_types_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSuggestionsResponse.ProtoReflect.Descriptor instead.
+func (*ListSuggestionsResponse) Descriptor() ([]byte, []int) {
+	return file_gaoxing_stewardship_v1_types_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *ListSuggestionsResponse) GetSuggestions() []*Suggestion {
+	if x != nil {
+		return x.Suggestions
+	}
+	return nil
+}
+
+func (x *ListSuggestionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_gaoxing_stewardship_v1_types_proto protoreflect.FileDescriptor
 
 const file_gaoxing_stewardship_v1_types_proto_rawDesc = "" +
@@ -4128,7 +5974,7 @@ const file_gaoxing_stewardship_v1_types_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"s\n" +
 	"\x12ListVisitsResponse\x125\n" +
 	"\x06visits\x18\x01 \x03(\v2\x1d.gaoxing.stewardship.v1.VisitR\x06visits\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x89\x04\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa3\x04\n" +
 	"\aProblem\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
 	"\n" +
@@ -4148,7 +5994,8 @@ const file_gaoxing_stewardship_v1_types_proto_rawDesc = "" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"h\n" +
+	"updateTime\x12\x18\n" +
+	"\ameeting\x18\x0f \x01(\tR\ameeting\"h\n" +
 	"\x13RaiseProblemRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x129\n" +
 	"\aproblem\x18\x02 \x01(\v2\x1f.gaoxing.stewardship.v1.ProblemR\aproblem\"'\n" +
@@ -4322,7 +6169,149 @@ const file_gaoxing_stewardship_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"enterprise\x18\x01 \x01(\v2\".gaoxing.stewardship.v1.EnterpriseR\n" +
 	"enterprise\x122\n" +
-	"\x05parts\x18\x02 \x03(\v2\x1c.gaoxing.stewardship.v1.PartR\x05parts*x\n" +
+	"\x05parts\x18\x02 \x03(\v2\x1c.gaoxing.stewardship.v1.PartR\x05parts\"\x8a\x01\n" +
+	"\vStartupItem\x12@\n" +
+	"\abenefit\x18\x01 \x01(\x0e2&.gaoxing.stewardship.v1.StartupBenefitR\abenefit\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12#\n" +
+	"\rreceived_date\x18\x03 \x01(\tR\freceivedDate\"\xa5\x02\n" +
+	"\x0eStartupPackage\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\vapplication\x18\x02 \x01(\tR\vapplication\x129\n" +
+	"\x05items\x18\x03 \x03(\v2#.gaoxing.stewardship.v1.StartupItemR\x05items\x12\x14\n" +
+	"\x05total\x18\x04 \x01(\tR\x05total\x12.\n" +
+	"\x13bank_account_opened\x18\x05 \x01(\bR\x11bankAccountOpened\x12\x1f\n" +
+	"\vrecorded_by\x18\x06 \x01(\tR\n" +
+	"recordedBy\x12;\n" +
+	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"s\n" +
+	"\x1bRecordStartupPackageRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12@\n" +
+	"\apackage\x18\x02 \x01(\v2&.gaoxing.stewardship.v1.StartupPackageR\apackage\".\n" +
+	"\x18GetStartupPackageRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"_\n" +
+	"\tMilestone\x12\x14\n" +
+	"\x05title\x18\x01 \x01(\tR\x05title\x12\x19\n" +
+	"\bdue_date\x18\x02 \x01(\tR\adueDate\x12!\n" +
+	"\freached_date\x18\x03 \x01(\tR\vreachedDate\"\xd1\x01\n" +
+	"\x05Award\x12\x16\n" +
+	"\x06number\x18\x01 \x01(\x05R\x06number\x125\n" +
+	"\x04kind\x18\x02 \x01(\x0e2!.gaoxing.stewardship.v1.AwardKindR\x04kind\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\tR\x06amount\x12\x14\n" +
+	"\x05basis\x18\x04 \x01(\tR\x05basis\x12\x12\n" +
+	"\x04paid\x18\x05 \x01(\bR\x04paid\x12\x19\n" +
+	"\bpay_date\x18\x06 \x01(\tR\apayDate\x12\x1c\n" +
+	"\treference\x18\a \x01(\tR\treference\"\xae\x04\n" +
+	"\tEnrolment\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"enterprise\x18\x02 \x01(\tR\n" +
+	"enterprise\x12'\n" +
+	"\x0fenterprise_name\x18\x03 \x01(\tR\x0eenterpriseName\x12\x1c\n" +
+	"\tprogramme\x18\x04 \x01(\tR\tprogramme\x12\x1a\n" +
+	"\bbaseline\x18\x05 \x01(\tR\bbaseline\x12\x16\n" +
+	"\x06target\x18\x06 \x01(\tR\x06target\x12A\n" +
+	"\n" +
+	"milestones\x18\a \x03(\v2!.gaoxing.stewardship.v1.MilestoneR\n" +
+	"milestones\x12<\n" +
+	"\x05state\x18\b \x01(\x0e2&.gaoxing.stewardship.v1.EnrolmentStateR\x05state\x12\x1f\n" +
+	"\vreview_note\x18\t \x01(\tR\n" +
+	"reviewNote\x125\n" +
+	"\x06awards\x18\n" +
+	" \x03(\v2\x1d.gaoxing.stewardship.v1.AwardR\x06awards\x12\x18\n" +
+	"\aawarded\x18\v \x01(\tR\aawarded\x12\x12\n" +
+	"\x04paid\x18\f \x01(\tR\x04paid\x12.\n" +
+	"\x05owner\x18\r \x01(\v2\x18.gaoxing.common.v1.OwnerR\x05owner\x12;\n" +
+	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"p\n" +
+	"\x15EnrolProgrammeRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12?\n" +
+	"\tenrolment\x18\x02 \x01(\v2!.gaoxing.stewardship.v1.EnrolmentR\tenrolment\")\n" +
+	"\x13GetEnrolmentRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xa9\x01\n" +
+	"\x15ListEnrolmentsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12<\n" +
+	"\x05state\x18\x02 \x01(\x0e2&.gaoxing.stewardship.v1.EnrolmentStateR\x05state\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\x83\x01\n" +
+	"\x16ListEnrolmentsResponse\x12A\n" +
+	"\n" +
+	"enrolments\x18\x01 \x03(\v2!.gaoxing.stewardship.v1.EnrolmentR\n" +
+	"enrolments\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"l\n" +
+	"\x15ReachMilestoneRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
+	"\tmilestone\x18\x02 \x01(\x05R\tmilestone\x12!\n" +
+	"\freached_date\x18\x03 \x01(\tR\vreachedDate\"`\n" +
+	"\x16ReviewEnrolmentRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"recognised\x18\x02 \x01(\bR\n" +
+	"recognised\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"\\\n" +
+	"\x11GrantAwardRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x123\n" +
+	"\x05award\x18\x02 \x01(\v2\x1d.gaoxing.stewardship.v1.AwardR\x05award\"t\n" +
+	"\x0fPayAwardRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05award\x18\x02 \x01(\x05R\x05award\x12\x19\n" +
+	"\bpay_date\x18\x03 \x01(\tR\apayDate\x12\x1c\n" +
+	"\treference\x18\x04 \x01(\tR\treference\"\x8e\x02\n" +
+	"\aMeeting\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
+	"\fmeeting_date\x18\x02 \x01(\tR\vmeetingDate\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12 \n" +
+	"\venterprises\x18\x04 \x03(\tR\venterprises\x12\x1c\n" +
+	"\tofficials\x18\x05 \x03(\tR\tofficials\x12\x18\n" +
+	"\aminutes\x18\x06 \x01(\tR\aminutes\x12\x1f\n" +
+	"\vrecorded_by\x18\a \x01(\tR\n" +
+	"recordedBy\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"i\n" +
+	"\x14CreateMeetingRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x129\n" +
+	"\ameeting\x18\x02 \x01(\v2\x1f.gaoxing.stewardship.v1.MeetingR\ameeting\"i\n" +
+	"\x13ListMeetingsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"{\n" +
+	"\x14ListMeetingsResponse\x12;\n" +
+	"\bmeetings\x18\x01 \x03(\v2\x1f.gaoxing.stewardship.v1.MeetingR\bmeetings\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc3\x02\n" +
+	"\n" +
+	"Suggestion\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"enterprise\x18\x02 \x01(\tR\n" +
+	"enterprise\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12\x18\n" +
+	"\acontent\x18\x04 \x01(\tR\acontent\x12\x18\n" +
+	"\ameeting\x18\x05 \x01(\tR\ameeting\x12=\n" +
+	"\x05state\x18\x06 \x01(\x0e2'.gaoxing.stewardship.v1.SuggestionStateR\x05state\x12#\n" +
+	"\rdecision_note\x18\a \x01(\tR\fdecisionNote\x12\x16\n" +
+	"\x06policy\x18\b \x01(\tR\x06policy\x12;\n" +
+	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"u\n" +
+	"\x17CreateSuggestionRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12B\n" +
+	"\n" +
+	"suggestion\x18\x02 \x01(\v2\".gaoxing.stewardship.v1.SuggestionR\n" +
+	"suggestion\"s\n" +
+	"\x17DecideSuggestionRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aadopted\x18\x02 \x01(\bR\aadopted\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12\x16\n" +
+	"\x06policy\x18\x04 \x01(\tR\x06policy\"\xab\x01\n" +
+	"\x16ListSuggestionsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12=\n" +
+	"\x05state\x18\x02 \x01(\x0e2'.gaoxing.stewardship.v1.SuggestionStateR\x05state\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\x87\x01\n" +
+	"\x17ListSuggestionsResponse\x12D\n" +
+	"\vsuggestions\x18\x01 \x03(\v2\".gaoxing.stewardship.v1.SuggestionR\vsuggestions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*x\n" +
 	"\x05Stage\x12\x15\n" +
 	"\x11STAGE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSTAGE_STARTUP\x10\x01\x12\x10\n" +
@@ -4349,7 +6338,28 @@ const file_gaoxing_stewardship_v1_types_proto_rawDesc = "" +
 	"\x10OpportunityState\x12!\n" +
 	"\x1dOPPORTUNITY_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OPPORTUNITY_STATE_DRAFT\x10\x01\x12\x1f\n" +
-	"\x1bOPPORTUNITY_STATE_PUBLISHED\x10\x02BRZPgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/stewardship/v1;stewardshipv1b\x06proto3"
+	"\x1bOPPORTUNITY_STATE_PUBLISHED\x10\x02*\x90\x01\n" +
+	"\x0eStartupBenefit\x12\x1f\n" +
+	"\x1bSTARTUP_BENEFIT_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15STARTUP_BENEFIT_SEALS\x10\x01\x12\x1e\n" +
+	"\x1aSTARTUP_BENEFIT_TAX_DEVICE\x10\x02\x12\"\n" +
+	"\x1eSTARTUP_BENEFIT_FIRST_YEAR_FEE\x10\x03*\x8d\x01\n" +
+	"\x0eEnrolmentState\x12\x1f\n" +
+	"\x1bENROLMENT_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18ENROLMENT_STATE_ENROLLED\x10\x01\x12\x1e\n" +
+	"\x1aENROLMENT_STATE_RECOGNISED\x10\x02\x12\x1c\n" +
+	"\x18ENROLMENT_STATE_REJECTED\x10\x03*{\n" +
+	"\tAwardKind\x12\x1a\n" +
+	"\x16AWARD_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15AWARD_KIND_INCOME_TAX\x10\x01\x12\x1b\n" +
+	"\x17AWARD_KIND_PERSONAL_TAX\x10\x02\x12\x1a\n" +
+	"\x16AWARD_KIND_FIXED_ASSET\x10\x03*\xb1\x01\n" +
+	"\x0fSuggestionState\x12 \n" +
+	"\x1cSUGGESTION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aSUGGESTION_STATE_SUBMITTED\x10\x01\x12\x1c\n" +
+	"\x18SUGGESTION_STATE_ADOPTED\x10\x02\x12 \n" +
+	"\x1cSUGGESTION_STATE_NOT_ADOPTED\x10\x03\x12\x1c\n" +
+	"\x18SUGGESTION_STATE_ENACTED\x10\x04BRZPgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/stewardship/v1;stewardshipv1b\x06proto3"
 
 var (
 	file_gaoxing_stewardship_v1_types_proto_rawDescOnce sync.Once
@@ -4363,129 +6373,179 @@ func file_gaoxing_stewardship_v1_types_proto_rawDescGZIP() []byte {
 	return file_gaoxing_stewardship_v1_types_proto_rawDescData
 }
 
-var file_gaoxing_stewardship_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_gaoxing_stewardship_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_gaoxing_stewardship_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_gaoxing_stewardship_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 78)
 var file_gaoxing_stewardship_v1_types_proto_goTypes = []any{
 	(Stage)(0),                                 // 0: gaoxing.stewardship.v1.Stage
 	(StewardKind)(0),                           // 1: gaoxing.stewardship.v1.StewardKind
 	(ProblemState)(0),                          // 2: gaoxing.stewardship.v1.ProblemState
 	(DebtClass)(0),                             // 3: gaoxing.stewardship.v1.DebtClass
 	(OpportunityState)(0),                      // 4: gaoxing.stewardship.v1.OpportunityState
-	(*Contact)(nil),                            // 5: gaoxing.stewardship.v1.Contact
-	(*Enterprise)(nil),                         // 6: gaoxing.stewardship.v1.Enterprise
-	(*ImportEnterprisesRequest)(nil),           // 7: gaoxing.stewardship.v1.ImportEnterprisesRequest
-	(*EnterpriseChange)(nil),                   // 8: gaoxing.stewardship.v1.EnterpriseChange
-	(*ImportEnterprisesResponse)(nil),          // 9: gaoxing.stewardship.v1.ImportEnterprisesResponse
-	(*GetEnterpriseRequest)(nil),               // 10: gaoxing.stewardship.v1.GetEnterpriseRequest
-	(*ListEnterprisesRequest)(nil),             // 11: gaoxing.stewardship.v1.ListEnterprisesRequest
-	(*ListEnterprisesResponse)(nil),            // 12: gaoxing.stewardship.v1.ListEnterprisesResponse
-	(*Assignment)(nil),                         // 13: gaoxing.stewardship.v1.Assignment
-	(*AssignStewardRequest)(nil),               // 14: gaoxing.stewardship.v1.AssignStewardRequest
-	(*ListAssignmentsRequest)(nil),             // 15: gaoxing.stewardship.v1.ListAssignmentsRequest
-	(*ListAssignmentsResponse)(nil),            // 16: gaoxing.stewardship.v1.ListAssignmentsResponse
-	(*GetStewardWorkloadRequest)(nil),          // 17: gaoxing.stewardship.v1.GetStewardWorkloadRequest
-	(*StewardLoad)(nil),                        // 18: gaoxing.stewardship.v1.StewardLoad
-	(*StewardWorkload)(nil),                    // 19: gaoxing.stewardship.v1.StewardWorkload
-	(*Visit)(nil),                              // 20: gaoxing.stewardship.v1.Visit
-	(*CreateVisitRequest)(nil),                 // 21: gaoxing.stewardship.v1.CreateVisitRequest
-	(*ListVisitsRequest)(nil),                  // 22: gaoxing.stewardship.v1.ListVisitsRequest
-	(*ListVisitsResponse)(nil),                 // 23: gaoxing.stewardship.v1.ListVisitsResponse
-	(*Problem)(nil),                            // 24: gaoxing.stewardship.v1.Problem
-	(*RaiseProblemRequest)(nil),                // 25: gaoxing.stewardship.v1.RaiseProblemRequest
-	(*GetProblemRequest)(nil),                  // 26: gaoxing.stewardship.v1.GetProblemRequest
-	(*ListProblemsRequest)(nil),                // 27: gaoxing.stewardship.v1.ListProblemsRequest
-	(*ListProblemsResponse)(nil),               // 28: gaoxing.stewardship.v1.ListProblemsResponse
-	(*OpenProblemTicketRequest)(nil),           // 29: gaoxing.stewardship.v1.OpenProblemTicketRequest
-	(*Instalment)(nil),                         // 30: gaoxing.stewardship.v1.Instalment
-	(*Payment)(nil),                            // 31: gaoxing.stewardship.v1.Payment
-	(*Debt)(nil),                               // 32: gaoxing.stewardship.v1.Debt
-	(*ImportDebtsRequest)(nil),                 // 33: gaoxing.stewardship.v1.ImportDebtsRequest
-	(*ImportDebtsResponse)(nil),                // 34: gaoxing.stewardship.v1.ImportDebtsResponse
-	(*GetDebtRequest)(nil),                     // 35: gaoxing.stewardship.v1.GetDebtRequest
-	(*ListDebtsRequest)(nil),                   // 36: gaoxing.stewardship.v1.ListDebtsRequest
-	(*ListDebtsResponse)(nil),                  // 37: gaoxing.stewardship.v1.ListDebtsResponse
-	(*ClassifyDebtRequest)(nil),                // 38: gaoxing.stewardship.v1.ClassifyDebtRequest
-	(*PlanInstalmentsRequest)(nil),             // 39: gaoxing.stewardship.v1.PlanInstalmentsRequest
-	(*RecordPaymentRequest)(nil),               // 40: gaoxing.stewardship.v1.RecordPaymentRequest
-	(*GetArrearsReportRequest)(nil),            // 41: gaoxing.stewardship.v1.GetArrearsReportRequest
-	(*DepartmentArrears)(nil),                  // 42: gaoxing.stewardship.v1.DepartmentArrears
-	(*ArrearsReport)(nil),                      // 43: gaoxing.stewardship.v1.ArrearsReport
-	(*Opportunity)(nil),                        // 44: gaoxing.stewardship.v1.Opportunity
-	(*PublicOpportunity)(nil),                  // 45: gaoxing.stewardship.v1.PublicOpportunity
-	(*CreateOpportunityRequest)(nil),           // 46: gaoxing.stewardship.v1.CreateOpportunityRequest
-	(*ListOpportunitiesRequest)(nil),           // 47: gaoxing.stewardship.v1.ListOpportunitiesRequest
-	(*ListOpportunitiesResponse)(nil),          // 48: gaoxing.stewardship.v1.ListOpportunitiesResponse
-	(*PublishOpportunityRequest)(nil),          // 49: gaoxing.stewardship.v1.PublishOpportunityRequest
-	(*WithdrawOpportunityRequest)(nil),         // 50: gaoxing.stewardship.v1.WithdrawOpportunityRequest
-	(*ListPublishedOpportunitiesRequest)(nil),  // 51: gaoxing.stewardship.v1.ListPublishedOpportunitiesRequest
-	(*ListPublishedOpportunitiesResponse)(nil), // 52: gaoxing.stewardship.v1.ListPublishedOpportunitiesResponse
-	(*GetPublishedOpportunityRequest)(nil),     // 53: gaoxing.stewardship.v1.GetPublishedOpportunityRequest
-	(*GetEnterprise360Request)(nil),            // 54: gaoxing.stewardship.v1.GetEnterprise360Request
-	(*Item)(nil),                               // 55: gaoxing.stewardship.v1.Item
-	(*Part)(nil),                               // 56: gaoxing.stewardship.v1.Part
-	(*Enterprise360)(nil),                      // 57: gaoxing.stewardship.v1.Enterprise360
-	nil,                                        // 58: gaoxing.stewardship.v1.Enterprise.AttributesEntry
-	(*v1.Owner)(nil),                           // 59: gaoxing.common.v1.Owner
-	(*timestamppb.Timestamp)(nil),              // 60: google.protobuf.Timestamp
+	(StartupBenefit)(0),                        // 5: gaoxing.stewardship.v1.StartupBenefit
+	(EnrolmentState)(0),                        // 6: gaoxing.stewardship.v1.EnrolmentState
+	(AwardKind)(0),                             // 7: gaoxing.stewardship.v1.AwardKind
+	(SuggestionState)(0),                       // 8: gaoxing.stewardship.v1.SuggestionState
+	(*Contact)(nil),                            // 9: gaoxing.stewardship.v1.Contact
+	(*Enterprise)(nil),                         // 10: gaoxing.stewardship.v1.Enterprise
+	(*ImportEnterprisesRequest)(nil),           // 11: gaoxing.stewardship.v1.ImportEnterprisesRequest
+	(*EnterpriseChange)(nil),                   // 12: gaoxing.stewardship.v1.EnterpriseChange
+	(*ImportEnterprisesResponse)(nil),          // 13: gaoxing.stewardship.v1.ImportEnterprisesResponse
+	(*GetEnterpriseRequest)(nil),               // 14: gaoxing.stewardship.v1.GetEnterpriseRequest
+	(*ListEnterprisesRequest)(nil),             // 15: gaoxing.stewardship.v1.ListEnterprisesRequest
+	(*ListEnterprisesResponse)(nil),            // 16: gaoxing.stewardship.v1.ListEnterprisesResponse
+	(*Assignment)(nil),                         // 17: gaoxing.stewardship.v1.Assignment
+	(*AssignStewardRequest)(nil),               // 18: gaoxing.stewardship.v1.AssignStewardRequest
+	(*ListAssignmentsRequest)(nil),             // 19: gaoxing.stewardship.v1.ListAssignmentsRequest
+	(*ListAssignmentsResponse)(nil),            // 20: gaoxing.stewardship.v1.ListAssignmentsResponse
+	(*GetStewardWorkloadRequest)(nil),          // 21: gaoxing.stewardship.v1.GetStewardWorkloadRequest
+	(*StewardLoad)(nil),                        // 22: gaoxing.stewardship.v1.StewardLoad
+	(*StewardWorkload)(nil),                    // 23: gaoxing.stewardship.v1.StewardWorkload
+	(*Visit)(nil),                              // 24: gaoxing.stewardship.v1.Visit
+	(*CreateVisitRequest)(nil),                 // 25: gaoxing.stewardship.v1.CreateVisitRequest
+	(*ListVisitsRequest)(nil),                  // 26: gaoxing.stewardship.v1.ListVisitsRequest
+	(*ListVisitsResponse)(nil),                 // 27: gaoxing.stewardship.v1.ListVisitsResponse
+	(*Problem)(nil),                            // 28: gaoxing.stewardship.v1.Problem
+	(*RaiseProblemRequest)(nil),                // 29: gaoxing.stewardship.v1.RaiseProblemRequest
+	(*GetProblemRequest)(nil),                  // 30: gaoxing.stewardship.v1.GetProblemRequest
+	(*ListProblemsRequest)(nil),                // 31: gaoxing.stewardship.v1.ListProblemsRequest
+	(*ListProblemsResponse)(nil),               // 32: gaoxing.stewardship.v1.ListProblemsResponse
+	(*OpenProblemTicketRequest)(nil),           // 33: gaoxing.stewardship.v1.OpenProblemTicketRequest
+	(*Instalment)(nil),                         // 34: gaoxing.stewardship.v1.Instalment
+	(*Payment)(nil),                            // 35: gaoxing.stewardship.v1.Payment
+	(*Debt)(nil),                               // 36: gaoxing.stewardship.v1.Debt
+	(*ImportDebtsRequest)(nil),                 // 37: gaoxing.stewardship.v1.ImportDebtsRequest
+	(*ImportDebtsResponse)(nil),                // 38: gaoxing.stewardship.v1.ImportDebtsResponse
+	(*GetDebtRequest)(nil),                     // 39: gaoxing.stewardship.v1.GetDebtRequest
+	(*ListDebtsRequest)(nil),                   // 40: gaoxing.stewardship.v1.ListDebtsRequest
+	(*ListDebtsResponse)(nil),                  // 41: gaoxing.stewardship.v1.ListDebtsResponse
+	(*ClassifyDebtRequest)(nil),                // 42: gaoxing.stewardship.v1.ClassifyDebtRequest
+	(*PlanInstalmentsRequest)(nil),             // 43: gaoxing.stewardship.v1.PlanInstalmentsRequest
+	(*RecordPaymentRequest)(nil),               // 44: gaoxing.stewardship.v1.RecordPaymentRequest
+	(*GetArrearsReportRequest)(nil),            // 45: gaoxing.stewardship.v1.GetArrearsReportRequest
+	(*DepartmentArrears)(nil),                  // 46: gaoxing.stewardship.v1.DepartmentArrears
+	(*ArrearsReport)(nil),                      // 47: gaoxing.stewardship.v1.ArrearsReport
+	(*Opportunity)(nil),                        // 48: gaoxing.stewardship.v1.Opportunity
+	(*PublicOpportunity)(nil),                  // 49: gaoxing.stewardship.v1.PublicOpportunity
+	(*CreateOpportunityRequest)(nil),           // 50: gaoxing.stewardship.v1.CreateOpportunityRequest
+	(*ListOpportunitiesRequest)(nil),           // 51: gaoxing.stewardship.v1.ListOpportunitiesRequest
+	(*ListOpportunitiesResponse)(nil),          // 52: gaoxing.stewardship.v1.ListOpportunitiesResponse
+	(*PublishOpportunityRequest)(nil),          // 53: gaoxing.stewardship.v1.PublishOpportunityRequest
+	(*WithdrawOpportunityRequest)(nil),         // 54: gaoxing.stewardship.v1.WithdrawOpportunityRequest
+	(*ListPublishedOpportunitiesRequest)(nil),  // 55: gaoxing.stewardship.v1.ListPublishedOpportunitiesRequest
+	(*ListPublishedOpportunitiesResponse)(nil), // 56: gaoxing.stewardship.v1.ListPublishedOpportunitiesResponse
+	(*GetPublishedOpportunityRequest)(nil),     // 57: gaoxing.stewardship.v1.GetPublishedOpportunityRequest
+	(*GetEnterprise360Request)(nil),            // 58: gaoxing.stewardship.v1.GetEnterprise360Request
+	(*Item)(nil),                               // 59: gaoxing.stewardship.v1.Item
+	(*Part)(nil),                               // 60: gaoxing.stewardship.v1.Part
+	(*Enterprise360)(nil),                      // 61: gaoxing.stewardship.v1.Enterprise360
+	(*StartupItem)(nil),                        // 62: gaoxing.stewardship.v1.StartupItem
+	(*StartupPackage)(nil),                     // 63: gaoxing.stewardship.v1.StartupPackage
+	(*RecordStartupPackageRequest)(nil),        // 64: gaoxing.stewardship.v1.RecordStartupPackageRequest
+	(*GetStartupPackageRequest)(nil),           // 65: gaoxing.stewardship.v1.GetStartupPackageRequest
+	(*Milestone)(nil),                          // 66: gaoxing.stewardship.v1.Milestone
+	(*Award)(nil),                              // 67: gaoxing.stewardship.v1.Award
+	(*Enrolment)(nil),                          // 68: gaoxing.stewardship.v1.Enrolment
+	(*EnrolProgrammeRequest)(nil),              // 69: gaoxing.stewardship.v1.EnrolProgrammeRequest
+	(*GetEnrolmentRequest)(nil),                // 70: gaoxing.stewardship.v1.GetEnrolmentRequest
+	(*ListEnrolmentsRequest)(nil),              // 71: gaoxing.stewardship.v1.ListEnrolmentsRequest
+	(*ListEnrolmentsResponse)(nil),             // 72: gaoxing.stewardship.v1.ListEnrolmentsResponse
+	(*ReachMilestoneRequest)(nil),              // 73: gaoxing.stewardship.v1.ReachMilestoneRequest
+	(*ReviewEnrolmentRequest)(nil),             // 74: gaoxing.stewardship.v1.ReviewEnrolmentRequest
+	(*GrantAwardRequest)(nil),                  // 75: gaoxing.stewardship.v1.GrantAwardRequest
+	(*PayAwardRequest)(nil),                    // 76: gaoxing.stewardship.v1.PayAwardRequest
+	(*Meeting)(nil),                            // 77: gaoxing.stewardship.v1.Meeting
+	(*CreateMeetingRequest)(nil),               // 78: gaoxing.stewardship.v1.CreateMeetingRequest
+	(*ListMeetingsRequest)(nil),                // 79: gaoxing.stewardship.v1.ListMeetingsRequest
+	(*ListMeetingsResponse)(nil),               // 80: gaoxing.stewardship.v1.ListMeetingsResponse
+	(*Suggestion)(nil),                         // 81: gaoxing.stewardship.v1.Suggestion
+	(*CreateSuggestionRequest)(nil),            // 82: gaoxing.stewardship.v1.CreateSuggestionRequest
+	(*DecideSuggestionRequest)(nil),            // 83: gaoxing.stewardship.v1.DecideSuggestionRequest
+	(*ListSuggestionsRequest)(nil),             // 84: gaoxing.stewardship.v1.ListSuggestionsRequest
+	(*ListSuggestionsResponse)(nil),            // 85: gaoxing.stewardship.v1.ListSuggestionsResponse
+	nil,                                        // 86: gaoxing.stewardship.v1.Enterprise.AttributesEntry
+	(*v1.Owner)(nil),                           // 87: gaoxing.common.v1.Owner
+	(*timestamppb.Timestamp)(nil),              // 88: google.protobuf.Timestamp
 }
 var file_gaoxing_stewardship_v1_types_proto_depIdxs = []int32{
-	58, // 0: gaoxing.stewardship.v1.Enterprise.attributes:type_name -> gaoxing.stewardship.v1.Enterprise.AttributesEntry
+	86, // 0: gaoxing.stewardship.v1.Enterprise.attributes:type_name -> gaoxing.stewardship.v1.Enterprise.AttributesEntry
 	0,  // 1: gaoxing.stewardship.v1.Enterprise.stage:type_name -> gaoxing.stewardship.v1.Stage
-	5,  // 2: gaoxing.stewardship.v1.Enterprise.contacts:type_name -> gaoxing.stewardship.v1.Contact
-	13, // 3: gaoxing.stewardship.v1.Enterprise.stewards:type_name -> gaoxing.stewardship.v1.Assignment
-	59, // 4: gaoxing.stewardship.v1.Enterprise.owner:type_name -> gaoxing.common.v1.Owner
-	60, // 5: gaoxing.stewardship.v1.Enterprise.update_time:type_name -> google.protobuf.Timestamp
-	6,  // 6: gaoxing.stewardship.v1.ImportEnterprisesRequest.enterprises:type_name -> gaoxing.stewardship.v1.Enterprise
-	8,  // 7: gaoxing.stewardship.v1.ImportEnterprisesResponse.changes:type_name -> gaoxing.stewardship.v1.EnterpriseChange
+	9,  // 2: gaoxing.stewardship.v1.Enterprise.contacts:type_name -> gaoxing.stewardship.v1.Contact
+	17, // 3: gaoxing.stewardship.v1.Enterprise.stewards:type_name -> gaoxing.stewardship.v1.Assignment
+	87, // 4: gaoxing.stewardship.v1.Enterprise.owner:type_name -> gaoxing.common.v1.Owner
+	88, // 5: gaoxing.stewardship.v1.Enterprise.update_time:type_name -> google.protobuf.Timestamp
+	10, // 6: gaoxing.stewardship.v1.ImportEnterprisesRequest.enterprises:type_name -> gaoxing.stewardship.v1.Enterprise
+	12, // 7: gaoxing.stewardship.v1.ImportEnterprisesResponse.changes:type_name -> gaoxing.stewardship.v1.EnterpriseChange
 	0,  // 8: gaoxing.stewardship.v1.ListEnterprisesRequest.stage:type_name -> gaoxing.stewardship.v1.Stage
-	6,  // 9: gaoxing.stewardship.v1.ListEnterprisesResponse.enterprises:type_name -> gaoxing.stewardship.v1.Enterprise
+	10, // 9: gaoxing.stewardship.v1.ListEnterprisesResponse.enterprises:type_name -> gaoxing.stewardship.v1.Enterprise
 	1,  // 10: gaoxing.stewardship.v1.Assignment.kind:type_name -> gaoxing.stewardship.v1.StewardKind
-	60, // 11: gaoxing.stewardship.v1.Assignment.start_time:type_name -> google.protobuf.Timestamp
-	60, // 12: gaoxing.stewardship.v1.Assignment.end_time:type_name -> google.protobuf.Timestamp
+	88, // 11: gaoxing.stewardship.v1.Assignment.start_time:type_name -> google.protobuf.Timestamp
+	88, // 12: gaoxing.stewardship.v1.Assignment.end_time:type_name -> google.protobuf.Timestamp
 	1,  // 13: gaoxing.stewardship.v1.AssignStewardRequest.kind:type_name -> gaoxing.stewardship.v1.StewardKind
-	13, // 14: gaoxing.stewardship.v1.ListAssignmentsResponse.assignments:type_name -> gaoxing.stewardship.v1.Assignment
-	60, // 15: gaoxing.stewardship.v1.GetStewardWorkloadRequest.start_time:type_name -> google.protobuf.Timestamp
-	60, // 16: gaoxing.stewardship.v1.GetStewardWorkloadRequest.end_time:type_name -> google.protobuf.Timestamp
-	18, // 17: gaoxing.stewardship.v1.StewardWorkload.stewards:type_name -> gaoxing.stewardship.v1.StewardLoad
-	60, // 18: gaoxing.stewardship.v1.Visit.create_time:type_name -> google.protobuf.Timestamp
-	20, // 19: gaoxing.stewardship.v1.CreateVisitRequest.visit:type_name -> gaoxing.stewardship.v1.Visit
-	20, // 20: gaoxing.stewardship.v1.ListVisitsResponse.visits:type_name -> gaoxing.stewardship.v1.Visit
+	17, // 14: gaoxing.stewardship.v1.ListAssignmentsResponse.assignments:type_name -> gaoxing.stewardship.v1.Assignment
+	88, // 15: gaoxing.stewardship.v1.GetStewardWorkloadRequest.start_time:type_name -> google.protobuf.Timestamp
+	88, // 16: gaoxing.stewardship.v1.GetStewardWorkloadRequest.end_time:type_name -> google.protobuf.Timestamp
+	22, // 17: gaoxing.stewardship.v1.StewardWorkload.stewards:type_name -> gaoxing.stewardship.v1.StewardLoad
+	88, // 18: gaoxing.stewardship.v1.Visit.create_time:type_name -> google.protobuf.Timestamp
+	24, // 19: gaoxing.stewardship.v1.CreateVisitRequest.visit:type_name -> gaoxing.stewardship.v1.Visit
+	24, // 20: gaoxing.stewardship.v1.ListVisitsResponse.visits:type_name -> gaoxing.stewardship.v1.Visit
 	2,  // 21: gaoxing.stewardship.v1.Problem.state:type_name -> gaoxing.stewardship.v1.ProblemState
-	60, // 22: gaoxing.stewardship.v1.Problem.create_time:type_name -> google.protobuf.Timestamp
-	60, // 23: gaoxing.stewardship.v1.Problem.update_time:type_name -> google.protobuf.Timestamp
-	24, // 24: gaoxing.stewardship.v1.RaiseProblemRequest.problem:type_name -> gaoxing.stewardship.v1.Problem
+	88, // 22: gaoxing.stewardship.v1.Problem.create_time:type_name -> google.protobuf.Timestamp
+	88, // 23: gaoxing.stewardship.v1.Problem.update_time:type_name -> google.protobuf.Timestamp
+	28, // 24: gaoxing.stewardship.v1.RaiseProblemRequest.problem:type_name -> gaoxing.stewardship.v1.Problem
 	2,  // 25: gaoxing.stewardship.v1.ListProblemsRequest.state:type_name -> gaoxing.stewardship.v1.ProblemState
-	24, // 26: gaoxing.stewardship.v1.ListProblemsResponse.problems:type_name -> gaoxing.stewardship.v1.Problem
+	28, // 26: gaoxing.stewardship.v1.ListProblemsResponse.problems:type_name -> gaoxing.stewardship.v1.Problem
 	3,  // 27: gaoxing.stewardship.v1.Debt.class:type_name -> gaoxing.stewardship.v1.DebtClass
-	30, // 28: gaoxing.stewardship.v1.Debt.instalments:type_name -> gaoxing.stewardship.v1.Instalment
-	31, // 29: gaoxing.stewardship.v1.Debt.payments:type_name -> gaoxing.stewardship.v1.Payment
-	60, // 30: gaoxing.stewardship.v1.Debt.update_time:type_name -> google.protobuf.Timestamp
-	32, // 31: gaoxing.stewardship.v1.ImportDebtsRequest.debts:type_name -> gaoxing.stewardship.v1.Debt
+	34, // 28: gaoxing.stewardship.v1.Debt.instalments:type_name -> gaoxing.stewardship.v1.Instalment
+	35, // 29: gaoxing.stewardship.v1.Debt.payments:type_name -> gaoxing.stewardship.v1.Payment
+	88, // 30: gaoxing.stewardship.v1.Debt.update_time:type_name -> google.protobuf.Timestamp
+	36, // 31: gaoxing.stewardship.v1.ImportDebtsRequest.debts:type_name -> gaoxing.stewardship.v1.Debt
 	3,  // 32: gaoxing.stewardship.v1.ListDebtsRequest.class:type_name -> gaoxing.stewardship.v1.DebtClass
-	32, // 33: gaoxing.stewardship.v1.ListDebtsResponse.debts:type_name -> gaoxing.stewardship.v1.Debt
+	36, // 33: gaoxing.stewardship.v1.ListDebtsResponse.debts:type_name -> gaoxing.stewardship.v1.Debt
 	3,  // 34: gaoxing.stewardship.v1.ClassifyDebtRequest.class:type_name -> gaoxing.stewardship.v1.DebtClass
-	30, // 35: gaoxing.stewardship.v1.PlanInstalmentsRequest.instalments:type_name -> gaoxing.stewardship.v1.Instalment
-	31, // 36: gaoxing.stewardship.v1.RecordPaymentRequest.payment:type_name -> gaoxing.stewardship.v1.Payment
-	42, // 37: gaoxing.stewardship.v1.ArrearsReport.departments:type_name -> gaoxing.stewardship.v1.DepartmentArrears
-	42, // 38: gaoxing.stewardship.v1.ArrearsReport.total:type_name -> gaoxing.stewardship.v1.DepartmentArrears
-	5,  // 39: gaoxing.stewardship.v1.Opportunity.contact:type_name -> gaoxing.stewardship.v1.Contact
+	34, // 35: gaoxing.stewardship.v1.PlanInstalmentsRequest.instalments:type_name -> gaoxing.stewardship.v1.Instalment
+	35, // 36: gaoxing.stewardship.v1.RecordPaymentRequest.payment:type_name -> gaoxing.stewardship.v1.Payment
+	46, // 37: gaoxing.stewardship.v1.ArrearsReport.departments:type_name -> gaoxing.stewardship.v1.DepartmentArrears
+	46, // 38: gaoxing.stewardship.v1.ArrearsReport.total:type_name -> gaoxing.stewardship.v1.DepartmentArrears
+	9,  // 39: gaoxing.stewardship.v1.Opportunity.contact:type_name -> gaoxing.stewardship.v1.Contact
 	4,  // 40: gaoxing.stewardship.v1.Opportunity.state:type_name -> gaoxing.stewardship.v1.OpportunityState
-	60, // 41: gaoxing.stewardship.v1.Opportunity.publish_time:type_name -> google.protobuf.Timestamp
-	60, // 42: gaoxing.stewardship.v1.Opportunity.update_time:type_name -> google.protobuf.Timestamp
-	60, // 43: gaoxing.stewardship.v1.PublicOpportunity.publish_time:type_name -> google.protobuf.Timestamp
-	44, // 44: gaoxing.stewardship.v1.CreateOpportunityRequest.opportunity:type_name -> gaoxing.stewardship.v1.Opportunity
+	88, // 41: gaoxing.stewardship.v1.Opportunity.publish_time:type_name -> google.protobuf.Timestamp
+	88, // 42: gaoxing.stewardship.v1.Opportunity.update_time:type_name -> google.protobuf.Timestamp
+	88, // 43: gaoxing.stewardship.v1.PublicOpportunity.publish_time:type_name -> google.protobuf.Timestamp
+	48, // 44: gaoxing.stewardship.v1.CreateOpportunityRequest.opportunity:type_name -> gaoxing.stewardship.v1.Opportunity
 	4,  // 45: gaoxing.stewardship.v1.ListOpportunitiesRequest.state:type_name -> gaoxing.stewardship.v1.OpportunityState
-	44, // 46: gaoxing.stewardship.v1.ListOpportunitiesResponse.opportunities:type_name -> gaoxing.stewardship.v1.Opportunity
-	45, // 47: gaoxing.stewardship.v1.ListPublishedOpportunitiesResponse.opportunities:type_name -> gaoxing.stewardship.v1.PublicOpportunity
-	60, // 48: gaoxing.stewardship.v1.Item.time:type_name -> google.protobuf.Timestamp
-	55, // 49: gaoxing.stewardship.v1.Part.items:type_name -> gaoxing.stewardship.v1.Item
-	6,  // 50: gaoxing.stewardship.v1.Enterprise360.enterprise:type_name -> gaoxing.stewardship.v1.Enterprise
-	56, // 51: gaoxing.stewardship.v1.Enterprise360.parts:type_name -> gaoxing.stewardship.v1.Part
-	52, // [52:52] is the sub-list for method output_type
-	52, // [52:52] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	48, // 46: gaoxing.stewardship.v1.ListOpportunitiesResponse.opportunities:type_name -> gaoxing.stewardship.v1.Opportunity
+	49, // 47: gaoxing.stewardship.v1.ListPublishedOpportunitiesResponse.opportunities:type_name -> gaoxing.stewardship.v1.PublicOpportunity
+	88, // 48: gaoxing.stewardship.v1.Item.time:type_name -> google.protobuf.Timestamp
+	59, // 49: gaoxing.stewardship.v1.Part.items:type_name -> gaoxing.stewardship.v1.Item
+	10, // 50: gaoxing.stewardship.v1.Enterprise360.enterprise:type_name -> gaoxing.stewardship.v1.Enterprise
+	60, // 51: gaoxing.stewardship.v1.Enterprise360.parts:type_name -> gaoxing.stewardship.v1.Part
+	5,  // 52: gaoxing.stewardship.v1.StartupItem.benefit:type_name -> gaoxing.stewardship.v1.StartupBenefit
+	62, // 53: gaoxing.stewardship.v1.StartupPackage.items:type_name -> gaoxing.stewardship.v1.StartupItem
+	88, // 54: gaoxing.stewardship.v1.StartupPackage.update_time:type_name -> google.protobuf.Timestamp
+	63, // 55: gaoxing.stewardship.v1.RecordStartupPackageRequest.package:type_name -> gaoxing.stewardship.v1.StartupPackage
+	7,  // 56: gaoxing.stewardship.v1.Award.kind:type_name -> gaoxing.stewardship.v1.AwardKind
+	66, // 57: gaoxing.stewardship.v1.Enrolment.milestones:type_name -> gaoxing.stewardship.v1.Milestone
+	6,  // 58: gaoxing.stewardship.v1.Enrolment.state:type_name -> gaoxing.stewardship.v1.EnrolmentState
+	67, // 59: gaoxing.stewardship.v1.Enrolment.awards:type_name -> gaoxing.stewardship.v1.Award
+	87, // 60: gaoxing.stewardship.v1.Enrolment.owner:type_name -> gaoxing.common.v1.Owner
+	88, // 61: gaoxing.stewardship.v1.Enrolment.update_time:type_name -> google.protobuf.Timestamp
+	68, // 62: gaoxing.stewardship.v1.EnrolProgrammeRequest.enrolment:type_name -> gaoxing.stewardship.v1.Enrolment
+	6,  // 63: gaoxing.stewardship.v1.ListEnrolmentsRequest.state:type_name -> gaoxing.stewardship.v1.EnrolmentState
+	68, // 64: gaoxing.stewardship.v1.ListEnrolmentsResponse.enrolments:type_name -> gaoxing.stewardship.v1.Enrolment
+	67, // 65: gaoxing.stewardship.v1.GrantAwardRequest.award:type_name -> gaoxing.stewardship.v1.Award
+	88, // 66: gaoxing.stewardship.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	77, // 67: gaoxing.stewardship.v1.CreateMeetingRequest.meeting:type_name -> gaoxing.stewardship.v1.Meeting
+	77, // 68: gaoxing.stewardship.v1.ListMeetingsResponse.meetings:type_name -> gaoxing.stewardship.v1.Meeting
+	8,  // 69: gaoxing.stewardship.v1.Suggestion.state:type_name -> gaoxing.stewardship.v1.SuggestionState
+	88, // 70: gaoxing.stewardship.v1.Suggestion.update_time:type_name -> google.protobuf.Timestamp
+	81, // 71: gaoxing.stewardship.v1.CreateSuggestionRequest.suggestion:type_name -> gaoxing.stewardship.v1.Suggestion
+	8,  // 72: gaoxing.stewardship.v1.ListSuggestionsRequest.state:type_name -> gaoxing.stewardship.v1.SuggestionState
+	81, // 73: gaoxing.stewardship.v1.ListSuggestionsResponse.suggestions:type_name -> gaoxing.stewardship.v1.Suggestion
+	74, // [74:74] is the sub-list for method output_type
+	74, // [74:74] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_gaoxing_stewardship_v1_types_proto_init() }
@@ -4498,8 +6558,8 @@ func file_gaoxing_stewardship_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gaoxing_stewardship_v1_types_proto_rawDesc), len(file_gaoxing_stewardship_v1_types_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   54,
+			NumEnums:      9,
+			NumMessages:   78,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
