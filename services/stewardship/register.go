@@ -389,6 +389,20 @@ func (s *service) full(ctx context.Context, e *enterprise) (*stewardshipv1.Enter
 	return out, nil
 }
 
+// listEnterprisesSQL is the register's list query for a subtree condition on $1–$2 (the
+// keyset after ($3, $4), the filters $5–$8, the limit $9), in the order of the
+// enterprises_tenant index so that a page reads an index range from its keyset and stops
+// at the limit. The keyset is a row comparison, which both engines use as the start of
+// the index range; the first page starts at the subtree's root (a tenant sorts before
+// the ids it prefixes in every collation, so nothing of the subtree lies before it).
+func listEnterprisesSQL(subtree string) string {
+	return `SELECT tenant, credit_code, data FROM enterprises WHERE ` + subtree + `
+		AND (tenant, credit_code) > ($3, $4) AND ($5 = '' OR industry = $5)
+		AND ($6 = '' OR scale_tags LIKE $6) AND ($7 = 0 OR stage = $7)
+		AND ($8 = '' OR credit_code IN (SELECT credit_code FROM assignments WHERE steward = $8 AND end_us = 0))
+		ORDER BY tenant, credit_code LIMIT $9`
+}
+
 // ListEnterprises lists the register of a subtree in (tenant, credit code) order. Lists
 // carry no contacts: GetEnterprise does.
 func (s *service) ListEnterprises(ctx context.Context, r *stewardshipv1.ListEnterprisesRequest) (*stewardshipv1.ListEnterprisesResponse, error) {
@@ -417,17 +431,16 @@ func (s *service) ListEnterprises(ctx context.Context, r *stewardshipv1.ListEnte
 		return nil, err
 	}
 	afterTenant, afterCC, _ := strings.Cut(after, "/")
+	if after == "" {
+		afterTenant = string(t)
+	}
 	tag := ""
 	if r.GetScaleTag() != "" {
 		tag = "%," + r.GetScaleTag() + ",%"
 	}
 	where, args := t.SubtreeSQL("tenant", 1)
 	args = append(args, afterTenant, afterCC, r.GetIndustry(), tag, int64(r.GetStage()), r.GetSteward(), size+1)
-	rows, err := s.db.Query(ctx, `SELECT tenant, credit_code, data FROM enterprises WHERE `+where+`
-		AND (tenant > $3 OR (tenant = $3 AND credit_code > $4)) AND ($5 = '' OR industry = $5)
-		AND ($6 = '' OR scale_tags LIKE $6) AND ($7 = 0 OR stage = $7)
-		AND ($8 = '' OR credit_code IN (SELECT credit_code FROM assignments WHERE steward = $8 AND end_us = 0))
-		ORDER BY tenant, credit_code LIMIT $9`, args...)
+	rows, err := s.db.Query(ctx, listEnterprisesSQL(where), args...)
 	if err != nil {
 		return nil, err
 	}
