@@ -1,6 +1,7 @@
 package stewardship
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -70,4 +71,53 @@ func TestAgeBucket(t *testing.T) {
 	}{{"2026-01-01", "2026-11-25", 0}, {"2025-11-25", "2026-11-25", 1}, {"2025-11-26", "2026-11-25", 0}, {"2023-12-01", "2026-11-25", 2}, {"2018-03-01", "2026-11-25", 3}} {
 		require.Equal(t, c.want, ageBucket(c.since, c.asOf), c.since)
 	}
+}
+
+// The programme and suggestion rules, without a server.
+func TestDecideEnrolmentAndSuggestion(t *testing.T) {
+	enrolled := &stewardshipv1.Enrolment{State: stewardshipv1.EnrolmentState_ENROLMENT_STATE_ENROLLED,
+		Milestones: []*stewardshipv1.Milestone{{Title: "投产", DueDate: "2027-06-30"}}}
+	recognised := clone(enrolled)
+	recognised.State = stewardshipv1.EnrolmentState_ENROLMENT_STATE_RECOGNISED
+	paidOnce := clone(recognised)
+	paidOnce.Awards = []*stewardshipv1.Award{{Number: 1, Kind: stewardshipv1.AwardKind_AWARD_KIND_INCOME_TAX, Amount: "10.00", Paid: true}}
+	for _, c := range []struct {
+		name string
+		from *stewardshipv1.Enrolment
+		cmd  enrolmentCommand
+		code string // "" for success; "field:CODE" for a violation
+	}{
+		{"award before recognition", enrolled, grantAward{kind: stewardshipv1.AwardKind_AWARD_KIND_INCOME_TAX, amount: 100}, "NOT_RECOGNISED"},
+		{"award after recognition", recognised, grantAward{kind: stewardshipv1.AwardKind_AWARD_KIND_INCOME_TAX, amount: 100}, ""},
+		{"review once", recognised, review{recognised: false}, "ILLEGAL_TRANSITION"},
+		{"milestone out of range", enrolled, reachMilestone{number: 2, date: "2026-01-01"}, "milestone:NO_SUCH_MILESTONE"},
+		{"paid twice", paidOnce, payAward{number: 1, date: "2026-01-01", reference: "x"}, "ALREADY_PAID"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			next, err := decideEnrolment(c.from, c.cmd)
+			if c.code == "" {
+				require.NoError(t, err)
+				require.Equal(t, "1.00", next.GetAwarded())
+				require.Empty(t, c.from.GetAwards(), "the input is not changed")
+				return
+			}
+			if field, code, ok := strings.Cut(c.code, ":"); ok {
+				apptest.RequireField(t, err, field, code)
+				return
+			}
+			_, code := apptest.Code(err)
+			require.Equal(t, c.code, code)
+		})
+	}
+	submitted := &stewardshipv1.Suggestion{State: stewardshipv1.SuggestionState_SUGGESTION_STATE_SUBMITTED}
+	s, err := decideSuggestion(submitted, true, "好", "《办法》")
+	require.NoError(t, err)
+	require.Equal(t, stewardshipv1.SuggestionState_SUGGESTION_STATE_ENACTED, s.GetState())
+	_, err = decideSuggestion(submitted, false, "", "《办法》")
+	apptest.RequireField(t, err, "policy", "NOT_ADOPTED")
+	no, err := decideSuggestion(submitted, false, "不可行", "")
+	require.NoError(t, err)
+	_, err = decideSuggestion(no, true, "", "")
+	_, code := apptest.Code(err)
+	require.Equal(t, "ILLEGAL_TRANSITION", code)
 }
