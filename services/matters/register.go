@@ -25,7 +25,7 @@ import (
 // copy that has drifted from the register, and a caller evaluates only the enterprises
 // it may read.
 
-// ErrRegisterUnavailable: the stewardship service could not be asked.
+// ErrRegisterUnavailable is the answer while the stewardship service cannot be asked.
 var ErrRegisterUnavailable = errs.New(errs.Unavailable, "REGISTER_UNAVAILABLE", "企业名录服务暂不可用，请稍后重试")
 
 // registerPageSize is how many enterprises one call fetches; registerTimeout bounds each.

@@ -48,7 +48,6 @@ var (
 	unmarshal = protojson.UnmarshalOptions{DiscardUnknown: true}
 
 	creditPattern  = regexp.MustCompile(`^[0-9A-HJ-NPQRTUWXY]{18}$`)
-	idPattern      = regexp.MustCompile(`^[A-Z][0-9]{1,12}$`)
 	subjectPattern = regexp.MustCompile(`^[A-Za-z0-9@._:-]{1,100}$`)
 	fieldKey       = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 )
