@@ -259,11 +259,12 @@ func (p *platform) seed(t *testing.T) {
 	}
 
 	// Legal aid is the district's in the seeded tree; the relations' tenants get it too, so
-	// that its cells meet the access rules rather than SERVICE_NOT_ENABLED.
+	// that its cells meet the access rules rather than SERVICE_NOT_ENABLED (and keep the
+	// stewardship they have).
 	for _, at := range []tenancy.ID{home, siblingT, parentT} {
 		var out identityv1.Tenant
 		p.create(t, p.urls["identity"]+"/v1/tenants/"+string(at)+":setServices", admin(parentT), &identityv1.SetTenantServicesRequest{
-			Name: "tenants/" + string(at), Services: []string{"matters", "tickets", "documents", "legalaid"}}, &out)
+			Name: "tenants/" + string(at), Services: []string{"matters", "tickets", "documents", "legalaid", "stewardship"}}, &out)
 	}
 	require.Eventually(t, func() bool {
 		for _, at := range []tenancy.ID{home, siblingT, parentT} {

@@ -126,6 +126,7 @@ replace (
 	github.com/gaoxing-gov/gaoxing/pkg => ../../pkg
 	github.com/gaoxing-gov/gaoxing/proto => ../../proto
 	github.com/gaoxing-gov/gaoxing/services/documents => ../documents
+	github.com/gaoxing-gov/gaoxing/services/legalaid => ../legalaid
 	github.com/gaoxing-gov/gaoxing/services/stewardship => ../stewardship
 	github.com/gaoxing-gov/gaoxing/services/tickets => ../tickets
 )

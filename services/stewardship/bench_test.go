@@ -23,9 +23,9 @@ func reportLatency(b *testing.B, took []time.Duration) {
 	b.ReportMetric(at(0.99), "p99-ms")
 }
 
-// BenchmarkEnterprise360 is one GetEnterprise360 over gRPC with real matters and tickets
-// services beside it on this machine (SQLite each), the enterprise having visits,
-// problems, debts, an enrolment, applications and tickets to show.
+// BenchmarkEnterprise360 is one GetEnterprise360 over gRPC with real matters, tickets and
+// legal-aid services beside it on this machine (SQLite each): four services, three of
+// them asked concurrently; the enterprise has visits and problems to show.
 func BenchmarkEnterprise360(b *testing.B) {
 	h := startHarness(b, "", withPeers())
 	h.register(ent(1, "ahz.s01.c01"))

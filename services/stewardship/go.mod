@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/gaoxing-gov/gaoxing/pkg v0.0.0
 	github.com/gaoxing-gov/gaoxing/proto v0.0.0
+	github.com/gaoxing-gov/gaoxing/services/legalaid v0.0.0
 	github.com/gaoxing-gov/gaoxing/services/matters v0.0.0
 	github.com/gaoxing-gov/gaoxing/services/tickets v0.0.0
 	github.com/stretchr/testify v1.12.1
@@ -126,6 +127,7 @@ replace (
 	github.com/gaoxing-gov/gaoxing/pkg => ../../pkg
 	github.com/gaoxing-gov/gaoxing/proto => ../../proto
 	github.com/gaoxing-gov/gaoxing/services/documents => ../documents
+	github.com/gaoxing-gov/gaoxing/services/legalaid => ../legalaid
 	github.com/gaoxing-gov/gaoxing/services/matters => ../matters
 	github.com/gaoxing-gov/gaoxing/services/tickets => ../tickets
 )

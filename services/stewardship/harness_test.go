@@ -15,6 +15,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	stewardshipv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/stewardship/v1"
+	"github.com/gaoxing-gov/gaoxing/services/legalaid"
 	"github.com/gaoxing-gov/gaoxing/services/matters"
 	"github.com/gaoxing-gov/gaoxing/services/tickets"
 )
@@ -47,11 +48,12 @@ type harness struct {
 
 type harnessOption func(t testing.TB, env *apptest.Env, h *harness, opts *[]Option)
 
-// withPeers starts real matters and tickets services beside stewardship.
+// withPeers starts real matters, tickets and legal-aid services beside stewardship.
 func withPeers() harnessOption {
 	return func(t testing.TB, env *apptest.Env, h *harness, _ *[]Option) {
 		h.peers["matters"] = env.StartPeer(t, matters.New(), nil)
 		h.peers["tickets"] = env.StartPeer(t, tickets.New(), nil)
+		h.peers["legalaid"] = env.StartPeer(t, legalaid.New(legalaid.WithSweepInterval(time.Hour)), nil)
 	}
 }
 

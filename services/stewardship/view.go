@@ -11,6 +11,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/resname"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
+	legalaidv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/legalaid/v1"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 	stewardshipv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/stewardship/v1"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -30,13 +31,29 @@ const viewItems = 20
 // one entry in remoteParts.
 type remotePart struct {
 	part, peer string
-	fetch      func(ctx context.Context, conn *grpc.ClientConn, parent, creditCode string) ([]*stewardshipv1.Item, int32, error)
+	// atRoot: the part is asked at the district the enterprise's tenant belongs to (legal
+	// aid serves the district only), else at the enterprise's tenant.
+	atRoot bool
+	fetch  func(ctx context.Context, conn *grpc.ClientConn, parent, creditCode string) ([]*stewardshipv1.Item, int32, error)
 }
 
 var remoteParts = []remotePart{
 	{part: "applications", peer: "matters", fetch: fetchApplications},
 	{part: "tickets", peer: "tickets", fetch: fetchTickets},
-	// legal aid's cases join here once its contract is on main: {part: "cases", peer: "legalaid", fetch: fetchCases}.
+	{part: "cases", peer: "legalaid", atRoot: true, fetch: fetchCases},
+}
+
+func fetchCases(ctx context.Context, conn *grpc.ClientConn, parent, cc string) ([]*stewardshipv1.Item, int32, error) {
+	resp, err := legalaidv1.NewLegalAidServiceClient(conn).ListCases(ctx, &legalaidv1.ListCasesRequest{
+		Parent: parent, CreditCode: cc, PageSize: viewItems})
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []*stewardshipv1.Item
+	for _, c := range resp.GetCases() {
+		out = append(out, &stewardshipv1.Item{Name: c.GetName(), Title: firstLine(c.GetClaims()), State: c.GetState().String(), Time: c.GetCreateTime()})
+	}
+	return out, int32(len(out)), nil
 }
 
 func fetchApplications(ctx context.Context, conn *grpc.ClientConn, parent, cc string) ([]*stewardshipv1.Item, int32, error) {
@@ -72,7 +89,10 @@ func (s *service) GetEnterprise360(ctx context.Context, r *stewardshipv1.GetEnte
 		return nil, err
 	}
 	cc := e.record.GetCreditCode()
-	parent := resname.Tenant(e.tenant)
+	root := e.tenant
+	if up := e.tenant.Ancestors(); len(up) > 0 {
+		root = up[0]
+	}
 	parts := make([]*stewardshipv1.Part, len(remoteParts))
 	var wg sync.WaitGroup
 	caller := asCaller(ctx)
@@ -86,7 +106,11 @@ func (s *service) GetEnterprise360(ctx context.Context, r *stewardshipv1.GetEnte
 		wg.Go(func() {
 			call, cancel := context.WithTimeout(caller, s.partTimeout)
 			defer cancel()
-			items, total, err := rp.fetch(call, conn, parent, cc)
+			at := e.tenant
+			if rp.atRoot {
+				at = root
+			}
+			items, total, err := rp.fetch(call, conn, resname.Tenant(at), cc)
 			if err != nil {
 				parts[i].Error = partError(err)
 				return

@@ -10,6 +10,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
+	legalaidv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/legalaid/v1"
 	stewardshipv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/stewardship/v1"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
@@ -80,8 +81,8 @@ func readAll(t *testing.T, resp *http.Response) string {
 }
 
 // A problem becomes a ticket in a real tickets service, filed as the steward, and
-// follows the ticket's state; the 360° view gathers matters, tickets and this service's
-// own parts in one call.
+// follows the ticket's state; the 360° view gathers matters, tickets, legal aid and this
+// service's own parts in one call.
 func TestProblemTicketAndView(t *testing.T) {
 	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
@@ -114,17 +115,23 @@ func TestProblemTicketAndView(t *testing.T) {
 		_, err = h.client.CreateVisit(h.as(steward), &stewardshipv1.CreateVisitRequest{Parent: name, Visit: &stewardshipv1.Visit{
 			VisitDate: "2026-11-24", Notes: "走访了解用电报装情况"}})
 		require.NoError(t, err)
+		// A case the steward refers to legal aid (filed at the district, which serves it).
+		_, err = legalaidv1.NewLegalAidServiceClient(h.peers["legalaid"].Conn).CreateCase(h.as(steward), &legalaidv1.CreateCaseRequest{
+			Parent: "tenants/ahz", Case: &legalaidv1.Case{CaseType: legalaidv1.CaseType_CASE_TYPE_COMMERCIAL, Claims: "货款纠纷",
+				ClaimAmount: "1000.00", Applicant: &legalaidv1.Party{Name: "测试企业1", CreditCode: cc(1)}}})
+		require.NoError(t, err)
 		view, err := h.client.GetEnterprise360(h.as(steward), &stewardshipv1.GetEnterprise360Request{Name: name})
 		require.NoError(t, err)
 		parts := map[string]*stewardshipv1.Part{}
 		for _, part := range view.GetParts() {
 			parts[part.GetPart()] = part
 		}
-		for _, want := range []string{"visits", "problems", "arrears", "applications", "tickets"} {
+		for _, want := range []string{"visits", "problems", "arrears", "awards", "applications", "tickets", "cases"} {
 			require.True(t, parts[want].GetAvailable(), "%s: %s", want, parts[want].GetError())
 		}
 		require.Len(t, parts["visits"].GetItems(), 1)
 		require.Len(t, parts["problems"].GetItems(), 1)
+		require.Len(t, parts["cases"].GetItems(), 1)
 		require.Equal(t, cc(1), view.GetEnterprise().GetCreditCode())
 	})
 }
@@ -146,5 +153,5 @@ func TestViewWithPeerDown(t *testing.T) {
 		got[p.GetPart()] = state
 	}
 	require.Equal(t, map[string]string{"visits": "available", "problems": "available", "arrears": "available",
-		"awards": "available", "applications": "PEER_NOT_CONFIGURED", "tickets": "DEADLINE_EXCEEDED"}, got)
+		"awards": "available", "applications": "PEER_NOT_CONFIGURED", "tickets": "DEADLINE_EXCEEDED", "cases": "PEER_NOT_CONFIGURED"}, got)
 }
