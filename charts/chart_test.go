@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/lint/support"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -276,35 +277,60 @@ func TestTenantTree(t *testing.T) {
 	require.NoError(t, err)
 	tenantSrc, err := os.ReadFile(filepath.Join("..", "cmd", "gaoxing", "tenant.go"))
 	require.NoError(t, err)
+	treeValues := func(t *testing.T, file string, set ...string) map[string]any {
+		vals := valuesOf(t, file, set...)
+		tree := make([]any, len(want))
+		for i, w := range want {
+			b, err := json.Marshal(w)
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal(b, &tree[i]))
+		}
+		return chartutil.CoalesceTables(map[string]any{"tenants": map[string]any{"tree": tree}}, vals)
+	}
 	c := loadChart(t)
+	jobName := componentName("tenants")
 	for _, s := range shapes {
 		t.Run(s.file, func(t *testing.T) {
+			// Without a tree (every shipped values file): no Job, so an upgrade that does
+			// not pass the tree's values file changes no tenant.
 			r := mustRender(t, c, s.namespace, valuesOf(t, s.file))
-			cms := r.byKind("ConfigMap")
-			jobName := componentName("tenants")
+			require.NotContains(t, r.byKind("ConfigMap"), jobName)
+			require.NotContains(t, r.byKind("Job"), jobName)
+
+			r = mustRender(t, c, s.namespace, treeValues(t, s.file))
 			if s.tier == "street" || s.tier == "community" {
-				require.NotContains(t, cms, jobName)
+				require.NotContains(t, r.byKind("ConfigMap"), jobName)
 				require.NotContains(t, r.byKind("Job"), jobName)
 				return
 			}
-			cm := cms[jobName].typed.(*corev1.ConfigMap)
+			cm := r.one(t, "ConfigMap", jobName).typed.(*corev1.ConfigMap)
 			got := readTreeBytes(t, []byte(cm.Data["tenants.yaml"]))
-			require.Equal(t, want, got, "the tenant ConfigMap differs from the default tree")
+			require.Equal(t, want, got, "the tenant ConfigMap differs from the tree given")
 
 			o := r.one(t, "Job", jobName)
 			require.True(t, o.hook)
 			job := o.typed.(*batchv1.Job)
-			require.Equal(t, "post-install,post-upgrade", job.Annotations["helm.sh/hook"])
+			require.Equal(t, "post-install,post-upgrade", job.Annotations["helm.sh/hook"], "a rollback runs no hook")
 			args := job.Spec.Template.Spec.Containers[0].Args
 			require.Equal(t, []string{"tenant", "apply", "-f", "/etc/gaoxing/tenants.yaml", "--etcd"}, args[:5])
+			require.Len(t, args, 6, "no --delete unless tenants.delete names tenants")
 			require.Contains(t, string(adminSrc), `fs.StringVar(&a.etcd, "etcd"`)
 			require.Contains(t, string(tenantSrc), `fs.String("f"`)
+			require.Contains(t, string(tenantSrc), `"delete"`)
 			require.Contains(t, args[5], "2379")
 			for _, ep := range strings.Split(args[5], ",") {
-				require.Regexp(t, `^http://[a-z0-9.-]+:2379$`, ep)
+				require.Regexp(t, `^https?://[a-z0-9.-]+:2379$`, ep)
 			}
+
+			// Deleting is named per run and changes the Job (a new pod runs).
+			del := mustRender(t, c, s.namespace, treeValues(t, s.file, "tenants.delete={ahz.s02.c14,ahz.s02.c13}"))
+			djob := del.one(t, "Job", jobName).typed.(*batchv1.Job)
+			require.Equal(t, []string{"--delete", "ahz.s02.c14,ahz.s02.c13"}, djob.Spec.Template.Spec.Containers[0].Args[6:])
+			require.NotEqual(t, job.Spec.Template.Annotations["checksum/tenants"], djob.Spec.Template.Annotations["checksum/tenants"])
 		})
 	}
+	_, err = renderChart(t, c, "gaoxing", valuesOf(t, "values.yaml", "tenants.delete={AHZ}"))
+	require.ErrorContains(t, err, "/tenants/delete/0", "the schema checks the ids")
 	// Legal aid (法律援助) is a district matter: no street or community tenant enables it.
 	for _, ten := range want {
 		if ten.Tier != "district" {
@@ -312,6 +338,9 @@ func TestTenantTree(t *testing.T) {
 		}
 	}
 }
+
+// withTree is --set for a one-tenant tree, so that the tenant hook renders.
+var withTree = []string{"tenants.tree[0].id=ahz", "tenants.tree[0].name=区中心", "tenants.tree[0].tier=district", "tenants.tree[0].enabled=true"}
 
 // tenant mirrors pkg/tenancy.Tenant's YAML form; strict decoding rejects anything else,
 // as `gaoxing tenant apply` does.
@@ -407,8 +436,8 @@ func TestBundledDependencies(t *testing.T) {
 	}
 
 	// Switched off, nothing of theirs renders and the services use the given endpoints.
-	ext := valuesOf(t, "values.yaml", "etcd.bundled=false", "etcd.endpoints={https://etcd.example:2379}",
-		"postgresql.bundled=false", "sql.existingSecret=gaoxing-dsn", "minio.bundled=false", "minio.endpoint=s3.example:443", "minio.ssl=true")
+	ext := valuesOf(t, "values.yaml", append([]string{"etcd.bundled=false", "etcd.endpoints={https://etcd.example:2379}",
+		"postgresql.bundled=false", "sql.existingSecret=gaoxing-dsn", "minio.bundled=false", "minio.endpoint=s3.example:443", "minio.ssl=true"}, withTree...)...)
 	r = mustRender(t, c, "gaoxing", ext)
 	require.Empty(t, r.byKind("StatefulSet"))
 	require.Equal(t, []string{componentName("tenants")}, names(r.byKind("Job")), "no database Job when DSNs are given")
@@ -476,8 +505,8 @@ func TestSecretsRequired(t *testing.T) {
 // collector only when an endpoint is set.
 func TestNetworkPolicies(t *testing.T) {
 	c := loadChart(t)
-	r := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml", "otel.endpoint=http://collector.observability:4317",
-		"otel.collector.namespaceSelector.matchLabels.name=observability"))
+	r := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml", append([]string{"otel.endpoint=http://collector.observability:4317",
+		"otel.collector.namespaceSelector.matchLabels.name=observability"}, withTree...)...))
 	deny := r.one(t, "NetworkPolicy", componentName("default-deny")).typed.(*networkingv1.NetworkPolicy)
 	require.Empty(t, deny.Spec.PodSelector.MatchLabels)
 	require.Empty(t, deny.Spec.Ingress)
@@ -509,8 +538,8 @@ func TestNetworkPolicies(t *testing.T) {
 func TestImages(t *testing.T) {
 	c := loadChart(t)
 	digest := "sha256:" + strings.Repeat("ab", 32)
-	r := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml", "image.registry=mirror.example/gov",
-		"services.tickets.image.digest="+digest, "services.matters.image.tag=v9"))
+	r := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml", append([]string{"image.registry=mirror.example/gov",
+		"services.tickets.image.digest="+digest, "services.matters.image.tag=v9"}, withTree...)...))
 	image := func(kind, name string) string {
 		return podTemplates(r)[kind+"/"+name].Spec.Containers[0].Image
 	}
@@ -649,10 +678,14 @@ func TestNotes(t *testing.T) {
 	c := loadChart(t)
 	r := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml"))
 	notes := r.release.Info.Notes
-	for _, want := range []string{"identity: 2 replicas", "etcd:       bundled, 3 members", "32 tenants",
-		"ahz  高新区政务服务中心 (district)", "29 community stations", "https://gaoxing.example.gov.cn/api/tickets/", "first_login"} {
+	for _, want := range []string{"identity: 2 replicas", "etcd:       bundled, 3 members", "No tree given: no tenant changes",
+		"https://gaoxing.example.gov.cn/api/tickets/", "first_login"} {
 		require.Contains(t, notes, want)
 	}
+	r = mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml", "tenants.tree[0].id=ahz", "tenants.tree[0].name=区中心",
+		"tenants.tree[0].tier=district", "tenants.tree[0].enabled=true", "tenants.delete={ahz.s03}"))
+	require.Contains(t, r.release.Info.Notes, "1 tenants given")
+	require.Contains(t, r.release.Info.Notes, "Deleted in this run (tenants.delete): ahz.s03")
 	r = mustRender(t, c, "gaoxing-street", valuesOf(t, "values-street.yaml"))
 	require.Contains(t, r.release.Info.Notes, "tenants.apply: false")
 	require.Contains(t, r.release.Info.Notes, "Identity is not part of this release")

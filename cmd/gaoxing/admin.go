@@ -149,7 +149,7 @@ func describe(err error) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s)", e.Message, e.Code)
 	for _, v := range e.Violations {
-		fmt.Fprintf(&b, "\n  %s: %s", v.Field, v.Description)
+		fmt.Fprintf(&b, "\n  %s: %s (%s)", v.Field, v.Description, v.Code)
 	}
 	return b.String()
 }

@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 )
 
@@ -57,17 +59,94 @@ func TestTenantApplyIsIdempotent(t *testing.T) {
 
 	code, stdout, stderr := gaoxing("tenant", "apply", "--etcd", e.Endpoint, "-f", zone, "--dry-run")
 	require.Equal(t, 0, code, stderr)
-	require.Contains(t, stdout, "32 tenants in the file, 32 changes (dry run")
+	require.Contains(t, stdout, "32 tenants in the file, 32 changes, 0 kept (dry run")
 	code, stdout, _ = gaoxing("tenant", "apply", "--etcd", e.Endpoint, "-f", zone)
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "+ ahz.s01.c01")
 	code, stdout, _ = gaoxing("tenant", "apply", "--etcd", e.Endpoint, "-f", zone)
 	require.Equal(t, 0, code)
-	require.Contains(t, stdout, "32 tenants in the file, 0 changes", "a second apply changes nothing")
+	require.Contains(t, stdout, "32 tenants in the file, 0 changes, 0 kept", "a second apply changes nothing")
 
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("- id: AHZ\n  name: 错误\n"), 0o600))
 	code, _, stderr = gaoxing("tenant", "apply", "--etcd", e.Endpoint, "-f", bad)
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "tenants[0].id")
+}
+
+// TestTenantApplyIsSafe is the chart hook's contract: a file that leaves tenants out
+// deletes none of them unless this run names them, the plan is printed before anything
+// changes, an empty file is refused, and applying an older file again (a rollback's
+// values) neither deletes what was added since nor repeats a deletion.
+func TestTenantApplyIsSafe(t *testing.T) {
+	e := testenv.StartEtcd(t)
+	gaoxing := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(append([]string{"tenant", "apply", "--etcd", e.Endpoint}, args...), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	tenants := func() []string {
+		resp, err := e.Client().Get(t.Context(), tenancy.DefaultTreePrefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+		require.NoError(t, err)
+		var keys []string
+		for _, kv := range resp.Kvs {
+			keys = append(keys, string(kv.Key))
+		}
+		return keys
+	}
+	dir := t.TempDir()
+	file := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
+		return p
+	}
+	const district = "- {id: ahz, name: 区中心, tier: district, enabled: true}\n"
+	const street = "- {id: ahz.s01, name: 第一街道, tier: street, enabled: true}\n"
+	const community = "- {id: ahz.s01.c01, name: 第一社区, tier: community, enabled: true}\n"
+	full := file("full.yaml", district+street+community)
+	code, stdout, stderr := gaoxing("-f", full)
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, "plan: 3 tenants in the file, 0 in etcd\n+ ahz 区中心\n+ ahz.s01 第一街道\n+ ahz.s01.c01 第一社区\n3 tenants in the file, 3 changes, 0 kept\n", stdout)
+	all := tenants()
+	require.Len(t, all, 3)
+
+	// The chart's demo tree or a partial file: the missing tenants are kept and listed.
+	partial := file("partial.yaml", district)
+	code, stdout, stderr = gaoxing("-f", partial)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "! ahz.s01 kept")
+	require.Contains(t, stdout, "! ahz.s01.c01 kept")
+	require.Contains(t, stdout, "1 tenants in the file, 0 changes, 2 kept")
+	require.Equal(t, all, tenants())
+
+	// An empty tree and contradictory deletions are refused, changing nothing.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-f", file("empty.yaml", "")}, "EMPTY_TENANT_TREE"},
+		{[]string{"-f", file("none.yaml", "[]\n")}, "EMPTY_TENANT_TREE"},
+		{[]string{"-f", partial, "--delete", "ahz.s01"}, "DELETE_HAS_CHILDREN"},
+		{[]string{"-f", full, "--delete", "ahz.s01.c01"}, "DELETE_LISTED_TENANT"},
+	} {
+		code, stdout, stderr = gaoxing(c.args...)
+		require.Equal(t, 1, code, stdout)
+		require.Contains(t, stderr, c.want)
+		require.Equal(t, all, tenants())
+	}
+
+	// Named for this run, the community goes; the same run again changes nothing.
+	withStreet := file("street.yaml", district+street)
+	for range 2 {
+		code, stdout, stderr = gaoxing("-f", withStreet, "--delete", "ahz.s01.c01")
+		require.Equal(t, 0, code, stderr)
+	}
+	require.Contains(t, stdout, "2 tenants in the file, 0 changes, 0 kept")
+	require.Len(t, tenants(), 2)
+
+	// A rollback's older file brings the community back and deletes nothing.
+	code, stdout, stderr = gaoxing("-f", full)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "+ ahz.s01.c01 第一社区")
+	require.Equal(t, all, tenants())
 }

@@ -24,10 +24,14 @@ const (
 	Created ChangeOp = "create"
 	Updated ChangeOp = "update"
 	Deleted ChangeOp = "delete"
+	// Kept is a tenant in etcd that the file leaves out but the apply was not told to
+	// delete: it stays, and the plan says so. Deleting a tenant takes a decision per run
+	// (its id among the deletions), so a file that merely lacks it never removes it.
+	Kept ChangeOp = "keep"
 )
 
-// Change is one tenant ApplyTenants created, updated or deleted; Fields lists what an
-// update changed.
+// Change is one tenant ApplyTenants created, updated, deleted or kept; Fields lists what
+// an update changed.
 type Change struct {
 	Op     ChangeOp
 	ID     tenancy.ID
@@ -44,6 +48,8 @@ func (c Change) String() string {
 		return fmt.Sprintf("+ %s %s", c.ID, c.After.Name)
 	case Updated:
 		return fmt.Sprintf("~ %s %s", c.ID, strings.Join(c.Fields, ", "))
+	case Kept:
+		return fmt.Sprintf("! %s kept: not in the file, and not named for deletion", c.ID)
 	}
 	return fmt.Sprintf("- %s", c.ID)
 }
@@ -65,8 +71,16 @@ func ReadTenants(r io.Reader) ([]tenancy.Tenant, error) {
 }
 
 // PlanTenants is what ApplyTenants would change, without changing anything: creates and
-// updates parents first, then deletes deepest first.
-func PlanTenants(tree *tenancy.Tree, desired []tenancy.Tenant) ([]Change, error) {
+// updates parents first, then deletes deepest first, then the tenants kept.
+//
+// A tenant in etcd that desired leaves out is deleted only when remove names it (a
+// decision made for one run, never implied by a file that lacks it); otherwise the plan
+// keeps it. An empty desired tree is refused outright, as is naming for deletion a
+// tenant the file still lists or one whose remaining children would be orphaned.
+func PlanTenants(tree *tenancy.Tree, desired []tenancy.Tenant, remove ...tenancy.ID) ([]Change, error) {
+	if len(desired) == 0 {
+		return nil, errs.Invalid("tenants", "EMPTY_TENANT_TREE", "租户文件为空：拒绝应用空的租户树")
+	}
 	want := make(map[tenancy.ID]tenancy.Tenant, len(desired))
 	for i, t := range desired {
 		if _, err := tenancy.Parse(string(t.ID)); err != nil {
@@ -90,7 +104,17 @@ func PlanTenants(tree *tenancy.Tree, desired []tenancy.Tenant) ([]Change, error)
 			have[t.ID] = canonical(t)
 		}
 	}
-	var puts, deletes []Change
+	removable := map[tenancy.ID]bool{}
+	for i, id := range remove {
+		if _, err := tenancy.Parse(string(id)); err != nil {
+			return nil, errs.Invalid(fmt.Sprintf("delete[%d]", i), "INVALID_TENANT", "租户标识格式不正确: "+string(id))
+		}
+		if _, ok := want[id]; ok {
+			return nil, errs.Invalid(fmt.Sprintf("delete[%d]", i), "DELETE_LISTED_TENANT", "租户 "+string(id)+" 仍在文件中，不能同时删除")
+		}
+		removable[id] = true
+	}
+	var puts, deletes, kept []Change
 	for id, w := range want {
 		w := w
 		h, ok := have[id]
@@ -103,10 +127,22 @@ func PlanTenants(tree *tenancy.Tree, desired []tenancy.Tenant) ([]Change, error)
 		}
 	}
 	for id, h := range have {
-		if _, ok := want[id]; !ok {
-			h := h
-			deletes = append(deletes, Change{Op: Deleted, ID: id, Before: &h})
+		if _, ok := want[id]; ok {
+			continue
 		}
+		h := h
+		if !removable[id] {
+			kept = append(kept, Change{Op: Kept, ID: id, Before: &h})
+			continue
+		}
+		// Etcd refuses to delete a parent before its children: every child that stays
+		// would be orphaned, so the whole plan is refused before anything changes.
+		for child := range have {
+			if child.Parent() == id && !removable[child] {
+				return nil, errs.Invalid("delete", "DELETE_HAS_CHILDREN", "租户 "+string(id)+" 的下级租户 "+string(child)+" 未列入删除")
+			}
+		}
+		deletes = append(deletes, Change{Op: Deleted, ID: id, Before: &h})
 	}
 	byDepth := func(sign int) func(a, b Change) int {
 		return func(a, b Change) int {
@@ -115,16 +151,18 @@ func PlanTenants(tree *tenancy.Tree, desired []tenancy.Tenant) ([]Change, error)
 	}
 	slices.SortFunc(puts, byDepth(1))
 	slices.SortFunc(deletes, byDepth(-1))
-	return append(puts, deletes...), nil
+	slices.SortFunc(kept, byDepth(1))
+	return slices.Concat(puts, deletes, kept), nil
 }
 
-// ApplyTenants makes the tenant tree in etcd equal to desired and returns what it
-// changed; applying the same file again changes nothing. The file is checked as a whole
-// first (ids, duplicates, every parent present); each tenant is then written on its own
-// (etcd checks it against its parent), so if one write fails the earlier ones stay and a
-// second run finishes the job.
-func ApplyTenants(ctx context.Context, tree *tenancy.Tree, desired []tenancy.Tenant) ([]Change, error) {
-	plan, err := PlanTenants(tree, desired)
+// ApplyTenants makes the tenant tree in etcd equal to desired, except that it deletes
+// only the tenants remove names (PlanTenants), and returns the plan it carried out, kept
+// tenants included; applying the same file again changes nothing. The file is checked
+// as a whole first (not empty, ids, duplicates, every parent present); each tenant is
+// then written on its own (etcd checks it against its parent), so if one write fails the
+// earlier ones stay and a second run finishes the job.
+func ApplyTenants(ctx context.Context, tree *tenancy.Tree, desired []tenancy.Tenant, remove ...tenancy.ID) ([]Change, error) {
+	plan, err := PlanTenants(tree, desired, remove...)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +173,7 @@ func ApplyTenants(ctx context.Context, tree *tenancy.Tree, desired []tenancy.Ten
 			err = tree.Put(ctx, *c.After)
 		case Deleted:
 			err = tree.Delete(ctx, c.ID)
+		case Kept: // in the plan for the log; nothing to write
 		}
 		if err != nil {
 			return done, fmt.Errorf("%s: %w", c, err)

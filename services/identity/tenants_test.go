@@ -130,9 +130,13 @@ func TestApplyTenants(t *testing.T) {
 		}
 	}
 	desired = append(desired, tenancy.Tenant{ID: "ahz.s02.c30", Name: "第二街道第30社区服务站", Tier: tenancy.Community, Enabled: true})
+	// Left out of the file, the dropped community is kept: deleting takes its id.
 	plan, err := PlanTenants(f.tree, desired)
 	require.NoError(t, err)
-	changes, err = ApplyTenants(ctx, f.tree, desired)
+	require.Equal(t, "! ahz.s02.c14 kept: not in the file, and not named for deletion", plan[len(plan)-1].String())
+	plan, err = PlanTenants(f.tree, desired, "ahz.s02.c14")
+	require.NoError(t, err)
+	changes, err = ApplyTenants(ctx, f.tree, desired, "ahz.s02.c14")
 	require.NoError(t, err)
 	require.Equal(t, plan, changes)
 	var lines []string
@@ -148,9 +152,28 @@ func TestApplyTenants(t *testing.T) {
 	got, _ := f.tree.Get("ahz.s01.c01")
 	require.Equal(t, "第一街道幸福社区服务站", got.Name)
 
-	again, err := ApplyTenants(ctx, f.tree, desired)
+	again, err := ApplyTenants(ctx, f.tree, desired, "ahz.s02.c14")
 	require.NoError(t, err)
 	require.Empty(t, again, "applying the same file twice changes nothing")
+
+	// Refused as a whole, changing nothing: an empty tree, deleting a tenant the file
+	// still lists, deleting a street whose communities would stay.
+	before := snapshot(f.tree)
+	for _, c := range []struct {
+		desired []tenancy.Tenant
+		remove  []tenancy.ID
+		code    string
+	}{
+		{nil, nil, "EMPTY_TENANT_TREE"},
+		{desired, []tenancy.ID{"ahz.s01"}, "DELETE_LISTED_TENANT"},
+		{slices.DeleteFunc(slices.Clone(desired), func(t tenancy.Tenant) bool { return t.ID == "ahz.s02" || t.ID.Parent() == "ahz.s02" }),
+			[]tenancy.ID{"ahz.s02"}, "DELETE_HAS_CHILDREN"},
+	} {
+		_, err := ApplyTenants(ctx, f.tree, c.desired, c.remove...)
+		requireCode(t, err, errs.InvalidArgument, "INVALID_ARGUMENT")
+		require.Equal(t, c.code, errs.From(err).Violations[0].Code)
+		require.Equal(t, before, snapshot(f.tree))
+	}
 
 	// A file with a missing parent or a duplicate is refused as a whole.
 	tree := snapshot(f.tree)
