@@ -12,9 +12,9 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 )
 
@@ -34,15 +34,18 @@ func seed(ctx context.Context, c *clientv3.Client, out io.Writer) error {
 	return nil
 }
 
-// adminFlags are the flags every admin command shares: where the zone's etcd is.
+// adminFlags are the flags every admin command shares: where the zone's etcd is and
+// how to reach it (TLS and credentials as the services take them, config.Etcd).
 type adminFlags struct {
 	etcd string
 	data string
+	conn config.Etcd
 }
 
 func (a *adminFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.etcd, "etcd", os.Getenv("GAOXING_ETCD"), "etcd client `URL`s, comma-separated (default: the running launcher's, from --data)")
 	fs.StringVar(&a.data, "data", "./data", "data `directory` of a running `gaoxing up`, to find its etcd")
+	a.conn.RegisterTLS(fs, true)
 }
 
 func (a *adminFlags) client() (*clientv3.Client, error) {
@@ -54,11 +57,11 @@ func (a *adminFlags) client() (*clientv3.Client, error) {
 		}
 		endpoints = strings.TrimSpace(string(b))
 	}
-	return clientv3.New(clientv3.Config{
-		Endpoints:   strings.Split(endpoints, ","),
-		DialTimeout: 5 * time.Second,
-		Logger:      zap.NewNop(),
-	})
+	conn := a.conn
+	if err := conn.Endpoints.Set(endpoints); err != nil {
+		return nil, err
+	}
+	return conn.Client()
 }
 
 const calendarUsage = `usage: gaoxing calendar <load|list> [flags]

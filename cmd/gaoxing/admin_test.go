@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
@@ -149,4 +150,22 @@ func TestTenantApplyIsSafe(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stdout, "+ ahz.s01.c01 第一社区")
 	require.Equal(t, all, tenants())
+}
+
+// TestTenantApplyOverTLS: the hook Job reaches an etcd that wants TLS and a client
+// certificate with the flags (or GAOXING_ETCD_* variables) the services use.
+func TestTenantApplyOverTLS(t *testing.T) {
+	ca := testenv.NewCA(t)
+	server, hook := ca.Server("etcd"), ca.Client("hook")
+	e := testenv.StartEtcdTLS(t, transport.TLSInfo{
+		CertFile: server.CertFile, KeyFile: server.KeyFile, TrustedCAFile: ca.CertFile, ClientCertAuth: true,
+	}, ca.ClientTLS(&hook))
+	file := filepath.Join(t.TempDir(), "tree.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("- {id: ahz, name: 区中心, tier: district, enabled: true}\n"), 0o600))
+	// (pkg/app's TestMainOverTLSWithAuth shows the refusals of config.Etcd's clients.)
+	var out, errOut bytes.Buffer
+	t.Setenv("GAOXING_ETCD_CERT_FILE", hook.CertFile)
+	t.Setenv("GAOXING_ETCD_KEY_FILE", hook.KeyFile)
+	require.Equal(t, 0, run([]string{"tenant", "apply", "--etcd", e.Endpoint, "--etcd-ca-file", ca.CertFile, "-f", file}, &out, &errOut), errOut.String())
+	require.Contains(t, out.String(), "+ ahz 区中心")
 }

@@ -6,7 +6,7 @@ require (
 	github.com/gaoxing-gov/gaoxing/pkg v0.0.0
 	github.com/stretchr/testify v1.12.1
 	go.etcd.io/etcd/client/v3 v3.6.16
-	go.uber.org/zap v1.27.0
+	go.uber.org/zap v1.27.0 // indirect
 )
 
 require (
@@ -78,7 +78,6 @@ require (
 	github.com/zitadel/schema v1.3.2 // indirect
 	go.etcd.io/bbolt v1.4.3 // indirect
 	go.etcd.io/etcd/api/v3 v3.6.16 // indirect
-	go.etcd.io/etcd/client/pkg/v3 v3.6.16 // indirect
 	go.etcd.io/etcd/pkg/v3 v3.6.16 // indirect
 	go.etcd.io/etcd/server/v3 v3.6.16 // indirect
 	go.etcd.io/raft/v3 v3.6.0 // indirect
@@ -150,7 +149,10 @@ require github.com/gaoxing-gov/gaoxing/services/matters v0.0.0
 
 replace github.com/gaoxing-gov/gaoxing/services/matters => ../../services/matters
 
-require github.com/gaoxing-gov/gaoxing/services/legalaid v0.0.0
+require (
+	github.com/gaoxing-gov/gaoxing/services/legalaid v0.0.0
+	go.etcd.io/etcd/client/pkg/v3 v3.6.16
+)
 
 replace github.com/gaoxing-gov/gaoxing/services/legalaid => ../../services/legalaid
 

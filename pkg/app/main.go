@@ -13,9 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/telemetry"
@@ -42,8 +39,9 @@ func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	grpcAddr := fs.String("grpc-addr", ":9090", "gRPC listen `address`")
 	httpAddr := fs.String("http-addr", ":8080", "HTTP listen `address` (API under /api/"+svc.Name()+"/, /healthz, /readyz, /metrics)")
-	etcd := config.List{"http://127.0.0.1:2379"}
-	fs.Var(&etcd, "etcd-endpoints", "etcd client `URLs`, comma-separated")
+	etcd := config.Etcd{Endpoints: config.List{"http://127.0.0.1:2379"}}
+	fs.Var(&etcd.Endpoints, "etcd-endpoints", "etcd client `URLs`, comma-separated (https:// with TLS)")
+	etcd.RegisterTLS(fs, false)
 	var env Env
 	fs.StringVar(&env.DataDir, "data-dir", "./data", "`directory` for the embedded SQLite database and snapshots")
 	fs.StringVar(&env.SQLDSN, "sql-dsn", "", "database `DSN` (postgres://… in production; empty: SQLite in --data-dir)")
@@ -93,10 +91,8 @@ func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) 
 	}()
 	env.Logger = tel.Logger()
 
-	env.Etcd, err = clientv3.New(clientv3.Config{
-		Endpoints: etcd, DialTimeout: 5 * time.Second, Logger: zap.NewNop(),
-		DialOptions: telemetry.GRPCClientOptions(), // etcd calls are spans of the call that makes them
-	})
+	// etcd calls are spans of the call that makes them.
+	env.Etcd, err = etcd.Client(telemetry.GRPCClientOptions()...)
 	if err != nil {
 		return fmt.Errorf("etcd: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
@@ -21,6 +22,9 @@ type EtcdConfig struct {
 	ClientAddr, PeerAddr string
 	// LogFile receives etcd's own log; "" discards it.
 	LogFile string
+	// ClientTLS, when its certificate is set, serves clients over https only; with
+	// ClientCertAuth every client must present a certificate its CA signed.
+	ClientTLS transport.TLSInfo
 }
 
 // Etcd is an embedded etcd server.
@@ -43,6 +47,11 @@ func StartEtcd(ctx context.Context, c EtcdConfig) (*Etcd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd client address: %w", err)
 	}
+	scheme := "http"
+	if !c.ClientTLS.Empty() {
+		cu.Scheme, scheme = "https", "https"
+		cfg.ClientTLSInfo = c.ClientTLS
+	}
 	pu, err := loopbackURL(c.PeerAddr)
 	if err != nil {
 		return nil, fmt.Errorf("etcd peer address: %w", err)
@@ -63,7 +72,7 @@ func StartEtcd(ctx context.Context, c EtcdConfig) (*Etcd, error) {
 		srv.Close()
 		return nil, fmt.Errorf("etcd not ready: %w", context.Cause(ctx))
 	}
-	return &Etcd{server: srv, Endpoint: "http://" + srv.Clients[0].Addr().String()}, nil
+	return &Etcd{server: srv, Endpoint: scheme + "://" + srv.Clients[0].Addr().String()}, nil
 }
 
 func loopbackURL(addr string) (*url.URL, error) {

@@ -2,10 +2,12 @@ package testenv
 
 import (
 	"context"
+	"crypto/tls"
 	"strings"
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
@@ -14,10 +16,12 @@ import (
 
 // Etcd is an embedded single-member etcd server owned by one test.
 type Etcd struct {
-	t       testing.TB
-	dir     string
-	server  *infra.Etcd
-	clients []*clientv3.Client
+	t         testing.TB
+	dir       string
+	server    *infra.Etcd
+	serverTLS transport.TLSInfo
+	clientTLS *tls.Config // what Client dials with; nil for plain http
+	clients   []*clientv3.Client
 	// Endpoint is the client URL, e.g. "http://127.0.0.1:40123".
 	Endpoint string
 }
@@ -39,12 +43,30 @@ func StartEtcd(t testing.TB) *Etcd {
 	return e
 }
 
+// StartEtcdTLS is StartEtcd serving clients over https with server's certificate;
+// with server.ClientCertAuth every client must present a certificate its CA signed.
+// Client dials with client (ca.ClientTLS: the CA, and a certificate for root when auth
+// is to be enabled).
+func StartEtcdTLS(t testing.TB, server transport.TLSInfo, client *tls.Config) *Etcd {
+	t.Helper()
+	short(t)
+	e := &Etcd{t: t, dir: t.TempDir(), serverTLS: server, clientTLS: client}
+	t.Cleanup(func() {
+		for _, c := range e.clients {
+			_ = c.Close()
+		}
+		e.Stop()
+	})
+	e.start("")
+	return e
+}
+
 func (e *Etcd) start(clientAddr string) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
-		srv, err := infra.StartEtcd(ctx, infra.EtcdConfig{Dir: e.dir, ClientAddr: clientAddr})
+		srv, err := infra.StartEtcd(ctx, infra.EtcdConfig{Dir: e.dir, ClientAddr: clientAddr, ClientTLS: e.serverTLS})
 		if err == nil {
 			e.server = srv
 			e.Endpoint = srv.Endpoint
@@ -64,6 +86,7 @@ func (e *Etcd) Client() *clientv3.Client {
 	c, err := clientv3.New(clientv3.Config{
 		Endpoints:   []string{e.Endpoint},
 		DialTimeout: 5 * time.Second,
+		TLS:         e.clientTLS,
 		Logger:      zap.NewNop(),
 	})
 	if err != nil {
@@ -86,7 +109,8 @@ func (e *Etcd) Stop() {
 func (e *Etcd) Restart() {
 	e.t.Helper()
 	e.Stop()
-	e.start(strings.TrimPrefix(e.Endpoint, "http://"))
+	_, addr, _ := strings.Cut(e.Endpoint, "://")
+	e.start(addr)
 }
 
 // Compact compacts the keyspace up to the current revision, so watchers that are behind

@@ -92,7 +92,7 @@ func sharedCluster() (*pgCluster, error) {
 	defer pg.mu.Unlock()
 	if !pg.tried {
 		pg.tried = true
-		pg.cluster, pg.err = startCluster()
+		pg.cluster, pg.err = startCluster(nil)
 		if pg.err == nil {
 			onExit(pg.cluster.stop)
 		}
@@ -101,7 +101,8 @@ func sharedCluster() (*pgCluster, error) {
 }
 
 type pgCluster struct {
-	dir    string   // temporary root: data/, server.log, owner.lock
+	dir    string // temporary root: data/, server.log, owner.lock
+	tls    *PostgresTLSFiles
 	lock   *os.File // flock held while this process owns dir
 	port   int
 	cmd    *exec.Cmd
@@ -110,7 +111,33 @@ type pgCluster struct {
 }
 
 func (c *pgCluster) dsn(db string) string {
+	if c.tls != nil {
+		return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=verify-full&sslrootcert=%s", c.port, db, c.tls.CAFile)
+	}
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
+}
+
+// PostgresTLSFiles is the server certificate (for 127.0.0.1) and key of a TLS cluster
+// and the CA clients verify it with.
+type PostgresTLSFiles struct {
+	CertFile, KeyFile, CAFile string
+}
+
+// PostgresTLS starts a cluster of its own for t that accepts TLS connections only
+// (hostssl; plaintext is rejected) and returns the DSN of its "postgres" database with
+// sslmode=verify-full against files.CAFile. It is stopped when t ends.
+func PostgresTLS(t testing.TB, files PostgresTLSFiles) string {
+	t.Helper()
+	short(t)
+	c, err := startCluster(&files)
+	if err != nil {
+		if errors.Is(err, errNoPostgres) {
+			unavailable(t, "%v", err)
+		}
+		t.Fatalf("testenv: postgres: %v", err)
+	}
+	t.Cleanup(c.stop)
+	return c.dsn("postgres")
 }
 
 // pgBinDir finds the directory holding initdb and postgres.
@@ -168,7 +195,7 @@ func serverUser() (*syscall.Credential, error) {
 	return nil, errors.New("running as root and neither a postgres nor a nobody user exists to run the server as")
 }
 
-func startCluster() (*pgCluster, error) {
+func startCluster(tlsFiles *PostgresTLSFiles) (*pgCluster, error) {
 	bin, err := pgBinDir()
 	if err != nil {
 		return nil, err
@@ -208,6 +235,12 @@ func startCluster() (*pgCluster, error) {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("initdb: %w\n%s", err, out))
 	}
+	var sslArgs []string
+	if tlsFiles != nil {
+		if sslArgs, err = configureSSL(data, tlsFiles, cred); err != nil {
+			return fail(err)
+		}
+	}
 
 	var c *pgCluster
 	// The port comes from a listener closed just before the server binds it; another
@@ -217,7 +250,7 @@ func startCluster() (*pgCluster, error) {
 		if err != nil {
 			return fail(err)
 		}
-		c, err = launch(bin, dir, data, port, cred)
+		c, err = launch(bin, dir, data, port, cred, tlsFiles, sslArgs...)
 		if err == nil {
 			c.lock = lock
 			break
@@ -238,7 +271,38 @@ func startCluster() (*pgCluster, error) {
 
 var errPortTaken = errors.New("port taken")
 
-func launch(bin, dir, data string, port int, cred *syscall.Credential) (*pgCluster, error) {
+// configureSSL copies the server's certificate and key into the data directory (the key
+// must belong to the server's user), accepts TLS connections only, and returns the
+// server's ssl settings.
+func configureSSL(data string, files *PostgresTLSFiles, cred *syscall.Credential) ([]string, error) {
+	for _, f := range []struct{ from, to string }{{files.CertFile, "server.crt"}, {files.KeyFile, "server.key"}} {
+		b, err := os.ReadFile(f.from)
+		if err != nil {
+			return nil, err
+		}
+		to := filepath.Join(data, f.to)
+		if err := os.WriteFile(to, b, 0o600); err != nil {
+			return nil, err
+		}
+		if cred != nil {
+			if err := os.Chown(to, int(cred.Uid), int(cred.Gid)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	hba := "hostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n"
+	if err := os.WriteFile(filepath.Join(data, "pg_hba.conf"), []byte(hba), 0o600); err != nil {
+		return nil, err
+	}
+	if cred != nil {
+		if err := os.Chown(filepath.Join(data, "pg_hba.conf"), int(cred.Uid), int(cred.Gid)); err != nil {
+			return nil, err
+		}
+	}
+	return []string{"-c", "ssl=on", "-c", "ssl_cert_file=server.crt", "-c", "ssl_key_file=server.key"}, nil
+}
+
+func launch(bin, dir, data string, port int, cred *syscall.Credential, tlsFiles *PostgresTLSFiles, extra ...string) (*pgCluster, error) {
 	logPath := filepath.Join(dir, "server.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -254,12 +318,13 @@ func launch(bin, dir, data string, port int, cred *syscall.Credential) (*pgClust
 		"-c", "max_connections=200",
 		"-c", "log_min_messages=warning",
 	)
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// If the test binary dies without running Main's cleanup (a panic, a timeout), the
 	// kernel stops the server: SIGQUIT is PostgreSQL's immediate shutdown.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT}
-	c := &pgCluster{dir: dir, port: port, cmd: cmd, exited: make(chan struct{})}
+	c := &pgCluster{dir: dir, tls: tlsFiles, port: port, cmd: cmd, exited: make(chan struct{})}
 	started := make(chan error, 1)
 	go func() {
 		// Pdeathsig fires when the thread that started the child exits, not the process.
