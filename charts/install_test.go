@@ -15,6 +15,8 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	appsv1 "k8s.io/api/apps/v1"
@@ -31,6 +33,7 @@ import (
 // the values file layered over the chart's values.yaml ("" for the pooled defaults).
 type installShape struct {
 	name, release, namespace, valuesFile string
+	set                                  []string // --set style values on top
 }
 
 // TestInstallUpgradeRollback installs the chart into a real kube-apiserver (with etcd)
@@ -50,6 +53,8 @@ func TestInstallUpgradeRollback(t *testing.T) {
 	shapes := []installShape{
 		{name: "pooled", release: "gaoxing", namespace: "gaoxing", valuesFile: ""},
 		{name: "street", release: "gaoxing", namespace: "gaoxing-street", valuesFile: "values-street.yaml"},
+		// every transport-security knob on, with a tree so the tenant hook renders.
+		{name: "tls", release: "gaoxing", namespace: "gaoxing-tls", set: append(append([]string{}, tlsValuesForInstall...), treeForInstall...)},
 	}
 	t.Run("violations are caught", cluster.requireChecksBite)
 	for _, shape := range shapes {
@@ -63,11 +68,12 @@ func (c *testCluster) installUpgradeRollback(t *testing.T, shape installShape) {
 	ctx := t.Context()
 	chrt, err := loader.Load("gaoxing")
 	require.NoError(t, err, "load chart")
-	vals := map[string]any{}
+	opts := values.Options{Values: shape.set}
 	if shape.valuesFile != "" {
-		vals, err = chartutil.ReadValuesFile(filepath.Join("gaoxing", shape.valuesFile))
-		require.NoError(t, err)
+		opts.ValueFiles = []string{filepath.Join("gaoxing", shape.valuesFile)}
 	}
+	vals, err := opts.MergeValues(getter.Providers{})
+	require.NoError(t, err)
 	c.createRestrictedNamespace(t, shape.namespace)
 	cfg := new(action.Configuration)
 	require.NoError(t, cfg.Init(c.restClientGetter(t, shape.namespace), shape.namespace, "secret", t.Logf))
@@ -358,3 +364,16 @@ func moreReplicas(t *testing.T, chrt *chart.Chart, vals map[string]any) map[stri
 	}
 	return chartutil.CoalesceTables(map[string]any{"services": bump}, upgraded)
 }
+
+// The TLS shape's values (this file is package charts_test; chart_test.go's are internal).
+var (
+	tlsValuesForInstall = []string{
+		"tls.caBundle.secret=zone-ca",
+		"etcd.tls.enabled=true", "etcd.tls.serverSecret=etcd-server", "etcd.tls.clientSecret=etcd-client",
+		"etcd.auth.existingSecret=etcd-auth",
+		"postgresql.tls.existingSecret=postgresql-tls",
+		"minio.tls.existingSecret=minio-tls",
+		"ingress.tls.clusterIssuer=zone-issuer",
+	}
+	treeForInstall = []string{"tenants.tree[0].id=ahz", "tenants.tree[0].name=区中心", "tenants.tree[0].tier=district", "tenants.tree[0].enabled=true"}
+)

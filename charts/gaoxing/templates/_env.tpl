@@ -15,6 +15,7 @@ sealing keys of pkg/sealed and OTEL_* of pkg/telemetry. Call with (list $ "ident
   value: {{ printf ":%d" (int $v.ports.grpc) | quote }}
 - name: GAOXING_ETCD_ENDPOINTS
   value: {{ include "gaoxing.etcdEndpoints" $root | quote }}
+{{- include "gaoxing.tlsClientEnv" $root }}
 - name: GAOXING_DATA_DIR
   value: /var/lib/gaoxing
 {{- if $v.sql.existingSecret }}
@@ -25,13 +26,13 @@ sealing keys of pkg/sealed and OTEL_* of pkg/telemetry. Call with (list $ "ident
 - name: PGPASSWORD
   valueFrom: {secretKeyRef: {name: {{ include "gaoxing.secret" (list $root "postgresql" $v.postgresql.existingSecret) }}, key: password}}
 - name: GAOXING_SQL_DSN
-  value: {{ printf "postgres://%s@%s:%d/%s?sslmode=%s" $v.postgresql.user (include "gaoxing.postgresHost" $root) (int $v.postgresql.port) $name $v.postgresql.sslmode | quote }}
+  value: {{ printf "postgres://%s@%s:%d/%s?%s" $v.postgresql.user (include "gaoxing.postgresHost" $root) (int $v.postgresql.port) $name (include "gaoxing.pgDSNQuery" $root) | quote }}
 {{- end }}
 {{- if $svc.minio }}
 - name: GAOXING_MINIO_ENDPOINT
   value: {{ include "gaoxing.minioEndpoint" $root | quote }}
 - name: GAOXING_MINIO_SSL
-  value: {{ $v.minio.ssl | quote }}
+  value: {{ ternary "true" "false" (or $v.minio.ssl (and $v.minio.bundled (ne $v.minio.tls.existingSecret ""))) | quote }}
 {{- with $v.minio.bucket }}
 - name: GAOXING_MINIO_BUCKET
   value: {{ . | quote }}

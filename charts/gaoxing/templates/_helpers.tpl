@@ -43,14 +43,25 @@ helm.sh/chart: {{ printf "%s-%s" $root.Chart.Name $root.Chart.Version | replace 
 gaoxing-tier: {{ $root.Values.tier }}
 {{- end -}}
 
-{{/* a peer selector: Gaoxing pods of the given components in any namespace (per-tier
-releases in other namespaces share the district's etcd, PostgreSQL, MinIO and identity). */}}
+{{/* a peer selector: Gaoxing pods of the given components in this release's namespace
+and in the named peer namespaces only (networkPolicy.peerNamespaces: the district's
+namespace for a street or community release, theirs for the district), never in any
+namespace: another release's pods carry the same labels. Call with (list $ (list "etcd")). */}}
 {{- define "gaoxing.peerSelector" -}}
-- namespaceSelector: {}
+{{- include "gaoxing.peerSelectorItems" . | trim -}}
+{{- end -}}
+
+{{- define "gaoxing.peerSelectorItems" -}}
+{{- $root := index . 0 -}}
+{{- $components := index . 1 -}}
+{{- range $ns := prepend ($root.Values.networkPolicy.peerNamespaces | default list) $root.Release.Namespace | uniq }}
+- namespaceSelector:
+    matchLabels: {kubernetes.io/metadata.name: {{ $ns }}}
   podSelector:
     matchExpressions:
       - {key: app.kubernetes.io/part-of, operator: In, values: [gaoxing]}
-      - {key: app.kubernetes.io/component, operator: In, values: {{ toJson . }}}
+      - {key: app.kubernetes.io/component, operator: In, values: {{ toJson $components }}}
+{{- end }}
 {{- end -}}
 
 {{/* image reference. Call with (dict "root" $ "image" .image "defaultTag" "v1"). */}}
@@ -90,7 +101,7 @@ releases in other namespaces share the district's etcd, PostgreSQL, MinIO and id
 {{- $fullname := include "gaoxing.componentName" (list . "etcd") -}}
 {{- $urls := list -}}
 {{- range $i := until (int .Values.etcd.replicas) -}}
-{{- $urls = append $urls (printf "http://%s-%d.%s-headless.%s.svc:2379" $fullname $i $fullname $.Release.Namespace) -}}
+{{- $urls = append $urls (printf "%s://%s-%d.%s-headless.%s.svc:2379" (include "gaoxing.etcdScheme" $) $fullname $i $fullname $.Release.Namespace) -}}
 {{- end -}}
 {{- join "," $urls -}}
 {{- else -}}
@@ -121,8 +132,13 @@ releases in other namespaces share the district's etcd, PostgreSQL, MinIO and id
 {{- if .Values.auth.issuer -}}
 {{- .Values.auth.issuer -}}
 {{- else -}}
-{{- printf "%s://%s/api/identity" (ternary "https" "http" (or (not .Values.dev) (ne .Values.ingress.tlsSecret ""))) .Values.ingress.host -}}
+{{- printf "%s://%s/api/identity" (include "gaoxing.publicScheme" .) .Values.ingress.host -}}
 {{- end -}}
+{{- end -}}
+
+{{/* the scheme of the public URLs: https unless the Ingress serves no TLS. */}}
+{{- define "gaoxing.publicScheme" -}}
+{{- ternary "https" "http" .Values.ingress.tls.enabled -}}
 {{- end -}}
 
 {{/* the JWKS URL services fetch signing keys from. */}}
