@@ -444,7 +444,10 @@ func TestBundledDependencies(t *testing.T) {
 		"postgresql.bundled=false", "sql.existingSecret=gaoxing-dsn", "minio.bundled=false", "minio.endpoint=s3.example:443", "minio.ssl=true"}, withTree...)...)
 	r = mustRender(t, c, "gaoxing", ext)
 	require.Empty(t, r.byKind("StatefulSet"))
-	require.Equal(t, []string{componentName("tenants")}, names(r.byKind("Job")), "no database Job when DSNs are given")
+	require.Equal(t, []string{componentName("migrate-1"), componentName("tenants")}, names(r.byKind("Job")), "no database Job when DSNs are given")
+	mig := r.one(t, "Job", componentName("migrate-1")).typed.(*batchv1.Job).Spec.Template.Spec
+	require.Equal(t, &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "gaoxing-dsn"}, Key: "documents-migration"},
+		envVars(mig.InitContainers[0].Env)["GAOXING_SQL_DSN"].ValueFrom.SecretKeyRef, "the migration DSN is its own key")
 	dep := r.one(t, "Deployment", componentName("documents")).typed.(*appsv1.Deployment)
 	env := map[string]corev1.EnvVar{}
 	for _, e := range dep.Spec.Template.Spec.Containers[0].Env {
@@ -456,6 +459,58 @@ func TestBundledDependencies(t *testing.T) {
 	require.NotContains(t, env, "PGPASSWORD")
 	require.Equal(t, "s3.example:443", env["GAOXING_MINIO_ENDPOINT"].Value)
 	require.Equal(t, "true", env["GAOXING_MINIO_SSL"].Value)
+}
+
+func envVars(env []corev1.EnvVar) map[string]corev1.EnvVar {
+	m := map[string]corev1.EnvVar{}
+	for _, e := range env {
+		m[e.Name] = e
+	}
+	return m
+}
+
+// TestMigrations: the services never change their schema (--migrate=never, the user
+// without DDL rights); the releases that own the databases run one Job per revision that
+// migrates every enabled service in turn, each with its own image, as the migration user;
+// per-tier releases on the district's databases run none.
+func TestMigrations(t *testing.T) {
+	known := knownServiceEnv(t)
+	c := loadChart(t)
+	for _, s := range shapes {
+		t.Run(s.file, func(t *testing.T) {
+			vals := valuesOf(t, s.file)
+			r := mustRender(t, c, s.namespace, vals)
+			enabled := enabledServices(mergedValues(t, c, vals))
+			for _, svc := range enabled {
+				dep := r.one(t, "Deployment", componentName(svc)).typed.(*appsv1.Deployment)
+				env := envMap(dep.Spec.Template.Spec.Containers[0].Env)
+				require.Equal(t, "never", env["GAOXING_MIGRATE"], svc)
+				require.Regexp(t, `^postgres://gaoxing@`, env["GAOXING_SQL_DSN"], svc)
+			}
+			jobs := r.byKind("Job")
+			if s.tier == "street" || s.tier == "community" {
+				require.NotContains(t, jobs, componentName("migrate-1"))
+				return
+			}
+			spec := r.one(t, "Job", componentName("migrate-1")).typed.(*batchv1.Job).Spec.Template.Spec
+			containers := append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...)
+			var order []string
+			for _, ct := range containers {
+				order = append(order, ct.Name)
+				env := envVars(ct.Env)
+				require.Equal(t, "only", env["GAOXING_MIGRATE"].Value, ct.Name)
+				require.Regexp(t, `^postgres://gaoxing_migrator@[^/]+/`+ct.Name+`\?sslmode=`, env["GAOXING_SQL_DSN"].Value, ct.Name)
+				require.Equal(t, "migration-password", env["PGPASSWORD"].ValueFrom.SecretKeyRef.Key, ct.Name)
+				require.Contains(t, ct.Image, "gaoxing/"+ct.Name+":", "each service migrates with its own binary")
+				for name := range env {
+					if strings.HasPrefix(name, "GAOXING_") {
+						require.Contains(t, known, name)
+					}
+				}
+			}
+			require.Equal(t, enabled, order, "one service after another")
+		})
+	}
 }
 
 // TestSecretsOnlyInDev checks that production shapes render no Secret (every secret is an

@@ -177,6 +177,7 @@ func TestNetworkPoliciesIsolateReleases(t *testing.T) {
 		{"zone-a/documents", "zone-a/minio", 9000, true},
 		{"zone-a/tenants", "zone-a/etcd", 2379, true},
 		{"zone-a/postgresql-init", "zone-a/postgresql", 5432, true},
+		{"zone-a/migrate", "zone-a/postgresql", 5432, true},
 		{"zone-a/matters", "zone-a/identity", 8080, true},
 		{"zone-a/matters", "zone-a/documents", 9090, true},
 		// Only the service that keeps bytes reaches the object store.
@@ -186,6 +187,8 @@ func TestNetworkPoliciesIsolateReleases(t *testing.T) {
 		{"zone-b/tenants", "zone-a/etcd", 2379, false},
 		{"zone-b/tickets", "zone-a/postgresql", 5432, false},
 		{"zone-b/postgresql-init", "zone-a/postgresql", 5432, false},
+		{"zone-b/migrate", "zone-a/postgresql", 5432, false},
+		{"zone-a/migrate", "zone-a/etcd", 2379, false},
 		{"zone-b/documents", "zone-a/minio", 9000, false},
 		{"zone-b/matters", "zone-a/identity", 9090, false},
 		{"zone-a/etcd", "zone-b/etcd", 2380, false},

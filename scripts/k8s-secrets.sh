@@ -19,5 +19,9 @@ create() {
 
 kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns"
 create gaoxing-sealing-keys --from-literal=keys="k1=$(rand 32)" --from-literal=index-key="$(rand 32)"
-create gaoxing-db-credentials --from-literal=password="$(token)" --from-literal=postgres-password="$(token)"
+create gaoxing-db-credentials --from-literal=password="$(token)" --from-literal=migration-password="$(token)" --from-literal=postgres-password="$(token)"
+# Secrets made before the migration user existed gain its password; nothing else changes.
+if ! kubectl -n "$ns" get secret gaoxing-db-credentials -o jsonpath='{.data.migration-password}' | grep -q .; then
+  kubectl -n "$ns" patch secret gaoxing-db-credentials --type merge -p "{\"stringData\":{\"migration-password\":\"$(token)\"}}"
+fi
 create gaoxing-minio-credentials --from-literal=access-key=gaoxing --from-literal=secret-key="$(token)"

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -31,6 +32,40 @@ type Env struct {
 	// Webhooks are the receivers events are delivered to (outbox.LoadEndpoints); nil
 	// means events queue in the outbox until a replica that has them runs.
 	Webhooks outbox.Endpoints
+	// Migrate says who changes the database's schema: the service at start (MigrateAuto,
+	// the default), a migration run and nothing else (MigrateOnly), or someone else
+	// (MigrateNever: the service's role has no DDL rights and waits for the schema).
+	Migrate MigrateMode
+}
+
+// MigrateMode is when a service applies its migrations (--migrate).
+type MigrateMode string
+
+// The modes.
+const (
+	MigrateAuto  MigrateMode = ""      // apply at start (one process, SQLite, development)
+	MigrateOnly  MigrateMode = "only"  // apply, then stop: the chart's migration Job
+	MigrateNever MigrateMode = "never" // never apply; wait until the migration Job has
+)
+
+// Set parses a --migrate value.
+func (m *MigrateMode) Set(s string) error {
+	switch MigrateMode(s) {
+	case "auto", MigrateAuto:
+		*m = MigrateAuto
+	case MigrateOnly, MigrateNever:
+		*m = MigrateMode(s)
+	default:
+		return fmt.Errorf("--migrate: %q is not auto, only or never", s)
+	}
+	return nil
+}
+
+func (m *MigrateMode) String() string {
+	if *m == MigrateAuto {
+		return "auto"
+	}
+	return string(*m)
 }
 
 // AuthConfig tells a service how to verify bearer tokens offline.

@@ -14,7 +14,8 @@ import (
 type Tables func(ctx context.Context, db *sqlstore.DB) error
 
 // OpenDB opens the service's database (env.SQL(name)), runs the service's migrations from
-// the "migrations" directory of files, then the shared tables it uses:
+// the "migrations" directory of files, then the shared tables it uses (with
+// env.Migrate == MigrateNever it only checks that they are applied: sqlstore.ErrSchemaBehind):
 //
 //	db, err := app.OpenDB(ctx, env, Name, migrationFiles, audit.Migrate, outbox.Migrate)
 func OpenDB(ctx context.Context, env Env, name string, files fs.FS, shared ...Tables) (*sqlstore.DB, error) {
@@ -22,7 +23,11 @@ func OpenDB(ctx context.Context, env Env, name string, files fs.FS, shared ...Ta
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlstore.Open(ctx, env.SQL(name), migrations)
+	var opts []sqlstore.Option
+	if env.Migrate == MigrateNever {
+		opts = append(opts, sqlstore.WithoutMigrating())
+	}
+	db, err := sqlstore.Open(ctx, env.SQL(name), migrations, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

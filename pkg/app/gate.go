@@ -17,6 +17,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/health"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
+	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 )
 
 // Waiting for a dependency: the first retry after firstRetry, each wait twice the one
@@ -115,7 +116,8 @@ func transient(err error) bool {
 	switch {
 	case errors.As(err, &op), errors.As(err, &dns),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, context.DeadlineExceeded):
+		errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, sqlstore.ErrSchemaBehind): // the migration Job has not run yet
 		return true
 	}
 	msg := err.Error()

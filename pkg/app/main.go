@@ -57,6 +57,7 @@ func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) 
 	fs.StringVar(&env.Auth.Audience, "audience", DefaultAudience, "token `audience` this service accepts")
 	webhooks := fs.String("webhooks-dir", "", "`directory` of webhook receivers: <receiver>.url and <receiver>.secret files")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	fs.Var(&env.Migrate, "migrate", "`when` to apply database migrations: auto (at start), only (apply and exit: a migration job), never (the role has no DDL rights; wait for the schema)")
 	if err := config.Parse(fs, args); err != nil {
 		return err
 	}

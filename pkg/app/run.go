@@ -152,6 +152,9 @@ func (r *Readiness) close() {
 // loops together: when one listener fails or ctx ends all stop, and Run returns only
 // after every one of them has, closing the database last.
 func Run(ctx context.Context, env Env, spec Spec) error {
+	if env.Migrate == MigrateOnly {
+		return migrateOnly(ctx, env, spec)
+	}
 	log := env.Log()
 	g := newGate(log.With("service", spec.Name))
 	web := startHTTP(env.HTTP, g)
@@ -205,6 +208,32 @@ func Run(ctx context.Context, env Env, spec Spec) error {
 	return err
 }
 
+// migrateOnly applies the service's migrations and the shared tables', then returns: the
+// chart's migration Job runs every service so, as the role that owns the schema, before
+// the services (which never migrate) roll out. It serves nothing and needs no etcd.
+func migrateOnly(ctx context.Context, env Env, spec Spec) error {
+	db, err := OpenDB(ctx, env, spec.Name, spec.Migrations, spec.tables()...)
+	if err != nil {
+		return err
+	}
+	env.Log().Info("migrated", "service", spec.Name)
+	if env.GRPC != nil {
+		_ = env.GRPC.Close()
+	}
+	if env.HTTP != nil {
+		_ = env.HTTP.Close()
+	}
+	return db.Close()
+}
+
+// tables are the shared packages' migrations the service's database carries.
+func (spec Spec) tables() []Tables {
+	if spec.Audit {
+		return append([]Tables{audit.Migrate}, spec.Tables...)
+	}
+	return spec.Tables
+}
+
 // start waits for etcd, opens the database and builds the service.
 func start(ctx context.Context, env Env, spec Spec, g *gate) (*Deps, error) {
 	if env.Etcd != nil {
@@ -218,10 +247,7 @@ func start(ctx context.Context, env Env, spec Spec, g *gate) (*Deps, error) {
 			return nil, err
 		}
 	}
-	tables := spec.Tables
-	if spec.Audit {
-		tables = append([]Tables{audit.Migrate}, tables...)
-	}
+	tables := spec.tables()
 	var db *sqlstore.DB
 	err := g.await(ctx, "sql", func(ctx context.Context) (err error) {
 		db, err = OpenDB(ctx, env, spec.Name, spec.Migrations, tables...)

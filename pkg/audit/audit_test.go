@@ -605,3 +605,22 @@ func TestSealerChainsInTheBackground(t *testing.T) {
 	require.True(t, rep.OK(), rep.Problems)
 	require.Equal(t, int64(2), rep.Records)
 }
+
+// TestMigrateWithoutDDL: a service whose role may not change the schema finds the audit
+// tables and their append-only guard made by the migration role, and refuses to start
+// before they are.
+func TestMigrateWithoutDDL(t *testing.T) {
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		ctx := t.Context()
+		owner, err := sqlstore.Open(ctx, dsn, nil) // sqlstore's own tables, not audit's
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = owner.Close() })
+		ro, err := sqlstore.Open(ctx, dsn, nil, sqlstore.WithoutMigrating())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = ro.Close() })
+		require.ErrorIs(t, audit.Migrate(ctx, ro), sqlstore.ErrSchemaBehind)
+
+		require.NoError(t, audit.Migrate(ctx, owner))
+		require.NoError(t, audit.Migrate(ctx, ro), "tables and guard in place")
+	})
+}

@@ -28,7 +28,7 @@ func kitMigrations() fs.FS {
 }
 
 // Migrate applies the goose SQL migrations at the root of fsys that are not applied yet,
-// recording them in versionTable. Open runs it for sqlstore's own tables and for the
+// recording them in versionTable (opened WithoutMigrating, it only checks they are). Open runs it for sqlstore's own tables and for the
 // service's; a shared package with tables of its own (audit, outbox) calls it with a
 // version table of its own, so its history never collides with the service's.
 func (db *DB) Migrate(ctx context.Context, versionTable string, fsys fs.FS) error {
@@ -55,11 +55,27 @@ func (db *DB) Migrate(ctx context.Context, versionTable string, fsys fs.FS) erro
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrations for %s: %w", versionTable, err)
 	}
+	if db.checkOnly {
+		// No lock and no DDL: a missing version table is as behind as a pending file.
+		pending, err := p.HasPending(ctx)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrSchemaBehind, versionTable, err)
+		}
+		if pending {
+			return fmt.Errorf("%w: %s", ErrSchemaBehind, versionTable)
+		}
+		return nil
+	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("sqlstore: migrate %s: %w", versionTable, err)
 	}
 	return nil
 }
+
+// MigratesSchema reports whether this process may change the schema (false when opened
+// WithoutMigrating): a shared package with DDL beyond its migration files (the audit
+// guard's triggers) checks instead of creating when it may not.
+func (db *DB) MigratesSchema() bool { return !db.checkOnly }
 
 // lockID is a stable advisory-lock id for a version table (FNV-1a, 63 bits).
 func lockID(table string) int64 {

@@ -39,6 +39,8 @@ type DB struct {
 	writer  *sql.DB  // SQLite: the one writer connection; PostgreSQL: the pool
 	reader  *sql.DB  // SQLite: read-only connections; PostgreSQL: same as writer
 	blocks  sync.Map // PostgreSQL: sequence name → *seqBlock reserved by this process
+	// checkOnly: Migrate changes nothing and only checks (WithoutMigrating).
+	checkOnly bool
 }
 
 // Option configures Open.
@@ -47,7 +49,18 @@ type Option func(*config)
 type config struct {
 	maxConns    int           // PostgreSQL pool size; SQLite read pool size
 	busyTimeout time.Duration // SQLite: how long a statement waits for a lock
+	checkOnly   bool          // WithoutMigrating
 }
+
+// WithoutMigrating opens the database without changing its schema: every Migrate (Open's
+// own, the service's, a shared package's) only checks that its migrations are all
+// applied, and returns ErrSchemaBehind when they are not. A service whose database role
+// has no DDL rights opens its database this way; the migration role applies them first.
+func WithoutMigrating() Option { return func(c *config) { c.checkOnly = true } }
+
+// ErrSchemaBehind reports a database opened WithoutMigrating whose migrations are not
+// all applied (or whose version table does not exist yet).
+var ErrSchemaBehind = errors.New("sqlstore: the schema is behind: migrations are pending")
 
 // WithMaxConns sets the PostgreSQL pool size or, on SQLite, the number of read connections
 // (the writer is always one). Default 10 on PostgreSQL, 4 on SQLite.
@@ -86,6 +99,7 @@ func Open(ctx context.Context, dsn string, migrations fs.FS, opts ...Option) (*D
 	if err != nil {
 		return nil, err
 	}
+	db.checkOnly = cfg.checkOnly
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -481,3 +481,25 @@ func TestClosedDB(t *testing.T) {
 		require.ErrorIs(t, err, ErrClosed)
 	})
 }
+
+// TestWithoutMigrating: a process whose role may not change the schema opens the
+// database only once every migration is applied, and applies none itself.
+func TestWithoutMigrating(t *testing.T) {
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		ctx := ctxTimeout(t)
+		_, err := Open(ctx, dsn, migrations(notesV1), WithoutMigrating())
+		require.ErrorIs(t, err, ErrSchemaBehind, "nothing applied yet")
+
+		db := open(t, dsn, notesV1)
+		require.True(t, db.MigratesSchema())
+		ro, err := Open(ctx, dsn, migrations(notesV1), WithoutMigrating())
+		require.NoError(t, err, "every migration applied")
+		require.False(t, ro.MigratesSchema())
+		require.NoError(t, ro.Close())
+
+		_, err = Open(ctx, dsn, migrations(notesV1, "-- +goose Up\nCREATE TABLE later (id INTEGER);\n"), WithoutMigrating())
+		require.ErrorIs(t, err, ErrSchemaBehind, "a newer binary waits for its migration")
+		var n int
+		require.Error(t, db.QueryRow(ctx, "SELECT count(*) FROM later").Scan(&n), "and applied none")
+	})
+}

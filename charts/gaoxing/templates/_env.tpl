@@ -18,6 +18,9 @@ sealing keys of pkg/sealed and OTEL_* of pkg/telemetry. Call with (list $ "ident
 {{- include "gaoxing.tlsClientEnv" $root }}
 - name: GAOXING_DATA_DIR
   value: /var/lib/gaoxing
+# the schema is the migration Job's (templates/migrate.yaml); this user has no DDL rights.
+- name: GAOXING_MIGRATE
+  value: never
 {{- if $v.sql.existingSecret }}
 - name: GAOXING_SQL_DSN
   valueFrom: {secretKeyRef: {name: {{ $v.sql.existingSecret }}, key: {{ $name }}}}
