@@ -22,7 +22,10 @@ type Env struct {
 	DataDir string
 	// SQLDSN, when set, overrides DataDir (PostgreSQL in production).
 	SQLDSN string
-	MinIO  objstore.Config
+	// SQLMaxConns caps this process's PostgreSQL pool (0: sqlstore's default, 10); the
+	// chart sizes PostgreSQL's max_connections from it and the replicas.
+	SQLMaxConns int
+	MinIO       objstore.Config
 	// Peers are the other services' gRPC addresses by service name.
 	Peers map[string]string
 	// Logger is the process's logger; the service adds its own name (kit.New does).

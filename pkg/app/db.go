@@ -24,6 +24,9 @@ func OpenDB(ctx context.Context, env Env, name string, files fs.FS, shared ...Ta
 		return nil, err
 	}
 	var opts []sqlstore.Option
+	if env.SQLMaxConns > 0 {
+		opts = append(opts, sqlstore.WithMaxConns(env.SQLMaxConns))
+	}
 	if env.Migrate == MigrateNever {
 		opts = append(opts, sqlstore.WithoutMigrating())
 	}

@@ -45,6 +45,7 @@ func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) 
 	var env Env
 	fs.StringVar(&env.DataDir, "data-dir", "./data", "`directory` for the embedded SQLite database and snapshots")
 	fs.StringVar(&env.SQLDSN, "sql-dsn", "", "database `DSN` (postgres://… in production; empty: SQLite in --data-dir)")
+	fs.IntVar(&env.SQLMaxConns, "sql-max-conns", 0, "most PostgreSQL `connections` this process opens (0: 10)")
 	fs.StringVar(&env.MinIO.Endpoint, "minio-endpoint", "", "MinIO `host:port`")
 	fs.StringVar(&env.MinIO.AccessKey, "minio-access-key", "", "MinIO access `key`")
 	fs.StringVar(&env.MinIO.SecretKey, "minio-secret-key", "", "MinIO secret `key`")

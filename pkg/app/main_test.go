@@ -35,6 +35,7 @@ func TestMainWiresFlagsAndEnvironmentAndStopsOnSignal(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(etcd.Close)
 	t.Setenv("GAOXING_SQL_DSN", "postgres://db.example/probe")
+	t.Setenv("GAOXING_SQL_MAX_CONNS", "4")
 
 	svc := envService{got: make(chan Env, 1)}
 	var stderr bytes.Buffer
@@ -55,6 +56,7 @@ func TestMainWiresFlagsAndEnvironmentAndStopsOnSignal(t *testing.T) {
 		t.Fatal("service never ran")
 	}
 	require.Equal(t, "postgres://db.example/probe", env.SQL("probe"), "environment fills flags")
+	require.Equal(t, 4, env.SQLMaxConns)
 	require.Equal(t, map[string]string{"documents": "127.0.0.1:9091"}, env.Peers)
 	require.Equal(t, "http://127.0.0.1:8080/api/identity/keys", env.Auth.Keys())
 	require.Equal(t, DefaultAudience, env.Auth.Audience)

@@ -18,6 +18,8 @@ sealing keys of pkg/sealed and OTEL_* of pkg/telemetry. Call with (list $ "ident
 {{- include "gaoxing.tlsClientEnv" $root }}
 - name: GAOXING_DATA_DIR
   value: /var/lib/gaoxing
+- name: GAOXING_SQL_MAX_CONNS
+  value: {{ $v.postgresql.connections.perPod | quote }}
 # the schema is the migration Job's (templates/migrate.yaml); this user has no DDL rights.
 - name: GAOXING_MIGRATE
   value: never

@@ -196,6 +196,13 @@ seccompProfile:
 
 {{/* pod scheduling shared by every pod. */}}
 {{- define "gaoxing.scheduling" -}}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
 {{- with .Values.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
@@ -228,4 +235,29 @@ enableServiceLinks: false
 securityContext:
   {{- include "gaoxing.podSecurityContext" . | nindent 2 }}
 {{- include "gaoxing.scheduling" . }}
+{{- end -}}
+
+{{/* PostgreSQL's connection budget (see postgresql.connections in values.yaml). */}}
+{{- define "gaoxing.pgBudget" -}}
+{{- $c := .Values.postgresql.connections -}}
+{{- $pods := ternary 1 0 .Values.migrations.owner -}}{{- /* the migration Job */ -}}
+{{- range $name, $svc := .Values.services -}}
+{{- if $svc.enabled -}}
+{{- $pods = add $pods (ternary $svc.autoscaling.max $svc.replicas $svc.autoscaling.enabled) 1 -}}
+{{- end -}}
+{{- end -}}
+{{- add (mul $pods $c.perPod) $c.otherTiers $c.reserve -}}
+{{- end -}}
+
+{{/* max_connections of the bundled server: the budget, or a larger explicit value. */}}
+{{- define "gaoxing.pgMaxConnections" -}}
+{{- $budget := include "gaoxing.pgBudget" . | int -}}
+{{- $set := int .Values.postgresql.connections.maxConnections -}}
+{{- if eq $set 0 -}}
+{{- $budget -}}
+{{- else if lt $set $budget -}}
+{{- fail (printf "postgresql.connections.maxConnections is %d but the replicas need %d (perPod × most pods + migration + otherTiers + reserve)" $set $budget) -}}
+{{- else -}}
+{{- $set -}}
+{{- end -}}
 {{- end -}}
