@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -248,6 +249,7 @@ func (s *service) plan(ctx context.Context, t tenancy.ID, spec uploadSpec) (*tar
 	}
 	if days := set.RetentionDays[tg.category]; days > 0 {
 		tg.lock.retainUntil = now.Add(time.Duration(days) * 24 * time.Hour).Truncate(time.Second)
+		tg.lock.compliance = slices.Contains(set.ComplianceCategories, tg.category)
 	}
 	tg.limit = set.Limit(tg.category)
 	tg.key = objectKey(t, tg.docID, tg.number)

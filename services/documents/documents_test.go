@@ -213,7 +213,7 @@ func TestVersionsDeleteAndHold(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, report.OK())
 
-		// Case files are retained (GOVERNANCE lock): no deletion before retain_until.
+		// Case files are retained by law (COMPLIANCE lock): no deletion before retain_until.
 		c := h.uploadDoc(query("owner", owner, "filename", "判决书.pdf", "category", "case"), pdfBytes("case"))
 		require.NotNil(t, c.GetRetainUntil())
 		require.True(t, c.GetRetainUntil().AsTime().After(time.Now().AddDate(9, 0, 0)))
@@ -224,6 +224,12 @@ func TestVersionsDeleteAndHold(t *testing.T) {
 		require.NoError(t, err)
 		err = h.minio.Client().RemoveObject(context.Background(), DefaultBucket, v.ObjectKey, minio.RemoveObjectOptions{VersionID: v.ObjectVersion})
 		require.Error(t, err, "a retained object version cannot be removed without the bypass")
+		err = h.minio.Client().RemoveObject(context.Background(), DefaultBucket, v.ObjectKey,
+			minio.RemoveObjectOptions{VersionID: v.ObjectVersion, GovernanceBypass: true})
+		require.Error(t, err, "nor with it, by the storage root user: COMPLIANCE mode")
+		mode, _, err := h.minio.Client().GetObjectRetention(context.Background(), DefaultBucket, v.ObjectKey, v.ObjectVersion)
+		require.NoError(t, err)
+		require.Equal(t, minio.Compliance, *mode)
 	})
 }
 

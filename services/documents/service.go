@@ -67,6 +67,11 @@ type Settings struct {
 	// RetentionDays locks every version of a category's documents for that many days
 	// from upload (object-lock retention, GOVERNANCE mode).
 	RetentionDays map[string]int `json:"retention_days,omitempty"`
+	// ComplianceCategories are the categories whose retention the law requires (case
+	// files, 案卷): locked in COMPLIANCE mode, which no credential lifts before the date,
+	// not the storage root user and not the service; GOVERNANCE for the others, which
+	// only the orphan sweep may lift.
+	ComplianceCategories []string `json:"compliance_categories,omitempty"`
 	// RestoreWindowHours is how long a deleted document can be restored before purge.
 	RestoreWindowHours int `json:"restore_window_hours"`
 	// UploadTTLSeconds is how long a presigned upload may take until its commit.
@@ -78,11 +83,12 @@ type Settings struct {
 // DefaultSettings are used until etcd says otherwise.
 func DefaultSettings() Settings {
 	return Settings{
-		MaxBytes:           200 << 20,
-		RetentionDays:      map[string]int{"case": 3650},
-		RestoreWindowHours: 30 * 24,
-		UploadTTLSeconds:   15 * 60,
-		DownloadTTLSeconds: 5 * 60,
+		MaxBytes:             200 << 20,
+		RetentionDays:        map[string]int{"case": 3650},
+		ComplianceCategories: []string{"case"},
+		RestoreWindowHours:   30 * 24,
+		UploadTTLSeconds:     15 * 60,
+		DownloadTTLSeconds:   5 * 60,
 	}
 }
 

@@ -106,6 +106,14 @@ func (s *storage) ping(ctx context.Context) error {
 type lock struct {
 	hold        bool
 	retainUntil time.Time // zero for none
+	compliance  bool      // COMPLIANCE retention (Settings.ComplianceCategories), else GOVERNANCE
+}
+
+func (l lock) mode() minio.RetentionMode {
+	if l.compliance {
+		return minio.Compliance
+	}
+	return minio.Governance
 }
 
 func (l lock) putOptions(o *minio.PutObjectOptions) {
@@ -113,7 +121,7 @@ func (l lock) putOptions(o *minio.PutObjectOptions) {
 		o.LegalHold = minio.LegalHoldEnabled
 	}
 	if !l.retainUntil.IsZero() {
-		o.Mode = minio.Governance
+		o.Mode = l.mode()
 		o.RetainUntilDate = l.retainUntil
 	}
 }
@@ -142,7 +150,7 @@ func (s *storage) copy(ctx context.Context, src, dst, contentType string, l lock
 		dest.LegalHold = minio.LegalHoldEnabled
 	}
 	if !l.retainUntil.IsZero() {
-		dest.Mode = minio.Governance
+		dest.Mode = l.mode()
 		dest.RetainUntilDate = l.retainUntil
 	}
 	info, err := s.client.CopyObject(ctx, dest, minio.CopySrcOptions{Bucket: s.bucket, Object: src})
@@ -176,8 +184,8 @@ func (s *storage) stat(ctx context.Context, key string) (minio.ObjectInfo, bool,
 }
 
 // remove deletes one object version for good. bypass lifts GOVERNANCE retention, which
-// only the sweep does, for objects that no document row refers to; legal holds are never
-// bypassed. version "" removes the latest (for staging objects, which carry no lock).
+// only the sweep does, for objects that no document row refers to; legal holds and
+// COMPLIANCE retention are never lifted (such an orphan stays until its date). version "" removes the latest (for staging objects, which carry no lock).
 func (s *storage) remove(ctx context.Context, key, version string, bypass bool) error {
 	ctx, cancel := context.WithTimeout(ctx, metaTimeout)
 	defer cancel()
