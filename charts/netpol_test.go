@@ -166,6 +166,7 @@ func TestNetworkPoliciesIsolateReleases(t *testing.T) {
 	} {
 		cluster.add(t, mustRender(t, c, rel.ns, valuesOf(t, rel.file, withTree...)), rel.ns)
 	}
+	cluster.pods["ingress-nginx/controller"] = netPod{ns: "ingress-nginx", labels: map[string]string{"app.kubernetes.io/name": "ingress-nginx"}}
 	for _, tc := range []struct {
 		from, to string
 		port     int32
@@ -180,6 +181,13 @@ func TestNetworkPoliciesIsolateReleases(t *testing.T) {
 		{"zone-a/migrate", "zone-a/postgresql", 5432, true},
 		{"zone-a/matters", "zone-a/identity", 8080, true},
 		{"zone-a/matters", "zone-a/documents", 9090, true},
+		// The ingress controller reaches the services' HTTP port and, for presigned
+		// links, MinIO; never etcd or PostgreSQL.
+		{"ingress-nginx/controller", "zone-a/tickets", 8080, true},
+		{"ingress-nginx/controller", "zone-a/minio", 9000, true},
+		{"ingress-nginx/controller", "zone-a/tickets", 9090, false},
+		{"ingress-nginx/controller", "zone-a/etcd", 2379, false},
+		{"ingress-nginx/controller", "zone-a/postgresql", 5432, false},
 		// Only the service that keeps bytes reaches the object store.
 		{"zone-a/tickets", "zone-a/minio", 9000, false},
 		// Another release's pods, labelled alike, reach none of it.

@@ -104,6 +104,18 @@ func TestTransportSecurity(t *testing.T) {
 	require.Equal(t, "zone-issuer", ing.Annotations["cert-manager.io/cluster-issuer"])
 	require.Equal(t, "200m", ing.Annotations["nginx.ingress.kubernetes.io/proxy-body-size"], "uploads up to the documents service's 200 MiB")
 
+	// Presigned links name the public host; a second Ingress takes the bucket's path to
+	// MinIO over TLS.
+	docs := envMap(r.one(t, "Deployment", componentName("documents")).typed.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Env)
+	require.Equal(t, "https://gaoxing.example.gov.cn", docs["GAOXING_MINIO_PUBLIC_URL"])
+	objects := r.one(t, "Ingress", componentName("objects")).typed.(*networkingv1.Ingress)
+	path := objects.Spec.Rules[0].HTTP.Paths[0]
+	require.Equal(t, "/gaoxing-documents/", path.Path)
+	require.Equal(t, componentName("minio"), path.Backend.Service.Name)
+	require.Equal(t, "HTTPS", objects.Annotations["nginx.ingress.kubernetes.io/backend-protocol"])
+	require.Equal(t, "1g", objects.Annotations["nginx.ingress.kubernetes.io/proxy-body-size"])
+	require.Equal(t, ing.Spec.TLS, objects.Spec.TLS)
+
 	// Defaults: TLS on the Ingress with the release's Secret name; plaintext to a bundled
 	// PostgreSQL without a certificate only; an external one is verified.
 	r = mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml"))

@@ -51,6 +51,8 @@ func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) 
 	fs.StringVar(&env.MinIO.SecretKey, "minio-secret-key", "", "MinIO secret `key`")
 	fs.BoolVar(&env.MinIO.UseSSL, "minio-ssl", false, "talk to MinIO over TLS")
 	fs.StringVar(&env.MinIO.Bucket, "minio-bucket", "", "MinIO `bucket` (empty: the service's default)")
+	fs.StringVar(&env.MinIO.PublicURL, "minio-public-url", "", "`URL` browsers reach MinIO at, for presigned URLs (empty: --minio-endpoint)")
+	fs.StringVar(&env.MinIO.Region, "minio-region", "", "MinIO `region` (empty: us-east-1)")
 	peers := config.List{}
 	fs.Var(&peers, "peers", "other services' gRPC addresses as `name=host:port`, comma-separated")
 	fs.StringVar(&env.Auth.Issuer, "issuer", "", "OpenID issuer `URL` of the identity service")

@@ -17,6 +17,14 @@ type Config struct {
 	AccessKey, SecretKey string
 	UseSSL               bool
 	Bucket               string // the service's bucket; "" means the service's default
+	// PublicURL is where browsers reach the object store ("https://gaoxing.example.gov.cn":
+	// the Ingress routes /<bucket>/ to it), which presigned URLs must name: they are
+	// signed for that host, and the cluster-internal Endpoint is no address a browser
+	// can use. "" presigns for Endpoint (one machine, tests).
+	PublicURL string
+	// Region is the store's region, which presigning for PublicURL needs without asking
+	// the store over the public address; "" is MinIO's default, us-east-1.
+	Region string
 }
 
 // Client returns a minio-go client for c. Its requests are spans, children of the call

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -456,4 +457,29 @@ func TestGateway(t *testing.T) {
 	code, body = call(http.MethodGet, "/openapi.json")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, string(body), "/api/documents")
+}
+
+// TestPresignedThroughPublicURL: with a public URL (the Ingress's host in production)
+// the presigned upload and download URLs name it, not the store's internal address, and
+// work through it: the signature covers the host the browser sends.
+func TestPresignedThroughPublicURL(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	_, port, err := net.SplitHostPort(m.Endpoint)
+	require.NoError(t, err)
+	public := "http://localhost:" + port // another name for the same server
+	h := startHarness(t, harnessOptions{minio: m, publicURL: public})
+	ctx := h.as(clerk)
+	content := pdfBytes("through the front door")
+	up, err := h.client.CreateUpload(ctx, &documentsv1.CreateUploadRequest{
+		Parent: "tenants/" + tenant, Owner: owner, Filename: "申请书.pdf", SizeBytes: int64(len(content)),
+	})
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(up.GetUrl(), public+"/"+DefaultBucket+"/"), up.GetUrl())
+	put(t, up.GetUrl(), content)
+	d, err := h.client.CommitUpload(ctx, &documentsv1.CommitUploadRequest{Name: up.GetName(), SizeBytes: int64(len(content)), Sha256: sum(content)})
+	require.NoError(t, err)
+	link, err := h.client.GetDownloadURL(ctx, &documentsv1.GetDownloadURLRequest{Name: d.GetName()})
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(link.GetUrl(), public+"/"), link.GetUrl())
+	require.Equal(t, content, get(t, link.GetUrl()))
 }

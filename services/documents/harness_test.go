@@ -61,6 +61,8 @@ type harnessOptions struct {
 	opts     []Option
 	minio    *testenv.MinIO
 	now      func() time.Time
+	// publicURL: objstore.Config.PublicURL (presigned URLs for another host name).
+	publicURL string
 }
 
 func startHarness(t testing.TB, o harnessOptions) *harness {
@@ -77,6 +79,7 @@ func startHarness(t testing.TB, o harnessOptions) *harness {
 		m = testenv.StartMinIO(t)
 	}
 	env.MinIO = m.Config()
+	env.MinIO.PublicURL = o.publicURL
 	srv := New(o.opts...)
 	if o.now != nil {
 		srv.now = o.now

@@ -44,7 +44,10 @@ const (
 // (503) unless it is one the caller asked about (not found, locked).
 type storage struct {
 	client *minio.Client
-	bucket string
+	// presigner signs the URLs browsers use: for objstore.Config.PublicURL when set
+	// (signing is local: no request goes to that address), else client.
+	presigner *minio.Client
+	bucket    string
 }
 
 func newStorage(cfg objstore.Config, bucket string) (*storage, error) {
@@ -72,7 +75,27 @@ func newStorage(cfg objstore.Config, bucket string) (*storage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("documents: minio client: %w", err)
 	}
-	return &storage{client: c, bucket: bucket}, nil
+	st := &storage{client: c, presigner: c, bucket: bucket}
+	if cfg.PublicURL != "" {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") {
+			return nil, fmt.Errorf("documents: minio public URL %q: want scheme://host[:port]", cfg.PublicURL)
+		}
+		region := cfg.Region
+		if region == "" {
+			region = "us-east-1"
+		}
+		st.presigner, err = minio.New(u.Host, &minio.Options{
+			Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+			Secure:       u.Scheme == "https",
+			Region:       region, // known, so presigning never looks the bucket's location up
+			BucketLookup: minio.BucketLookupPath,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("documents: minio presigner: %w", err)
+		}
+	}
+	return st, nil
 }
 
 // ensureBucket creates the bucket with object locking (needed for legal hold and
@@ -230,12 +253,12 @@ func (s *storage) presignGet(ctx context.Context, key, version, filename, conten
 	}
 	params.Set("response-content-disposition", contentDisposition(filename))
 	params.Set("response-content-type", contentType)
-	u, err := s.client.PresignedGetObject(ctx, s.bucket, key, ttl, params)
+	u, err := s.presigner.PresignedGetObject(ctx, s.bucket, key, ttl, params)
 	return u, storageErr(err)
 }
 
 func (s *storage) presignPut(ctx context.Context, key string, ttl time.Duration) (*url.URL, error) {
-	u, err := s.client.PresignedPutObject(ctx, s.bucket, key, ttl)
+	u, err := s.presigner.PresignedPutObject(ctx, s.bucket, key, ttl)
 	return u, storageErr(err)
 }
 

@@ -38,6 +38,10 @@ sealing keys of pkg/sealed and OTEL_* of pkg/telemetry. Call with (list $ "ident
   value: {{ include "gaoxing.minioEndpoint" $root | quote }}
 - name: GAOXING_MINIO_SSL
   value: {{ ternary "true" "false" (or $v.minio.ssl (and $v.minio.bundled (ne $v.minio.tls.existingSecret ""))) | quote }}
+{{- with include "gaoxing.minioPublicURL" $root }}
+- name: GAOXING_MINIO_PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
 {{- with $v.minio.bucket }}
 - name: GAOXING_MINIO_BUCKET
   value: {{ . | quote }}

@@ -261,3 +261,22 @@ securityContext:
 {{- $set -}}
 {{- end -}}
 {{- end -}}
+
+{{/* the bucket documents keeps its objects in (the service's default when unset). */}}
+{{- define "gaoxing.bucket" -}}
+{{- .Values.minio.bucket | default "gaoxing-documents" -}}
+{{- end -}}
+
+{{/* true when this release's Ingress routes /<bucket>/ to its bundled MinIO. */}}
+{{- define "gaoxing.objectsIngress" -}}
+{{- if and .Values.ingress.enabled .Values.minio.bundled .Values.minio.objectsIngress.enabled (not .Values.minio.publicURL) }}true{{ end -}}
+{{- end -}}
+
+{{/* the URL presigned links name: minio.publicURL, or the Ingress host. */}}
+{{- define "gaoxing.minioPublicURL" -}}
+{{- if .Values.minio.publicURL -}}
+{{- trimSuffix "/" .Values.minio.publicURL -}}
+{{- else if include "gaoxing.objectsIngress" . -}}
+{{- printf "%s://%s" (include "gaoxing.publicScheme" .) .Values.ingress.host -}}
+{{- end -}}
+{{- end -}}
