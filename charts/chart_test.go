@@ -235,7 +235,7 @@ func TestEnvMatchesServices(t *testing.T) {
 				}
 				if dsn := env["GAOXING_SQL_DSN"]; dsn.ValueFrom == nil {
 					require.NotContains(t, dsn.Value, ":@", name)
-					require.Regexp(t, `^postgres://[a-z]+@[^:/]+:\d+/[a-z]+\?sslmode=`, dsn.Value, "%s: DSN without password (PGPASSWORD)", name)
+					require.Regexp(t, `^postgres://[a-z_]+@[^:/]+:\d+/[a-z]+\?sslmode=`, dsn.Value, "%s: DSN without password (PGPASSWORD)", name)
 					require.NotNil(t, env["PGPASSWORD"].ValueFrom.SecretKeyRef, name)
 				}
 			}
@@ -485,7 +485,11 @@ func TestMigrations(t *testing.T) {
 				dep := r.one(t, "Deployment", componentName(svc)).typed.(*appsv1.Deployment)
 				env := envMap(dep.Spec.Template.Spec.Containers[0].Env)
 				require.Equal(t, "never", env["GAOXING_MIGRATE"], svc)
-				require.Regexp(t, `^postgres://gaoxing@`, env["GAOXING_SQL_DSN"], svc)
+				user := map[string]string{"street": "gaoxing_street", "community": "gaoxing_community"}[s.tier]
+				if user == "" {
+					user = "gaoxing"
+				}
+				require.Regexp(t, `^postgres://`+user+`@`, env["GAOXING_SQL_DSN"], "%s: each tier connects as its own user", svc)
 			}
 			jobs := r.byKind("Job")
 			if s.tier == "street" || s.tier == "community" {

@@ -54,7 +54,9 @@ namespace: another release's pods carry the same labels. Call with (list $ (list
 {{- define "gaoxing.peerSelectorItems" -}}
 {{- $root := index . 0 -}}
 {{- $components := index . 1 -}}
-{{- range $ns := prepend ($root.Values.networkPolicy.peerNamespaces | default list) $root.Release.Namespace | uniq }}
+{{- $namespaces := prepend ($root.Values.networkPolicy.peerNamespaces | default list) $root.Release.Namespace -}}
+{{- with $root.Values.district.namespace }}{{ $namespaces = append $namespaces . }}{{ end -}}
+{{- range $ns := $namespaces | uniq }}
 - namespaceSelector:
     matchLabels: {kubernetes.io/metadata.name: {{ $ns }}}
   podSelector:
@@ -104,17 +106,32 @@ namespace: another release's pods carry the same labels. Call with (list $ (list
 {{- $urls = append $urls (printf "%s://%s-%d.%s-headless.%s.svc:2379" (include "gaoxing.etcdScheme" $) $fullname $i $fullname $.Release.Namespace) -}}
 {{- end -}}
 {{- join "," $urls -}}
-{{- else -}}
-{{- required "etcd.endpoints is required when etcd.bundled is false" (join "," .Values.etcd.endpoints) -}}
+{{- else if and (not .Values.etcd.endpoints) .Values.district.namespace -}}
+{{- $fullname := printf "%s-etcd" (include "gaoxing.districtFullname" .) -}}
+{{- $urls := list -}}
+{{- range $i := until (int .Values.district.etcdReplicas) -}}
+{{- $urls = append $urls (printf "%s://%s-%d.%s-headless.%s.svc:2379" (include "gaoxing.etcdScheme" $) $fullname $i $fullname $.Values.district.namespace) -}}
 {{- end -}}
+{{- join "," $urls -}}
+{{- else -}}
+{{- required "etcd.endpoints (or district.namespace) is required when etcd.bundled is false" (join "," .Values.etcd.endpoints) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* the district release's fullname, as its own templates compute it. */}}
+{{- define "gaoxing.districtFullname" -}}
+{{- $r := .Values.district.release -}}
+{{- if contains .Chart.Name $r }}{{ $r | trunc 63 | trimSuffix "-" }}{{ else }}{{ printf "%s-%s" $r .Chart.Name | trunc 63 | trimSuffix "-" }}{{ end -}}
 {{- end -}}
 
 {{/* PostgreSQL host. */}}
 {{- define "gaoxing.postgresHost" -}}
 {{- if .Values.postgresql.bundled -}}
 {{- printf "%s.%s.svc" (include "gaoxing.componentName" (list . "postgresql")) .Release.Namespace -}}
+{{- else if and (not .Values.postgresql.host) .Values.district.namespace -}}
+{{- printf "%s-postgresql.%s.svc" (include "gaoxing.districtFullname" .) .Values.district.namespace -}}
 {{- else -}}
-{{- required "postgresql.host (or sql.existingSecret) is required when postgresql.bundled is false" .Values.postgresql.host -}}
+{{- required "postgresql.host (or district.namespace, or sql.existingSecret) is required when postgresql.bundled is false" .Values.postgresql.host -}}
 {{- end -}}
 {{- end -}}
 
@@ -122,8 +139,10 @@ namespace: another release's pods carry the same labels. Call with (list $ (list
 {{- define "gaoxing.minioEndpoint" -}}
 {{- if .Values.minio.bundled -}}
 {{- printf "%s.%s.svc:9000" (include "gaoxing.componentName" (list . "minio")) .Release.Namespace -}}
+{{- else if and (not .Values.minio.endpoint) .Values.district.namespace -}}
+{{- printf "%s-minio.%s.svc:9000" (include "gaoxing.districtFullname" .) .Values.district.namespace -}}
 {{- else -}}
-{{- required "minio.endpoint is required when minio.bundled is false" .Values.minio.endpoint -}}
+{{- required "minio.endpoint (or district.namespace) is required when minio.bundled is false" .Values.minio.endpoint -}}
 {{- end -}}
 {{- end -}}
 
@@ -131,6 +150,8 @@ namespace: another release's pods carry the same labels. Call with (list $ (list
 {{- define "gaoxing.issuer" -}}
 {{- if .Values.auth.issuer -}}
 {{- .Values.auth.issuer -}}
+{{- else if and .Values.district.host (not .Values.services.identity.enabled) -}}
+{{- printf "%s://%s/api/identity" (include "gaoxing.publicScheme" .) .Values.district.host -}}
 {{- else -}}
 {{- printf "%s://%s/api/identity" (include "gaoxing.publicScheme" .) .Values.ingress.host -}}
 {{- end -}}
@@ -147,6 +168,8 @@ namespace: another release's pods carry the same labels. Call with (list $ (list
 {{- .Values.auth.jwksURL -}}
 {{- else if .Values.services.identity.enabled -}}
 {{- printf "http://%s.%s.svc:%d/api/identity/keys" (include "gaoxing.componentName" (list . "identity")) .Release.Namespace (int .Values.ports.http) -}}
+{{- else if .Values.district.namespace -}}
+{{- printf "http://%s-identity.%s.svc:%d/api/identity/keys" (include "gaoxing.districtFullname" .) .Values.district.namespace (int .Values.ports.http) -}}
 {{- end -}}
 {{- end -}}
 
@@ -278,5 +301,7 @@ securityContext:
 {{- trimSuffix "/" .Values.minio.publicURL -}}
 {{- else if include "gaoxing.objectsIngress" . -}}
 {{- printf "%s://%s" (include "gaoxing.publicScheme" .) .Values.ingress.host -}}
+{{- else if and (not .Values.minio.bundled) .Values.district.host -}}
+{{- printf "%s://%s" (include "gaoxing.publicScheme" .) .Values.district.host -}}
 {{- end -}}
 {{- end -}}
