@@ -374,6 +374,7 @@ var (
 		"postgresql.tls.existingSecret=postgresql-tls",
 		"minio.tls.existingSecret=minio-tls",
 		"ingress.tls.clusterIssuer=zone-issuer",
+		"tls.services.secret=services-tls",
 	}
 	treeForInstall = []string{"tenants.tree[0].id=ahz", "tenants.tree[0].name=区中心", "tenants.tree[0].tier=district", "tenants.tree[0].enabled=true"}
 )

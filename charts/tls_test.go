@@ -20,6 +20,8 @@ var tlsValues = []string{
 	"postgresql.tls.existingSecret=postgresql-tls",
 	"minio.tls.existingSecret=minio-tls",
 	"ingress.tls.clusterIssuer=zone-issuer",
+	"tls.services.secret=services-tls",
+	"metrics.serviceMonitor.enabled=true",
 }
 
 // TestTransportSecurity: with the TLS values, every Gaoxing pod (services and the tenant
@@ -75,6 +77,16 @@ func TestTransportSecurity(t *testing.T) {
 			continue
 		}
 		require.Contains(t, env["GAOXING_SQL_DSN"].Value, "?sslmode=verify-full&sslrootcert=/etc/gaoxing/ca/ca.crt", p.name)
+		// The services serve TLS and dial each other and the JWKS over it.
+		for _, f := range []string{"GAOXING_TLS_CERT_FILE", "GAOXING_TLS_KEY_FILE"} {
+			requireMounted(t, p.name, p.spec, env[f].Value)
+		}
+		for _, peer := range strings.Split(env["GAOXING_PEERS"].Value, ",") {
+			_, addr, _ := strings.Cut(peer, "=")
+			require.True(t, strings.HasPrefix(addr, "tls://"), "%s: %s", p.name, peer)
+		}
+		require.True(t, strings.HasPrefix(env["GAOXING_JWKS_URL"].Value, "https://"), p.name)
+		require.Equal(t, corev1.URISchemeHTTPS, ct.ReadinessProbe.HTTPGet.Scheme, p.name)
 		if p.name == componentName("documents") {
 			require.Equal(t, "true", env["GAOXING_MINIO_SSL"].Value)
 		}
@@ -103,6 +115,8 @@ func TestTransportSecurity(t *testing.T) {
 	ing := r.one(t, "Ingress", releaseName).typed.(*networkingv1.Ingress)
 	require.Equal(t, "zone-issuer", ing.Annotations["cert-manager.io/cluster-issuer"])
 	require.Equal(t, "200m", ing.Annotations["nginx.ingress.kubernetes.io/proxy-body-size"], "uploads up to the documents service's 200 MiB")
+	require.Equal(t, "HTTPS", ing.Annotations["nginx.ingress.kubernetes.io/backend-protocol"], "to the services' TLS")
+	require.Contains(t, r.byKind("ServiceMonitor")[componentName("tickets")].text, "scheme: https")
 
 	// Presigned links name the public host; a second Ingress takes the bucket's path to
 	// MinIO over TLS.
@@ -130,6 +144,8 @@ func TestTransportSecurity(t *testing.T) {
 	require.Error(t, err)
 	_, err = renderChart(t, c, "gaoxing", valuesOf(t, "values.yaml", "etcd.tls.enabled=true"))
 	require.ErrorContains(t, err, "etcd.tls.serverSecret")
+	_, err = renderChart(t, c, "gaoxing", valuesOf(t, "values.yaml", "tls.services.secret=x"))
+	require.ErrorContains(t, err, "tls.caBundle")
 }
 
 // requireMounted checks that path lies in a volume mounted into the pod's first

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -60,6 +62,9 @@ func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) 
 	fs.StringVar(&env.Auth.Audience, "audience", DefaultAudience, "token `audience` this service accepts")
 	webhooks := fs.String("webhooks-dir", "", "`directory` of webhook receivers: <receiver>.url and <receiver>.secret files")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	var serving config.TLS
+	fs.StringVar(&serving.CertFile, "tls-cert-file", "", "PEM certificate `file`: serve HTTP and gRPC over TLS (peers dial tls://host:port)")
+	fs.StringVar(&serving.KeyFile, "tls-key-file", "", "PEM `file` of the serving certificate's key")
 	fs.Var(&env.Migrate, "migrate", "`when` to apply database migrations: auto (at start), only (apply and exit: a migration job), never (the role has no DDL rights; wait for the schema)")
 	if err := config.Parse(fs, args); err != nil {
 		return err
@@ -102,12 +107,42 @@ func runMain(ctx context.Context, svc Service, args []string, stderr io.Writer) 
 	}
 	defer env.Etcd.Close()
 
-	if env.GRPC, err = net.Listen("tcp", *grpcAddr); err != nil {
+	var grpcTLS, httpTLS *tls.Config
+	if serving.CertFile != "" || serving.KeyFile != "" {
+		if grpcTLS, httpTLS, err = serverTLS(serving); err != nil {
+			return err
+		}
+	}
+	if env.GRPC, err = listen(*grpcAddr, grpcTLS); err != nil {
 		return err
 	}
-	if env.HTTP, err = net.Listen("tcp", *httpAddr); err != nil {
+	if env.HTTP, err = listen(*httpAddr, httpTLS); err != nil {
 		_ = env.GRPC.Close()
 		return err
 	}
 	return svc.Run(ctx, env)
+}
+
+// serverTLS is the TLS of the two listeners: the same certificate, and each its own
+// protocol (ALPN): gRPC speaks h2, the HTTP listener http/1.1.
+func serverTLS(files config.TLS) (grpcTLS, httpTLS *tls.Config, err error) {
+	if files.CertFile == "" || files.KeyFile == "" {
+		return nil, nil, errors.New("--tls-cert-file and --tls-key-file go together")
+	}
+	cert, err := tls.LoadX509KeyPair(files.CertFile, files.KeyFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("serving certificate: %w", err)
+	}
+	base := tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	grpcTLS, httpTLS = base.Clone(), base.Clone()
+	grpcTLS.NextProtos, httpTLS.NextProtos = []string{"h2"}, []string{"http/1.1"}
+	return grpcTLS, httpTLS, nil
+}
+
+func listen(addr string, cfg *tls.Config) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil || cfg == nil {
+		return l, err
+	}
+	return tls.NewListener(l, cfg), nil
 }

@@ -15,11 +15,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app"
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn/authntest"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
+	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 )
 
@@ -178,4 +182,73 @@ func enableEtcdAuth(t *testing.T, c *clientv3.Client) {
 	}
 	_, err = c.AuthEnable(ctx)
 	require.NoError(t, err)
+}
+
+// TestMainServesTLS: with a serving certificate (--tls-cert-file, as the chart mounts
+// it) both listeners speak TLS only: HTTPS and gRPC answer a client that trusts the
+// zone's CA, plaintext gets nothing, and kit.Dial's tls:// target verifies the peer's
+// certificate (here against the system roots, which do not hold the test's CA).
+func TestMainServesTLS(t *testing.T) {
+	ca := testenv.NewCA(t)
+	cert := ca.Server("probe")
+	etcd := testenv.StartEtcd(t)
+	issuer := authntest.New(t)
+	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
+	spec := app.Spec{Name: "probe", Migrations: probeMigrations, Ready: &app.Readiness{},
+		Build: func(context.Context, *app.Deps) error { return nil }}
+	var stderr bytes.Buffer
+	code := make(chan int, 1)
+	go func() {
+		code <- app.Main(specService{spec}, []string{
+			"--http-addr", httpAddr, "--grpc-addr", grpcAddr, "--etcd-endpoints", etcd.Endpoint,
+			"--data-dir", t.TempDir(), "--issuer", issuer.URL(), "--jwks-url", issuer.JWKSURL(),
+			"--tls-cert-file", cert.CertFile, "--tls-key-file", cert.KeyFile,
+		}, &stderr)
+	}()
+	select {
+	case <-spec.Ready.Ready():
+	case c := <-code:
+		t.Fatalf("the service stopped with %d: %s", c, stderr.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the service never became ready: %s", stderr.String())
+	}
+
+	trusting := &http.Client{Transport: &http.Transport{TLSClientConfig: ca.ClientTLS(nil)}, Timeout: 5 * time.Second}
+	resp, err := trusting.Get("https://" + httpAddr + "/readyz")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	_ = resp.Body.Close()
+	plain := &http.Client{Timeout: 5 * time.Second}
+	if resp, err := plain.Get("http://" + httpAddr + "/readyz"); err == nil {
+		_ = resp.Body.Close()
+		require.NotEqual(t, http.StatusOK, resp.StatusCode, "plaintext is not served")
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, err := kit.Dial(grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(ca.ClientTLS(nil))))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	status, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	require.NoError(t, err)
+	require.Equal(t, healthpb.HealthCheckResponse_SERVING, status.GetStatus())
+
+	untrusted, err := kit.Dial("tls://" + grpcAddr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = untrusted.Close() })
+	_, err = healthpb.NewHealthClient(untrusted).Check(ctx, &healthpb.HealthCheckRequest{})
+	require.ErrorContains(t, err, "certificate", "tls:// verifies the peer")
+	insecurePeer, err := kit.Dial(grpcAddr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = insecurePeer.Close() })
+	_, err = healthpb.NewHealthClient(insecurePeer).Check(ctx, &healthpb.HealthCheckRequest{})
+	require.Error(t, err, "a plaintext client gets nothing")
+
+	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGTERM))
+	select {
+	case c := <-code:
+		require.Equal(t, 0, c, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("the service did not stop on SIGTERM")
+	}
 }

@@ -2,11 +2,13 @@ package kit
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/oklog/run"
@@ -16,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
@@ -82,10 +85,16 @@ func newGRPCServer(service string) *grpc.Server {
 }
 
 // Dial connects to another service's gRPC address with trace propagation. The connection
-// is lazy: nothing is sent until the first call.
+// is lazy: nothing is sent until the first call. A target written "tls://host:port" is
+// dialled over TLS, verified against the system's roots (where a mounted CA bundle is
+// added through SSL_CERT_DIR): a peer serving with --tls-cert-file.
 func Dial(target string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if rest, ok := strings.CutPrefix(target, "tls://"); ok {
+		target, creds = rest, credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
+	}
 	opts = append([]grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithMeterProvider(noRPCMetrics))),
 	}, opts...)
 	return grpc.NewClient(target, opts...)

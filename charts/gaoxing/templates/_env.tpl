@@ -18,6 +18,12 @@ sealing keys of pkg/sealed and OTEL_* of pkg/telemetry. Call with (list $ "ident
 {{- include "gaoxing.tlsClientEnv" $root }}
 - name: GAOXING_DATA_DIR
   value: /var/lib/gaoxing
+{{- if include "gaoxing.servicesTLS" $root }}
+- name: GAOXING_TLS_CERT_FILE
+  value: /etc/gaoxing/tls/tls.crt
+- name: GAOXING_TLS_KEY_FILE
+  value: /etc/gaoxing/tls/tls.key
+{{- end }}
 - name: GAOXING_SQL_MAX_CONNS
   value: {{ $v.postgresql.connections.perPod | quote }}
 # the schema is the migration Job's (templates/migrate.yaml); this user has no DDL rights.
@@ -62,7 +68,7 @@ sealing keys of pkg/sealed and OTEL_* of pkg/telemetry. Call with (list $ "ident
 {{- $peers := list -}}
 {{- range $peer, $p := $v.services -}}
 {{- if and $p.enabled (ne $peer $name) -}}
-{{- $peers = append $peers (printf "%s=%s.%s.svc:%d" $peer (include "gaoxing.componentName" (list $root $peer)) $root.Release.Namespace (int $v.ports.grpc)) -}}
+{{- $peers = append $peers (printf "%s=%s%s.%s.svc:%d" $peer (ternary "tls://" "" (eq (include "gaoxing.servicesTLS" $root) "true")) (include "gaoxing.componentName" (list $root $peer)) $root.Release.Namespace (int $v.ports.grpc)) -}}
 {{- end -}}
 {{- end }}
 {{- if $peers }}

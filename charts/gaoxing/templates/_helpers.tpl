@@ -167,9 +167,9 @@ namespace: another release's pods carry the same labels. Call with (list $ (list
 {{- if .Values.auth.jwksURL -}}
 {{- .Values.auth.jwksURL -}}
 {{- else if .Values.services.identity.enabled -}}
-{{- printf "http://%s.%s.svc:%d/api/identity/keys" (include "gaoxing.componentName" (list . "identity")) .Release.Namespace (int .Values.ports.http) -}}
+{{- printf "%s://%s.%s.svc:%d/api/identity/keys" (include "gaoxing.serviceScheme" .) (include "gaoxing.componentName" (list . "identity")) .Release.Namespace (int .Values.ports.http) -}}
 {{- else if .Values.district.namespace -}}
-{{- printf "http://%s-identity.%s.svc:%d/api/identity/keys" (include "gaoxing.districtFullname" .) .Values.district.namespace (int .Values.ports.http) -}}
+{{- printf "%s://%s-identity.%s.svc:%d/api/identity/keys" (include "gaoxing.serviceScheme" .) (include "gaoxing.districtFullname" .) .Values.district.namespace (int .Values.ports.http) -}}
 {{- end -}}
 {{- end -}}
 

@@ -97,3 +97,19 @@ sslmode={{ $mode }}
 &sslrootcert={{ include "gaoxing.caDir" . }}/ca.crt
 {{- end -}}
 {{- end -}}
+
+{{/* the services serve HTTP and gRPC over TLS (tls.services.secret): a "tls://" peer
+prefix, https probes, scrapes, JWKS URL and Ingress backends. */}}
+{{- define "gaoxing.servicesTLS" -}}
+{{- if .Values.tls.services.secret -}}
+{{- if not (include "gaoxing.hasCA" .) -}}
+{{- fail "tls.services.secret needs tls.caBundle: the services verify each other against it" -}}
+{{- end -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* "https" when the services serve TLS, else "http". */}}
+{{- define "gaoxing.serviceScheme" -}}
+{{- ternary "https" "http" (eq (include "gaoxing.servicesTLS" .) "true") -}}
+{{- end -}}
