@@ -137,6 +137,8 @@ func podTemplates(r rendered) map[string]corev1.PodTemplateSpec {
 			out["StatefulSet/"+o.name] = w.Spec.Template
 		case *batchv1.Job:
 			out["Job/"+o.name] = w.Spec.Template
+		case *batchv1.CronJob:
+			out["CronJob/"+o.name] = w.Spec.JobTemplate.Spec.Template
 		case *corev1.Pod:
 			out["Pod/"+o.name] = corev1.PodTemplateSpec{ObjectMeta: w.ObjectMeta, Spec: w.Spec}
 		}

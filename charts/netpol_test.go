@@ -37,6 +37,8 @@ func (c *netCluster) add(t *testing.T, r rendered, ns string) {
 			tmpl = &v.Spec.Template
 		case *batchv1.Job:
 			tmpl = &v.Spec.Template
+		case *batchv1.CronJob:
+			tmpl = &v.Spec.JobTemplate.Spec.Template
 		case *networkingv1.NetworkPolicy:
 			np := v.DeepCopy()
 			np.Namespace = ns
@@ -179,6 +181,7 @@ func TestNetworkPoliciesIsolateReleases(t *testing.T) {
 		{"zone-a/tenants", "zone-a/etcd", 2379, true},
 		{"zone-a/postgresql-init", "zone-a/postgresql", 5432, true},
 		{"zone-a/migrate", "zone-a/postgresql", 5432, true},
+		{"zone-a/backup", "zone-a/postgresql", 5432, true},
 		{"zone-a/matters", "zone-a/identity", 8080, true},
 		{"zone-a/matters", "zone-a/documents", 9090, true},
 		// The ingress controller reaches the services' HTTP port and, for presigned
@@ -196,6 +199,7 @@ func TestNetworkPoliciesIsolateReleases(t *testing.T) {
 		{"zone-b/tickets", "zone-a/postgresql", 5432, false},
 		{"zone-b/postgresql-init", "zone-a/postgresql", 5432, false},
 		{"zone-b/migrate", "zone-a/postgresql", 5432, false},
+		{"zone-b/backup", "zone-a/postgresql", 5432, false},
 		{"zone-a/migrate", "zone-a/etcd", 2379, false},
 		{"zone-b/documents", "zone-a/minio", 9000, false},
 		{"zone-b/matters", "zone-a/identity", 9090, false},
