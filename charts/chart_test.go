@@ -162,7 +162,8 @@ func TestServicesComplete(t *testing.T) {
 			for _, p := range ing.Spec.Rules[0].HTTP.Paths {
 				paths[p.Path] = p
 			}
-			require.Len(t, paths, len(enabled), "one Ingress path per enabled service")
+			require.Len(t, paths, len(enabled)+1, "one Ingress path per enabled service, and the console's")
+			require.Equal(t, componentName("console"), paths["/"].Backend.Service.Name)
 			hpas := r.byKind("HorizontalPodAutoscaler")
 			for _, svc := range serviceNames {
 				name := componentName(svc)
@@ -217,6 +218,9 @@ func TestEnvMatchesServices(t *testing.T) {
 		t.Run(s.file, func(t *testing.T) {
 			r := mustRender(t, c, s.namespace, valuesOf(t, s.file))
 			for name, dep := range r.byKind("Deployment") {
+				if name == componentName("console") {
+					continue // TestConsole: it reads only its listener, the issuer and the log level
+				}
 				env := map[string]corev1.EnvVar{}
 				for _, e := range dep.typed.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Env {
 					env[e.Name] = e
@@ -354,7 +358,7 @@ func TestCommunityShape(t *testing.T) {
 			o.labels["app.kubernetes.io/component"], "%s %s", o.gvk.Kind, o.name)
 	}
 	require.Empty(t, r.byKind("StatefulSet"))
-	require.Len(t, r.byKind("Deployment"), 3)
+	require.Len(t, r.byKind("Deployment"), 4, "documents, matters, tickets and the console")
 	q := r.one(t, "ResourceQuota", releaseName).typed.(*corev1.ResourceQuota)
 	require.Contains(t, q.Spec.Hard, corev1.ResourceName("requests.cpu"))
 	dep := r.one(t, "Deployment", componentName("tickets")).typed.(*appsv1.Deployment)
@@ -504,6 +508,49 @@ func TestNetworkPolicies(t *testing.T) {
 	}
 }
 
+// TestConsole checks the staff console: at / behind the same ingress, its issuer the
+// services' issuer, reachable only from the ingress controller and calling nothing (the
+// browser calls the APIs), and absent when switched off.
+func TestConsole(t *testing.T) {
+	c := loadChart(t)
+	known := knownServiceEnv(t)
+	r := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml"))
+	name := componentName("console")
+	dep := r.one(t, "Deployment", name).typed.(*appsv1.Deployment)
+	ctr := dep.Spec.Template.Spec.Containers[0]
+	env := map[string]string{}
+	for _, e := range ctr.Env {
+		require.Contains(t, known, e.Name)
+		env[e.Name] = e.Value
+	}
+	identity := r.one(t, "Deployment", componentName("identity")).typed.(*appsv1.Deployment)
+	for _, e := range identity.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "GAOXING_ISSUER" {
+			require.Equal(t, e.Value, env["GAOXING_ISSUER"])
+		}
+	}
+	require.NotContains(t, env, "GAOXING_SQL_DSN")
+	require.Equal(t, "/readyz", ctr.ReadinessProbe.HTTPGet.Path)
+	r.one(t, "Service", name)
+	r.one(t, "PodDisruptionBudget", name)
+	np := r.one(t, "NetworkPolicy", name).typed.(*networkingv1.NetworkPolicy)
+	require.Len(t, np.Spec.Ingress, 1, "the ingress controller only")
+	for _, e := range np.Spec.Egress {
+		for _, p := range e.Ports {
+			require.Equal(t, int32(53), p.Port.IntVal, "DNS only")
+		}
+	}
+
+	off := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml", "console.enabled=false"))
+	for _, o := range off.objects {
+		require.NotEqual(t, "console", o.labels["app.kubernetes.io/component"], "%s %s", o.gvk.Kind, o.name)
+	}
+	ing := off.one(t, "Ingress", releaseName).typed.(*networkingv1.Ingress)
+	for _, p := range ing.Spec.Rules[0].HTTP.Paths {
+		require.NotEqual(t, "/", p.Path)
+	}
+}
+
 // TestImages checks image references: the registry prefix, the appVersion tag by default,
 // and a per-service digest.
 func TestImages(t *testing.T) {
@@ -517,6 +564,7 @@ func TestImages(t *testing.T) {
 	require.Equal(t, "mirror.example/gov/gaoxing/identity:"+c.Metadata.AppVersion, image("Deployment", componentName("identity")))
 	require.Equal(t, "mirror.example/gov/gaoxing/tickets:"+c.Metadata.AppVersion+"@"+digest, image("Deployment", componentName("tickets")))
 	require.Equal(t, "mirror.example/gov/gaoxing/matters:v9", image("Deployment", componentName("matters")))
+	require.Equal(t, "mirror.example/gov/gaoxing/console:"+c.Metadata.AppVersion, image("Deployment", componentName("console")))
 	require.Equal(t, "mirror.example/gov/coreos/etcd:v3.6.16", image("StatefulSet", componentName("etcd")))
 	require.Equal(t, "mirror.example/gov/gaoxing/gaoxing:"+c.Metadata.AppVersion, image("Job", componentName("tenants")))
 }
