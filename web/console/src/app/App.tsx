@@ -1,7 +1,7 @@
 // The application: Ant Design in Chinese, one query cache for all server state, and the
 // routes of pages.tsx behind the frame.
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { App as AntApp, ConfigProvider, Result } from "antd";
+import { ConfigProvider, Typography } from "antd";
 import zhCN from "antd/locale/zh_CN";
 import dayjs from "dayjs";
 import "dayjs/locale/zh-cn";
@@ -64,7 +64,12 @@ const theme = {
 };
 
 function NotFound() {
-  return <Result status="404" title="页面不存在" subTitle="请从左侧菜单进入。" />;
+  return (
+    <div role="alert" style={{ padding: 48, textAlign: "center" }}>
+      <Typography.Title level={3}>页面不存在</Typography.Title>
+      <Typography.Text type="secondary">请从左侧菜单进入。</Typography.Text>
+    </div>
+  );
 }
 
 export function App({ profile }: { profile: Profile }) {
@@ -74,15 +79,13 @@ export function App({ profile }: { profile: Profile }) {
   return (
     // Buttons read as written (no space put between two Chinese characters).
     <ConfigProvider locale={zhCN} button={{ autoInsertSpace: false }} theme={theme}>
-      <AntApp>
-        <FeedbackBridge>
-          <QueryClientProvider client={queryClient}>
-            <SessionContext.Provider value={session}>
-              <RouterProvider router={router} />
-            </SessionContext.Provider>
-          </QueryClientProvider>
-        </FeedbackBridge>
-      </AntApp>
+      <FeedbackBridge>
+        <QueryClientProvider client={queryClient}>
+          <SessionContext.Provider value={session}>
+            <RouterProvider router={router} />
+          </SessionContext.Provider>
+        </QueryClientProvider>
+      </FeedbackBridge>
     </ConfigProvider>
   );
 }

@@ -1,15 +1,18 @@
 // How failures and successes reach the person: every failed call shows the service's
 // stable code beside its Chinese message.
-import { Alert, App } from "antd";
+import { Alert, message as antMessage, notification as antNotification } from "antd";
 import type { ReactNode } from "react";
 import { describe } from "../api/errors";
 
 type Notify = { error: (err: unknown) => void; success: (text: string) => void };
 let notify: Notify = { error: (err) => console.error(err), success: () => {} };
 
-// FeedbackBridge gives code outside components (the query cache) antd's notifications.
+// FeedbackBridge gives code outside components (the query cache) antd's notifications,
+// in the theme and locale of the page (the hooks, not antd's App, which would also put
+// the dialog code in the first download).
 export function FeedbackBridge({ children }: { children: ReactNode }) {
-  const { notification, message } = App.useApp();
+  const [notification, notificationHolder] = antNotification.useNotification();
+  const [message, messageHolder] = antMessage.useMessage();
   notify = {
     error: (err) => {
       const d = describe(err);
@@ -27,7 +30,13 @@ export function FeedbackBridge({ children }: { children: ReactNode }) {
     },
     success: (text) => void message.success(text),
   };
-  return <>{children}</>;
+  return (
+    <>
+      {notificationHolder}
+      {messageHolder}
+      {children}
+    </>
+  );
 }
 
 export const showError = (err: unknown) => notify.error(err);

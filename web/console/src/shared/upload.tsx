@@ -38,10 +38,11 @@ export async function uploadDocument(tenant: string, file: File, query: UploadQu
 }
 
 // UploadButton picks a file, uploads it and reports the stored document.
-export function UploadButton({ tenant, label, query, onDone, onError }: {
+export function UploadButton({ tenant, label, query, onDone, onError, small }: {
   tenant: string;
   label: string;
   query?: UploadQuery;
+  small?: boolean; // in a row of other small buttons
   onDone: (doc: StoredDocument) => void;
   onError: (err: unknown) => void;
 }) {
@@ -49,7 +50,7 @@ export function UploadButton({ tenant, label, query, onDone, onError }: {
   const [pct, setPct] = useState<number | null>(null);
   const [name, setName] = useState("");
   return (
-    <Space orientation="vertical" size={2} style={{ width: "100%" }}>
+    <Space orientation="vertical" size={2} style={small ? { verticalAlign: "middle" } : { width: "100%" }}>
       <input
         ref={input}
         type="file"
@@ -70,7 +71,7 @@ export function UploadButton({ tenant, label, query, onDone, onError }: {
           }
         }}
       />
-      <Button icon={<UploadOutlined />} onClick={() => input.current?.click()} loading={pct !== null && pct < 100}>
+      <Button icon={<UploadOutlined />} size={small ? "small" : "middle"} onClick={() => input.current?.click()} loading={pct !== null && pct < 100}>
         {label}
       </Button>
       {pct !== null && (

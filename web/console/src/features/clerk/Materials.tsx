@@ -84,6 +84,7 @@ function DocumentCell({ name }: { name: string }) {
       <UploadButton
         tenant={tenant}
         label="上传新版本"
+        small
         query={{ document: name }}
         onDone={() => {
           showSuccess("新版本已上传");
