@@ -183,7 +183,7 @@ func (l *launcher) run(ctx context.Context) error {
 
 	err = l.start(ctx)
 	if err == nil {
-		fmt.Fprintf(l.out, "gaoxing: ready in %s; console at http://%s/ (status at /status) — Ctrl-C to stop\n",
+		fmt.Fprintf(l.out, "gaoxing: ready in %s; status at http://%s/status — Ctrl-C to stop\n",
 			time.Since(began).Round(time.Millisecond), front.Addr())
 		l.printSignIn("http://" + front.Addr().String())
 		select {

@@ -178,7 +178,8 @@ func signIn(t *testing.T, ctx context.Context, base, username, password, newPass
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%s did not reach the console after signing in", username)
+	t.Fatalf("%s did not reach the console after signing in; at %s:\n%s", username,
+		peek[string](ctx, `location.href`), peek[string](ctx, `document.body ? document.body.innerText : ""`))
 	return ""
 }
 

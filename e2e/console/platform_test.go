@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/infra"
-	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 )
 
 // platform is one `gaoxing up` on a fresh data directory.
@@ -128,7 +126,6 @@ func startPlatform(t *testing.T, dataDir, addr string) *platform {
 	case p.adminPassword = <-password: // printed before identity is ready, on a data directory's first start only
 	default:
 	}
-	p.registerConsoleClient(t)
 	return p
 }
 
@@ -186,27 +183,6 @@ func (p *platform) waitReady(t *testing.T) {
 		var st struct{ Ready bool }
 		return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&st) == nil && st.Ready
 	}, 3*time.Minute, 50*time.Millisecond, "not ready:\n%s", p.output())
-}
-
-// registerConsoleClient makes sure the console's public client knows this port's
-// callback. Identity registers it on bootstrap; until it does, the test writes the row an
-// installer would.
-func (p *platform) registerConsoleClient(t *testing.T) {
-	t.Helper()
-	db, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(p.dataDir, "identity", "identity.db"), nil)
-	require.NoError(t, err)
-	defer db.Close()
-	var n int
-	require.NoError(t, db.QueryRow(t.Context(), `SELECT COUNT(*) FROM clients WHERE id = 'console'`).Scan(&n))
-	if n > 0 {
-		return
-	}
-	u, err := url.Parse(p.base)
-	require.NoError(t, err)
-	uris := fmt.Sprintf("%s/auth/callback http://localhost:%s/auth/callback", p.base, u.Port())
-	_, err = db.Exec(t.Context(), `INSERT INTO clients (id, tenant, display_name, scopes, redirect_uris, public, secret_hash, version, create_time, update_time)
-		VALUES ('console', 'ahz', '控制台', 'openid profile offline_access', $1, TRUE, '', 1, 0, 0)`, uris)
-	require.NoError(t, err)
 }
 
 // api calls the platform with token and decodes the answer into out (when not nil).

@@ -32,7 +32,7 @@ export function configure(cfg: ConsoleConfig) {
     authority: cfg.issuer,
     client_id: cfg.clientId,
     redirect_uri: origin + callbackPath,
-    post_logout_redirect_uri: origin + callbackPath,
+    post_logout_redirect_uri: origin + "/", // the start page, which asks to sign in again
     response_type: "code",
     scope: "openid profile offline_access",
     loadUserInfo: true,
