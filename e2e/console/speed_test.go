@@ -89,8 +89,7 @@ func TestQueuePageWithManyApplications(t *testing.T) {
 	}
 	dataDir, addr := t.TempDir(), freeAddr(t)
 	first := startPlatform(t, dataDir, addr) // creates the databases and the administrator
-	password := first.adminPassword
-	require.NotEmpty(t, password)
+	require.NotEmpty(t, first.adminPassword)
 	first.stop()
 
 	began := time.Now()
@@ -100,7 +99,7 @@ func TestQueuePageWithManyApplications(t *testing.T) {
 	p := startPlatform(t, dataDir, addr)
 	browser := startBrowser(t)
 	admin := person(t, browser)
-	password = signIn(t, admin, p.base, "admin", password, newAdmin)
+	signIn(t, admin, p.base, "admin", first.adminPassword, newAdmin)
 
 	// measure navigates to the queue and waits for its first page of rows with nothing
 	// loading; it returns that time, the JavaScript the page loaded (gzipped KB), and the
