@@ -4,16 +4,21 @@
 // routes.openapi.json) merged in, as the services serve them at /api/<service>/openapi.json.
 // The documents are OpenAPI 2; openapi-typescript reads 3, so they are converted first.
 // With --check it writes nothing and fails when a committed file is not current.
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import converter from "swagger2openapi";
 import openapiTS, { astToString } from "openapi-typescript";
 
-const services = ["identity", "documents", "matters", "tickets"];
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../../..");
+// Every service with a contract (the kit's reference service "sample" is not one people use).
+const services = (await readdir(path.join(root, "proto/gen/openapi")))
+  .filter((f) => f.endsWith(".swagger.json"))
+  .map((f) => f.slice(0, -".swagger.json".length))
+  .filter((s) => s !== "sample")
+  .sort();
 const out = path.resolve(here, "../src/api/gen");
 const check = process.argv.includes("--check");
 
@@ -28,7 +33,11 @@ function merge(doc, overlay) {
   return doc;
 }
 
-let stale = [];
+const stale = [];
+if (check) {
+  // A generated file for a service that is gone is stale too.
+  for (const f of await readdir(out)) if (!services.includes(f.replace(/\.ts$/, ""))) stale.push(path.join("web/console/src/api/gen", f));
+}
 for (const svc of services) {
   const doc = JSON.parse(await readFile(path.join(root, "proto/gen/openapi", `${svc}.swagger.json`), "utf8"));
   const routes = path.join(root, "proto/gaoxing", svc, "v1/routes.openapi.json");

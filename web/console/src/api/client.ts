@@ -4,6 +4,7 @@
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { paths as DocumentsPaths } from "./gen/documents";
 import type { paths as IdentityPaths } from "./gen/identity";
+import type { paths as LegalaidPaths } from "./gen/legalaid";
 import type { paths as MattersPaths } from "./gen/matters";
 import type { paths as TicketsPaths } from "./gen/tickets";
 import { ApiError, fromResponse, networkError } from "./errors";
@@ -58,6 +59,7 @@ export const identity = client<IdentityPaths>("identity");
 export const documents = client<DocumentsPaths>("documents");
 export const matters = client<MattersPaths>("matters");
 export const tickets = client<TicketsPaths>("tickets");
+export const legalaid = client<LegalaidPaths>("legalaid");
 
 // data returns a call's body; the middleware has already thrown on any failure.
 export async function data<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
