@@ -74,3 +74,14 @@ export const clockLabel = (clock?: string): string => {
   if (clock.startsWith("step/")) return `第 ${Number(clock.slice(5)) + 1} 环节时限`;
   return clock;
 };
+
+// The default 诉求 categories' names (a tenant may add its own: shown by key).
+export const categoryLabel: Record<string, string> = {
+  general: "综合诉求",
+  enterprise: "涉企诉求",
+  market: "市场监管",
+  environment: "生态环境",
+  construction: "城乡建设",
+  consultation: "政策咨询",
+  suggestion: "建言献策",
+};

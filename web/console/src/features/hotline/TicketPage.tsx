@@ -7,7 +7,7 @@ import { data, split, tickets } from "../../api/client";
 import { useSession } from "../../app/session";
 import { ActionBar, type Action } from "../../shared/actions";
 import { ErrorAlert } from "../../shared/feedback";
-import { clockLabel, partStateLabel, priorityLabel, sourceLabel, ticketStateLabel, type Ticket } from "../../shared/labels";
+import { categoryLabel, clockLabel, partStateLabel, priorityLabel, sourceLabel, ticketStateLabel, type Ticket } from "../../shared/labels";
 import { Countdown, formatTime } from "../../shared/time";
 import { usePublicView, useTicket, useTicketAct } from "./api";
 
@@ -154,7 +154,7 @@ export default function TicketPage() {
         <Descriptions size="small" bordered column={{ xs: 1, md: 2, xl: 3 }}>
           <Descriptions.Item label="工单号">{id}</Descriptions.Item>
           <Descriptions.Item label="来源">{sourceLabel[t.source ?? "SOURCE_UNSPECIFIED"]}</Descriptions.Item>
-          <Descriptions.Item label="类别">{t.category || "—"}</Descriptions.Item>
+          <Descriptions.Item label="类别">{categoryLabel[t.category ?? ""] ?? (t.category || "—")}</Descriptions.Item>
           <Descriptions.Item label="诉求人">{t.complainant?.name || "—"}</Descriptions.Item>
           <Descriptions.Item label="联系电话">{t.complainant?.phone || "—"}</Descriptions.Item>
           <Descriptions.Item label="地址">{t.address || "—"}</Descriptions.Item>
