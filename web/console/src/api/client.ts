@@ -6,6 +6,7 @@ import type { paths as DocumentsPaths } from "./gen/documents";
 import type { paths as IdentityPaths } from "./gen/identity";
 import type { paths as LegalaidPaths } from "./gen/legalaid";
 import type { paths as MattersPaths } from "./gen/matters";
+import type { paths as StewardshipPaths } from "./gen/stewardship";
 import type { paths as TicketsPaths } from "./gen/tickets";
 import { ApiError, fromResponse, networkError } from "./errors";
 
@@ -60,6 +61,7 @@ export const documents = client<DocumentsPaths>("documents");
 export const matters = client<MattersPaths>("matters");
 export const tickets = client<TicketsPaths>("tickets");
 export const legalaid = client<LegalaidPaths>("legalaid");
+export const stewardship = client<StewardshipPaths>("stewardship");
 
 // data returns a call's body; the middleware has already thrown on any failure.
 export async function data<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {

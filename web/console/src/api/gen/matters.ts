@@ -432,40 +432,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{tenant}/enterpriseProfiles": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** UpsertEnterpriseProfile creates or replaces one enterprise profile (企业画像). */
-        post: operations["MattersService_UpsertEnterpriseProfile"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/tenants/{tenant}/enterpriseProfiles:import": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** ImportEnterpriseProfiles upserts many profiles at once, all or nothing. */
-        post: operations["MattersService_ImportEnterpriseProfiles"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/tenants/{tenant}/grants": {
         parameters: {
             query?: never;
@@ -552,9 +518,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * EvaluatePolicy matches a policy's rule against every profile in the policy's tenant
-         *     subtree and grants it to the enterprises that qualify, without an application.
-         *     Evaluating again adds only new grants.
+         * EvaluatePolicy matches a policy's rule against every enterprise of the policy's tenant
+         *     subtree in the enterprise register (the stewardship service, read as the caller) and
+         *     grants it to the enterprises that qualify, without an application. Evaluating again
+         *     adds only new grants.
          */
         post: operations["MattersService_EvaluatePolicy"];
         delete?: never;
@@ -619,9 +586,6 @@ export interface components {
             matter?: string;
         };
         MattersServiceEvaluatePolicyBody: Record<string, never>;
-        MattersServiceImportEnterpriseProfilesBody: {
-            profiles?: components["schemas"]["v1EnterpriseProfile"][];
-        };
         MattersServiceMailCertificateBody: {
             carrier?: string;
             etag?: string;
@@ -678,9 +642,6 @@ export interface components {
         };
         MattersServiceUpdatePolicyBody: {
             policy?: components["schemas"]["v1Policy"];
-        };
-        MattersServiceUpsertEnterpriseProfileBody: {
-            profile?: components["schemas"]["v1EnterpriseProfile"];
         };
         MattersServiceWithdrawApplicationBody: {
             etag?: string;
@@ -930,26 +891,6 @@ export interface components {
             matter?: string;
             tenant?: string;
         };
-        /** @description EnterpriseProfile is what the rules see of an enterprise (企业画像). */
-        v1EnterpriseProfile: {
-            attributes?: {
-                [key: string]: string;
-            };
-            /** unified social credit code (GB 32100) */
-            creditCode?: string;
-            enterpriseName?: string;
-            industry?: string;
-            /** tenants/{tenant}/enterpriseProfiles/{credit_code} */
-            name?: string;
-            /** YYYY-MM-DD */
-            registrationDate?: string;
-            /** 规上, 雏鹰, 瞪羚, … */
-            scaleTags?: string[];
-            /** e.g. 正常, 非正常, A级纳税人 */
-            taxStatus?: string;
-            /** Format: date-time */
-            updateTime?: string;
-        };
         v1EvaluatePolicyResponse: {
             /**
              * profiles looked at
@@ -981,7 +922,7 @@ export interface components {
         v1Grant: {
             /** Format: date-time */
             createTime?: string;
-            /** the profile's name */
+            /** the enterprise in the register */
             enterprise?: string;
             enterpriseName?: string;
             /** @description Which rules matched, innermost first, each as "label: attribute op value (actual)". */
@@ -991,10 +932,6 @@ export interface components {
             policy?: string;
             /** Format: int32 */
             policyVersion?: number;
-        };
-        v1ImportEnterpriseProfilesResponse: {
-            /** Format: int32 */
-            imported?: number;
         };
         /** @description Limit is a time limit (时限). */
         v1Limit: {
@@ -1399,6 +1336,8 @@ export interface operations {
     MattersService_ListApplications: {
         parameters: {
             query?: {
+                /** @description only those filed by this enterprise (its owner); empty: anyone's */
+                creditCode?: string;
                 /** @description only green-channel applications */
                 greenChannel?: boolean;
                 /** @description a subject; empty: anyone's */
@@ -1985,58 +1924,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Enablement"];
-                };
-            };
-        };
-    };
-    MattersService_UpsertEnterpriseProfile: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MattersServiceUpsertEnterpriseProfileBody"];
-            };
-        };
-        responses: {
-            /** @description A successful response. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["v1EnterpriseProfile"];
-                };
-            };
-        };
-    };
-    MattersService_ImportEnterpriseProfiles: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MattersServiceImportEnterpriseProfilesBody"];
-            };
-        };
-        responses: {
-            /** @description A successful response. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["v1ImportEnterpriseProfilesResponse"];
                 };
             };
         };

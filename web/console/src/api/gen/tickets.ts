@@ -1337,6 +1337,8 @@ export interface operations {
     TicketsService_ListTickets: {
         parameters: {
             query?: {
+                /** @description Only tickets an enterprise filed itself (its owner's credit code); empty: anyone's. */
+                creditCode?: string;
                 /** @description Only open tickets past their close deadline (超期未办结). */
                 overdue?: boolean;
                 pageSize?: number;
