@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
 )
 
@@ -198,6 +199,19 @@ func changePassword(t *testing.T, ctx context.Context, current, next string) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// tabTo presses Tab (at most 60 times) until the focused element matches the CSS
+// selector: the element is reachable from the keyboard, in the page's order.
+func tabTo(t testing.TB, ctx context.Context, selector string) {
+	t.Helper()
+	for range 60 {
+		if peek[string](ctx, `document.activeElement && document.activeElement.matches(`+jsString(selector)+`) ? "yes" : ""`) == "yes" {
+			return
+		}
+		do(t, ctx, chromedp.KeyEvent(kb.Tab))
+	}
+	t.Fatalf("%s is not reachable with Tab", selector)
 }
 
 // accessToken is the signed-in person's access token, from the console's session storage.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
 )
 
@@ -75,10 +76,12 @@ func seed(t *testing.T, p *platform, admin string) seeded {
 func idOf(name string) string { return name[strings.LastIndex(name, "/")+1:] }
 
 // TestConsole is the console in a browser against a fresh `gaoxing up`: the administrator
-// signs in with the printed password; a window clerk accepts an application, sees it leave
-// the intake list, completes it and sees it leave the queue; a hotline handler claims and
-// closes a ticket; a clerk of a sibling community cannot reach the first one's records;
-// axe-core finds no serious violation on the main pages.
+// signs in with the printed password and chooses a new one; a window clerk opens an
+// application from the keyboard alone, uploads a new version of a material, accepts the
+// application and sees it leave the intake list, completes it and sees it leave the
+// queue; a hotline handler claims and closes a ticket; a clerk of a sibling community
+// cannot reach the first one's records; axe-core finds no serious violation on the main
+// pages.
 func TestConsole(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
@@ -106,7 +109,9 @@ func TestConsole(t *testing.T) {
 		checkAccessibility(t, clerk, "待受理")
 		screenshot(t, clerk, "intake", 1366, 900)
 
-		do(t, clerk, click(`//a[normalize-space(.)="`+appID+`"]`))
+		// From the keyboard alone: Tab to the application, Enter opens it.
+		tabTo(t, clerk, `a[href$="/`+appID+`"]`)
+		do(t, clerk, chromedp.KeyEvent(kb.Enter))
 		waitText(t, clerk, "申请材料", true)
 		waitText(t, clerk, "居民身份证", true)
 		waitIdle(t, clerk)
