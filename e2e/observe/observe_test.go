@@ -159,6 +159,12 @@ func TestObserved(t *testing.T) {
 		require.Positive(t, controls, "no span names the application or the ticket: the scan reads nothing")
 	})
 
+	t.Run("the exported metric names are the listed ones", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		s.checkMetricNames(ctx, t)
+	})
+
 	t.Run("MinIO stopped: error spans and a firing alert", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()

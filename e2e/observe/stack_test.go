@@ -39,6 +39,7 @@ type stack struct {
 	env        *apptest.Env
 	minio      *testenv.MinIO
 	urls       map[string]string // service → http://host:port/api/<service>
+	bases      map[string]string // service → http://host:port (/metrics, /readyz)
 	jaeger     *infra.Jaeger
 	prometheus *infra.Prometheus
 	client     *http.Client // sends the trace context of the caller's span
@@ -55,7 +56,7 @@ func startStack(t *testing.T) *stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	s := &stack{urls: map[string]string{}}
+	s := &stack{urls: map[string]string{}, bases: map[string]string{}}
 
 	// Jaeger first, then telemetry pointing at it (its shutdown flushes before Jaeger stops).
 	j, err := infra.StartJaeger(ctx, infra.JaegerServer{Binary: testenv.Binary(t, "jaeger"), Dir: t.TempDir(), Output: testLog{t}})
@@ -99,14 +100,16 @@ func startStack(t *testing.T) *stack {
 	}{
 		{"identity", &identity.Server{AdminPassword: "Root-Secret-2026"}},
 		{"documents", documents.New()},
-		{"matters", matters.New()},
-		{"tickets", tickets.New()},
+		// Sweeps every second: the SLA gauges are set after each.
+		{"matters", matters.New(matters.WithSweepInterval(time.Second))},
+		{"tickets", tickets.New(tickets.WithSweepInterval(time.Second))},
 	}
 	var jobs []infra.ScrapeJob
 	for i, sv := range services {
 		e := envs[sv.name]
 		done := e.Launch(t, sv.svc)
 		s.urls[sv.name] = e.URL + "/api/" + sv.name
+		s.bases[sv.name] = e.URL
 		require.NoError(t, infra.Poll(ctx, 50*time.Millisecond, func(ctx context.Context) error {
 			select {
 			case err := <-done:
