@@ -25,10 +25,17 @@ ALERT_RULES := charts/gaoxing/alerts/gaoxing.rules.yaml
 KUBE_TOOLS := $(BIN)/kube-apiserver $(BIN)/skaffold $(BIN)/helm
 TOOLS   := $(BIN)/buf $(PLUGINS) $(SERVERS) $(OBSERVE) $(BIN)/golangci-lint $(KUBE_TOOLS)
 
-.PHONY: help run test test-unit test-e2e test-charts test-alerts render lint proto tools test-tools verify postgres clean
+# The staff console (web/console): built by the OS Node into services/console/dist, which
+# the Go binaries embed. npm ci runs when the lock file changes; the build when a source does.
+WEB       := web/console
+WEB_DEPS  := $(WEB)/node_modules/.package-lock.json
+WEB_BUILT := services/console/dist/index.html
+WEB_SRC   := $(shell find $(WEB)/src $(WEB)/scripts -type f 2>/dev/null) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
+
+.PHONY: help run test test-unit test-e2e test-charts test-alerts test-browser screenshots bench-console render lint proto tools test-tools verify web web-api web-verify chromium postgres clean
 
 help:
-	@echo "make run      start Gaoxing on this machine (embedded etcd, MinIO, every service) at http://127.0.0.1:8080"
+	@echo "make run      start Gaoxing on this machine (embedded etcd, MinIO, every service); the console at http://127.0.0.1:8080"
 	@echo "make test     every test, against real etcd, MinIO, PostgreSQL, SQLite and a kube-apiserver"
 	@echo "make test-e2e only the end-to-end tests (launcher and services as processes)"
 	@echo "make test-alerts the chart's alerting rules against their unit tests (promtool)"
@@ -38,20 +45,39 @@ help:
 	@echo "make proto    regenerate proto/gen from the contracts"
 	@echo "make verify   generated code current, module boundaries kept, every module builds alone"
 	@echo "make tools    build the pinned tools and servers into bin/"
+	@echo "make web      build the staff console (npm ci when the lock changed, then vite) into services/console/dist"
+	@echo "make web-api  regenerate the console's API types from the services' OpenAPI documents"
+	@echo "make test-browser the console's browser tests (headless Chromium against gaoxing up)"
+	@echo "make screenshots  regenerate docs/screenshots/ from a running console"
+	@echo "make bench-console the queue page with 1,000,000 applications behind it (slow; not in make test)"
 
-run: $(SERVERS) $(OBSERVE)
+run: $(SERVERS) $(OBSERVE) web
 	go build -o $(BIN)/gaoxing ./cmd/gaoxing
 	$(BIN)/gaoxing up --data $(CURDIR)/data --alert-rules $(CURDIR)/$(ALERT_RULES)
 
-test: test-tools postgres $(KUBE_TOOLS) test-alerts
+test: test-tools postgres $(KUBE_TOOLS) test-alerts web chromium
 	go test $(GOTESTFLAGS) $(PACKAGES)
 	cd charts && GOWORK=off go test $(GOTESTFLAGS) ./...
 
 test-unit:
 	go test -short $(PACKAGES)
 
-test-e2e: test-tools
+test-e2e: test-tools web chromium
 	go test $(GOTESTFLAGS) ./e2e/...
+
+# The console in a real browser: sign-in, the clerk's and the handler's flows, isolation,
+# accessibility (axe-core), against `gaoxing up` on a fresh data directory.
+test-browser: test-tools web chromium
+	go test $(GOTESTFLAGS) ./e2e/console/...
+
+# Screenshots of the main pages for the README, from the same browser flow.
+screenshots: test-tools web chromium
+	GAOXING_SCREENSHOTS=$(CURDIR)/docs/screenshots go test $(GOTESTFLAGS) -run 'TestConsole$$' ./e2e/console/...
+
+# The queue page's time to interactive with 1,000,000 applications bulk-loaded into
+# matters' database (docs/benchmarks.md); minutes, so not part of make test.
+bench-console: test-tools web chromium
+	GAOXING_BENCH_APPLICATIONS=1000000 go test $(GOTESTFLAGS) -run 'TestQueuePageWithManyApplications$$' -v ./e2e/console/...
 
 # The chart's module (outside the workspace): render and golden tests, install/upgrade/
 # rollback into a real kube-apiserver, skaffold diagnose and render.
@@ -71,8 +97,36 @@ lint: $(BIN)/golangci-lint
 proto: $(BIN)/buf $(PLUGINS)
 	proto/generate.sh
 
-verify: $(BIN)/buf $(PLUGINS)
+verify: $(BIN)/buf $(PLUGINS) web-verify
 	scripts/verify.sh
+
+web: $(WEB_BUILT)
+
+$(WEB_DEPS): $(WEB)/package.json $(WEB)/package-lock.json
+	@command -v npm >/dev/null || { echo "the console needs Node 20 and npm from the OS packages (apt-get install -y nodejs npm)" >&2; exit 1; }
+	cd $(WEB) && npm ci --no-audit --no-fund
+
+$(WEB_BUILT): $(WEB_DEPS) $(WEB_SRC)
+	cd $(WEB) && npm run build
+
+web-api: $(WEB_DEPS)
+	cd $(WEB) && npm run gen:api
+
+# npm ci refuses a lock file out of step with package.json; the check regenerates the
+# API types in memory and compares them with the committed ones.
+web-verify: $(WEB_DEPS)
+	cd $(WEB) && npm run check:api
+
+# The browser tests drive Debian's Chromium (and its pages need a Chinese font to render
+# the screenshots); CI runs as root on a fresh machine, where both are installed.
+chromium:
+	@missing=""; command -v chromium >/dev/null || missing="chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else echo "the browser tests need: sudo apt-get install -y $$missing" >&2; \
+			if ! command -v chromium >/dev/null && [ "$${CI:-}" = true ]; then exit 1; fi; fi; \
+	fi
 
 postgres:
 	scripts/ensure-postgres.sh
@@ -150,4 +204,5 @@ $(BIN)/helm: tools/helm/go.mod tools/helm/go.sum
 		GOWORK=off go build -o $@ -ldflags "-X helm.sh/helm/v3/internal/version.version=$$v" helm.sh/helm/v3/cmd/helm
 
 clean:
-	rm -rf $(BIN) .cache
+	rm -rf $(BIN) .cache $(WEB)/node_modules
+	find services/console/dist -mindepth 1 ! -name .keep -delete

@@ -165,7 +165,8 @@ func TestServicesComplete(t *testing.T) {
 			for _, p := range ing.Spec.Rules[0].HTTP.Paths {
 				paths[p.Path] = p
 			}
-			require.Len(t, paths, len(enabled), "one Ingress path per enabled service")
+			require.Len(t, paths, len(enabled)+1, "one Ingress path per enabled service, and the console's")
+			require.Equal(t, componentName("console"), paths["/"].Backend.Service.Name)
 			hpas := r.byKind("HorizontalPodAutoscaler")
 			for _, svc := range serviceNames {
 				name := componentName(svc)
@@ -220,6 +221,9 @@ func TestEnvMatchesServices(t *testing.T) {
 		t.Run(s.file, func(t *testing.T) {
 			r := mustRender(t, c, s.namespace, valuesOf(t, s.file))
 			for name, dep := range r.byKind("Deployment") {
+				if name == componentName("console") {
+					continue // TestConsole: it reads only its listener, the issuer and the log level
+				}
 				env := map[string]corev1.EnvVar{}
 				for _, e := range dep.typed.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Env {
 					env[e.Name] = e
@@ -389,7 +393,7 @@ func TestCommunityShape(t *testing.T) {
 			o.labels["app.kubernetes.io/component"], "%s %s", o.gvk.Kind, o.name)
 	}
 	require.Empty(t, r.byKind("StatefulSet"))
-	require.Len(t, r.byKind("Deployment"), 3)
+	require.Len(t, r.byKind("Deployment"), 4, "documents, matters, tickets and the console")
 	q := r.one(t, "ResourceQuota", releaseName).typed.(*corev1.ResourceQuota)
 	require.Contains(t, q.Spec.Hard, corev1.ResourceName("requests.cpu"))
 	dep := r.one(t, "Deployment", componentName("tickets")).typed.(*appsv1.Deployment)
@@ -598,6 +602,49 @@ func TestNetworkPolicies(t *testing.T) {
 	}
 }
 
+// TestConsole checks the staff console: at / behind the same ingress, its issuer the
+// services' issuer, reachable only from the ingress controller and calling nothing (the
+// browser calls the APIs), and absent when switched off.
+func TestConsole(t *testing.T) {
+	c := loadChart(t)
+	known := knownServiceEnv(t)
+	r := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml"))
+	name := componentName("console")
+	dep := r.one(t, "Deployment", name).typed.(*appsv1.Deployment)
+	ctr := dep.Spec.Template.Spec.Containers[0]
+	env := map[string]string{}
+	for _, e := range ctr.Env {
+		require.Contains(t, known, e.Name)
+		env[e.Name] = e.Value
+	}
+	identity := r.one(t, "Deployment", componentName("identity")).typed.(*appsv1.Deployment)
+	for _, e := range identity.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "GAOXING_ISSUER" {
+			require.Equal(t, e.Value, env["GAOXING_ISSUER"])
+		}
+	}
+	require.NotContains(t, env, "GAOXING_SQL_DSN")
+	require.Equal(t, "/readyz", ctr.ReadinessProbe.HTTPGet.Path)
+	r.one(t, "Service", name)
+	r.one(t, "PodDisruptionBudget", name)
+	np := r.one(t, "NetworkPolicy", name).typed.(*networkingv1.NetworkPolicy)
+	require.Len(t, np.Spec.Ingress, 1, "the ingress controller only")
+	for _, e := range np.Spec.Egress {
+		for _, p := range e.Ports {
+			require.Equal(t, int32(53), p.Port.IntVal, "DNS only")
+		}
+	}
+
+	off := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml", "console.enabled=false"))
+	for _, o := range off.objects {
+		require.NotEqual(t, "console", o.labels["app.kubernetes.io/component"], "%s %s", o.gvk.Kind, o.name)
+	}
+	ing := off.one(t, "Ingress", releaseName).typed.(*networkingv1.Ingress)
+	for _, p := range ing.Spec.Rules[0].HTTP.Paths {
+		require.NotEqual(t, "/", p.Path)
+	}
+}
+
 // TestImages checks image references: the registry prefix, the appVersion tag by default,
 // and a per-service digest.
 func TestImages(t *testing.T) {
@@ -611,6 +658,7 @@ func TestImages(t *testing.T) {
 	require.Equal(t, "mirror.example/gov/gaoxing/identity:"+c.Metadata.AppVersion, image("Deployment", componentName("identity")))
 	require.Equal(t, "mirror.example/gov/gaoxing/tickets:"+c.Metadata.AppVersion+"@"+digest, image("Deployment", componentName("tickets")))
 	require.Equal(t, "mirror.example/gov/gaoxing/matters:v9", image("Deployment", componentName("matters")))
+	require.Equal(t, "mirror.example/gov/gaoxing/console:"+c.Metadata.AppVersion, image("Deployment", componentName("console")))
 	require.Equal(t, "mirror.example/gov/coreos/etcd:v3.6.16", image("StatefulSet", componentName("etcd")))
 	require.Equal(t, "mirror.example/gov/gaoxing/gaoxing:"+c.Metadata.AppVersion, image("Job", componentName("tenants")))
 }
@@ -666,32 +714,35 @@ func TestServiceMonitorToggle(t *testing.T) {
 // TestDashboards checks the Grafana ConfigMap: labelled for the sidecar, valid JSON, and
 // every query built only from metric names the code exports (pkg/kit's endpoint chain and
 // pkg/calendar, in their Prometheus form).
+// TestDashboards checks the dashboards render into their ConfigMap and, with the
+// alerting rules, query only series the services export: testdata/metrics.txt, which
+// the e2e/observe test keeps equal to what a scrape of the running services shows.
 func TestDashboards(t *testing.T) {
-	exported := map[string]string{
-		"gaoxing_rpc_calls_total":             "gaoxing.rpc.calls",
-		"gaoxing_rpc_duration_seconds_bucket": "gaoxing.rpc.duration",
-		"gaoxing_calendar_provisional_years":  "gaoxing.calendar.provisional_years",
-		"gaoxing_calendar_missing_years":      "gaoxing.calendar.missing_years",
-		"gaoxing_sla_crossings_total":         "gaoxing.sla.crossings",
-	}
-	var src strings.Builder
-	for _, f := range []string{"pkg/kit/middleware.go", "pkg/calendar/metrics.go"} {
-		b, err := os.ReadFile(filepath.Join("..", f))
-		require.NoError(t, err)
-		src.Write(b)
-	}
-	for _, otelName := range exported {
-		require.Contains(t, src.String(), `"`+otelName+`"`, "metric renamed in the code")
+	list, err := os.ReadFile(filepath.Join("testdata", "metrics.txt"))
+	require.NoError(t, err)
+	exported := map[string]bool{}
+	for _, n := range strings.Fields(string(list)) {
+		exported[n] = true
 	}
 	c := loadChart(t)
 	r := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml"))
 	cm := r.one(t, "ConfigMap", componentName("dashboards")).typed.(*corev1.ConfigMap)
 	require.Equal(t, "1", cm.Labels["grafana_dashboard"])
-	require.ElementsMatch(t, []string{"red.json", "sla-tenant.json"}, keys(cm.Data))
+	require.ElementsMatch(t, []string{"ops.json", "red.json", "sla-tenant.json"}, keys(cm.Data))
 	metricName := regexp.MustCompile(`\bgaoxing_[a-z_]+`)
+	used := func(where, expr string) {
+		for _, m := range metricName.FindAllString(expr, -1) {
+			require.True(t, exported[m], "%s: %s is not exported (testdata/metrics.txt)", where, m)
+		}
+	}
 	for file, body := range cm.Data {
 		var dash struct {
-			UID    string `json:"uid"`
+			UID        string `json:"uid"`
+			Templating struct {
+				List []struct {
+					Definition string `json:"definition"`
+				} `json:"list"`
+			} `json:"templating"`
 			Panels []struct {
 				Targets []struct {
 					Expr string `json:"expr"`
@@ -701,15 +752,35 @@ func TestDashboards(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(body), &dash), file)
 		require.NotEmpty(t, dash.UID)
 		require.NotEmpty(t, dash.Panels)
+		for _, v := range dash.Templating.List {
+			used(file, v.Definition)
+		}
 		for _, p := range dash.Panels {
 			require.NotEmpty(t, p.Targets)
 			for _, tg := range p.Targets {
-				for _, m := range metricName.FindAllString(tg.Expr, -1) {
-					require.Contains(t, exported, m, "%s: %s is not exported", file, m)
-				}
+				used(file, tg.Expr)
 			}
 		}
 	}
+	rules, err := os.ReadFile(filepath.Join(chartDir, "alerts", "gaoxing.rules.yaml"))
+	require.NoError(t, err)
+	var groups struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `json:"alert"`
+				Expr  string `json:"expr"`
+			} `json:"rules"`
+		} `json:"groups"`
+	}
+	require.NoError(t, yaml.Unmarshal(rules, &groups))
+	n := 0
+	for _, g := range groups.Groups {
+		for _, rule := range g.Rules {
+			used("rule "+rule.Alert, rule.Expr)
+			n++
+		}
+	}
+	require.Positive(t, n)
 }
 
 func keys[V any](m map[string]V) []string {

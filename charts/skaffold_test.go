@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// skaffoldArtifacts are the images skaffold.yaml builds with ko: every service and the
-// launcher the tenant hook Job runs.
+// skaffoldArtifacts are the images skaffold.yaml builds with ko: every service, the
+// console and the launcher the tenant hook Job runs.
 var skaffoldArtifacts = []string{
-	"gaoxing/documents", "gaoxing/gaoxing", "gaoxing/identity", "gaoxing/legalaid", "gaoxing/matters", "gaoxing/stewardship",
-	"gaoxing/tickets",
+	"gaoxing/console", "gaoxing/documents", "gaoxing/gaoxing", "gaoxing/identity", "gaoxing/legalaid", "gaoxing/matters",
+	"gaoxing/stewardship", "gaoxing/tickets",
 }
 
 // withoutLauncher are the artifacts but the launcher's, whose image only the tenant
@@ -70,7 +70,7 @@ func TestSkaffold(t *testing.T) {
 
 	t.Run("diagnose", func(t *testing.T) {
 		out := run(t, "diagnose")
-		require.Contains(t, out, "Number of artifacts: 7")
+		require.Contains(t, out, "Number of artifacts: 8")
 		for _, image := range skaffoldArtifacts {
 			require.Contains(t, out, "Ko artifact: "+image)
 		}
@@ -84,9 +84,10 @@ func TestSkaffold(t *testing.T) {
 		// given (development takes identity's seeded default tree).
 		{"pooled", withoutLauncher},
 		{"district", withoutLauncher},
-		// Street and community releases use the district's identity, tenant tree and legal aid.
-		{"street", []string{"gaoxing/documents", "gaoxing/matters", "gaoxing/tickets"}},
-		{"community", []string{"gaoxing/documents", "gaoxing/matters", "gaoxing/tickets"}},
+		// Street and community releases use the district's identity, tenant tree and legal aid;
+		// each has its console at its own host.
+		{"street", []string{"gaoxing/console", "gaoxing/documents", "gaoxing/matters", "gaoxing/tickets"}},
+		{"community", []string{"gaoxing/console", "gaoxing/documents", "gaoxing/matters", "gaoxing/tickets"}},
 	}
 	for _, p := range profiles {
 		t.Run("render/"+p.name, func(t *testing.T) {

@@ -222,7 +222,7 @@ func TestUpStartsStopsAndKeepsData(t *testing.T) {
 	require.True(t, strings.HasPrefix(minioAddr, "127.0.0.1:"), minioAddr)
 	require.NotZero(t, minioPID)
 
-	page := get(t, first.base+"/")
+	page := get(t, first.base+"/status")
 	for _, want := range []string{"高兴办 · 本机运行状态", "全部就绪", "第 1 次启动", dataDir, minioAddr} {
 		require.Contains(t, page, want)
 	}
@@ -258,7 +258,7 @@ func TestUpStartsStopsAndKeepsData(t *testing.T) {
 	got, err := io.ReadAll(obj)
 	require.NoError(t, err)
 	require.Equal(t, body, got, "the object stored before the restart")
-	require.Contains(t, get(t, second.base+"/"), "第 2 次启动")
+	require.Contains(t, get(t, second.base+"/status"), "第 2 次启动")
 
 	require.NoError(t, second.interrupt(t), "exit status after SIGINT\n%s", second.output())
 	require.Empty(t, processesMentioning(t, dataDir))

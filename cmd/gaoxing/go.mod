@@ -159,3 +159,7 @@ replace github.com/gaoxing-gov/gaoxing/services/legalaid => ../../services/legal
 require github.com/gaoxing-gov/gaoxing/services/stewardship v0.0.0
 
 replace github.com/gaoxing-gov/gaoxing/services/stewardship => ../../services/stewardship
+
+require github.com/gaoxing-gov/gaoxing/services/console v0.0.0
+
+replace github.com/gaoxing-gov/gaoxing/services/console => ../../services/console

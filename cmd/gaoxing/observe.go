@@ -51,7 +51,14 @@ func (l *launcher) startJaeger(ctx context.Context) error {
 	setDefaultEnv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
 	// Jaeger takes traces only; metrics are scraped from /metrics.
 	setDefaultEnv("OTEL_METRICS_EXPORTER", "none")
-	fmt.Fprintf(l.out, "gaoxing: jaeger query API %s (OTLP %s)\n", j.QueryURL, os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
+	// Every call traced on one machine: every failure's trace is there to be found, and
+	// the cost (docs/benchmarks.md) does not matter here. The chart samples 10 %.
+	setDefaultEnv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+	sampler := os.Getenv("OTEL_TRACES_SAMPLER")
+	if arg := os.Getenv("OTEL_TRACES_SAMPLER_ARG"); arg != "" {
+		sampler += " " + arg
+	}
+	fmt.Fprintf(l.out, "gaoxing: jaeger query API %s (OTLP %s, sampler %s)\n", j.QueryURL, os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), sampler)
 	return l.setupTelemetry(ctx)
 }
 

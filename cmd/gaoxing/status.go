@@ -14,6 +14,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/health"
+	"github.com/gaoxing-gov/gaoxing/services/console"
 )
 
 // probeTimeout bounds each readiness probe a status request makes.
@@ -53,16 +54,16 @@ func (l *launcher) handler() http.Handler {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(l.status(r.Context()))
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+	// The status page moved aside for the console, which owns every other path.
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := statusPage.Execute(w, l.status(r.Context())); err != nil {
 			l.log.Error("status page", "err", err)
 		}
 	})
 	mux.HandleFunc("/api/", l.proxy)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		errs.WriteHTTP(r.Context(), w, errs.ErrRouteNotFound.WithMessage("接口不存在: %s", r.URL.Path))
-	})
+	// The staff console: its sign-in goes to identity's OpenID Provider on this same port.
+	mux.Handle("/", console.Handler(console.Options{Files: l.consoleFiles(), Issuer: l.issuer()}))
 	return mux
 }
 

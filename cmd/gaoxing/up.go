@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 	"github.com/gaoxing-gov/gaoxing/pkg/objstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
+	"github.com/gaoxing-gov/gaoxing/services/console"
 )
 
 // upConfig is what `gaoxing up` is told on its command line.
@@ -105,6 +107,7 @@ type launcher struct {
 	stopping   bool
 	stops      []stopStep
 	failed     chan error // a component that ended on its own
+	console    fs.FS      // the console's files; nil: the embedded build
 }
 
 // component is one thing the launcher runs, as the status page shows it.
@@ -162,6 +165,9 @@ func (l *launcher) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	l.mu.Lock()
+	l.frontAddr = front.Addr().String() // the handler's console needs the issuer
+	l.mu.Unlock()
 	srv := &http.Server{Handler: l.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(front); !errors.Is(err, http.ErrServerClosed) {
@@ -173,14 +179,11 @@ func (l *launcher) run(ctx context.Context) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	l.mu.Lock()
-	l.frontAddr = front.Addr().String()
-	l.mu.Unlock()
 	fmt.Fprintf(l.out, "gaoxing: listening on http://%s (data %s)\n", front.Addr(), dir)
 
 	err = l.start(ctx)
 	if err == nil {
-		fmt.Fprintf(l.out, "gaoxing: ready in %s; status at http://%s/ — Ctrl-C to stop\n",
+		fmt.Fprintf(l.out, "gaoxing: ready in %s; status at http://%s/status — Ctrl-C to stop\n",
 			time.Since(began).Round(time.Millisecond), front.Addr())
 		l.printSignIn("http://" + front.Addr().String())
 		select {
@@ -389,7 +392,7 @@ func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *cli
 			Logger:   l.log, // kit.New adds the service name
 			// Tokens come from identity's OpenID Provider, reached through the front port
 			// like any client reaches it.
-			Auth: app.AuthConfig{Issuer: "http://" + l.frontAddr + "/api/identity", Audience: app.DefaultAudience},
+			Auth: app.AuthConfig{Issuer: l.issuer(), Audience: app.DefaultAudience},
 		}
 		c, httpAddr := cs[i], httpLis[i].Addr().String()
 		l.mu.Lock()
@@ -473,6 +476,17 @@ func countStart(ctx context.Context, c *clientv3.Client) (int64, error) {
 			return n, nil
 		}
 	}
+}
+
+// issuer is identity's OpenID Provider as clients reach it: through the front port.
+func (l *launcher) issuer() string { return "http://" + l.frontAddr + "/api/identity" }
+
+// consoleFiles is the console's built application (a test may swap it).
+func (l *launcher) consoleFiles() fs.FS {
+	if l.console != nil {
+		return l.console
+	}
+	return console.Assets()
 }
 
 func (l *launcher) path(name string) string { return filepath.Join(l.dataDir, name) }

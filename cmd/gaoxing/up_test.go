@@ -22,6 +22,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
+	"github.com/gaoxing-gov/gaoxing/services/console"
 )
 
 // whoami is a service built with the real kit, as registered services will be. It
@@ -218,10 +219,38 @@ func TestUpStopsEverythingWhenAServiceFails(t *testing.T) {
 	}
 }
 
+// The console owns the front port's pages; the status page and the APIs keep theirs.
+func TestConsoleAtRoot(t *testing.T) {
+	r := startLauncher(t, t.TempDir())
+	waitReady(t, r.base)
+	for _, path := range []string{"/", "/clerk/queue"} {
+		resp, err := http.Get(r.base + path)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		// 503 with "console not built" when the binary was built before make web.
+		require.Contains(t, []int{http.StatusOK, http.StatusServiceUnavailable}, resp.StatusCode)
+		require.Equal(t, console.Policy, resp.Header.Get("Content-Security-Policy"), path)
+		require.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+	}
+	resp, err := http.Get(r.base + "/config.json")
+	require.NoError(t, err)
+	var cfg struct{ Issuer, ClientID string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&cfg))
+	_ = resp.Body.Close()
+	require.Equal(t, r.base+"/api/identity", cfg.Issuer)
+	require.Equal(t, console.ClientID, cfg.ClientID)
+
+	resp, err = http.Get(r.base + "/api/nope/v1/x")
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	require.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"))
+}
+
 func TestStatusPageIsChineseHTML(t *testing.T) {
 	r := startLauncher(t, t.TempDir())
 	waitReady(t, r.base)
-	resp, err := http.Get(r.base + "/")
+	resp, err := http.Get(r.base + "/status")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -243,8 +272,9 @@ func TestStatusPageIsChineseHTML(t *testing.T) {
 	var e struct {
 		Error struct{ Code string } `json:"error"`
 	}
-	require.Equal(t, http.StatusNotFound, getJSON(t, r.base+"/nowhere", &e))
-	require.Equal(t, "ROUTE_NOT_FOUND", e.Error.Code)
+	// Every other page is the console's; an API nobody serves is a JSON error.
+	require.Equal(t, http.StatusNotFound, getJSON(t, r.base+"/api/nowhere/v1/x", &e))
+	require.Equal(t, "SERVICE_NOT_FOUND", e.Error.Code)
 }
 
 func TestDataDirIsLockedAgainstASecondLauncher(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
@@ -25,6 +27,12 @@ func (d *Deps) Calendar(ctx context.Context) (*calendar.Calendar, error) {
 	cal, err := calendar.Watch(ctx, d.Env.Etcd, calendar.WithLogger(d.Log))
 	if err != nil {
 		return nil, fmt.Errorf("%s: calendar: %w", d.Name, err)
+	}
+	// Years without a loaded schedule, which the SLA dashboard shows.
+	if reg, err := cal.RegisterMetrics(otel.Meter("github.com/gaoxing-gov/gaoxing/pkg/calendar")); err != nil {
+		d.Log.Warn("calendar metrics not reported", "err", err)
+	} else {
+		d.Defer(func() { _ = reg.Unregister() })
 	}
 	return cal, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oklog/run"
+	"go.opentelemetry.io/otel"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/leader"
@@ -88,9 +89,18 @@ func (d *Deps) Await(ctx context.Context, name string, check func(context.Contex
 
 // Deliver declares the loop that delivers the outbox's events (see Deliver) and
 // returns its wake function.
+//
+// It also reports the outbox's pending events, delivery lag and dead letters
+// (outbox.RegisterMetrics), whether or not receivers are configured: without them,
+// events wait and the lag grows.
 func (d *Deps) Deliver(endpoints outbox.Endpoints, opts ...outbox.Option) (wake func()) {
 	loop, wake := Deliver(d.Env, d.Name, d.DB, endpoints, opts...)
 	d.Go(loop)
+	if reg, err := outbox.RegisterMetrics(otel.Meter("github.com/gaoxing-gov/gaoxing/pkg/outbox"), d.DB, d.Name); err != nil {
+		d.Log.Warn("outbox metrics not reported", "err", err)
+	} else {
+		d.Defer(func() { _ = reg.Unregister() })
+	}
 	return wake
 }
 

@@ -28,7 +28,20 @@ var (
 		metric.WithDescription("Reloads of the whole view (at start and after each watch gap)."))
 	reloadFailures, _ = meter.Int64Counter("gaoxing.etcdwatch.reload_failures",
 		metric.WithDescription("Reloads that failed (etcd unreachable or refusing)."))
+	// The watch lag: the revision the view reflects (replicas of one view compare theirs;
+	// the highest is how far etcd has got) and when it last applied anything (time() minus
+	// it is how long the view has heard nothing).
+	appliedRevision, _ = meter.Int64Gauge("gaoxing.etcdwatch.applied_revision",
+		metric.WithDescription("The etcd revision the view reflects (after its last event or reload)."))
+	appliedAt, _ = meter.Float64Gauge("gaoxing.etcdwatch.applied_time",
+		metric.WithDescription("When the view last applied events or reloaded, in Unix seconds."), metric.WithUnit("s"))
 )
+
+// applied records that the view now reflects rev.
+func applied(ctx context.Context, rev int64, view metric.MeasurementOption) {
+	appliedRevision.Record(ctx, rev, view)
+	appliedAt.Record(ctx, float64(time.Now().UnixMilli())/1000, view)
+}
 
 // Watch describes one followed prefix.
 type Watch struct {
@@ -51,6 +64,11 @@ type Watch struct {
 func (w Watch) Follow(ctx context.Context, rev int64) {
 	view := metric.WithAttributes(attribute.String("view", w.Name))
 	backoff := 100 * time.Millisecond
+	if rev != 0 {
+		// Read by the caller: the view follows etcd from here.
+		connected.Record(ctx, 1, view)
+		applied(ctx, rev, view)
+	}
 	for {
 		if rev != 0 {
 			wctx, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
@@ -63,6 +81,7 @@ func (w Watch) Follow(ctx context.Context, rev int64) {
 				w.Apply(resp.Events)
 				if n := len(resp.Events); n > 0 {
 					rev = resp.Events[n-1].Kv.ModRevision
+					applied(ctx, rev, view)
 				}
 			}
 			stop()
@@ -72,6 +91,7 @@ func (w Watch) Follow(ctx context.Context, rev int64) {
 			if err == nil {
 				connected.Record(ctx, 1, view)
 				reloads.Add(ctx, 1, view)
+				applied(ctx, r, view)
 				w.Log.Info(w.Name+" reloaded after a watch gap", "revision", r)
 				if w.Reloaded != nil {
 					w.Reloaded(r)

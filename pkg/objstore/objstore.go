@@ -36,11 +36,17 @@ func (c Config) Client() (*minio.Client, error) {
 		return nil, err
 	}
 	return minio.New(c.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(c.AccessKey, c.SecretKey, ""),
-		Secure: c.UseSSL,
-		Transport: otelhttp.NewTransport(base,
-			otelhttp.WithFilter(telemetry.HTTPClientFilter),
-			otelhttp.WithMeterProvider(noop.NewMeterProvider()),
-			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return "minio " + r.Method })),
+		Creds:     credentials.NewStaticV4(c.AccessKey, c.SecretKey, ""),
+		Secure:    c.UseSSL,
+		Transport: Traced(base),
 	})
+}
+
+// Traced wraps the transport of a minio-go client that a service builds itself (with
+// its own timeouts) so that its requests are spans as Client's are.
+func Traced(base http.RoundTripper) http.RoundTripper {
+	return otelhttp.NewTransport(base,
+		otelhttp.WithFilter(telemetry.HTTPClientFilter),
+		otelhttp.WithMeterProvider(noop.NewMeterProvider()),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return "minio " + r.Method }))
 }

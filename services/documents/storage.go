@@ -65,7 +65,7 @@ func newStorage(cfg objstore.Config, bucket string) (*storage, error) {
 	c, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:    cfg.UseSSL,
-		Transport: transport,
+		Transport: objstore.Traced(transport),
 		// One retry at most: a caller waiting on a dead server should hear 503 at once.
 		MaxRetries: 2,
 		// With DisableContentSha256 on puts (see put), parts carry a CRC32C trailer that

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
@@ -99,6 +101,24 @@ func TestClockRemindersAndEscalation(t *testing.T) {
 			n, err = h.srv.svc.clockSweep(t.Context(), at, true) // again, looking at everything
 			require.NoError(t, err)
 			require.Zero(t, n, at)
+		}
+		// The SLA gauges' counts by the promised deadline: open, due soon, overdue.
+		got0, err := h.client.GetApplication(h.as(communityClerk), &mattersv1.GetApplicationRequest{Name: a.GetName()})
+		require.NoError(t, err)
+		due := got0.GetPromisedDueTime().AsTime()
+		tenant, _, _ := strings.Cut(strings.TrimPrefix(a.GetName(), "tenants/"), "/")
+		for _, c := range []struct {
+			at   time.Time
+			want slasweep.Count
+		}{
+			{due.Add(-slasweep.DueSoon - time.Minute), slasweep.Count{Open: 1}},
+			{due.Add(-time.Hour), slasweep.Count{Open: 1, DueSoon: 1}},
+			{due.Add(time.Minute), slasweep.Count{Open: 1, Overdue: 1}},
+		} {
+			c.want.Tenant, c.want.Category = tenant, strings.TrimPrefix(a.GetMatter(), "matters/")
+			counts, err := h.srv.svc.st.caseCounts(t.Context(), c.at)
+			require.NoError(t, err)
+			require.Equal(t, []slasweep.Count{c.want}, counts, c.at)
 		}
 		all := h.alerts(a.GetName())
 		require.Len(t, all, 6)

@@ -22,6 +22,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/resname"
+	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
@@ -43,6 +44,7 @@ type service struct {
 	docs     *docref.Checker              // nil when the documents service is not known: references are checked for form only
 	register *register                    // the enterprise register (stewardship), read by 免申即享
 	slaCount calendar.Crossings
+	slaCases *slasweep.Gauges // open, due soon and overdue, set after each sweep pass
 }
 
 var idPattern = regexp.MustCompile(`^M-[0-9]{8}-[0-9]{6}$`)

@@ -15,6 +15,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/docref"
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
+	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	mattersv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1"
 )
 
@@ -80,6 +81,10 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	if svc.slaCount, err = calendar.NewCrossings(otel.Meter("github.com/gaoxing-gov/gaoxing/services/matters"), Name); err != nil {
 		return err
 	}
+	if svc.slaCases, err = slasweep.NewGauges(otel.Meter("github.com/gaoxing-gov/gaoxing/services/matters"), Name); err != nil {
+		return err
+	}
+	d.Defer(func() { _ = svc.slaCases.Close() })
 	// Document references (materials, 容缺 commitments, 帮代办 authorisations, results)
 	// are checked against the documents service when it is known.
 	if svc.docs, err = docref.Dial(d.Env.Peers["documents"], d.Log); err != nil {

@@ -260,3 +260,14 @@ func (s *store) expiredCommitments(ctx context.Context, now time.Time, limit int
 func collect(rows *sql.Rows) ([]*application, error) {
 	return sqlstore.Collect(rows, scanApplication)
 }
+
+// caseCounts is the open applications (submitted, accepted, 容缺, 补正) per tenant and
+// matter with how many reach their promised deadline within slasweep.DueSoon of now or
+// are past it, for the SLA gauges (after each sweep).
+func (s *store) caseCounts(ctx context.Context, now time.Time) ([]slasweep.Count, error) {
+	return sqlstore.QueryAll(ctx, s.db, slasweep.ScanCount, `SELECT tenant, matter_code, COUNT(*),
+		SUM(CASE WHEN promised_due_us >= $1 AND promised_due_us < $2 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN promised_due_us > 0 AND promised_due_us < $1 THEN 1 ELSE 0 END)
+		FROM applications WHERE state IN (1, 2, 3, 4) GROUP BY tenant, matter_code`,
+		now.UnixMicro(), now.Add(slasweep.DueSoon).UnixMicro())
+}

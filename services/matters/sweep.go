@@ -19,14 +19,24 @@ const sweepActor = "system:matters-commitment-sweeper"
 // sweepLoop runs both sweeps now, then every interval and whenever the calendar changes
 // (a newly loaded year redates provisional deadlines), until ctx ends (leader only).
 func (s *service) sweepLoop(ctx context.Context, interval time.Duration) error {
+	defer s.slaCases.Clear() // no longer the leader: another replica reports
 	// The first pass, and any after a calendar change, redates every running clock.
 	slasweep.Loop(ctx, interval, s.cal, func(ctx context.Context, all bool) {
 		if _, err := s.sweep(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("matters: commitment sweep failed", "err", err)
 		}
-		if _, err := s.clockSweep(ctx, s.now(), all); err != nil && ctx.Err() == nil {
+		now := s.now()
+		if _, err := s.clockSweep(ctx, now, all); err != nil && ctx.Err() == nil {
 			s.log.Warn("matters: SLA sweep failed", "err", err)
 		}
+		counts, err := s.st.caseCounts(ctx, now)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("matters: SLA counts failed", "err", err)
+			}
+			return
+		}
+		s.slaCases.Set(counts)
 	})
 	return ctx.Err()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	"github.com/gaoxing-gov/gaoxing/pkg/testenv"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
@@ -195,6 +196,18 @@ func testSweep(t *testing.T, dsn string) {
 	require.NoError(t, err)
 	require.Zero(t, n)
 	require.Equal(t, "ahz.s01", get().GetEscalatedTo())
+
+	// The SLA gauges' counts: one open ticket, due soon or overdue by its close deadline.
+	counts := func(now time.Time) slasweep.Count {
+		got, err := svc.st.caseCounts(ctx, now)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		return got[0]
+	}
+	due := get().GetCloseDue().AsTime()
+	require.Equal(t, slasweep.Count{Tenant: "ahz", Category: tk.GetCategory(), Open: 1}, counts(due.Add(-slasweep.DueSoon-time.Minute)))
+	require.Equal(t, slasweep.Count{Tenant: "ahz", Category: tk.GetCategory(), Open: 1, DueSoon: 1}, counts(due.Add(-time.Hour)))
+	require.Equal(t, slasweep.Count{Tenant: "ahz", Category: tk.GetCategory(), Open: 1, Overdue: 1}, counts(due.Add(time.Minute)))
 
 	// After the close deadline: the district.
 	late := cst(2026, time.December, 2, 9)

@@ -16,6 +16,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/kit"
 	"github.com/gaoxing-gov/gaoxing/pkg/outbox"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
+	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
 
@@ -81,6 +82,10 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	if svc.slaCount, err = calendar.NewCrossings(otel.Meter("github.com/gaoxing-gov/gaoxing/services/tickets"), Name); err != nil {
 		return err
 	}
+	if svc.slaCases, err = slasweep.NewGauges(otel.Meter("github.com/gaoxing-gov/gaoxing/services/tickets"), Name); err != nil {
+		return err
+	}
+	d.Defer(func() { _ = svc.slaCases.Close() })
 	// Attachments are checked against the documents service when it is known.
 	if svc.docs, err = docref.Dial(d.Env.Peers["documents"], d.Log); err != nil {
 		return fmt.Errorf("tickets: %w", err)

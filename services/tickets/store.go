@@ -14,6 +14,7 @@ import (
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/redact"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
+	"github.com/gaoxing-gov/gaoxing/pkg/slasweep"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	commonv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/common/v1"
@@ -391,4 +392,18 @@ func (s *store) alerts(ctx context.Context, tk *ticket) ([]*ticketsv1.Alert, err
 		return &a, nil
 	}, `SELECT clock, threshold, escalated_to, create_us FROM ticket_alerts
 		WHERE tenant = $1 AND ticket_id = $2 ORDER BY create_us, clock, threshold`, string(tk.Tenant), tk.ID)
+}
+
+// caseCounts is the open tickets per tenant and category with how many close within
+// slasweep.DueSoon of now or are past their close deadline, for the SLA gauges (one
+// pass over the open tickets' partial index after each sweep).
+func (s *store) caseCounts(ctx context.Context, now time.Time) ([]slasweep.Count, error) {
+	category := `json_extract(data, '$.category')`
+	if s.db.Dialect() == sqlstore.Postgres {
+		category = `(data::jsonb ->> 'category')`
+	}
+	return sqlstore.QueryAll(ctx, s.db, slasweep.ScanCount, `SELECT tenant, COALESCE(`+category+`, ''), COUNT(*),
+		SUM(CASE WHEN close_due_us >= $1 AND close_due_us < $2 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN close_due_us > 0 AND close_due_us < $1 THEN 1 ELSE 0 END)
+		FROM tickets WHERE state < 6 GROUP BY 1, 2`, now.UnixMicro(), now.Add(slasweep.DueSoon).UnixMicro())
 }

@@ -22,10 +22,20 @@ const sweepActor = "system:tickets-sla"
 // newly loaded year redates provisional deadlines), until ctx ends (leader only). The
 // first pass, and any after a calendar change, looks at every open ticket.
 func (s *service) sweepLoop(ctx context.Context, interval time.Duration) error {
+	defer s.slaCases.Clear() // no longer the leader: another replica reports
 	slasweep.Loop(ctx, interval, s.cal, func(ctx context.Context, all bool) {
-		if _, err := s.sweep(ctx, s.now(), all); err != nil && ctx.Err() == nil {
+		now := s.now()
+		if _, err := s.sweep(ctx, now, all); err != nil && ctx.Err() == nil {
 			s.log.Warn("tickets: SLA sweep failed", "err", err)
 		}
+		counts, err := s.st.caseCounts(ctx, now)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("tickets: SLA counts failed", "err", err)
+			}
+			return
+		}
+		s.slaCases.Set(counts)
 	})
 	return nil
 }

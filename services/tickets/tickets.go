@@ -45,6 +45,7 @@ type service struct {
 	wake     func()          // tells the outbox dispatcher there is news; may be a no-op
 	docs     *docref.Checker // nil when the documents service is not known: references are checked for form only
 	slaCount calendar.Crossings
+	slaCases *slasweep.Gauges // open, due soon and overdue, set after each sweep pass
 }
 
 // never is next_check_us of a ticket the sweep need not look at again.

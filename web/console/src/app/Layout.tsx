@@ -1,0 +1,103 @@
+// The frame around every page: the side menu (from pages.tsx), the header with the tenant
+// and the signed-in person, and the page itself, loaded on first visit.
+import { LogoutOutlined, MenuOutlined, UserOutlined } from "@ant-design/icons";
+import { Button, Dropdown, Grid, Layout as AntLayout, Menu, Spin, Tag, Typography, type MenuProps } from "antd";
+import { Suspense, useEffect, useMemo, useState } from "react";
+import { Outlet, matchPath, useLocation, useNavigate } from "react-router";
+import { signOut } from "./auth";
+import { menuGroups, pages } from "./pages";
+import { useSession } from "./session";
+
+const { Header, Sider, Content } = AntLayout;
+
+export function Layout() {
+  const { profile, tenant } = useSession();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const screens = Grid.useBreakpoint();
+  const narrow = !screens.lg; // a tablet held upright, or a small laptop window
+  const [collapsed, setCollapsed] = useState(narrow);
+  useEffect(() => setCollapsed(narrow), [narrow]);
+
+  const current = pages.find((p) => matchPath({ path: "/" + p.path, end: true }, location.pathname));
+  useEffect(() => {
+    document.title = `${current?.title ?? "高兴办"} · 高兴办工作台`;
+  }, [current]);
+
+  const items: MenuProps["items"] = useMemo(
+    () =>
+      menuGroups.map((group) => ({
+        type: "group" as const,
+        label: group,
+        key: group,
+        children: pages
+          .filter((p) => p.menu?.group === group)
+          .map((p) => ({ key: "/" + p.path, icon: p.menu?.icon, label: p.title })),
+      })),
+    [],
+  );
+  const selected = pages
+    .filter((p) => p.menu && location.pathname.startsWith("/" + p.path) && (p.path !== "" || location.pathname === "/"))
+    .map((p) => "/" + p.path);
+
+  return (
+    <AntLayout style={{ minHeight: "100vh" }}>
+      <Sider
+        width={208}
+        collapsible
+        collapsed={collapsed}
+        collapsedWidth={0}
+        trigger={null}
+        theme="light"
+        className="no-print"
+        style={narrow ? { position: "fixed", height: "100vh", zIndex: 20, boxShadow: collapsed ? undefined : "2px 0 8px rgba(0,0,0,.15)" } : undefined}
+      >
+        <div className="brand">高兴办 · 工作台</div>
+        <nav aria-label="主菜单">
+          <Menu
+            mode="inline"
+            items={items}
+            selectedKeys={selected}
+            onClick={({ key }) => {
+              navigate(key);
+              if (narrow) setCollapsed(true);
+            }}
+          />
+        </nav>
+      </Sider>
+      <AntLayout>
+        <Header className="app-header no-print">
+          <Button
+            type="text"
+            icon={<MenuOutlined />}
+            aria-label={collapsed ? "展开菜单" : "收起菜单"}
+            aria-expanded={!collapsed}
+            onClick={() => setCollapsed(!collapsed)}
+          />
+          <Typography.Text strong className="header-title">
+            {current?.title ?? ""}
+          </Typography.Text>
+          <span style={{ flex: 1 }} />
+          <Tag color="blue" aria-label={`当前单位 ${tenant}`}>
+            {tenant}
+          </Tag>
+          <Dropdown
+            menu={{ items: [{ key: "out", icon: <LogoutOutlined />, label: "退出登录", onClick: () => void signOut() }] }}
+            trigger={["click"]}
+          >
+            <Button type="text" icon={<UserOutlined />} aria-label={`当前用户 ${profile.name}，打开用户菜单`}>
+              {profile.name}
+            </Button>
+          </Dropdown>
+        </Header>
+        <Content className="app-content">
+          <main>
+            <Suspense fallback={<Spin size="large" className="page-spin" description="加载中…" />}>
+              <Outlet />
+            </Suspense>
+          </main>
+        </Content>
+      </AntLayout>
+    </AntLayout>
+  );
+}
