@@ -82,6 +82,8 @@ func startPlatform(t *testing.T) *platform {
 	envs["matters"].Peers = map[string]string{"documents": addr("documents"), "stewardship": addr("stewardship")}
 	envs["tickets"].Peers = map[string]string{"documents": addr("documents")}
 	envs["legalaid"].Peers = map[string]string{"documents": addr("documents")}
+	// Documents asks legalaid who reaches a case before it shows a confidential case file.
+	envs["documents"].Peers = map[string]string{"legalaid": addr("legalaid")}
 	envs["stewardship"].Peers = map[string]string{"documents": addr("documents"), "matters": addr("matters"), "tickets": addr("tickets"),
 		"legalaid": addr("legalaid")}
 	done := map[string]<-chan error{}

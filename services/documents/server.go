@@ -76,6 +76,10 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		db: d.DB, audit: d.Audit, st: store{db: d.DB}, blob: blob, settings: settings, enforcer: k.Enforcer,
 		scanner: s.scanner, log: k.Logger(), now: s.now,
 	}
+	if svc.cases, err = dialCases(d.Env.Peers["legalaid"], d.Log); err != nil {
+		return err
+	}
+	d.Defer(svc.cases.close)
 	s.svc = svc
 	k.Owners.Set(authz.OwnerLookup{Owner: svc.st.ownerOf, NotFound: notFound})
 	if err := kit.Register(ctx, k.Service, svc, documentsv1.DocumentsService_ServiceDesc.ServiceName,

@@ -58,7 +58,7 @@ func (b *body) Read(p []byte) (int, error) {
 // limit is refused with 413 at once when Content-Length says so, else as soon as it
 // passes the limit, and what was stored is discarded.
 func (s *service) upload(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
+	ctx := withAuthorization(r.Context(), r.Header.Get("Authorization"))
 	t, err := tenancy.Parse(r.PathValue("tenant"))
 	if err != nil {
 		return err
@@ -134,7 +134,7 @@ type readerOnly struct{ io.Reader }
 // the bytes streamed from storage, with Range, If-Range and HEAD handled by
 // http.ServeContent over the object (which reads ranges from storage on demand).
 func (s *service) download(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
+	ctx := withAuthorization(r.Context(), r.Header.Get("Authorization"))
 	// The class of the document decides too (a confidential one needs more): that
 	// check reads the record, so it is the service's, as in GetDocument.
 	d, err := s.load(ctx, r.PathValue("name"), "read")

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/gaoxing-gov/gaoxing/pkg v0.0.0
 	github.com/gaoxing-gov/gaoxing/proto v0.0.0
+	github.com/gaoxing-gov/gaoxing/services/documents v0.0.0
 	github.com/stretchr/testify v1.12.1
 	go.etcd.io/etcd/client/v3 v3.6.16
 	go.opentelemetry.io/otel v1.47.0

@@ -122,9 +122,13 @@ type harness struct {
 	tokens map[string]string
 }
 
-func startHarness(t testing.TB, dsn string) *harness {
+// startHarness starts the service; setup, when given, runs before it starts (peers).
+func startHarness(t testing.TB, dsn string, setup ...func(*apptest.Env)) *harness {
 	t.Helper()
 	env := apptest.New(t, dsn)
+	for _, f := range setup {
+		f(env)
+	}
 	court, notify := newReceiver(t), newReceiver(t)
 	clk := clock.NewFake(cst(2026, time.November, 25, 10)) // a Wednesday
 	srv := New(WithClock(clk.Now), WithSweepInterval(time.Hour), WithWebhooks(outbox.StaticEndpoints{

@@ -44,6 +44,7 @@ type service struct {
 	now      func() time.Time
 	wake     func()
 	docs     *docref.Checker // nil without a documents peer: references are checked for form only
+	holds    *holds          // nil without a documents peer: case files are not held
 	slaCount calendar.Crossings
 }
 
@@ -419,6 +420,22 @@ func (s *service) change(ctx context.Context, name, tag string, c command) (*leg
 	if err := s.computeDues(lc, now, time.Time{}); err != nil {
 		return nil, err
 	}
+	// A case closes only once its own holds are released (holds.go); decide has left
+	// them on the closed case, so they are taken off here, before the write.
+	var released []string
+	if !lc.open() {
+		if released = ownHolds(lc); len(released) > 0 {
+			if lost, err := s.holds.releaseAll(ctx, released, lc.name()); err != nil {
+				s.holdLost(ctx, name, lost)
+				return nil, err
+			}
+			for i := range lc.Files {
+				if lc.Files[i].Own {
+					lc.Files[i].Hold, lc.Files[i].Own = false, false
+				}
+			}
+		}
+	}
 	lc.Revision, lc.Updated = prev+1, now
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		ok, err := s.st.update(ctx, lc, prev)
@@ -434,6 +451,10 @@ func (s *service) change(ctx context.Context, name, tag string, c command) (*leg
 		}
 		return s.notify(ctx, lc, eff.Action)
 	})
+	if err != nil && len(released) > 0 {
+		// The close was not written: the case is open and holds its files again.
+		s.holdLost(ctx, name, s.holds.rehold(ctx, released, lc.name()))
+	}
 	if errors.Is(err, sqlstore.ErrDuplicate) {
 		return nil, ErrDuplicateNumber.WithMessage("法院 %s 已有案号为 %s 的案件", lc.Court, lc.Number).
 			WithField("court_case_number", ErrDuplicateNumber.Code, "案号重复")
@@ -773,14 +794,51 @@ func (s *service) CompleteBankruptcyStep(ctx context.Context, r *legalaidv1.Comp
 	return s.change(ctx, r.GetName(), r.GetEtag(), completeCmd{ID: r.GetStep(), Result: r.GetResult()})
 }
 
+// AddCaseFile holds the document first (while the case is open), then records it as a
+// case file; a hold set for a file that could not be recorded is released again.
 func (s *service) AddCaseFile(ctx context.Context, r *legalaidv1.AddCaseFileRequest) (*legalaidv1.Case, error) {
-	if err := s.visible(ctx, r.GetName()); err != nil {
+	lc, _, err := s.load(ctx, r.GetName())
+	if err != nil {
 		return nil, err
 	}
 	if err := s.docs.Check(ctx, "document", r.GetDocument()); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, r.GetName(), r.GetEtag(), addFileCmd{Document: r.GetDocument(), Confidential: r.GetConfidential()})
+	cmd := addFileCmd{Document: r.GetDocument(), Confidential: r.GetConfidential()}
+	if lc.open() && s.holds != nil {
+		if cmd.Own, err = s.holds.hold(ctx, cmd.Document, lc.name()); err != nil {
+			return nil, err
+		}
+		cmd.Held = true
+	}
+	out, err := s.change(ctx, r.GetName(), r.GetEtag(), cmd)
+	if err != nil && cmd.Own {
+		if rerr := s.holds.release(ctx, cmd.Document); rerr != nil {
+			s.log.ErrorContext(ctx, "a hold set for a case file that was not recorded could not be released",
+				"case", lc.name(), "document", cmd.Document, "err", rerr)
+		}
+	}
+	return out, err
+}
+
+// holdLost records, best effort, that documents of the case name are no longer held.
+// It runs after a failure, possibly because the caller went away, so it gets a context
+// of its own and retries a stale revision.
+func (s *service) holdLost(ctx context.Context, name string, documents []string) {
+	if len(documents) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), holdTimeout)
+	defer cancel()
+	var err error
+	for range 3 {
+		if _, err = s.change(ctx, name, "", holdLostCmd{Documents: documents}); !errors.Is(err, errs.ErrStaleVersion) {
+			break
+		}
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "case files no longer held could not be recorded as such", "case", name, "documents", documents, "err", err)
+	}
 }
 
 // operations is what GetPolicy lists: the methods a court or a legal-aid team calls.

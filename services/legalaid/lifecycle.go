@@ -73,7 +73,12 @@ type (
 	addFileCmd     struct {
 		Document     string
 		Confidential bool
+		// Held: the handler put it under legal hold before (Own: the hold is this case's).
+		Held, Own bool
 	}
+	// holdLostCmd records files that are no longer held (a release for a close that
+	// did not happen could not be undone): the record never claims a hold it lacks.
+	holdLostCmd struct{ Documents []string }
 )
 
 func (assignCmd) action() string      { return "legalaid.AssignCase" }
@@ -93,6 +98,7 @@ func (releaseCmd) action() string     { return "legalaid.ReleasePreservation" }
 func (stepCmd) action() string        { return "legalaid.AddBankruptcyStep" }
 func (completeCmd) action() string    { return "legalaid.CompleteBankruptcyStep" }
 func (addFileCmd) action() string     { return "legalaid.AddCaseFile" }
+func (holdLostCmd) action() string    { return "legalaid.HoldLost" }
 
 // rules are the settings a transition depends on, at the case's tenant.
 type rules struct {
@@ -263,10 +269,19 @@ func (lc *legalCase) apply(c command, by string, r rules, now time.Time) error {
 		}
 		lc.Steps[i].Done, lc.Steps[i].Result, lc.Steps[i].DoneAt = true, c.Result, now
 	case addFileCmd:
-		if slices.ContainsFunc(lc.Files, func(f caseFile) bool { return f.Document == c.Document }) {
+		if i := slices.IndexFunc(lc.Files, func(f caseFile) bool { return f.Document == c.Document }); i >= 0 {
+			if f := &lc.Files[i]; !f.Hold && c.Held {
+				f.Hold, f.Own = true, c.Own // a file recorded before it could be held
+			}
 			return nil
 		}
-		lc.Files = append(lc.Files, caseFile{Document: c.Document, Confidential: c.Confidential, By: by})
+		lc.Files = append(lc.Files, caseFile{Document: c.Document, Confidential: c.Confidential, Hold: c.Held, Own: c.Held && c.Own, By: by})
+	case holdLostCmd:
+		for i := range lc.Files {
+			if slices.Contains(c.Documents, lc.Files[i].Document) {
+				lc.Files[i].Hold, lc.Files[i].Own = false, false
+			}
+		}
 	default:
 		return fmt.Errorf("legalaid: unknown command %T", c)
 	}

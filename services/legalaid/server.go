@@ -76,6 +76,10 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		return fmt.Errorf("legalaid: %w", err)
 	}
 	d.Defer(func() { _ = svc.docs.Close() })
+	if svc.holds, err = dialHolds(d.Env.Peers["documents"], d.Log); err != nil {
+		return fmt.Errorf("legalaid: %w", err)
+	}
+	d.Defer(svc.holds.close)
 	s.svc = svc
 	k.Owners.Set(authz.OwnerLookup{Owner: svc.st.ownerOf, NotFound: caseNotFound})
 	if err := kit.Register(ctx, k.Service, svc, legalaidv1.LegalAidService_ServiceDesc.ServiceName,

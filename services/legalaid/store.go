@@ -135,7 +135,9 @@ type caseFile struct {
 	Document     string `json:"document"`
 	Confidential bool   `json:"confidential,omitempty"`
 	Hold         bool   `json:"hold"`
-	By           string `json:"by"`
+	// Own: the hold is this case's (it set it), so it releases it when it closes.
+	Own bool   `json:"own,omitempty"`
+	By  string `json:"by"`
 }
 
 // legalCase is one row of cases. Tenant, ID, Revision and NextCheck are columns; the rest

@@ -1492,7 +1492,7 @@ const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\x12STATE_PENDING_SCAN\x10\x01\x12\x13\n" +
 	"\x0fSTATE_AVAILABLE\x10\x02\x12\x11\n" +
 	"\rSTATE_DELETED\x10\x03\x12\x12\n" +
-	"\x0eSTATE_INFECTED\x10\x042\xc5\r\n" +
+	"\x0eSTATE_INFECTED\x10\x042\xbf\r\n" +
 	"\x10DocumentsService\x12z\n" +
 	"\vGetDocument\x12(.gaoxing.documents.v1.GetDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"!\x8a\xb5\x18\x1d\n" +
 	"\x13documents.documents\x12\x04read(\x01\x12\x8b\x01\n" +
@@ -1507,11 +1507,11 @@ const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\x0eDeleteDocument\x12+.gaoxing.documents.v1.DeleteDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"!\x8a\xb5\x18\x1d\n" +
 	"\x13documents.documents\x12\x06delete\x12\x84\x01\n" +
 	"\x10UndeleteDocument\x12-.gaoxing.documents.v1.UndeleteDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"!\x8a\xb5\x18\x1d\n" +
-	"\x13documents.documents\x12\x06delete\x12{\n" +
-	"\fSetLegalHold\x12).gaoxing.documents.v1.SetLegalHoldRequest\x1a\x1e.gaoxing.documents.v1.Document\" \x8a\xb5\x18\x1c\n" +
-	"\x13documents.documents\x12\x05admin\x12\x83\x01\n" +
-	"\x10ReleaseLegalHold\x12-.gaoxing.documents.v1.ReleaseLegalHoldRequest\x1a\x1e.gaoxing.documents.v1.Document\" \x8a\xb5\x18\x1c\n" +
-	"\x13documents.documents\x12\x05admin\x12y\n" +
+	"\x13documents.documents\x12\x06delete\x12x\n" +
+	"\fSetLegalHold\x12).gaoxing.documents.v1.SetLegalHoldRequest\x1a\x1e.gaoxing.documents.v1.Document\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fdocuments.holds\x12\x06update\x12\x80\x01\n" +
+	"\x10ReleaseLegalHold\x12-.gaoxing.documents.v1.ReleaseLegalHoldRequest\x1a\x1e.gaoxing.documents.v1.Document\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fdocuments.holds\x12\x06update\x12y\n" +
 	"\vMarkScanned\x12(.gaoxing.documents.v1.MarkScannedRequest\x1a\x1e.gaoxing.documents.v1.Document\" \x8a\xb5\x18\x1c\n" +
 	"\x13documents.documents\x12\x05admin\x12\x88\x01\n" +
 	"\fListVersions\x12).gaoxing.documents.v1.ListVersionsRequest\x1a*.gaoxing.documents.v1.ListVersionsResponse\"!\x8a\xb5\x18\x1d\n" +

@@ -1633,8 +1633,9 @@ type CaseFile struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Document     string                 `protobuf:"bytes,1,opt,name=document,proto3" json:"document,omitempty"`
 	Confidential bool                   `protobuf:"varint,2,opt,name=confidential,proto3" json:"confidential,omitempty"`
-	// Whether the documents service holds it (法律保全). Not set by this service yet:
-	// holding takes documents.documents admin, which case handlers do not have.
+	// Whether the documents service holds it (法律保全): set as the caller when the file
+	// is added to an open case, released before the case closes. A file added to a
+	// closed case, or while no documents service is configured, is not held.
 	LegalHold     bool   `protobuf:"varint,3,opt,name=legal_hold,json=legalHold,proto3" json:"legal_hold,omitempty"`
 	AddedBy       string `protobuf:"bytes,4,opt,name=added_by,json=addedBy,proto3" json:"added_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
