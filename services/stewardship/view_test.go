@@ -2,9 +2,11 @@ package stewardship
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
@@ -92,8 +94,21 @@ func TestProblemTicketAndView(t *testing.T) {
 		p, err := h.client.RaiseProblem(h.as(steward), &stewardshipv1.RaiseProblemRequest{Parent: name, Problem: &stewardshipv1.Problem{
 			Category: "enterprise", Title: "用电报装进度慢", Description: "高压报装已过 40 天", OwnerDepartment: "科技经济发展办"}})
 		require.NoError(t, err)
-		p, err = h.client.OpenProblemTicket(h.as(steward), &stewardshipv1.OpenProblemTicketRequest{Name: p.GetName()})
-		require.NoError(t, err)
+		// Opened by concurrent calls (a double click, a retry): one ticket, the same for all.
+		opened := make([]*stewardshipv1.Problem, 4)
+		var wg sync.WaitGroup
+		for i := range opened {
+			wg.Go(func() {
+				got, err := h.client.OpenProblemTicket(h.as(steward), &stewardshipv1.OpenProblemTicketRequest{Name: p.GetName()})
+				assert.NoError(t, err)
+				opened[i] = got
+			})
+		}
+		wg.Wait()
+		for _, o := range opened[1:] {
+			require.Equal(t, opened[0].GetTicket(), o.GetTicket())
+		}
+		p = opened[0]
 		require.Equal(t, stewardshipv1.ProblemState_PROBLEM_STATE_TICKETED, p.GetState())
 		require.Equal(t, "STATE_RECEIVED", p.GetTicketState())
 		again, err := h.client.OpenProblemTicket(h.as(steward), &stewardshipv1.OpenProblemTicketRequest{Name: p.GetName()})
@@ -105,6 +120,9 @@ func TestProblemTicketAndView(t *testing.T) {
 		handlerToken := h.env.Grant(t, handler, "ticket_handler", district, authn.Staff)
 		tk, err := tickets.GetTicket(apptest.As(handlerToken), &ticketsv1.GetTicketRequest{Name: p.GetTicket()})
 		require.NoError(t, err)
+		all, err := tickets.ListTickets(apptest.As(handlerToken), &ticketsv1.ListTicketsRequest{Parent: "tenants/ahz"})
+		require.NoError(t, err)
+		require.Len(t, all.GetTickets(), 1, "the concurrent opens filed one ticket")
 		_, err = tickets.DispatchTicket(apptest.As(handlerToken), &ticketsv1.DispatchTicketRequest{Name: tk.GetName(), Etag: tk.GetEtag(),
 			AssigneeTenant: "ahz.s01.c01", AssigneeDepartment: "社区服务站"})
 		require.NoError(t, err)

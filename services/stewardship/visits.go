@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/idempotency"
 	"github.com/gaoxing-gov/gaoxing/pkg/page"
 	"github.com/gaoxing-gov/gaoxing/pkg/resname"
 	"github.com/gaoxing-gov/gaoxing/pkg/sqlstore"
@@ -334,6 +336,9 @@ func (s *service) problems(ctx context.Context, t tenancy.ID, cc string, state s
 		ORDER BY tenant, id LIMIT $7`, args...)
 }
 
+// ticketKey is the idempotency key of the ticket of the problem name.
+func ticketKey(problem string) string { return "stewardship-problem:" + problem }
+
 // OpenProblemTicket files the problem as a ticket (see the contract).
 func (s *service) OpenProblemTicket(ctx context.Context, r *stewardshipv1.OpenProblemTicketRequest) (*stewardshipv1.Problem, error) {
 	t, id, p, err := s.problem(ctx, r.GetName())
@@ -350,7 +355,9 @@ func (s *service) OpenProblemTicket(ctx context.Context, r *stewardshipv1.OpenPr
 		return nil, ErrTicketsUnavailable
 	}
 	cc := p.GetEnterprise()[strings.LastIndex(p.GetEnterprise(), "/")+1:]
-	call, cancel := context.WithTimeout(asCaller(ctx), ticketTimeout)
+	// The key makes tickets file one ticket per problem: a concurrent or retried open
+	// (whose request is the same, being made from the problem) gets the first ticket.
+	call, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(asCaller(ctx), idempotency.MetadataKey, ticketKey(p.GetName())), ticketTimeout)
 	tk, err := s.peers.tickets.CreateTicket(call, &ticketsv1.CreateTicketRequest{Parent: resname.Tenant(t), Ticket: &ticketsv1.Ticket{
 		Category: p.GetCategory(), Title: p.GetTitle(),
 		Description: fmt.Sprintf("%s\n（企业管家转办：%s；责任部门：%s；来源问题 %s）", p.GetDescription(), p.GetEnterpriseName(), p.GetOwnerDepartment(), p.GetName()),
