@@ -27,8 +27,9 @@ import (
 // caseOwnerPattern matches the owner link of a case file.
 var caseOwnerPattern = regexp.MustCompile(`^tenants/[a-z0-9]+(\.[a-z0-9]+)*/cases/[A-Za-z0-9_-]{1,64}$`)
 
-// ErrCasesUnavailable: the legal-aid service did not answer (or is not configured), so
-// who may see a confidential case file cannot be decided; the request may be retried.
+// ErrCasesUnavailable is the answer when the legal-aid service did not answer (or is not
+// configured), so who may see a confidential case file cannot be decided; the request
+// may be retried.
 var ErrCasesUnavailable = errs.New(errs.Unavailable, "CASES_UNAVAILABLE", "案件服务暂不可用，无法核对案件材料的查阅权限")
 
 // caseTimeout bounds one question to the legal-aid service.

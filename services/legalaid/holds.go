@@ -34,7 +34,7 @@ import (
 // A hold the case did not set (the document was already held, e.g. by another case) is
 // recorded as held but not the case's own, and is left to whoever set it.
 
-// ErrHoldDenied: the caller may add case files but not hold documents.
+// ErrHoldDenied is a caller who may add case files but not hold documents.
 var ErrHoldDenied = errs.New(errs.PermissionDenied, "HOLD_DENIED", "您无权对案件材料设置或解除法律保全")
 
 // holdTimeout bounds one call to the documents service.

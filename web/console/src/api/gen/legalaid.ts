@@ -704,8 +704,9 @@ export interface components {
             confidential?: boolean;
             document?: string;
             /**
-             * @description Whether the documents service holds it (法律保全). Not set by this service yet:
-             *     holding takes documents.documents admin, which case handlers do not have.
+             * @description Whether the documents service holds it (法律保全): set as the caller when the file
+             *     is added to an open case, released before the case closes. A file added to a
+             *     closed case, or while no documents service is configured, is not held.
              */
             legalHold?: boolean;
         };
