@@ -1,0 +1,63 @@
+// The administrator's calls to identity: the tenant tree, people and their grants,
+// machine clients. Every refusal (OUTSIDE_ADMIN_SCOPE, a stale etag…) reaches the page
+// as an ApiError with its stable code.
+import { useQuery } from "@tanstack/react-query";
+import { data, identity } from "../../api/client";
+import type { components as C } from "../../api/gen/identity";
+
+export type Tenant = C["schemas"]["v1Tenant"];
+export type User = C["schemas"]["v1User"];
+export type Grant = C["schemas"]["v1RoleGrant"];
+export type Client = C["schemas"]["v1OAuthClient"];
+
+export const tenantId = (name?: string) => (name ?? "").replace(/^tenants\//, "");
+
+export const tiers: Record<string, string> = { district: "区县", street: "街道", community: "社区" };
+export const services = ["identity", "matters", "tickets", "documents", "legalaid", "stewardship"];
+export const serviceLabels: Record<string, string> = {
+  identity: "身份与权限",
+  matters: "政务服务事项",
+  tickets: "12345 诉求",
+  documents: "材料文档",
+  legalaid: "涉企法律服务",
+  stewardship: "企业管家",
+};
+
+// The default roles (pkg/authz/default_roles.yaml) an administrator hands out.
+export const roles: { value: string; label: string }[] = [
+  { value: "window_clerk", label: "窗口人员" },
+  { value: "ticket_handler", label: "诉求办理" },
+  { value: "supervisor", label: "营商监督员" },
+  { value: "discipline", label: "纪工委" },
+  { value: "steward", label: "企业管家" },
+  { value: "legal_coordinator", label: "法律服务协调员" },
+  { value: "legal_aid_lawyer", label: "法援律师" },
+  { value: "agent", label: "帮代办" },
+  { value: "tenant_admin", label: "租户管理员" },
+  { value: "ops", label: "运维人员" },
+];
+
+// useTenantTree is the tenant and everything below it, as identity publishes it.
+export function useTenantTree(tenant: string, enabled = true) {
+  return useQuery({
+    queryKey: ["tenants", tenant],
+    enabled,
+    staleTime: 60_000,
+    queryFn: () => data(identity.GET("/v1/tenants/{tenant}/tenants", { params: { path: { tenant } } })),
+  });
+}
+
+export function useUsers(tenant: string, pageToken: string) {
+  return useQuery({
+    queryKey: ["users", tenant, pageToken],
+    queryFn: () => data(identity.GET("/v1/tenants/{tenant}/users", { params: { path: { tenant }, query: { pageSize: 20, pageToken: pageToken || undefined } } })),
+  });
+}
+
+export function useGrants(subject: string) {
+  return useQuery({
+    queryKey: ["grants", subject],
+    enabled: subject !== "",
+    queryFn: () => data(identity.GET("/v1/roles", { params: { query: { subject } } })),
+  });
+}
