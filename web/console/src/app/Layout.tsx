@@ -2,13 +2,17 @@
 // and the signed-in person, and the page itself, loaded on first visit.
 import { LogoutOutlined, MenuOutlined, UserOutlined } from "@ant-design/icons";
 import { Button, Dropdown, Grid, Layout as AntLayout, Menu, Spin, Tag, Typography, type MenuProps } from "antd";
-import { Suspense, useEffect, useMemo, useState } from "react";
+import { Suspense, lazy, useEffect, useMemo, useState } from "react";
 import { Outlet, matchPath, useLocation, useNavigate } from "react-router";
 import { signOut } from "./auth";
 import { menuGroups, pages } from "./pages";
 import { useSession } from "./session";
 
 const { Header, Sider, Content } = AntLayout;
+
+// The tenant switcher reads identity's tree; it loads after the frame, the home tenant
+// shown until then.
+const TenantSwitcher = lazy(() => import("../features/admin/TenantSwitcher"));
 
 export function Layout() {
   const { profile, tenant } = useSession();
@@ -78,9 +82,15 @@ export function Layout() {
             {current?.title ?? ""}
           </Typography.Text>
           <span style={{ flex: 1 }} />
-          <Tag color="blue" aria-label={`当前单位 ${tenant}`}>
-            {tenant}
-          </Tag>
+          <Suspense
+            fallback={
+              <Tag color="blue" aria-label={`当前单位 ${tenant}`}>
+                {tenant}
+              </Tag>
+            }
+          >
+            <TenantSwitcher />
+          </Suspense>
           <Dropdown
             menu={{ items: [{ key: "out", icon: <LogoutOutlined />, label: "退出登录", onClick: () => void signOut() }] }}
             trigger={["click"]}

@@ -4,6 +4,11 @@
 // (route-level code splitting), so a new page never grows the initial download.
 import {
   AlertOutlined,
+  ApartmentOutlined,
+  AuditOutlined,
+  BarChartOutlined,
+  KeyOutlined,
+  TeamOutlined,
   HomeOutlined,
   InboxOutlined,
   PhoneOutlined,
@@ -20,7 +25,7 @@ export interface PageDef {
   load: () => Promise<{ default: ComponentType }>;
 }
 
-export const menuGroups = ["工作台", "窗口受理", "12345 热线"];
+export const menuGroups = ["工作台", "窗口受理", "12345 热线", "督办", "系统管理"];
 
 export const pages: PageDef[] = [
   { path: "", title: "工作台", menu: { group: "工作台", icon: <HomeOutlined /> }, load: () => import("../features/home/HomePage") },
@@ -35,4 +40,12 @@ export const pages: PageDef[] = [
   { path: "hotline/inbox", title: "诉求工单", menu: { group: "12345 热线", icon: <PhoneOutlined /> }, load: () => import("../features/hotline/InboxPage") },
   { path: "hotline/overdue", title: "超期与督办", menu: { group: "12345 热线", icon: <AlertOutlined /> }, load: () => import("../features/hotline/OverduePage") },
   { path: "hotline/tickets/:tenant/:id", title: "工单详情", load: () => import("../features/hotline/TicketPage") },
+
+  // 督办 (supervisor) and 系统管理 (administrator)
+  { path: "supervisor/board", title: "督办看板", menu: { group: "督办", icon: <BarChartOutlined /> }, load: () => import("../features/supervisor/DashboardPage") },
+  { path: "supervisor/records", title: "督办明细", load: () => import("../features/supervisor/RecordsPage") },
+  { path: "supervisor/audit", title: "审计轨迹", menu: { group: "督办", icon: <AuditOutlined /> }, load: () => import("../features/supervisor/AuditPage") },
+  { path: "admin/tenants", title: "单位管理", menu: { group: "系统管理", icon: <ApartmentOutlined /> }, load: () => import("../features/admin/TenantsPage") },
+  { path: "admin/users", title: "人员与授权", menu: { group: "系统管理", icon: <TeamOutlined /> }, load: () => import("../features/admin/UsersPage") },
+  { path: "admin/clients", title: "接入应用", menu: { group: "系统管理", icon: <KeyOutlined /> }, load: () => import("../features/admin/ClientsPage") },
 ];
