@@ -40,7 +40,7 @@ export default function ClientsPage() {
     <Row gutter={[16, 16]}>
       <Col xs={24} xl={12}>
         <Card title={`登记接入应用（${tenant}）`}>
-          <Form form={form} layout="vertical" onFinish={(v) => register.mutate(v)}>
+          <Form form={form} name="register" layout="vertical" onFinish={(v) => register.mutate(v)}>
             <Form.Item name="clientId" label="应用标识" extra="应用的 client_id 为 svc-标识" rules={[{ required: true, message: "请填写应用标识" }, { pattern: /^[a-z0-9][a-z0-9-]{1,30}$/, message: "2 到 31 位小写字母、数字或 -，以字母或数字开头" }]}>
               <Input />
             </Form.Item>

@@ -134,6 +134,7 @@ function TenantPanel({ t, all }: { t: Tenant; all: Tenant[] }) {
       <Card title="修改单位">
         <Form<Draft>
           form={form}
+          name="edit"
           layout="vertical"
           initialValues={initial}
           onFinish={(d) => {
@@ -217,6 +218,7 @@ function CreateChild({ parent }: { parent: Tenant }) {
     <Card title="新建下级单位">
       <Form
         form={form}
+        name="child"
         layout="vertical"
         initialValues={{ services: parent.services?.filter((s) => s !== "identity") ?? [] }}
         onFinish={(v) =>

@@ -122,7 +122,7 @@ function CreateUser({ open, onClose }: { open: boolean; onClose: () => void }) {
   return (
     <Modal title="新建账号" open={open} okText="创建" cancelText="取消" confirmLoading={create.isPending} onOk={() => form.submit()} onCancel={onClose} destroyOnHidden>
       {create.error && <ErrorAlert error={create.error} />}
-      <Form<NewUser> form={form} layout="vertical" initialValues={{ tenant }} onFinish={(v) => create.mutate(v)} style={{ marginTop: 12 }}>
+      <Form<NewUser> form={form} name="newUser" layout="vertical" initialValues={{ tenant }} onFinish={(v) => create.mutate(v)} style={{ marginTop: 12 }}>
         <Form.Item name="tenant" label="所属单位" rules={[{ required: true, message: "请填写所属单位" }, { pattern: /^[a-z0-9]+(\.[a-z0-9]+)*$/, message: "单位编码如 ahz.s01.c07" }]}>
           <AutoComplete options={options} filterOption={(input, o) => String(o?.label ?? "").includes(input)} />
         </Form.Item>
@@ -192,7 +192,7 @@ function Grants({ user, onClose }: { user: User | null; onClose: () => void }) {
       <Typography.Title level={5} style={{ marginTop: 24 }}>
         授予角色
       </Typography.Title>
-      <Form form={form} layout="inline" initialValues={{ tenant }} onFinish={(v) => change.mutateAsync({ op: "grant", tenant: `tenants/${v.tenant.trim()}`, role: v.role }).catch(() => {})}>
+      <Form form={form} name="grant" layout="inline" initialValues={{ tenant }} onFinish={(v) => change.mutateAsync({ op: "grant", tenant: `tenants/${v.tenant.trim()}`, role: v.role }).catch(() => {})}>
         <Form.Item name="role" label="角色" rules={[{ required: true, message: "请选择角色" }]}>
           <Select options={roles} style={{ width: 160 }} />
         </Form.Item>

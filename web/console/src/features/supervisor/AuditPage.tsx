@@ -49,7 +49,7 @@ export default function AuditPage() {
   return (
     <Space direction="vertical" size={16} style={{ width: "100%" }}>
       <Card title="审计轨迹">
-        <Form layout="inline" initialValues={{ service, tenant, resource }} onFinish={search} key={`${service}|${tenant}|${resource}`}>
+        <Form name="audit" layout="inline" initialValues={{ service, tenant, resource }} onFinish={search} key={`${service}|${tenant}|${resource}`}>
           <Form.Item name="service" label="业务系统">
             <Select options={auditServices.map((s) => ({ value: s.value, label: s.label }))} style={{ width: 200 }} />
           </Form.Item>

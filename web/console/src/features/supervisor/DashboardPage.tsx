@@ -101,8 +101,8 @@ function Totals({ m, t }: { m?: MatterRow[]; t?: TicketRow[] }) {
   return (
     <Row gutter={[16, 16]}>
       {figures.map((f) => (
-        <Col key={f.id} xs={12} md={8} xl={3}>
-          <Statistic title={f.title} value={f.value} data-testid={`figure-${f.id}`} />
+        <Col key={f.id} xs={12} md={8} xl={3} data-testid={`figure-${f.id}`}>
+          <Statistic title={f.title} value={f.value} />
         </Col>
       ))}
     </Row>
@@ -157,8 +157,9 @@ function MatterFigures({ rows, loading, group, tenant }: { rows?: MatterRow[]; l
   );
   const columns: ColumnsType<MatterRow> = [
     { title: groups.find((g) => g.value === group)?.label.slice(1) ?? "分组", dataIndex: "key", render: (k: string) => k || "（未填）" },
-    { title: "办结", dataIndex: "completed", align: "right" },
-    { title: "用时中位数（工作日）", dataIndex: "medianWorkingDays", align: "right" },
+    { title: "办结", dataIndex: "completed", align: "right", render: (x?: number) => x ?? 0 },
+    // Zero is left out of the JSON (proto3), so an absent figure reads 0.
+    { title: "用时中位数（工作日）", dataIndex: "medianWorkingDays", align: "right", render: (x?: number) => x ?? 0 },
     { title: "按时办结率", dataIndex: "withinTargetShare", align: "right", render: (x: number) => pct(x) },
     {
       title: "明细",
@@ -201,8 +202,8 @@ function TicketFigures({ rows, loading, group }: { rows?: TicketRow[]; loading: 
   const drill = (r: TicketRow, extra: Record<string, string>) => `/supervisor/records?${new URLSearchParams({ kind: "tickets", tenant: r.tenant ?? "", ...extra })}`;
   const columns: ColumnsType<TicketRow> = [
     { title: "承办", key: "key", render: (_, r) => ticketKey(r, group) },
-    { title: "受理", dataIndex: "total", align: "right" },
-    { title: "办结", dataIndex: "closed", align: "right" },
+    { title: "受理", dataIndex: "total", align: "right", render: (x?: string) => x ?? "0" },
+    { title: "办结", dataIndex: "closed", align: "right", render: (x?: string) => x ?? "0" },
     { title: "按时办结率", dataIndex: "closeOnTimeRate", align: "right", render: (x: number) => pct(x) },
     { title: "超期", dataIndex: "overdue", align: "right", render: (x: string, r) => (num(x) > 0 ? <Link to={drill(r, { overdue: "1" })} aria-label={`超期工单：${ticketKey(r, group)}`} style={{ color: "#cf1322" }}>{x}</Link> : (x ?? "0")) },
     { title: "满意率", dataIndex: "satisfiedRate", align: "right", render: (x: number, r) => (num(r.rated) > 0 ? pct(x) : "—") },
