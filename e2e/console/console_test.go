@@ -199,4 +199,6 @@ func TestConsole(t *testing.T) {
 		waitText(t, handler, "已办结", true)
 		screenshot(t, handler, "ticket", 1366, 900)
 	})
+
+	superviseAndAdminister(t, p, browser, admin, s)
 }

@@ -1,0 +1,108 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The street both the supervisor and the tenant administrator are appointed at: the
+// clerk's community is below it, the other street is not.
+const (
+	street      = "ahz.s01"
+	otherStreet = "ahz.s02"
+)
+
+// superviseAndAdminister runs after the clerk completed the application and the handler
+// closed the ticket: a supervisor of the street sees both in the board's figures, drills
+// down from a row to the records and reads the application's audit trail with its chain
+// verified; a tenant administrator of the street views the tree, creates an account in
+// the street and is refused, with the code shown, one in another street.
+func superviseAndAdminister(t *testing.T, p *platform, browser, admin context.Context, s seeded) {
+	token := accessToken(t, admin)
+	for _, u := range []struct{ username, name, role string }{
+		{"supervisor01", "周督办", "supervisor"},
+		{"streetadmin", "吴管理", "tenant_admin"},
+	} {
+		var user struct{ Name string }
+		p.api(t, token, http.MethodPost, "/api/identity/v1/tenants/"+street+"/users",
+			map[string]any{"user": map[string]any{"username": u.username, "displayName": u.name, "kind": "staff"}, "password": staffPass}, &user)
+		p.api(t, token, http.MethodPost, "/api/identity/v1/roles:grant", map[string]any{"tenant": "tenants/" + street, "subject": user.Name, "role": u.role}, nil)
+	}
+	appID, ticketID := idOf(s.app), idOf(s.ticket)
+
+	t.Run("supervisor", func(t *testing.T) {
+		sv := person(t, browser)
+		signIn(t, sv, p.base, "supervisor01", staffPass, newStaff)
+		do(t, sv, chromedp.Navigate(p.base+"/supervisor/board"))
+		// The completed application and the closed ticket are in the figures.
+		waitFor(t, sv, `document.querySelector("[data-testid=figure-completed] .ant-statistic-content-value")?.innerText ?? ""`, "1")
+		waitFor(t, sv, `document.querySelector("[data-testid=figure-closed] .ant-statistic-content-value")?.innerText ?? ""`, "1")
+		waitText(t, sv, community, true)
+		waitIdle(t, sv)
+		checkAccessibility(t, sv, "督办看板")
+		screenshot(t, sv, "supervisor-board", 1366, 1100)
+
+		// From the row of the community to its completed applications, then the trail.
+		do(t, sv, click(`//a[@aria-label="查看办件：`+community+`"]`))
+		waitText(t, sv, appID, true)
+		waitIdle(t, sv)
+		checkAccessibility(t, sv, "督办明细")
+		do(t, sv, click(`//a[@aria-label="审计轨迹：`+appID+`"]`))
+		waitText(t, sv, "matters.SubmitApplication", true)
+		do(t, sv, click(button("校验审计链")))
+		waitFor(t, sv, `document.querySelector("[data-testid=chain-result]")?.classList.contains("ant-alert-success") ? "ok" : ""`, "ok")
+		waitText(t, sv, "审计链完整", true)
+		checkAccessibility(t, sv, "审计轨迹")
+		screenshot(t, sv, "supervisor-audit", 1366, 900)
+
+		// From the tickets' row to the community's tickets: the closed one is there.
+		do(t, sv, chromedp.Navigate(p.base+"/supervisor/board"))
+		do(t, sv, click(`//a[@aria-label="查看工单：`+community+`"]`))
+		waitText(t, sv, ticketID, true)
+	})
+
+	t.Run("administrator", func(t *testing.T) {
+		ad := person(t, browser)
+		signIn(t, ad, p.base, "streetadmin", staffPass, newStaff)
+		do(t, ad, chromedp.Navigate(p.base+"/admin/tenants"))
+		waitText(t, ad, "第一街道第01社区服务站", true)
+		waitText(t, ad, "第二街道便民服务中心", false) // another street is not in the tree
+		waitIdle(t, ad)
+		checkAccessibility(t, ad, "单位管理")
+		screenshot(t, ad, "admin-tenants", 1366, 900)
+
+		// A previewed change: nothing is sent until the preview is confirmed.
+		do(t, ad, click(`//span[contains(@class,"ant-tree-title") and contains(normalize-space(.), "`+community+`")]`))
+		waitText(t, ad, "修改单位", true)
+		eval[any](t, ad, `(() => { const el = document.querySelector("#edit_displayName"); el.focus(); el.setSelectionRange(el.value.length, el.value.length); return 0; })()`)
+		do(t, ad, chromedp.KeyEvent("（试点）"), click(button("预览变更")))
+		waitText(t, ad, "第一街道第01社区服务站（试点）", true)
+		screenshot(t, ad, "admin-tenant-preview", 1366, 900)
+		do(t, ad, click(inDialog("应用变更")))
+		waitText(t, ad, "变更已应用", true)
+
+		do(t, ad, chromedp.Navigate(p.base+"/admin/users"))
+		waitIdle(t, ad)
+		checkAccessibility(t, ad, "人员与授权")
+		newUser := func(tenant, username string) {
+			do(t, ad, click(button("新建账号")), chromedp.WaitVisible(chromedp.CSS("#newUser_username")))
+			eval[any](t, ad, `(() => { const el = document.querySelector("#newUser_tenant"); el.focus(); el.select(); return 0; })()`)
+			do(t, ad,
+				chromedp.KeyEvent(tenant),
+				chromedp.SendKeys(chromedp.CSS("#newUser_username"), username),
+				chromedp.SendKeys(chromedp.CSS("#newUser_displayName"), "钱窗口"),
+				chromedp.SendKeys(chromedp.CSS("#newUser_password"), staffPass),
+				click(inDialog("创建")),
+			)
+		}
+		newUser(street+".c03", "clerk03")
+		waitText(t, ad, "已新建账号 clerk03", true)
+		screenshot(t, ad, "admin-users", 1366, 900)
+
+		newUser(otherStreet+".c01", "clerk04")
+		waitText(t, ad, "错误码 PERMISSION_DENIED", true)
+	})
+}
