@@ -6,13 +6,21 @@ import {
   AlertOutlined,
   ApartmentOutlined,
   AuditOutlined,
+  BankOutlined,
   BarChartOutlined,
-  KeyOutlined,
-  TeamOutlined,
+  BulbOutlined,
+  FileAddOutlined,
+  FileProtectOutlined,
   HomeOutlined,
   InboxOutlined,
+  IssuesCloseOutlined,
+  KeyOutlined,
   PhoneOutlined,
+  RiseOutlined,
+  SafetyCertificateOutlined,
   SolutionOutlined,
+  TeamOutlined,
+  WalletOutlined,
 } from "@ant-design/icons";
 import type { ComponentType, ReactNode } from "react";
 
@@ -25,7 +33,7 @@ export interface PageDef {
   load: () => Promise<{ default: ComponentType }>;
 }
 
-export const menuGroups = ["工作台", "窗口受理", "12345 热线", "督办", "系统管理"];
+export const menuGroups = ["工作台", "窗口受理", "12345 热线", "涉企法律服务", "企业管家", "督办", "系统管理"];
 
 export const pages: PageDef[] = [
   { path: "", title: "工作台", menu: { group: "工作台", icon: <HomeOutlined /> }, load: () => import("../features/home/HomePage") },
@@ -40,6 +48,19 @@ export const pages: PageDef[] = [
   { path: "hotline/inbox", title: "诉求工单", menu: { group: "12345 热线", icon: <PhoneOutlined /> }, load: () => import("../features/hotline/InboxPage") },
   { path: "hotline/overdue", title: "超期与督办", menu: { group: "12345 热线", icon: <AlertOutlined /> }, load: () => import("../features/hotline/OverduePage") },
   { path: "hotline/tickets/:tenant/:id", title: "工单详情", load: () => import("../features/hotline/TicketPage") },
+
+  // 涉企法律服务 (legal coordinator, legal-aid lawyers, stewards) and 企业管家 (stewards)
+  { path: "legal/cases", title: "涉企案件", menu: { group: "涉企法律服务", icon: <SafetyCertificateOutlined /> }, load: () => import("../features/legal/CasesPage") },
+  { path: "legal/intake", title: "案件受理", menu: { group: "涉企法律服务", icon: <FileAddOutlined /> }, load: () => import("../features/legal/IntakePage") },
+  { path: "legal/preservation", title: "保全措施报告", menu: { group: "涉企法律服务", icon: <FileProtectOutlined /> }, load: () => import("../features/legal/PreservationReportPage") },
+  { path: "legal/cases/:tenant/:id", title: "案件详情", load: () => import("../features/legal/CasePage") },
+  { path: "stewardship/enterprises", title: "企业名录", menu: { group: "企业管家", icon: <BankOutlined /> }, load: () => import("../features/stewardship/EnterprisesPage") },
+  { path: "stewardship/problems", title: "问题诉求", menu: { group: "企业管家", icon: <IssuesCloseOutlined /> }, load: () => import("../features/stewardship/ProblemsPage") },
+  { path: "stewardship/arrears", title: "拖欠账款台账", menu: { group: "企业管家", icon: <WalletOutlined /> }, load: () => import("../features/stewardship/ArrearsPage") },
+  { path: "stewardship/programmes", title: "培育计划与奖励", menu: { group: "企业管家", icon: <RiseOutlined /> }, load: () => import("../features/stewardship/ProgrammesPage") },
+  { path: "stewardship/opportunities", title: "机会清单", menu: { group: "企业管家", icon: <BulbOutlined /> }, load: () => import("../features/stewardship/OpportunitiesPage") },
+  { path: "stewardship/enterprises/:tenant/:code", title: "企业详情", load: () => import("../features/stewardship/EnterprisePage") },
+  { path: "stewardship/debts/:tenant/:id", title: "账款详情", load: () => import("../features/stewardship/DebtPage") },
 
   // 督办 (supervisor) and 系统管理 (administrator)
   { path: "supervisor/board", title: "督办看板", menu: { group: "督办", icon: <BarChartOutlined /> }, load: () => import("../features/supervisor/DashboardPage") },
