@@ -293,7 +293,7 @@ function Preservations({ rows }: { rows: Preservation[] }) {
         pagination={false}
         dataSource={rows}
         scroll={{ x: "max-content" }}
-        locale={{ emptyText: "无保全措施" }}
+        locale={{ emptyText: <Typography.Text type="secondary">无保全措施</Typography.Text> }}
         aria-label="保全措施"
         columns={[
           { title: "编号", dataIndex: "id" },

@@ -1,6 +1,6 @@
 // The list of cases: the registration countdown on the 1-working-day clock while a case
 // waits to be registered, then the trial clock's days used and left.
-import { Space, Table, Tag, Tooltip } from "antd";
+import { Space, Table, Tag, Tooltip, Typography } from "antd";
 import type { ColumnsType } from "antd/es/table";
 import { Link } from "react-router";
 import { split } from "../../api/client";
@@ -77,7 +77,7 @@ export function CaseTable({ rows, loading }: { rows?: Case[]; loading: boolean }
       loading={loading}
       pagination={false}
       scroll={{ x: "max-content" }}
-      locale={{ emptyText: "没有案件" }}
+      locale={{ emptyText: <Typography.Text type="secondary">没有案件</Typography.Text> }}
       aria-label="涉企案件"
     />
   );

@@ -1,7 +1,7 @@
 // 拖欠账款台账: the government arrears ledger of the tenant's subtree — outstanding per
 // debtor department by age (a stacked bar chart and the same figures as a table), then
 // the debts by class and department.
-import { Card, Form, Input, Segmented, Space, Table, Tag, Button } from "antd";
+import { Button, Card, Form, Input, Segmented, Space, Table, Tag, Typography } from "antd";
 import { useMemo } from "react";
 import { Link, useSearchParams } from "react-router";
 import { split } from "../../api/client";
@@ -72,7 +72,7 @@ function Report({ tenant }: { tenant: string }) {
             pagination={false}
             scroll={{ x: "max-content" }}
             aria-label="各部门拖欠账款"
-            locale={{ emptyText: "台账为空" }}
+            locale={{ emptyText: <Typography.Text type="secondary">台账为空</Typography.Text> }}
             rowClassName={(d) => (d === total ? "arrears-total" : "")}
             columns={[
               { title: "欠款部门", dataIndex: "debtorDepartment", render: (d: string, r) => (r === total ? <b>{d}</b> : d) },
@@ -127,7 +127,7 @@ function Debts({ tenant }: { tenant: string }) {
           pagination={false}
           scroll={{ x: "max-content" }}
           aria-label="台账明细"
-          locale={{ emptyText: "没有账款" }}
+          locale={{ emptyText: <Typography.Text type="secondary">没有账款</Typography.Text> }}
           columns={[
             { title: "台账编号", dataIndex: "name", render: (n: string) => <Link to={`/stewardship/debts/${split(n).tenant}/${split(n).id}`}>{split(n).id}</Link> },
             { title: "债权企业", dataIndex: "creditorName" },

@@ -167,7 +167,7 @@ export default function DebtPage() {
               pagination={false}
               dataSource={d.instalments}
               aria-label="分期计划"
-              locale={{ emptyText: "尚无分期计划" }}
+              locale={{ emptyText: <Typography.Text type="secondary">尚无分期计划</Typography.Text> }}
               columns={[
                 { title: "期次", dataIndex: "number" },
                 { title: "到期日", dataIndex: "dueDate" },
@@ -186,7 +186,7 @@ export default function DebtPage() {
               pagination={false}
               dataSource={d.payments}
               aria-label="拨付记录"
-              locale={{ emptyText: "尚无拨付" }}
+              locale={{ emptyText: <Typography.Text type="secondary">尚无拨付</Typography.Text> }}
               columns={[
                 { title: "日期", dataIndex: "payDate" },
                 { title: "金额", dataIndex: "amount", render: formatYuan },

@@ -320,7 +320,7 @@ export function ProblemList({ rows, loading }: { rows?: Problem[]; loading: bool
       pagination={false}
       scroll={{ x: "max-content" }}
       aria-label="问题诉求"
-      locale={{ emptyText: "没有问题诉求" }}
+      locale={{ emptyText: <Typography.Text type="secondary">没有问题诉求</Typography.Text> }}
       columns={[
         { title: "问题", dataIndex: "title" },
         { title: "企业", dataIndex: "enterpriseName", responsive: ["lg"] },
@@ -409,7 +409,7 @@ function Stewards({ tenant, e }: { tenant: string; e: Enterprise }) {
           pagination={false}
           scroll={{ x: "max-content" }}
           aria-label="管家与交接记录"
-          locale={{ emptyText: "尚未指定管家" }}
+          locale={{ emptyText: <Typography.Text type="secondary">尚未指定管家</Typography.Text> }}
           columns={[
             { title: "类别", dataIndex: "kind", render: (k: string) => stewardKindLabel[k] ?? k },
             { title: "管家", render: (_, a) => a.stewardName || a.steward },

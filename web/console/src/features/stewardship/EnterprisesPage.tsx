@@ -1,7 +1,7 @@
 // 企业名录: the register of the tenant's subtree, by industry, scale tag, life-cycle stage
 // or steward; a credit code goes straight to its enterprise. Beside it, each steward's
 // workload.
-import { Button, Card, Form, Input, Select, Space, Table, Tag } from "antd";
+import { Button, Card, Form, Input, Select, Space, Table, Tag, Typography } from "antd";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { useSession } from "../../app/session";
 import { ErrorAlert } from "../../shared/feedback";
@@ -96,7 +96,7 @@ export default function EnterprisesPage() {
             pagination={false}
             scroll={{ x: "max-content" }}
             aria-label="企业名录"
-            locale={{ emptyText: "没有企业" }}
+            locale={{ emptyText: <Typography.Text type="secondary">没有企业</Typography.Text> }}
             columns={[
               { title: "企业名称", dataIndex: "enterpriseName", render: (n: string, e) => <Link to={enterpriseLink(e.name)}>{n}</Link> },
               { title: "统一社会信用代码", dataIndex: "creditCode" },
@@ -130,7 +130,7 @@ function Workload({ tenant }: { tenant: string }) {
         dataSource={q.data?.stewards}
         pagination={false}
         aria-label="管家工作量"
-        locale={{ emptyText: "尚无管家" }}
+        locale={{ emptyText: <Typography.Text type="secondary">尚无管家</Typography.Text> }}
         columns={[
           { title: "管家", render: (_, s) => s.stewardName || s.steward },
           { title: "联系企业", dataIndex: "enterprises" },

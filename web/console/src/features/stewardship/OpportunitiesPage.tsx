@@ -1,6 +1,6 @@
 // 机会清单: items by theme and period, drafted by staff and published (the public list
 // shows published items only, without the contact person); withdrawing takes one back.
-import { Button, Card, Form, Input, Popconfirm, Segmented, Select, Space, Table, Tag } from "antd";
+import { Button, Card, Form, Input, Popconfirm, Segmented, Select, Space, Table, Tag, Typography } from "antd";
 import { useSearchParams } from "react-router";
 import { data, split, stewardship } from "../../api/client";
 import { useSession } from "../../app/session";
@@ -111,7 +111,7 @@ export default function OpportunitiesPage() {
           pagination={false}
           scroll={{ x: "max-content" }}
           aria-label="机会清单"
-          locale={{ emptyText: "没有条目" }}
+          locale={{ emptyText: <Typography.Text type="secondary">没有条目</Typography.Text> }}
           columns={[
             { title: "标题", dataIndex: "title" },
             { title: "主题", dataIndex: "theme", render: (t: string) => <Tag>{t}</Tag> },

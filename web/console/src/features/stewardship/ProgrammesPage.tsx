@@ -1,6 +1,6 @@
 // 培育计划与奖励: enrolments of the tenant's subtree in growth programmes (倍增计划 …) with
 // their milestones, the review (审核认定) and the awards granted and paid.
-import { Card, DatePicker, Form, Input, Segmented, Select, Space, Table, Tag } from "antd";
+import { Card, DatePicker, Form, Input, Segmented, Select, Space, Table, Tag, Typography } from "antd";
 import type { Dayjs } from "dayjs";
 import { Link, useSearchParams } from "react-router";
 import { data, split, stewardship } from "../../api/client";
@@ -123,7 +123,7 @@ function EnrolmentDetail({ e }: { e: Enrolment }) {
         pagination={false}
         dataSource={e.awards}
         aria-label="奖励"
-        locale={{ emptyText: "尚无奖励" }}
+        locale={{ emptyText: <Typography.Text type="secondary">尚无奖励</Typography.Text> }}
         columns={[
           { title: "序号", dataIndex: "number" },
           { title: "类别", dataIndex: "kind", render: (k: string) => awardKindLabel[k] ?? k },
@@ -156,7 +156,7 @@ export default function ProgrammesPage() {
           pagination={false}
           scroll={{ x: "max-content" }}
           aria-label="培育计划"
-          locale={{ emptyText: "没有培育企业（在企业详情页纳入培育计划）" }}
+          locale={{ emptyText: <Typography.Text type="secondary">没有培育企业（在企业详情页纳入培育计划）</Typography.Text> }}
           expandable={{ expandedRowRender: (e) => <EnrolmentDetail e={e} /> }}
           columns={[
             { title: "企业", dataIndex: "enterpriseName", render: (n: string, e) => <Link to={enterpriseLink(e.enterprise)}>{n}</Link> },
