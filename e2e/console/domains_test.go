@@ -39,7 +39,7 @@ func typeInto(id, text string) chromedp.Action[chromedp.Void] {
 
 // TestDomainPages is the legal-aid and stewardship pages in a browser against a fresh
 // `gaoxing up`: a steward opens an enterprise's 360° view and raises a problem that
-// becomes a ticket, and reads the arrears ledger; a legal coordinator takes a case in
+// becomes a ticket (and opens it), and reads the arrears ledger; a legal coordinator takes a case in
 // (the credit code checked as typed) and sees its registration countdown; a community's
 // window clerk is refused the cases; axe-core finds no serious violation on these pages.
 func TestDomainPages(t *testing.T) {
@@ -90,9 +90,10 @@ func TestDomainPages(t *testing.T) {
 		do(t, steward, click(button("转为工单")), click(inDialog("确定")))
 		waitFor(t, steward, `(document.querySelector("[data-testid=problem-state]") || {}).innerText || ""`, "已转工单")
 		waitText(t, steward, "工单 ", true)
-		// The 360° view lists the new ticket among the enterprise's tickets.
-		do(t, steward, click(button("刷新")))
-		waitFor(t, steward, `(document.querySelector("[data-testid=part-tickets]") || {}).innerText.includes("厂区门前道路积水") ? "yes" : ""`, "yes")
+		// The problem links to its ticket, which the steward opens.
+		do(t, steward, click(`//a[starts-with(normalize-space(.), "工单 ")]`))
+		waitText(t, steward, "厂区门前道路积水", true)
+		waitFor(t, steward, `document.querySelector("[data-testid=ticket-state]") ? "yes" : ""`, "yes")
 
 		do(t, steward, chromedp.Navigate(p.base+"/stewardship/arrears"))
 		waitText(t, steward, "合计", true)
