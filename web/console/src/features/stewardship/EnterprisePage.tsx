@@ -12,6 +12,8 @@ import { categoryLabel, ticketStateLabel, type TicketState } from "../../shared/
 import { yuanRule } from "../../shared/money";
 import { formatTime } from "../../shared/time";
 import {
+  debtClassLabel,
+  enrolmentStateLabel,
   partLabel,
   problemStateLabel,
   stageLabel,
@@ -23,6 +25,8 @@ import {
   useProblems,
   useVisits,
   type Assignment,
+  type Debt,
+  type Enrolment,
   type Enterprise,
   type Part,
   type Problem,
@@ -262,6 +266,17 @@ function itemLink(name: string): string | undefined {
   return undefined;
 }
 
+// stateText reads an item's state in Chinese, whichever service's enum it is.
+function stateText(state: string): string {
+  return (
+    ticketStateLabel[state as TicketState]?.text ??
+    problemStateLabel[state as NonNullable<Problem["state"]>]?.text ??
+    debtClassLabel[state as NonNullable<Debt["class"]>]?.text ??
+    enrolmentStateLabel[state as NonNullable<Enrolment["state"]>]?.text ??
+    state
+  );
+}
+
 function PartCard({ p }: { p: Part }) {
   const title = partLabel[p.part ?? ""] ?? p.part;
   return (
@@ -288,7 +303,7 @@ function PartCard({ p }: { p: Part }) {
               <List.Item>
                 <Space wrap size={4}>
                   {to ? <Link to={to}>{it.title || split(it.name ?? "").id}</Link> : it.title || split(it.name ?? "").id}
-                  {it.state && <Tag>{ticketStateLabel[it.state as TicketState]?.text ?? problemStateLabel[it.state as NonNullable<Problem["state"]>]?.text ?? it.state}</Tag>}
+                  {it.state && <Tag>{stateText(it.state)}</Tag>}
                   <Typography.Text type="secondary">{formatTime(it.time)}</Typography.Text>
                 </Space>
               </List.Item>
