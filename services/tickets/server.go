@@ -98,6 +98,8 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		return err
 	}
 	(&open311{svc: svc}).routes(k.Route)
+	// Tickets stored before complainant_org get it from their sealed records.
+	d.Go(app.Loop{Name: Name + "-complainant-backfill", Leader: true, Run: svc.backfillComplainantOrgs})
 	// The SLA sweep runs on the leader only, like webhook delivery (d.Deliver).
 	d.Go(app.Loop{Name: Name + "-sla", Leader: true, Run: func(ctx context.Context) error {
 		return svc.sweepLoop(ctx, s.sweepInterval)

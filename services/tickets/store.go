@@ -287,10 +287,10 @@ func (s *store) insert(ctx context.Context, tk *ticket) error {
 	}
 	args := append([]any{string(tk.Tenant), tk.ID, int64(tk.Source), tk.ExternalID, int64(tk.State), string(tk.AssigneeTenant),
 		tk.CloseDue.At.UnixMicro(), tk.NextCheck, tk.Created.UnixMicro(), tk.Updated.UnixMicro(), tk.Revision, data}, dashboardColumns(tk)...)
-	args = append(args, tk.OwnerSubject, tk.OwnerOrg)
+	args = append(args, tk.OwnerSubject, tk.OwnerOrg, tk.Complainant.CreditCode)
 	_, err = s.db.Exec(ctx, `INSERT INTO tickets (tenant, id, source, external_id, state, assignee_tenant, close_due_us,
-		next_check_us, create_us, update_us, revision, data, `+dashboardNames+`, owner_subject, owner_org)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`, args...)
+		next_check_us, create_us, update_us, revision, data, `+dashboardNames+`, owner_subject, owner_org, complainant_org)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`, args...)
 	return err
 }
 
@@ -317,23 +317,38 @@ func (s *store) update(ctx context.Context, tk *ticket, prev int64) (bool, error
 type listFilter struct {
 	state     ticketsv1.State
 	overdueAt time.Time
-	org       string // the owner's credit code; "" for any
+	// org is the credit code of the enterprise the tickets concern: filed by it (owner)
+	// or about it (complainant); "" for any.
+	org string
 }
 
 // list returns up to limit tickets received in, or assigned into, t's subtree, after the
 // id after (ids sort by day and number), filtered by f.
 func (s *store) list(ctx context.Context, t tenancy.ID, f listFilter, after string, limit int) ([]*ticket, error) {
+	q, args := listSQL(ctx, t, f, after, limit)
+	return sqlstore.QueryAll(ctx, s.db, s.scan, q, args...)
+}
+
+// listSQL is list's query and its arguments.
+func listSQL(ctx context.Context, t tenancy.ID, f listFilter, after string, limit int) (string, []any) {
 	own, args := t.SubtreeSQL("tenant", 1)
 	assigned, args2 := t.SubtreeSQL("assignee_tenant", 3)
 	args = append(args, args2...)
 	// $8 is compared with a BIGINT column first, so PostgreSQL types it BIGINT.
 	args = append(args, after, int64(f.state), limit, micros(f.overdueAt), f.org)
-	// An applicant lists the tickets it filed only (its enterprise's, for an enterprise).
+	// The enterprise's tickets are the union of two partial indexes, one per column; each
+	// branch repeats its index's condition so that SQLite, which matches a partial index's
+	// condition by its text, may use it.
+	org := ` AND $9 = ''`
+	if f.org != "" {
+		org = ` AND ((owner_org = $9 AND owner_org <> '') OR (complainant_org = $9 AND complainant_org <> ''))`
+	}
+	// An applicant lists the tickets it filed only (its enterprise's, for an enterprise):
+	// one raised about its enterprise by staff is not its own.
 	mine, more := authz.AccessFrom(ctx).OwnerFilter("owner_subject", "owner_org", 10)
-	return sqlstore.QueryAll(ctx, s.db, s.scan, `SELECT `+ticketColumns+` FROM tickets WHERE (`+own+` OR `+assigned+`)
-		AND id > $5 AND ($6 = 0 OR state = $6) AND ((state < 6 AND close_due_us < $8) OR $8 = 0)
-		AND ($9 = '' OR owner_org = $9)`+mine+` ORDER BY id LIMIT $7`,
-		append(args, more...)...)
+	return `SELECT ` + ticketColumns + ` FROM tickets WHERE (` + own + ` OR ` + assigned + `)
+		AND id > $5 AND ($6 = 0 OR state = $6) AND ((state < 6 AND close_due_us < $8) OR $8 = 0)` + org + mine +
+		` ORDER BY id LIMIT $7`, append(args, more...)
 }
 
 // sweepCursor is where a sweep pass is: the last (next_check_us, tenant, id) it read.

@@ -85,7 +85,7 @@ func TestSweepPlanSQLite(t *testing.T) {
 }
 
 // TestSweepPlanUsesIndex fails if PostgreSQL would answer the sweep's query, or the
-// dashboard's for one community, by scanning the tickets table (200,000 open tickets,
+// dashboard's for one community, or an enterprise's list, by scanning the tickets table (200,000 open tickets,
 // 100 due).
 func TestSweepPlanUsesIndex(t *testing.T) {
 	t.Parallel()
@@ -102,6 +102,18 @@ func TestSweepPlanUsesIndex(t *testing.T) {
 	plan = explain(t, h.srv.svc.db, q, append(args, int64(0), now.Add(time.Hour).UnixMicro(), now.UnixMicro())...)
 	t.Logf("dashboard plan:\n%s", plan)
 	require.NotContains(t, plan, "Seq Scan on tickets")
+
+	// An enterprise's tickets (the 360° view): the union of the owner and complainant indexes.
+	_, err := h.srv.svc.db.Exec(context.Background(), `UPDATE tickets SET complainant_org = '91350100M000100Y43' WHERE id LIKE '%000007'`)
+	require.NoError(t, err)
+	_, err = h.srv.svc.db.Exec(context.Background(), `ANALYZE tickets`)
+	require.NoError(t, err)
+	q, args = listSQL(context.Background(), district, listFilter{org: "91350100M000100Y43"}, "", 51)
+	plan = explain(t, h.srv.svc.db, q, args...)
+	t.Logf("enterprise list plan:\n%s", plan)
+	require.NotContains(t, plan, "Seq Scan on tickets")
+	require.Contains(t, plan, "tickets_owner_org")
+	require.Contains(t, plan, "tickets_complainant_org")
 }
 
 // BenchmarkSweep1M times one SLA sweep pass over -sweep-rows open tickets on PostgreSQL,

@@ -1337,7 +1337,11 @@ export interface operations {
     TicketsService_ListTickets: {
         parameters: {
             query?: {
-                /** @description Only tickets an enterprise filed itself (its owner's credit code); empty: anyone's. */
+                /**
+                 * @description Only the tickets that concern an enterprise: filed by it (their owner's credit code) or
+                 *     raised about it (their complainant's credit code); empty: anyone's. An applicant still
+                 *     lists only its own.
+                 */
                 creditCode?: string;
                 /** @description Only open tickets past their close deadline (超期未办结). */
                 overdue?: boolean;

@@ -1177,7 +1177,9 @@ type ListTicketsRequest struct {
 	State State `protobuf:"varint,4,opt,name=state,proto3,enum=gaoxing.tickets.v1.State" json:"state,omitempty"`
 	// Only open tickets past their close deadline (超期未办结).
 	Overdue bool `protobuf:"varint,5,opt,name=overdue,proto3" json:"overdue,omitempty"`
-	// Only tickets an enterprise filed itself (its owner's credit code); empty: anyone's.
+	// Only the tickets that concern an enterprise: filed by it (their owner's credit code) or
+	// raised about it (their complainant's credit code); empty: anyone's. An applicant still
+	// lists only its own.
 	CreditCode    string `protobuf:"bytes,6,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
