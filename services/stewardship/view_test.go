@@ -83,8 +83,8 @@ func readAll(t *testing.T, resp *http.Response) string {
 }
 
 // A problem becomes a ticket in a real tickets service, filed as the steward, and
-// follows the ticket's state; the 360° view gathers matters, tickets, legal aid and this
-// service's own parts in one call.
+// follows the ticket's state; the 360° view gathers matters, tickets (the problem's among
+// them), legal aid and this service's own parts in one call.
 func TestProblemTicketAndView(t *testing.T) {
 	t.Parallel()
 	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
@@ -150,6 +150,10 @@ func TestProblemTicketAndView(t *testing.T) {
 		require.Len(t, parts["visits"].GetItems(), 1)
 		require.Len(t, parts["problems"].GetItems(), 1)
 		require.Len(t, parts["cases"].GetItems(), 1)
+		// The ticket the steward filed about the enterprise's problem is the enterprise's
+		// though the steward, not the enterprise, filed it.
+		require.Len(t, parts["tickets"].GetItems(), 1)
+		require.Equal(t, p.GetTicket(), parts["tickets"].GetItems()[0].GetName())
 		require.Equal(t, cc(1), view.GetEnterprise().GetCreditCode())
 	})
 }
