@@ -64,6 +64,9 @@ type Server struct {
 	// post-logout URIs; nil reads EnvConsoleRedirectURIs and EnvConsoleLogoutURIs, and if
 	// those are unset too they follow from the issuer (FirstPartyClients).
 	ConsoleRedirectURIs, ConsoleLogoutURIs []string
+	// MachineClients are confidential clients kept registered, with their secrets and
+	// roles, from configuration (EnsureMachineClients): the launcher's mock court.
+	MachineClients []ConfiguredMachineClient
 
 	onReady func(*Core) // tests: the logic, once serving
 }
@@ -122,6 +125,13 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		if slices.Contains(changed, c.ID) {
 			log.Info("bootstrap: client registered from configuration", "client_id", c.ID, "redirect_uris", c.RedirectURIs, "logout_uris", c.LogoutURIs)
 		}
+	}
+	changed, err = core.EnsureMachineClients(ctx, s.MachineClients)
+	if err != nil {
+		return fmt.Errorf("identity: registering the configured machine clients: %w", err)
+	}
+	for _, id := range changed {
+		log.Info("bootstrap: machine client registered from configuration", "client_id", id)
 	}
 	if _, err := core.Bootstrap(ctx, password, console, log); err != nil {
 		return fmt.Errorf("identity: bootstrap: %w", err)
