@@ -22,10 +22,11 @@ import (
 
 // court is the mock court's state: the deliveries it saw and the cases it works on.
 type court struct {
-	api, token, code string
-	secret           []byte
-	log              *slog.Logger
-	http             *http.Client
+	api, code string
+	tokens    tokenSource
+	secret    []byte
+	log       *slog.Logger
+	http      *http.Client
 
 	mu        sync.Mutex
 	attempts  map[string]int // delivery id → tries seen
@@ -52,8 +53,8 @@ type Report struct {
 	LastError string         `json:"last_error,omitempty"`
 }
 
-func newCourt(api, token string, secret []byte, code string, failFirst int, log *slog.Logger) *court {
-	return &court{api: api, token: token, secret: secret, code: code, log: log, failLeft: failFirst,
+func newCourt(api string, tokens tokenSource, secret []byte, code string, failFirst int, log *slog.Logger) *court {
+	return &court{api: api, tokens: tokens, secret: secret, code: code, log: log, failLeft: failFirst,
 		http: &http.Client{Timeout: 10 * time.Second}, attempts: map[string]int{}, queue: make(chan string, 1024)}
 }
 
@@ -199,7 +200,11 @@ func (c *court) call(ctx context.Context, method, path string, in, out proto.Mes
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	token, err := c.tokens.token(ctx)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -10,8 +10,11 @@
 //
 //	mockcourt -api http://127.0.0.1:8080/api/legalaid -court-code 辽0391 -listen 127.0.0.1:0
 //
-// The token is read from MOCKCOURT_TOKEN, the webhook secret from MOCKCOURT_SECRET. It
-// prints "listening on http://…" when ready. GET /deliveries reports what it received.
+// The webhook secret is read from MOCKCOURT_SECRET. The court's token is MOCKCOURT_TOKEN,
+// or, with -token-url and -client-id, one it gets by the client-credentials grant with
+// the secret MOCKCOURT_CLIENT_SECRET when it first calls and again before it expires (as
+// `gaoxing up --mock-court` runs it). It prints "listening on http://…" when ready.
+// GET /deliveries reports what it received.
 package main
 
 import (
@@ -33,14 +36,22 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "where to receive webhooks")
 	code := flag.String("court-code", "辽0391", "the court's code in case numbers")
 	failFirst := flag.Int("fail-first", 0, "answer the first N new deliveries with 503 after recording them")
+	tokenURL := flag.String("token-url", "", "the OAuth token endpoint, e.g. http://127.0.0.1:8080/api/identity/oauth/token")
+	clientID := flag.String("client-id", "", "the court's machine client, for the client-credentials grant")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	token, secret := os.Getenv("MOCKCOURT_TOKEN"), os.Getenv("MOCKCOURT_SECRET")
-	if *api == "" || token == "" || len(secret) < 32 {
-		fmt.Fprintln(os.Stderr, "mockcourt: -api, MOCKCOURT_TOKEN and MOCKCOURT_SECRET (32+ bytes) are required")
+	secret := os.Getenv("MOCKCOURT_SECRET")
+	var tokens tokenSource = staticToken(os.Getenv("MOCKCOURT_TOKEN"))
+	if *tokenURL != "" && *clientID != "" && os.Getenv("MOCKCOURT_CLIENT_SECRET") != "" {
+		tokens = &clientCredentials{url: *tokenURL, id: *clientID, secret: os.Getenv("MOCKCOURT_CLIENT_SECRET"),
+			http: &http.Client{Timeout: 10 * time.Second}}
+	}
+	if *api == "" || tokens == staticToken("") || len(secret) < 32 {
+		fmt.Fprintln(os.Stderr, "mockcourt: -api, a token (MOCKCOURT_TOKEN, or -token-url, -client-id and MOCKCOURT_CLIENT_SECRET)"+
+			" and MOCKCOURT_SECRET (32+ bytes) are required")
 		os.Exit(2)
 	}
-	c := newCourt(*api, token, []byte(secret), *code, *failFirst, log)
+	c := newCourt(*api, tokens, []byte(secret), *code, *failFirst, log)
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mockcourt:", err)
