@@ -51,9 +51,13 @@ help:
 	@echo "make screenshots  regenerate docs/screenshots/ from a running console"
 	@echo "make bench-console the queue page with 1,000,000 applications behind it (slow; not in make test)"
 
+# UP_FLAGS go to `gaoxing up`: `make run UP_FLAGS=--mock-court` runs the mock court too.
+UP_FLAGS ?=
+
 run: $(SERVERS) $(OBSERVE) web
 	go build -o $(BIN)/gaoxing ./cmd/gaoxing
-	$(BIN)/gaoxing up --data $(CURDIR)/data --alert-rules $(CURDIR)/$(ALERT_RULES)
+	go build -o $(BIN)/mockcourt ./e2e/mockcourt
+	$(BIN)/gaoxing up --data $(CURDIR)/data --alert-rules $(CURDIR)/$(ALERT_RULES) $(UP_FLAGS)
 
 test: test-tools postgres $(KUBE_TOOLS) test-alerts web chromium
 	go test $(GOTESTFLAGS) $(PACKAGES)

@@ -58,21 +58,30 @@ var stepField = regexp.MustCompile(`name="step" value="([^"]+)"`)
 // but the code comes only after a new password (adminPassword) is chosen.
 func (p *platform) firstSignIn(t *testing.T) {
 	t.Helper()
+	p.firstSignInAs(t, identity.AdminUsername, initialPassword, adminPassword)
+}
+
+// firstSignInAs is the first sign-in of an account whose password someone else chose:
+// the code comes only after the new password is chosen; it returns the tokens.
+func (p *platform) firstSignInAs(t *testing.T, username, initial, chosen string) tokens {
+	t.Helper()
 	id, verifier, browser := p.loginForm(t)
-	resp, err := browser.PostForm(p.issuer+"/login", url.Values{"id": {id}, "username": {identity.AdminUsername}, "password": {initialPassword}})
+	resp, err := browser.PostForm(p.issuer+"/login", url.Values{"id": {id}, "username": {username}, "password": {initial}})
 	require.NoError(t, err)
 	body := readAll(t, resp)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Contains(t, body, "首次登录请设置新密码")
 	m := stepField.FindStringSubmatch(body)
 	require.NotNil(t, m, body)
-	resp, err = browser.PostForm(p.issuer+"/password", url.Values{"step": {m[1]}, "new_password": {adminPassword}, "confirm_password": {adminPassword}})
+	resp, err = browser.PostForm(p.issuer+"/password", url.Values{"step": {m[1]}, "new_password": {chosen}, "confirm_password": {chosen}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusFound, resp.StatusCode, readAll(t, resp))
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	require.NoError(t, err)
+	var tok tokens
 	require.Equal(t, http.StatusOK, p.tokenRequest(t, url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")},
-		"redirect_uri": {consoleRedirect}, "client_id": {"console"}, "code_verifier": {verifier}}, "", nil))
+		"redirect_uri": {consoleRedirect}, "client_id": {"console"}, "code_verifier": {verifier}}, "", &tok))
+	return tok
 }
 
 // tokens are what a sign-in gives the console.

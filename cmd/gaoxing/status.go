@@ -34,7 +34,7 @@ type statusReport struct {
 
 type componentStatus struct {
 	Name        string `json:"name"`
-	Kind        string `json:"kind"` // infrastructure | service
+	Kind        string `json:"kind"` // infrastructure | service | development
 	Address     string `json:"address,omitempty"`
 	HTTPAddress string `json:"http_address,omitempty"`
 	Route       string `json:"route,omitempty"`
@@ -150,7 +150,7 @@ var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 		}[s]
 	},
 	"kindText": func(k string) string {
-		return map[string]string{kindInfra: "基础设施", kindService: "业务服务"}[k]
+		return map[string]string{kindInfra: "基础设施", kindService: "业务服务", kindDevelopment: "开发辅助"}[k]
 	},
 	"hasServices": func(cs []componentStatus) bool {
 		for _, c := range cs {

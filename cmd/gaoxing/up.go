@@ -36,6 +36,8 @@ type upConfig struct {
 	Observe        bool
 	AlertRules     string        // a Prometheus rule file for Prometheus to evaluate
 	ScrapeInterval time.Duration // Prometheus's scrape and evaluation interval
+	// MockCourt runs e2e/mockcourt beside the platform (mockcourt.go).
+	MockCourt bool
 }
 
 const (
@@ -64,6 +66,7 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&cfg.MinIOAddr, "minio-addr", "127.0.0.1:0", "S3 `address` of the MinIO server (port 0: a free port)")
 	fs.BoolVar(&cfg.Observe, "observe", true, "run Jaeger (traces) and Prometheus (metrics, alerts) too, when they are built")
 	fs.StringVar(&cfg.AlertRules, "alert-rules", "", "Prometheus alerting-rule `file` to evaluate (the chart's alerts/gaoxing.rules.yaml)")
+	fs.BoolVar(&cfg.MockCourt, "mock-court", false, "run the mock court (bin/mockcourt) as 高新区人民法院's system, driven by legalaid's webhooks")
 	fs.DurationVar(&cfg.ScrapeInterval, "scrape-interval", 15*time.Second, "how often Prometheus scrapes the services and evaluates the rules")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: gaoxing up [flags]\n\nRuns etcd, MinIO and every service on this machine; Ctrl-C stops them.\n\n")
@@ -108,6 +111,9 @@ type launcher struct {
 	stops      []stopStep
 	failed     chan error // a component that ended on its own
 	console    fs.FS      // the console's files; nil: the embedded build
+	// webhooks are receivers the launcher runs itself (the mock court), beside <data>/webhooks.
+	webhooks     outbox.StaticEndpoints
+	mockCourtBin string // a test's build of the mock court; "": infra.Binary
 }
 
 // component is one thing the launcher runs, as the status page shows it.
@@ -239,6 +245,11 @@ func (l *launcher) start(ctx context.Context) error {
 	}
 	fmt.Fprintf(l.out, "gaoxing: minio %s (credentials in %s)\n", minioCfg.Endpoint, l.path("minio.json"))
 
+	if l.cfg.MockCourt {
+		if err := l.startMockCourt(ctx, client); err != nil {
+			return err
+		}
+	}
 	if err := l.startServices(ctx, serviceCs, client, minioCfg); err != nil {
 		return err
 	}
@@ -360,6 +371,18 @@ func (l *launcher) startServices(ctx context.Context, cs []*component, etcd *cli
 	if err != nil {
 		closeAll()
 		return err
+	}
+	if len(l.webhooks) > 0 {
+		all := outbox.StaticEndpoints{}
+		if static, ok := webhooks.(outbox.StaticEndpoints); ok {
+			for k, v := range static {
+				all[k] = v
+			}
+		}
+		for k, v := range l.webhooks {
+			all[k] = v
+		}
+		webhooks = all
 	}
 
 	// Waiting for readiness (below) ends early when a service fails.

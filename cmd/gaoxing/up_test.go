@@ -70,11 +70,21 @@ type running struct {
 
 func startLauncher(t *testing.T, dataDir string, services ...app.Service) *running {
 	t.Helper()
+	return startLauncherWith(t, upConfig{DataDir: dataDir}, nil, services...)
+}
+
+// startLauncherWith runs a launcher with cfg on loopback's free ports; tune, when set,
+// adjusts it before it runs.
+func startLauncherWith(t *testing.T, cfg upConfig, tune func(*launcher), services ...app.Service) *running {
+	t.Helper()
 	bin := testenv.Binary(t, "minio")
 	t.Setenv(infra.BinDirEnv, filepath.Dir(bin))
 	ctx, cancel := context.WithCancel(context.Background())
-	l := newLauncher(upConfig{DataDir: dataDir, Addr: "127.0.0.1:0", EtcdAddr: "127.0.0.1:0", MinIOAddr: "127.0.0.1:0"},
-		services, io.Discard, slog.New(slog.NewTextHandler(testLog{t}, nil)))
+	cfg.Addr, cfg.EtcdAddr, cfg.MinIOAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	l := newLauncher(cfg, services, io.Discard, slog.New(slog.NewTextHandler(testLog{t}, nil)))
+	if tune != nil {
+		tune(l)
+	}
 	r := &running{l: l, done: make(chan error, 1), stop: cancel}
 	go func() { r.done <- l.run(ctx) }()
 	t.Cleanup(func() { cancel(); <-r.done }) //nolint:errcheck // the tests that care check the run's result
