@@ -9,6 +9,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/infra"
 	"github.com/gaoxing-gov/gaoxing/pkg/telemetry"
+	"github.com/gaoxing-gov/gaoxing/services/console"
 )
 
 // The launcher's observability: Jaeger keeps the traces every service exports over OTLP
@@ -118,9 +119,17 @@ func (l *launcher) startPrometheus(ctx context.Context, services []*component) e
 	l.onStop(c, p.Stop)
 	l.mu.Lock()
 	c.address, c.pid, c.probe, c.state = p.URL, p.PID(), p.Ready, stateRunning
+	l.promURL = p.URL
 	l.mu.Unlock()
 	fmt.Fprintf(l.out, "gaoxing: prometheus %s (scrapes %d services every %s)\n", p.URL, len(jobs), scrapeEvery(l.cfg.ScrapeInterval))
 	return nil
+}
+
+// opsUpstreams are the stores the console's ops routes read: those running now.
+func (l *launcher) opsUpstreams() console.Upstreams {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return console.Upstreams{Jaeger: l.jaegerURL, Prometheus: l.promURL}
 }
 
 func scrapeEvery(d time.Duration) time.Duration {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,7 +84,11 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fs.Usage()
 		return 2
 	}
-	l := newLauncher(cfg, registry, stdout, slog.New(slog.NewTextHandler(stderr, nil)))
+	// The console's ops routes (traces, metrics, alerts for operators) run as a service
+	// beside the others, behind the same chain; the launcher serves the pages itself.
+	var l *launcher
+	services := append(slices.Clone(registry), console.New(console.APIOnly(), console.WithOps(func() console.Upstreams { return l.opsUpstreams() })))
+	l = newLauncher(cfg, services, stdout, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err := l.run(ctx); err != nil {
 		fmt.Fprintf(stderr, "gaoxing up: %v\n", err)
 		return 1
@@ -104,6 +109,7 @@ type launcher struct {
 	frontAddr  string // where the one HTTP port listens, once it does
 	minioBin   string
 	jaegerURL  string // the query API, when Jaeger runs
+	promURL    string // Prometheus's HTTP API, when it runs
 	starts     int64
 	components []*component
 	proxies    map[string]http.Handler // by service name
