@@ -19,6 +19,10 @@ const services = (await readdir(path.join(root, "proto/gen/openapi")))
   .map((f) => f.slice(0, -".swagger.json".length))
   .filter((s) => s !== "sample")
   .sort();
+// Routes without a contract, documented by hand where they are served: the console's own
+// (the ops pages' queries, services/console).
+const handWritten = { console: "services/console/openapi.json" };
+services.push(...Object.keys(handWritten));
 const out = path.resolve(here, "../src/api/gen");
 const check = process.argv.includes("--check");
 
@@ -39,7 +43,7 @@ if (check) {
   for (const f of await readdir(out)) if (!services.includes(f.replace(/\.ts$/, ""))) stale.push(path.join("web/console/src/api/gen", f));
 }
 for (const svc of services) {
-  const doc = JSON.parse(await readFile(path.join(root, "proto/gen/openapi", `${svc}.swagger.json`), "utf8"));
+  const doc = JSON.parse(await readFile(path.join(root, handWritten[svc] ?? path.join("proto/gen/openapi", `${svc}.swagger.json`)), "utf8"));
   const routes = path.join(root, "proto/gaoxing", svc, "v1/routes.openapi.json");
   if (existsSync(routes)) merge(doc, JSON.parse(await readFile(routes, "utf8")));
   const { openapi } = await converter.convertObj(doc, { patch: true, warnOnly: true, resolve: false });

@@ -2,6 +2,7 @@
 // (src/api/gen, `npm run gen:api`). Every call carries the signed-in user's access token;
 // every failure becomes an ApiError with the service's stable code.
 import createClient, { type Client, type Middleware } from "openapi-fetch";
+import type { paths as ConsolePaths } from "./gen/console";
 import type { paths as DocumentsPaths } from "./gen/documents";
 import type { paths as IdentityPaths } from "./gen/identity";
 import type { paths as LegalaidPaths } from "./gen/legalaid";
@@ -62,6 +63,8 @@ export const matters = client<MattersPaths>("matters");
 export const tickets = client<TicketsPaths>("tickets");
 export const legalaid = client<LegalaidPaths>("legalaid");
 export const stewardship = client<StewardshipPaths>("stewardship");
+// The console's own routes: the ops pages' traces, metrics and alerts.
+export const consoleApi = client<ConsolePaths>("console");
 
 // data returns a call's body; the middleware has already thrown on any failure.
 export async function data<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {

@@ -8,13 +8,18 @@ import {
   AuditOutlined,
   BankOutlined,
   BarChartOutlined,
+  BellOutlined,
   BulbOutlined,
+  ClockCircleOutlined,
+  DashboardOutlined,
+  DeploymentUnitOutlined,
   FileAddOutlined,
   FileProtectOutlined,
   HomeOutlined,
   InboxOutlined,
   IssuesCloseOutlined,
   KeyOutlined,
+  NodeIndexOutlined,
   PhoneOutlined,
   RiseOutlined,
   SafetyCertificateOutlined,
@@ -33,7 +38,7 @@ export interface PageDef {
   load: () => Promise<{ default: ComponentType }>;
 }
 
-export const menuGroups = ["工作台", "窗口受理", "12345 热线", "涉企法律服务", "企业管家", "督办", "系统管理"];
+export const menuGroups = ["工作台", "窗口受理", "12345 热线", "涉企法律服务", "企业管家", "督办", "系统管理", "运维监控"];
 
 export const pages: PageDef[] = [
   { path: "", title: "工作台", menu: { group: "工作台", icon: <HomeOutlined /> }, load: () => import("../features/home/HomePage") },
@@ -69,4 +74,12 @@ export const pages: PageDef[] = [
   { path: "admin/tenants", title: "单位管理", menu: { group: "系统管理", icon: <ApartmentOutlined /> }, load: () => import("../features/admin/TenantsPage") },
   { path: "admin/users", title: "人员与授权", menu: { group: "系统管理", icon: <TeamOutlined /> }, load: () => import("../features/admin/UsersPage") },
   { path: "admin/clients", title: "接入应用", menu: { group: "系统管理", icon: <KeyOutlined /> }, load: () => import("../features/admin/ClientsPage") },
+
+  // 运维监控 (operators: traces, metrics, alerts; never personal information)
+  { path: "ops/red", title: "服务调用", menu: { group: "运维监控", icon: <DashboardOutlined /> }, load: () => import("../features/ops/RedPage") },
+  { path: "ops/traces", title: "链路查询", menu: { group: "运维监控", icon: <NodeIndexOutlined /> }, load: () => import("../features/ops/TracesPage") },
+  { path: "ops/traces/:id", title: "链路详情", load: () => import("../features/ops/TracePage") },
+  { path: "ops/sla", title: "时限监控", menu: { group: "运维监控", icon: <ClockCircleOutlined /> }, load: () => import("../features/ops/SlaPage") },
+  { path: "ops/platform", title: "平台运行", menu: { group: "运维监控", icon: <DeploymentUnitOutlined /> }, load: () => import("../features/ops/PlatformPage") },
+  { path: "ops/alerts", title: "告警", menu: { group: "运维监控", icon: <BellOutlined /> }, load: () => import("../features/ops/AlertsPage") },
 ];
