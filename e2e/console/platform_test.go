@@ -55,8 +55,8 @@ func requireOrSkip(t testing.TB, ok bool, format string, args ...any) {
 }
 
 // startPlatform builds the launcher (with the console embedded) and runs `gaoxing up` on
-// addr ("127.0.0.1:0": a free port).
-func startPlatform(t *testing.T, dataDir, addr string) *platform {
+// addr ("127.0.0.1:0": a free port), with more flags of `up` when given.
+func startPlatform(t *testing.T, dataDir, addr string, flags ...string) *platform {
 	t.Helper()
 	root := repoRoot(t)
 	_, err := os.Stat(filepath.Join(root, "services", "console", "dist", "index.html"))
@@ -66,7 +66,7 @@ func startPlatform(t *testing.T, dataDir, addr string) *platform {
 
 	bin := buildGaoxing(t, root)
 	p := &platform{dataDir: dataDir, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "up", "--data", dataDir, "--addr", addr)
+	p.cmd = exec.Command(bin, append([]string{"up", "--data", dataDir, "--addr", addr}, flags...)...)
 	p.cmd.Env = append(os.Environ(), infra.BinDirEnv+"="+filepath.Dir(minio))
 	stdout, err := p.cmd.StdoutPipe()
 	require.NoError(t, err)

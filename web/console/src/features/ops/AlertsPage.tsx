@@ -39,7 +39,7 @@ function Firing() {
       rowKey={(a) => JSON.stringify(a.labels)}
       dataSource={alerts}
       pagination={false}
-      locale={{ emptyText: "没有告警" }}
+      locale={{ emptyText: <Typography.Text type="secondary">没有告警</Typography.Text> }}
       columns={[
         { title: "状态", width: 96, render: (_, a) => <Tag color={stateTag[a.state]?.color}>{stateTag[a.state]?.text ?? a.state}</Tag> },
         { title: "告警", render: (_, a) => <Typography.Text strong>{a.labels.alertname}</Typography.Text> },
@@ -71,7 +71,7 @@ function Rules() {
       rowKey={(r) => r.group + "/" + r.name}
       dataSource={rules}
       pagination={false}
-      locale={{ emptyText: "没有加载告警规则（gaoxing up --alert-rules，或集群中 Prometheus 的规则）" }}
+      locale={{ emptyText: <Typography.Text type="secondary">没有加载告警规则（gaoxing up --alert-rules，或集群中 Prometheus 的规则）</Typography.Text> }}
       expandable={{
         expandedRowRender: (r) => (
           <Descriptions size="small" column={1} items={[

@@ -169,7 +169,7 @@ function Results({ traces, loading }: { traces?: Trace[]; loading: boolean }) {
       rowKey="id"
       dataSource={rows}
       pagination={rows.length > 20 ? { pageSize: 20 } : false}
-      locale={{ emptyText: "这段时间没有符合条件的链路" }}
+      locale={{ emptyText: <Typography.Text type="secondary">这段时间没有符合条件的链路</Typography.Text> }}
       data-testid="trace-results"
       columns={[
         {

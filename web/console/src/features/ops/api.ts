@@ -131,7 +131,7 @@ export function formatValue(unit: string, v: number): string {
   if (!Number.isFinite(v)) return "—";
   switch (unit) {
     case "reqps":
-      return `${v < 10 ? v.toFixed(2) : v.toFixed(0)} 次/秒`;
+      return `${v === 0 ? "0" : v < 0.1 ? v.toFixed(3) : v < 10 ? v.toFixed(2) : v.toFixed(0)} 次/秒`;
     case "percentunit":
       return `${(v * 100).toFixed(v < 0.01 && v > 0 ? 2 : 1)} %`;
     case "s":

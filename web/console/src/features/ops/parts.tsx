@@ -1,7 +1,7 @@
 // What the ops pages share: the check that the stores are configured (and that the
 // caller may read them), the filters kept in the address (so a link carries them), and
 // one chart of a panel with its link to example traces.
-import { Alert, Card, Empty, Form, Input, Segmented, Select, Skeleton, Space, Table, Typography } from "antd";
+import { Alert, Card, Empty, Form, Input, Segmented, Select, Skeleton, Table, Typography } from "antd";
 import { useMemo, type ReactNode } from "react";
 import { Link, useSearchParams } from "react-router";
 import { Chart } from "../../shared/Chart";
@@ -141,19 +141,23 @@ export function PanelGrid({ page, narrowing, seconds }: { page: string; narrowin
   );
 }
 
-// PanelLinks are a panel's ways to example traces and to the dashboard it mirrors.
+// PanelLinks are a panel's way to example traces: the calls of the service (and method,
+// tenant) it is narrowed to, in its window (failed ones for the error charts).
 function PanelLinks({ panel, narrowing, seconds }: { panel: Panel; narrowing: Narrowing; seconds: number }) {
+  if (!panel.traces || !narrowing.service) return null;
   return (
-    <Space size="small">
-      {panel.traces && narrowing.service && (
-        <Link to={traceLink(narrowing, seconds, panel.id === "red.errors" || panel.id === "red.codes" ? { error: "true" } : {})} aria-label={`「${panel.title}」的示例链路`}>
-          示例链路
-        </Link>
-      )}
-      <Typography.Text type="secondary" style={{ fontSize: 12 }} title={panel.queries.map((q) => q.expr).join("\n")}>
-        与 Grafana「{panel.dashboardPanel}」同一查询
-      </Typography.Text>
-    </Space>
+    <Link to={traceLink(narrowing, seconds, panel.id === "red.errors" || panel.id === "red.codes" ? { error: "true" } : {})} aria-label={`「${panel.title}」的示例链路`}>
+      示例链路
+    </Link>
+  );
+}
+
+// Source names the Grafana panel whose query a chart runs (the query itself on hover).
+function Source({ panel }: { panel: Panel }) {
+  return (
+    <Typography.Paragraph type="secondary" style={{ fontSize: 12, margin: "8px 0 0" }} title={panel.queries.map((q) => q.expr).join("\n")}>
+      查询同 Grafana 仪表盘 {panel.dashboard}「{panel.dashboardPanel}」
+    </Typography.Paragraph>
   );
 }
 
@@ -166,11 +170,11 @@ function SeriesPanel({ panel, narrowing, seconds }: { panel: Panel; narrowing: N
       tooltip: { trigger: "axis", valueFormatter: (v: number) => formatValue(panel.unit, v) },
       legend: { type: "scroll", bottom: 0 },
       grid: { left: 64, right: 16, top: 16, bottom: 48 },
-      xAxis: { type: "time" },
+      xAxis: { type: "time", min: q.data?.start ? Date.parse(q.data.start) : undefined, max: q.data?.end ? Date.parse(q.data.end) : undefined },
       yAxis: { type: "value", axisLabel: { formatter: (v: number) => formatValue(panel.unit, v) } },
-      series: lines.map((l) => ({ name: l.name, type: "line", showSymbol: false, data: l.points })),
+      series: lines.map((l) => ({ name: l.name, type: "line", showSymbol: l.points.length <= 3, data: l.points })),
     }),
-    [lines, panel.unit],
+    [lines, panel.unit, q.data],
   );
   return (
     <Card title={panel.title} size="small" extra={<PanelLinks panel={panel} narrowing={narrowing} seconds={seconds} />} data-panel={panel.id}>
@@ -186,6 +190,7 @@ function SeriesPanel({ panel, narrowing, seconds }: { panel: Panel; narrowing: N
           <SeriesLinks panel={panel} lines={lines} narrowing={narrowing} seconds={seconds} />
         </>
       )}
+      <Source panel={panel} />
     </Card>
   );
 }
@@ -203,7 +208,13 @@ function SeriesLinks({ panel, lines, narrowing, seconds }: { panel: Panel; lines
             : undefined;
         return (
           <li key={l.name}>
-            {to ? <Link to={to}>{l.name}</Link> : l.name}：{formatValue(panel.unit, l.last)}
+            {to ? (
+              <Link to={to} style={{ textDecoration: "underline" }}>
+                {l.name}
+              </Link>
+            ) : (
+              l.name
+            )}：{formatValue(panel.unit, l.last)}
           </li>
         );
       })}
@@ -287,6 +298,7 @@ function GaugePanel({ panel, narrowing, seconds }: { panel: Panel; narrowing: Na
           />
         </>
       )}
+      <Source panel={panel} />
     </Card>
   );
 }
