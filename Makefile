@@ -76,7 +76,7 @@ test-browser: test-tools web chromium
 
 # Screenshots of the main pages for the README, from the same browser flow.
 screenshots: test-tools web chromium
-	GAOXING_SCREENSHOTS=$(CURDIR)/docs/screenshots go test $(GOTESTFLAGS) -run 'TestConsole$$|TestDomainPages$$' ./e2e/console/...
+	GAOXING_SCREENSHOTS=$(CURDIR)/docs/screenshots go test $(GOTESTFLAGS) -run 'TestConsole$$|TestDomainPages$$|TestConsoleOps$$' ./e2e/console/...
 
 # The queue page's time to interactive with 1,000,000 applications bulk-loaded into
 # matters' database (docs/benchmarks.md); minutes, so not part of make test.
