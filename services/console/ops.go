@@ -272,7 +272,7 @@ var (
 )
 
 func (o *ops) services(w http.ResponseWriter, r *http.Request) error {
-	return o.jaeger(w, r.Context(), "/api/services", nil)
+	return o.jaeger(r.Context(), w, "/api/services", nil)
 }
 
 func (o *ops) operations(w http.ResponseWriter, r *http.Request) error {
@@ -280,7 +280,7 @@ func (o *ops) operations(w http.ResponseWriter, r *http.Request) error {
 	if !traceName.MatchString(service) {
 		return ErrBadQuery.WithField("service", "INVALID", "服务名不正确")
 	}
-	return o.jaeger(w, r.Context(), "/api/services/"+url.PathEscape(service)+"/operations", nil)
+	return o.jaeger(r.Context(), w, "/api/services/"+url.PathEscape(service)+"/operations", nil)
 }
 
 // searchTraces finds traces by service, operation, tenant, error code, failure and
@@ -341,7 +341,7 @@ func (o *ops) searchTraces(w http.ResponseWriter, r *http.Request) error {
 		}
 		up.Set("limit", strconv.Itoa(n))
 	}
-	return o.jaeger(w, r.Context(), "/api/traces", up)
+	return o.jaeger(r.Context(), w, "/api/traces", up)
 }
 
 func (o *ops) trace(w http.ResponseWriter, r *http.Request) error {
@@ -349,11 +349,11 @@ func (o *ops) trace(w http.ResponseWriter, r *http.Request) error {
 	if !traceID.MatchString(id) {
 		return ErrBadQuery.WithField("trace", "INVALID", "链路编号须是 16 或 32 位十六进制数")
 	}
-	return o.jaeger(w, r.Context(), "/api/traces/"+id, nil)
+	return o.jaeger(r.Context(), w, "/api/traces/"+id, nil)
 }
 
 // jaeger calls one of Jaeger's query endpoints and passes its answer on.
-func (o *ops) jaeger(w http.ResponseWriter, ctx context.Context, path string, q url.Values) error {
+func (o *ops) jaeger(ctx context.Context, w http.ResponseWriter, path string, q url.Values) error {
 	base := o.upstreams().Jaeger
 	if base == "" {
 		return ErrNotConfigured.WithMessage("未配置链路追踪（Jaeger）的地址")

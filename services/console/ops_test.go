@@ -24,7 +24,7 @@ import (
 // Prometheus (scraping the console itself), and tokens of an operator and a clerk.
 type opsEnv struct {
 	*apptest.Env
-	upstreams      *atomic.Pointer[Upstreams]
+	upstreams       *atomic.Pointer[Upstreams]
 	operator, clerk string
 }
 
@@ -71,7 +71,7 @@ func TestOpsRoutes(t *testing.T) {
 	t.Run("who may read", func(t *testing.T) {
 		for _, tc := range []struct {
 			name, token, code string
-			status             int
+			status            int
 		}{
 			{"an operator", e.operator, "", 200},
 			{"a platform administrator", e.Grant(t, "u-admin-1", "platform_admin", "ahz", authn.Staff), "", 200},
