@@ -76,6 +76,7 @@ func TestOpsRoutes(t *testing.T) {
 			{"an operator", e.operator, "", 200},
 			{"a platform administrator", e.Grant(t, "u-admin-1", "platform_admin", "ahz", authn.Staff), "", 200},
 			{"a window clerk", e.clerk, "PERMISSION_DENIED", 403},
+			{"a supervisor, who reads everything else", e.Grant(t, "u-sup-1", "supervisor", "ahz", authn.Staff), "PERMISSION_DENIED", 403},
 			{"no one signed in", "", "TOKEN_MISSING", 401},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
