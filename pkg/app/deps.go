@@ -6,9 +6,11 @@ import (
 
 	"go.opentelemetry.io/otel"
 
+	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
 	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/sealed"
+	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 )
 
 // Settings follows the service's dynamic settings in etcd (config.Watch under the
@@ -48,4 +50,22 @@ func (d *Deps) Sealing(ring *sealed.Ring) (*sealed.Ring, error) {
 		return nil, fmt.Errorf("%s: %w", d.Name, err)
 	}
 	return r, nil
+}
+
+// SettingsAPI serves s through the service's contract (GetSettings, UpdateSettings),
+// each change written to etcd inside the service's transaction with its audit record.
+func SettingsAPI[T config.Validator](d *Deps, s *config.Settings[T]) config.SettingsAPI[T] {
+	api := config.SettingsAPI[T]{Settings: s}
+	if d.Audit != nil {
+		api.Audit = func(ctx context.Context, tenant tenancy.ID, resource string, before, after any, change func(context.Context) error) error {
+			return d.DB.InTx(ctx, func(ctx context.Context) error {
+				if _, err := d.Audit.Record(ctx, audit.Entry{Tenant: tenant, Action: d.Name + ".UpdateSettings",
+					Resource: resource, Before: before, After: after}); err != nil {
+					return err
+				}
+				return change(ctx)
+			})
+		}
+	}
+	return api
 }

@@ -201,15 +201,7 @@ func (s *Settings[T]) Get() T { return s.cur.Load().global }
 
 // For returns the settings for tenant: its own override if it has one, else its nearest
 // ancestor's, else the global settings.
-func (s *Settings[T]) For(tenant tenancy.ID) T {
-	st := s.cur.Load()
-	for id := tenant; id != ""; id = id.Parent() {
-		if v, ok := st.tenants[id]; ok {
-			return v
-		}
-	}
-	return st.global
-}
+func (s *Settings[T]) For(tenant tenancy.ID) T { return s.cur.Load().resolve(tenant) }
 
 // Changed returns a channel closed at the next accepted change.
 func (s *Settings[T]) Changed() <-chan struct{} { return s.cur.Load().changed }

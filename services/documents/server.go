@@ -72,7 +72,7 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		return err
 	}
 	k := d.Kit
-	svc := &service{API: audit.API{DB: d.DB},
+	svc := &service{API: audit.API{DB: d.DB}, SettingsAPI: app.SettingsAPI(d, settings),
 		db: d.DB, audit: d.Audit, st: store{db: d.DB}, blob: blob, settings: settings, enforcer: k.Enforcer,
 		scanner: s.scanner, log: k.Logger(), now: s.now,
 	}

@@ -67,7 +67,7 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		return err
 	}
 	k := d.Kit
-	svc := &service{API: audit.API{DB: d.DB}, db: d.DB, audit: d.Audit, st: store{db: d.DB}, cal: cal, settings: settings,
+	svc := &service{API: audit.API{DB: d.DB}, SettingsAPI: app.SettingsAPI(d, settings), db: d.DB, audit: d.Audit, st: store{db: d.DB}, cal: cal, settings: settings,
 		enforcer: k.Enforcer, log: k.Logger(), now: s.now, wake: d.Deliver(s.endpoints, s.dispatchOpts...)}
 	if svc.slaCount, err = calendar.NewCrossings(otel.Meter("github.com/gaoxing-gov/gaoxing/services/legalaid"), Name); err != nil {
 		return err

@@ -33,6 +33,7 @@ import (
 type service struct {
 	// API serves ListAuditRecords and VerifyAuditChain over this service's chains.
 	audit.API
+	config.SettingsAPI[Settings]
 	db       *sqlstore.DB
 	audit    *audit.Sealer // records audit in db and chains it
 	st       store

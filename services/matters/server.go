@@ -73,7 +73,7 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 	// Events (status changes, SLA reminders, completed bundles) are delivered by the leader.
 	d.Deliver(s.endpoints, s.dispatchOpts...)
 	k := d.Kit
-	svc := &service{API: audit.API{DB: d.DB}, db: d.DB, audit: d.Audit, st: store{db: d.DB}, cal: cal, settings: settings, log: k.Logger(), now: s.now,
+	svc := &service{API: audit.API{DB: d.DB}, SettingsAPI: app.SettingsAPI(d, settings), db: d.DB, audit: d.Audit, st: store{db: d.DB}, cal: cal, settings: settings, log: k.Logger(), now: s.now,
 		bundles: map[string]*mattersv1.Bundle{}}
 	for _, b := range bundles {
 		svc.bundles[b.GetCode()] = b

@@ -2,10 +2,10 @@ package tickets
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
+	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
 )
@@ -108,11 +108,11 @@ func (s Settings) backdateWindow() time.Duration {
 func (s Settings) validateSources() error {
 	for client, src := range s.SourceClients {
 		if _, ok := platformSources[src]; !ok || client == "" {
-			return fmt.Errorf("source_clients[%q]: %q is not hotline_12345, business_platform or petition", client, src)
+			return config.Field("source_clients."+client, errs.Newf(errs.InvalidArgument, "INVALID_SOURCE", "来源 %q 应为 hotline_12345、business_platform 或 petition", src))
 		}
 	}
 	if s.MaxBackdateDays < 0 || s.MaxBackdateDays > 366 {
-		return fmt.Errorf("max_backdate_days must be between 1 and 366")
+		return config.Field("max_backdate_days", errs.New(errs.InvalidArgument, "OUT_OF_RANGE", "补录天数应在 1—366 之间"))
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
 	"github.com/gaoxing-gov/gaoxing/pkg/authn"
+	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/tenancy"
 	ticketsv1 "github.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1"
@@ -51,14 +52,14 @@ type AreaRule struct {
 func (r Routing) Validate() error {
 	for i, a := range r.Areas {
 		if !a.Tenant.Valid() {
-			return fmt.Errorf("routing.areas[%d]: tenant %q is not a tenant id", i, a.Tenant)
+			return config.Field(fmt.Sprintf("routing.areas.%d.tenant", i), errs.Newf(errs.InvalidArgument, "INVALID_TENANT", "%q 不是有效的租户编号", a.Tenant))
 		}
 		if a.Code == "" && len(a.Keywords) == 0 {
-			return fmt.Errorf("routing.areas[%d]: needs a code or keywords", i)
+			return config.Field(fmt.Sprintf("routing.areas.%d", i), errs.New(errs.InvalidArgument, "AREA_UNMATCHABLE", "分派规则需要区划代码或关键词"))
 		}
 		for _, k := range a.Keywords {
 			if strings.TrimSpace(k) == "" {
-				return fmt.Errorf("routing.areas[%d]: empty keyword", i)
+				return config.Field(fmt.Sprintf("routing.areas.%d.keywords", i), errs.New(errs.InvalidArgument, "EMPTY_KEYWORD", "关键词不能为空"))
 			}
 		}
 	}

@@ -1,10 +1,10 @@
 package tickets
 
 import (
-	"fmt"
 	"regexp"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/calendar"
+	"github.com/gaoxing-gov/gaoxing/pkg/config"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 )
 
@@ -92,28 +92,23 @@ var categoryPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 // Validate refuses settings the service cannot work with.
 func (s Settings) Validate() error {
 	if len(s.Categories) == 0 {
-		return fmt.Errorf("categories must not be empty")
+		return config.Field("categories", errs.New(errs.InvalidArgument, "CATEGORIES_EMPTY", "诉求类别不能为空"))
 	}
 	for c, sla := range s.Categories {
 		if !categoryPattern.MatchString(c) {
-			return fmt.Errorf("category %q: must match %s", c, categoryPattern)
+			return config.Field("categories."+c, errs.Newf(errs.InvalidArgument, "INVALID_CATEGORY", "类别名 %q 应为小写字母、数字和下划线", c))
 		}
-		if err := sla.Response.Validate(); err != nil {
-			return fmt.Errorf("category %q response: %w", c, err)
-		}
-		if err := sla.Close.Validate(); err != nil {
-			return fmt.Errorf("category %q close: %w", c, err)
-		}
-		for name, d := range map[string]calendar.Duration{"explain": sla.Explain, "hard_close": sla.HardClose} {
-			if d != (calendar.Duration{}) {
-				if err := d.Validate(); err != nil {
-					return fmt.Errorf("category %q %s: %w", c, name, err)
-				}
+		for name, d := range map[string]calendar.Duration{"response": sla.Response, "close": sla.Close, "explain": sla.Explain, "hard_close": sla.HardClose} {
+			if d == (calendar.Duration{}) && (name == "explain" || name == "hard_close") {
+				continue // optional
+			}
+			if err := d.Validate(); err != nil {
+				return config.Field("categories."+c+"."+name, err)
 			}
 		}
 	}
 	if s.MaxExtensionDays <= 0 {
-		return fmt.Errorf("max_extension_days must be positive")
+		return config.Field("max_extension_days", errs.New(errs.InvalidArgument, "NOT_POSITIVE", "单次延期天数应为正数"))
 	}
 	if err := s.validateSources(); err != nil {
 		return err

@@ -1376,7 +1376,7 @@ var File_gaoxing_documents_v1_documents_proto protoreflect.FileDescriptor
 
 const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\n" +
-	"$gaoxing/documents/v1/documents.proto\x12\x14gaoxing.documents.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf7\x05\n" +
+	"$gaoxing/documents/v1/documents.proto\x12\x14gaoxing.documents.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a gaoxing/common/v1/settings.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf7\x05\n" +
 	"\bDocument\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x1a\n" +
@@ -1492,7 +1492,7 @@ const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\x12STATE_PENDING_SCAN\x10\x01\x12\x13\n" +
 	"\x0fSTATE_AVAILABLE\x10\x02\x12\x11\n" +
 	"\rSTATE_DELETED\x10\x03\x12\x12\n" +
-	"\x0eSTATE_INFECTED\x10\x042\xbf\r\n" +
+	"\x0eSTATE_INFECTED\x10\x042\xa7\x0f\n" +
 	"\x10DocumentsService\x12z\n" +
 	"\vGetDocument\x12(.gaoxing.documents.v1.GetDocumentRequest\x1a\x1e.gaoxing.documents.v1.Document\"!\x8a\xb5\x18\x1d\n" +
 	"\x13documents.documents\x12\x04read(\x01\x12\x8b\x01\n" +
@@ -1519,7 +1519,11 @@ const file_gaoxing_documents_v1_documents_proto_rawDesc = "" +
 	"\x10ListAuditRecords\x12*.gaoxing.common.v1.ListAuditRecordsRequest\x1a+.gaoxing.common.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x15\n" +
 	"\raudit.records\x12\x04read\x12\x86\x01\n" +
 	"\x10VerifyAuditChain\x12*.gaoxing.common.v1.VerifyAuditChainRequest\x1a+.gaoxing.common.v1.VerifyAuditChainResponse\"\x19\x8a\xb5\x18\x15\n" +
-	"\raudit.records\x12\x04readBNZLgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1;documentsv1b\x06proto3"
+	"\raudit.records\x12\x04read\x12n\n" +
+	"\vGetSettings\x12%.gaoxing.common.v1.GetSettingsRequest\x1a\x1b.gaoxing.common.v1.Settings\"\x1b\x8a\xb5\x18\x17\n" +
+	"\x0fconfig.settings\x12\x04read\x12v\n" +
+	"\x0eUpdateSettings\x12(.gaoxing.common.v1.UpdateSettingsRequest\x1a\x1b.gaoxing.common.v1.Settings\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fconfig.settings\x12\x06updateBNZLgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/documents/v1;documentsv1b\x06proto3"
 
 var (
 	file_gaoxing_documents_v1_documents_proto_rawDescOnce sync.Once
@@ -1559,8 +1563,11 @@ var file_gaoxing_documents_v1_documents_proto_goTypes = []any{
 	(*v1.Owner)(nil),                    // 20: gaoxing.common.v1.Owner
 	(*v1.ListAuditRecordsRequest)(nil),  // 21: gaoxing.common.v1.ListAuditRecordsRequest
 	(*v1.VerifyAuditChainRequest)(nil),  // 22: gaoxing.common.v1.VerifyAuditChainRequest
-	(*v1.ListAuditRecordsResponse)(nil), // 23: gaoxing.common.v1.ListAuditRecordsResponse
-	(*v1.VerifyAuditChainResponse)(nil), // 24: gaoxing.common.v1.VerifyAuditChainResponse
+	(*v1.GetSettingsRequest)(nil),       // 23: gaoxing.common.v1.GetSettingsRequest
+	(*v1.UpdateSettingsRequest)(nil),    // 24: gaoxing.common.v1.UpdateSettingsRequest
+	(*v1.ListAuditRecordsResponse)(nil), // 25: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil), // 26: gaoxing.common.v1.VerifyAuditChainResponse
+	(*v1.Settings)(nil),                 // 27: gaoxing.common.v1.Settings
 }
 var file_gaoxing_documents_v1_documents_proto_depIdxs = []int32{
 	0,  // 0: gaoxing.documents.v1.Document.classification:type_name -> gaoxing.documents.v1.Classification
@@ -1591,21 +1598,25 @@ var file_gaoxing_documents_v1_documents_proto_depIdxs = []int32{
 	17, // 25: gaoxing.documents.v1.DocumentsService.ListVersions:input_type -> gaoxing.documents.v1.ListVersionsRequest
 	21, // 26: gaoxing.documents.v1.DocumentsService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
 	22, // 27: gaoxing.documents.v1.DocumentsService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
-	2,  // 28: gaoxing.documents.v1.DocumentsService.GetDocument:output_type -> gaoxing.documents.v1.Document
-	8,  // 29: gaoxing.documents.v1.DocumentsService.ListDocuments:output_type -> gaoxing.documents.v1.ListDocumentsResponse
-	4,  // 30: gaoxing.documents.v1.DocumentsService.CreateUpload:output_type -> gaoxing.documents.v1.Upload
-	2,  // 31: gaoxing.documents.v1.DocumentsService.CommitUpload:output_type -> gaoxing.documents.v1.Document
-	5,  // 32: gaoxing.documents.v1.DocumentsService.GetDownloadURL:output_type -> gaoxing.documents.v1.DownloadURL
-	2,  // 33: gaoxing.documents.v1.DocumentsService.DeleteDocument:output_type -> gaoxing.documents.v1.Document
-	2,  // 34: gaoxing.documents.v1.DocumentsService.UndeleteDocument:output_type -> gaoxing.documents.v1.Document
-	2,  // 35: gaoxing.documents.v1.DocumentsService.SetLegalHold:output_type -> gaoxing.documents.v1.Document
-	2,  // 36: gaoxing.documents.v1.DocumentsService.ReleaseLegalHold:output_type -> gaoxing.documents.v1.Document
-	2,  // 37: gaoxing.documents.v1.DocumentsService.MarkScanned:output_type -> gaoxing.documents.v1.Document
-	18, // 38: gaoxing.documents.v1.DocumentsService.ListVersions:output_type -> gaoxing.documents.v1.ListVersionsResponse
-	23, // 39: gaoxing.documents.v1.DocumentsService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
-	24, // 40: gaoxing.documents.v1.DocumentsService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
-	28, // [28:41] is the sub-list for method output_type
-	15, // [15:28] is the sub-list for method input_type
+	23, // 28: gaoxing.documents.v1.DocumentsService.GetSettings:input_type -> gaoxing.common.v1.GetSettingsRequest
+	24, // 29: gaoxing.documents.v1.DocumentsService.UpdateSettings:input_type -> gaoxing.common.v1.UpdateSettingsRequest
+	2,  // 30: gaoxing.documents.v1.DocumentsService.GetDocument:output_type -> gaoxing.documents.v1.Document
+	8,  // 31: gaoxing.documents.v1.DocumentsService.ListDocuments:output_type -> gaoxing.documents.v1.ListDocumentsResponse
+	4,  // 32: gaoxing.documents.v1.DocumentsService.CreateUpload:output_type -> gaoxing.documents.v1.Upload
+	2,  // 33: gaoxing.documents.v1.DocumentsService.CommitUpload:output_type -> gaoxing.documents.v1.Document
+	5,  // 34: gaoxing.documents.v1.DocumentsService.GetDownloadURL:output_type -> gaoxing.documents.v1.DownloadURL
+	2,  // 35: gaoxing.documents.v1.DocumentsService.DeleteDocument:output_type -> gaoxing.documents.v1.Document
+	2,  // 36: gaoxing.documents.v1.DocumentsService.UndeleteDocument:output_type -> gaoxing.documents.v1.Document
+	2,  // 37: gaoxing.documents.v1.DocumentsService.SetLegalHold:output_type -> gaoxing.documents.v1.Document
+	2,  // 38: gaoxing.documents.v1.DocumentsService.ReleaseLegalHold:output_type -> gaoxing.documents.v1.Document
+	2,  // 39: gaoxing.documents.v1.DocumentsService.MarkScanned:output_type -> gaoxing.documents.v1.Document
+	18, // 40: gaoxing.documents.v1.DocumentsService.ListVersions:output_type -> gaoxing.documents.v1.ListVersionsResponse
+	25, // 41: gaoxing.documents.v1.DocumentsService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	26, // 42: gaoxing.documents.v1.DocumentsService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	27, // 43: gaoxing.documents.v1.DocumentsService.GetSettings:output_type -> gaoxing.common.v1.Settings
+	27, // 44: gaoxing.documents.v1.DocumentsService.UpdateSettings:output_type -> gaoxing.common.v1.Settings
+	30, // [30:45] is the sub-list for method output_type
+	15, // [15:30] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
 	15, // [15:15] is the sub-list for extension extendee
 	0,  // [0:15] is the sub-list for field type_name

@@ -33,6 +33,8 @@ const (
 	DocumentsService_ListVersions_FullMethodName     = "/gaoxing.documents.v1.DocumentsService/ListVersions"
 	DocumentsService_ListAuditRecords_FullMethodName = "/gaoxing.documents.v1.DocumentsService/ListAuditRecords"
 	DocumentsService_VerifyAuditChain_FullMethodName = "/gaoxing.documents.v1.DocumentsService/VerifyAuditChain"
+	DocumentsService_GetSettings_FullMethodName      = "/gaoxing.documents.v1.DocumentsService/GetSettings"
+	DocumentsService_UpdateSettings_FullMethodName   = "/gaoxing.documents.v1.DocumentsService/UpdateSettings"
 )
 
 // DocumentsServiceClient is the client API for DocumentsService service.
@@ -76,6 +78,11 @@ type DocumentsServiceClient interface {
 	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
 	// record edited, deleted or moved. It changes nothing.
 	VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error)
+	// GetSettings reads a tenant's effective settings of this service and its own override.
+	GetSettings(ctx context.Context, in *v1.GetSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error)
+	// UpdateSettings sets or clears a tenant's override (or, at a root tenant, the global
+	// value) after validating the merged result; it is audited.
+	UpdateSettings(ctx context.Context, in *v1.UpdateSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error)
 }
 
 type documentsServiceClient struct {
@@ -216,6 +223,26 @@ func (c *documentsServiceClient) VerifyAuditChain(ctx context.Context, in *v1.Ve
 	return out, nil
 }
 
+func (c *documentsServiceClient) GetSettings(ctx context.Context, in *v1.GetSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.Settings)
+	err := c.cc.Invoke(ctx, DocumentsService_GetSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *documentsServiceClient) UpdateSettings(ctx context.Context, in *v1.UpdateSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.Settings)
+	err := c.cc.Invoke(ctx, DocumentsService_UpdateSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DocumentsServiceServer is the server API for DocumentsService service.
 // All implementations must embed UnimplementedDocumentsServiceServer
 // for forward compatibility.
@@ -257,6 +284,11 @@ type DocumentsServiceServer interface {
 	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
 	// record edited, deleted or moved. It changes nothing.
 	VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error)
+	// GetSettings reads a tenant's effective settings of this service and its own override.
+	GetSettings(context.Context, *v1.GetSettingsRequest) (*v1.Settings, error)
+	// UpdateSettings sets or clears a tenant's override (or, at a root tenant, the global
+	// value) after validating the merged result; it is audited.
+	UpdateSettings(context.Context, *v1.UpdateSettingsRequest) (*v1.Settings, error)
 	mustEmbedUnimplementedDocumentsServiceServer()
 }
 
@@ -305,6 +337,12 @@ func (UnimplementedDocumentsServiceServer) ListAuditRecords(context.Context, *v1
 }
 func (UnimplementedDocumentsServiceServer) VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method VerifyAuditChain not implemented")
+}
+func (UnimplementedDocumentsServiceServer) GetSettings(context.Context, *v1.GetSettingsRequest) (*v1.Settings, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSettings not implemented")
+}
+func (UnimplementedDocumentsServiceServer) UpdateSettings(context.Context, *v1.UpdateSettingsRequest) (*v1.Settings, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateSettings not implemented")
 }
 func (UnimplementedDocumentsServiceServer) mustEmbedUnimplementedDocumentsServiceServer() {}
 func (UnimplementedDocumentsServiceServer) testEmbeddedByValue()                          {}
@@ -561,6 +599,42 @@ func _DocumentsService_VerifyAuditChain_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DocumentsService_GetSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.GetSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DocumentsServiceServer).GetSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DocumentsService_GetSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DocumentsServiceServer).GetSettings(ctx, req.(*v1.GetSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DocumentsService_UpdateSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.UpdateSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DocumentsServiceServer).UpdateSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DocumentsService_UpdateSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DocumentsServiceServer).UpdateSettings(ctx, req.(*v1.UpdateSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DocumentsService_ServiceDesc is the grpc.ServiceDesc for DocumentsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -619,6 +693,14 @@ var DocumentsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VerifyAuditChain",
 			Handler:    _DocumentsService_VerifyAuditChain_Handler,
+		},
+		{
+			MethodName: "GetSettings",
+			Handler:    _DocumentsService_GetSettings_Handler,
+		},
+		{
+			MethodName: "UpdateSettings",
+			Handler:    _DocumentsService_UpdateSettings_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -3866,7 +3866,7 @@ var File_gaoxing_legalaid_v1_legalaid_proto protoreflect.FileDescriptor
 
 const file_gaoxing_legalaid_v1_legalaid_proto_rawDesc = "" +
 	"\n" +
-	"\"gaoxing/legalaid/v1/legalaid.proto\x12\x13gaoxing.legalaid.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n" +
+	"\"gaoxing/legalaid/v1/legalaid.proto\x12\x13gaoxing.legalaid.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a gaoxing/common/v1/settings.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n" +
 	"\x05Party\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vcredit_code\x18\x02 \x01(\tR\n" +
@@ -4228,7 +4228,7 @@ const file_gaoxing_legalaid_v1_legalaid_proto_rawDesc = "" +
 	"\x11EnforcementStatus\x12\"\n" +
 	"\x1eENFORCEMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aENFORCEMENT_STATUS_ONGOING\x10\x01\x12 \n" +
-	"\x1cENFORCEMENT_STATUS_CONCLUDED\x10\x022\xf0\x17\n" +
+	"\x1cENFORCEMENT_STATUS_CONCLUDED\x10\x022\xd8\x19\n" +
 	"\x0fLegalAidService\x12o\n" +
 	"\n" +
 	"CreateCase\x12&.gaoxing.legalaid.v1.CreateCaseRequest\x1a\x19.gaoxing.legalaid.v1.Case\"\x1e\x8a\xb5\x18\x1a\n" +
@@ -4281,7 +4281,11 @@ const file_gaoxing_legalaid_v1_legalaid_proto_rawDesc = "" +
 	"\x10ListAuditRecords\x12*.gaoxing.common.v1.ListAuditRecordsRequest\x1a+.gaoxing.common.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x15\n" +
 	"\raudit.records\x12\x04read\x12\x86\x01\n" +
 	"\x10VerifyAuditChain\x12*.gaoxing.common.v1.VerifyAuditChainRequest\x1a+.gaoxing.common.v1.VerifyAuditChainResponse\"\x19\x8a\xb5\x18\x15\n" +
-	"\raudit.records\x12\x04readBLZJgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/legalaid/v1;legalaidv1b\x06proto3"
+	"\raudit.records\x12\x04read\x12n\n" +
+	"\vGetSettings\x12%.gaoxing.common.v1.GetSettingsRequest\x1a\x1b.gaoxing.common.v1.Settings\"\x1b\x8a\xb5\x18\x17\n" +
+	"\x0fconfig.settings\x12\x04read\x12v\n" +
+	"\x0eUpdateSettings\x12(.gaoxing.common.v1.UpdateSettingsRequest\x1a\x1b.gaoxing.common.v1.Settings\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fconfig.settings\x12\x06updateBLZJgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/legalaid/v1;legalaidv1b\x06proto3"
 
 var (
 	file_gaoxing_legalaid_v1_legalaid_proto_rawDescOnce sync.Once
@@ -4357,8 +4361,11 @@ var file_gaoxing_legalaid_v1_legalaid_proto_goTypes = []any{
 	(*v1.Owner)(nil),                      // 56: gaoxing.common.v1.Owner
 	(*v1.ListAuditRecordsRequest)(nil),    // 57: gaoxing.common.v1.ListAuditRecordsRequest
 	(*v1.VerifyAuditChainRequest)(nil),    // 58: gaoxing.common.v1.VerifyAuditChainRequest
-	(*v1.ListAuditRecordsResponse)(nil),   // 59: gaoxing.common.v1.ListAuditRecordsResponse
-	(*v1.VerifyAuditChainResponse)(nil),   // 60: gaoxing.common.v1.VerifyAuditChainResponse
+	(*v1.GetSettingsRequest)(nil),         // 59: gaoxing.common.v1.GetSettingsRequest
+	(*v1.UpdateSettingsRequest)(nil),      // 60: gaoxing.common.v1.UpdateSettingsRequest
+	(*v1.ListAuditRecordsResponse)(nil),   // 61: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil),   // 62: gaoxing.common.v1.VerifyAuditChainResponse
+	(*v1.Settings)(nil),                   // 63: gaoxing.common.v1.Settings
 }
 var file_gaoxing_legalaid_v1_legalaid_proto_depIdxs = []int32{
 	55, // 0: gaoxing.legalaid.v1.FeeSupport.decide_time:type_name -> google.protobuf.Timestamp
@@ -4448,33 +4455,37 @@ var file_gaoxing_legalaid_v1_legalaid_proto_depIdxs = []int32{
 	50, // 84: gaoxing.legalaid.v1.LegalAidService.GetPolicy:input_type -> gaoxing.legalaid.v1.GetPolicyRequest
 	57, // 85: gaoxing.legalaid.v1.LegalAidService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
 	58, // 86: gaoxing.legalaid.v1.LegalAidService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
-	25, // 87: gaoxing.legalaid.v1.LegalAidService.CreateCase:output_type -> gaoxing.legalaid.v1.Case
-	25, // 88: gaoxing.legalaid.v1.LegalAidService.GetCase:output_type -> gaoxing.legalaid.v1.Case
-	29, // 89: gaoxing.legalaid.v1.LegalAidService.ListCases:output_type -> gaoxing.legalaid.v1.ListCasesResponse
-	25, // 90: gaoxing.legalaid.v1.LegalAidService.AssessFeeSupport:output_type -> gaoxing.legalaid.v1.Case
-	25, // 91: gaoxing.legalaid.v1.LegalAidService.AssignCase:output_type -> gaoxing.legalaid.v1.Case
-	25, // 92: gaoxing.legalaid.v1.LegalAidService.FileCase:output_type -> gaoxing.legalaid.v1.Case
-	25, // 93: gaoxing.legalaid.v1.LegalAidService.RecordDocketing:output_type -> gaoxing.legalaid.v1.Case
-	25, // 94: gaoxing.legalaid.v1.LegalAidService.StrikeDocketEntry:output_type -> gaoxing.legalaid.v1.Case
-	25, // 95: gaoxing.legalaid.v1.LegalAidService.DeleteDocketEntry:output_type -> gaoxing.legalaid.v1.Case
-	25, // 96: gaoxing.legalaid.v1.LegalAidService.ReserveCourtDate:output_type -> gaoxing.legalaid.v1.Case
-	25, // 97: gaoxing.legalaid.v1.LegalAidService.NotifyCourtDate:output_type -> gaoxing.legalaid.v1.Case
-	25, // 98: gaoxing.legalaid.v1.LegalAidService.SuspendTrial:output_type -> gaoxing.legalaid.v1.Case
-	25, // 99: gaoxing.legalaid.v1.LegalAidService.ResumeTrial:output_type -> gaoxing.legalaid.v1.Case
-	25, // 100: gaoxing.legalaid.v1.LegalAidService.ExtendTrial:output_type -> gaoxing.legalaid.v1.Case
-	25, // 101: gaoxing.legalaid.v1.LegalAidService.RecordJudgment:output_type -> gaoxing.legalaid.v1.Case
-	25, // 102: gaoxing.legalaid.v1.LegalAidService.RecordEnforcement:output_type -> gaoxing.legalaid.v1.Case
-	25, // 103: gaoxing.legalaid.v1.LegalAidService.AddPreservation:output_type -> gaoxing.legalaid.v1.Case
-	25, // 104: gaoxing.legalaid.v1.LegalAidService.ReleasePreservation:output_type -> gaoxing.legalaid.v1.Case
-	46, // 105: gaoxing.legalaid.v1.LegalAidService.GetPreservationReport:output_type -> gaoxing.legalaid.v1.PreservationReport
-	25, // 106: gaoxing.legalaid.v1.LegalAidService.AddBankruptcyStep:output_type -> gaoxing.legalaid.v1.Case
-	25, // 107: gaoxing.legalaid.v1.LegalAidService.CompleteBankruptcyStep:output_type -> gaoxing.legalaid.v1.Case
-	25, // 108: gaoxing.legalaid.v1.LegalAidService.AddCaseFile:output_type -> gaoxing.legalaid.v1.Case
-	52, // 109: gaoxing.legalaid.v1.LegalAidService.GetPolicy:output_type -> gaoxing.legalaid.v1.Policy
-	59, // 110: gaoxing.legalaid.v1.LegalAidService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
-	60, // 111: gaoxing.legalaid.v1.LegalAidService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
-	87, // [87:112] is the sub-list for method output_type
-	62, // [62:87] is the sub-list for method input_type
+	59, // 87: gaoxing.legalaid.v1.LegalAidService.GetSettings:input_type -> gaoxing.common.v1.GetSettingsRequest
+	60, // 88: gaoxing.legalaid.v1.LegalAidService.UpdateSettings:input_type -> gaoxing.common.v1.UpdateSettingsRequest
+	25, // 89: gaoxing.legalaid.v1.LegalAidService.CreateCase:output_type -> gaoxing.legalaid.v1.Case
+	25, // 90: gaoxing.legalaid.v1.LegalAidService.GetCase:output_type -> gaoxing.legalaid.v1.Case
+	29, // 91: gaoxing.legalaid.v1.LegalAidService.ListCases:output_type -> gaoxing.legalaid.v1.ListCasesResponse
+	25, // 92: gaoxing.legalaid.v1.LegalAidService.AssessFeeSupport:output_type -> gaoxing.legalaid.v1.Case
+	25, // 93: gaoxing.legalaid.v1.LegalAidService.AssignCase:output_type -> gaoxing.legalaid.v1.Case
+	25, // 94: gaoxing.legalaid.v1.LegalAidService.FileCase:output_type -> gaoxing.legalaid.v1.Case
+	25, // 95: gaoxing.legalaid.v1.LegalAidService.RecordDocketing:output_type -> gaoxing.legalaid.v1.Case
+	25, // 96: gaoxing.legalaid.v1.LegalAidService.StrikeDocketEntry:output_type -> gaoxing.legalaid.v1.Case
+	25, // 97: gaoxing.legalaid.v1.LegalAidService.DeleteDocketEntry:output_type -> gaoxing.legalaid.v1.Case
+	25, // 98: gaoxing.legalaid.v1.LegalAidService.ReserveCourtDate:output_type -> gaoxing.legalaid.v1.Case
+	25, // 99: gaoxing.legalaid.v1.LegalAidService.NotifyCourtDate:output_type -> gaoxing.legalaid.v1.Case
+	25, // 100: gaoxing.legalaid.v1.LegalAidService.SuspendTrial:output_type -> gaoxing.legalaid.v1.Case
+	25, // 101: gaoxing.legalaid.v1.LegalAidService.ResumeTrial:output_type -> gaoxing.legalaid.v1.Case
+	25, // 102: gaoxing.legalaid.v1.LegalAidService.ExtendTrial:output_type -> gaoxing.legalaid.v1.Case
+	25, // 103: gaoxing.legalaid.v1.LegalAidService.RecordJudgment:output_type -> gaoxing.legalaid.v1.Case
+	25, // 104: gaoxing.legalaid.v1.LegalAidService.RecordEnforcement:output_type -> gaoxing.legalaid.v1.Case
+	25, // 105: gaoxing.legalaid.v1.LegalAidService.AddPreservation:output_type -> gaoxing.legalaid.v1.Case
+	25, // 106: gaoxing.legalaid.v1.LegalAidService.ReleasePreservation:output_type -> gaoxing.legalaid.v1.Case
+	46, // 107: gaoxing.legalaid.v1.LegalAidService.GetPreservationReport:output_type -> gaoxing.legalaid.v1.PreservationReport
+	25, // 108: gaoxing.legalaid.v1.LegalAidService.AddBankruptcyStep:output_type -> gaoxing.legalaid.v1.Case
+	25, // 109: gaoxing.legalaid.v1.LegalAidService.CompleteBankruptcyStep:output_type -> gaoxing.legalaid.v1.Case
+	25, // 110: gaoxing.legalaid.v1.LegalAidService.AddCaseFile:output_type -> gaoxing.legalaid.v1.Case
+	52, // 111: gaoxing.legalaid.v1.LegalAidService.GetPolicy:output_type -> gaoxing.legalaid.v1.Policy
+	61, // 112: gaoxing.legalaid.v1.LegalAidService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	62, // 113: gaoxing.legalaid.v1.LegalAidService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	63, // 114: gaoxing.legalaid.v1.LegalAidService.GetSettings:output_type -> gaoxing.common.v1.Settings
+	63, // 115: gaoxing.legalaid.v1.LegalAidService.UpdateSettings:output_type -> gaoxing.common.v1.Settings
+	89, // [89:116] is the sub-list for method output_type
+	62, // [62:89] is the sub-list for method input_type
 	62, // [62:62] is the sub-list for extension type_name
 	62, // [62:62] is the sub-list for extension extendee
 	0,  // [0:62] is the sub-list for field type_name

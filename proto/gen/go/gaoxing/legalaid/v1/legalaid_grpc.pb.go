@@ -45,6 +45,8 @@ const (
 	LegalAidService_GetPolicy_FullMethodName              = "/gaoxing.legalaid.v1.LegalAidService/GetPolicy"
 	LegalAidService_ListAuditRecords_FullMethodName       = "/gaoxing.legalaid.v1.LegalAidService/ListAuditRecords"
 	LegalAidService_VerifyAuditChain_FullMethodName       = "/gaoxing.legalaid.v1.LegalAidService/VerifyAuditChain"
+	LegalAidService_GetSettings_FullMethodName            = "/gaoxing.legalaid.v1.LegalAidService/GetSettings"
+	LegalAidService_UpdateSettings_FullMethodName         = "/gaoxing.legalaid.v1.LegalAidService/UpdateSettings"
 )
 
 // LegalAidServiceClient is the client API for LegalAidService service.
@@ -126,6 +128,11 @@ type LegalAidServiceClient interface {
 	ListAuditRecords(ctx context.Context, in *v1.ListAuditRecordsRequest, opts ...grpc.CallOption) (*v1.ListAuditRecordsResponse, error)
 	// VerifyAuditChain verifies a tenant's audit chain in this service.
 	VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error)
+	// GetSettings reads a tenant's effective settings of this service and its own override.
+	GetSettings(ctx context.Context, in *v1.GetSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error)
+	// UpdateSettings sets or clears a tenant's override (or, at a root tenant, the global
+	// value) after validating the merged result; it is audited.
+	UpdateSettings(ctx context.Context, in *v1.UpdateSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error)
 }
 
 type legalAidServiceClient struct {
@@ -386,6 +393,26 @@ func (c *legalAidServiceClient) VerifyAuditChain(ctx context.Context, in *v1.Ver
 	return out, nil
 }
 
+func (c *legalAidServiceClient) GetSettings(ctx context.Context, in *v1.GetSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.Settings)
+	err := c.cc.Invoke(ctx, LegalAidService_GetSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *legalAidServiceClient) UpdateSettings(ctx context.Context, in *v1.UpdateSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.Settings)
+	err := c.cc.Invoke(ctx, LegalAidService_UpdateSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LegalAidServiceServer is the server API for LegalAidService service.
 // All implementations must embed UnimplementedLegalAidServiceServer
 // for forward compatibility.
@@ -465,6 +492,11 @@ type LegalAidServiceServer interface {
 	ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error)
 	// VerifyAuditChain verifies a tenant's audit chain in this service.
 	VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error)
+	// GetSettings reads a tenant's effective settings of this service and its own override.
+	GetSettings(context.Context, *v1.GetSettingsRequest) (*v1.Settings, error)
+	// UpdateSettings sets or clears a tenant's override (or, at a root tenant, the global
+	// value) after validating the merged result; it is audited.
+	UpdateSettings(context.Context, *v1.UpdateSettingsRequest) (*v1.Settings, error)
 	mustEmbedUnimplementedLegalAidServiceServer()
 }
 
@@ -549,6 +581,12 @@ func (UnimplementedLegalAidServiceServer) ListAuditRecords(context.Context, *v1.
 }
 func (UnimplementedLegalAidServiceServer) VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method VerifyAuditChain not implemented")
+}
+func (UnimplementedLegalAidServiceServer) GetSettings(context.Context, *v1.GetSettingsRequest) (*v1.Settings, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSettings not implemented")
+}
+func (UnimplementedLegalAidServiceServer) UpdateSettings(context.Context, *v1.UpdateSettingsRequest) (*v1.Settings, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateSettings not implemented")
 }
 func (UnimplementedLegalAidServiceServer) mustEmbedUnimplementedLegalAidServiceServer() {}
 func (UnimplementedLegalAidServiceServer) testEmbeddedByValue()                         {}
@@ -1021,6 +1059,42 @@ func _LegalAidService_VerifyAuditChain_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LegalAidService_GetSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.GetSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LegalAidServiceServer).GetSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LegalAidService_GetSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LegalAidServiceServer).GetSettings(ctx, req.(*v1.GetSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LegalAidService_UpdateSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.UpdateSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LegalAidServiceServer).UpdateSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LegalAidService_UpdateSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LegalAidServiceServer).UpdateSettings(ctx, req.(*v1.UpdateSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LegalAidService_ServiceDesc is the grpc.ServiceDesc for LegalAidService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1127,6 +1201,14 @@ var LegalAidService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VerifyAuditChain",
 			Handler:    _LegalAidService_VerifyAuditChain_Handler,
+		},
+		{
+			MethodName: "GetSettings",
+			Handler:    _LegalAidService_GetSettings_Handler,
+		},
+		{
+			MethodName: "UpdateSettings",
+			Handler:    _LegalAidService_UpdateSettings_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -4290,7 +4290,7 @@ var File_gaoxing_matters_v1_matters_proto protoreflect.FileDescriptor
 
 const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\n" +
-	" gaoxing/matters/v1/matters.proto\x12\x12gaoxing.matters.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a\x1fgaoxing/matters/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"C\n" +
+	" gaoxing/matters/v1/matters.proto\x12\x12gaoxing.matters.v1\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a gaoxing/common/v1/settings.proto\x1a\x1fgaoxing/matters/v1/policy.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"C\n" +
 	"\x05Limit\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x05R\x01n\x12,\n" +
 	"\x04unit\x18\x02 \x01(\x0e2\x18.gaoxing.matters.v1.UnitR\x04unit\"\x8d\x01\n" +
@@ -4664,7 +4664,7 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x18BUNDLE_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18BUNDLE_STATE_IN_PROGRESS\x10\x01\x12\x1a\n" +
 	"\x16BUNDLE_STATE_COMPLETED\x10\x02\x12\x17\n" +
-	"\x13BUNDLE_STATE_CLOSED\x10\x032\xb3!\n" +
+	"\x13BUNDLE_STATE_CLOSED\x10\x032\x9b#\n" +
 	"\x0eMattersService\x12U\n" +
 	"\tGetMatter\x12$.gaoxing.matters.v1.GetMatterRequest\x1a\x1a.gaoxing.matters.v1.Matter\"\x06\x8a\xb5\x18\x02 \x01\x12f\n" +
 	"\vListMatters\x12&.gaoxing.matters.v1.ListMattersRequest\x1a'.gaoxing.matters.v1.ListMattersResponse\"\x06\x8a\xb5\x18\x02 \x01\x12r\n" +
@@ -4729,7 +4729,11 @@ const file_gaoxing_matters_v1_matters_proto_rawDesc = "" +
 	"\x10ListAuditRecords\x12*.gaoxing.common.v1.ListAuditRecordsRequest\x1a+.gaoxing.common.v1.ListAuditRecordsResponse\"\x19\x8a\xb5\x18\x15\n" +
 	"\raudit.records\x12\x04read\x12\x86\x01\n" +
 	"\x10VerifyAuditChain\x12*.gaoxing.common.v1.VerifyAuditChainRequest\x1a+.gaoxing.common.v1.VerifyAuditChainResponse\"\x19\x8a\xb5\x18\x15\n" +
-	"\raudit.records\x12\x04readBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1;mattersv1b\x06proto3"
+	"\raudit.records\x12\x04read\x12n\n" +
+	"\vGetSettings\x12%.gaoxing.common.v1.GetSettingsRequest\x1a\x1b.gaoxing.common.v1.Settings\"\x1b\x8a\xb5\x18\x17\n" +
+	"\x0fconfig.settings\x12\x04read\x12v\n" +
+	"\x0eUpdateSettings\x12(.gaoxing.common.v1.UpdateSettingsRequest\x1a\x1b.gaoxing.common.v1.Settings\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fconfig.settings\x12\x06updateBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/matters/v1;mattersv1b\x06proto3"
 
 var (
 	file_gaoxing_matters_v1_matters_proto_rawDescOnce sync.Once
@@ -4819,12 +4823,15 @@ var file_gaoxing_matters_v1_matters_proto_goTypes = []any{
 	(*ListGrantsRequest)(nil),           // 70: gaoxing.matters.v1.ListGrantsRequest
 	(*v1.ListAuditRecordsRequest)(nil),  // 71: gaoxing.common.v1.ListAuditRecordsRequest
 	(*v1.VerifyAuditChainRequest)(nil),  // 72: gaoxing.common.v1.VerifyAuditChainRequest
-	(*Policy)(nil),                      // 73: gaoxing.matters.v1.Policy
-	(*ListPoliciesResponse)(nil),        // 74: gaoxing.matters.v1.ListPoliciesResponse
-	(*EvaluatePolicyResponse)(nil),      // 75: gaoxing.matters.v1.EvaluatePolicyResponse
-	(*ListGrantsResponse)(nil),          // 76: gaoxing.matters.v1.ListGrantsResponse
-	(*v1.ListAuditRecordsResponse)(nil), // 77: gaoxing.common.v1.ListAuditRecordsResponse
-	(*v1.VerifyAuditChainResponse)(nil), // 78: gaoxing.common.v1.VerifyAuditChainResponse
+	(*v1.GetSettingsRequest)(nil),       // 73: gaoxing.common.v1.GetSettingsRequest
+	(*v1.UpdateSettingsRequest)(nil),    // 74: gaoxing.common.v1.UpdateSettingsRequest
+	(*Policy)(nil),                      // 75: gaoxing.matters.v1.Policy
+	(*ListPoliciesResponse)(nil),        // 76: gaoxing.matters.v1.ListPoliciesResponse
+	(*EvaluatePolicyResponse)(nil),      // 77: gaoxing.matters.v1.EvaluatePolicyResponse
+	(*ListGrantsResponse)(nil),          // 78: gaoxing.matters.v1.ListGrantsResponse
+	(*v1.ListAuditRecordsResponse)(nil), // 79: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil), // 80: gaoxing.common.v1.VerifyAuditChainResponse
+	(*v1.Settings)(nil),                 // 81: gaoxing.common.v1.Settings
 }
 var file_gaoxing_matters_v1_matters_proto_depIdxs = []int32{
 	0,   // 0: gaoxing.matters.v1.Limit.unit:type_name -> gaoxing.matters.v1.Unit
@@ -4930,41 +4937,45 @@ var file_gaoxing_matters_v1_matters_proto_depIdxs = []int32{
 	70,  // 100: gaoxing.matters.v1.MattersService.ListGrants:input_type -> gaoxing.matters.v1.ListGrantsRequest
 	71,  // 101: gaoxing.matters.v1.MattersService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
 	72,  // 102: gaoxing.matters.v1.MattersService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
-	13,  // 103: gaoxing.matters.v1.MattersService.GetMatter:output_type -> gaoxing.matters.v1.Matter
-	17,  // 104: gaoxing.matters.v1.MattersService.ListMatters:output_type -> gaoxing.matters.v1.ListMattersResponse
-	13,  // 105: gaoxing.matters.v1.MattersService.UpdateMatter:output_type -> gaoxing.matters.v1.Matter
-	19,  // 106: gaoxing.matters.v1.MattersService.EnableMatter:output_type -> gaoxing.matters.v1.Enablement
-	22,  // 107: gaoxing.matters.v1.MattersService.ListEnablements:output_type -> gaoxing.matters.v1.ListEnablementsResponse
-	29,  // 108: gaoxing.matters.v1.MattersService.SubmitApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 109: gaoxing.matters.v1.MattersService.GetApplication:output_type -> gaoxing.matters.v1.Application
-	45,  // 110: gaoxing.matters.v1.MattersService.ListApplications:output_type -> gaoxing.matters.v1.ListApplicationsResponse
-	29,  // 111: gaoxing.matters.v1.MattersService.AcceptApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 112: gaoxing.matters.v1.MattersService.AcceptDeferred:output_type -> gaoxing.matters.v1.Application
-	29,  // 113: gaoxing.matters.v1.MattersService.SupplyDeferred:output_type -> gaoxing.matters.v1.Application
-	29,  // 114: gaoxing.matters.v1.MattersService.RequestCorrection:output_type -> gaoxing.matters.v1.Application
-	29,  // 115: gaoxing.matters.v1.MattersService.ResubmitApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 116: gaoxing.matters.v1.MattersService.RejectApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 117: gaoxing.matters.v1.MattersService.CompleteStep:output_type -> gaoxing.matters.v1.Application
-	29,  // 118: gaoxing.matters.v1.MattersService.WithdrawApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 119: gaoxing.matters.v1.MattersService.RateApplication:output_type -> gaoxing.matters.v1.Application
-	43,  // 120: gaoxing.matters.v1.MattersService.ReportMatters:output_type -> gaoxing.matters.v1.ReportMattersResponse
-	29,  // 121: gaoxing.matters.v1.MattersService.AssignApplication:output_type -> gaoxing.matters.v1.Application
-	48,  // 122: gaoxing.matters.v1.MattersService.ListQueue:output_type -> gaoxing.matters.v1.ListQueueResponse
-	51,  // 123: gaoxing.matters.v1.MattersService.ListAlerts:output_type -> gaoxing.matters.v1.ListAlertsResponse
-	29,  // 124: gaoxing.matters.v1.MattersService.RectifyApplication:output_type -> gaoxing.matters.v1.Application
-	29,  // 125: gaoxing.matters.v1.MattersService.MailCertificate:output_type -> gaoxing.matters.v1.Application
-	55,  // 126: gaoxing.matters.v1.MattersService.GetBundle:output_type -> gaoxing.matters.v1.Bundle
-	58,  // 127: gaoxing.matters.v1.MattersService.ListBundles:output_type -> gaoxing.matters.v1.ListBundlesResponse
-	60,  // 128: gaoxing.matters.v1.MattersService.SubmitBundle:output_type -> gaoxing.matters.v1.BundleApplication
-	60,  // 129: gaoxing.matters.v1.MattersService.GetBundleApplication:output_type -> gaoxing.matters.v1.BundleApplication
-	73,  // 130: gaoxing.matters.v1.MattersService.UpdatePolicy:output_type -> gaoxing.matters.v1.Policy
-	74,  // 131: gaoxing.matters.v1.MattersService.ListPolicies:output_type -> gaoxing.matters.v1.ListPoliciesResponse
-	75,  // 132: gaoxing.matters.v1.MattersService.EvaluatePolicy:output_type -> gaoxing.matters.v1.EvaluatePolicyResponse
-	76,  // 133: gaoxing.matters.v1.MattersService.ListGrants:output_type -> gaoxing.matters.v1.ListGrantsResponse
-	77,  // 134: gaoxing.matters.v1.MattersService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
-	78,  // 135: gaoxing.matters.v1.MattersService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
-	103, // [103:136] is the sub-list for method output_type
-	70,  // [70:103] is the sub-list for method input_type
+	73,  // 103: gaoxing.matters.v1.MattersService.GetSettings:input_type -> gaoxing.common.v1.GetSettingsRequest
+	74,  // 104: gaoxing.matters.v1.MattersService.UpdateSettings:input_type -> gaoxing.common.v1.UpdateSettingsRequest
+	13,  // 105: gaoxing.matters.v1.MattersService.GetMatter:output_type -> gaoxing.matters.v1.Matter
+	17,  // 106: gaoxing.matters.v1.MattersService.ListMatters:output_type -> gaoxing.matters.v1.ListMattersResponse
+	13,  // 107: gaoxing.matters.v1.MattersService.UpdateMatter:output_type -> gaoxing.matters.v1.Matter
+	19,  // 108: gaoxing.matters.v1.MattersService.EnableMatter:output_type -> gaoxing.matters.v1.Enablement
+	22,  // 109: gaoxing.matters.v1.MattersService.ListEnablements:output_type -> gaoxing.matters.v1.ListEnablementsResponse
+	29,  // 110: gaoxing.matters.v1.MattersService.SubmitApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 111: gaoxing.matters.v1.MattersService.GetApplication:output_type -> gaoxing.matters.v1.Application
+	45,  // 112: gaoxing.matters.v1.MattersService.ListApplications:output_type -> gaoxing.matters.v1.ListApplicationsResponse
+	29,  // 113: gaoxing.matters.v1.MattersService.AcceptApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 114: gaoxing.matters.v1.MattersService.AcceptDeferred:output_type -> gaoxing.matters.v1.Application
+	29,  // 115: gaoxing.matters.v1.MattersService.SupplyDeferred:output_type -> gaoxing.matters.v1.Application
+	29,  // 116: gaoxing.matters.v1.MattersService.RequestCorrection:output_type -> gaoxing.matters.v1.Application
+	29,  // 117: gaoxing.matters.v1.MattersService.ResubmitApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 118: gaoxing.matters.v1.MattersService.RejectApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 119: gaoxing.matters.v1.MattersService.CompleteStep:output_type -> gaoxing.matters.v1.Application
+	29,  // 120: gaoxing.matters.v1.MattersService.WithdrawApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 121: gaoxing.matters.v1.MattersService.RateApplication:output_type -> gaoxing.matters.v1.Application
+	43,  // 122: gaoxing.matters.v1.MattersService.ReportMatters:output_type -> gaoxing.matters.v1.ReportMattersResponse
+	29,  // 123: gaoxing.matters.v1.MattersService.AssignApplication:output_type -> gaoxing.matters.v1.Application
+	48,  // 124: gaoxing.matters.v1.MattersService.ListQueue:output_type -> gaoxing.matters.v1.ListQueueResponse
+	51,  // 125: gaoxing.matters.v1.MattersService.ListAlerts:output_type -> gaoxing.matters.v1.ListAlertsResponse
+	29,  // 126: gaoxing.matters.v1.MattersService.RectifyApplication:output_type -> gaoxing.matters.v1.Application
+	29,  // 127: gaoxing.matters.v1.MattersService.MailCertificate:output_type -> gaoxing.matters.v1.Application
+	55,  // 128: gaoxing.matters.v1.MattersService.GetBundle:output_type -> gaoxing.matters.v1.Bundle
+	58,  // 129: gaoxing.matters.v1.MattersService.ListBundles:output_type -> gaoxing.matters.v1.ListBundlesResponse
+	60,  // 130: gaoxing.matters.v1.MattersService.SubmitBundle:output_type -> gaoxing.matters.v1.BundleApplication
+	60,  // 131: gaoxing.matters.v1.MattersService.GetBundleApplication:output_type -> gaoxing.matters.v1.BundleApplication
+	75,  // 132: gaoxing.matters.v1.MattersService.UpdatePolicy:output_type -> gaoxing.matters.v1.Policy
+	76,  // 133: gaoxing.matters.v1.MattersService.ListPolicies:output_type -> gaoxing.matters.v1.ListPoliciesResponse
+	77,  // 134: gaoxing.matters.v1.MattersService.EvaluatePolicy:output_type -> gaoxing.matters.v1.EvaluatePolicyResponse
+	78,  // 135: gaoxing.matters.v1.MattersService.ListGrants:output_type -> gaoxing.matters.v1.ListGrantsResponse
+	79,  // 136: gaoxing.matters.v1.MattersService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	80,  // 137: gaoxing.matters.v1.MattersService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	81,  // 138: gaoxing.matters.v1.MattersService.GetSettings:output_type -> gaoxing.common.v1.Settings
+	81,  // 139: gaoxing.matters.v1.MattersService.UpdateSettings:output_type -> gaoxing.common.v1.Settings
+	105, // [105:140] is the sub-list for method output_type
+	70,  // [70:105] is the sub-list for method input_type
 	70,  // [70:70] is the sub-list for extension type_name
 	70,  // [70:70] is the sub-list for extension extendee
 	0,   // [0:70] is the sub-list for field type_name

@@ -53,6 +53,8 @@ const (
 	MattersService_ListGrants_FullMethodName           = "/gaoxing.matters.v1.MattersService/ListGrants"
 	MattersService_ListAuditRecords_FullMethodName     = "/gaoxing.matters.v1.MattersService/ListAuditRecords"
 	MattersService_VerifyAuditChain_FullMethodName     = "/gaoxing.matters.v1.MattersService/VerifyAuditChain"
+	MattersService_GetSettings_FullMethodName          = "/gaoxing.matters.v1.MattersService/GetSettings"
+	MattersService_UpdateSettings_FullMethodName       = "/gaoxing.matters.v1.MattersService/UpdateSettings"
 )
 
 // MattersServiceClient is the client API for MattersService service.
@@ -146,6 +148,11 @@ type MattersServiceClient interface {
 	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
 	// record edited, deleted or moved. It changes nothing.
 	VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error)
+	// GetSettings reads a tenant's effective settings of this service and its own override.
+	GetSettings(ctx context.Context, in *v1.GetSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error)
+	// UpdateSettings sets or clears a tenant's override (or, at a root tenant, the global
+	// value) after validating the merged result; it is audited.
+	UpdateSettings(ctx context.Context, in *v1.UpdateSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error)
 }
 
 type mattersServiceClient struct {
@@ -486,6 +493,26 @@ func (c *mattersServiceClient) VerifyAuditChain(ctx context.Context, in *v1.Veri
 	return out, nil
 }
 
+func (c *mattersServiceClient) GetSettings(ctx context.Context, in *v1.GetSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.Settings)
+	err := c.cc.Invoke(ctx, MattersService_GetSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mattersServiceClient) UpdateSettings(ctx context.Context, in *v1.UpdateSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.Settings)
+	err := c.cc.Invoke(ctx, MattersService_UpdateSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MattersServiceServer is the server API for MattersService service.
 // All implementations must embed UnimplementedMattersServiceServer
 // for forward compatibility.
@@ -577,6 +604,11 @@ type MattersServiceServer interface {
 	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
 	// record edited, deleted or moved. It changes nothing.
 	VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error)
+	// GetSettings reads a tenant's effective settings of this service and its own override.
+	GetSettings(context.Context, *v1.GetSettingsRequest) (*v1.Settings, error)
+	// UpdateSettings sets or clears a tenant's override (or, at a root tenant, the global
+	// value) after validating the merged result; it is audited.
+	UpdateSettings(context.Context, *v1.UpdateSettingsRequest) (*v1.Settings, error)
 	mustEmbedUnimplementedMattersServiceServer()
 }
 
@@ -685,6 +717,12 @@ func (UnimplementedMattersServiceServer) ListAuditRecords(context.Context, *v1.L
 }
 func (UnimplementedMattersServiceServer) VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method VerifyAuditChain not implemented")
+}
+func (UnimplementedMattersServiceServer) GetSettings(context.Context, *v1.GetSettingsRequest) (*v1.Settings, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSettings not implemented")
+}
+func (UnimplementedMattersServiceServer) UpdateSettings(context.Context, *v1.UpdateSettingsRequest) (*v1.Settings, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateSettings not implemented")
 }
 func (UnimplementedMattersServiceServer) mustEmbedUnimplementedMattersServiceServer() {}
 func (UnimplementedMattersServiceServer) testEmbeddedByValue()                        {}
@@ -1301,6 +1339,42 @@ func _MattersService_VerifyAuditChain_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MattersService_GetSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.GetSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).GetSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_GetSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).GetSettings(ctx, req.(*v1.GetSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MattersService_UpdateSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.UpdateSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MattersServiceServer).UpdateSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MattersService_UpdateSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MattersServiceServer).UpdateSettings(ctx, req.(*v1.UpdateSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MattersService_ServiceDesc is the grpc.ServiceDesc for MattersService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1439,6 +1513,14 @@ var MattersService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VerifyAuditChain",
 			Handler:    _MattersService_VerifyAuditChain_Handler,
+		},
+		{
+			MethodName: "GetSettings",
+			Handler:    _MattersService_GetSettings_Handler,
+		},
+		{
+			MethodName: "UpdateSettings",
+			Handler:    _MattersService_UpdateSettings_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -46,6 +46,8 @@ const (
 	TicketsService_GetTicketStats_FullMethodName     = "/gaoxing.tickets.v1.TicketsService/GetTicketStats"
 	TicketsService_ListAuditRecords_FullMethodName   = "/gaoxing.tickets.v1.TicketsService/ListAuditRecords"
 	TicketsService_VerifyAuditChain_FullMethodName   = "/gaoxing.tickets.v1.TicketsService/VerifyAuditChain"
+	TicketsService_GetSettings_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/GetSettings"
+	TicketsService_UpdateSettings_FullMethodName     = "/gaoxing.tickets.v1.TicketsService/UpdateSettings"
 )
 
 // TicketsServiceClient is the client API for TicketsService service.
@@ -126,6 +128,11 @@ type TicketsServiceClient interface {
 	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
 	// record edited, deleted or moved. It changes nothing.
 	VerifyAuditChain(ctx context.Context, in *v1.VerifyAuditChainRequest, opts ...grpc.CallOption) (*v1.VerifyAuditChainResponse, error)
+	// GetSettings reads a tenant's effective settings of this service and its own override.
+	GetSettings(ctx context.Context, in *v1.GetSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error)
+	// UpdateSettings sets or clears a tenant's override (or, at a root tenant, the global
+	// value) after validating the merged result; it is audited.
+	UpdateSettings(ctx context.Context, in *v1.UpdateSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error)
 }
 
 type ticketsServiceClient struct {
@@ -396,6 +403,26 @@ func (c *ticketsServiceClient) VerifyAuditChain(ctx context.Context, in *v1.Veri
 	return out, nil
 }
 
+func (c *ticketsServiceClient) GetSettings(ctx context.Context, in *v1.GetSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.Settings)
+	err := c.cc.Invoke(ctx, TicketsService_GetSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ticketsServiceClient) UpdateSettings(ctx context.Context, in *v1.UpdateSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.Settings)
+	err := c.cc.Invoke(ctx, TicketsService_UpdateSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TicketsServiceServer is the server API for TicketsService service.
 // All implementations must embed UnimplementedTicketsServiceServer
 // for forward compatibility.
@@ -474,6 +501,11 @@ type TicketsServiceServer interface {
 	// VerifyAuditChain verifies a tenant's audit chain in this service and reports every
 	// record edited, deleted or moved. It changes nothing.
 	VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error)
+	// GetSettings reads a tenant's effective settings of this service and its own override.
+	GetSettings(context.Context, *v1.GetSettingsRequest) (*v1.Settings, error)
+	// UpdateSettings sets or clears a tenant's override (or, at a root tenant, the global
+	// value) after validating the merged result; it is audited.
+	UpdateSettings(context.Context, *v1.UpdateSettingsRequest) (*v1.Settings, error)
 	mustEmbedUnimplementedTicketsServiceServer()
 }
 
@@ -561,6 +593,12 @@ func (UnimplementedTicketsServiceServer) ListAuditRecords(context.Context, *v1.L
 }
 func (UnimplementedTicketsServiceServer) VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method VerifyAuditChain not implemented")
+}
+func (UnimplementedTicketsServiceServer) GetSettings(context.Context, *v1.GetSettingsRequest) (*v1.Settings, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSettings not implemented")
+}
+func (UnimplementedTicketsServiceServer) UpdateSettings(context.Context, *v1.UpdateSettingsRequest) (*v1.Settings, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateSettings not implemented")
 }
 func (UnimplementedTicketsServiceServer) mustEmbedUnimplementedTicketsServiceServer() {}
 func (UnimplementedTicketsServiceServer) testEmbeddedByValue()                        {}
@@ -1051,6 +1089,42 @@ func _TicketsService_VerifyAuditChain_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TicketsService_GetSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.GetSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketsServiceServer).GetSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketsService_GetSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketsServiceServer).GetSettings(ctx, req.(*v1.GetSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TicketsService_UpdateSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.UpdateSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketsServiceServer).UpdateSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketsService_UpdateSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketsServiceServer).UpdateSettings(ctx, req.(*v1.UpdateSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TicketsService_ServiceDesc is the grpc.ServiceDesc for TicketsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1161,6 +1235,14 @@ var TicketsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VerifyAuditChain",
 			Handler:    _TicketsService_VerifyAuditChain_Handler,
+		},
+		{
+			MethodName: "GetSettings",
+			Handler:    _TicketsService_GetSettings_Handler,
+		},
+		{
+			MethodName: "UpdateSettings",
+			Handler:    _TicketsService_UpdateSettings_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
