@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/stretchr/testify/require"
 )
 
 // The street both the supervisor and the tenant administrator are appointed at: the
@@ -19,7 +21,9 @@ const (
 // closed the ticket: a supervisor of the street sees both in the board's figures, drills
 // down from a row to the records and reads the application's audit trail with its chain
 // verified; a tenant administrator of the street views the tree, creates an account in
-// the street and is refused, with the code shown, one in another street.
+// the street and is refused, with the code shown, one in another street; changes the
+// street's SLA limit, is shown an invalid one's field and code, and is refused another
+// street's settings.
 func superviseAndAdminister(t *testing.T, p *platform, browser, admin context.Context, s seeded) {
 	token := accessToken(t, admin)
 	for _, u := range []struct{ username, name, role string }{
@@ -104,5 +108,48 @@ func superviseAndAdminister(t *testing.T, p *platform, browser, admin context.Co
 
 		newUser(otherStreet+".c01", "clerk04")
 		waitText(t, ad, "错误码 PERMISSION_DENIED", true)
+
+		// The street's own SLA limit: an invalid value is refused with its field and code
+		// and changes nothing; a valid one is in force at once; another street is refused.
+		do(t, ad, chromedp.Navigate(p.base+"/admin/settings"))
+		waitText(t, ad, "生效设置（"+street+"）", true)
+		waitText(t, ad, `"max_extension_days": 10`, true)
+		waitIdle(t, ad)
+		checkAccessibility(t, ad, "业务设置")
+		replace := func(id, text string) {
+			eval[any](t, ad, `(() => { const el = document.querySelector("#`+id+`"); el.focus(); el.select(); return 0; })()`)
+			do(t, ad, chromedp.KeyEvent(text))
+		}
+		closeLimit := `(() => { try { return String(JSON.parse(document.querySelector("[data-testid=settings-effective]").innerText).categories.general.close.n) } catch { return "" } })()`
+		waitFor(t, ad, closeLimit, "3")
+		replace("settings_override", `{"categories":{"general":{"close":{"n":-1,"unit":"working_days"}}}}`)
+		do(t, ad, click(button("保存设置")))
+		waitText(t, ad, "CALENDAR_DURATION_INVALID", true)
+		waitText(t, ad, "override.categories.general.close", true)
+		waitIdle(t, ad)
+		checkAccessibility(t, ad, "业务设置（校验未通过）")
+		screenshot(t, ad, "admin-settings-invalid", 1366, 900)
+		waitFor(t, ad, closeLimit, "3")
+
+		replace("settings_override", `{"categories":{"general":{"close":{"n":5,"unit":"working_days"}}}}`)
+		do(t, ad, click(button("保存设置")))
+		waitText(t, ad, "设置已保存", true)
+		waitFor(t, ad, closeLimit, "5")
+		var below struct {
+			Effective struct {
+				Categories map[string]struct{ Close struct{ N int } }
+			}
+		}
+		p.api(t, accessToken(t, ad), http.MethodGet, "/api/tickets/v1/tenants/"+community+"/settings", nil, &below)
+		require.Equal(t, 5, below.Effective.Categories["general"].Close.N, "the community below inherits the street's limit")
+		screenshot(t, ad, "admin-settings", 1366, 900)
+
+		replace("settings_tenant", otherStreet)
+		do(t, ad, chromedp.KeyEvent(kb.Enter))
+		waitText(t, ad, "生效设置（"+street+"）", false)
+		waitFor(t, ad, `document.querySelector("[data-testid=error-code]")?.innerText ?? ""`, "错误码 PERMISSION_DENIED")
+		status, _ := p.call(t, accessToken(t, ad), http.MethodPatch, "/api/tickets/v1/tenants/"+otherStreet+"/settings",
+			map[string]any{"override": map[string]any{"max_extension_days": 20}})
+		require.Equal(t, http.StatusForbidden, status, "another street's settings are out of reach")
 	})
 }

@@ -37,7 +37,7 @@ type addressing int
 
 const (
 	scopeNone   addressing = iota // nothing in a tenant: the catalogue, the caller itself
-	scopeTenant                   // a tenant (parent or name tenants/{t}), or one named in the body
+	scopeTenant                   // a tenant (parent or name tenants/{t}, or its singleton tenants/{t}/settings), or one named in the body
 	scopeRecord                   // a record in a tenant: tenants/{t}/<kind>/{id}
 )
 
@@ -86,6 +86,8 @@ func loadMethods(t *testing.T) []*method {
 				switch {
 				case len(parts) == 2 && parts[0] == "tenants":
 					m.scope = scopeTenant
+				case len(parts) == 3 && parts[0] == "tenants" && parts[1] == "*":
+					m.scope = scopeTenant // a tenant's singleton: tenants/{t}/settings
 				case len(parts) == 4 && parts[0] == "tenants":
 					m.scope, m.kind = scopeRecord, parts[2]
 				}
@@ -222,7 +224,7 @@ func (p *platform) request(c *cell) {
 		if c.m.scope == scopeRecord {
 			return name
 		}
-		return tenant
+		return tenant + strings.TrimPrefix(pattern, "tenants/*")
 	})
 	fill := func(s string) string {
 		// {user} is an account in the addressed tenant (home's for the unknown one).

@@ -226,12 +226,17 @@ func toStruct(v any) (*structpb.Struct, error) {
 func invalid(err error) error {
 	field, code := "override", "INVALID_SETTING"
 	var fe *FieldError
+	desc := err.Error()
 	if errors.As(err, &fe) {
 		field, code = "override."+fe.Path, fe.Code
+		var e *errs.Error
+		if errors.As(fe.Err, &e) {
+			desc = e.Message
+		}
 	} else if strings.Contains(err.Error(), "decode: ") {
 		code = "SETTINGS_DECODE"
 	}
-	return ErrInvalidSettings.WithField(field, code, err.Error()).Wrap(err)
+	return ErrInvalidSettings.WithField(field, code, desc).Wrap(err)
 }
 
 // current reads every layer of the service from etcd, keeping only what is valid (a bad

@@ -6,4 +6,11 @@
 // A value that does not decode or validate is rejected and logged, and the previous one
 // stays; every accepted state is saved to a local last-known-good snapshot so a service
 // restarted while etcd is down starts with its last settings.
+//
+// People change settings through the services' contracts, never by writing etcd:
+// SettingsAPI (GetSettings, UpdateSettings; rule config.settings at the tenant named) is
+// embedded by every service with settings. An update is validated by the service's own
+// Validate on the merged result for the tenant and its whole subtree before it is
+// written; Validate names the failing field with Field so the refusal carries its path
+// and a stable code.
 package config

@@ -23,6 +23,7 @@ import {
   PhoneOutlined,
   RiseOutlined,
   SafetyCertificateOutlined,
+  SettingOutlined,
   SolutionOutlined,
   TeamOutlined,
   WalletOutlined,
@@ -73,6 +74,7 @@ export const pages: PageDef[] = [
   { path: "supervisor/audit", title: "审计轨迹", menu: { group: "督办", icon: <AuditOutlined /> }, load: () => import("../features/supervisor/AuditPage") },
   { path: "admin/tenants", title: "单位管理", menu: { group: "系统管理", icon: <ApartmentOutlined /> }, load: () => import("../features/admin/TenantsPage") },
   { path: "admin/users", title: "人员与授权", menu: { group: "系统管理", icon: <TeamOutlined /> }, load: () => import("../features/admin/UsersPage") },
+  { path: "admin/settings", title: "业务设置", menu: { group: "系统管理", icon: <SettingOutlined /> }, load: () => import("../features/admin/SettingsPage") },
   { path: "admin/clients", title: "接入应用", menu: { group: "系统管理", icon: <KeyOutlined /> }, load: () => import("../features/admin/ClientsPage") },
 
   // 运维监控 (operators: traces, metrics, alerts; never personal information)

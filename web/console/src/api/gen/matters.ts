@@ -551,6 +551,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetSettings reads a tenant's effective settings of this service and its own override. */
+        get: operations["MattersService_GetSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * UpdateSettings sets or clears a tenant's override (or, at a root tenant, the global
+         *     value) after validating the merged result; it is audited.
+         */
+        patch: operations["MattersService_UpdateSettings"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -643,10 +664,40 @@ export interface components {
         MattersServiceUpdatePolicyBody: {
             policy?: components["schemas"]["v1Policy"];
         };
+        /**
+         * @description UpdateSettingsRequest sets or clears one layer. The service validates the merged
+         *     result for the tenant and every tenant below it before anything is written: a bad
+         *     value is refused with INVALID_ARGUMENT, a violation naming the field path (such as
+         *     "categories.general.close") and its stable code, and nothing changes.
+         */
+        MattersServiceUpdateSettingsBody: {
+            /** @description The layer's etag as last read; empty does not check. */
+            etag?: string;
+            /** @description Set the global layer instead of the tenant's override; only at a root tenant. */
+            global?: boolean;
+            /** @description The new layer; absent clears it (the tenant then inherits its ancestors' values). */
+            override?: Record<string, never>;
+        };
         MattersServiceWithdrawApplicationBody: {
             etag?: string;
             reason?: string;
         };
+        /**
+         * @description Represents a JSON `null`.
+         *
+         *     `NullValue` is a sentinel, using an enum with only one value to represent
+         *     the null value for the `Value` type union.
+         *
+         *     A field of type `NullValue` with any value other than `0` is considered
+         *     invalid. Most ProtoJSON serializers will emit a `Value` with a `null_value`
+         *     set as a JSON `null` regardless of the integer value, and so will round trip
+         *     to a `0` value.
+         *
+         *      - NULL_VALUE: Null value.
+         * @default NULL_VALUE
+         * @enum {string}
+         */
+        protobufNullValue: "NULL_VALUE";
         /** @description Agent is the 帮代办 agent who filed on the applicant's behalf. */
         v1Agent: {
             /** the signed 授权委托书, a document name */
@@ -1150,6 +1201,33 @@ export interface components {
         /** @description RuleSet is a list of rules. */
         v1RuleSet: {
             rules?: components["schemas"]["v1Rule"][];
+        };
+        /**
+         * @description Settings are one service's dynamic settings as one tenant sees them. Every service
+         *     with settings has GetSettings and UpdateSettings in its contract (rule config.settings,
+         *     at the tenant named), served by one implementation: the layers live in etcd, the
+         *     global value under the defaults and each tenant's override over its ancestors'.
+         */
+        v1Settings: {
+            /**
+             * @description The values in force: the defaults, the global value and every override from the
+             *     root down to the tenant, merged (objects field by field).
+             */
+            effective?: Record<string, never>;
+            /** @description The layer's version, for UpdateSettings (AIP-154); "0" when there is no layer. */
+            etag?: string;
+            /**
+             * @description The layer this message is about is the global one (named at a root tenant) rather
+             *     than the tenant's own override.
+             */
+            global?: boolean;
+            /** @description "tenants/{tenant}/settings". */
+            name?: string;
+            /**
+             * @description The layer itself (the tenant's own override, or the global value); absent when
+             *     there is none.
+             */
+            override?: Record<string, never>;
         };
         /**
          * @description State is where an application is.
@@ -2125,6 +2203,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListQueueResponse"];
+                };
+            };
+        };
+    };
+    MattersService_GetSettings: {
+        parameters: {
+            query?: {
+                /** @description Read the global layer instead of the tenant's override; only at a root tenant. */
+                global?: boolean;
+            };
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Settings"];
+                };
+            };
+        };
+    };
+    MattersService_UpdateSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MattersServiceUpdateSettingsBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Settings"];
                 };
             };
         };

@@ -2,8 +2,9 @@
 // machine clients. Every refusal (OUTSIDE_ADMIN_SCOPE, a stale etag…) reaches the page
 // as an ApiError with its stable code.
 import { useQuery } from "@tanstack/react-query";
-import { data, identity } from "../../api/client";
+import { data, documents, identity, legalaid, matters, tickets } from "../../api/client";
 import type { components as C } from "../../api/gen/identity";
+import type { components as TicketsC } from "../../api/gen/tickets";
 
 export type Tenant = C["schemas"]["v1Tenant"];
 export type User = C["schemas"]["v1User"];
@@ -60,4 +61,38 @@ export function useGrants(subject: string) {
     enabled: subject !== "",
     queryFn: () => data(identity.GET("/v1/roles", { params: { query: { subject } } })),
   });
+}
+
+// The services whose settings (per-tenant SLA limits, routing, sizes…) an administrator
+// reads and changes through their GetSettings/UpdateSettings; etcd is never written from
+// the browser.
+export const settingsServices = ["tickets", "matters", "documents", "legalaid"] as const;
+export type SettingsService = (typeof settingsServices)[number];
+export type Settings = TicketsC["schemas"]["v1Settings"];
+
+// Every service's settings methods have the same shape; one client type serves all four.
+const settingsClients: Record<SettingsService, typeof tickets> = {
+  tickets,
+  matters: matters as unknown as typeof tickets,
+  documents: documents as unknown as typeof tickets,
+  legalaid: legalaid as unknown as typeof tickets,
+};
+
+export function useSettings(service: SettingsService, tenant: string) {
+  return useQuery({
+    queryKey: ["settings", service, tenant],
+    enabled: tenant !== "",
+    retry: false,
+    queryFn: () => data(settingsClients[service].GET("/v1/tenants/{tenant}/settings", { params: { path: { tenant } } })),
+  });
+}
+
+// updateSettings sets the tenant's override, or clears it when override is undefined.
+export function updateSettings(service: SettingsService, tenant: string, override: Record<string, unknown> | undefined, etag: string) {
+  return data(
+    settingsClients[service].PATCH("/v1/tenants/{tenant}/settings", {
+      params: { path: { tenant } },
+      body: { override: override as Record<string, never> | undefined, etag },
+    }),
+  );
 }
