@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -122,7 +123,12 @@ func superviseAndAdminister(t *testing.T, p *platform, browser, admin context.Co
 		}
 		closeLimit := `(() => { try { return String(JSON.parse(document.querySelector("[data-testid=settings-effective]").innerText).categories.general.close.n) } catch { return "" } })()`
 		waitFor(t, ad, closeLimit, "3")
-		replace("settings_override", `{"categories":{"general":{"close":{"n":-1,"unit":"working_days"}}}}`)
+		// A category's SLA is given whole: a map's entry replaces the inherited one.
+		sla := func(close int) string {
+			return `{"categories":{"general":{"response":{"n":0,"unit":"working_days"},"close":{"n":` + strconv.Itoa(close) +
+				`,"unit":"working_days"},"explain":{"n":3,"unit":"working_days"},"hard_close":{"n":15,"unit":"working_days"}}}}`
+		}
+		replace("settings_override", sla(-1))
 		do(t, ad, click(button("保存设置")))
 		waitText(t, ad, "CALENDAR_DURATION_INVALID", true)
 		waitText(t, ad, "override.categories.general.close", true)
@@ -131,7 +137,7 @@ func superviseAndAdminister(t *testing.T, p *platform, browser, admin context.Co
 		screenshot(t, ad, "admin-settings-invalid", 1366, 900)
 		waitFor(t, ad, closeLimit, "3")
 
-		replace("settings_override", `{"categories":{"general":{"close":{"n":5,"unit":"working_days"}}}}`)
+		replace("settings_override", sla(5))
 		do(t, ad, click(button("保存设置")))
 		waitText(t, ad, "设置已保存", true)
 		waitFor(t, ad, closeLimit, "5")

@@ -155,8 +155,3 @@ func TestSettingsAPI(t *testing.T) {
 	require.EqualValues(t, 50, get("ahz.s01", false).GetEffective().AsMap()["max_upload_mb"])
 	require.Nil(t, trail[len(trail)-1].after)
 }
-
-func toBytes(v any) []byte {
-	b, _ := v.(json.RawMessage)
-	return b
-}

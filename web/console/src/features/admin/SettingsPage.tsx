@@ -82,7 +82,7 @@ export default function SettingsPage() {
         <Row gutter={[16, 16]}>
           <Col xs={24} xl={12}>
             <Card title={`生效设置（${tenant}）`} loading={q.isLoading} extra={<Tag>默认值、全局设置与各级单位设置合并</Tag>}>
-              <pre data-testid="settings-effective" style={{ maxHeight: 560, overflow: "auto", margin: 0, fontSize: 13 }}>
+              <pre data-testid="settings-effective" tabIndex={0} aria-label="生效设置（JSON）" style={{ maxHeight: 560, overflow: "auto", margin: 0, fontSize: 13 }}>
                 {pretty(q.data?.effective)}
               </pre>
             </Card>
@@ -91,7 +91,7 @@ export default function SettingsPage() {
             <Card title="本单位设置" loading={q.isLoading} extra={q.data?.override ? <Tag color="blue">已设置</Tag> : <Tag>沿用上级</Tag>}>
               <Space direction="vertical" style={{ width: "100%" }}>
                 <Typography.Paragraph type="secondary" style={{ margin: 0 }}>
-                  只写需要与上级不同的字段（JSON 对象，按字段合并），例如 {'{"categories": {"general": {"close": {"n": 5, "unit": "working_days"}}}}'}。留空保存即清除本单位设置。
+                  只写需要与上级不同的字段（JSON 对象，按字段合并；类别等键值表中的一项需整体给出，如某类别的全部时限）。留空保存即清除本单位设置。
                 </Typography.Paragraph>
                 <label htmlFor="settings_override">本单位设置（JSON）</label>
                 <Input.TextArea
