@@ -124,8 +124,8 @@ func superviseAndAdminister(t *testing.T, p *platform, browser, admin context.Co
 		closeLimit := `(() => { try { return String(JSON.parse(document.querySelector("[data-testid=settings-effective]").innerText).categories.general.close.n) } catch { return "" } })()`
 		waitFor(t, ad, closeLimit, "3")
 		// A category's SLA is given whole: a map's entry replaces the inherited one.
-		sla := func(close int) string {
-			return `{"categories":{"general":{"response":{"n":0,"unit":"working_days"},"close":{"n":` + strconv.Itoa(close) +
+		sla := func(closeDays int) string {
+			return `{"categories":{"general":{"response":{"n":0,"unit":"working_days"},"close":{"n":` + strconv.Itoa(closeDays) +
 				`,"unit":"working_days"},"explain":{"n":3,"unit":"working_days"},"hard_close":{"n":15,"unit":"working_days"}}}}`
 		}
 		replace("settings_override", sla(-1))
