@@ -75,7 +75,7 @@ func (s *Server) build(ctx context.Context, d *app.Deps) error {
 		return err
 	}
 	k := d.Kit
-	svc := &service{API: audit.API{DB: d.DB}, SettingsAPI: app.SettingsAPI(d, settings),
+	svc := &service{API: audit.API{DB: d.DB}, SettingsAPI: app.SettingsAPI(d, settings), ReadAPI: calendar.ReadAPI{Calendar: cal},
 		db: d.DB, audit: d.Audit, st: store{db: d.DB, ring: ring}, cal: cal, settings: settings, enforcer: k.Enforcer,
 		log: k.Logger(), now: s.now, wake: d.Deliver(s.endpoints, s.dispatchOpts...),
 	}

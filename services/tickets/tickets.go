@@ -35,6 +35,8 @@ type service struct {
 	// API serves ListAuditRecords and VerifyAuditChain over this service's chains.
 	audit.API
 	config.SettingsAPI[Settings]
+	// The platform's working-day calendar (GetCalendar), served here once for every service.
+	calendar.ReadAPI
 	db       *sqlstore.DB
 	audit    *audit.Sealer // records audit in db and chains it
 	st       store

@@ -2929,7 +2929,7 @@ var File_gaoxing_tickets_v1_tickets_proto protoreflect.FileDescriptor
 
 const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\n" +
-	" gaoxing/tickets/v1/tickets.proto\x12\x12gaoxing.tickets.v1\x1a\x1dgaoxing/common/v1/error.proto\x1a\x1dgaoxing/common/v1/audit.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a gaoxing/common/v1/settings.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x01\n" +
+	" gaoxing/tickets/v1/tickets.proto\x12\x12gaoxing.tickets.v1\x1a\x1dgaoxing/common/v1/error.proto\x1a\x1dgaoxing/common/v1/audit.proto\x1a gaoxing/common/v1/calendar.proto\x1a\x1cgaoxing/common/v1/rule.proto\x1a gaoxing/common/v1/settings.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x01\n" +
 	"\tCoHandler\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1e\n" +
 	"\n" +
@@ -3185,7 +3185,7 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\x17STATS_GROUP_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STATS_GROUP_TENANT\x10\x01\x12\x1a\n" +
 	"\x16STATS_GROUP_DEPARTMENT\x10\x02\x12\x17\n" +
-	"\x13STATS_GROUP_HANDLER\x10\x032\xa7\x1a\n" +
+	"\x13STATS_GROUP_HANDLER\x10\x032\xa0\x1b\n" +
 	"\x0eTicketsService\x12t\n" +
 	"\fCreateTicket\x12'.gaoxing.tickets.v1.CreateTicketRequest\x1a\x1a.gaoxing.tickets.v1.Ticket\"\x1f\x8a\xb5\x18\x1b\n" +
 	"\x0ftickets.tickets\x12\x06create(\x02\x12l\n" +
@@ -3245,7 +3245,9 @@ const file_gaoxing_tickets_v1_tickets_proto_rawDesc = "" +
 	"\vGetSettings\x12%.gaoxing.common.v1.GetSettingsRequest\x1a\x1b.gaoxing.common.v1.Settings\"\x1b\x8a\xb5\x18\x17\n" +
 	"\x0fconfig.settings\x12\x04read\x12v\n" +
 	"\x0eUpdateSettings\x12(.gaoxing.common.v1.UpdateSettingsRequest\x1a\x1b.gaoxing.common.v1.Settings\"\x1d\x8a\xb5\x18\x19\n" +
-	"\x0fconfig.settings\x12\x06updateBJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1;ticketsv1b\x06proto3"
+	"\x0fconfig.settings\x12\x06update\x12w\n" +
+	"\vGetCalendar\x12%.gaoxing.common.v1.GetCalendarRequest\x1a\".gaoxing.common.v1.WorkingCalendar\"\x1d\x8a\xb5\x18\x19\n" +
+	"\x0fconfig.calendar\x12\x04read\x18\x01BJZHgithub.com/gaoxing-gov/gaoxing/proto/gen/go/gaoxing/tickets/v1;ticketsv1b\x06proto3"
 
 var (
 	file_gaoxing_tickets_v1_tickets_proto_rawDescOnce sync.Once
@@ -3308,9 +3310,11 @@ var file_gaoxing_tickets_v1_tickets_proto_goTypes = []any{
 	(*v1.VerifyAuditChainRequest)(nil),  // 43: gaoxing.common.v1.VerifyAuditChainRequest
 	(*v1.GetSettingsRequest)(nil),       // 44: gaoxing.common.v1.GetSettingsRequest
 	(*v1.UpdateSettingsRequest)(nil),    // 45: gaoxing.common.v1.UpdateSettingsRequest
-	(*v1.ListAuditRecordsResponse)(nil), // 46: gaoxing.common.v1.ListAuditRecordsResponse
-	(*v1.VerifyAuditChainResponse)(nil), // 47: gaoxing.common.v1.VerifyAuditChainResponse
-	(*v1.Settings)(nil),                 // 48: gaoxing.common.v1.Settings
+	(*v1.GetCalendarRequest)(nil),       // 46: gaoxing.common.v1.GetCalendarRequest
+	(*v1.ListAuditRecordsResponse)(nil), // 47: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil), // 48: gaoxing.common.v1.VerifyAuditChainResponse
+	(*v1.Settings)(nil),                 // 49: gaoxing.common.v1.Settings
+	(*v1.WorkingCalendar)(nil),          // 50: gaoxing.common.v1.WorkingCalendar
 }
 var file_gaoxing_tickets_v1_tickets_proto_depIdxs = []int32{
 	3,  // 0: gaoxing.tickets.v1.CoHandler.state:type_name -> gaoxing.tickets.v1.PartState
@@ -3374,36 +3378,38 @@ var file_gaoxing_tickets_v1_tickets_proto_depIdxs = []int32{
 	43, // 58: gaoxing.tickets.v1.TicketsService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
 	44, // 59: gaoxing.tickets.v1.TicketsService.GetSettings:input_type -> gaoxing.common.v1.GetSettingsRequest
 	45, // 60: gaoxing.tickets.v1.TicketsService.UpdateSettings:input_type -> gaoxing.common.v1.UpdateSettingsRequest
-	8,  // 61: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 62: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
-	13, // 63: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
-	8,  // 64: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 65: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 66: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 67: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 68: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 69: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 70: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 71: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 72: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 73: gaoxing.tickets.v1.TicketsService.MarkHardCase:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 74: gaoxing.tickets.v1.TicketsService.ExplainTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 75: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 76: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 77: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 78: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 79: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 80: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 81: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
-	8,  // 82: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
-	35, // 83: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:output_type -> gaoxing.tickets.v1.BatchCreateTicketsResponse
-	38, // 84: gaoxing.tickets.v1.TicketsService.GetTicketStats:output_type -> gaoxing.tickets.v1.TicketStats
-	46, // 85: gaoxing.tickets.v1.TicketsService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
-	47, // 86: gaoxing.tickets.v1.TicketsService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
-	48, // 87: gaoxing.tickets.v1.TicketsService.GetSettings:output_type -> gaoxing.common.v1.Settings
-	48, // 88: gaoxing.tickets.v1.TicketsService.UpdateSettings:output_type -> gaoxing.common.v1.Settings
-	61, // [61:89] is the sub-list for method output_type
-	33, // [33:61] is the sub-list for method input_type
+	46, // 61: gaoxing.tickets.v1.TicketsService.GetCalendar:input_type -> gaoxing.common.v1.GetCalendarRequest
+	8,  // 62: gaoxing.tickets.v1.TicketsService.CreateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 63: gaoxing.tickets.v1.TicketsService.GetTicket:output_type -> gaoxing.tickets.v1.Ticket
+	13, // 64: gaoxing.tickets.v1.TicketsService.ListTickets:output_type -> gaoxing.tickets.v1.ListTicketsResponse
+	8,  // 65: gaoxing.tickets.v1.TicketsService.DispatchTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 66: gaoxing.tickets.v1.TicketsService.ClaimTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 67: gaoxing.tickets.v1.TicketsService.StartTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 68: gaoxing.tickets.v1.TicketsService.ReplyTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 69: gaoxing.tickets.v1.TicketsService.ReturnTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 70: gaoxing.tickets.v1.TicketsService.PauseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 71: gaoxing.tickets.v1.TicketsService.ResumeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 72: gaoxing.tickets.v1.TicketsService.RequestExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 73: gaoxing.tickets.v1.TicketsService.DecideExtension:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 74: gaoxing.tickets.v1.TicketsService.MarkHardCase:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 75: gaoxing.tickets.v1.TicketsService.ExplainTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 76: gaoxing.tickets.v1.TicketsService.CloseTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 77: gaoxing.tickets.v1.TicketsService.VisitTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 78: gaoxing.tickets.v1.TicketsService.RateTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 79: gaoxing.tickets.v1.TicketsService.ReopenTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 80: gaoxing.tickets.v1.TicketsService.UrgeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 81: gaoxing.tickets.v1.TicketsService.MergeTicket:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 82: gaoxing.tickets.v1.TicketsService.ClaimPart:output_type -> gaoxing.tickets.v1.Ticket
+	8,  // 83: gaoxing.tickets.v1.TicketsService.FinishPart:output_type -> gaoxing.tickets.v1.Ticket
+	35, // 84: gaoxing.tickets.v1.TicketsService.BatchCreateTickets:output_type -> gaoxing.tickets.v1.BatchCreateTicketsResponse
+	38, // 85: gaoxing.tickets.v1.TicketsService.GetTicketStats:output_type -> gaoxing.tickets.v1.TicketStats
+	47, // 86: gaoxing.tickets.v1.TicketsService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	48, // 87: gaoxing.tickets.v1.TicketsService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	49, // 88: gaoxing.tickets.v1.TicketsService.GetSettings:output_type -> gaoxing.common.v1.Settings
+	49, // 89: gaoxing.tickets.v1.TicketsService.UpdateSettings:output_type -> gaoxing.common.v1.Settings
+	50, // 90: gaoxing.tickets.v1.TicketsService.GetCalendar:output_type -> gaoxing.common.v1.WorkingCalendar
+	62, // [62:91] is the sub-list for method output_type
+	33, // [33:62] is the sub-list for method input_type
 	33, // [33:33] is the sub-list for extension type_name
 	33, // [33:33] is the sub-list for extension extendee
 	0,  // [0:33] is the sub-list for field type_name

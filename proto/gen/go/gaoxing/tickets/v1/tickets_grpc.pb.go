@@ -48,6 +48,7 @@ const (
 	TicketsService_VerifyAuditChain_FullMethodName   = "/gaoxing.tickets.v1.TicketsService/VerifyAuditChain"
 	TicketsService_GetSettings_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/GetSettings"
 	TicketsService_UpdateSettings_FullMethodName     = "/gaoxing.tickets.v1.TicketsService/UpdateSettings"
+	TicketsService_GetCalendar_FullMethodName        = "/gaoxing.tickets.v1.TicketsService/GetCalendar"
 )
 
 // TicketsServiceClient is the client API for TicketsService service.
@@ -133,6 +134,9 @@ type TicketsServiceClient interface {
 	// UpdateSettings sets or clears a tenant's override (or, at a root tenant, the global
 	// value) after validating the merged result; it is audited.
 	UpdateSettings(ctx context.Context, in *v1.UpdateSettingsRequest, opts ...grpc.CallOption) (*v1.Settings, error)
+	// GetCalendar reads one year of the platform's working-day calendar, which every
+	// service counts deadlines with; served here once for all of them.
+	GetCalendar(ctx context.Context, in *v1.GetCalendarRequest, opts ...grpc.CallOption) (*v1.WorkingCalendar, error)
 }
 
 type ticketsServiceClient struct {
@@ -423,6 +427,16 @@ func (c *ticketsServiceClient) UpdateSettings(ctx context.Context, in *v1.Update
 	return out, nil
 }
 
+func (c *ticketsServiceClient) GetCalendar(ctx context.Context, in *v1.GetCalendarRequest, opts ...grpc.CallOption) (*v1.WorkingCalendar, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.WorkingCalendar)
+	err := c.cc.Invoke(ctx, TicketsService_GetCalendar_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TicketsServiceServer is the server API for TicketsService service.
 // All implementations must embed UnimplementedTicketsServiceServer
 // for forward compatibility.
@@ -506,6 +520,9 @@ type TicketsServiceServer interface {
 	// UpdateSettings sets or clears a tenant's override (or, at a root tenant, the global
 	// value) after validating the merged result; it is audited.
 	UpdateSettings(context.Context, *v1.UpdateSettingsRequest) (*v1.Settings, error)
+	// GetCalendar reads one year of the platform's working-day calendar, which every
+	// service counts deadlines with; served here once for all of them.
+	GetCalendar(context.Context, *v1.GetCalendarRequest) (*v1.WorkingCalendar, error)
 	mustEmbedUnimplementedTicketsServiceServer()
 }
 
@@ -599,6 +616,9 @@ func (UnimplementedTicketsServiceServer) GetSettings(context.Context, *v1.GetSet
 }
 func (UnimplementedTicketsServiceServer) UpdateSettings(context.Context, *v1.UpdateSettingsRequest) (*v1.Settings, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateSettings not implemented")
+}
+func (UnimplementedTicketsServiceServer) GetCalendar(context.Context, *v1.GetCalendarRequest) (*v1.WorkingCalendar, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCalendar not implemented")
 }
 func (UnimplementedTicketsServiceServer) mustEmbedUnimplementedTicketsServiceServer() {}
 func (UnimplementedTicketsServiceServer) testEmbeddedByValue()                        {}
@@ -1125,6 +1145,24 @@ func _TicketsService_UpdateSettings_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TicketsService_GetCalendar_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.GetCalendarRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketsServiceServer).GetCalendar(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketsService_GetCalendar_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketsServiceServer).GetCalendar(ctx, req.(*v1.GetCalendarRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TicketsService_ServiceDesc is the grpc.ServiceDesc for TicketsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1243,6 +1281,10 @@ var TicketsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateSettings",
 			Handler:    _TicketsService_UpdateSettings_Handler,
+		},
+		{
+			MethodName: "GetCalendar",
+			Handler:    _TicketsService_GetCalendar_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
