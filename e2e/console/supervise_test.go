@@ -157,5 +157,17 @@ func superviseAndAdminister(t *testing.T, p *platform, browser, admin context.Co
 		status, _ := p.call(t, accessToken(t, ad), http.MethodPatch, "/api/tickets/v1/tenants/"+otherStreet+"/settings",
 			map[string]any{"override": map[string]any{"max_extension_days": 20}})
 		require.Equal(t, http.StatusForbidden, status, "another street's settings are out of reach")
+
+		// The working-day calendar, read-only: 国庆节 marked in October 2026.
+		do(t, ad, chromedp.Navigate(p.base+"/admin/calendar?year=2026"))
+		waitText(t, ad, "2026年10月", true)
+		waitText(t, ad, "gaoxing calendar load", true)
+		waitFor(t, ad, `(() => { const d = document.querySelector("[data-testid=month-10] td[data-date='2026-10-01']"); return d ? d.dataset.kind + " " + d.textContent.includes("国庆节") : "" })()`,
+			"DAY_KIND_HOLIDAY true")
+		waitFor(t, ad, `document.querySelector("[data-testid=month-10] td[data-date='2026-10-10']")?.dataset.kind ?? ""`, "DAY_KIND_ADJUSTED_WORKING")
+		waitText(t, ad, "国庆节：10月1日至10月7日放假，共 7 天", true)
+		waitIdle(t, ad)
+		checkAccessibility(t, ad, "工作日历")
+		screenshot(t, ad, "admin-calendar", 1366, 900)
 	})
 }

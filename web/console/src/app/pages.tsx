@@ -10,6 +10,7 @@ import {
   BarChartOutlined,
   BellOutlined,
   BulbOutlined,
+  CalendarOutlined,
   ClockCircleOutlined,
   DashboardOutlined,
   DeploymentUnitOutlined,
@@ -75,6 +76,7 @@ export const pages: PageDef[] = [
   { path: "admin/tenants", title: "单位管理", menu: { group: "系统管理", icon: <ApartmentOutlined /> }, load: () => import("../features/admin/TenantsPage") },
   { path: "admin/users", title: "人员与授权", menu: { group: "系统管理", icon: <TeamOutlined /> }, load: () => import("../features/admin/UsersPage") },
   { path: "admin/settings", title: "业务设置", menu: { group: "系统管理", icon: <SettingOutlined /> }, load: () => import("../features/admin/SettingsPage") },
+  { path: "admin/calendar", title: "工作日历", menu: { group: "系统管理", icon: <CalendarOutlined /> }, load: () => import("../features/admin/CalendarPage") },
   { path: "admin/clients", title: "接入应用", menu: { group: "系统管理", icon: <KeyOutlined /> }, load: () => import("../features/admin/ClientsPage") },
 
   // 运维监控 (operators: traces, metrics, alerts; never personal information)

@@ -104,6 +104,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/calendars/{calendar}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetCalendar reads one year of the platform's working-day calendar, which every
+         *     service counts deadlines with; served here once for all of them.
+         */
+        get: operations["TicketsService_GetCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant}/auditRecords": {
         parameters: {
             query?: never;
@@ -823,6 +843,14 @@ export interface components {
             /** @description One per item, in request order. */
             results?: components["schemas"]["v1BatchCreateTicketResult"][];
         };
+        /** @description CalendarDay is one date of a WorkingCalendar. */
+        v1CalendarDay: {
+            /** @description "2026-10-01". */
+            date?: string;
+            /** @description The holiday the day belongs to (国庆节), for a holiday or an adjusted working day. */
+            holiday?: string;
+            kind?: components["schemas"]["v1DayKind"];
+        };
         /**
          * @description CoHandler is one co-handling tenant and department of a joint ticket (联办), with its
          *     own part and clock.
@@ -844,6 +872,17 @@ export interface components {
             name?: string;
             phone?: string;
         };
+        /**
+         * @description DayKind is what a date is on the calendar.
+         *
+         *      - DAY_KIND_WORKING: A weekday that is worked.
+         *      - DAY_KIND_WEEKEND: A Saturday or Sunday that is not worked.
+         *      - DAY_KIND_HOLIDAY: A day off of a public holiday (including the weekend days inside it).
+         *      - DAY_KIND_ADJUSTED_WORKING: A Saturday or Sunday worked in exchange for a holiday (调休上班).
+         * @default DAY_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1DayKind: "DAY_KIND_UNSPECIFIED" | "DAY_KIND_WORKING" | "DAY_KIND_WEEKEND" | "DAY_KIND_HOLIDAY" | "DAY_KIND_ADJUSTED_WORKING";
         /**
          * @description Error describes why a call failed. It travels as a gRPC status detail and is the
          *     body of every HTTP/JSON error (wrapped in ErrorResponse), so both transports agree.
@@ -1152,6 +1191,26 @@ export interface components {
              */
             verifyTime?: string;
         };
+        /**
+         * @description WorkingCalendar is one year of the official working-day calendar (工作日历) as every
+         *     service counts deadlines with it. The calendar is the platform's, not a tenant's: it
+         *     is read with GetCalendar (rule config.calendar read, platform-wide) and loaded only by
+         *     the administrator's command line (`gaoxing calendar load`), never through the API.
+         */
+        v1WorkingCalendar: {
+            /** @description Every date of the year, January 1 first. */
+            days?: components["schemas"]["v1CalendarDay"][];
+            /** @description Every year whose schedule is loaded, oldest first. */
+            loadedYears?: number[];
+            /** @description "calendars/{year}". */
+            name?: string;
+            /** @description The notice's number (国办发明电〔2025〕7号), when it has one. */
+            sourceNumber?: string;
+            /** @description The title of the notice the year's schedule comes from (国务院办公厅关于……的通知). */
+            sourceTitle?: string;
+            /** Format: int32 */
+            year?: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -1352,6 +1411,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>[];
+                };
+            };
+        };
+    };
+    TicketsService_GetCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WorkingCalendar"];
                 };
             };
         };

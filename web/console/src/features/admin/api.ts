@@ -96,3 +96,17 @@ export function updateSettings(service: SettingsService, tenant: string, overrid
     }),
   );
 }
+
+// The platform's working-day calendar, one year at a time (tickets serves it for every
+// service). A year not loaded is refused with CALENDAR_YEAR_NOT_LOADED; loading is the
+// command line's (gaoxing calendar load).
+export type WorkingCalendar = TicketsC["schemas"]["v1WorkingCalendar"];
+export type CalendarDay = TicketsC["schemas"]["v1CalendarDay"];
+
+export function useCalendar(year: number) {
+  return useQuery({
+    queryKey: ["calendar", year],
+    retry: false,
+    queryFn: () => data(tickets.GET("/v1/calendars/{calendar}", { params: { path: { calendar: String(year) } } })),
+  });
+}
