@@ -134,8 +134,8 @@ func gatewayRules(t *testing.T, svc string) map[string]httpRule {
 	return out
 }
 
-// catalogue names the records of the methods that address the catalogue, not a tenant.
-var catalogue = map[string]string{"matters/*": "matters/LHJYDJ", "bundles/*": "bundles/XSECS"}
+// catalogue names the records of the methods that address no tenant: the catalogue, the platform's calendar.
+var catalogue = map[string]string{"matters/*": "matters/LHJYDJ", "bundles/*": "bundles/XSECS", "calendars/*": "calendars/2026"}
 
 // tenantInBody are the methods that name their tenant in the body or the query rather
 // than the path: the request for a relation puts its tenant there ({tenant}).
