@@ -1,21 +1,13 @@
 package legalaid
 
 import (
-	"fmt"
-	"regexp"
-	"strconv"
+	"errors"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
+	"github.com/gaoxing-gov/gaoxing/pkg/money"
 )
 
-// Money is exact: the API carries yuan as a decimal string with at most two decimals
-// ("1250000.00"), the database integer fen (分). Binary floating point never touches it.
-
-// maxFen bounds an amount (one trillion yuan), so that no sum or fee computation can
-// overflow an int64.
-const maxFen = int64(1_000_000_000_000) * 100
-
-var decimalPattern = regexp.MustCompile(`^(0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?$`)
+// Money is exact (pkg/money): yuan strings in the API, integer fen in the database.
 
 // parseYuan reads a non-negative amount of yuan into fen. "" is zero. It refuses
 // exponents, signs, separators and more than two decimals rather than round them.
@@ -23,27 +15,12 @@ func parseYuan(field, s string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	if !decimalPattern.MatchString(s) {
-		return 0, errs.Invalid(field, "INVALID_AMOUNT", "金额应为不超过两位小数的非负十进制数，如 12500.50")
-	}
-	whole, frac := s, ""
-	for i := range len(s) {
-		if s[i] == '.' {
-			whole, frac = s[:i], s[i+1:]
-			break
-		}
-	}
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil {
-		return 0, errs.Invalid(field, "INVALID_AMOUNT", "金额格式不正确")
-	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	f, _ := strconv.ParseInt(frac, 10, 64)
-	fen := w*100 + f
-	if fen > maxFen {
+	fen, err := money.ParseFen(s)
+	switch {
+	case errors.Is(err, money.ErrTooLarge):
 		return 0, errs.Invalid(field, "AMOUNT_TOO_LARGE", "金额超出范围")
+	case err != nil:
+		return 0, errs.Invalid(field, "INVALID_AMOUNT", "金额应为不超过两位小数的非负十进制数，如 12500.50")
 	}
 	return fen, nil
 }
@@ -62,9 +39,7 @@ func parseDecimal(field, s string) (int64, error) {
 }
 
 // formatFen writes fen as yuan with two decimals.
-func formatFen(fen int64) string {
-	return fmt.Sprintf("%d.%02d", fen/100, fen%100)
-}
+func formatFen(fen int64) string { return money.Format(fen) }
 
 // feeBand is one band of the court-fee schedule for property cases (诉讼费用交纳办法 art.
 // 13): the part of the claim up to Upto fen is charged Rate basis points.
