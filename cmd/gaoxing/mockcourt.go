@@ -116,11 +116,10 @@ func (l *launcher) startMockCourt(ctx context.Context, etcd *clientv3.Client) er
 		return fail(errors.New("identity is not among the services: the court could get no token"))
 	}
 
-	logFile, err := os.OpenFile(l.path("mockcourt.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logFile, err := l.logFile("mockcourt.log")
 	if err != nil {
 		return fail(err)
 	}
-	l.onStop(nil, logFile.Close)
 	base := "http://" + l.frontAddr
 	cmd := exec.Command(bin, "-api", base+"/api/legalaid", "-token-url", l.issuer()+"/oauth/token",
 		"-client-id", mockCourtClient, "-court-code", mockCourtCode, "-listen", "127.0.0.1:0")

@@ -30,12 +30,11 @@ func (l *launcher) startJaeger(ctx context.Context) error {
 		return err
 	}
 	c := l.add(&component{name: "jaeger", kind: kindInfra})
-	logFile, err := os.OpenFile(l.path("jaeger.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logFile, err := l.logFile("jaeger.log")
 	if err != nil {
 		l.setState(c, stateFailed, err)
 		return err
 	}
-	l.onStop(nil, logFile.Close)
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	j, err := infra.StartJaeger(sctx, infra.JaegerServer{Binary: bin, Dir: l.path("jaeger"), Output: logFile})
@@ -96,12 +95,11 @@ func (l *launcher) startPrometheus(ctx context.Context, services []*component) e
 		jobs = append(jobs, infra.ScrapeJob{Name: s.name, Target: s.httpAddress, Service: s.name, Shared: i == 0})
 	}
 	l.mu.Unlock()
-	logFile, err := os.OpenFile(l.path("prometheus.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logFile, err := l.logFile("prometheus.log")
 	if err != nil {
 		l.setState(c, stateFailed, err)
 		return err
 	}
-	l.onStop(nil, logFile.Close)
 	var rules []string
 	if l.cfg.AlertRules != "" {
 		rules = append(rules, l.cfg.AlertRules)

@@ -297,18 +297,28 @@ func (l *launcher) startEtcd(ctx context.Context, c *component) (*infra.Etcd, *c
 	return etcd, client, nil
 }
 
+// logFile opens (appending) the log of a helper process the launcher starts, under the
+// data directory, closed when the launcher stops, after the process has stopped writing.
+func (l *launcher) logFile(name string) (*os.File, error) {
+	f, err := os.OpenFile(l.path(name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	l.onStop(nil, f.Close)
+	return f, nil
+}
+
 func (l *launcher) startMinIO(ctx context.Context, c *component) (objstore.Config, error) {
 	creds, err := loadOrCreateCredentials(l.path("minio.json"))
 	if err != nil {
 		l.setState(c, stateFailed, err)
 		return objstore.Config{}, fmt.Errorf("minio credentials: %w", err)
 	}
-	logFile, err := os.OpenFile(l.path("minio.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logFile, err := l.logFile("minio.log")
 	if err != nil {
 		l.setState(c, stateFailed, err)
 		return objstore.Config{}, err
 	}
-	l.onStop(nil, logFile.Close) // after MinIO has stopped writing to it
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	p, err := infra.StartMinIO(sctx, infra.MinIOServer{
