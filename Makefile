@@ -17,13 +17,16 @@ GOTESTFLAGS ?= -count=1 -p 2 -timeout 30m
 
 PLUGINS := $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2
 SERVERS := $(BIN)/minio $(BIN)/etcd
+# The clients the chart's Jobs run (MinIO users and policies, etcd snapshots and their
+# restore); the tests run the same scripts with them.
+CLIENTS := $(BIN)/mc $(BIN)/etcdctl $(BIN)/etcdutl
 # The trace and metrics stores `make run` starts beside the platform (and the e2e tests use);
 # promtool runs the alerting rules' unit tests.
 OBSERVE := $(BIN)/jaeger $(BIN)/prometheus $(BIN)/promtool
 ALERT_RULES := charts/gaoxing/alerts/gaoxing.rules.yaml
 # The chart's tests install it into a real kube-apiserver and run skaffold, which runs helm.
 KUBE_TOOLS := $(BIN)/kube-apiserver $(BIN)/skaffold $(BIN)/helm
-TOOLS   := $(BIN)/buf $(PLUGINS) $(SERVERS) $(OBSERVE) $(BIN)/golangci-lint $(KUBE_TOOLS)
+TOOLS   := $(BIN)/buf $(PLUGINS) $(SERVERS) $(CLIENTS) $(OBSERVE) $(BIN)/golangci-lint $(KUBE_TOOLS)
 
 # The staff console (web/console): built by the OS Node into services/console/dist, which
 # the Go binaries embed. npm ci runs when the lock file changes; the build when a source does.
@@ -137,7 +140,7 @@ postgres:
 
 tools: $(TOOLS)
 
-test-tools: $(SERVERS) $(OBSERVE)
+test-tools: $(SERVERS) $(CLIENTS) $(OBSERVE)
 
 # Each alerting rule of the chart against series written for it (promtool's unit tests).
 test-alerts: $(BIN)/promtool
@@ -165,6 +168,13 @@ $(BIN)/minio: tools/minio/go.mod tools/minio/go.sum
 $(BIN)/etcd: tools/etcd/go.mod tools/etcd/go.sum
 	@echo ">> building the etcd server (about 2 minutes on a cold cache)"
 	cd tools/etcd && GOWORK=off go build -o $@ go.etcd.io/etcd/server/v3
+
+# mc is pinned by the MinIO server's own module (it runs only as a process, like the server).
+$(BIN)/mc: tools/minio/go.mod tools/minio/go.sum
+	cd tools/minio && GOWORK=off go build -o $@ github.com/minio/mc
+
+$(BIN)/etcdctl $(BIN)/etcdutl &: tools/etcd/go.mod tools/etcd/go.sum
+	cd tools/etcd && GOWORK=off go build -o $(BIN)/ go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3
 
 $(BIN)/golangci-lint: tools/lint/go.mod tools/lint/go.sum
 	@echo ">> building golangci-lint (about 4 minutes on a cold cache)"
