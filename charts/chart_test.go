@@ -450,7 +450,8 @@ func TestBundledDependencies(t *testing.T) {
 		"postgresql.bundled=false", "sql.existingSecret=gaoxing-dsn", "minio.bundled=false", "minio.endpoint=s3.example:443", "minio.ssl=true"}, withTree...)...)
 	r = mustRender(t, c, "gaoxing", ext)
 	require.Empty(t, r.byKind("StatefulSet"))
-	require.Equal(t, []string{componentName("migrate-1"), componentName("tenants")}, names(r.byKind("Job")), "no database Job when DSNs are given")
+	require.Equal(t, []string{componentName("migrate-1"), componentName("minio-provision-1"), componentName("tenants")}, names(r.byKind("Job")),
+		"no database Job when DSNs are given; the external object store is still provisioned")
 	mig := r.one(t, "Job", componentName("migrate-1")).typed.(*batchv1.Job).Spec.Template.Spec
 	require.Equal(t, &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "gaoxing-dsn"}, Key: "documents-migration"},
 		envVars(mig.InitContainers[0].Env)["GAOXING_SQL_DSN"].ValueFrom.SecretKeyRef, "the migration DSN is its own key")
@@ -465,6 +466,7 @@ func TestBundledDependencies(t *testing.T) {
 	require.NotContains(t, env, "PGPASSWORD")
 	require.Equal(t, "s3.example:443", env["GAOXING_MINIO_ENDPOINT"].Value)
 	require.Equal(t, "true", env["GAOXING_MINIO_SSL"].Value)
+	require.Equal(t, "https://s3.example:443", envMap(r.one(t, "Job", componentName("minio-provision-1")).typed.(*batchv1.Job).Spec.Template.Spec.Containers[0].Env)["ENDPOINT"])
 }
 
 func envVars(env []corev1.EnvVar) map[string]corev1.EnvVar {

@@ -38,7 +38,7 @@ type installShape struct {
 
 // TestInstallUpgradeRollback installs the chart into a real kube-apiserver (with etcd)
 // through the Helm SDK, as `helm install`, `helm upgrade` with changed values and
-// `helm rollback` would, for the pooled shape and the street tier, each in a namespace
+// `helm rollback` would, for the pooled shape and each tier's release side by side, each in a namespace
 // that enforces Pod Security "restricted". Every object must be accepted with strict
 // server-side field validation and without a single API warning.
 //
@@ -52,7 +52,10 @@ func TestInstallUpgradeRollback(t *testing.T) {
 	cluster := startCluster(t)
 	shapes := []installShape{
 		{name: "pooled", release: "gaoxing", namespace: "gaoxing", valuesFile: ""},
+		// the per-tier releases side by side with the pooled one, each with its own users.
+		{name: "district", release: "gaoxing", namespace: "gaoxing-district", valuesFile: "values-district.yaml"},
 		{name: "street", release: "gaoxing", namespace: "gaoxing-street", valuesFile: "values-street.yaml"},
+		{name: "community", release: "gaoxing", namespace: "gaoxing-community", valuesFile: "values-community.yaml"},
 		// every transport-security knob on, with a tree so the tenant hook renders.
 		{name: "tls", release: "gaoxing", namespace: "gaoxing-tls", set: append(append([]string{}, tlsValuesForInstall...), treeForInstall...)},
 	}

@@ -43,7 +43,7 @@ sealing keys of pkg/sealed and OTEL_* of pkg/telemetry. Call with (list $ "ident
 - name: GAOXING_MINIO_ENDPOINT
   value: {{ include "gaoxing.minioEndpoint" $root | quote }}
 - name: GAOXING_MINIO_SSL
-  value: {{ ternary "true" "false" (or $v.minio.ssl (and $v.minio.bundled (ne $v.minio.tls.existingSecret ""))) | quote }}
+  value: {{ include "gaoxing.minioSSL" $root | quote }}
 {{- with include "gaoxing.minioPublicURL" $root }}
 - name: GAOXING_MINIO_PUBLIC_URL
   value: {{ . | quote }}
@@ -52,10 +52,11 @@ sealing keys of pkg/sealed and OTEL_* of pkg/telemetry. Call with (list $ "ident
 - name: GAOXING_MINIO_BUCKET
   value: {{ . | quote }}
 {{- end }}
+# the release's own user, with rights on the bucket's objects only (minio-provision.yaml).
 - name: GAOXING_MINIO_ACCESS_KEY
-  valueFrom: {secretKeyRef: {name: {{ include "gaoxing.secret" (list $root "minio" $v.minio.existingSecret) }}, key: access-key}}
+  value: {{ $v.minio.user | quote }}
 - name: GAOXING_MINIO_SECRET_KEY
-  valueFrom: {secretKeyRef: {name: {{ include "gaoxing.secret" (list $root "minio" $v.minio.existingSecret) }}, key: secret-key}}
+  valueFrom: {secretKeyRef: {name: {{ include "gaoxing.secret" (list $root "minio" $v.minio.existingSecret) }}, key: service-secret-key}}
 {{- end }}
 - name: GAOXING_ISSUER
   value: {{ include "gaoxing.issuer" $root | quote }}

@@ -146,6 +146,12 @@ namespace: another release's pods carry the same labels. Call with (list $ (list
 {{- end -}}
 {{- end -}}
 
+{{/* "true" when the services reach MinIO over TLS: an external store that says so, or the
+bundled server given a certificate. */}}
+{{- define "gaoxing.minioSSL" -}}
+{{- ternary "true" "false" (or .Values.minio.ssl (and .Values.minio.bundled (ne .Values.minio.tls.existingSecret ""))) -}}
+{{- end -}}
+
 {{/* the issuer URL tokens carry. */}}
 {{- define "gaoxing.issuer" -}}
 {{- if .Values.auth.issuer -}}
