@@ -2,6 +2,8 @@ package charts_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -11,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // skaffoldArtifacts are the images skaffold.yaml builds with ko: every service, the
@@ -24,6 +27,21 @@ var skaffoldArtifacts = []string{
 // hook runs.
 var withoutLauncher = slices.DeleteFunc(slices.Clone(skaffoldArtifacts), func(a string) bool { return a == "gaoxing/gaoxing" })
 
+// skaffoldProfiles are skaffold.yaml's profiles and the artifacts each one's release deploys.
+var skaffoldProfiles = []struct {
+	name string
+	want []string
+}{
+	// The launcher image runs only the tenant hook, which renders only when a tree is
+	// given (development takes identity's seeded default tree).
+	{"pooled", withoutLauncher},
+	{"district", withoutLauncher},
+	// Street and community releases use the district's identity, tenant tree and legal aid;
+	// each has its console at its own host.
+	{"street", []string{"gaoxing/console", "gaoxing/documents", "gaoxing/matters", "gaoxing/tickets"}},
+	{"community", []string{"gaoxing/console", "gaoxing/documents", "gaoxing/matters", "gaoxing/tickets"}},
+}
+
 // TestSkaffold runs the real skaffold (and the helm it calls) on the repository's
 // skaffold.yaml: `skaffold diagnose` accepts the configuration, and `skaffold render`
 // produces the chart for every profile offline, without building an image (there is no
@@ -32,41 +50,7 @@ func TestSkaffold(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs skaffold and helm; skipped under -short")
 	}
-	skaffold := toolBinary(t, "skaffold")
-	helm := toolBinary(t, "helm")
-	root, ok := workspaceRoot()
-	require.True(t, ok, "no go.work above the working directory")
-	// run returns what skaffold printed, or wrote to --output when asked to render.
-	run := func(t *testing.T, args ...string) string {
-		t.Helper()
-		var rendered string
-		if args[0] == "render" {
-			rendered = filepath.Join(t.TempDir(), "rendered.yaml")
-			args = append(args, "--output="+rendered)
-		}
-		cmd := exec.CommandContext(t.Context(), skaffold, args...)
-		cmd.Dir = root
-		// skaffold finds helm on PATH; its settings (no usage reporting, no update
-		// check) and any state go to scratch files.
-		home := t.TempDir()
-		settings := filepath.Join(home, "skaffold.yaml")
-		require.NoError(t, os.WriteFile(settings, []byte("global:\n  collect-metrics: false\n  update-check: false\n"), 0o600))
-		cmd.Env = append(os.Environ(),
-			"PATH="+filepath.Dir(helm)+string(os.PathListSeparator)+os.Getenv("PATH"),
-			"HOME="+home,
-			"SKAFFOLD_CONFIG="+settings,
-			"SKAFFOLD_UPDATE_CHECK=false",
-		)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		require.NoError(t, cmd.Run(), "skaffold %s\n%s", strings.Join(args, " "), stderr.String())
-		if rendered == "" {
-			return stdout.String()
-		}
-		out, err := os.ReadFile(rendered)
-		require.NoError(t, err)
-		return string(out)
-	}
+	run := func(t *testing.T, args ...string) string { return runSkaffold(t, nil, args...) }
 
 	t.Run("diagnose", func(t *testing.T) {
 		out := run(t, "diagnose")
@@ -76,20 +60,7 @@ func TestSkaffold(t *testing.T) {
 		}
 	})
 
-	profiles := []struct {
-		name string
-		want []string // the artifacts the profile's release deploys
-	}{
-		// The launcher image runs only the tenant hook, which renders only when a tree is
-		// given (development takes identity's seeded default tree).
-		{"pooled", withoutLauncher},
-		{"district", withoutLauncher},
-		// Street and community releases use the district's identity, tenant tree and legal aid;
-		// each has its console at its own host.
-		{"street", []string{"gaoxing/console", "gaoxing/documents", "gaoxing/matters", "gaoxing/tickets"}},
-		{"community", []string{"gaoxing/console", "gaoxing/documents", "gaoxing/matters", "gaoxing/tickets"}},
-	}
-	for _, p := range profiles {
+	for _, p := range skaffoldProfiles {
 		t.Run("render/"+p.name, func(t *testing.T) {
 			// Nothing built: the chart's own image names, tagged with its appVersion.
 			out := run(t, "render", "--offline=true", "--digest-source=none", "--profile="+p.name)
@@ -106,6 +77,94 @@ func TestSkaffold(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSkaffoldDeploy runs `skaffold deploy` for every profile into a real kube-apiserver,
+// one after another into one cluster, with the images a build would have given (there is
+// no container engine here to build them): Helm installs each release in its profile's
+// namespace, side by side, and every Deployment of a release runs the image skaffold
+// built for its artifact, by digest. No kubelet runs, so no pod starts and nothing waits
+// for one (--status-check=false).
+func TestSkaffoldDeploy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs skaffold, helm, etcd and kube-apiserver; skipped under -short")
+	}
+	cluster := startCluster(t)
+	type build struct {
+		ImageName string `json:"imageName"`
+		Tag       string `json:"tag"`
+	}
+	var builds []build
+	built := map[string]string{} // artifact → the image reference skaffold deploys
+	for i, a := range skaffoldArtifacts {
+		ref := fmt.Sprintf("images.invalid/%s:dev@sha256:%064x", a, i+1)
+		builds = append(builds, build{a, ref})
+		built[a] = ref
+	}
+	b, err := json.Marshal(map[string]any{"builds": builds})
+	require.NoError(t, err)
+	artifacts := filepath.Join(t.TempDir(), "artifacts.json")
+	require.NoError(t, os.WriteFile(artifacts, b, 0o600))
+
+	for _, p := range skaffoldProfiles {
+		t.Run(p.name, func(t *testing.T) {
+			runSkaffold(t, nil, "deploy", "--profile="+p.name, "--build-artifacts="+artifacts,
+				"--kubeconfig="+cluster.kubeconfig, "--kube-context=test", "--status-check=false")
+			ns := "gaoxing"
+			if p.name != "pooled" {
+				ns += "-" + p.name
+			}
+			deps, err := cluster.clients.AppsV1().Deployments(ns).List(t.Context(), metav1.ListOptions{})
+			require.NoError(t, err)
+			var got, want []string
+			for _, d := range deps.Items {
+				for _, c := range d.Spec.Template.Spec.Containers {
+					got = append(got, c.Image)
+				}
+			}
+			for _, a := range p.want {
+				want = append(want, built[a])
+			}
+			slices.Sort(got)
+			require.Equal(t, want, slices.Compact(got), "%s: the release runs what skaffold built", ns)
+		})
+	}
+}
+
+// runSkaffold runs the real skaffold from the repository root with helm on its PATH and
+// scratch settings (no usage reporting, no update check), and returns what it printed, or
+// what it wrote to --output when asked to render.
+func runSkaffold(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	skaffold := toolBinary(t, "skaffold")
+	helm := toolBinary(t, "helm")
+	root, ok := workspaceRoot()
+	require.True(t, ok, "no go.work above the working directory")
+	var rendered string
+	if args[0] == "render" {
+		rendered = filepath.Join(t.TempDir(), "rendered.yaml")
+		args = append(args, "--output="+rendered)
+	}
+	cmd := exec.CommandContext(t.Context(), skaffold, args...)
+	cmd.Dir = root
+	home := t.TempDir()
+	settings := filepath.Join(home, "skaffold.yaml")
+	require.NoError(t, os.WriteFile(settings, []byte("global:\n  collect-metrics: false\n  update-check: false\n"), 0o600))
+	cmd.Env = append(append(os.Environ(),
+		"PATH="+filepath.Dir(helm)+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"HOME="+home,
+		"SKAFFOLD_CONFIG="+settings,
+		"SKAFFOLD_UPDATE_CHECK=false",
+	), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "skaffold %s\n%s\n%s", strings.Join(args, " "), stdout.String(), stderr.String())
+	if rendered == "" {
+		return stdout.String()
+	}
+	out, err := os.ReadFile(rendered)
+	require.NoError(t, err)
+	return string(out)
 }
 
 // gaoxingImages returns, sorted, every image of the rendered objects under prefix that
