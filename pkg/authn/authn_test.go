@@ -325,6 +325,58 @@ func TestKeysUnavailable(t *testing.T) {
 	require.NoError(t, iss.Verifier().Refresh(t.Context()))
 }
 
+// TestIssuerDown: while the key set cannot be fetched (the identity of a district's
+// release briefly down, seen from a street's), the keys already fetched keep verifying,
+// also past their max age; a kid not among them (a key rotated to meanwhile) is
+// AUTH_KEYS_UNAVAILABLE, retry, on every call, never TOKEN_INVALID, which would sign the
+// caller out; once the set can be fetched again its token verifies.
+func TestIssuerDown(t *testing.T) {
+	iss := authntest.New(t, authntest.WithAlgorithm("ES256"))
+	var down atomic.Bool
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusBadGateway)
+			return
+		}
+		resp, err := http.Get(iss.JWKSURL())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(keys.Close)
+	clk := newClock()
+	v, err := authn.NewVerifier(iss.URL(), iss.Audience(), keys.URL, authn.WithClock(clk.Now), authn.WithKeyMaxAge(time.Minute))
+	require.NoError(t, err)
+	known := iss.Token(clerk)
+	_, err = v.Verify(t.Context(), known)
+	require.NoError(t, err)
+
+	down.Store(true)
+	clk.Advance(2 * time.Minute)
+	for range 3 {
+		_, err = v.Verify(t.Context(), known)
+		require.NoError(t, err, "a known key verifies while the issuer is away")
+	}
+	iss.Rotate()
+	rotated := iss.Token(clerk)
+	for range 3 {
+		_, err = v.Verify(t.Context(), rotated)
+		requireCode(t, err, errs.Unavailable, "AUTH_KEYS_UNAVAILABLE")
+	}
+
+	down.Store(false)
+	_, err = v.Verify(t.Context(), rotated)
+	requireCode(t, err, errs.Unavailable, "AUTH_KEYS_UNAVAILABLE") // no fetch within the refetch interval
+	clk.Advance(authn.DefaultRefetchInterval)
+	_, err = v.Verify(t.Context(), rotated)
+	require.NoError(t, err)
+	_, err = v.Verify(t.Context(), known)
+	require.NoError(t, err)
+}
+
 func TestRevoked(t *testing.T) {
 	iss := authntest.New(t, authntest.WithAlgorithm("ES256"))
 	var asked atomic.Int64

@@ -98,12 +98,18 @@ func (c *keyCache) get(ctx context.Context, kid string) (publicKey, error) {
 	return publicKey{}, errUnknownKey
 }
 
-// missing is the error for a kid not in the set when no fetch may start now.
+// missing is the error for a kid not in the set when no fetch may start now. Only a set
+// fetched by the last attempt says the kid is not published; while the issuer cannot be
+// reached (its release briefly down) the kid may be a key it rotated to meanwhile, so the
+// caller is told to retry, not that its token is bad (which would sign it out).
 func (c *keyCache) missing() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.fetchedAt.IsZero() {
+	switch {
+	case c.fetchedAt.IsZero():
 		return ErrKeysUnavailable.Wrap(fmt.Errorf("no key set fetched yet: %w", c.lastErr))
+	case c.lastErr != nil:
+		return ErrKeysUnavailable.Wrap(fmt.Errorf("key set not refreshed: %w", c.lastErr))
 	}
 	return errUnknownKey
 }
