@@ -1,5 +1,7 @@
-// Package backup tests the chart's PostgreSQL backup and restore scripts
-// (charts/gaoxing/files/backup) against a real server: a backup taken while services
-// write restores into fresh databases with every record committed before it and every
-// audit chain verifying.
+// Package backup tests the chart's backup and restore scripts (charts/gaoxing/files/backup)
+// against real servers: a PostgreSQL backup taken while services write restores into
+// fresh databases with every record committed before it and every audit chain verifying;
+// an etcd snapshot taken under writes, over TLS with a client certificate and auth,
+// restores into a fresh data directory that a real etcd serves with every key
+// acknowledged before it.
 package backup

@@ -15,7 +15,9 @@ done
 mv "$partial" "$BACKUP_DIR/$stamp"
 echo "backup set $stamp complete"
 n=0
-for set in $(ls -1 "$BACKUP_DIR" | grep -v '\.partial$' | sort -r); do
+# only names of whole sets: not a leftover .partial, the etcd snapshots' directory or the
+# file system's lost+found.
+for set in $(ls -1 "$BACKUP_DIR" | grep -E '^[0-9]{8}T[0-9]{6}Z-[0-9]+$' | sort -r); do
   n=$((n + 1))
   if [ "$n" -gt "${KEEP:-7}" ]; then
     rm -rf "${BACKUP_DIR:?}/$set"
