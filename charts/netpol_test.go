@@ -182,6 +182,7 @@ func TestNetworkPoliciesIsolateReleases(t *testing.T) {
 		{"zone-a/postgresql-init", "zone-a/postgresql", 5432, true},
 		{"zone-a/migrate", "zone-a/postgresql", 5432, true},
 		{"zone-a/backup", "zone-a/postgresql", 5432, true},
+		{"zone-a/etcd-backup", "zone-a/etcd", 2379, true},
 		{"zone-a/matters", "zone-a/identity", 8080, true},
 		{"zone-a/matters", "zone-a/documents", 9090, true},
 		// The ingress controller reaches the services' HTTP port and, for presigned
@@ -200,6 +201,9 @@ func TestNetworkPoliciesIsolateReleases(t *testing.T) {
 		{"zone-b/postgresql-init", "zone-a/postgresql", 5432, false},
 		{"zone-b/migrate", "zone-a/postgresql", 5432, false},
 		{"zone-b/backup", "zone-a/postgresql", 5432, false},
+		{"zone-b/etcd-backup", "zone-a/etcd", 2379, false},
+		{"zone-a/backup", "zone-a/etcd", 2379, false},
+		{"zone-a/etcd-backup", "zone-a/postgresql", 5432, false},
 		{"zone-a/migrate", "zone-a/etcd", 2379, false},
 		{"zone-b/documents", "zone-a/minio", 9000, false},
 		{"zone-b/matters", "zone-a/identity", 9090, false},
