@@ -30,7 +30,7 @@ func TestBackupCronJob(t *testing.T) {
 				return
 			}
 			cm := r.one(t, "ConfigMap", name).typed.(*corev1.ConfigMap)
-			for _, f := range []string{"pg-dump.sh", "pg-restore.sh", "etcd-snapshot.sh", "etcd-restore.sh"} {
+			for _, f := range []string{"pg-dump.sh", "pg-restore.sh", "etcd-snapshot.sh", "etcd-restore.sh", "offsite.sh"} {
 				want, err := os.ReadFile(filepath.Join(chartDir, "files", "backup", f))
 				require.NoError(t, err)
 				require.Equal(t, string(want), cm.Data[f], f)
@@ -120,6 +120,43 @@ func TestEtcdBackupCronJob(t *testing.T) {
 			require.Equal(t, "password", env["ETCDCTL_PASSWORD"].ValueFrom.SecretKeyRef.Key)
 		})
 	}
+}
+
+// TestBackupOffsite: with backup.offsite each backup pod first writes its sets (its own
+// containers run as init containers) and then pushes them with offsite.sh (which
+// e2e/backup runs against a real store, restoring from the set it pulls back) under the
+// release's prefix, one directory per kind, with the store's credentials mounted and the
+// CA bundle trusted; without its bucket or credentials the chart does not render.
+func TestBackupOffsite(t *testing.T) {
+	c := loadChart(t)
+	set := []string{"backup.offsite.url=https://backup.example.gov.cn:9000", "backup.offsite.bucket=gaoxing-backups",
+		"backup.offsite.existingSecret=gaoxing-offsite", "tls.caBundle.configMap=gaoxing-ca"}
+	r := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml", set...))
+	for _, job := range []struct{ name, first, prefix, dir string }{
+		{componentName("backup"), "pg-dump", "gaoxing/gaoxing/postgresql", "/backup"},
+		{componentName("etcd-backup"), "file", "gaoxing/gaoxing/etcd", "/backup/etcd"},
+	} {
+		spec := r.one(t, "CronJob", job.name).typed.(*batchv1.CronJob).Spec.JobTemplate.Spec.Template.Spec
+		inits := make([]string, 0, len(spec.InitContainers))
+		for _, ct := range spec.InitContainers {
+			inits = append(inits, ct.Name)
+		}
+		require.Equal(t, job.first, inits[len(inits)-1], "%s: the backup runs before the push", job.name)
+		require.Len(t, spec.Containers, 1)
+		push := spec.Containers[0]
+		require.Equal(t, []string{"/bin/sh", "/etc/gaoxing/backup/offsite.sh", "push"}, push.Command)
+		env := envMap(push.Env)
+		require.Equal(t, job.prefix, env["OFFSITE_PREFIX"], job.name)
+		require.Equal(t, job.dir, env["BACKUP_DIR"], job.name)
+		require.Equal(t, "/etc/gaoxing/ca", env["SSL_CERT_DIR"])
+		require.Equal(t, "gaoxing-offsite", volumeNamed(t, spec, "offsite").Secret.SecretName)
+		requireMounted(t, job.name, corev1.PodSpec{Containers: []corev1.Container{push}, Volumes: spec.Volumes}, "/etc/gaoxing/offsite/secret-key")
+		requireMounted(t, job.name, corev1.PodSpec{Containers: []corev1.Container{push}, Volumes: spec.Volumes}, "/etc/gaoxing/ca/ca.crt")
+	}
+	_, err := renderChart(t, c, "gaoxing", valuesOf(t, "values.yaml", set[0], set[1]))
+	require.ErrorContains(t, err, "backup.offsite.existingSecret is required")
+	_, err = renderChart(t, c, "gaoxing", valuesOf(t, "values.yaml", set[0], set[2]))
+	require.ErrorContains(t, err, "backup.offsite.bucket is required")
 }
 
 func volumeNamed(t *testing.T, spec corev1.PodSpec, name string) corev1.Volume {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/minio/minio-go/v7"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
@@ -117,6 +118,24 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 	sets, err := os.ReadDir(backups)
 	require.NoError(t, err)
 	require.Len(t, sets, 1)
+
+	// Off the cluster: the set is pushed to an object store (once: a second push finds it
+	// whole there), and the restore below reads the copy pulled back into an empty
+	// directory, as after losing the backup volume.
+	store := testenv.StartMinIO(t)
+	require.NoError(t, store.Client().MakeBucket(ctx, "gaoxing-backups", minio.MakeBucketOptions{ObjectLocking: true}))
+	creds := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(creds, "access-key"), []byte(store.AccessKey), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(creds, "secret-key"), []byte(store.SecretKey), 0o600))
+	offsite := []string{"OFFSITE_URL=http://" + store.Endpoint, "OFFSITE_CREDENTIALS=" + creds,
+		"OFFSITE_BUCKET=gaoxing-backups", "OFFSITE_PREFIX=gaoxing/gaoxing/postgresql", "BACKUP_DIR=" + backups}
+	offsiteScript := filepath.Join(scripts, "offsite.sh")
+	require.Contains(t, runScript(t, offsiteScript, []string{"push"}, offsite...), "shipped "+sets[0].Name())
+	require.NotContains(t, runScript(t, offsiteScript, []string{"push"}, offsite...), "shipped", "a whole set is shipped once")
+	pulled := t.TempDir()
+	require.Contains(t, runScript(t, offsiteScript, []string{"pull", sets[0].Name()}, append(offsite, "BACKUP_DIR="+pulled)...),
+		"pulled "+sets[0].Name())
+
 	restored := dbName + "_restored"
 	t.Cleanup(func() {
 		admin, err := pgx.Connect(context.Background(), dsn)
@@ -125,7 +144,7 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 			_ = admin.Close(context.Background())
 		}
 	})
-	out = run("pg-restore.sh", []string{"SUFFIX=_restored"}, filepath.Join(backups, sets[0].Name()))
+	out = run("pg-restore.sh", []string{"SUFFIX=_restored"}, filepath.Join(pulled, sets[0].Name()))
 	require.Contains(t, out, "restored "+restored)
 
 	ru := *u

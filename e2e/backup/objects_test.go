@@ -76,7 +76,7 @@ func (s *objectStore) key(t *testing.T, user string) string {
 // provision runs provision.sh against the store as its root user.
 func (s *objectStore) provision(t *testing.T, tierUsers []string, extra ...string) string {
 	t.Helper()
-	return runScript(t, filepath.Join(objectScripts, "provision.sh"), append([]string{
+	return runScript(t, filepath.Join(objectScripts, "provision.sh"), nil, append([]string{
 		"ENDPOINT=http://" + s.Endpoint, "ROOT_USER=" + s.AccessKey, "ROOT_PASSWORD=" + s.SecretKey,
 		"BUCKET=" + bucket, "SERVICE_USER=" + serviceUser, "TIER_USERS=" + strings.Join(tierUsers, " "),
 		"SECRETS=" + s.secrets,
@@ -93,10 +93,10 @@ func (s *objectStore) as(t *testing.T, user, key string) *minio.Client {
 
 // runScript runs one of the chart's shell scripts with mc on PATH and a scratch mc
 // configuration, and returns what it printed.
-func runScript(t *testing.T, script string, env ...string) string {
+func runScript(t *testing.T, script string, args []string, env ...string) string {
 	t.Helper()
 	mc := testenv.Binary(t, "mc")
-	cmd := exec.CommandContext(t.Context(), "sh", script)
+	cmd := exec.CommandContext(t.Context(), "sh", append([]string{script}, args...)...)
 	cmd.Env = append(os.Environ(), append([]string{
 		"PATH=" + filepath.Dir(mc) + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"MC_CONFIG_DIR=" + t.TempDir(),
@@ -288,7 +288,7 @@ func TestObjectsRestoreFromReplica(t *testing.T) {
 
 	fresh := newObjectStore(t)
 	fresh.provision(t, nil) // the new release's Job: bucket, users, policy
-	out = runScript(t, filepath.Join(objectScripts, "restore.sh"), append(replicaEnv,
+	out = runScript(t, filepath.Join(objectScripts, "restore.sh"), nil, append(replicaEnv,
 		"REPLICA_USER="+replica.AccessKey, "REPLICA_PASSWORD="+replica.SecretKey,
 		"ENDPOINT=http://"+fresh.Endpoint, "ROOT_USER="+fresh.AccessKey, "ROOT_PASSWORD="+fresh.SecretKey,
 		"BUCKET="+bucket, "TIMEOUT=300")...)

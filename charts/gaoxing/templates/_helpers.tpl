@@ -311,3 +311,48 @@ securityContext:
 {{- printf "%s://%s" (include "gaoxing.publicScheme" .) .Values.district.host -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The container that pushes one backup kind's sets off the cluster (backup.offsite,
+files/backup/offsite.sh) once the backup's own containers, run before it as init
+containers, have written them. Call with (list $ "postgresql" "/backup"). */}}
+{{- define "gaoxing.offsiteContainer" -}}
+{{- $root := index . 0 -}}
+{{- $o := $root.Values.backup.offsite -}}
+{{- $prefix := $o.prefix | default (printf "%s/%s" $root.Release.Namespace $root.Release.Name) -}}
+- name: offsite
+  image: {{ include "gaoxing.image" (dict "root" $root "image" $root.Values.minio.mcImage "defaultTag" "") }}
+  imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+  command: [/bin/sh, /etc/gaoxing/backup/offsite.sh, push]
+  env:
+    - {name: OFFSITE_URL, value: {{ $o.url | quote }}}
+    - {name: OFFSITE_BUCKET, value: {{ required "backup.offsite.bucket is required with its url" $o.bucket | quote }}}
+    - {name: OFFSITE_PREFIX, value: {{ printf "%s/%s" (trimSuffix "/" $prefix) (index . 1) | quote }}}
+    - {name: OFFSITE_CREDENTIALS, value: /etc/gaoxing/offsite}
+    - {name: BACKUP_DIR, value: {{ index . 2 | quote }}}
+    - {name: MC_CONFIG_DIR, value: /tmp/mc}
+    {{- if include "gaoxing.hasCA" $root }}
+    - {name: SSL_CERT_DIR, value: {{ include "gaoxing.caDir" $root }}}
+    {{- end }}
+  resources:
+    requests: {cpu: 10m, memory: 32Mi}
+    limits: {memory: 256Mi}
+  securityContext:
+    {{- include "gaoxing.containerSecurityContext" $root | nindent 4 }}
+  volumeMounts:
+    - {name: scripts, mountPath: /etc/gaoxing/backup, readOnly: true}
+    - {name: backup, mountPath: /backup, readOnly: true}
+    - {name: tmp, mountPath: /tmp}
+    - {name: offsite, mountPath: /etc/gaoxing/offsite, readOnly: true}
+    {{- if include "gaoxing.hasCA" $root }}
+    - {name: ca-bundle, mountPath: {{ include "gaoxing.caDir" $root }}, readOnly: true}
+    {{- end }}
+{{- end -}}
+
+{{/* the credentials volume of offsiteContainer. */}}
+{{- define "gaoxing.offsiteVolume" -}}
+- name: offsite
+  secret:
+    secretName: {{ required "backup.offsite.existingSecret is required with its url" .Values.backup.offsite.existingSecret }}
+    defaultMode: 0440
+    items: [{key: access-key, path: access-key}, {key: secret-key, path: secret-key}]
+{{- end -}}
