@@ -183,6 +183,7 @@ func TestNetworkPoliciesIsolateReleases(t *testing.T) {
 		{"zone-a/migrate", "zone-a/postgresql", 5432, true},
 		{"zone-a/backup", "zone-a/postgresql", 5432, true},
 		{"zone-a/etcd-backup", "zone-a/etcd", 2379, true},
+		{"zone-a/minio-provision", "zone-a/minio", 9000, true},
 		{"zone-a/matters", "zone-a/identity", 8080, true},
 		{"zone-a/matters", "zone-a/documents", 9090, true},
 		// The ingress controller reaches the services' HTTP port and, for presigned
@@ -206,6 +207,10 @@ func TestNetworkPoliciesIsolateReleases(t *testing.T) {
 		{"zone-a/etcd-backup", "zone-a/postgresql", 5432, false},
 		{"zone-a/migrate", "zone-a/etcd", 2379, false},
 		{"zone-b/documents", "zone-a/minio", 9000, false},
+		{"zone-b/minio-provision", "zone-a/minio", 9000, false},
+		{"zone-b/minio", "gaoxing-district/minio", 9000, false},
+		// The district's object store is four servers that reach each other.
+		{"gaoxing-district/minio", "gaoxing-district/minio", 9000, true},
 		{"zone-b/matters", "zone-a/identity", 9090, false},
 		{"zone-a/etcd", "zone-b/etcd", 2380, false},
 		// The tiers of one zone reach the district's stores and identity; nobody else does.

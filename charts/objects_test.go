@@ -73,3 +73,35 @@ func TestObjectStoreCredentials(t *testing.T) {
 	_, err = renderChart(t, c, "gaoxing", valuesOf(t, "values.yaml", "backup.minio.replica.url=backup.example"))
 	require.Error(t, err, "a replica URL names its scheme")
 }
+
+// TestObjectStoreErasureSet: the district's bundled MinIO is four servers of one drive
+// each started together, each naming all four by their stable names through a headless
+// Service that publishes them before they are ready, spread over nodes, at most one
+// disrupted at a time; the pooled default stays one server; 2 and 3 (no erasure set) and
+// more than 16 are refused.
+func TestObjectStoreErasureSet(t *testing.T) {
+	c := loadChart(t)
+	r := mustRender(t, c, "gaoxing-district", valuesOf(t, "values-district.yaml"))
+	sts := r.one(t, "StatefulSet", componentName("minio")).typed.(*appsv1.StatefulSet)
+	require.EqualValues(t, 4, *sts.Spec.Replicas)
+	require.Equal(t, appsv1.ParallelPodManagement, sts.Spec.PodManagementPolicy)
+	require.Equal(t, componentName("minio-headless"), sts.Spec.ServiceName)
+	require.Equal(t, "http://gaoxing-minio-{0...3}.gaoxing-minio-headless.gaoxing-district.svc:9000/data",
+		sts.Spec.Template.Spec.Containers[0].Args[1])
+	require.NotEmpty(t, sts.Spec.Template.Spec.TopologySpreadConstraints)
+	headless := r.one(t, "Service", componentName("minio-headless")).typed.(*corev1.Service)
+	require.Equal(t, corev1.ClusterIPNone, headless.Spec.ClusterIP)
+	require.True(t, headless.Spec.PublishNotReadyAddresses)
+	r.one(t, "PodDisruptionBudget", componentName("minio"))
+
+	pooled := mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml"))
+	one := pooled.one(t, "StatefulSet", componentName("minio")).typed.(*appsv1.StatefulSet)
+	require.EqualValues(t, 1, *one.Spec.Replicas)
+	require.Equal(t, "/data", one.Spec.Template.Spec.Containers[0].Args[1])
+	require.NotContains(t, pooled.byKind("Service"), componentName("minio-headless"))
+
+	for _, n := range []string{"2", "3", "17"} {
+		_, err := renderChart(t, c, "gaoxing", valuesOf(t, "values.yaml", "minio.replicas="+n))
+		require.Error(t, err, "minio.replicas=%s", n)
+	}
+}
