@@ -151,6 +151,9 @@ func TestObjectStoreLeastPrivilege(t *testing.T) {
 			for o := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: "tenants/", Recursive: true, WithVersions: true}) {
 				require.NoError(t, o.Err)
 			}
+			for u := range c.ListIncompleteUploads(ctx, bucket, "tenants/", true) {
+				require.NoError(t, u.Err, "the orphan sweep lists abandoned uploads")
+			}
 			require.NoError(t, c.RemoveObject(ctx, bucket, info.Key, minio.RemoveObjectOptions{VersionID: info.VersionID, GovernanceBypass: true}),
 				"the orphan sweep lifts GOVERNANCE retention")
 			kept, err := c.PutObject(ctx, bucket, "tenants/ahz/cases/f1", strings.NewReader("case"), 4,
