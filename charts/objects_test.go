@@ -70,6 +70,15 @@ func TestObjectStoreCredentials(t *testing.T) {
 	require.Equal(t, "https://backup.example:9000", jobEnv["REPLICA_URL"])
 	require.Equal(t, "gaoxing-documents-replica", jobEnv["REPLICA_BUCKET"])
 	requireMounted(t, "minio-provision", job, "/etc/gaoxing/minio-replica/secret-key")
+	require.NotContains(t, jobEnv, "SSL_CERT_DIR", "no CA bundle given")
+
+	// Over TLS with the zone's CA: the bundled server serves https and mc trusts the bundle.
+	r = mustRender(t, c, "gaoxing", valuesOf(t, "values.yaml", "minio.tls.existingSecret=gaoxing-minio-tls", "tls.caBundle.configMap=gaoxing-ca"))
+	job = r.one(t, "Job", componentName("minio-provision-1")).typed.(*batchv1.Job).Spec.Template.Spec
+	jobEnv = envMap(job.Containers[0].Env)
+	require.Equal(t, "https://gaoxing-minio.gaoxing.svc:9000", jobEnv["ENDPOINT"])
+	require.Equal(t, "/etc/gaoxing/ca", jobEnv["SSL_CERT_DIR"])
+	requireMounted(t, "minio-provision", job, "/etc/gaoxing/ca/ca.crt")
 	_, err = renderChart(t, c, "gaoxing", valuesOf(t, "values.yaml", "backup.minio.replica.url=backup.example"))
 	require.Error(t, err, "a replica URL names its scheme")
 }
