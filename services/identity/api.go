@@ -234,6 +234,18 @@ func (a api) ListRoles(ctx context.Context, r *identityv1.ListRolesRequest) (*id
 	return resp, nil
 }
 
+func (a api) CheckAccess(ctx context.Context, r *identityv1.CheckAccessRequest) (*identityv1.CheckAccessResponse, error) {
+	t, err := parseTenantName("tenant", r.GetTenant())
+	if err != nil {
+		return nil, err
+	}
+	allowed, err := a.c.CheckAccess(ctx, t, r.GetPermissions())
+	if err != nil {
+		return nil, err
+	}
+	return &identityv1.CheckAccessResponse{Allowed: allowed}, nil
+}
+
 // errNoReplayOfSecrets refuses an idempotency key where the response carries a secret:
 // the idempotency record would keep the secret in the database for replay.
 var errNoReplayOfSecrets = errs.New(errs.InvalidArgument, "IDEMPOTENCY_KEY_NOT_ALLOWED", "此操作返回的密钥只显示一次，不支持幂等键重放")

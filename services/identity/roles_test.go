@@ -79,6 +79,26 @@ func TestGrantRules(t *testing.T) {
 	_, err = f.core.ListRoles(f.as(t, clerk.ID), streetAdmin.Name(), "")
 	requireCode(t, err, errs.PermissionDenied, "PERMISSION_DENIED")
 
+	// CheckAccess answers for the caller alone, at the tenant asked, in the request's order.
+	perms := []string{"tickets.tickets:update", "matters.applications:create", "ops.telemetry:read", "identity.roles:create"}
+	got, err := f.core.CheckAccess(f.as(t, clerk.ID), "ahz.s01.c01", perms)
+	require.NoError(t, err)
+	require.Equal(t, []string{"matters.applications:create"}, got)
+	got, err = f.core.CheckAccess(f.as(t, clerk.ID), "ahz.s02.c03", perms)
+	require.NoError(t, err)
+	require.Equal(t, []string{"tickets.tickets:update"}, got, "the handler role reaches the street's subtree")
+	got, err = f.core.CheckAccess(f.as(t, clerk.ID), "ahz.s01", perms)
+	require.NoError(t, err)
+	require.Empty(t, got, "nothing above the grants")
+	_, err = f.core.CheckAccess(f.as(t, clerk.ID), "ahz.s01.c01", []string{"tickets.tickets"})
+	requireCode(t, err, errs.InvalidArgument, "INVALID_ARGUMENT")
+	_, err = f.core.CheckAccess(f.as(t, clerk.ID), "ahz.s01.c01", make([]string, maxAccessChecks+1))
+	requireCode(t, err, errs.InvalidArgument, "INVALID_ARGUMENT")
+	_, err = f.core.CheckAccess(f.as(t, clerk.ID), "ahz.s01.c99", perms)
+	requireCode(t, err, errs.NotFound, "TENANT_NOT_FOUND")
+	_, err = f.core.CheckAccess(t.Context(), "ahz.s01.c01", perms)
+	require.Error(t, err, "only a signed-in caller asks")
+
 	// The clerk now reaches beyond the street: the street admin no longer manages it.
 	err = f.core.RevokeRole(street, "ahz.s01.c01", clerk.Name(), "window_clerk")
 	requireCode(t, err, errs.PermissionDenied, "OUTSIDE_ADMIN_SCOPE")

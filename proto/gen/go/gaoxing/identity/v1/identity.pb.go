@@ -1666,6 +1666,107 @@ func (x *ListRolesResponse) GetGrants() []*RoleGrant {
 	return nil
 }
 
+type CheckAccessRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// tenants/{tenant}: where the caller would act.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// "<object>:<action>" pairs as the contracts' rules name them, e.g. "ops.telemetry:read";
+	// at most 64.
+	Permissions   []string `protobuf:"bytes,2,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckAccessRequest) Reset() {
+	*x = CheckAccessRequest{}
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckAccessRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckAccessRequest) ProtoMessage() {}
+
+func (x *CheckAccessRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckAccessRequest.ProtoReflect.Descriptor instead.
+func (*CheckAccessRequest) Descriptor() ([]byte, []int) {
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CheckAccessRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *CheckAccessRequest) GetPermissions() []string {
+	if x != nil {
+		return x.Permissions
+	}
+	return nil
+}
+
+type CheckAccessResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The requested permissions a staff role of the caller grants at the tenant, in the
+	// request's order.
+	Allowed       []string `protobuf:"bytes,1,rep,name=allowed,proto3" json:"allowed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckAccessResponse) Reset() {
+	*x = CheckAccessResponse{}
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckAccessResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckAccessResponse) ProtoMessage() {}
+
+func (x *CheckAccessResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckAccessResponse.ProtoReflect.Descriptor instead.
+func (*CheckAccessResponse) Descriptor() ([]byte, []int) {
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *CheckAccessResponse) GetAllowed() []string {
+	if x != nil {
+		return x.Allowed
+	}
+	return nil
+}
+
 // OAuthClient is a machine client or the console.
 type OAuthClient struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1688,7 +1789,7 @@ type OAuthClient struct {
 
 func (x *OAuthClient) Reset() {
 	*x = OAuthClient{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1801,7 @@ func (x *OAuthClient) String() string {
 func (*OAuthClient) ProtoMessage() {}
 
 func (x *OAuthClient) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1814,7 @@ func (x *OAuthClient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OAuthClient.ProtoReflect.Descriptor instead.
 func (*OAuthClient) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{28}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *OAuthClient) GetName() string {
@@ -1792,7 +1893,7 @@ type RegisterClientRequest struct {
 
 func (x *RegisterClientRequest) Reset() {
 	*x = RegisterClientRequest{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1804,7 +1905,7 @@ func (x *RegisterClientRequest) String() string {
 func (*RegisterClientRequest) ProtoMessage() {}
 
 func (x *RegisterClientRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1817,7 +1918,7 @@ func (x *RegisterClientRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterClientRequest.ProtoReflect.Descriptor instead.
 func (*RegisterClientRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{29}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RegisterClientRequest) GetParent() string {
@@ -1852,7 +1953,7 @@ type RegisterClientResponse struct {
 
 func (x *RegisterClientResponse) Reset() {
 	*x = RegisterClientResponse{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1864,7 +1965,7 @@ func (x *RegisterClientResponse) String() string {
 func (*RegisterClientResponse) ProtoMessage() {}
 
 func (x *RegisterClientResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1877,7 +1978,7 @@ func (x *RegisterClientResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterClientResponse.ProtoReflect.Descriptor instead.
 func (*RegisterClientResponse) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{30}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RegisterClientResponse) GetClient() *OAuthClient {
@@ -1903,7 +2004,7 @@ type GetClientRequest struct {
 
 func (x *GetClientRequest) Reset() {
 	*x = GetClientRequest{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[31]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1915,7 +2016,7 @@ func (x *GetClientRequest) String() string {
 func (*GetClientRequest) ProtoMessage() {}
 
 func (x *GetClientRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[31]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1928,7 +2029,7 @@ func (x *GetClientRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClientRequest.ProtoReflect.Descriptor instead.
 func (*GetClientRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{31}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetClientRequest) GetName() string {
@@ -1947,7 +2048,7 @@ type RotateClientSecretRequest struct {
 
 func (x *RotateClientSecretRequest) Reset() {
 	*x = RotateClientSecretRequest{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[32]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1959,7 +2060,7 @@ func (x *RotateClientSecretRequest) String() string {
 func (*RotateClientSecretRequest) ProtoMessage() {}
 
 func (x *RotateClientSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[32]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1972,7 +2073,7 @@ func (x *RotateClientSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClientSecretRequest.ProtoReflect.Descriptor instead.
 func (*RotateClientSecretRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{32}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RotateClientSecretRequest) GetName() string {
@@ -1995,7 +2096,7 @@ type SetClientEnabledRequest struct {
 
 func (x *SetClientEnabledRequest) Reset() {
 	*x = SetClientEnabledRequest{}
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[33]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2007,7 +2108,7 @@ func (x *SetClientEnabledRequest) String() string {
 func (*SetClientEnabledRequest) ProtoMessage() {}
 
 func (x *SetClientEnabledRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[33]
+	mi := &file_gaoxing_identity_v1_identity_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2020,7 +2121,7 @@ func (x *SetClientEnabledRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClientEnabledRequest.ProtoReflect.Descriptor instead.
 func (*SetClientEnabledRequest) Descriptor() ([]byte, []int) {
-	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{33}
+	return file_gaoxing_identity_v1_identity_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SetClientEnabledRequest) GetName() string {
@@ -2158,7 +2259,12 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
 	"\x06tenant\x18\x02 \x01(\tR\x06tenant\"K\n" +
 	"\x11ListRolesResponse\x126\n" +
-	"\x06grants\x18\x01 \x03(\v2\x1e.gaoxing.identity.v1.RoleGrantR\x06grants\"\x9c\x02\n" +
+	"\x06grants\x18\x01 \x03(\v2\x1e.gaoxing.identity.v1.RoleGrantR\x06grants\"N\n" +
+	"\x12CheckAccessRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12 \n" +
+	"\vpermissions\x18\x02 \x03(\tR\vpermissions\"/\n" +
+	"\x13CheckAccessResponse\x12\x18\n" +
+	"\aallowed\x18\x01 \x03(\tR\aallowed\"\x9c\x02\n" +
 	"\vOAuthClient\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12!\n" +
@@ -2184,7 +2290,7 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\x17SetClientEnabledRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\x03R\aversion2\x80\x17\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion2\xea\x17\n" +
 	"\x0fIdentityService\x12u\n" +
 	"\fCreateTenant\x12(.gaoxing.identity.v1.CreateTenantRequest\x1a\x1b.gaoxing.identity.v1.Tenant\"\x1e\x8a\xb5\x18\x1a\n" +
 	"\x10identity.tenants\x12\x06create\x12m\n" +
@@ -2222,7 +2328,8 @@ const file_gaoxing_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
 	"RevokeRole\x12&.gaoxing.identity.v1.RevokeRoleRequest\x1a'.gaoxing.identity.v1.RevokeRoleResponse\"\x1e\x8a\xb5\x18\x1a\n" +
 	"\x0eidentity.roles\x12\x06create\x18\x01\x12b\n" +
-	"\tListRoles\x12%.gaoxing.identity.v1.ListRolesRequest\x1a&.gaoxing.identity.v1.ListRolesResponse\"\x06\x8a\xb5\x18\x02 \x01\x12\x89\x01\n" +
+	"\tListRoles\x12%.gaoxing.identity.v1.ListRolesRequest\x1a&.gaoxing.identity.v1.ListRolesResponse\"\x06\x8a\xb5\x18\x02 \x01\x12h\n" +
+	"\vCheckAccess\x12'.gaoxing.identity.v1.CheckAccessRequest\x1a(.gaoxing.identity.v1.CheckAccessResponse\"\x06\x8a\xb5\x18\x02 \x01\x12\x89\x01\n" +
 	"\x0eRegisterClient\x12*.gaoxing.identity.v1.RegisterClientRequest\x1a+.gaoxing.identity.v1.RegisterClientResponse\"\x1e\x8a\xb5\x18\x1a\n" +
 	"\x10identity.clients\x12\x06create\x12r\n" +
 	"\tGetClient\x12%.gaoxing.identity.v1.GetClientRequest\x1a .gaoxing.identity.v1.OAuthClient\"\x1c\x8a\xb5\x18\x18\n" +
@@ -2248,7 +2355,7 @@ func file_gaoxing_identity_v1_identity_proto_rawDescGZIP() []byte {
 	return file_gaoxing_identity_v1_identity_proto_rawDescData
 }
 
-var file_gaoxing_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_gaoxing_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_gaoxing_identity_v1_identity_proto_goTypes = []any{
 	(*Tenant)(nil),                      // 0: gaoxing.identity.v1.Tenant
 	(*CreateTenantRequest)(nil),         // 1: gaoxing.identity.v1.CreateTenantRequest
@@ -2278,32 +2385,34 @@ var file_gaoxing_identity_v1_identity_proto_goTypes = []any{
 	(*RevokeRoleResponse)(nil),          // 25: gaoxing.identity.v1.RevokeRoleResponse
 	(*ListRolesRequest)(nil),            // 26: gaoxing.identity.v1.ListRolesRequest
 	(*ListRolesResponse)(nil),           // 27: gaoxing.identity.v1.ListRolesResponse
-	(*OAuthClient)(nil),                 // 28: gaoxing.identity.v1.OAuthClient
-	(*RegisterClientRequest)(nil),       // 29: gaoxing.identity.v1.RegisterClientRequest
-	(*RegisterClientResponse)(nil),      // 30: gaoxing.identity.v1.RegisterClientResponse
-	(*GetClientRequest)(nil),            // 31: gaoxing.identity.v1.GetClientRequest
-	(*RotateClientSecretRequest)(nil),   // 32: gaoxing.identity.v1.RotateClientSecretRequest
-	(*SetClientEnabledRequest)(nil),     // 33: gaoxing.identity.v1.SetClientEnabledRequest
-	(*timestamppb.Timestamp)(nil),       // 34: google.protobuf.Timestamp
-	(*v1.ListAuditRecordsRequest)(nil),  // 35: gaoxing.common.v1.ListAuditRecordsRequest
-	(*v1.VerifyAuditChainRequest)(nil),  // 36: gaoxing.common.v1.VerifyAuditChainRequest
-	(*v1.ListAuditRecordsResponse)(nil), // 37: gaoxing.common.v1.ListAuditRecordsResponse
-	(*v1.VerifyAuditChainResponse)(nil), // 38: gaoxing.common.v1.VerifyAuditChainResponse
+	(*CheckAccessRequest)(nil),          // 28: gaoxing.identity.v1.CheckAccessRequest
+	(*CheckAccessResponse)(nil),         // 29: gaoxing.identity.v1.CheckAccessResponse
+	(*OAuthClient)(nil),                 // 30: gaoxing.identity.v1.OAuthClient
+	(*RegisterClientRequest)(nil),       // 31: gaoxing.identity.v1.RegisterClientRequest
+	(*RegisterClientResponse)(nil),      // 32: gaoxing.identity.v1.RegisterClientResponse
+	(*GetClientRequest)(nil),            // 33: gaoxing.identity.v1.GetClientRequest
+	(*RotateClientSecretRequest)(nil),   // 34: gaoxing.identity.v1.RotateClientSecretRequest
+	(*SetClientEnabledRequest)(nil),     // 35: gaoxing.identity.v1.SetClientEnabledRequest
+	(*timestamppb.Timestamp)(nil),       // 36: google.protobuf.Timestamp
+	(*v1.ListAuditRecordsRequest)(nil),  // 37: gaoxing.common.v1.ListAuditRecordsRequest
+	(*v1.VerifyAuditChainRequest)(nil),  // 38: gaoxing.common.v1.VerifyAuditChainRequest
+	(*v1.ListAuditRecordsResponse)(nil), // 39: gaoxing.common.v1.ListAuditRecordsResponse
+	(*v1.VerifyAuditChainResponse)(nil), // 40: gaoxing.common.v1.VerifyAuditChainResponse
 }
 var file_gaoxing_identity_v1_identity_proto_depIdxs = []int32{
 	0,  // 0: gaoxing.identity.v1.CreateTenantRequest.tenant:type_name -> gaoxing.identity.v1.Tenant
 	0,  // 1: gaoxing.identity.v1.ListTenantsResponse.tenants:type_name -> gaoxing.identity.v1.Tenant
-	34, // 2: gaoxing.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
-	34, // 3: gaoxing.identity.v1.User.update_time:type_name -> google.protobuf.Timestamp
-	34, // 4: gaoxing.identity.v1.User.locked_until:type_name -> google.protobuf.Timestamp
+	36, // 2: gaoxing.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	36, // 3: gaoxing.identity.v1.User.update_time:type_name -> google.protobuf.Timestamp
+	36, // 4: gaoxing.identity.v1.User.locked_until:type_name -> google.protobuf.Timestamp
 	9,  // 5: gaoxing.identity.v1.CreateUserRequest.user:type_name -> gaoxing.identity.v1.User
 	9,  // 6: gaoxing.identity.v1.ListUsersResponse.users:type_name -> gaoxing.identity.v1.User
 	19, // 7: gaoxing.identity.v1.SetMandatesRequest.mandates:type_name -> gaoxing.identity.v1.Mandate
 	19, // 8: gaoxing.identity.v1.Mandates.mandates:type_name -> gaoxing.identity.v1.Mandate
 	22, // 9: gaoxing.identity.v1.ListRolesResponse.grants:type_name -> gaoxing.identity.v1.RoleGrant
-	34, // 10: gaoxing.identity.v1.OAuthClient.create_time:type_name -> google.protobuf.Timestamp
-	28, // 11: gaoxing.identity.v1.RegisterClientRequest.client:type_name -> gaoxing.identity.v1.OAuthClient
-	28, // 12: gaoxing.identity.v1.RegisterClientResponse.client:type_name -> gaoxing.identity.v1.OAuthClient
+	36, // 10: gaoxing.identity.v1.OAuthClient.create_time:type_name -> google.protobuf.Timestamp
+	30, // 11: gaoxing.identity.v1.RegisterClientRequest.client:type_name -> gaoxing.identity.v1.OAuthClient
+	30, // 12: gaoxing.identity.v1.RegisterClientResponse.client:type_name -> gaoxing.identity.v1.OAuthClient
 	1,  // 13: gaoxing.identity.v1.IdentityService.CreateTenant:input_type -> gaoxing.identity.v1.CreateTenantRequest
 	2,  // 14: gaoxing.identity.v1.IdentityService.GetTenant:input_type -> gaoxing.identity.v1.GetTenantRequest
 	3,  // 15: gaoxing.identity.v1.IdentityService.ListTenants:input_type -> gaoxing.identity.v1.ListTenantsRequest
@@ -2322,38 +2431,40 @@ var file_gaoxing_identity_v1_identity_proto_depIdxs = []int32{
 	23, // 28: gaoxing.identity.v1.IdentityService.GrantRole:input_type -> gaoxing.identity.v1.GrantRoleRequest
 	24, // 29: gaoxing.identity.v1.IdentityService.RevokeRole:input_type -> gaoxing.identity.v1.RevokeRoleRequest
 	26, // 30: gaoxing.identity.v1.IdentityService.ListRoles:input_type -> gaoxing.identity.v1.ListRolesRequest
-	29, // 31: gaoxing.identity.v1.IdentityService.RegisterClient:input_type -> gaoxing.identity.v1.RegisterClientRequest
-	31, // 32: gaoxing.identity.v1.IdentityService.GetClient:input_type -> gaoxing.identity.v1.GetClientRequest
-	32, // 33: gaoxing.identity.v1.IdentityService.RotateClientSecret:input_type -> gaoxing.identity.v1.RotateClientSecretRequest
-	33, // 34: gaoxing.identity.v1.IdentityService.SetClientEnabled:input_type -> gaoxing.identity.v1.SetClientEnabledRequest
-	35, // 35: gaoxing.identity.v1.IdentityService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
-	36, // 36: gaoxing.identity.v1.IdentityService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
-	0,  // 37: gaoxing.identity.v1.IdentityService.CreateTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 38: gaoxing.identity.v1.IdentityService.GetTenant:output_type -> gaoxing.identity.v1.Tenant
-	4,  // 39: gaoxing.identity.v1.IdentityService.ListTenants:output_type -> gaoxing.identity.v1.ListTenantsResponse
-	0,  // 40: gaoxing.identity.v1.IdentityService.RenameTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 41: gaoxing.identity.v1.IdentityService.MoveTenant:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 42: gaoxing.identity.v1.IdentityService.SetTenantEnabled:output_type -> gaoxing.identity.v1.Tenant
-	0,  // 43: gaoxing.identity.v1.IdentityService.SetTenantServices:output_type -> gaoxing.identity.v1.Tenant
-	9,  // 44: gaoxing.identity.v1.IdentityService.CreateUser:output_type -> gaoxing.identity.v1.User
-	9,  // 45: gaoxing.identity.v1.IdentityService.GetUser:output_type -> gaoxing.identity.v1.User
-	13, // 46: gaoxing.identity.v1.IdentityService.ListUsers:output_type -> gaoxing.identity.v1.ListUsersResponse
-	9,  // 47: gaoxing.identity.v1.IdentityService.FindUserByIDNumber:output_type -> gaoxing.identity.v1.User
-	9,  // 48: gaoxing.identity.v1.IdentityService.SetUserStatus:output_type -> gaoxing.identity.v1.User
-	17, // 49: gaoxing.identity.v1.IdentityService.ChangePassword:output_type -> gaoxing.identity.v1.ChangePasswordResponse
-	9,  // 50: gaoxing.identity.v1.IdentityService.ResetPassword:output_type -> gaoxing.identity.v1.User
-	21, // 51: gaoxing.identity.v1.IdentityService.SetMandates:output_type -> gaoxing.identity.v1.Mandates
-	22, // 52: gaoxing.identity.v1.IdentityService.GrantRole:output_type -> gaoxing.identity.v1.RoleGrant
-	25, // 53: gaoxing.identity.v1.IdentityService.RevokeRole:output_type -> gaoxing.identity.v1.RevokeRoleResponse
-	27, // 54: gaoxing.identity.v1.IdentityService.ListRoles:output_type -> gaoxing.identity.v1.ListRolesResponse
-	30, // 55: gaoxing.identity.v1.IdentityService.RegisterClient:output_type -> gaoxing.identity.v1.RegisterClientResponse
-	28, // 56: gaoxing.identity.v1.IdentityService.GetClient:output_type -> gaoxing.identity.v1.OAuthClient
-	30, // 57: gaoxing.identity.v1.IdentityService.RotateClientSecret:output_type -> gaoxing.identity.v1.RegisterClientResponse
-	28, // 58: gaoxing.identity.v1.IdentityService.SetClientEnabled:output_type -> gaoxing.identity.v1.OAuthClient
-	37, // 59: gaoxing.identity.v1.IdentityService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
-	38, // 60: gaoxing.identity.v1.IdentityService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
-	37, // [37:61] is the sub-list for method output_type
-	13, // [13:37] is the sub-list for method input_type
+	28, // 31: gaoxing.identity.v1.IdentityService.CheckAccess:input_type -> gaoxing.identity.v1.CheckAccessRequest
+	31, // 32: gaoxing.identity.v1.IdentityService.RegisterClient:input_type -> gaoxing.identity.v1.RegisterClientRequest
+	33, // 33: gaoxing.identity.v1.IdentityService.GetClient:input_type -> gaoxing.identity.v1.GetClientRequest
+	34, // 34: gaoxing.identity.v1.IdentityService.RotateClientSecret:input_type -> gaoxing.identity.v1.RotateClientSecretRequest
+	35, // 35: gaoxing.identity.v1.IdentityService.SetClientEnabled:input_type -> gaoxing.identity.v1.SetClientEnabledRequest
+	37, // 36: gaoxing.identity.v1.IdentityService.ListAuditRecords:input_type -> gaoxing.common.v1.ListAuditRecordsRequest
+	38, // 37: gaoxing.identity.v1.IdentityService.VerifyAuditChain:input_type -> gaoxing.common.v1.VerifyAuditChainRequest
+	0,  // 38: gaoxing.identity.v1.IdentityService.CreateTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 39: gaoxing.identity.v1.IdentityService.GetTenant:output_type -> gaoxing.identity.v1.Tenant
+	4,  // 40: gaoxing.identity.v1.IdentityService.ListTenants:output_type -> gaoxing.identity.v1.ListTenantsResponse
+	0,  // 41: gaoxing.identity.v1.IdentityService.RenameTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 42: gaoxing.identity.v1.IdentityService.MoveTenant:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 43: gaoxing.identity.v1.IdentityService.SetTenantEnabled:output_type -> gaoxing.identity.v1.Tenant
+	0,  // 44: gaoxing.identity.v1.IdentityService.SetTenantServices:output_type -> gaoxing.identity.v1.Tenant
+	9,  // 45: gaoxing.identity.v1.IdentityService.CreateUser:output_type -> gaoxing.identity.v1.User
+	9,  // 46: gaoxing.identity.v1.IdentityService.GetUser:output_type -> gaoxing.identity.v1.User
+	13, // 47: gaoxing.identity.v1.IdentityService.ListUsers:output_type -> gaoxing.identity.v1.ListUsersResponse
+	9,  // 48: gaoxing.identity.v1.IdentityService.FindUserByIDNumber:output_type -> gaoxing.identity.v1.User
+	9,  // 49: gaoxing.identity.v1.IdentityService.SetUserStatus:output_type -> gaoxing.identity.v1.User
+	17, // 50: gaoxing.identity.v1.IdentityService.ChangePassword:output_type -> gaoxing.identity.v1.ChangePasswordResponse
+	9,  // 51: gaoxing.identity.v1.IdentityService.ResetPassword:output_type -> gaoxing.identity.v1.User
+	21, // 52: gaoxing.identity.v1.IdentityService.SetMandates:output_type -> gaoxing.identity.v1.Mandates
+	22, // 53: gaoxing.identity.v1.IdentityService.GrantRole:output_type -> gaoxing.identity.v1.RoleGrant
+	25, // 54: gaoxing.identity.v1.IdentityService.RevokeRole:output_type -> gaoxing.identity.v1.RevokeRoleResponse
+	27, // 55: gaoxing.identity.v1.IdentityService.ListRoles:output_type -> gaoxing.identity.v1.ListRolesResponse
+	29, // 56: gaoxing.identity.v1.IdentityService.CheckAccess:output_type -> gaoxing.identity.v1.CheckAccessResponse
+	32, // 57: gaoxing.identity.v1.IdentityService.RegisterClient:output_type -> gaoxing.identity.v1.RegisterClientResponse
+	30, // 58: gaoxing.identity.v1.IdentityService.GetClient:output_type -> gaoxing.identity.v1.OAuthClient
+	32, // 59: gaoxing.identity.v1.IdentityService.RotateClientSecret:output_type -> gaoxing.identity.v1.RegisterClientResponse
+	30, // 60: gaoxing.identity.v1.IdentityService.SetClientEnabled:output_type -> gaoxing.identity.v1.OAuthClient
+	39, // 61: gaoxing.identity.v1.IdentityService.ListAuditRecords:output_type -> gaoxing.common.v1.ListAuditRecordsResponse
+	40, // 62: gaoxing.identity.v1.IdentityService.VerifyAuditChain:output_type -> gaoxing.common.v1.VerifyAuditChainResponse
+	38, // [38:63] is the sub-list for method output_type
+	13, // [13:38] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name
@@ -2370,7 +2481,7 @@ func file_gaoxing_identity_v1_identity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gaoxing_identity_v1_identity_proto_rawDesc), len(file_gaoxing_identity_v1_identity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -38,6 +38,7 @@ const (
 	IdentityService_GrantRole_FullMethodName          = "/gaoxing.identity.v1.IdentityService/GrantRole"
 	IdentityService_RevokeRole_FullMethodName         = "/gaoxing.identity.v1.IdentityService/RevokeRole"
 	IdentityService_ListRoles_FullMethodName          = "/gaoxing.identity.v1.IdentityService/ListRoles"
+	IdentityService_CheckAccess_FullMethodName        = "/gaoxing.identity.v1.IdentityService/CheckAccess"
 	IdentityService_RegisterClient_FullMethodName     = "/gaoxing.identity.v1.IdentityService/RegisterClient"
 	IdentityService_GetClient_FullMethodName          = "/gaoxing.identity.v1.IdentityService/GetClient"
 	IdentityService_RotateClientSecret_FullMethodName = "/gaoxing.identity.v1.IdentityService/RotateClientSecret"
@@ -93,6 +94,10 @@ type IdentityServiceClient interface {
 	RevokeRole(ctx context.Context, in *RevokeRoleRequest, opts ...grpc.CallOption) (*RevokeRoleResponse, error)
 	// ListRoles lists a subject's effective grants, optionally those reaching one tenant.
 	ListRoles(ctx context.Context, in *ListRolesRequest, opts ...grpc.CallOption) (*ListRolesResponse, error)
+	// CheckAccess answers which of the given permissions the caller holds as staff at a
+	// tenant (the console shows a person only the pages they may use). It answers for
+	// the caller alone, so anyone signed in may ask.
+	CheckAccess(ctx context.Context, in *CheckAccessRequest, opts ...grpc.CallOption) (*CheckAccessResponse, error)
 	// RegisterClient registers a machine client (court, legal aid, 12345) or the console
 	// for a tenant; the secret is in this response only.
 	RegisterClient(ctx context.Context, in *RegisterClientRequest, opts ...grpc.CallOption) (*RegisterClientResponse, error)
@@ -299,6 +304,16 @@ func (c *identityServiceClient) ListRoles(ctx context.Context, in *ListRolesRequ
 	return out, nil
 }
 
+func (c *identityServiceClient) CheckAccess(ctx context.Context, in *CheckAccessRequest, opts ...grpc.CallOption) (*CheckAccessResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckAccessResponse)
+	err := c.cc.Invoke(ctx, IdentityService_CheckAccess_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *identityServiceClient) RegisterClient(ctx context.Context, in *RegisterClientRequest, opts ...grpc.CallOption) (*RegisterClientResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RegisterClientResponse)
@@ -406,6 +421,10 @@ type IdentityServiceServer interface {
 	RevokeRole(context.Context, *RevokeRoleRequest) (*RevokeRoleResponse, error)
 	// ListRoles lists a subject's effective grants, optionally those reaching one tenant.
 	ListRoles(context.Context, *ListRolesRequest) (*ListRolesResponse, error)
+	// CheckAccess answers which of the given permissions the caller holds as staff at a
+	// tenant (the console shows a person only the pages they may use). It answers for
+	// the caller alone, so anyone signed in may ask.
+	CheckAccess(context.Context, *CheckAccessRequest) (*CheckAccessResponse, error)
 	// RegisterClient registers a machine client (court, legal aid, 12345) or the console
 	// for a tenant; the secret is in this response only.
 	RegisterClient(context.Context, *RegisterClientRequest) (*RegisterClientResponse, error)
@@ -485,6 +504,9 @@ func (UnimplementedIdentityServiceServer) RevokeRole(context.Context, *RevokeRol
 }
 func (UnimplementedIdentityServiceServer) ListRoles(context.Context, *ListRolesRequest) (*ListRolesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRoles not implemented")
+}
+func (UnimplementedIdentityServiceServer) CheckAccess(context.Context, *CheckAccessRequest) (*CheckAccessResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckAccess not implemented")
 }
 func (UnimplementedIdentityServiceServer) RegisterClient(context.Context, *RegisterClientRequest) (*RegisterClientResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RegisterClient not implemented")
@@ -849,6 +871,24 @@ func _IdentityService_ListRoles_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IdentityService_CheckAccess_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckAccessRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).CheckAccess(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_CheckAccess_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).CheckAccess(ctx, req.(*CheckAccessRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IdentityService_RegisterClient_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RegisterClientRequest)
 	if err := dec(in); err != nil {
@@ -1035,6 +1075,10 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListRoles",
 			Handler:    _IdentityService_ListRoles_Handler,
+		},
+		{
+			MethodName: "CheckAccess",
+			Handler:    _IdentityService_CheckAccess_Handler,
 		},
 		{
 			MethodName: "RegisterClient",
