@@ -55,6 +55,10 @@ func TestConsoleOps(t *testing.T) {
 	t.Run("operator", func(t *testing.T) {
 		op := person(t, browser)
 		signIn(t, op, p.base, "ops01", staffPass, newStaff)
+		// The operator's menu has the ops pages, and no one's casework.
+		opsMenu := `document.querySelector("nav[aria-label='主菜单']").innerText`
+		require.Eventually(t, func() bool { return strings.Contains(peek[string](op, opsMenu), "链路查询") }, 30*time.Second, 100*time.Millisecond)
+		require.NotContains(t, eval[string](t, op, opsMenu), "办件队列")
 
 		// RED narrowed to the catalogue's reads: their line appears once Prometheus has
 		// scraped them; calls made after that raise its rate above zero (a rate is the
@@ -121,6 +125,12 @@ func TestConsoleOps(t *testing.T) {
 	t.Run("a window clerk is refused", func(t *testing.T) {
 		clerk := person(t, browser)
 		signIn(t, clerk, p.base, "clerk01", staffPass, newStaff)
+		// The menu shows the clerk's work and none of the operator's pages (identity's
+		// CheckAccess); the addresses are still refused by the service below.
+		menu := `document.querySelector("nav[aria-label='主菜单']").innerText`
+		require.Eventually(t, func() bool { return strings.Contains(peek[string](clerk, menu), "办件队列") }, 30*time.Second, 100*time.Millisecond)
+		require.NotContains(t, eval[string](t, clerk, menu), "运维监控")
+		require.NotContains(t, eval[string](t, clerk, menu), "系统管理")
 		for _, path := range []string{"/ops/red", "/ops/traces?service=matters", "/ops/alerts"} {
 			do(t, clerk, chromedp.Navigate(p.base+path))
 			waitText(t, clerk, "错误码 PERMISSION_DENIED", true)

@@ -2,8 +2,10 @@
 // and the signed-in person, and the page itself, loaded on first visit.
 import { LogoutOutlined, MenuOutlined, UserOutlined } from "@ant-design/icons";
 import { Button, Dropdown, Grid, Layout as AntLayout, Menu, Spin, Tag, Typography, type MenuProps } from "antd";
+import { useQuery } from "@tanstack/react-query";
 import { Suspense, lazy, useEffect, useMemo, useState } from "react";
 import { Outlet, matchPath, useLocation, useNavigate } from "react-router";
+import { data, identity } from "../api/client";
 import { signOut } from "./auth";
 import { menuGroups, pages } from "./pages";
 import { useSession } from "./session";
@@ -13,6 +15,21 @@ const { Header, Sider, Content } = AntLayout;
 // The tenant switcher reads identity's tree; it loads after the frame, the home tenant
 // shown until then.
 const TenantSwitcher = lazy(() => import("../features/admin/TenantSwitcher"));
+
+// The rules of the menu's pages, asked of identity once per tenant.
+const menuRules = [...new Set(pages.flatMap((p) => (p.menu && p.rule ? [p.rule] : [])))];
+
+// useAllowed is which of the menu's rules the person holds as staff at the tenant. Until
+// identity answers (or if it cannot), only the pages without a rule are in the menu; a
+// page reached by its address still loads, and its service decides each call.
+function useAllowed(tenant: string): Set<string> {
+  const q = useQuery({
+    queryKey: ["access", tenant],
+    staleTime: 60_000,
+    queryFn: () => data(identity.GET("/v1/tenants/{tenant}:checkAccess", { params: { path: { tenant }, query: { permissions: menuRules } } })),
+  });
+  return useMemo(() => new Set(q.data?.allowed ?? []), [q.data]);
+}
 
 export function Layout() {
   const { profile, tenant } = useSession();
@@ -28,17 +45,20 @@ export function Layout() {
     document.title = `${current?.title ?? "高兴办"} · 高兴办工作台`;
   }, [current]);
 
+  const allowed = useAllowed(tenant);
   const items: MenuProps["items"] = useMemo(
     () =>
-      menuGroups.map((group) => ({
-        type: "group" as const,
-        label: group,
-        key: group,
-        children: pages
-          .filter((p) => p.menu?.group === group)
-          .map((p) => ({ key: "/" + p.path, icon: p.menu?.icon, label: p.title })),
-      })),
-    [],
+      menuGroups
+        .map((group) => ({
+          type: "group" as const,
+          label: group,
+          key: group,
+          children: pages
+            .filter((p) => p.menu?.group === group && (!p.rule || allowed.has(p.rule)))
+            .map((p) => ({ key: "/" + p.path, icon: p.menu?.icon, label: p.title })),
+        }))
+        .filter((g) => g.children.length > 0),
+    [allowed],
   );
   const selected = pages
     .filter((p) => p.menu && location.pathname.startsWith("/" + p.path) && (p.path !== "" || location.pathname === "/"))

@@ -86,6 +86,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant}:checkAccess": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * CheckAccess answers which of the given permissions the caller holds as staff at a
+         *     tenant (the console shows a person only the pages they may use). It answers for
+         *     the caller alone, so anyone signed in may ask.
+         */
+        get: operations["IdentityService_CheckAccess"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant}:move": {
         parameters: {
             query?: never;
@@ -506,6 +527,13 @@ export interface components {
             newPassword?: string;
         };
         v1ChangePasswordResponse: Record<string, never>;
+        v1CheckAccessResponse: {
+            /**
+             * @description The requested permissions a staff role of the caller grants at the tenant, in the
+             *     request's order.
+             */
+            allowed?: string[];
+        };
         v1GrantRoleRequest: {
             role?: string;
             /** @description A user's resource name (tenants/{t}/users/{u}) or a client's (tenants/{t}/clients/{c}). */
@@ -774,6 +802,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Tenant"];
+                };
+            };
+        };
+    };
+    IdentityService_CheckAccess: {
+        parameters: {
+            query?: {
+                /**
+                 * @description "<object>:<action>" pairs as the contracts' rules name them, e.g. "ops.telemetry:read";
+                 *     at most 64.
+                 */
+                permissions?: string[];
+            };
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1CheckAccessResponse"];
                 };
             };
         };
