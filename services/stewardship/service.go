@@ -23,6 +23,7 @@ var (
 	ErrStewardOutside      = errs.New(errs.InvalidArgument, "STEWARD_OUTSIDE_SUBTREE", "管家须在企业所属辖区或其上级单位任职")
 	ErrProblemNotFound     = errs.New(errs.NotFound, "PROBLEM_NOT_FOUND", "问题不存在")
 	ErrTicketsUnavailable  = errs.New(errs.Unavailable, "TICKETS_UNAVAILABLE", "诉求服务暂不可用，请稍后重试")
+	ErrProblemBeingOpened  = errs.New(errs.Aborted, "PROBLEM_BEING_OPENED", "另一位同事正在将该问题转为诉求工单，请稍后刷新查看")
 	ErrDebtNotFound        = errs.New(errs.NotFound, "DEBT_NOT_FOUND", "欠款记录不存在")
 	ErrDebtChanged         = errs.New(errs.FailedPrecondition, "DEBT_RECORD_CHANGED", "重新导入会改变已登记的欠款，已拒绝")
 	ErrPlanMismatch        = errs.New(errs.InvalidArgument, "PLAN_MISMATCH", "分期计划合计须等于欠款余额")

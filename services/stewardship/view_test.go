@@ -82,6 +82,54 @@ func readAll(t *testing.T, resp *http.Response) string {
 	}
 }
 
+// Two stewards opening one problem at once file one ticket: the tickets service's
+// idempotency key is its caller's, so the problem is claimed by the first; the other is
+// told another colleague is filing it (PROBLEM_BEING_OPENED) or gets the ticket, and
+// afterwards everyone gets that ticket.
+func TestProblemOpenedByTwoStewards(t *testing.T) {
+	t.Parallel()
+	testenv.ForEachSQL(t, func(t *testing.T, dsn string) {
+		h := startHarness(t, dsn, withPeers())
+		const second = "u-steward-2"
+		h.tokens[second] = h.env.Grant(t, second, "steward", district, authn.Staff)
+		h.register(ent(1, "ahz.s01.c01"))
+		p, err := h.client.RaiseProblem(h.as(steward), &stewardshipv1.RaiseProblemRequest{Parent: enterpriseName("ahz.s01.c01", cc(1)),
+			Problem: &stewardshipv1.Problem{Category: "enterprise", Title: "用水报装进度慢", Description: "已过 30 天", OwnerDepartment: "城建办"}})
+		require.NoError(t, err)
+		var (
+			mu      sync.Mutex
+			tickets = map[string]bool{}
+			wg      sync.WaitGroup
+		)
+		for i := range 6 {
+			who := []string{steward, second}[i%2]
+			wg.Go(func() {
+				got, err := h.client.OpenProblemTicket(h.as(who), &stewardshipv1.OpenProblemTicketRequest{Name: p.GetName()})
+				if err != nil {
+					_, code := apptest.Code(err)
+					assert.Equal(t, "PROBLEM_BEING_OPENED", code, "%v", err)
+					return
+				}
+				mu.Lock()
+				tickets[got.GetTicket()] = true
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		require.Len(t, tickets, 1, "every open that succeeded got the one ticket")
+		for _, who := range []string{steward, second} {
+			got, err := h.client.OpenProblemTicket(h.as(who), &stewardshipv1.OpenProblemTicketRequest{Name: p.GetName()})
+			require.NoError(t, err)
+			require.True(t, tickets[got.GetTicket()])
+		}
+		handlerToken := h.env.Grant(t, handler, "ticket_handler", district, authn.Staff)
+		all, err := ticketsv1.NewTicketsServiceClient(h.peers["tickets"].Conn).ListTickets(apptest.As(handlerToken),
+			&ticketsv1.ListTicketsRequest{Parent: "tenants/ahz"})
+		require.NoError(t, err)
+		require.Len(t, all.GetTickets(), 1, "the two stewards filed one ticket")
+	})
+}
+
 // A problem becomes a ticket in a real tickets service, filed as the steward, and
 // follows the ticket's state; the 360° view gathers matters, tickets (the problem's among
 // them), legal aid and this service's own parts in one call.

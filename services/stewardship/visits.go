@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/audit"
+	"github.com/gaoxing-gov/gaoxing/pkg/authn"
 	"github.com/gaoxing-gov/gaoxing/pkg/errs"
 	"github.com/gaoxing-gov/gaoxing/pkg/idempotency"
 	"github.com/gaoxing-gov/gaoxing/pkg/page"
@@ -336,6 +337,23 @@ func (s *service) problems(ctx context.Context, t tenancy.ID, cc string, state s
 		ORDER BY tenant, id LIMIT $7`, args...)
 }
 
+// claimProblem makes the caller the one filing problem id as a ticket, for twice the
+// tickets call's timeout; ErrProblemBeingOpened when another caller's claim holds.
+func (s *service) claimProblem(ctx context.Context, t tenancy.ID, id string) error {
+	now := s.now()
+	caller, _ := authn.Subject(ctx)
+	res, err := s.db.Exec(ctx, `UPDATE problems SET opening_by = $3, opening_until_us = $4
+		WHERE tenant = $1 AND id = $2 AND ticket = '' AND (opening_by IN ('', $3) OR opening_until_us < $5)`,
+		string(t), id, caller, now.Add(2*ticketTimeout).UnixMicro(), now.UnixMicro())
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return ErrProblemBeingOpened
+	}
+	return nil
+}
+
 // ticketKey is the idempotency key of the ticket of the problem name.
 func ticketKey(problem string) string { return "stewardship-problem:" + problem }
 
@@ -354,9 +372,19 @@ func (s *service) OpenProblemTicket(ctx context.Context, r *stewardshipv1.OpenPr
 	if s.peers.tickets == nil {
 		return nil, ErrTicketsUnavailable
 	}
+	// One caller at a time files a problem: the claim holds while a call to tickets may
+	// last, and another person's open meanwhile is refused (the claimant's own retries
+	// go through, and an expired claim is taken over).
+	if err := s.claimProblem(ctx, t, id); err != nil {
+		if _, _, cur, gerr := s.problem(ctx, p.GetName()); gerr == nil && cur.GetTicket() != "" {
+			return cur, nil
+		}
+		return nil, err
+	}
 	cc := p.GetEnterprise()[strings.LastIndex(p.GetEnterprise(), "/")+1:]
-	// The key makes tickets file one ticket per problem: a concurrent or retried open
-	// (whose request is the same, being made from the problem) gets the first ticket.
+	// The key makes tickets file one ticket per problem and caller: a concurrent or
+	// retried open by the claimant (whose request is the same, being made from the
+	// problem) gets the first ticket.
 	call, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(asCaller(ctx), idempotency.MetadataKey, ticketKey(p.GetName())), ticketTimeout)
 	tk, err := s.peers.tickets.CreateTicket(call, &ticketsv1.CreateTicketRequest{Parent: resname.Tenant(t), Ticket: &ticketsv1.Ticket{
 		Category: p.GetCategory(), Title: p.GetTitle(),
