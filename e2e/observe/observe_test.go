@@ -128,6 +128,23 @@ func TestObserved(t *testing.T) {
 		}
 	})
 
+	t.Run("a latency sample leads to its trace", func(t *testing.T) {
+		// The ticket's creation was measured inside the submission's trace: the bucket it
+		// fell in carries that trace's id as its exemplar once Prometheus has scraped it.
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		require.NoError(t, infra.Poll(ctx, 250*time.Millisecond, func(ctx context.Context) error {
+			ids, err := s.exemplarTraceIDs(ctx, `gaoxing_rpc_duration_seconds_bucket{service="tickets",method="CreateTicket"}`)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(ids, traceID) {
+				return fmt.Errorf("exemplars name traces %v, not %s yet", ids, traceID)
+			}
+			return nil
+		}))
+	})
+
 	t.Run("no personal information in any span", func(t *testing.T) {
 		// Every trace of every service Jaeger knows, read once the submission's is in.
 		services, err := s.services(ctx)

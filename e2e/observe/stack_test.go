@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -289,6 +290,40 @@ func (s *stack) alerts(ctx context.Context) ([]alert, error) {
 		} `json:"data"`
 	}
 	return out.Data.Alerts, json.NewDecoder(resp.Body).Decode(&out)
+}
+
+// exemplarTraceIDs are the trace ids of the exemplars Prometheus keeps for query over
+// the last ten minutes.
+func (s *stack) exemplarTraceIDs(ctx context.Context, query string) ([]string, error) {
+	now := time.Now()
+	q := url.Values{"query": {query}, "start": {strconv.FormatInt(now.Add(-10*time.Minute).Unix(), 10)},
+		"end": {strconv.FormatInt(now.Unix(), 10)}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.prometheus.URL+"/api/v1/query_exemplars?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data []struct {
+			Exemplars []struct {
+				Labels map[string]string `json:"labels"`
+			} `json:"exemplars"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, series := range out.Data {
+		for _, e := range series.Exemplars {
+			ids = append(ids, e.Labels["trace_id"])
+		}
+	}
+	return ids, nil
 }
 
 // tailLog keeps the services' log lines, to show the last ones when a test fails (the

@@ -69,6 +69,8 @@ func StartPrometheus(ctx context.Context, s PrometheusServer) (*Prometheus, erro
 		"--storage.tsdb.path=" + data,
 		"--web.listen-address=" + addr,
 		"--storage.tsdb.retention.time=15d",
+		// exemplars: a latency sample's trace id, so a slow bucket leads to its trace.
+		"--enable-feature=exemplar-storage",
 	}, nil, s.Output, func(ctx context.Context) error { return CheckHTTP(ctx, p.URL+"/-/ready") })
 	if err != nil {
 		return nil, err

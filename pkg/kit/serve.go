@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -106,7 +107,10 @@ func (s *Service) HTTPHandler() http.Handler {
 	root := http.NewServeMux()
 	root.Handle("GET /healthz", health.Live())
 	root.Handle("GET /readyz", s.health.Ready())
-	root.Handle("GET /metrics", promhttp.Handler())
+	// OpenMetrics when the scraper asks for it: then a latency sample carries the trace
+	// it was measured in (an exemplar), and a slow bucket leads to its trace.
+	root.Handle("GET /metrics", promhttp.InstrumentMetricHandler(prometheus.DefaultRegisterer,
+		promhttp.HandlerFor(prometheus.DefaultGatherer, promhttp.HandlerOpts{EnableOpenMetrics: true})))
 	// The span is named by the method the call reaches (tracing renames it, see
 	// httpSpan), else by the service's prefix: never by the raw path, whose ids would
 	// make every record its own operation.
