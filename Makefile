@@ -24,8 +24,9 @@ CLIENTS := $(BIN)/mc $(BIN)/etcdctl $(BIN)/etcdutl
 # promtool runs the alerting rules' unit tests.
 OBSERVE := $(BIN)/jaeger $(BIN)/prometheus $(BIN)/promtool
 ALERT_RULES := charts/gaoxing/alerts/gaoxing.rules.yaml
-# The chart's tests install it into a real kube-apiserver and run skaffold, which runs helm.
-KUBE_TOOLS := $(BIN)/kube-apiserver $(BIN)/skaffold $(BIN)/helm
+# The chart's tests install it into a real kube-apiserver, run skaffold, which runs helm, and
+# create its Secrets with scripts/k8s-secrets.sh, which runs kubectl.
+KUBE_TOOLS := $(BIN)/kube-apiserver $(BIN)/kubectl $(BIN)/skaffold $(BIN)/helm
 TOOLS   := $(BIN)/buf $(PLUGINS) $(SERVERS) $(CLIENTS) $(OBSERVE) $(BIN)/golangci-lint $(KUBE_TOOLS)
 
 # The staff console (web/console): built by the OS Node into services/console/dist, which
@@ -204,6 +205,10 @@ $(BIN)/kube-apiserver: tools/kube-apiserver/go.mod tools/kube-apiserver/go.sum
 			-X k8s.io/component-base/version.gitMajor=$$major \
 			-X k8s.io/component-base/version.gitMinor=$$minor" \
 		k8s.io/kubernetes/cmd/kube-apiserver
+
+# kubectl from the same pinned Kubernetes: the chart's tests run scripts/k8s-secrets.sh with it.
+$(BIN)/kubectl: tools/kube-apiserver/go.mod tools/kube-apiserver/go.sum
+	cd tools/kube-apiserver && GOWORK=off go build -o $@ k8s.io/kubernetes/cmd/kubectl
 
 $(BIN)/skaffold: tools/skaffold/go.mod tools/skaffold/go.sum
 	@echo ">> building skaffold (about 5 minutes on a cold cache)"
