@@ -39,8 +39,8 @@ namespace() { kubectl get namespace "$1" >/dev/null 2>&1 || kubectl create names
 
 if [ "${2:-}" = "--tier-of" ]; then
   district=${3:?district namespace}
-  db_user=${4:?the tier's database user}
-  object_user=${5:?the tier's object store user}
+  db_user=${4:?the tier database user}
+  object_user=${5:?the tier object store user}
   for s in gaoxing-sealing-keys gaoxing-db-credentials gaoxing-minio-credentials; do
     exists "$district" "$s" || { echo "secret/$s is missing in $district: create the district's Secrets first" >&2; exit 1; }
   done
