@@ -36,7 +36,7 @@ WEB_DEPS  := $(WEB)/node_modules/.package-lock.json
 WEB_BUILT := services/console/dist/index.html
 WEB_SRC   := $(shell find $(WEB)/src $(WEB)/scripts -type f 2>/dev/null) $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 
-.PHONY: help run test test-unit test-e2e test-charts test-alerts test-browser screenshots bench-console render lint proto tools test-tools verify web web-api web-verify chromium postgres clean
+.PHONY: help run test test-unit test-e2e test-charts test-alerts test-browser screenshots bench-console render lint proto tools test-tools verify web web-api web-verify chromium postgres shellcheck clean
 
 help:
 	@echo "make run      start Gaoxing on this machine (embedded etcd, MinIO, every service); the console at http://127.0.0.1:8080"
@@ -98,9 +98,10 @@ render: $(BIN)/skaffold $(BIN)/helm
 	@mkdir -p .cache/skaffold && printf 'global:\n  collect-metrics: false\n  update-check: false\n' >.cache/skaffold/config
 	SKAFFOLD_CONFIG=$(CURDIR)/.cache/skaffold/config skaffold render --offline=true --digest-source=none
 
-lint: $(BIN)/golangci-lint
+lint: $(BIN)/golangci-lint shellcheck
 	golangci-lint run $(PACKAGES)
 	cd charts && GOWORK=off golangci-lint run ./...
+	shellcheck -S warning $$(git ls-files '*.sh')
 
 proto: $(BIN)/buf $(PLUGINS)
 	proto/generate.sh
@@ -138,6 +139,12 @@ chromium:
 
 postgres:
 	scripts/ensure-postgres.sh
+
+# The shell scripts (the chart's Jobs, backups and restores, the helpers) are linted like the Go.
+shellcheck:
+	@command -v shellcheck >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; \
+		else echo "lint needs shellcheck: sudo apt-get install -y shellcheck" >&2; exit 1; fi; }
 
 tools: $(TOOLS)
 

@@ -44,6 +44,7 @@ mv "$partial" "$BACKUP_DIR/$stamp"
 echo "etcd snapshot set $stamp complete"
 n=0
 # only names of whole sets: a leftover .partial or the volume's other files are no set.
+# shellcheck disable=SC2010 # the pattern admits only digits, T, Z and -
 for set in $(ls -1 "$BACKUP_DIR" | grep -E '^[0-9]{8}T[0-9]{6}Z-[0-9]+$' | sort -r); do
   n=$((n + 1))
   if [ "$n" -gt "${KEEP:-7}" ]; then

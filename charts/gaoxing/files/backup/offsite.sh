@@ -12,7 +12,10 @@
 # postgresql), BACKUP_DIR. Needs mc; the chart runs it in the MinIO client image.
 set -eu
 export MC_CONFIG_DIR="${MC_CONFIG_DIR:-${TMPDIR:-/tmp}/mc}"
-export MC_HOST_offsite="${OFFSITE_URL%%://*}://$(cat "$OFFSITE_CREDENTIALS/access-key"):$(cat "$OFFSITE_CREDENTIALS/secret-key")@${OFFSITE_URL#*://}"
+# Read first, so missing credentials stop the script here (an export would hide cat's failure).
+access=$(cat "$OFFSITE_CREDENTIALS/access-key")
+secret=$(cat "$OFFSITE_CREDENTIALS/secret-key")
+export MC_HOST_offsite="${OFFSITE_URL%%://*}://$access:$secret@${OFFSITE_URL#*://}"
 q() { mc --quiet --no-color "$@"; }
 dest="offsite/$OFFSITE_BUCKET/${OFFSITE_PREFIX%/}"
 

@@ -17,6 +17,7 @@ echo "backup set $stamp complete"
 n=0
 # only names of whole sets: not a leftover .partial, the etcd snapshots' directory or the
 # file system's lost+found.
+# shellcheck disable=SC2010 # the pattern admits only digits, T, Z and -
 for set in $(ls -1 "$BACKUP_DIR" | grep -E '^[0-9]{8}T[0-9]{6}Z-[0-9]+$' | sort -r); do
   n=$((n + 1))
   if [ "$n" -gt "${KEEP:-7}" ]; then
