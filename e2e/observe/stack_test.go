@@ -226,24 +226,27 @@ func (s *stack) traces(ctx context.Context, path string, q url.Values) ([]jaeger
 	if q != nil {
 		u += "?" + q.Encode()
 	}
+	var out jaegerTraces
+	err := getJSON(ctx, u, &out)
+	return out.Data, err
+}
+
+// getJSON decodes the JSON answer of a GET of u into out; any status but 200 is an error.
+func getJSON(ctx context.Context, u string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		return nil, fmt.Errorf("%s: %d %s", u, resp.StatusCode, b)
+		return fmt.Errorf("%s: %d %s", u, resp.StatusCode, b)
 	}
-	var out jaegerTraces
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, err
-	}
-	return out.Data, nil
+	return json.NewDecoder(resp.Body).Decode(out)
 }
 
 // serviceTraces is every trace Jaeger holds with a span of service from the last hour.
@@ -253,19 +256,11 @@ func (s *stack) serviceTraces(ctx context.Context, service string) ([]jaegerTrac
 
 // services is what Jaeger's /api/services lists.
 func (s *stack) services(ctx context.Context) ([]string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.jaeger.QueryURL+"/api/services", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var out struct {
 		Data []string `json:"data"`
 	}
-	return out.Data, json.NewDecoder(resp.Body).Decode(&out)
+	err := getJSON(ctx, s.jaeger.QueryURL+"/api/services", &out)
+	return out.Data, err
 }
 
 // alerts is what Prometheus's /api/v1/alerts reports.
@@ -275,21 +270,13 @@ type alert struct {
 }
 
 func (s *stack) alerts(ctx context.Context) ([]alert, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.prometheus.URL+"/api/v1/alerts", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var out struct {
 		Data struct {
 			Alerts []alert `json:"alerts"`
 		} `json:"data"`
 	}
-	return out.Data.Alerts, json.NewDecoder(resp.Body).Decode(&out)
+	err := getJSON(ctx, s.prometheus.URL+"/api/v1/alerts", &out)
+	return out.Data.Alerts, err
 }
 
 // exemplarTraceIDs are the trace ids of the exemplars Prometheus keeps for query over
@@ -298,15 +285,6 @@ func (s *stack) exemplarTraceIDs(ctx context.Context, query string) ([]string, e
 	now := time.Now()
 	q := url.Values{"query": {query}, "start": {strconv.FormatInt(now.Add(-10*time.Minute).Unix(), 10)},
 		"end": {strconv.FormatInt(now.Unix(), 10)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.prometheus.URL+"/api/v1/query_exemplars?"+q.Encode(), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var out struct {
 		Data []struct {
 			Exemplars []struct {
@@ -314,7 +292,7 @@ func (s *stack) exemplarTraceIDs(ctx context.Context, query string) ([]string, e
 			} `json:"exemplars"`
 		} `json:"data"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	if err := getJSON(ctx, s.prometheus.URL+"/api/v1/query_exemplars?"+q.Encode(), &out); err != nil {
 		return nil, err
 	}
 	var ids []string
