@@ -3,12 +3,12 @@ package backup_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
+	"slices"
 	"testing"
 	"time"
 
@@ -29,6 +29,28 @@ var scripts = filepath.Join("..", "..", "charts", "gaoxing", "files", "backup")
 
 var tenants = []tenancy.ID{"ahz", "ahz.s01", "ahz.s02.c03"}
 
+// pgEnv is what the PostgreSQL scripts read: the server of u as its user, the database
+// named by u's path, and the backup directory.
+func pgEnv(u *url.URL, backups string) []string {
+	return []string{"PGHOST=" + u.Hostname(), "PGPORT=" + u.Port(), "PGUSER=" + u.User.Username(),
+		"DATABASES=" + u.Path[1:], "BACKUP_DIR=" + backups, "KEEP=2"}
+}
+
+// runScript runs a shell script with env on top of the test's own, mc on the PATH and a
+// configuration directory of its own, and returns its output; a failure fails t.
+func runScript(t *testing.T, script string, args []string, env ...string) string {
+	t.Helper()
+	mc := testenv.Binary(t, "mc")
+	cmd := exec.CommandContext(t.Context(), "sh", append([]string{script}, args...)...)
+	cmd.Env = append(os.Environ(), append([]string{
+		"PATH=" + filepath.Dir(mc) + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"MC_CONFIG_DIR=" + t.TempDir(),
+	}, env...)...)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s: %s", filepath.Base(script), out)
+	return string(out)
+}
+
 // TestBackupUnderLoadRestores: writers keep recording changes (each with its audit
 // record, in its transaction) while pg-dump.sh runs; pg-restore.sh restores the set into
 // new databases; there every record committed before the backup began is found, nothing
@@ -45,75 +67,27 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 	require.NoError(t, audit.Migrate(ctx, db))
 
 	// The load: four writers, each change recorded in its own transaction.
-	var (
-		mu        sync.Mutex
-		committed = map[string]bool{}
-		attempted = map[string]bool{}
-		seq       atomic.Int64
-		stop      = make(chan struct{})
-		wg        sync.WaitGroup
-	)
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				n := seq.Add(1)
-				tn := tenants[int(n)%len(tenants)]
-				resource := fmt.Sprintf("tenants/%s/tickets/T-%06d", tn, n)
-				mu.Lock()
-				attempted[resource] = true
-				mu.Unlock()
-				err := db.InTx(ctx, func(ctx context.Context) error {
-					_, err := audit.Record(ctx, db, audit.Entry{Tenant: tn, Actor: fmt.Sprintf("writer-%d", w),
-						Action: "tickets.CreateTicket", Resource: resource, After: map[string]int64{"n": n}})
-					return err
-				})
-				if err != nil {
-					continue // the context ended with the test
-				}
-				mu.Lock()
-				committed[resource] = true
-				mu.Unlock()
-			}
-		}()
-	}
-	t.Cleanup(func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-		wg.Wait()
+	writers := startLoad(t, 4, func(l *load[bool], w int, n int64) (string, bool, bool) {
+		tn := tenants[int(n)%len(tenants)]
+		resource := fmt.Sprintf("tenants/%s/tickets/T-%06d", tn, n)
+		l.try(resource, true)
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			_, err := audit.Record(ctx, db, audit.Entry{Tenant: tn, Actor: fmt.Sprintf("writer-%d", w),
+				Action: "tickets.CreateTicket", Resource: resource, After: map[string]int64{"n": n}})
+			return err
+		})
+		return resource, true, err == nil // an error: the context ended with the test
 	})
-	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(committed) >= 300 },
-		60*time.Second, 10*time.Millisecond, "the load runs")
-	mu.Lock()
-	before := make([]string, 0, len(committed))
-	for r := range committed {
-		before = append(before, r)
-	}
-	mu.Unlock()
+	before := slices.Collect(maps.Keys(writers.ackedAtLeast(t, 300, 60*time.Second)))
 
 	backups := t.TempDir()
-	env := append(os.Environ(), "PGHOST="+u.Hostname(), "PGPORT="+u.Port(), "PGUSER="+u.User.Username(),
-		"DATABASES="+dbName, "BACKUP_DIR="+backups, "KEEP=2")
+	pg := pgEnv(u, backups)
 	run := func(script string, extraEnv []string, args ...string) string {
-		cmd := exec.CommandContext(ctx, "sh", append([]string{filepath.Join(scripts, script)}, args...)...)
-		cmd.Env = append(append([]string{}, env...), extraEnv...)
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "%s: %s", script, out)
-		return string(out)
+		return runScript(t, filepath.Join(scripts, script), args, append(pg, extraEnv...)...)
 	}
 	out := run("pg-dump.sh", nil)
 	require.Contains(t, out, "dumped "+dbName)
-	close(stop)
-	wg.Wait()
+	writers.Stop()
 
 	sets, err := os.ReadDir(backups)
 	require.NoError(t, err)
@@ -172,7 +146,7 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 		require.True(t, found[r], "%s was committed before the backup and is missing", r)
 	}
 	for r := range found {
-		require.True(t, attempted[r], "%s was never written", r)
+		require.True(t, writers.tried[r], "%s was never written", r)
 	}
 	t.Logf("%d records committed before the backup, %d restored", len(before), len(found))
 

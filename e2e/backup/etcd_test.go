@@ -10,8 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,56 +57,14 @@ func TestEtcdSnapshotUnderLoadRestores(t *testing.T) {
 
 	// The load: four writers, each acknowledged put recorded with its value.
 	prefixes := []string{tenancy.DefaultTreePrefix + "/", authz.DefaultPrefix + "/", calendar.Prefix}
-	var (
-		mu       sync.Mutex
-		acked    = map[string]string{}
-		attempts = map[string]string{}
-		seq      atomic.Int64
-		stop     = make(chan struct{})
-		wg       sync.WaitGroup
-	)
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				n := seq.Add(1)
-				key := fmt.Sprintf("%sw%d-%06d", prefixes[int(n)%len(prefixes)], w, n)
-				value := fmt.Sprintf(`{"writer":%d,"n":%d}`, w, n)
-				mu.Lock()
-				attempts[key] = value
-				mu.Unlock()
-				if _, err := c.Put(ctx, key, value); err != nil {
-					continue // the context ended with the test
-				}
-				mu.Lock()
-				acked[key] = value
-				mu.Unlock()
-			}
-		}()
-	}
-	stopLoad := func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-		wg.Wait()
-	}
-	t.Cleanup(stopLoad)
-	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 300 },
-		60*time.Second, 10*time.Millisecond, "the load runs")
-	mu.Lock()
-	before := make(map[string]string, len(acked))
-	for k, v := range acked {
-		before[k] = v
-	}
-	mu.Unlock()
+	writers := startLoad(t, 4, func(l *load[string], w int, n int64) (string, string, bool) {
+		key := fmt.Sprintf("%sw%d-%06d", prefixes[int(n)%len(prefixes)], w, n)
+		value := fmt.Sprintf(`{"writer":%d,"n":%d}`, w, n)
+		l.try(key, value)
+		_, err := c.Put(ctx, key, value)
+		return key, value, err == nil // an error: the context ended with the test
+	})
+	before := writers.ackedAtLeast(t, 300, 60*time.Second)
 
 	backups := t.TempDir()
 	env := append(os.Environ(), "PATH="+filepath.Dir(etcdctl)+string(os.PathListSeparator)+filepath.Dir(etcdutl)+
@@ -129,7 +85,7 @@ func TestEtcdSnapshotUnderLoadRestores(t *testing.T) {
 	}
 	out := run("etcd-snapshot.sh", withCert)
 	require.Contains(t, out, "etcd snapshot set")
-	stopLoad()
+	writers.Stop()
 
 	sets, err := os.ReadDir(backups)
 	require.NoError(t, err)
@@ -177,7 +133,7 @@ func TestEtcdSnapshotUnderLoadRestores(t *testing.T) {
 		require.Equal(t, v, found[k], "%s was acknowledged before the snapshot", k)
 	}
 	for k, v := range found {
-		require.Equal(t, attempts[k], v, "%s was never written so", k)
+		require.Equal(t, writers.tried[k], v, "%s was never written so", k)
 	}
 	t.Logf("%d keys acknowledged before the snapshot, %d restored", len(before), len(found))
 	// A watcher of the lost cluster's revisions is told to reload, not left waiting.

@@ -11,11 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -89,21 +87,6 @@ func (s *objectStore) as(t *testing.T, user, key string) *minio.Client {
 	c, err := minio.New(s.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(user, key, "")})
 	require.NoError(t, err)
 	return c
-}
-
-// runScript runs one of the chart's shell scripts with mc on PATH and a scratch mc
-// configuration, and returns what it printed.
-func runScript(t *testing.T, script string, args []string, env ...string) string {
-	t.Helper()
-	mc := testenv.Binary(t, "mc")
-	cmd := exec.CommandContext(t.Context(), "sh", append([]string{script}, args...)...)
-	cmd.Env = append(os.Environ(), append([]string{
-		"PATH=" + filepath.Dir(mc) + string(os.PathListSeparator) + os.Getenv("PATH"),
-		"MC_CONFIG_DIR=" + t.TempDir(),
-	}, env...)...)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s: %s", filepath.Base(script), out)
-	return string(out)
 }
 
 // s3Code is the S3 error code of err ("" for none).
@@ -224,61 +207,20 @@ func TestObjectsRestoreFromReplica(t *testing.T) {
 
 	// The load: three clerks uploading; each acknowledged document is recorded with the
 	// checksum the service answered.
-	var (
-		mu        sync.Mutex
-		committed = map[string]string{} // document name → sha256
-		stop      = make(chan struct{})
-		wg        sync.WaitGroup
-	)
-	for w := range 3 {
-		wg.Go(func() {
-			for n := 0; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				body := fmt.Appendf(nil, "%%PDF-1.7\n%% clerk %d upload %d %s\n", w, n, rand.Text())
-				d, err := svc.upload(ctx, body)
-				if err != nil {
-					continue // the test is ending
-				}
-				mu.Lock()
-				committed[d.GetName()] = d.GetSha256()
-				mu.Unlock()
-			}
-		})
-	}
-	t.Cleanup(func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
+	clerks := startLoad(t, 3, func(_ *load[string], w int, n int64) (string, string, bool) {
+		body := fmt.Appendf(nil, "%%PDF-1.7\n%% clerk %d upload %d %s\n", w, n, rand.Text())
+		d, err := svc.upload(ctx, body)
+		if err != nil {
+			return "", "", false // the test is ending
 		}
-		wg.Wait()
+		return d.GetName(), d.GetSha256(), true
 	})
-	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(committed) >= 40 },
-		2*time.Minute, 20*time.Millisecond, "the load runs")
-	mu.Lock()
-	before := make(map[string]string, len(committed))
-	for name, sum := range committed {
-		before[name] = sum
-	}
-	mu.Unlock()
+	before := clerks.ackedAtLeast(t, 40, 2*time.Minute)
 
 	backups := t.TempDir()
-	pgEnv := append(os.Environ(), "PGHOST="+u.Hostname(), "PGPORT="+u.Port(), "PGUSER="+u.User.Username(),
-		"DATABASES="+dbName, "BACKUP_DIR="+backups, "KEEP=2")
-	runPG := func(script string, args ...string) string {
-		cmd := exec.CommandContext(ctx, "sh", append([]string{filepath.Join(scripts, script)}, args...)...)
-		cmd.Env = pgEnv
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "%s: %s", script, out)
-		return string(out)
-	}
-	require.Contains(t, runPG("pg-dump.sh"), "dumped "+dbName)
-	close(stop)
-	wg.Wait()
+	pg := pgEnv(u, backups)
+	require.Contains(t, runScript(t, filepath.Join(scripts, "pg-dump.sh"), nil, pg...), "dumped "+dbName)
+	clerks.Stop()
 
 	// Replication is asynchronous: the replica holding every version the primary holds
 	// is the point up to which a lost primary loses nothing (the backup's recovery point
@@ -302,8 +244,8 @@ func TestObjectsRestoreFromReplica(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, sets, 1)
 	restored := dbName + "_restored"
-	pgEnv = append(pgEnv, "SUFFIX=_restored")
-	require.Contains(t, runPG("pg-restore.sh", filepath.Join(backups, sets[0].Name())), "restored "+restored)
+	require.Contains(t, runScript(t, filepath.Join(scripts, "pg-restore.sh"), []string{filepath.Join(backups, sets[0].Name())},
+		append(pg, "SUFFIX=_restored")...), "restored "+restored)
 	ru := *u
 	ru.Path = "/" + restored
 
