@@ -101,7 +101,7 @@ render: $(BIN)/skaffold $(BIN)/helm
 lint: $(BIN)/golangci-lint shellcheck
 	golangci-lint run $(PACKAGES)
 	cd charts && GOWORK=off golangci-lint run ./...
-	shellcheck -S warning $$(git ls-files '*.sh')
+	shellcheck -x -S warning $$(git ls-files '*.sh')
 
 proto: $(BIN)/buf $(PLUGINS)
 	proto/generate.sh

@@ -14,9 +14,9 @@
 # ETCDCTL_KEY, ETCDCTL_USER with ETCD_PASSWORD_FILE (etcdctl reads its other ETCDCTL_*
 # variables itself), BACKUP_DIR, KEEP; TAKEN: a snapshot already saved and checked.
 set -eu
-stamp=$(date -u +%Y%m%dT%H%M%SZ)-$$ # the process id keeps two sets of one second apart
-partial="$BACKUP_DIR/$stamp.partial"
-mkdir -p "$partial"
+# shellcheck source-path=SCRIPTDIR source=sets.sh
+. "$(dirname "$0")/sets.sh"
+new_set
 if [ -n "${TAKEN:-}" ]; then
   mv "$TAKEN" "$partial/snapshot.db"
 else
@@ -40,15 +40,4 @@ else
   fi
   etcdutl snapshot status "$partial/snapshot.db" --write-out=table
 fi
-mv "$partial" "$BACKUP_DIR/$stamp"
-echo "etcd snapshot set $stamp complete"
-n=0
-# only names of whole sets: a leftover .partial or the volume's other files are no set.
-# shellcheck disable=SC2010 # the pattern admits only digits, T, Z and -
-for set in $(ls -1 "$BACKUP_DIR" | grep -E '^[0-9]{8}T[0-9]{6}Z-[0-9]+$' | sort -r); do
-  n=$((n + 1))
-  if [ "$n" -gt "${KEEP:-7}" ]; then
-    rm -rf "${BACKUP_DIR:?}/$set"
-    echo "removed etcd snapshot set $set"
-  fi
-done
+complete_set "etcd snapshot set"
