@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
@@ -270,4 +271,18 @@ func (h *harness) auditCountBy(tenant tenancy.ID, actor string) int {
 // the service can start (scripts/verify.sh runs it).
 func TestContract(t *testing.T) {
 	apptest.CheckContract(t, ticketsv1.TicketsService_ServiceDesc.ServiceName, (*service)(nil))
+}
+
+// listNames lists the tickets under parent as sub over HTTP.
+func listNames(t *testing.T, h *harness, sub, parent string) []string {
+	t.Helper()
+	code, body := h.get(sub, "/v1/"+parent+"/tickets")
+	require.Equal(t, http.StatusOK, code, string(body))
+	var resp ticketsv1.ListTicketsResponse
+	require.NoError(t, protojson.Unmarshal(body, &resp))
+	var out []string
+	for _, tk := range resp.GetTickets() {
+		out = append(out, tk.GetName())
+	}
+	return out
 }

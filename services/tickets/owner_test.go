@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gaoxing-gov/gaoxing/pkg/app/apptest"
@@ -44,20 +43,9 @@ func TestScenarioTicketOwnership(t *testing.T) {
 		require.Equal(t, bob, victim.GetOwner().GetSubject())
 		hotline := h.create("H-1") // taken in by the 12345 platform: no applicant owns it
 
-		list := func(sub, parent string) []string {
-			code, body := h.get(sub, "/v1/"+parent+"/tickets")
-			require.Equal(t, http.StatusOK, code, string(body))
-			var resp ticketsv1.ListTicketsResponse
-			require.NoError(t, protojson.Unmarshal(body, &resp))
-			var out []string
-			for _, tk := range resp.GetTickets() {
-				out = append(out, tk.GetName())
-			}
-			return out
-		}
-		require.Equal(t, []string{mine.GetName()}, list(alice, "tenants/ahz.s01.c01"))
-		require.Empty(t, list(acme, "tenants/ahz"), "the enterprise filed nothing")
-		require.ElementsMatch(t, []string{mine.GetName(), victim.GetName(), hotline.GetName()}, list(center, "tenants/ahz"))
+		require.Equal(t, []string{mine.GetName()}, listNames(t, h, alice, "tenants/ahz.s01.c01"))
+		require.Empty(t, listNames(t, h, acme, "tenants/ahz"), "the enterprise filed nothing")
+		require.ElementsMatch(t, []string{mine.GetName(), victim.GetName(), hotline.GetName()}, listNames(t, h, center, "tenants/ahz"))
 
 		// Another's complaint (text, address, phone) is not there for a citizen.
 		code, body := h.get(alice, "/v1/"+victim.GetName())

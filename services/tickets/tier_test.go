@@ -275,17 +275,3 @@ func candidates(t *testing.T, c *clientv3.Client, prefix string) int64 {
 	require.NoError(t, err)
 	return resp.Count
 }
-
-// listNames lists the tickets under parent as sub over HTTP.
-func listNames(t *testing.T, h *harness, sub, parent string) []string {
-	t.Helper()
-	code, body := h.get(sub, "/v1/"+parent+"/tickets")
-	require.Equal(t, http.StatusOK, code, string(body))
-	var resp ticketsv1.ListTicketsResponse
-	require.NoError(t, protojson.Unmarshal(body, &resp))
-	var out []string
-	for _, tk := range resp.GetTickets() {
-		out = append(out, tk.GetName())
-	}
-	return out
-}
