@@ -17,30 +17,50 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// The views' health, per view (its Name), for the etcd-unreachable alert and the ops
-// pages: whether the view follows etcd now, how often it had to reload after a gap, and
-// how often a reload failed (etcd away).
-var (
-	meter        = otel.Meter("github.com/gaoxing-gov/gaoxing/pkg/etcdwatch")
-	connected, _ = meter.Int64Gauge("gaoxing.etcdwatch.connected",
+// viewMetrics are the views' health, per view (its Name), for the etcd-unreachable alert
+// and the ops pages: whether the view follows etcd now, how often it had to reload after
+// a gap, how often a reload failed (etcd away), and the watch lag: the revision the view
+// reflects (replicas of one view compare theirs; the highest is how far etcd has got) and
+// when it last applied anything (time() minus it is how long the view has heard nothing).
+//
+// They are made from the meter provider in use when a view starts following: instruments
+// made when the package loads stay bound to the first provider ever set.
+type viewMetrics struct {
+	view                    metric.MeasurementOption
+	connected, revision     metric.Int64Gauge
+	reloads, reloadFailures metric.Int64Counter
+	appliedAt               metric.Float64Gauge
+}
+
+func newViewMetrics(name string) viewMetrics {
+	meter := otel.Meter("github.com/gaoxing-gov/gaoxing/pkg/etcdwatch")
+	m := viewMetrics{view: metric.WithAttributes(attribute.String("view", name))}
+	m.connected, _ = meter.Int64Gauge("gaoxing.etcdwatch.connected",
 		metric.WithDescription("1 while the view follows etcd, 0 while its watch is broken and etcd cannot be read."))
-	reloads, _ = meter.Int64Counter("gaoxing.etcdwatch.reloads",
+	m.reloads, _ = meter.Int64Counter("gaoxing.etcdwatch.reloads",
 		metric.WithDescription("Reloads of the whole view (at start and after each watch gap)."))
-	reloadFailures, _ = meter.Int64Counter("gaoxing.etcdwatch.reload_failures",
+	m.reloadFailures, _ = meter.Int64Counter("gaoxing.etcdwatch.reload_failures",
 		metric.WithDescription("Reloads that failed (etcd unreachable or refusing)."))
-	// The watch lag: the revision the view reflects (replicas of one view compare theirs;
-	// the highest is how far etcd has got) and when it last applied anything (time() minus
-	// it is how long the view has heard nothing).
-	appliedRevision, _ = meter.Int64Gauge("gaoxing.etcdwatch.applied_revision",
+	m.revision, _ = meter.Int64Gauge("gaoxing.etcdwatch.applied_revision",
 		metric.WithDescription("The etcd revision the view reflects (after its last event or reload)."))
-	appliedAt, _ = meter.Float64Gauge("gaoxing.etcdwatch.applied_time",
+	m.appliedAt, _ = meter.Float64Gauge("gaoxing.etcdwatch.applied_time",
 		metric.WithDescription("When the view last applied events or reloaded, in Unix seconds."), metric.WithUnit("s"))
-)
+	return m
+}
+
+// follows records whether the view follows etcd now.
+func (m viewMetrics) follows(ctx context.Context, yes bool) {
+	v := int64(0)
+	if yes {
+		v = 1
+	}
+	m.connected.Record(ctx, v, m.view)
+}
 
 // applied records that the view now reflects rev.
-func applied(ctx context.Context, rev int64, view metric.MeasurementOption) {
-	appliedRevision.Record(ctx, rev, view)
-	appliedAt.Record(ctx, float64(time.Now().UnixMilli())/1000, view)
+func (m viewMetrics) applied(ctx context.Context, rev int64) {
+	m.revision.Record(ctx, rev, m.view)
+	m.appliedAt.Record(ctx, float64(time.Now().UnixMilli())/1000, m.view)
 }
 
 // Watch describes one followed prefix.
@@ -62,26 +82,26 @@ type Watch struct {
 // client is closed; rev 0 means nothing was read yet, so it reloads first. After a gap it
 // reloads, retrying with backoff (100 ms doubling to 5 s) while etcd is away.
 func (w Watch) Follow(ctx context.Context, rev int64) {
-	view := metric.WithAttributes(attribute.String("view", w.Name))
+	m := newViewMetrics(w.Name)
 	backoff := 100 * time.Millisecond
 	if rev != 0 {
 		// Read by the caller: the view follows etcd from here.
-		connected.Record(ctx, 1, view)
-		applied(ctx, rev, view)
+		m.follows(ctx, true)
+		m.applied(ctx, rev)
 	}
 	for {
 		if rev != 0 {
 			wctx, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
 			for resp := range w.Client.Watch(wctx, w.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1)) {
 				if resp.Err() != nil {
-					connected.Record(ctx, 0, view)
+					m.follows(ctx, false)
 					w.Log.Warn(w.Name+" watch interrupted", "err", resp.Err())
 					break
 				}
 				w.Apply(resp.Events)
 				if n := len(resp.Events); n > 0 {
 					rev = resp.Events[n-1].Kv.ModRevision
-					applied(ctx, rev, view)
+					m.applied(ctx, rev)
 				}
 			}
 			stop()
@@ -89,9 +109,9 @@ func (w Watch) Follow(ctx context.Context, rev int64) {
 		for ctx.Err() == nil && w.Client.Ctx().Err() == nil {
 			r, err := w.Reload(ctx)
 			if err == nil {
-				connected.Record(ctx, 1, view)
-				reloads.Add(ctx, 1, view)
-				applied(ctx, r, view)
+				m.follows(ctx, true)
+				m.reloads.Add(ctx, 1, m.view)
+				m.applied(ctx, r)
 				w.Log.Info(w.Name+" reloaded after a watch gap", "revision", r)
 				if w.Reloaded != nil {
 					w.Reloaded(r)
@@ -99,8 +119,8 @@ func (w Watch) Follow(ctx context.Context, rev int64) {
 				rev, backoff = r, 100*time.Millisecond
 				break
 			}
-			connected.Record(ctx, 0, view)
-			reloadFailures.Add(ctx, 1, view)
+			m.follows(ctx, false)
+			m.reloadFailures.Add(ctx, 1, m.view)
 			w.Log.Warn(w.Name+" reload failed", "err", err)
 			select {
 			case <-ctx.Done():

@@ -45,10 +45,15 @@ type Leader struct {
 	term atomic.Pointer[context.Context]
 }
 
-// held is 1 on the replica that leads a loop and 0 on the other candidates: the sum per
-// loop is the number of leaders, and 0 for a while means the loop's work is not done.
-var held, _ = otel.Meter("github.com/gaoxing-gov/gaoxing/pkg/leader").Int64UpDownCounter("gaoxing.leader.held",
-	metric.WithDescription("1 while this replica leads the loop, else 0."))
+// heldCounter is 1 on the replica that leads a loop and 0 on the other candidates: the
+// sum per loop is the number of leaders, and 0 for a while means the loop's work is not
+// done. Made when a candidate starts, from the meter provider then in use (made when the
+// package loads, it would stay bound to the first provider ever set).
+func heldCounter() metric.Int64UpDownCounter {
+	held, _ := otel.Meter("github.com/gaoxing-gov/gaoxing/pkg/leader").Int64UpDownCounter("gaoxing.leader.held",
+		metric.WithDescription("1 while this replica leads the loop, else 0."))
+	return held
+}
 
 // Option configures a Leader.
 type Option func(*Leader)
@@ -117,9 +122,10 @@ func (l *Leader) Run(ctx context.Context, fn func(ctx context.Context) error) er
 	if l.client == nil || fn == nil || l.name == "" {
 		return errors.New("leader: nil client, nil fn or empty name")
 	}
+	held := heldCounter()
 	held.Add(ctx, 0, l.loop) // the series exists while a candidate runs, held or not
 	for ctx.Err() == nil {
-		if err := l.serve(ctx, fn); err != nil && ctx.Err() == nil {
+		if err := l.serve(ctx, held, fn); err != nil && ctx.Err() == nil {
 			l.log.WarnContext(ctx, "leader: term ended", "err", err)
 		}
 		// Pause before the next campaign so a failing fn or an unreachable etcd does
@@ -130,7 +136,7 @@ func (l *Leader) Run(ctx context.Context, fn func(ctx context.Context) error) er
 }
 
 // serve is one session: campaign, lead while the lease holds, resign.
-func (l *Leader) serve(ctx context.Context, fn func(ctx context.Context) error) error {
+func (l *Leader) serve(ctx context.Context, held metric.Int64UpDownCounter, fn func(ctx context.Context) error) error {
 	ttl := max(int((l.ttl+time.Second-1)/time.Second), 1)
 	session, err := concurrency.NewSession(l.client, concurrency.WithTTL(ttl), concurrency.WithContext(ctx))
 	if err != nil {

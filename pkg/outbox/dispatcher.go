@@ -68,6 +68,7 @@ type Dispatcher struct {
 	claimTTL    time.Duration
 	log         *slog.Logger
 	wake        chan struct{}
+	outcomes    outcomes
 }
 
 // Option configures a Dispatcher.
@@ -113,6 +114,7 @@ func NewDispatcher(db *sqlstore.DB, sender Sender, opts ...Option) *Dispatcher {
 		claimTTL:    time.Minute,
 		log:         slog.Default(),
 		wake:        make(chan struct{}, 1),
+		outcomes:    newOutcomes(),
 	}
 	for _, o := range opts {
 		o(d)
@@ -266,15 +268,20 @@ func (d *Dispatcher) deliver(ctx context.Context, ev claimedEvent) {
 	}
 }
 
-// The outbox's delivery outcomes per receiver and topic: the dead-letter alert watches
-// dead, the ops pages show both.
-var (
-	outboxMeter  = otel.Meter("github.com/gaoxing-gov/gaoxing/pkg/outbox")
-	delivered, _ = outboxMeter.Int64Counter("gaoxing.outbox.delivered",
+// outcomes count deliveries per receiver and topic: the dead-letter alert watches dead,
+// the ops pages show both. Made with the dispatcher, from the meter provider then in use
+// (made when the package loads, they would stay bound to the first provider ever set).
+type outcomes struct{ delivered, dead metric.Int64Counter }
+
+func newOutcomes() outcomes {
+	meter := otel.Meter("github.com/gaoxing-gov/gaoxing/pkg/outbox")
+	var o outcomes
+	o.delivered, _ = meter.Int64Counter("gaoxing.outbox.delivered",
 		metric.WithDescription("Events delivered to their receiver."))
-	dead, _ = outboxMeter.Int64Counter("gaoxing.outbox.dead",
+	o.dead, _ = meter.Int64Counter("gaoxing.outbox.dead",
 		metric.WithDescription("Events set aside as dead (attempts exhausted or refused for good)."))
-)
+	return o
+}
 
 var errClaimLost = errors.New("outbox: claim lost before the outcome was recorded")
 
@@ -286,7 +293,7 @@ func (d *Dispatcher) mark(ctx context.Context, ev claimedEvent, sendErr error) e
 			SET status = 'delivered', attempts = $2, delivered_us = $3, last_error = '', claim_token = '', claim_until_us = 0
 			WHERE id = $1 AND status = 'pending'`, ev.ID, ev.Attempt, now.UnixMicro())
 		if err == nil {
-			delivered.Add(ctx, 1, metric.WithAttributes(attribute.String("receiver", ev.Receiver), attribute.String("topic", ev.Topic)))
+			d.outcomes.delivered.Add(ctx, 1, metric.WithAttributes(attribute.String("receiver", ev.Receiver), attribute.String("topic", ev.Topic)))
 		}
 		return err
 	}
@@ -311,7 +318,7 @@ func (d *Dispatcher) mark(ctx context.Context, ev claimedEvent, sendErr error) e
 		return errClaimLost
 	}
 	if state == Dead {
-		dead.Add(ctx, 1, metric.WithAttributes(attribute.String("receiver", ev.Receiver), attribute.String("topic", ev.Topic)))
+		d.outcomes.dead.Add(ctx, 1, metric.WithAttributes(attribute.String("receiver", ev.Receiver), attribute.String("topic", ev.Topic)))
 		d.log.ErrorContext(ctx, "outbox: event is dead", "delivery", ev.ID, "attempts", ev.Attempt, "err", msg)
 	}
 	return nil
